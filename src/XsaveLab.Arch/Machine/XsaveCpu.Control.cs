@@ -24,7 +24,7 @@ public sealed partial class XsaveCpu
                 value = _xcr0;
                 return XsaveFault.None;
             case 1 when Profile.HasXgetbv1:
-                value = _xcr0 & _xinuse;
+                value = _xcr0 & VisibleXinUse;
                 return XsaveFault.None;
             case 1:
                 return XsaveFault.GP(XsaveRules.NoXgetbv1);

@@ -55,9 +55,9 @@ public sealed partial class XsaveCpu
         ulong load = rfbm & xstateBv;
 
         // MXCSR: the standard form loads it whenever RFBM[1] or RFBM[2] is set, whatever XSTATE_BV says; the
-        // compacted form treats it as SSE/AVX state: loaded with either, else set to 1F80H when SSE is initialized.
+        // compacted form treats it as SSE state: loaded with SSE, set to 1F80H when SSE is initialized.
         uint mxcsr = Mxcsr;
-        bool mxcsrFromMemory = compacted ? (load & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0
+        bool mxcsrFromMemory = compacted ? (load & XFeatureMasks.Sse) != 0
                                          : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         if (mxcsrFromMemory)
         {

@@ -20,7 +20,9 @@ public sealed partial class XsaveCpu
     public XsaveFault Xsaveopt(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaveopt);
 
     /// <summary>XSAVEC: compacted form with the init optimization. XSTATE_BV ← RFBM &amp; XINUSE (plus SSE when
-    /// MXCSR ≠ 1F80H), XCOMP_BV ← RFBM | bit 63; MXCSR written only with SSE or AVX state.</summary>
+    /// MXCSR ≠ 1F80H), XCOMP_BV ← RFBM | bit 63; MXCSR/MXCSR_MASK written only with the SSE component (Bochs
+    /// <c>xsave_sse_state</c>; this machine leaves bytes 24..31 untouched when SSE is in its initial
+    /// configuration, even with AVX in use).</summary>
     public XsaveFault Xsavec(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsavec);
 
     /// <summary>XSAVES: XSAVEC with RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX, CPL 0 only, and the modified
@@ -57,7 +59,8 @@ public sealed partial class XsaveCpu
         if (area.Length < end)
             throw new ArgumentException($"XSAVE area of {area.Length} bytes; this save touches {end}", nameof(area));
 
-        bool mxcsr = compacted ? (write & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0
+        // Standard forms write MXCSR with SSE or AVX requested; compacted forms treat it as SSE state.
+        bool mxcsr = compacted ? (write & XFeatureMasks.Sse) != 0
                                : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         WriteLegacy(area, write, mxcsr);
         WriteExtended(area, rfbm, write, compacted, kind == SaveKind.Xsave ? rfbm & _xfd : 0);
