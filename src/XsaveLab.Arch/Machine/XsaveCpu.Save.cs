@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 
@@ -29,13 +30,14 @@ public sealed partial class XsaveCpu
     /// optimization after an XRSTORS of the same address and XCOMP_BV.</summary>
     public XsaveFault Xsaves(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaves);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private XsaveFault Save(Span<byte> area, ulong address, ulong edxEax, SaveKind kind)
     {
         var fault = CheckCommon(address, kind switch
         {
-            SaveKind.Xsaveopt => Profile.HasXsaveopt ? null : XsaveRules.NoXsaveopt,
-            SaveKind.Xsavec => Profile.HasXsavec ? null : XsaveRules.NoXsavec,
-            SaveKind.Xsaves => Profile.HasXsaves ? null : XsaveRules.NoXsaves,
+            SaveKind.Xsaveopt => _hasXsaveopt ? null : XsaveRules.NoXsaveopt,
+            SaveKind.Xsavec => _hasXsavec ? null : XsaveRules.NoXsavec,
+            SaveKind.Xsaves => _hasXsaves ? null : XsaveRules.NoXsaves,
             _ => null,
         }, kind == SaveKind.Xsaves);
         if (fault.IsFault)
@@ -55,7 +57,7 @@ public sealed partial class XsaveCpu
             _ => inUse & (ModifiedOptimizationApplies(address, rfbm, kind) ? _xmodified : ~0UL),
         };
 
-        int end = _layout.AreaEnd(compacted ? rfbm : write, compacted);
+        int end = AreaEnd(compacted ? rfbm : write, compacted);
         if (area.Length < end)
             throw new ArgumentException($"XSAVE area of {area.Length} bytes; this save touches {end}", nameof(area));
 
@@ -76,9 +78,10 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private XsaveFault CheckCommon(ulong address, string? missingFeature, bool needsCpl0)
     {
-        if (!Profile.HasXsave)
+        if (!_hasXsave)
             return XsaveFault.UD(XsaveRules.NoXsave);
         if (!OsXsave)
             return XsaveFault.UD(XsaveRules.OsXsaveClear);
@@ -104,25 +107,34 @@ public sealed partial class XsaveCpu
             : _track.Kind == RestoreKind.Xrstors && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
     }
 
+    /// <remarks>The register file already holds what the x87 unit keeps (see <see cref="SanitizeX87"/>, which
+    /// also applies the AMD error-pointer rule), so the legacy region is copied as is, in one piece when x87,
+    /// MXCSR and XMM all go out.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteLegacy(Span<byte> area, ulong write, bool mxcsr)
     {
         var regs = _regs.AsSpan();
-        if ((write & XFeatureMasks.Fp) != 0)
+        bool x87 = (write & XFeatureMasks.Fp) != 0, xmm = (write & XFeatureMasks.Sse) != 0;
+        if (x87 && xmm && mxcsr)
+        {
+            regs[..(RegisterLayout.XmmOffset + RegisterLayout.XmmBytes)].CopyTo(area);
+            return;
+        }
+        if (x87)
         {
             regs[..RegisterLayout.MxcsrOffset].CopyTo(area);
             regs[32..RegisterLayout.X87Bytes].CopyTo(area[32..]);
-            if (_fxsaveLeak && (regs[3] & 0x80) == 0)
-                area[6..RegisterLayout.MxcsrOffset].Clear(); // FOP, FIP, FDP: stored only with FSW.ES=1
         }
         if (mxcsr)
             regs.Slice(RegisterLayout.MxcsrOffset, 8).CopyTo(area[RegisterLayout.MxcsrOffset..]);
-        if ((write & XFeatureMasks.Sse) != 0)
+        if (xmm)
             regs.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).CopyTo(area[RegisterLayout.XmmOffset..]);
     }
 
     /// <summary>Copies components 2..62 of <paramref name="write"/>, merging neighbours that are contiguous in
     /// both the register file and the area into one copy. In compacted form every RFBM component reserves its
     /// slot whether written or not (the layout follows XCOMP_BV = RFBM).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteExtended(Span<byte> area, ulong rfbm, ulong write, bool compacted, ulong zeroInstead)
     {
         var L = _layout;

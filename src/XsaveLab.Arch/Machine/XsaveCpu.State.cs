@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 
@@ -13,6 +14,8 @@ public sealed partial class XsaveCpu
     private bool _fxsaveLeak;
     private bool _la57;
     private int _x87PointerBits;
+    private bool _hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd;
+    private ulong _supportedXcr0, _supportedXss;
 
     /// <summary>MXCSR_MASK as XSAVE writes it at bytes 28..31 and as XRSTOR checks MXCSR against it.</summary>
     /// <remarks>Every processor since the Pentium 4 with DAZ reports 0xFFFF (SDM Vol.1 §11.6.6). AMD parts with
@@ -37,6 +40,9 @@ public sealed partial class XsaveCpu
     {
         var p = Profile;
         _layout = new RegisterLayout(p);
+        (_hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd) =
+            (p.HasXsave, p.HasXsaveopt, p.HasXsavec, p.HasXgetbv1, p.HasXsaves, p.HasXfd);
+        (_supportedXcr0, _supportedXss) = (p.SupportedXcr0, p.SupportedXss);
         _regs = new byte[_layout.RegisterFileSize];
         bool amd = p.Vendor is CpuVendor.Amd or CpuVendor.Hygon;
         bool misalignSse = p.Leaf(0x80000000).Eax >= 0x80000001 && (p.Leaf(0x80000001).Ecx >> 7 & 1) != 0;
@@ -85,7 +91,7 @@ public sealed partial class XsaveCpu
         if (data.Length != size)
             throw new ArgumentException($"component {component} has {size} bytes, got {data.Length}", nameof(data));
         ulong bit = 1UL << component;
-        if (component > 1 && (bit & (_xcr0 | Profile.SupportedXss)) == 0)
+        if (component > 1 && (bit & (_xcr0 | _supportedXss)) == 0)
             return XsaveFault.UD(XsaveRules.ComponentDisabled);
         if ((_xfd & bit) != 0)
         {
@@ -173,6 +179,7 @@ public sealed partial class XsaveCpu
     /// cleared and bit 6 set; FSW.ES and FSW.B recomputed from the unmasked exceptions (FSW[5:0] &amp; ~FCW[5:0]);
     /// byte 5, FOP[15:11] and bytes 10..15 of every ST slot dropped; FIP/FDP sign-extended from the
     /// implemented linear-address width; on AMD the three error pointers cleared while FSW.ES=0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SanitizeX87()
     {
         var r = _regs.AsSpan();
@@ -194,6 +201,25 @@ public sealed partial class XsaveCpu
             BinaryPrimitives.WriteInt64LittleEndian(r[8..], BinaryPrimitives.ReadInt64LittleEndian(r[8..]) << shift >> shift);
             BinaryPrimitives.WriteInt64LittleEndian(r[16..], BinaryPrimitives.ReadInt64LittleEndian(r[16..]) << shift >> shift);
         }
+    }
+
+    private ulong _endMask0 = ulong.MaxValue, _endMask1 = ulong.MaxValue;
+    private int _end0, _end1;
+
+    /// <summary><see cref="RegisterLayout.AreaEnd"/> with the last answer per form remembered (a save/restore
+    /// pair asks for the same mask over and over).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AreaEnd(ulong mask, bool compacted)
+    {
+        if (compacted)
+        {
+            if (mask != _endMask1)
+                (_endMask1, _end1) = (mask, _layout.AreaEnd(mask, true));
+            return _end1;
+        }
+        if (mask != _endMask0)
+            (_endMask0, _end0) = (mask, _layout.AreaEnd(mask, false));
+        return _end0;
     }
 
     private void MarkLoaded(ulong bits)
