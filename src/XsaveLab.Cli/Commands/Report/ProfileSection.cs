@@ -1,6 +1,7 @@
 using Spectre.Console;
 using XsaveLab.Arch.Features;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
 
 namespace XsaveLab.Cli.Commands.Report;
 
@@ -53,7 +54,7 @@ public sealed class ProfileSection : IReportSection
         ProfileCpuidSizesJson? sizes = p.HasXsave
             ? new(p.Leaf(0xD, 0).Ebx, p.Leaf(0xD, 0).Ecx, p.Leaf(0xD, 1).Ebx)
             : null;
-        return new ProfileJson(p.Name, ctx.Selection.Origin, p.Source, p.Vendor.ToString(), p.Family, p.Model, p.Stepping,
+        return new ProfileJson(p.Name, ctx.Selection.Origin, p.Source, Names.Vendor(p.Vendor), p.Family, p.Model, p.Stepping,
             $"0x{p.Signature:x8}", p.Brand, features, Json.Hex(p.SupportedXcr0), Json.Hex(p.SupportedXss), sizes);
     }
 }
