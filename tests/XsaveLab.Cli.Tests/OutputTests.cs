@@ -73,7 +73,7 @@ public class OutputTests
         var r = CliRunner.Run("layout", "--cpu", "spr");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("XTILEDATA", r.Out);
-        Assert.Contains("standard size (XCR0):", r.Out);
+        Assert.Contains("standard size, XCR0", r.Out);
         Assert.Contains($"{LayoutView.Create(CpuCatalog.Get("spr")).CompactedWithSupervisorSize} bytes", r.Out);
     }
 
