@@ -44,13 +44,11 @@ public static class LayoutCommand
                 return 0;
             }
             var console = ctx.CreateConsole();
-            console.WriteLine($"CPU: {sel.Profile.Name} - {Describe(sel)}");
+            console.WriteLine(string.IsNullOrEmpty(sel.Profile.Brand) ? $"CPU  {sel.Profile.Name}" : $"CPU  {sel.Profile.Name}: {sel.Profile.Brand}");
+            console.WriteLine($"from {sel.Origin}");
             LayoutRendering.Render(console, view);
             return 0;
         });
         return cmd;
     }
-
-    internal static string Describe(CpuSelection sel) =>
-        string.IsNullOrEmpty(sel.Profile.Brand) ? sel.Origin : $"{sel.Profile.Brand}; {sel.Origin}";
 }
