@@ -68,6 +68,14 @@ public class OutputTests
     }
 
     [Fact]
+    public void Layout_Zen2_WarnsAboutThe64BytePkru()
+    {
+        var j = JsonOf("layout", "--cpu", "zen2-castle-peak", "--format", "json");
+        Assert.Contains(j.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.StartsWith("COMPONENT_SIZE", StringComparison.Ordinal));
+        Assert.Contains("warning: COMPONENT_SIZE", CliRunner.Run("layout", "--cpu", "zen2-castle-peak").Out);
+    }
+
+    [Fact]
     public void Layout_Text_ShowsTableAndSizes()
     {
         var r = CliRunner.Run("layout", "--cpu", "spr");
