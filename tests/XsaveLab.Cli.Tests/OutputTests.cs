@@ -86,6 +86,36 @@ public class OutputTests
     }
 
     [Fact]
+    public void Layout_CpuidFile_InCompactForm_GivesTheSameLayoutAsTheCatalog()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"xsavelab-{Guid.NewGuid():N}.cpuid");
+        try
+        {
+            File.WriteAllText(path, CpuCatalog.ToCompactProfile(CpuCatalog.Get("tgl"), "my-tgl", "test copy"));
+            var fromFile = JsonOf("layout", "--cpuid", path, "--format", "json");
+            var builtIn = JsonOf("layout", "--cpu", "tgl", "--format", "json");
+            Assert.Equal("my-tgl", fromFile.GetProperty("cpu").GetString());
+            Assert.Equal(builtIn.GetProperty("components").GetRawText(), fromFile.GetProperty("components").GetRawText());
+            Assert.Equal(builtIn.GetProperty("sizes").GetRawText(), fromFile.GetProperty("sizes").GetRawText());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [SkippableFact]
+    public void Layout_CpuidFile_FullDump_IsNamedAfterTheFile()
+    {
+        Skip.If(RepoPaths.CpuidDumps is null, RepoPaths.NoDumps);
+        var source = CpuCatalog.Get("zen4-genoa").Source;
+        var j = JsonOf("layout", "--cpuid", Path.Combine(RepoPaths.CpuidDumps!, source), "--format", "json");
+        Assert.Equal(Path.GetFileNameWithoutExtension(source), j.GetProperty("cpu").GetString());
+        Assert.Equal(JsonOf("layout", "--cpu", "zen4-genoa", "--format", "json").GetProperty("components").GetRawText(),
+            j.GetProperty("components").GetRawText());
+    }
+
+    [Fact]
     public void CpusJson_ListsTheCatalog()
     {
         var j = JsonOf("cpus", "--format", "json");
