@@ -158,6 +158,17 @@ public class OutputTests
     }
 
     [Fact]
+    public void Report_PrintsEverySectionInOrder_InTextAndJson()
+    {
+        var text = CliRunner.Run("report", "--cpu", "tgl").Out;
+        var positions = Commands.Report.ReportSections.All.Select(s => text.IndexOf(s.Title, StringComparison.Ordinal)).ToList();
+        Assert.All(positions, p => Assert.True(p >= 0));
+        Assert.Equal(positions.Order(), positions);
+        var json = JsonOf("report", "--cpu", "tgl", "--format", "json");
+        Assert.All(Commands.Report.ReportSections.All, s => Assert.True(json.TryGetProperty(s.JsonKey, out _), s.JsonKey));
+    }
+
+    [Fact]
     public void Report_WithoutCpuOption_SaysWhichCpuItUsed()
     {
         var r = CliRunner.Run("report");
