@@ -22,18 +22,34 @@ namespace XsaveLab.Host.Native;
 /// <para>Buffers are 64-byte aligned native memory of <see cref="AreaSize"/> bytes, allocated once; calls
 /// copy the caller's spans in and out and do not allocate. An instance is not thread-safe. Linux x86-64
 /// only: check <see cref="IsSupported"/> (and <see cref="UnsupportedReason"/>) first.</para>
-/// <para>Things the host may do behind a probe's back: a context switch in the middle of a call saves and
-/// restores the state with XSAVES/XRSTORS, which preserves register values but ends the tracking used by
-/// XSAVEOPT's modified optimization.</para>
+/// <para>Things the host may do behind a probe's back: a preemption in the middle of a call makes the kernel
+/// save and reload the state (XSAVES/XRSTORS); register values survive, but afterwards a component in its
+/// initial configuration may read as in use (seen for SSE, a few times in 100 000 probes), and the tracking
+/// behind XSAVEOPT's modified optimization ends. Differential tests retry such a case with the same inputs.</para>
+/// <para>Behaviour seen through this harness on an AMD family 1Ah host, which a model must allow for:
+/// <list type="bullet">
+/// <item>XRSTOR of a component whose data equal its initial configuration leaves XINUSE[i] = 0 even when
+/// XSTATE_BV[i] = 1 (the SDM only promises that XINUSE[i] may be 1 for an initialised component).</item>
+/// <item>XGETBV(1) bit 1 is also set while MXCSR ≠ 1F80H; XSAVEC then saves SSE (XMM and MXCSR, XSTATE_BV[1] = 1),
+/// whereas XSAVEOPT skips the XMM registers (XSTATE_BV[1] = 0) but still writes MXCSR and MXCSR_MASK.</item>
+/// <item>XSAVE/XSAVEOPT write MXCSR_MASK whenever they write MXCSR, whatever the restored image held there.</item>
+/// <item>x87 words read back normalised: FCW bit 6 set and bits 13..15 clear; FSW.ES and FSW.B recomputed from
+/// the exception flags left unmasked by FCW; reserved byte 5 written as 0.</item>
+/// <item>The modified optimization is used: after XRSTOR from area A, XSAVEOPT to A wrote no component data
+/// (only MXCSR, MXCSR_MASK and XSTATE_BV), and so did a second XSAVEOPT to A
+/// (<see cref="ProbeXsaveoptTwice"/> makes this visible by overwriting A in between).</item>
+/// </list></para>
+/// <para>"Register state after XRSTOR" is what <see cref="Probe"/> with <see cref="NativeSaveKind.Xsave"/> and
+/// a save mask of all ones returns; components outside the restore mask keep the runtime's values, which
+/// <see cref="EntryState"/> holds for the same call.</para>
 /// <example>
 /// <code>
 /// if (!NativeXsave.IsSupported) return;                       // NativeXsave.UnsupportedReason says why
 /// using var cpu = new NativeXsave();
 /// var image = new byte[cpu.AreaSize];
-/// cpu.SaveLive(NativeSaveKind.Xsave, cpu.Xcr0, image);       // a valid standard image (live PKRU, MXCSR)
-/// image.AsSpan(512, 64).Clear();
+/// cpu.SaveLive(NativeSaveKind.Xsave, cpu.Xcr0, image);       // a valid standard image: live PKRU, MXCSR, XSTATE_BV
 /// image.AsSpan(160, 16).Fill(0x5A);                           // XMM0
-/// BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(512), cpu.Xcr0 &amp; 3); // XSTATE_BV: x87, SSE
+/// image[512] |= 2;                                            // XSTATE_BV[1]: SSE data present
 /// var output = new byte[cpu.AreaSize];
 /// output.AsSpan().Fill(0xCC);                                 // untouched bytes stay 0xCC
 /// var r = cpu.Probe(NativeSaveKind.Xsavec, image, cpu.Xcr0, cpu.Xcr0, output);
