@@ -62,6 +62,7 @@ namespace XsaveLab.Host.Native;
 public sealed unsafe class NativeXsave : IDisposable
 {
     private const ulong PkruBit = 1UL << 9;
+    private const ulong AmxBits = 3UL << 17; // XTILECFG, XTILEDATA
     private const ulong CompactedBit = 1UL << 63;
     private const int HeaderStart = 512, ReservedHeaderStart = 528, ExtendedStart = 576;
     private const int MxcsrOffset = 24, MxcsrMaskOffset = 28;
@@ -74,6 +75,7 @@ public sealed unsafe class NativeXsave : IDisposable
     private readonly int[] _size = new int[64];
     private readonly int[] _standardOffset = new int[64];
     private readonly bool[] _align64 = new bool[64];
+    private readonly ulong _neverRestored;
     private bool _disposed;
 
     /// <summary>True on Linux x86-64 when CPUID reports XSAVE and OSXSAVE and enumerates leaf 0xD.</summary>
@@ -105,7 +107,10 @@ public sealed unsafe class NativeXsave : IDisposable
             _size[i] = a;
             _standardOffset[i] = b;
             _align64[i] = (c & 2) != 0;
+            if ((d1a & 16) != 0 && (c & 4) != 0)
+                _neverRestored |= 1UL << i; // XFD-capable: Linux keeps it armed until the process asks
         }
+        _neverRestored |= Xcr0 & AmxBits;
         CompactedSize = CompactedEnd(Xcr0);
         AreaSize = (Math.Max(Math.Max(StandardSize, d0c), CompactedSize) + 63) & ~63;
 
@@ -170,6 +175,10 @@ public sealed unsafe class NativeXsave : IDisposable
         NativeSaveKind.Xsaveopt => HasXsaveopt,
         _ => false,
     };
+
+    /// <summary>Components of XCR0 an image may carry data for (XSTATE_BV bit set in a restore): all but AMX
+    /// tile state and XFD-capable components, see <see cref="CheckRestorable"/>.</summary>
+    public ulong RestorableComponents => Xcr0 & ~_neverRestored;
 
     /// <summary>The restore mask that never touches PKRU: XCR0 without bit 9.</summary>
     public ulong RestoreMaskWithoutPkru => Xcr0 & ~PkruBit;
@@ -372,7 +381,10 @@ public sealed unsafe class NativeXsave : IDisposable
     /// <remarks>Refused: standard form with XSTATE_BV outside XCR0 or XCOMP_BV ≠ 0; compacted form without
     /// XSAVEC, with XCOMP_BV[62:0] outside XCR0 or XSTATE_BV outside XCOMP_BV (each a #GP, SDM Vol.1 §13.8);
     /// MXCSR with bits outside MXCSR_MASK when it would be loaded (#GP); a PKRU value other than the live
-    /// one (protection key 0 must stay accessible while the stub runs).</remarks>
+    /// one (protection key 0 must stay accessible while the stub runs); data for AMX tile state or any
+    /// XFD-capable component (CPUID(0xD,i).ECX[2]): Linux arms XFD for those until the process requests
+    /// permission, so XRSTOR would raise #NM, and an invalid tile configuration raises #GP. Restoring
+    /// them as init (XSTATE_BV bit clear) is allowed.</remarks>
     public string? CheckRestorable(ReadOnlySpan<byte> image, ulong restoreMask)
     {
         ThrowIfDisposed();
@@ -401,6 +413,10 @@ public sealed unsafe class NativeXsave : IDisposable
             if ((xstateBv & ~comp) != 0)
                 return $"XSTATE_BV 0x{xstateBv:X} has bits outside XCOMP_BV 0x{xcompBv:X} (XRSTOR would #GP)";
         }
+
+        ulong present = (compacted ? xstateBv & xcompBv : xstateBv) & rfbm;
+        if ((present & _neverRestored) != 0)
+            return $"the image would load components 0x{present & _neverRestored:X} (AMX tile state / XFD-capable): an armed XFD makes XRSTOR raise #NM (SIGILL without permission) and a bad tile configuration #GP; restore them as init or leave them out of the mask";
 
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(image[MxcsrOffset..]);
         bool mxcsrLoaded = compacted ? (rfbm & xstateBv & 6) != 0 : (rfbm & 6) != 0;

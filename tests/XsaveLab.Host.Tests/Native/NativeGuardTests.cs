@@ -115,6 +115,23 @@ public class NativeGuardTests
     }
 
     [SkippableFact]
+    public void AmxTileDataIsNeverLoaded()
+    {
+        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
+        var (x, image) = Setup();
+        using (x)
+        {
+            Skip.If((x.Xcr0 & 3UL << 17) == 0, $"AMX tile state is not enabled in XCR0 (0x{x.Xcr0:X})");
+            var big = new byte[x.AreaSize];
+            image.CopyTo(big, 0);
+            BinaryPrimitives.WriteUInt64LittleEndian(big.AsSpan(Header), x.Xcr0);
+            AssertRefused(x, big, x.Xcr0, "AMX");
+            BinaryPrimitives.WriteUInt64LittleEndian(big.AsSpan(Header), x.Xcr0 & ~(3UL << 17)); // as init: fine
+            Assert.Null(x.CheckRestorable(big, x.Xcr0 & ~PkruBit));
+        }
+    }
+
+    [SkippableFact]
     public void SecondRestoreMaskMayNotIncludePkru()
     {
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);

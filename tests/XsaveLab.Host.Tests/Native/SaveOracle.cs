@@ -192,7 +192,7 @@ internal static class SaveOracle
             rng.NextBytes(data);
             data[0] |= 1;
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(Header), x.Xcr0 & (ulong)rng.NextInt64());
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(Header), x.RestorableComponents & (ulong)rng.NextInt64());
         return img;
     }
 }
