@@ -35,6 +35,8 @@ namespace XsaveLab.Host.Native;
 /// <item>XSAVE/XSAVEOPT write MXCSR_MASK whenever they write MXCSR, whatever the restored image held there.</item>
 /// <item>x87 words read back normalised: FCW bit 6 set and bits 13..15 clear; FSW.ES and FSW.B recomputed from
 /// the exception flags left unmasked by FCW; reserved byte 5 written as 0.</item>
+/// <item>FOP/FIP/FDP are stored as zero unless FSW.ES = 1, although CPUID 0x80000008 EBX[2] (XSaveErPtr) is set;
+/// with ES = 1, FIP/FDP come back sign-extended from bit 56 and FOP as 11 bits.</item>
 /// <item>The modified optimization is used: after XRSTOR from area A, XSAVEOPT to A wrote no component data
 /// (only MXCSR, MXCSR_MASK and XSTATE_BV), and so did a second XSAVEOPT to A
 /// (<see cref="ProbeXsaveoptTwice"/> makes this visible by overwriting A in between).</item>
