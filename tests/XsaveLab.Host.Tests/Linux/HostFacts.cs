@@ -47,5 +47,4 @@ internal static class HostFacts
         }
     }
 
-    public static int OpenFdCount() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
 }
