@@ -46,5 +46,4 @@ internal static class HostFacts
             return e.Message;
         }
     }
-
 }
