@@ -94,9 +94,9 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when the last XRSTOR (for XSAVEOPT,
-    /// standard form) or XRSTORS (for XSAVES, with XCOMP_BV = RFBM | bit 63) used the same linear address at
-    /// the same CPL and XCR0/IA32_XSS have not been written since.</summary>
+    /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when XRSTOR_INFO matches — the last
+    /// XRSTOR/XRSTORS used the same linear address at the same CPL, in the standard form for XSAVEOPT, in the
+    /// compacted form with XCOMP_BV = RFBM | bit 63 for XSAVES — and XCR0/IA32_XSS have not been written since.</summary>
     private bool ModifiedOptimizationApplies(ulong address, ulong rfbm, SaveKind kind)
     {
         if (!Options.ModifiedOptimization || !_track.Valid || _track.Address != address || _track.Cpl != Cpl
@@ -104,7 +104,7 @@ public sealed partial class XsaveCpu
             return false;
         return kind == SaveKind.Xsaveopt
             ? _track.Kind == RestoreKind.XrstorStandard
-            : _track.Kind == RestoreKind.Xrstors && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
+            : _track.Kind != RestoreKind.XrstorStandard && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
     }
 
     /// <remarks>The register file already holds what the x87 unit keeps (see <see cref="SanitizeX87"/>, which
