@@ -125,6 +125,7 @@ public sealed class DifferentialTests : IDisposable
             }
             Assert.True(diff is null, diff);
         }
+        _output.WriteLine($"seed {seed}: {Iterations} cases, {transient} needed a re-run{(lastTransient is null ? "" : "; last: " + lastTransient)}");
         Assert.True(transient <= Iterations * MaxTransientShare,
             $"seed {seed}: {transient} of {Iterations} cases needed a re-run (last: {lastTransient})");
     }
