@@ -7,6 +7,9 @@ public sealed partial class XsaveCpu
     /// <summary>CR4.OSXSAVE.</summary>
     public bool OsXsave { get; set; }
 
+    /// <summary>CR0.TS: the XSAVE/XRSTOR family raises #NM while it is set (XGETBV/XSETBV do not look at it).</summary>
+    public bool Cr0Ts { get; set; }
+
     /// <summary>Current privilege level (0 = kernel, 3 = user).</summary>
     public int Cpl { get; set; }
 

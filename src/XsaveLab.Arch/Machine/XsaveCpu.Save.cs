@@ -91,6 +91,8 @@ public sealed partial class XsaveCpu
             return XsaveFault.UD(XsaveRules.OsXsaveClear);
         if (missingFeature is not null)
             return XsaveFault.UD(missingFeature);
+        if (Cr0Ts)
+            return XsaveFault.NM(XsaveRules.TaskSwitched);
         if (needsCpl0 && Cpl != 0)
             return XsaveFault.GP(XsaveRules.CplNotZero);
         if ((address & 63) != 0)

@@ -79,6 +79,17 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void Nm_when_cr0_ts_is_set()
+    {
+        var cpu = NewSpr();
+        var image = StandardImage(cpu);
+        cpu.Cr0Ts = true;
+        AssertFault(cpu.Xsave(Area(cpu), Aligned, ~0UL), FaultKind.DeviceNotAvailable, XsaveRules.TaskSwitched);
+        AssertFault(cpu.Xrstor(image, Aligned, ~0UL), FaultKind.DeviceNotAvailable, XsaveRules.TaskSwitched);
+        Assert.False(cpu.Xgetbv(0, out _).IsFault);
+    }
+
+    [Fact]
     public void Gp_when_the_area_is_not_64_byte_aligned()
     {
         var cpu = NewSpr();
