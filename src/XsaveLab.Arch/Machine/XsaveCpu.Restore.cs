@@ -80,6 +80,16 @@ public sealed partial class XsaveCpu
         if (area.Length < end)
             AreaTooShort(area.Length, end);
 
+        ulong cet = load & (XFeatureMasks.CetUser | XFeatureMasks.CetKernel);
+        while (cet != 0)
+        {
+            int i = BitOperations.TrailingZeroCount(cet);
+            cet &= cet - 1;
+            int at = _layout.CompactedOffset(xcompBv, i);
+            if (CetImageViolation(i, area.Slice(at, _layout.Size[i])) is { } rule)
+                return XsaveFault.GP(rule);
+        }
+
         ulong init = rfbm & ~load;
         while (init != 0)
         {

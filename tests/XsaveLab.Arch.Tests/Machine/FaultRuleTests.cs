@@ -296,6 +296,20 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void Gp_when_xrstors_would_load_invalid_cet_state()
+    {
+        var cpu = NewSpr();
+        Assert.False(cpu.Wrmsr(Msr.IA32_PL3_SSP, 0x7FFF_FFFF_F000).IsFault);
+        var image = CompactedImage(cpu);
+        var a = new XsaveArea(image);
+        BinaryPrimitives.WriteUInt64LittleEndian(a.Component(cpu.Profile, (int)XFeature.CetUser)[8..], 0x7FFF_FFFF_F002);
+        AssertFault(cpu.Xrstors(image, Aligned, ~0UL), FaultKind.GeneralProtection, XsaveRules.SspMisaligned);
+        BinaryPrimitives.WriteUInt64LittleEndian(a.Component(cpu.Profile, (int)XFeature.CetUser)[8..], 0x7FFF_FFFF_F000);
+        BinaryPrimitives.WriteUInt64LittleEndian(a.Component(cpu.Profile, (int)XFeature.CetUser), 0x100);
+        AssertFault(cpu.Xrstors(image, Aligned, ~0UL), FaultKind.GeneralProtection, XsaveRules.CetReserved);
+    }
+
+    [Fact]
     public void Nm_when_xrstor_would_load_an_xfd_armed_component()
     {
         var cpu = NewSpr();
