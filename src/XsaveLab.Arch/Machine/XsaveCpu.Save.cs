@@ -28,6 +28,9 @@ public sealed partial class XsaveCpu
 
     /// <summary>XSAVES: XSAVEC with RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX, CPL 0 only, and the modified
     /// optimization after an XRSTORS of the same address and XCOMP_BV.</summary>
+    /// <remarks>As on hardware, <paramref name="address"/> identifies the buffer: give each buffer its own
+    /// address (a kernel's per-task fpstate), or the optimization will skip components into a different
+    /// buffer that merely claims the address of the last XRSTORS.</remarks>
     public XsaveFault Xsaves(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaves);
 
     private XsaveFault Save(Span<byte> area, ulong address, ulong edxEax, SaveKind kind)
