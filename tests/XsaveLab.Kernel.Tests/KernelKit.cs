@@ -28,6 +28,11 @@ internal static class KernelKit
     /// <summary>User components a test can write and read back: AVX, AVX-512, AMX tile data, APX, and SSE.</summary>
     public static IEnumerable<int> TestableComponents(LinuxKernel k)
     {
+        if (!k.System.XsaveEnabled)
+        {
+            yield return (int)XFeature.Sse; // FXSAVE systems: XMM registers
+            yield break;
+        }
         foreach (var f in new[] { XFeature.Sse, XFeature.Ymm, XFeature.Opmask, XFeature.ZmmHi256, XFeature.Hi16Zmm, XFeature.XtileData, XFeature.Apx })
             if ((k.System.Xcr0 & (1UL << (int)f)) != 0)
                 yield return (int)f;
