@@ -210,6 +210,13 @@ public sealed partial class LinuxKernel
         {
             XfdUpdateState(kc, fps);
             ulong rfbm = System.KernelCfg.MaxFeatures & mask;
+            int end = RestoreEnd(fps, rfbm);
+            if (end > fps.Size)
+            {
+                Violation($"restore of RFBM 0x{rfbm:x} reads {end} bytes but {fps} has {fps.Size}");
+                cpu.Cpl = cpl;
+                return;
+            }
             ReadOnlySpan<byte> span = fps.Regs;
             var f = System.Caps.Xsaves ? cpu.Xrstors(span, fps.Address, rfbm) : cpu.Xrstor(span, fps.Address, rfbm);
             if (f.IsFault)
@@ -228,6 +235,16 @@ public sealed partial class LinuxKernel
         }
         Counters.Restores++;
         cpu.Cpl = cpl;
+    }
+
+    // How far an XRSTOR(S) of this buffer may read: the whole compacted layout its XCOMP_BV describes, or in
+    // standard form the last component it loads.
+    private int RestoreEnd(FpState fps, ulong rfbm)
+    {
+        ulong xcomp = fps.XcompBv;
+        if ((xcomp & XFeatureMasks.CompactedFormat) != 0)
+            return XStateGeometry.Size(System.Profile, xcomp, compacted: true);
+        return XStateGeometry.Size(System.Profile, rfbm & fps.XstateBv, compacted: false);
     }
 
     private long ComponentBytes(ulong mask)
