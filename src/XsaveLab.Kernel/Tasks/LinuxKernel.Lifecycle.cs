@@ -82,8 +82,18 @@ public sealed partial class LinuxKernel
             return;
         foreach (var g in task.Guests.ToArray())
         {
-            if (g.FpState is { InUse: true } && task.State == TaskState.Running)
-                FpuSwapKvmFpstate(task, g, enterGuest: false);
+            if (g.FpState is { InUse: true } gfps)
+            {
+                if (task.State == TaskState.Running)
+                    FpuSwapKvmFpstate(task, g, enterGuest: false);
+                else
+                {
+                    // Not on a CPU: its registers are already saved (TIF_NEED_FPU_LOAD); only the pointers swap back.
+                    gfps.InUse = false;
+                    task.Fpu.FpState = task.Fpu.TaskFpState!;
+                    task.Fpu.TaskFpState = null;
+                }
+            }
             FpuFreeGuestFpstate(g);
         }
         if (task.State == TaskState.Running)
