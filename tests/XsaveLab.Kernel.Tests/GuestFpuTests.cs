@@ -74,8 +74,17 @@ public class GuestFpuTests
         Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile)); // nothing left to do
         k.FpuSwapKvmFpstate(t, g, enterGuest: true);
         Assert.Equal(0UL, k.Cpus[0].Cpu.Xfd);
+        Assert.True(k.UseComponent(t, 18, KernelKit.RandomData(k, 18, new Random(8))).Done);
         k.FpuUpdateGuestXfd(t, g, XFeatureMasks.XtileData);
         Assert.Equal(XFeatureMasks.XtileData, k.Cpus[0].Cpu.Xfd);
+        // A guest touching XFD-armed tile data takes #NM itself: KVM keeps XFD_ERR, no host signal, no realloc.
+        long reallocs = k.Counters.Reallocations;
+        var r = k.UseComponent(t, 18, KernelKit.RandomData(k, 18, new Random(9)));
+        Assert.False(r.Done);
+        Assert.Null(r.Signal);
+        Assert.Equal(XFeatureMasks.XtileData, g.XfdErr);
+        Assert.Equal(reallocs, k.Counters.Reallocations);
+        Assert.Empty(t.Signals);
         k.FpuUpdateGuestXfd(t, g, 0);
         k.FpuSwapKvmFpstate(t, g, enterGuest: false);
         Assert.Equal(XFeatureMasks.XtileData, k.Cpus[0].Cpu.Xfd); // host default: AMX armed
