@@ -45,7 +45,7 @@ internal static class UabiFixtures
             BinaryPrimitives.WriteUInt32LittleEndian(regs[UabiOffsets.Mxcsr..], (uint)rng.Next() & cfg.MxcsrFeatureMask);
         if ((bv & XFeatureMasks.Sse) != 0)
             rng.NextBytes(regs.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize));
-        foreach (int i in cfg.ExtendedInOrder(bv & fps.Xfeatures))
+        foreach (int i in cfg.ExtendedInOrder(bv & fps.Xfeatures & ~XFeatureMasks.Pkru))
             rng.NextBytes(regs.Slice(cfg.KernelOffset(fps.XcompBv, i), cfg.Size(i)));
         // Supervisor components the buffer holds (CET_USER …) keep random contents and stay in use.
         ulong sup = fps.Xfeatures & UabiConfig.SupervisorAll;
@@ -71,6 +71,16 @@ internal static class UabiFixtures
         var img = new byte[cfg.UserMaxSize];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, XstateCopyMode.Xsave, img);
         img.AsSpan(UabiOffsets.XstateBv, 8).Clear();
+        return img;
+    }
+
+    /// <summary><see cref="UserRegisters"/> with the PKRU component blanked (PKRU is compared separately as
+    /// thread.pkru).</summary>
+    public static byte[] UserRegistersButPkru(UabiConfig cfg, UabiTask task)
+    {
+        var img = UserRegisters(cfg, task);
+        if (cfg.OsPke)
+            img.AsSpan(cfg.StandardOffset((int)XFeature.Pkru), cfg.Size((int)XFeature.Pkru)).Clear();
         return img;
     }
 
