@@ -27,42 +27,7 @@ internal static class UabiFixtures
         return UabiConfig.FromSystem(FpuSystem.Boot(cpu), 0x0000FFFF);
     }
 
-    /// <summary>A task whose fpstate holds random register values in a random subset of the user features
-    /// (plus any supervisor bits the buffer has), with a valid MXCSR, as a save by the CPU would leave it.</summary>
-    public static UabiTask RandomTask(UabiConfig cfg, Random rng, ulong? inUse = null)
-    {
-        var fps = UabiFpState.CreateDefault(cfg);
-        ulong user = fps.UserXfeatures;
-        ulong bv = inUse ?? ((ulong)rng.NextInt64() & user);
-        var regs = fps.Regs.AsSpan();
-        // Legacy area: x87 environment and registers, MXCSR (valid bits only), XMM.
-        if ((bv & XFeatureMasks.Fp) != 0)
-        {
-            rng.NextBytes(regs[..UabiOffsets.FpEnvSize]);
-            rng.NextBytes(regs.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize));
-        }
-        if ((bv & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0)
-            BinaryPrimitives.WriteUInt32LittleEndian(regs[UabiOffsets.Mxcsr..], (uint)rng.Next() & cfg.MxcsrFeatureMask);
-        if ((bv & XFeatureMasks.Sse) != 0)
-            rng.NextBytes(regs.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize));
-        foreach (int i in cfg.ExtendedInOrder(bv & fps.Xfeatures & ~XFeatureMasks.Pkru))
-            rng.NextBytes(regs.Slice(cfg.KernelOffset(fps.XcompBv, i), cfg.Size(i)));
-        // Supervisor components the buffer holds (CET_USER …) keep random contents and stay in use.
-        ulong sup = fps.Xfeatures & UabiConfig.SupervisorAll;
-        for (int i = 2; i < 63; i++)
-            if ((sup >> i & 1) != 0)
-                rng.NextBytes(regs.Slice(cfg.KernelOffset(fps.XcompBv, i), cfg.Size(i)));
-        // PKRU: the buffer holds thread.pkru as the last XSAVES saw it; in use iff non-zero.
-        uint pkru = cfg.OsPke && rng.Next(4) != 0 ? (uint)rng.Next() & ~3u : 0;
-        bv &= ~XFeatureMasks.Pkru;
-        if (pkru != 0)
-        {
-            bv |= XFeatureMasks.Pkru;
-            BinaryPrimitives.WriteUInt32LittleEndian(regs[cfg.KernelOffset(fps.XcompBv, (int)XFeature.Pkru)..], pkru);
-        }
-        fps.XstateBv = bv | sup;
-        return new UabiTask(fps, pkru);
-    }
+    public static UabiTask RandomTask(UabiConfig cfg, Random rng, ulong? inUse = null) => UabiRandom.Task(cfg, rng, inUse);
 
     /// <summary>The architectural register values of the user features: the XSAVE-mode UABI image with the
     /// header's XSTATE_BV cleared (absent components already read as their init values).</summary>
