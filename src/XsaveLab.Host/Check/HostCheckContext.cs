@@ -26,8 +26,9 @@ public interface IHostCheckProvider
 /// <summary>What every provider compares against: this machine's CPUID booted through the model.</summary>
 public sealed class HostCheckContext
 {
-    private HostCheckContext(CpuProfile cpu, FpuSystem system, HostCheckOptions options, ChildLauncher? launcher, string launcherReason)
+    private HostCheckContext(CpuProfile cpu, FpuSystem system, HostKernelConfig config, HostCheckOptions options, ChildLauncher? launcher, string launcherReason)
     {
+        KernelConfig = config;
         Cpu = cpu;
         System = system;
         Options = options;
@@ -41,6 +42,9 @@ public sealed class HostCheckContext
     public FpuSystem System { get; }
 
     public HostCheckOptions Options { get; }
+
+    /// <summary>The running kernel's build options the model is booted with.</summary>
+    public HostKernelConfig KernelConfig { get; }
 
     public ChildLauncher? Launcher { get; }
 
@@ -56,7 +60,8 @@ public sealed class HostCheckContext
         }
         if (!HostCpu.TryRead(out var cpu, out reason) || cpu is null)
             return null;
-        var sys = FpuSystem.Boot(cpu, KernelVariants.V6_17);
+        var config = HostKernelConfig.Read();
+        var sys = FpuSystem.Boot(cpu, KernelVariants.V6_17, BootOptions.Default with { Ia32Emulation = config.Ia32Emulation });
         var launcher = options.Launcher;
         string why = "";
         if (launcher is null)
@@ -68,7 +73,7 @@ public sealed class HostCheckContext
                 why = $"no probe child: {dll} is absent and no launcher was given";
         }
         reason = "";
-        return new HostCheckContext(cpu, sys, options, launcher, why);
+        return new HostCheckContext(cpu, sys, config, options, launcher, why);
     }
 
     /// <summary>The UABI configuration of the booted model with a given hardware MXCSR_MASK (FXSAVE's

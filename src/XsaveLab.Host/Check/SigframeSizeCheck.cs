@@ -14,7 +14,7 @@ public sealed class SigframeSizeCheck : IHostCheckProvider
         var cfg = ctx.Uabi(0x0000FFFF);
         int model = SigframeSizes.MaxFrameSize(cfg);
         ulong? actual = Auxv.SelfValue(Auxv.AtMinSigStkSz);
-        string reason = $"round_up(sizeof(sigframe_ia32) {SigframeStructs.SigframeIa32.Sizeof} + 15 + fpstate {SigframeSizes.FpuGetFpstateSize(cfg)} + 63, 16); IA32 emulation assumed (CONFIG_IA32_EMULATION)";
+        string reason = $"round_up(MAX_FRAME_SIGINFO_UCTXT_SIZE {SigframeSizes.MaxFrameSiginfoUctxtSize(cfg.Build)} + 15 + fpu__get_fpstate_size() {SigframeSizes.FpuGetFpstateSize(cfg)} + 63, 16); {ctx.KernelConfig.Source}";
         yield return actual is null or 0
             ? Observable.Skipped("AT_MINSIGSTKSZ", "the kernel passes no AT_MINSIGSTKSZ in the auxiliary vector", model.ToString())
             : Observable.Compare("AT_MINSIGSTKSZ", model.ToString(), actual.Value.ToString(), reason);
