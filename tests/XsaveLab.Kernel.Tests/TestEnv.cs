@@ -20,33 +20,31 @@ internal static class TestEnv
     {
         get
         {
-            if (RepoRoot is null)
-                return null;
-            var dir = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "cpuid-dumps"));
-            return Directory.Exists(dir) ? dir : null;
+            // <repo root>/../shared; a checkout nested one level deeper looks one more level up.
+            for (var d = RepoRoot is null ? null : new DirectoryInfo(RepoRoot).Parent; d != null; d = d.Parent)
+            {
+                var dir = Path.Combine(d.FullName, "shared", "cpuid-dumps");
+                if (Directory.Exists(dir))
+                    return dir;
+            }
+            return null;
         }
     }
 
-    private static readonly Lazy<IReadOnlyList<CpuProfile>> CatalogLazy = new(() =>
+    /// <summary>The dumps of the shared folder, parsed (empty when the folder is absent).</summary>
+    public static IReadOnlyList<CpuProfile> SharedDumps()
     {
         if (DumpsDir is not { } dir)
             return [];
         return Directory.GetFiles(dir, "*.txt").OrderBy(f => f, StringComparer.Ordinal).Select(CpuidTextReader.ReadFile).ToArray();
-    });
-
-    /// <summary>Every dump of the shared catalog, parsed.</summary>
-    public static IReadOnlyList<CpuProfile> Catalog => CatalogLazy.Value;
-
-    public static IEnumerable<object[]> CatalogNames()
-    {
-        if (DumpsDir is not { } dir)
-            return [["(no catalog)"]];
-        return Directory.GetFiles(dir, "*.txt").OrderBy(f => f, StringComparer.Ordinal).Select(f => new object[] { Path.GetFileNameWithoutExtension(f) });
     }
 
-    public static CpuProfile? CatalogCpu(string name) => Catalog.FirstOrDefault(p => p.Name == name);
+    /// <summary>The built-in catalog (generated from those dumps).</summary>
+    public static IReadOnlyList<CpuProfile> Catalog => XsaveLab.Arch.Catalog.CpuCatalog.All;
 
-    public static CpuProfile? FirstCatalog(Func<CpuProfile, bool> pred) => Catalog.FirstOrDefault(pred);
+    public static IEnumerable<object[]> CatalogNames() => XsaveLab.Arch.Catalog.CpuCatalog.Names.Select(n => new object[] { n });
+
+    public static CpuProfile CatalogCpu(string name) => XsaveLab.Arch.Catalog.CpuCatalog.Get(name);
 
     public static bool IsX86 => X86Base.IsSupported;
 

@@ -2,7 +2,7 @@ namespace XsaveLab.Kernel;
 
 /// <summary>The errno values the FPU core returns (include/uapi/asm-generic/errno-base.h, errno.h).
 /// Results are returned negated, as the kernel does (<c>-EINVAL</c>).</summary>
-public static class Errno
+public static class KernelErrno
 {
     public const int EPERM = 1;
     public const int ENOMEM = 12;
