@@ -50,11 +50,15 @@ public sealed class SeededXstateImage
     /// components not loaded are put in their init state.</summary>
     public ulong RestoreMask { get; }
 
-    public static SeededXstateImage Build(ulong seed, UserXstateLayout layout)
+    public static SeededXstateImage Build(ulong seed, UserXstateLayout layout) => Build(seed, layout, ~0UL);
+
+    /// <summary>As <see cref="Build(ulong, UserXstateLayout)"/>, loading only components in
+    /// <paramref name="loadMask"/> (e.g. a guest's XCR0); x87 and SSE are always loaded.</summary>
+    public static SeededXstateImage Build(ulong seed, UserXstateLayout layout, ulong loadMask)
     {
         var rng = new SplitMix64(seed);
         var img = new byte[layout.Size];
-        ulong loaded = layout.Features & LoadableFeatures;
+        ulong loaded = layout.Features & LoadableFeatures & (loadMask | XFeatureMasks.FpSse);
         ulong restore = layout.Features & ~(XFeatureMasks.Pkru | XFeatureMasks.UserDynamic);
 
         if ((loaded & XFeatureMasks.Fp) != 0)

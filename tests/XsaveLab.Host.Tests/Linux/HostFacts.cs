@@ -46,6 +46,4 @@ internal static class HostFacts
             return e.Message;
         }
     }
-
-    public static int OpenFdCount() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
 }
