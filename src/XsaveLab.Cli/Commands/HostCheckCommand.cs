@@ -13,9 +13,6 @@ public sealed record HostCheckJson(IReadOnlyList<ObservableJson> Observables);
 /// Exit 1 when any observable mismatches.</summary>
 public static class HostCheckCommand
 {
-    /// <summary>Providers added by other parts (the KVM checks) before the command runs.</summary>
-    public static readonly List<IHostCheckProvider> ExtraProviders = [];
-
     public static Command Create(CliContext ctx)
     {
         var host = new Command("host", "Compare the model with this machine");
@@ -33,7 +30,7 @@ public static class HostCheckCommand
             int n = parse.GetValue(cases);
             if (n < 0)
                 throw new UserErrorException($"--cases must be 0 or more, not {n}");
-            var report = HostCheck.Run(new HostCheckOptions(SeededCases: n, Providers: [.. HostCheck.DefaultProviders, .. ExtraProviders]));
+            var report = HostCheck.Run(new HostCheckOptions(SeededCases: n));
             if (FormatOption.Get(parse, format) == OutputFormat.Json)
                 Json.Write(ctx.Out, ToJson(report));
             else

@@ -1,6 +1,7 @@
-using XsaveLab.Arch.Features;
 using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Tasks;
+using ArchPrctlCodes = XsaveLab.Kernel.Tasks.ArchPrctl;
+using ArchPrctl = XsaveLab.Host.Linux.ArchPrctl;
 
 namespace XsaveLab.Host.Check;
 
@@ -13,13 +14,12 @@ public sealed class ArchPrctlCheck : IHostCheckProvider
 
     public IEnumerable<Observable> Run(HostCheckContext ctx)
     {
-        var sys = ctx.System;
-        ulong supp = sys.UserCfg.MaxFeatures | sys.UserCfg.LegacyFeatures;
-        ulong perm = sys.KernelCfg.DefaultFeatures & XFeatureMasks.UserSupported;
-        ulong guest = sys.GuestDefaultCfg.Features & XFeatureMasks.UserSupported;
-        yield return Get("ARCH_GET_XCOMP_SUPP", supp, ArchPrctl.GetSupported(), "fpu_user_cfg.max_features | legacy_features");
-        yield return Get("ARCH_GET_XCOMP_PERM", perm, ArchPrctl.GetPermitted(), "perm.__state_perm (= kernel default features) & USER_SUPPORTED");
-        yield return Get("ARCH_GET_XCOMP_GUEST_PERM", guest, ArchPrctl.GetGuestPermitted(), "guest_perm.__state_perm (= guest default features) & USER_SUPPORTED");
+        // A fresh process of the model kernel booted with this CPU: the permissions a process starts with.
+        var kernel = new LinuxKernel(ctx.System, cpuCount: 1);
+        var self = kernel.SpawnProcess("host check");
+        yield return Get("ARCH_GET_XCOMP_SUPP", kernel.ArchPrctlGet(self, ArchPrctlCodes.GetXcompSupp), ArchPrctl.GetSupported(), "fpu_user_cfg.max_features | legacy_features");
+        yield return Get("ARCH_GET_XCOMP_PERM", kernel.ArchPrctlGet(self, ArchPrctlCodes.GetXcompPerm), ArchPrctl.GetPermitted(), "leader's perm.__state_perm & USER_SUPPORTED");
+        yield return Get("ARCH_GET_XCOMP_GUEST_PERM", kernel.ArchPrctlGet(self, ArchPrctlCodes.GetXcompGuestPerm), ArchPrctl.GetGuestPermitted(), "leader's guest_perm.__state_perm & USER_SUPPORTED");
 
         if (ctx.Launcher is null)
         {
@@ -27,21 +27,24 @@ public sealed class ArchPrctlCheck : IHostCheckProvider
             yield return Observable.Skipped("ARCH_REQ_XCOMP_GUEST_PERM 0..63", ctx.LauncherUnavailableReason);
             yield break;
         }
-        foreach (var (option, name, isGuest, start) in new[]
+        foreach (var (option, name, isGuest) in new[]
                  {
-                     (ArchPrctl.ReqXcompPerm, "ARCH_REQ_XCOMP_PERM", false, perm),
-                     (ArchPrctl.ReqXcompGuestPerm, "ARCH_REQ_XCOMP_GUEST_PERM", true, guest),
+                     (ArchPrctl.ReqXcompPerm, "ARCH_REQ_XCOMP_PERM", false),
+                     (ArchPrctl.ReqXcompGuestPerm, "ARCH_REQ_XCOMP_GUEST_PERM", true),
                  })
         {
+            // The child issues every request in order; the model's child does the same, so a success (AMX)
+            // changes the later answers identically on both sides.
             var report = XcompRequestProbe.Run(ctx.Launcher, option, Enumerable.Range(0, 64).Select(i => (long)i));
-            ulong permitted = isGuest ? sys.GuestDefaultCfg.Features : sys.KernelCfg.DefaultFeatures;
+            var child = kernel.SpawnProcess(name);
             foreach (var (feature, result) in report.Requests)
             {
-                var (ret, errno) = RequestPerm(sys, ref permitted, feature);
-                yield return Observable.Compare($"{name}({feature})", Render(ret, errno), Render(result.Ret, result.Errno),
+                long r = kernel.ArchPrctlRequest(child, (int)feature, isGuest);
+                yield return Observable.Compare($"{name}({feature})", Render(r), Render(result.Ret, result.Errno),
                     "xstate_request_perm(): idx >= XFEATURE_MAX ⇒ -EINVAL; only XTILE_DATA is requestable; not in user max ⇒ -EOPNOTSUPP");
             }
-            yield return Observable.Compare($"{name}: GET after the requests", $"0x{permitted & XFeatureMasks.UserSupported:X}",
+            ulong after = kernel.ArchPrctlGet(child, isGuest ? ArchPrctlCodes.GetXcompGuestPerm : ArchPrctlCodes.GetXcompPerm);
+            yield return Observable.Compare($"{name}: GET after the requests", $"0x{after:X}",
                 report.After.Ok ? $"0x{report.After.Value:X}" : Render(report.After.Ret, report.After.Errno));
         }
     }
@@ -51,19 +54,5 @@ public sealed class ArchPrctlCheck : IHostCheckProvider
 
     private static string Render(long ret, int errno) => ret == 0 ? "0" : $"-1 {Linux.Errno.Name(errno)}";
 
-    /// <summary><c>xstate_request_perm(idx, guest)</c> for a fresh process with no sigaltstack and no vCPU
-    /// (linux-fpu.md §4.3–4.4): idx ≥ XFEATURE_MAX (20) ⇒ -EINVAL; xstate_prctl_req[idx] = 0 (all but 18) ⇒
-    /// -EOPNOTSUPP; XTILE_DATA ∉ fpu_user_cfg.max_features ⇒ -EOPNOTSUPP; already permitted ⇒ 0; else the
-    /// permission becomes permitted | requested.</summary>
-    private static (long Ret, int Errno) RequestPerm(FpuSystem sys, ref ulong permitted, long idx)
-    {
-        const int xfeatureMax = 20;
-        if (idx < 0 || idx >= xfeatureMax)
-            return (-1, Linux.Errno.EINVAL);
-        ulong requested = idx == (int)XFeature.XtileData ? XFeatureMasks.XtileData : 0;
-        if (requested == 0 || (sys.UserCfg.MaxFeatures & requested) != requested)
-            return (-1, Linux.Errno.EOPNOTSUPP);
-        permitted |= requested;
-        return (0, 0);
-    }
+    private static string Render(long modelResult) => modelResult == 0 ? "0" : $"-1 {Linux.Errno.Name((int)-modelResult)}";
 }

@@ -4,8 +4,9 @@ namespace XsaveLab.Host.Check;
 /// observable, with the running kernel.</summary>
 public static class HostCheck
 {
-    /// <summary>Boot log, arch_prctl permissions, AT_MINSIGSTKSZ, ptrace regsets, core-dump notes. Further
-    /// providers (KVM) are appended by their owners through <see cref="HostCheckOptions.Providers"/>.</summary>
+    /// <summary>Boot log, arch_prctl permissions, AT_MINSIGSTKSZ, ptrace regsets, core-dump notes. A further
+    /// group (the KVM checks) is one more <see cref="IHostCheckProvider"/> appended to this list; callers can
+    /// also run any selection through <see cref="HostCheckOptions.Providers"/>.</summary>
     public static IReadOnlyList<IHostCheckProvider> DefaultProviders { get; } =
     [
         new BootLogCheck(),

@@ -181,7 +181,7 @@ public static class Sigframes
         // os_xrstor(&init_fpstate, user_xfeatures & ~xrestore): the remaining user features go to init.
         ulong initBv = fps.UserXfeatures & ~(fxOnly ? XFeatureMasks.FpSse : xrestore);
         InitComponents(cfg, staged, initBv);
-        task.Fpstate = staged.Fpstate;
+        staged.Fpstate.Regs.CopyTo(task.Fpstate.Regs, 0); // in place: the buffer may be shared with the task model
         task.Pkru = staged.Pkru;
         return new(true, fxOnly, false, fxOnly ? $"FX-only frame ({why})" : "XRSTOR from the frame");
     }
