@@ -49,4 +49,7 @@ public sealed class HostCheckTests(ITestOutputHelper output)
 
     [SkippableFact]
     public void Core_dump_notes_match() => AssertGroup(o => o.Name.StartsWith("core", StringComparison.Ordinal), "core dump");
+
+    [SkippableFact]
+    public void Gcore_core_decodes_to_the_loaded_registers() => AssertGroup(o => o.Name.StartsWith("gcore", StringComparison.Ordinal), "gcore");
 }
