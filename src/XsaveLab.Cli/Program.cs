@@ -19,6 +19,7 @@ public static class Program
         CpusCommand.Create,
         CatalogCommand.Create,
         BootCommand.Create,
+        HostCheckCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
