@@ -138,3 +138,41 @@ public class GuestFpuTests
         Assert.Equal(-KernelErrno.EINVAL, k.FpuCopyUabiToGuestFpstate(g, buf, XFeatureMasks.FpSse, ref pkru));
     }
 }
+
+public class GuestFpuConfidentialAndTimestampTests
+{
+    [Fact]
+    public void Confidential_guest_state_is_neither_saved_nor_restored()
+    {
+        var k = KernelKit.Kernel("zen4-genoa", "6.17", 1);
+        var t = k.SpawnProcess("vcpu");
+        k.Schedule(0, t);
+        var g = k.FpuAllocGuestFpstate(t);
+        k.MarkGuestConfidential(g);
+        long saves = k.Counters.Saves, restores = k.Counters.Restores;
+        k.FpuSwapKvmFpstate(t, g, enterGuest: true);
+        Assert.Equal(saves + 1, k.Counters.Saves);       // the host state is saved
+        Assert.Equal(restores, k.Counters.Restores);     // nothing loaded for the protected guest
+        k.FpuSwapKvmFpstate(t, g, enterGuest: false);
+        Assert.Equal(saves + 1, k.Counters.Saves);       // the protected guest is not saved
+        Assert.Equal(restores + 1, k.Counters.Restores); // the host is restored
+        KernelKit.AssertInvariants(k);
+    }
+
+    [Fact]
+    public void Avx512_timestamp_follows_saves_that_find_ZMM_state_in_use()
+    {
+        var k = KernelKit.Kernel("skx", "6.17", 1);
+        var t = k.SpawnProcess("p");
+        var other = k.SpawnProcess("q");
+        k.Schedule(0, t);
+        k.Schedule(0, other);
+        Assert.Equal(0, t.Fpu.Avx512Timestamp);
+        k.Schedule(0, t);
+        Assert.True(k.UseComponent(t, 6, KernelKit.RandomData(k, 6, new Random(1))).Done);
+        long now = k.Jiffies;
+        k.Schedule(0, other); // the save happens at this time
+        Assert.Equal(now, t.Fpu.Avx512Timestamp);
+        Assert.NotEqual(0, now);
+    }
+}

@@ -50,6 +50,14 @@ public sealed partial class LinuxKernel
         return g;
     }
 
+    /// <summary>What KVM does for a guest with protected state (SEV-ES, TDX): <c>fpstate->is_confidential = true</c>.
+    /// Its registers are then neither saved nor restored by <c>fpu_swap_kvm_fpstate()</c> (only XFD is updated).</summary>
+    public void MarkGuestConfidential(FpuGuest g)
+    {
+        var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
+        fps.IsConfidential = true;
+    }
+
     /// <summary><c>fpu_free_guest_fpstate()</c>: refuses (WARN) a buffer that is not a valloc'ed, unused guest one.</summary>
     public void FpuFreeGuestFpstate(FpuGuest g)
     {
