@@ -176,3 +176,27 @@ public class GuestFpuConfidentialAndTimestampTests
         Assert.NotEqual(0, now);
     }
 }
+
+public class GuestXfdSyncTests
+{
+    [Fact]
+    public void Guest_written_XFD_is_synced_into_the_guest_fpstate_after_vmexit()
+    {
+        var k = KernelKit.Kernel("spr", "6.17", 1);
+        var t = k.SpawnProcess("vcpu");
+        k.Schedule(0, t);
+        Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
+        var g = k.FpuAllocGuestFpstate(t);
+        Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        k.FpuSwapKvmFpstate(t, g, enterGuest: true);
+        var cpu = k.Cpus[0].Cpu;
+        cpu.Cpl = 0;
+        Assert.False(cpu.Wrmsr(Msr.IA32_XFD, XFeatureMasks.XtileData).IsFault); // the guest's own WRMSR
+        k.FpuSyncGuestVmexitXfdState(t);
+        Assert.Equal(XFeatureMasks.XtileData, g.FpState!.Xfd);
+        Assert.Equal(XFeatureMasks.XtileData, k.Cpus[0].XfdState);
+        KernelKit.AssertInvariants(k);
+        k.FpuSwapKvmFpstate(t, g, enterGuest: false);
+        Assert.Equal(k.System.InitXfd, cpu.Xfd);
+    }
+}

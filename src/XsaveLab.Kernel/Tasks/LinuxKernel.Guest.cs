@@ -127,6 +127,21 @@ public sealed partial class LinuxKernel
             XfdUpdateState(RequireRunning(task), fps);
     }
 
+    /// <summary><c>fpu_sync_guest_vmexit_xfd_state()</c>: after a VM-exit with XFD writes not intercepted, the
+    /// guest may have changed IA32_XFD; read it into the active (guest) fpstate and the per-CPU cache.</summary>
+    public void FpuSyncGuestVmexitXfdState(KernelTask task)
+    {
+        var kc = RequireRunning(task);
+        if (!FpuStateSizeDynamic)
+            return;
+        int cpl = kc.Cpu.Cpl;
+        kc.Cpu.Cpl = 0;
+        kc.Cpu.Rdmsr(Arch.Machine.Msr.IA32_XFD, out ulong xfd);
+        kc.Cpu.Cpl = cpl;
+        task.Fpu.FpState.Xfd = xfd;
+        kc.XfdState = xfd;
+    }
+
     /// <summary>The UABI conversion configuration of this boot.</summary>
     public UabiConfig UabiConfig => _uabi ??= new UabiConfig(System.Profile, System.UserCfg.MaxFeatures, System.UserCfg.DefaultFeatures,
         System.KernelCfg.MaxFeatures, System.Compacted, System.MxcsrFeatureMask, _cpus[0].Cpu.MxcsrMask,
