@@ -13,6 +13,8 @@ public sealed partial class LinuxKernel
     public KernelTask Fork(KernelTask parent, bool thread = false, string? name = null)
     {
         var kc = RequireRunning(parent);
+        if (parent.Fpu.TaskFpState != null)
+            throw new InvalidOperationException($"{parent} is running guest state (inside KVM_RUN); it cannot fork");
         if (parent.IsKernelThread)
             throw new InvalidOperationException("kernel threads are created with SpawnKernelThread");
         ThreadGroup group;
@@ -56,6 +58,8 @@ public sealed partial class LinuxKernel
     public void Exec(KernelTask task, string? name = null)
     {
         var kc = RequireRunning(task);
+        if (task.Fpu.TaskFpState != null)
+            throw new InvalidOperationException($"{task} is running guest state (inside KVM_RUN); it cannot exec");
         foreach (var other in task.Group.Threads.ToArray())
             if (other != task)
                 Exit(other);
