@@ -20,6 +20,7 @@ public static class Program
         CatalogCommand.Create,
         BootCommand.Create,
         HostCheckCommand.Create,
+        BenchCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
