@@ -12,6 +12,7 @@ public static class HostCheck
         new BootLogCheck(),
         new ArchPrctlCheck(),
         new SigframeSizeCheck(),
+        new SigframeCheck(),
         new PtraceRegsetCheck(),
         new CoreDumpCheck(),
         new GcoreCheck(),

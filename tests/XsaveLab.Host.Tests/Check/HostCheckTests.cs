@@ -51,6 +51,10 @@ public sealed class HostCheckTests(ITestOutputHelper output)
     public void Core_dump_notes_match() => AssertGroup(o => o.Name.StartsWith("core", StringComparison.Ordinal), "core dump");
 
     [SkippableFact]
+    public void A_real_signal_frame_matches_the_model_byte_for_byte() =>
+        AssertGroup(o => o.Name.StartsWith("signal", StringComparison.Ordinal), "signal frame");
+
+    [SkippableFact]
     public void Gcore_core_decodes_to_the_loaded_registers() => AssertGroup(o => o.Name.StartsWith("gcore", StringComparison.Ordinal), "gcore");
 }
 
