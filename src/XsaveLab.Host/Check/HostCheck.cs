@@ -13,6 +13,7 @@ public static class HostCheck
         new ArchPrctlCheck(),
         new SigframeSizeCheck(),
         new SigframeCheck(),
+        new SigreturnCheck(),
         new PtraceRegsetCheck(),
         new CoreDumpCheck(),
         new GcoreCheck(),

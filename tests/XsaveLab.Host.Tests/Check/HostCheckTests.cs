@@ -55,6 +55,10 @@ public sealed class HostCheckTests(ITestOutputHelper output)
         AssertGroup(o => o.Name.StartsWith("signal", StringComparison.Ordinal), "signal frame");
 
     [SkippableFact]
+    public void Sigreturn_of_edited_real_frames_matches_the_model() =>
+        AssertGroup(o => o.Name.StartsWith("sigreturn", StringComparison.Ordinal), "sigreturn");
+
+    [SkippableFact]
     public void Gcore_core_decodes_to_the_loaded_registers() => AssertGroup(o => o.Name.StartsWith("gcore", StringComparison.Ordinal), "gcore");
 }
 
