@@ -15,7 +15,7 @@ public sealed partial class XsaveCpu
     private bool _fxsaveLeak;
     private bool _la57;
     private int _x87PointerBits;
-    private bool _hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd;
+    private bool _hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd, _hasFxsr;
     private ulong _supportedXcr0, _supportedXss;
 
     /// <summary>MXCSR_MASK as XSAVE writes it at bytes 28..31 and as XRSTOR checks MXCSR against it.</summary>
@@ -44,6 +44,7 @@ public sealed partial class XsaveCpu
         (_hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd) =
             (p.HasXsave, p.HasXsaveopt, p.HasXsavec, p.HasXgetbv1, p.HasXsaves, p.HasXfd);
         (_supportedXcr0, _supportedXss) = (p.SupportedXcr0, p.SupportedXss);
+        _hasFxsr = p.Has(CpuFeature.Fxsr);
         _regs = new byte[_layout.RegisterFileSize];
         bool amd = p.Vendor is CpuVendor.Amd or CpuVendor.Hygon;
         bool misalignSse = p.Leaf(0x80000000).Eax >= 0x80000001 && (p.Leaf(0x80000001).Ecx >> 7 & 1) != 0;
