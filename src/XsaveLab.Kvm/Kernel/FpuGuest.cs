@@ -73,7 +73,7 @@ public sealed class FpuGuest
     }
 
     /// <summary><c>fpu_enable_guest_xfd_features()</c> → <c>__xfd_enable_feature(xfeatures, gfpu)</c>.</summary>
-    public SysResult EnableGuestXfdFeatures(ulong xfeatures, HostCpu host)
+    public SysResult EnableGuestXfdFeatures(ulong xfeatures, HostCpu? host)
     {
         xfeatures &= ~Xfeatures;
         if (xfeatures == 0)
@@ -89,7 +89,7 @@ public sealed class FpuGuest
     }
 
     /// <summary>The <c>deferred</c> variant's growth step: add guest-only supervisor features by reallocation.</summary>
-    public SysResult EnableGuestSupervisorFeatures(HostCpu host)
+    public SysResult EnableGuestSupervisorFeatures(HostCpu? host)
     {
         ulong want = _cfg.KernelMaxFeatures & _cfg.GuestSupervisorMask & ~Xfeatures;
         if (want == 0)
@@ -100,10 +100,10 @@ public sealed class FpuGuest
     }
 
     /// <summary><c>fpstate_realloc()</c> for a guest: a zeroed buffer; registers stay live when in use.</summary>
-    private void Realloc(ulong xfeatures, int ksize, int usize, HostCpu host, bool userVisible = true)
+    private void Realloc(ulong xfeatures, int ksize, int usize, HostCpu? host, bool userVisible = true)
     {
         var cur = Fpstate!;
-        bool inUse = ReferenceEquals(host.Active, cur);
+        bool inUse = host is not null && ReferenceEquals(host.Active, cur);
         var nf = new FpState(ksize, isGuest: true)
         {
             IsValloc = true,
@@ -123,7 +123,7 @@ public sealed class FpuGuest
         Fpstate = nf;
         if (inUse)
         {
-            host.Active = nf;
+            host!.Active = nf;
             host.XfdUpdateState(nf);
         }
     }
