@@ -1,6 +1,6 @@
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Kernel;
+using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Kvm;
 
@@ -10,7 +10,7 @@ public sealed record KvmSettings(CpuProfile Cpu, KernelVariant Kernel, KvmReleas
 {
     public static KvmSettings For(CpuProfile cpu, KernelVariant? kernel = null, KvmRelease release = KvmRelease.Kvm618,
         KvmFlavour? flavour = null, uint? mxcsrMask = null) =>
-        new(cpu, kernel ?? KernelVariant.Default, release, flavour ?? KvmFlavour.Upstream, mxcsrMask ?? DefaultMxcsrMask(cpu));
+        new(cpu, kernel ?? KernelVariants.V6_17, release, flavour ?? KvmFlavour.Upstream, mxcsrMask ?? DefaultMxcsrMask(cpu));
 
     /// <summary>MXCSR_MASK as FXSAVE reports it: 0xFFFF (DAZ supported, every XSAVE-era CPU), plus bit 17 (MM,
     /// misaligned-SSE exception mask) on AMD parts with MisAlignSse (CPUID 0x80000001:ECX[7]).</summary>

@@ -1,6 +1,6 @@
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Kernel;
+using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Caps;
 

@@ -1,5 +1,5 @@
 using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Kernel;
+using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -16,7 +16,7 @@ public sealed class KvmSystem
     public KvmSystem(KvmSettings settings)
     {
         Settings = settings;
-        Host = HostFpuConfig.Boot(settings.Cpu, settings.Kernel);
+        Host = HostFpuConfig.Boot(settings.Cpu, settings.Kernel, settings.MxcsrMask);
         Caps = KvmCaps.Create(Host, settings.Release, settings.Flavour);
         Perms = new ProcessPerms(Host);
         HostCpu = new Lazy<HostCpu>(() => new HostCpu(Host));

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Kernel;
+using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Vm;
 

@@ -1,5 +1,5 @@
 using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Kernel;
+using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -31,7 +31,7 @@ public sealed partial class KvmVcpu
     private void FillXsave(byte[] image)
     {
         // A guest FPU swapped in for a running vCPU is saved first (KVM_GET_XSAVE2 never runs concurrently with KVM_RUN).
-        Fpu.CopyToUabi(image, GuestSupportedXcr0 | XFeatureMasks.FpSse, Pkru, Sys.Settings.MxcsrMask);
+        Fpu.CopyToUabi(image, GuestSupportedXcr0 | XFeatureMasks.FpSse, Pkru);
     }
 
     /// <summary>KVM_SET_XSAVE: reads <c>uabi_size</c> bytes from the caller and calls
@@ -42,7 +42,7 @@ public sealed partial class KvmVcpu
         if (image.Length < Fpu.UabiSize)
             return SysResult.Fail(Errno.EFAULT, $"KVM_SET_XSAVE copies uabi_size = {Fpu.UabiSize} bytes; the caller's buffer has {image.Length}");
         uint pkru = Pkru;
-        var r = Fpu.CopyFromUabi(image[..Fpu.UabiSize], Caps.SupportedXcr0, ref pkru, Sys.Settings.MxcsrMask);
+        var r = Fpu.CopyFromUabi(image[..Fpu.UabiSize], Caps.SupportedXcr0, ref pkru);
         if (r.Ok)
             Pkru = pkru;
         return r;

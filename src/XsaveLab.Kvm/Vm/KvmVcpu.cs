@@ -1,6 +1,6 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Kernel;
+using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -74,7 +74,7 @@ public sealed partial class KvmVcpu
         var l7 = Find(entries, 7, 0);
         var d1 = Find(entries, 0xD, 1);
         bool shstk = l7 is { } s7 && (s7.Ecx & (1u << 7)) != 0 && Caps.Shstk;
-        if (Host.Variant.CetGrownOnDemand && shstk)
+        if (Host.Variant.DeferredGuestSupervisor && d1 is { } x1 && ((x1.Ecx | (ulong)x1.Edx << 32) & Host.GuestSupervisorMask & Caps.SupportedXss) != 0)
         {
             var g = Fpu.EnableGuestSupervisorFeatures(Sys.HostCpu.IsValueCreated ? Sys.HostCpu.Value : null);
             Notes.Add($"deferred: {g.Detail}");

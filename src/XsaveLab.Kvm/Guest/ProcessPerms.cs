@@ -1,7 +1,7 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Kvm.Vm;
 
-namespace XsaveLab.Kvm.Kernel;
+namespace XsaveLab.Kvm.Guest;
 
 /// <summary>One <c>struct fpu_state_perm</c>: permitted features (with software flags), kernel and UABI sizes.</summary>
 public sealed record StatePerm(ulong StatePermMask, int StateSize, int UserStateSize)
@@ -31,10 +31,8 @@ public sealed class ProcessPerms
         _cfg = cfg;
         Perm = new StatePerm(cfg.KernelDefaultFeatures, cfg.KernelDefaultSize, cfg.UserDefaultSize);
         // 6.17 (7c2c89364d92): guest permissions start from the guest defaults; before, a copy of perm.
-        GuestPerm = cfg.Variant.GuestDefaultsDiffer || cfg.Variant.CetGrownOnDemand
-            ? new StatePerm(cfg.KernelMaxFeatures & ~XFeatureMasks.UserDynamic,
-                cfg.CalculateSize(cfg.KernelMaxFeatures & ~XFeatureMasks.UserDynamic, cfg.Compacted), cfg.UserDefaultSize)
-            : Perm;
+        var (gf, gs) = cfg.InitialGuestPerm;
+        GuestPerm = new StatePerm(gf, gs, cfg.UserDefaultSize);
     }
 
     public StatePerm Perm { get; private set; }
@@ -87,7 +85,7 @@ public sealed class ProcessPerms
 
         ulong mask = cur.StatePermMask | requested;
         StatePerm next;
-        if (_cfg.Variant.PermLosesSupervisorBits)
+        if (!_cfg.Variant.StatePermPreservesNonUser)
         {
             // Pre-d8414603b29f: supervisor bits added for host perms only, then the stored mask is cut to user bits.
             ulong sizing = guest ? mask : mask | (_cfg.KernelMaxFeatures & _cfg.SupervisorSupported);

@@ -1,7 +1,7 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 
-namespace XsaveLab.Kvm.Kernel;
+namespace XsaveLab.Kvm.Guest;
 
 /// <summary>The physical CPU a VMM thread runs on, with that thread's FPU: the model <see cref="XsaveCpu"/> programmed
 /// as <c>fpu__init_cpu_xstate()</c> does and the task's default-sized fpstate.</summary>
@@ -14,17 +14,7 @@ public sealed class HostCpu
     public HostCpu(HostFpuConfig cfg)
     {
         Config = cfg;
-        Cpu = new XsaveCpu(cfg.Cpu);
-        Cpu.Cpl = 0;
-        if (cfg.XsaveEnabled)
-        {
-            Cpu.OsXsave = true;
-            if (cfg.Cpu.HasXfd)
-                Check(Cpu.Wrmsr(Msr.IA32_XFD, cfg.InitXfd), "IA32_XFD");
-            Check(Cpu.Xsetbv(0, cfg.Xcr0), "XCR0");
-            if (cfg.Cpu.HasXsaves)
-                Check(Cpu.Wrmsr(Msr.IA32_XSS, cfg.Xss), "IA32_XSS");
-        }
+        Cpu = cfg.System.CreateCpu();
         TaskFpstate = new FpState(cfg.KernelDefaultSize, isGuest: false)
         {
             Xfeatures = cfg.KernelDefaultFeatures,
@@ -70,7 +60,7 @@ public sealed class HostCpu
             return XsaveFault.None;
         XfdUpdateState(fps);
         var addr = fps.IsGuest ? GuestBufferAddress : TaskBufferAddress;
-        ulong rfbm = Config.KernelMaxFeatures & Config.FpstateMask;
+        ulong rfbm = Config.System.RestoreMask;
         return Config.Cpu.HasXsaves ? Cpu.Xrstors(fps.Regs, addr, rfbm) : Cpu.Xrstor(fps.Regs, addr, rfbm);
     }
 
@@ -84,8 +74,6 @@ public sealed class HostCpu
     private static void Check(XsaveFault f, string what)
     {
         if (f.IsFault)
-            throw new InvalidOperationException($"host CPU setup: writing {what} faulted: {f}");
+            throw new InvalidOperationException($"host CPU: writing {what} faulted: {f}");
     }
-
-    internal static ulong FeaturesOf(HostFpuConfig cfg) => cfg.KernelMaxFeatures & XFeatureMasks.Extend;
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 
-namespace XsaveLab.Kvm.Kernel;
+namespace XsaveLab.Kvm.Guest;
 
 /// <summary><c>struct fpstate</c>: one kernel XSAVE buffer and its metadata.</summary>
 /// <remarks>arch/x86/include/asm/fpu/types.h; the buffer is in the kernel's (compacted when XSAVES/XSAVEC) format.</remarks>

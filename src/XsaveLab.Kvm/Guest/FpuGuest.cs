@@ -3,7 +3,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 using XsaveLab.Kvm.Vm;
 
-namespace XsaveLab.Kvm.Kernel;
+namespace XsaveLab.Kvm.Guest;
 
 /// <summary><c>struct fpu_guest</c> and the guest FPU API KVM calls (arch/x86/kernel/fpu/core.c, linux-fpu.md §6).</summary>
 public sealed class FpuGuest
@@ -18,7 +18,7 @@ public sealed class FpuGuest
         Fpstate = fps;
         Xfeatures = xfeatures;
         UabiSize = uabiSize;
-        Perm = cfg.Variant.GuestHasPermField ? xfeatures : null;
+        Perm = cfg.Variant.FpuGuestHasPerm ? xfeatures : null;
     }
 
     /// <summary>Features enabled (allocated) for the vCPU.</summary>
@@ -43,8 +43,7 @@ public sealed class FpuGuest
     /// (which include CET-S); deferred: host defaults, CET-S added later by <see cref="EnableGuestSupervisorFeatures"/>.</remarks>
     public static FpuGuest Alloc(HostFpuConfig cfg, ProcessPerms perms)
     {
-        ulong features = cfg.Variant.GuestDefaultsDiffer ? cfg.GuestDefaultFeatures : cfg.KernelDefaultFeatures;
-        int size = cfg.Variant.GuestDefaultsDiffer ? cfg.GuestDefaultSize : cfg.KernelDefaultSize;
+        var (size, features) = cfg.NewGuestFpstate;
         var fps = new FpState(size, isGuest: true)
         {
             IsValloc = true,
@@ -159,28 +158,26 @@ public sealed class FpuGuest
     }
 
     /// <summary><c>fpu_copy_guest_fpstate_to_uabi()</c> → <c>__copy_xstate_to_uabi_buf(…, XSTATE_COPY_XSAVE)</c>.</summary>
-    public void CopyToUabi(Span<byte> buf, ulong xfeatures, uint pkru, uint mxcsrMask) =>
-        UabiCopy.ToUabi(_cfg, Fpstate!, buf, xfeatures, pkru, mxcsrMask);
+    public void CopyToUabi(Span<byte> buf, ulong xfeatures, uint pkru) => UabiCopy.ToUabi(_cfg, Fpstate!, buf, xfeatures, pkru);
 
-    /// <summary><c>fpu_copy_uabi_to_guest_fpstate(gfpu, buf, xcr0, vpkru)</c>.</summary>
-    public SysResult CopyFromUabi(ReadOnlySpan<byte> buf, ulong xcr0, ref uint vpkru, uint mxcsrMask)
+    /// <summary><c>fpu_copy_uabi_to_guest_fpstate(gfpu, buf, xcr0, vpkru)</c>: header.xfeatures ⊆ xcr0, then
+    /// <c>copy_uabi_from_kernel_to_xstate()</c>, with the vCPU's PKRU updated only when the image has PKRU.</summary>
+    public SysResult CopyFromUabi(ReadOnlySpan<byte> buf, ulong xcr0, ref uint vpkru)
     {
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(buf[512..]);
         if (!_cfg.XsaveEnabled)
         {
-            ulong hdr = BinaryPrimitives.ReadUInt64LittleEndian(buf[512..]);
-            if ((hdr & ~XFeatureMasks.FpSse) != 0)
+            if ((xstateBv & ~XFeatureMasks.FpSse) != 0)
                 return SysResult.Fail(Errno.EINVAL, "header.xfeatures beyond FP|SSE without XSAVE");
             buf[..512].CopyTo(Fpstate!.Regs);
             return SysResult.Success();
         }
-        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(buf[512..]);
         if ((xstateBv & ~xcr0) != 0)
             return SysResult.Fail(Errno.EINVAL, $"header.xfeatures 0x{xstateBv:x} not within supported XCR0 0x{xcr0:x}");
-        bool hasPkru = (xstateBv & XFeatureMasks.Pkru) != 0;
         uint dummy = 0;
-        return hasPkru
-            ? UabiCopy.FromUabi(_cfg, Fpstate!, buf, ref vpkru, true, mxcsrMask)
-            : UabiCopy.FromUabi(_cfg, Fpstate!, buf, ref dummy, false, mxcsrMask);
+        return (xstateBv & XFeatureMasks.Pkru) != 0
+            ? UabiCopy.FromUabi(_cfg, Fpstate!, buf, ref vpkru, true)
+            : UabiCopy.FromUabi(_cfg, Fpstate!, buf, ref dummy, false);
     }
 
     internal static int StandardOffset(HostFpuConfig cfg, int i) => cfg.Cpu.Component(i)?.StandardOffset ?? -1;
