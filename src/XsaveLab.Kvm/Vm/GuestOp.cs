@@ -34,7 +34,7 @@ public enum GuestOpKind
 
 /// <summary>One guest instruction with an optional expected outcome (<c>=&gt; #GP</c>, <c>=&gt; 0x40000</c>, <c>=&gt; ok</c>).</summary>
 public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong Value = 0, uint Msr = 0, int Component = 0,
-    string Buffer = "", string? Expect = null)
+    string Buffer = "", string? Expect = null, bool FromCpuid = false)
 {
     /// <summary>Parses e.g. <c>xsetbv 0x602e7</c>, <c>wrmsr IA32_XFD 0x40000</c>, <c>tileloadd =&gt; #NM</c>,
     /// <c>xsavec buf 0x40000</c>, <c>rdmsr IA32_XFD_ERR =&gt; 0x40000</c>. Returns null and an error on bad input.</summary>
@@ -69,8 +69,8 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
             case "cpl":
                 r = Need(1) && Num(w[1], out var cpl) ? new(GuestOpKind.Cpl, t, Value: cpl) : null; break;
             case "xsetbv":
-                if (w.Length == 2 && Num(w[1], out var v)) r = new(GuestOpKind.Xsetbv, t, 0, v);
-                else if (w.Length == 3 && Num(w[1], out var e) && Num(w[2], out var v2)) r = new(GuestOpKind.Xsetbv, t, (uint)e, v2);
+                if (w.Length == 2 && Val(w[1], out var v, out var cv)) r = new(GuestOpKind.Xsetbv, t, 0, v, FromCpuid: cv);
+                else if (w.Length == 3 && Num(w[1], out var e) && Val(w[2], out var v2, out var cv2)) r = new(GuestOpKind.Xsetbv, t, (uint)e, v2, FromCpuid: cv2);
                 else error ??= "usage: xsetbv [ECX] VALUE";
                 break;
             case "xgetbv":
@@ -82,7 +82,7 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
                 r = Need(1) && MsrNames.TryParse(w[1], out var m1) ? new(GuestOpKind.Rdmsr, t, Msr: m1) : Fail($"unknown MSR '{(w.Length > 1 ? w[1] : "")}'");
                 break;
             case "wrmsr":
-                r = Need(2) && MsrNames.TryParse(w[1], out var m2) && Num(w[2], out var mv) ? new(GuestOpKind.Wrmsr, t, Msr: m2, Value: mv) : Fail("usage: wrmsr MSR VALUE");
+                r = Need(2) && MsrNames.TryParse(w[1], out var m2) && Val(w[2], out var mv, out var cm) ? new(GuestOpKind.Wrmsr, t, Msr: m2, Value: mv, FromCpuid: cm) : Fail("usage: wrmsr MSR VALUE");
                 break;
             case "ldtilecfg": r = Need(0) ? new(GuestOpKind.Ldtilecfg, t) : null; break;
             case "tileloadd": r = Need(0) ? new(GuestOpKind.Tileloadd, t) : null; break;
@@ -99,7 +99,7 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
                     "xsave" => GuestOpKind.Xsave, "xsavec" => GuestOpKind.Xsavec, "xsaveopt" => GuestOpKind.Xsaveopt,
                     "xsaves" => GuestOpKind.Xsaves, "xrstor" => GuestOpKind.Xrstor, _ => GuestOpKind.Xrstors,
                 };
-                r = Need(2) && Num(w[2], out var rfbm) ? new(kind, t, Value: rfbm, Buffer: w[1]) : Fail($"usage: {op} BUFFER RFBM");
+                r = Need(2) && Val(w[2], out var rfbm, out var cr) ? new(kind, t, Value: rfbm, Buffer: w[1], FromCpuid: cr) : Fail($"usage: {op} BUFFER RFBM");
                 break;
             default:
                 errorOut = $"unknown guest instruction '{w[0]}'";
@@ -115,6 +115,22 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
             return false;
         }
         GuestOp? Fail(string msg) { error ??= msg; return null; }
+    }
+
+    /// <summary>A value: numbers, <c>all</c> (every bit) and <c>cpuid</c> (the vCPU's CPUID-enumerated XCR0, or XSS
+    /// for IA32_XSS, or XCR0|XSS for XSAVES/XRSTORS), joined with <c>|</c>.</summary>
+    internal static bool Val(string s, out ulong v, out bool fromCpuid)
+    {
+        v = 0;
+        fromCpuid = false;
+        foreach (var part in s.Split('|', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (string.Equals(part, "cpuid", StringComparison.OrdinalIgnoreCase)) fromCpuid = true;
+            else if (string.Equals(part, "all", StringComparison.OrdinalIgnoreCase)) v = ulong.MaxValue;
+            else if (Num(part, out var n)) v |= n;
+            else return false;
+        }
+        return true;
     }
 
     internal static bool Num(string s, out ulong v)

@@ -95,9 +95,32 @@ public sealed partial class KvmVcpu
         return ok ? o : o with { ExpectationFailure = e };
     }
 
+    /// <summary>The value of a guest operand, with <c>cpuid</c> resolved against this vCPU's CPUID.</summary>
+    private ulong Resolve(GuestOp op)
+    {
+        if (!op.FromCpuid)
+            return op.Value;
+        ulong xcr0 = 0, xss = 0;
+        foreach (var e in Cpuid)
+        {
+            if (e.Function == 0xD && e.Index == 0) xcr0 = e.Eax | (ulong)e.Edx << 32;
+            if (e.Function == 0xD && e.Index == 1) xss = e.Ecx | (ulong)e.Edx << 32;
+        }
+        ulong c = op.Kind switch
+        {
+            GuestOpKind.Xsetbv => xcr0,
+            GuestOpKind.Wrmsr => op.Msr == Msr.IA32_XSS ? xss : 0,
+            GuestOpKind.Xsaves or GuestOpKind.Xrstors => xcr0 | xss,
+            _ => xcr0,
+        };
+        return op.Value | c;
+    }
+
     private GuestOutcome Execute(GuestOp op, XsaveCpu pc)
     {
         string t = op.Text;
+        if (op.FromCpuid)
+            op = op with { Value = Resolve(op), FromCpuid = false };
         switch (op.Kind)
         {
             case GuestOpKind.SetCr4OsXsave:
