@@ -78,7 +78,7 @@ public sealed class VmmScript
         {
             n++;
             var t = raw.TrimEnd('\r');
-            int hash = t.IndexOf('#');
+            int hash = CommentStart(t);
             if (hash >= 0) t = t[..hash];
             t = t.Trim();
             if (t.Length == 0) continue;
@@ -199,6 +199,15 @@ public sealed class VmmScript
             }
         }
         return new VmmScript(file, lines);
+    }
+
+    /// <summary>A comment is '#' at the start of a line or '#' followed by a blank ('#GP' is an expectation).</summary>
+    private static int CommentStart(string t)
+    {
+        for (int i = 0; i < t.Length; i++)
+            if (t[i] == '#' && (i == 0 || i + 1 == t.Length || char.IsWhiteSpace(t[i + 1])))
+                return i;
+        return -1;
     }
 
     private static bool ValidExpect(string a) =>
