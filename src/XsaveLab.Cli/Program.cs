@@ -17,6 +17,7 @@ public static class Program
         LayoutCommand.Create,
         CpusCommand.Create,
         CatalogCommand.Create,
+        KvmCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

@@ -19,7 +19,13 @@ public sealed class FpuGuest
         Xfeatures = xfeatures;
         UabiSize = uabiSize;
         Perm = cfg.Variant.FpuGuestHasPerm ? xfeatures : null;
+        InitialSize = fps.Size;
+        InitialFeatures = fps.Xfeatures;
     }
+
+    /// <summary>Size and features the fpstate had when the vCPU was created (before any reallocation).</summary>
+    public int InitialSize { get; }
+    public ulong InitialFeatures { get; }
 
     /// <summary>Features enabled (allocated) for the vCPU.</summary>
     public ulong Xfeatures { get; private set; }

@@ -27,6 +27,7 @@ public sealed record KvmReport(
     int Xsave2Size,
     IReadOnlyList<CpuidEntry> SupportedCpuid,
     FpstateView? GuestFpstate,
+    FpstateView? GuestFpstateAtCreate,
     FpstateView HostFpstate,
     IReadOnlyList<CetStateLocation> CetState,
     IReadOnlyList<string> Notes)
@@ -43,16 +44,17 @@ public sealed record KvmReport(
         var supported = runner.LastSupportedCpuid ?? sys.GetSupportedCpuid();
         var leafD = supported.Where(e => e.Function == 0xD).ToArray();
         FpstateView? guest = v?.Fpu.Fpstate is { } g ? new(g.Size, g.Xfeatures, XFeatureTable.Describe(g.Xfeatures)) : null;
+        FpstateView? created = v is null ? null : new(v.Fpu.InitialSize, v.Fpu.InitialFeatures, XFeatureTable.Describe(v.Fpu.InitialFeatures));
         var hostView = new FpstateView(host.KernelDefaultSize, host.KernelDefaultFeatures, XFeatureTable.Describe(host.KernelDefaultFeatures));
 
         var notes = new List<string>(sys.Caps.Notes);
         if (v is not null)
             notes.AddRange(v.Notes.Concat(v.Fpu.Notes));
-        if (guest is not null)
+        if (created is not null)
         {
-            ulong extra = guest.Features & ~hostView.Features;
-            notes.Add($"guest fpstate {guest.Size} bytes vs host task {hostView.Size}: {guest.Size - hostView.Size:+#;-#;0} bytes"
-                + (extra != 0 ? $", guest-only/extra features {XFeatureTable.Describe(extra)}" : ""));
+            ulong extra = created.Features & ~hostView.Features;
+            notes.Add($"at KVM_CREATE_VCPU the guest fpstate is {created.Size} bytes vs the host task's {hostView.Size}: {created.Size - hostView.Size:+#;-#;0} bytes"
+                + (extra != 0 ? $" for {XFeatureTable.Describe(extra)} (64-byte alignment of later components can absorb it)" : ""));
         }
         var cet = new List<CetStateLocation>();
         foreach (var m in new[] { Msr.IA32_U_CET, Msr.IA32_PL3_SSP, Msr.IA32_PL0_SSP, Msr.IA32_PL1_SSP, Msr.IA32_PL2_SSP, Msr.IA32_S_CET, Msr.IA32_INT_SSP_TAB })
@@ -66,7 +68,7 @@ public sealed record KvmReport(
             cet.Add(new CetStateLocation(MsrNames.Name(m), loc));
         }
         return new KvmReport(settings.Cpu.Name, runner.Settings.Kernel.Name, runner.Settings.Release.Name(), runner.Settings.Flavour.Name, vmmName,
-            runner.Steps, sys.Caps.Xsave2Size(sys.Perms.GuestGroupPerm), leafD, guest, hostView, cet, notes);
+            runner.Steps, sys.Caps.Xsave2Size(sys.Perms.GuestGroupPerm), leafD, guest, created, hostView, cet, notes);
     }
 
     private static string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
@@ -122,6 +124,7 @@ public sealed record KvmReport(
                 ["edx"] = Hex(e.Edx),
             }).ToArray()),
             ["guestFpstate"] = Fp(GuestFpstate),
+            ["guestFpstateAtCreate"] = Fp(GuestFpstateAtCreate),
             ["hostFpstate"] = Fp(HostFpstate),
             ["cetState"] = new JsonArray(CetState.Select(c => (JsonNode)new JsonObject { ["msr"] = c.Msr, ["location"] = c.Location }).ToArray()),
             ["notes"] = new JsonArray(Notes.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
