@@ -164,7 +164,19 @@ public sealed class FpuGuest
     }
 
     /// <summary><c>fpu_copy_guest_fpstate_to_uabi()</c> → <c>__copy_xstate_to_uabi_buf(…, XSTATE_COPY_XSAVE)</c>.</summary>
-    public void CopyToUabi(Span<byte> buf, ulong xfeatures, uint pkru) => UabiCopy.ToUabi(_cfg, Fpstate!, buf, xfeatures, pkru);
+    /// <remarks>Without XSAVE: the 512-byte FXSAVE area with header.xfeatures = FP|SSE, so that it can be restored
+    /// on an XSAVE host.</remarks>
+    public void CopyToUabi(Span<byte> buf, ulong xfeatures, uint pkru)
+    {
+        if (_cfg.XsaveEnabled)
+        {
+            UabiCopy.ToUabi(_cfg, Fpstate!, buf, xfeatures, pkru);
+            return;
+        }
+        buf.Clear();
+        Fpstate!.Regs.AsSpan(0, 512).CopyTo(buf);
+        BinaryPrimitives.WriteUInt64LittleEndian(buf[512..], XFeatureMasks.FpSse);
+    }
 
     /// <summary><c>fpu_copy_uabi_to_guest_fpstate(gfpu, buf, xcr0, vpkru)</c>: header.xfeatures ⊆ xcr0, then
     /// <c>copy_uabi_from_kernel_to_xstate()</c>, with the vCPU's PKRU updated only when the image has PKRU.</summary>
