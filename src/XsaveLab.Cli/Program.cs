@@ -17,6 +17,7 @@ public static class Program
         LayoutCommand.Create,
         CpusCommand.Create,
         CatalogCommand.Create,
+        BootCommand.Create,
         KvmCommand.Create,
     ];
 
