@@ -39,7 +39,8 @@ public static class Program
         {
             var cmd = parse.CommandResult.Command;
             string where = cmd is RootCommand ? "xsavelab --help" : $"xsavelab {cmd.Name} --help";
-            return ctx.Fail($"{parse.Errors[0].Message} (see '{where}')");
+            string message = string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            return ctx.Fail($"{message} (see '{where}')");
         }
         try
         {

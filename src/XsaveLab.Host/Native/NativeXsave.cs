@@ -166,12 +166,12 @@ public sealed unsafe class NativeXsave : IDisposable
     /// <paramref name="xcompBv"/>, else -1 when the component is not part of it.</summary>
     public int CompactedOffsetOf(ulong xcompBv, int feature)
     {
-        if ((uint)feature >= 63 || feature < 2 || (xcompBv & Xcr0 >> feature & 1) == 0)
+        if ((uint)feature >= 63 || feature < 2 || ((xcompBv & Xcr0) >> feature & 1) == 0)
             return -1;
         int off = ExtendedStart;
         for (int i = 2; i <= feature; i++)
         {
-            if ((xcompBv & Xcr0 >> i & 1) == 0)
+            if (((xcompBv & Xcr0) >> i & 1) == 0)
                 continue;
             if (_align64[i])
                 off = (off + 63) & ~63;
@@ -449,7 +449,7 @@ public sealed unsafe class NativeXsave : IDisposable
         int off = ExtendedStart;
         for (int i = 2; i < 63; i++)
         {
-            if ((xcompBv & Xcr0 >> i & 1) == 0)
+            if (((xcompBv & Xcr0) >> i & 1) == 0)
                 continue;
             if (_align64[i])
                 off = (off + 63) & ~63;
