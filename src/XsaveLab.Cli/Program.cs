@@ -19,6 +19,7 @@ public static class Program
         CatalogCommand.Create,
         BootCommand.Create,
         KvmCommand.Create,
+        HostCheckCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

@@ -68,6 +68,14 @@ public class OutputTests
     }
 
     [Fact]
+    public void Layout_Zen2_WarnsAboutThe64BytePkru()
+    {
+        var j = JsonOf("layout", "--cpu", "zen2-castle-peak", "--format", "json");
+        Assert.Contains(j.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.StartsWith("COMPONENT_SIZE", StringComparison.Ordinal));
+        Assert.Contains("warning: COMPONENT_SIZE", CliRunner.Run("layout", "--cpu", "zen2-castle-peak").Out);
+    }
+
+    [Fact]
     public void Layout_Text_ShowsTableAndSizes()
     {
         var r = CliRunner.Run("layout", "--cpu", "spr");
@@ -75,6 +83,36 @@ public class OutputTests
         Assert.Contains("XTILEDATA", r.Out);
         Assert.Contains("standard size, XCR0", r.Out);
         Assert.Contains($"{LayoutView.Create(CpuCatalog.Get("spr")).CompactedWithSupervisorSize} bytes", r.Out);
+    }
+
+    [Fact]
+    public void Layout_CpuidFile_InCompactForm_GivesTheSameLayoutAsTheCatalog()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"xsavelab-{Guid.NewGuid():N}.cpuid");
+        try
+        {
+            File.WriteAllText(path, CpuCatalog.ToCompactProfile(CpuCatalog.Get("tgl"), "my-tgl", "test copy"));
+            var fromFile = JsonOf("layout", "--cpuid", path, "--format", "json");
+            var builtIn = JsonOf("layout", "--cpu", "tgl", "--format", "json");
+            Assert.Equal("my-tgl", fromFile.GetProperty("cpu").GetString());
+            Assert.Equal(builtIn.GetProperty("components").GetRawText(), fromFile.GetProperty("components").GetRawText());
+            Assert.Equal(builtIn.GetProperty("sizes").GetRawText(), fromFile.GetProperty("sizes").GetRawText());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [SkippableFact]
+    public void Layout_CpuidFile_FullDump_IsNamedAfterTheFile()
+    {
+        Skip.If(RepoPaths.CpuidDumps is null, RepoPaths.NoDumps);
+        var source = CpuCatalog.Get("zen4-genoa").Source;
+        var j = JsonOf("layout", "--cpuid", Path.Combine(RepoPaths.CpuidDumps!, source), "--format", "json");
+        Assert.Equal(Path.GetFileNameWithoutExtension(source), j.GetProperty("cpu").GetString());
+        Assert.Equal(JsonOf("layout", "--cpu", "zen4-genoa", "--format", "json").GetProperty("components").GetRawText(),
+            j.GetProperty("components").GetRawText());
     }
 
     [Fact]
@@ -117,6 +155,17 @@ public class OutputTests
             Assert.Contains(s, r.Out);
         Assert.DoesNotContain("\u001b[", r.Out); // no escape codes when redirected
         Assert.All(r.Out.Split('\n'), l => Assert.True(l.Length <= 160, $"line too wide: {l}"));
+    }
+
+    [Fact]
+    public void Report_PrintsEverySectionInOrder_InTextAndJson()
+    {
+        var text = CliRunner.Run("report", "--cpu", "tgl").Out;
+        var positions = Commands.Report.ReportSections.All.Select(s => text.IndexOf(s.Title, StringComparison.Ordinal)).ToList();
+        Assert.All(positions, p => Assert.True(p >= 0));
+        Assert.Equal(positions.Order(), positions);
+        var json = JsonOf("report", "--cpu", "tgl", "--format", "json");
+        Assert.All(Commands.Report.ReportSections.All, s => Assert.True(json.TryGetProperty(s.JsonKey, out _), s.JsonKey));
     }
 
     [Fact]
