@@ -14,6 +14,7 @@ public static class HostCheck
         new SigframeSizeCheck(),
         new PtraceRegsetCheck(),
         new CoreDumpCheck(),
+        new KvmChecks(),
     ];
 
     public static HostCheckReport Run(HostCheckOptions? options = null)

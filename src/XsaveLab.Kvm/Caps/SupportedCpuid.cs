@@ -42,6 +42,8 @@ public static class SupportedCpuid
             ebx7 |= l7.Ebx & (1u << 14);
         uint ecx7 = (cpu.Has(CpuFeature.Pku) ? 1u << 3 : 0) | (caps.Shstk ? 1u << 7 : 0);
         uint edx7 = (caps.Ibt ? 1u << 20 : 0) | (l7.Edx & ((1u << 22) | (1u << 24) | (1u << 25)));
+        if (caps.Flavour.PruneLeaf7)
+            (ebx7, ecx7, edx7) = (0, ecx7 & (1u << 7), edx7 & (1u << 20));
         list.Add(new CpuidEntry(7, 0, CpuidEntry.SignificantIndex, 0, ebx7, ecx7, edx7));
 
         if (cpu.Leaf(0).Eax >= 0xD)

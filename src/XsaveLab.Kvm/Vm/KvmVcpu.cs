@@ -81,6 +81,7 @@ public sealed partial class KvmVcpu
         }
 
         Cpuid = entries.ToArray();
+        // cpuid_get_supported_xcr0(): from 0xD.0 alone; the XSAVE bit of leaf 1 only gates CR4.OSXSAVE.
         GuestSupportedXcr0 = xfeatures & Caps.SupportedXcr0;
         GuestSupportedXss = d1 is { } e1 ? (e1.Ecx | (ulong)e1.Edx << 32) & Caps.SupportedXss : 0;
         GuestXsave = l1 is { } a && (a.Ecx & (1u << 26)) != 0 && Host.XsaveEnabled;
@@ -88,8 +89,6 @@ public sealed partial class KvmVcpu
         GuestXfd = d1 is { } c && (c.Eax & 16) != 0 && Caps.Xfd;
         GuestShstk = shstk;
         GuestIbt = l7 is { } i7 && (i7.Edx & (1u << 20)) != 0 && Caps.Ibt;
-        if (!GuestXsave)
-            GuestSupportedXcr0 = 0;
         CheckDependencies();
         return SysResult.Success(0, $"guest XCR0 ⊆ 0x{GuestSupportedXcr0:x}, XSS ⊆ 0x{GuestSupportedXss:x}, guest fpstate {Fpu.Fpstate!.Size} bytes, uabi_size {Fpu.UabiSize}");
     }
