@@ -3,7 +3,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
@@ -26,7 +26,7 @@ public class GuestFpstateVariantTests
         var sys = TestCpus.System(cpu, "6.17");
         var host = sys.Host;
         var (_, vcpu) = sys.CreateVm().CreateVcpu(0);
-        var g = vcpu!.Fpu.Fpstate!;
+        var g = vcpu!.Fpu.FpState!;
         Assert.Equal(host.KernelDefaultFeatures | XFeatureMasks.CetKernel, g.Xfeatures);
         int slot = XStateGeometry.Size(cpu, host.KernelDefaultFeatures | XFeatureMasks.CetKernel, true) - XStateGeometry.Size(cpu, host.KernelDefaultFeatures, true);
         Assert.Equal(slot, g.Size - host.KernelDefaultSize);
@@ -47,21 +47,26 @@ public class GuestFpstateVariantTests
         var cpu = TestCpus.Get(name);
         var sys = TestCpus.System(cpu, "6.17");
         var v = TestCpus.NewVcpu(sys);
-        var host = sys.HostCpu.Value;
+        var task = sys.Task.Fpu.EmbeddedFpState;
         void Check(string when)
         {
-            Assert.True((v.Fpu.Fpstate!.XcompBv & XFeatureMasks.CetKernel) != 0, $"guest XCOMP_BV lacks bit 12 {when}");
-            Assert.True((host.TaskFpstate.XcompBv & XFeatureMasks.CetKernel) == 0, $"host XCOMP_BV has bit 12 {when}");
-            Assert.True((host.TaskFpstate.XstateBv & XFeatureMasks.CetKernel) == 0, $"host XSTATE_BV has bit 12 {when}");
-            Assert.True((host.TaskFpstate.Xfeatures & XFeatureMasks.CetKernel) == 0, $"host xfeatures has bit 12 {when}");
+            Assert.True((v.Fpu.FpState!.XcompBv & XFeatureMasks.CetKernel) != 0, $"guest XCOMP_BV lacks bit 12 {when}");
+            Assert.Same(task, sys.Task.Fpu.FpState);
+            Assert.True((task.XcompBv & XFeatureMasks.CetKernel) == 0, $"host XCOMP_BV has bit 12 {when}");
+            Assert.True((task.XstateBv & XFeatureMasks.CetKernel) == 0, $"host XSTATE_BV has bit 12 {when}");
+            Assert.True((task.Xfeatures & XFeatureMasks.CetKernel) == 0, $"host xfeatures has bit 12 {when}");
+            Assert.Empty(sys.Kernel.Warnings.Entries);
         }
         Check("after KVM_SET_CPUID2");
         var r = v.Run(TestCpus.Ops("cr4.osxsave", "xsetbv cpuid", "wrmsr IA32_XSS cpuid => ok", "wrmsr IA32_PL0_SSP 0xffff800000002000 => ok", "write ymm"));
         Assert.True(r.ExpectationsMet && r.Result.Ok, string.Join("\n", r.Guest));
         Check("after KVM_RUN");
-        Assert.True((v.Fpu.Fpstate!.XstateBv & XFeatureMasks.CetKernel) != 0, "PL0_SSP written: CET_S not in init state, XSAVES must record it");
+        Assert.True((v.Fpu.FpState!.XstateBv & XFeatureMasks.CetKernel) != 0, "PL0_SSP written: CET_S not in init state, XSAVES must record it");
         // The host registers got CET-S back to init when the host fpstate was restored.
-        Assert.Equal(0, sys.HostCpu.Value.Cpu.Rdmsr(Arch.Machine.Msr.IA32_PL0_SSP, out var pl0).IsFault ? 1 : 0);
+        int cpl = sys.Cpu.Cpl;
+        sys.Cpu.Cpl = 0;
+        Assert.Equal(0, sys.Cpu.Rdmsr(Arch.Machine.Msr.IA32_PL0_SSP, out var pl0).IsFault ? 1 : 0);
+        sys.Cpu.Cpl = cpl;
         Assert.Equal(0UL, pl0);
         Assert.Equal(1L, v.GetMsrs([Arch.Machine.Msr.IA32_PL0_SSP], out var vals).Value);
         Assert.Equal(0xffff800000002000UL, vals[0]);
@@ -77,8 +82,8 @@ public class GuestFpstateVariantTests
         {
             var sys = TestCpus.System(cpu, variant);
             var (_, v) = sys.CreateVm().CreateVcpu(0);
-            Assert.Equal(0UL, v!.Fpu.Fpstate!.Xfeatures & XFeatureMasks.CetKernel);
-            Assert.Equal(sys.Host.KernelDefaultSize, v.Fpu.Fpstate.Size);
+            Assert.Equal(0UL, v!.Fpu.FpState!.Xfeatures & XFeatureMasks.CetKernel);
+            Assert.Equal(sys.Host.KernelDefaultSize, v.Fpu.FpState.Size);
             Assert.False(sys.Caps.Shstk, "KVM 6.18 needs the CET pair in host XSS");
             Assert.Contains(sys.Caps.Notes, n => n.Contains("manual switching", StringComparison.Ordinal));
             Assert.Equal(variant == "6.15", v.Fpu.Perm is not null);
@@ -93,14 +98,14 @@ public class GuestFpstateVariantTests
         var c3 = TestCpus.System(cpu, "case3");
         Assert.NotEqual(0UL, c3.Host.KernelDefaultFeatures & XFeatureMasks.CetKernel);
         var (_, v3) = c3.CreateVm().CreateVcpu(0);
-        Assert.Equal(c3.Host.KernelDefaultSize, v3!.Fpu.Fpstate!.Size);
+        Assert.Equal(c3.Host.KernelDefaultSize, v3!.Fpu.FpState!.Size);
 
         var d = TestCpus.System(cpu, "deferred");
         var v = TestCpus.NewVcpu(d, requestAmx: false, setCpuid: false);
-        Assert.Equal(0UL, v.Fpu.Fpstate!.Xfeatures & XFeatureMasks.CetKernel);
+        Assert.Equal(0UL, v.Fpu.FpState!.Xfeatures & XFeatureMasks.CetKernel);
         Assert.True(v.SetCpuid2(d.GetSupportedCpuid()).Ok);
-        Assert.NotEqual(0UL, v.Fpu.Fpstate!.Xfeatures & XFeatureMasks.CetKernel);
-        Assert.Equal(XStateGeometry.Size(cpu, v.Fpu.Fpstate.Xfeatures, true), v.Fpu.Fpstate.Size);
+        Assert.NotEqual(0UL, v.Fpu.FpState!.Xfeatures & XFeatureMasks.CetKernel);
+        Assert.Equal(XStateGeometry.Size(cpu, v.Fpu.FpState.Xfeatures, true), v.Fpu.FpState.Size);
         Assert.Equal(0UL, d.Host.KernelDefaultFeatures & XFeatureMasks.CetKernel);
     }
 
@@ -111,25 +116,25 @@ public class GuestFpstateVariantTests
         var cpu = TestCpus.Get(name);
         var sys = TestCpus.System(cpu, variant);
         var (_, v) = sys.CreateVm().CreateVcpu(0);
-        var f = v!.Fpu.Fpstate!;
+        var f = v!.Fpu.FpState!;
         if (sys.Host.XsaveEnabled)
             Assert.Equal(XStateGeometry.Size(cpu, f.Xfeatures, sys.Host.Compacted), f.Size);
         Assert.Equal(4096, v.Fpu.UabiSize);
-        Assert.True(sys.Perms.GuestPerm.Locked);
+        Assert.True(sys.Task.Leader.Fpu.GuestPerm.GuestLocked);
 
         // A table with AMX from a permitted process, given to a vCPU of a process without permission: -EPERM.
         if ((sys.Host.UserMaxFeatures & XFeatureMasks.XtileData) != 0)
         {
             var other = TestCpus.System(cpu, variant);
-            other.ArchPrctl(ProcessPerms.ArchReqXcompGuestPerm, 18);
+            other.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
             var r = v.SetCpuid2(other.GetSupportedCpuid());
             Assert.Equal(Errno.EPERM, r.Error);
             Assert.Equal(4096, v.Fpu.UabiSize);
 
             var ok = TestCpus.NewVcpu(other, requestAmx: false);
-            Assert.NotEqual(0UL, ok.Fpu.Fpstate!.Xfeatures & XFeatureMasks.XtileData);
-            Assert.Equal(XStateGeometry.Size(cpu, ok.Fpu.Fpstate.UserXfeatures, false), ok.Fpu.UabiSize);
-            Assert.Equal(other.Perms.GuestPerm.StateSize, ok.Fpu.Fpstate.Size);
+            Assert.NotEqual(0UL, ok.Fpu.FpState!.Xfeatures & XFeatureMasks.XtileData);
+            Assert.Equal(XStateGeometry.Size(cpu, ok.Fpu.FpState.UserXfeatures, false), ok.Fpu.UabiSize);
+            Assert.Equal(other.Task.Leader.Fpu.GuestPerm.StateSize, ok.Fpu.FpState.Size);
         }
     }
 }

@@ -2,6 +2,7 @@ using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kvm.Caps;
+using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Script;
 using XsaveLab.Kvm.Vm;
 
@@ -13,7 +14,7 @@ public class SelftestMirrorTests
     /// <summary>A vCPU as the selftest library sets it up: supported CPUID, CR4.OSXSAVE, XCR0 = supported.</summary>
     private static KvmVcpu SelftestVcpu(KvmSystem sys, IReadOnlyList<CpuidEntry>? cpuid = null)
     {
-        sys.ArchPrctl(Guest.ProcessPerms.ArchReqXcompGuestPerm, 18);
+        sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
         var (_, v) = sys.CreateVm().CreateVcpu(0);
         Assert.True(v!.SetCpuid2(cpuid ?? sys.GetSupportedCpuid()).Ok);
         Assert.True(v.SetCr4OsXsave(true).Ok);

@@ -1,5 +1,5 @@
 using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kvm.Tests;
 

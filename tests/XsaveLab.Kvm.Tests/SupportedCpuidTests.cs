@@ -3,7 +3,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
@@ -52,7 +52,7 @@ public class SupportedCpuidTests
                 }
                 var d0 = table.Single(e => e.Function == 0xD && e.Index == 0);
                 ulong x = d0.Eax | (ulong)d0.Edx << 32;
-                ulong filtered = caps.FilteredXcr0(sys.Perms.GuestGroupPerm);
+                ulong filtered = caps.FilteredXcr0(sys.GuestGroupPerm);
                 Assert.Equal(filtered & cpu.SupportedXcr0, x);
                 Assert.True((x & KvmCaps.KvmSupportedXcr0) == x);
                 Assert.Equal((uint)XStateGeometry.Size(cpu, x, false), d0.Ebx);
@@ -80,7 +80,7 @@ public class SupportedCpuidTests
                 // CET is offered only with the CET pair in supported XSS (kvm_setup_xss_caps, 6.18).
                 Assert.Equal(caps.Shstk || caps.Ibt, (caps.SupportedXss & KvmCaps.CetAll) == KvmCaps.CetAll);
                 Assert.Equal((ulong)d0.Eax | (ulong)d0.Edx << 32, x);
-                sys.ArchPrctl(ProcessPerms.ArchReqXcompGuestPerm, 18);
+                sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
             }
         }
     }
@@ -91,15 +91,15 @@ public class SupportedCpuidTests
     {
         var cpu = TestCpus.Get(name);
         var sys = TestCpus.System(cpu);
-        ulong before = sys.Caps.FilteredXcr0(sys.Perms.GuestGroupPerm);
+        ulong before = sys.Caps.FilteredXcr0(sys.GuestGroupPerm);
         int expectBefore = Math.Max(sys.Host.XsaveEnabled ? XStateGeometry.Size(cpu, before, false) : 0, 4096);
         Assert.Equal(expectBefore, sys.CheckExtension(KvmSystem.KvmCapXsave2).Value);
-        var r = sys.ArchPrctl(ProcessPerms.ArchReqXcompGuestPerm, 18);
+        var r = sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
         bool amx = (sys.Host.UserMaxFeatures & XFeatureMasks.XtileData) != 0;
         Assert.Equal(amx, r.Ok);
         if (!amx)
             Assert.Equal(Errno.EOPNOTSUPP, r.Error);
-        ulong after = sys.Caps.FilteredXcr0(sys.Perms.GuestGroupPerm);
+        ulong after = sys.Caps.FilteredXcr0(sys.GuestGroupPerm);
         Assert.Equal(Math.Max(sys.Host.XsaveEnabled ? XStateGeometry.Size(cpu, after, false) : 0, 4096), sys.CheckExtension(KvmSystem.KvmCapXsave2).Value);
         var vm = sys.CreateVm();
         Assert.Equal(sys.CheckExtension(KvmSystem.KvmCapXsave2).Value, vm.CheckExtension(KvmSystem.KvmCapXsave2).Value);

@@ -3,7 +3,7 @@ using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
@@ -29,7 +29,7 @@ internal static class TestCpus
     public static KvmVcpu NewVcpu(KvmSystem sys, bool requestAmx = true, bool setCpuid = true)
     {
         if (requestAmx)
-            sys.ArchPrctl(ProcessPerms.ArchReqXcompGuestPerm, 18);
+            sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
         var cpuid = sys.GetSupportedCpuid();
         var vm = sys.CreateVm();
         var (r, v) = vm.CreateVcpu(0);

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
@@ -69,7 +69,7 @@ public class XsaveIoctlTests
         {
             ulong bit = 1UL << i;
             var r = v.SetXsave(Mut(b => Hdr(b, bit)));
-            bool allowed = (sys.Caps.SupportedXcr0 & v.Fpu.Fpstate!.UserXfeatures & bit) != 0;
+            bool allowed = (sys.Caps.SupportedXcr0 & v.Fpu.FpState!.UserXfeatures & bit) != 0;
             Assert.True(allowed == r.Ok, $"bit {i}: {r}");
         }
         Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(520), XFeatureMasks.CompactedFormat | 3))).Error);
@@ -89,7 +89,7 @@ public class XsaveIoctlTests
         var v = TestCpus.NewVcpu(sys);
         int seed = 1000 + name.Length;
         var rng = new Random(seed);
-        ulong allowed = v.GuestSupportedXcr0 & v.Fpu.Fpstate!.UserXfeatures;
+        ulong allowed = v.GuestSupportedXcr0 & v.Fpu.FpState!.UserXfeatures;
         for (int n = 0; n < 50; n++)
         {
             v.GetXsave2(out var img);

@@ -216,7 +216,7 @@ public sealed class KvmChecks : IHostCheckProvider
         // Seeded random valid images: set on both, read back on both, compare.
         const int seed = 0x5eed;
         var rng = new Random(seed);
-        ulong allowed = mv.GuestSupportedXcr0 & mv.Fpu.Fpstate!.UserXfeatures;
+        ulong allowed = mv.GuestSupportedXcr0 & mv.Fpu.FpState!.UserXfeatures;
         var cpu = model.Settings.Cpu;
         int mismatches = 0;
         string first = "";

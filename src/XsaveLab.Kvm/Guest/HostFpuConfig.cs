@@ -1,7 +1,6 @@
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Uabi;
 using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Kvm.Guest;
@@ -10,7 +9,6 @@ namespace XsaveLab.Kvm.Guest;
 /// <see cref="FpuSystem"/>: <c>fpu_kernel_cfg</c>, <c>fpu_user_cfg</c>, <c>guest_default_cfg</c>, XCR0, IA32_XSS.</summary>
 public sealed record HostFpuConfig(
     FpuSystem System,
-    UabiConfig Uabi,
     bool XsaveEnabled,
     bool Compacted,
     ulong KernelMaxFeatures,
@@ -48,17 +46,14 @@ public sealed record HostFpuConfig(
     /// <summary><c>sizeof(struct kvm_xsave)</c>: where <c>uabi_size</c> starts.</summary>
     public const int KvmXsaveSize = 4096;
 
-    /// <summary>Boots the kernel model and takes its configuration. <paramref name="hardwareMxcsrMask"/> is the
-    /// MXCSR_MASK the boot FXSAVE stores in init_fpstate (not derivable from CPUID).</summary>
-    public static HostFpuConfig Boot(CpuProfile cpu, KernelVariant variant, uint hardwareMxcsrMask = 0xFFFF)
+    /// <summary>Boots the kernel model and takes its configuration.</summary>
+    public static HostFpuConfig Boot(CpuProfile cpu, KernelVariant variant)
     {
         var sys = FpuSystem.Boot(cpu, variant);
         var k = sys.KernelCfg;
         var u = sys.UserCfg;
         var g = sys.GuestDefaultCfg;
-        var uabi = new UabiConfig(cpu, u.MaxFeatures, u.DefaultFeatures, k.MaxFeatures, sys.Compacted,
-            UabiConfig.MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask);
-        return new HostFpuConfig(sys, uabi, sys.XsaveEnabled, sys.Compacted,
+        return new HostFpuConfig(sys, sys.XsaveEnabled, sys.Compacted,
             k.MaxFeatures, k.MaxSize, k.DefaultFeatures, k.DefaultSize,
             u.MaxFeatures, u.MaxSize, u.DefaultFeatures, u.DefaultSize, g.Features, g.Size);
     }

@@ -43,13 +43,15 @@ public sealed record KvmReport(
         var v = runner.FirstVcpu;
         var supported = runner.LastSupportedCpuid ?? sys.GetSupportedCpuid();
         var leafD = supported.Where(e => e.Function == 0xD).ToArray();
-        FpstateView? guest = v?.Fpu.Fpstate is { } g ? new(g.Size, g.Xfeatures, XFeatureTable.Describe(g.Xfeatures)) : null;
-        FpstateView? created = v is null ? null : new(v.Fpu.InitialSize, v.Fpu.InitialFeatures, XFeatureTable.Describe(v.Fpu.InitialFeatures));
-        var hostView = new FpstateView(host.KernelDefaultSize, host.KernelDefaultFeatures, XFeatureTable.Describe(host.KernelDefaultFeatures));
+        FpstateView? guest = v?.Fpu.FpState is { } g ? new(g.Size, g.Xfeatures, XFeatureTable.Describe(g.Xfeatures)) : null;
+        FpstateView? created = v is null ? null : new(v.InitialSize, v.InitialFeatures, XFeatureTable.Describe(v.InitialFeatures));
+        var taskFps = sys.Task.Fpu.FpState;
+        var hostView = new FpstateView(taskFps.Size, taskFps.Xfeatures, XFeatureTable.Describe(taskFps.Xfeatures));
 
         var notes = new List<string>(sys.Caps.Notes);
         if (v is not null)
-            notes.AddRange(v.Notes.Concat(v.Fpu.Notes));
+            notes.AddRange(v.Notes);
+        notes.AddRange(sys.Kernel.Warnings.Entries.Select(w => "kernel WARN: " + w));
         if (created is not null)
         {
             ulong extra = created.Features & ~hostView.Features;
@@ -68,7 +70,7 @@ public sealed record KvmReport(
             cet.Add(new CetStateLocation(MsrNames.Name(m), loc));
         }
         return new KvmReport(settings.Cpu.Name, runner.Settings.Kernel.Name, runner.Settings.Release.Name(), runner.Settings.Flavour.Name, vmmName,
-            runner.Steps, sys.Caps.Xsave2Size(sys.Perms.GuestGroupPerm), leafD, guest, created, hostView, cet, notes);
+            runner.Steps, sys.Caps.Xsave2Size(sys.GuestGroupPerm), leafD, guest, created, hostView, cet, notes);
     }
 
     private static string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);

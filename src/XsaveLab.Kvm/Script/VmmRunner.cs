@@ -319,7 +319,7 @@ public sealed class VmmRunner
         var d0 = snap.Cpuid.FirstOrDefault(e => e.Function == 0xD && e.Index == 0);
         if ((d0.Eax & XFeatureMasks.XtileData) != 0)
         {
-            var p = _sys.ArchPrctl(ProcessPerms.ArchReqXcompGuestPerm, 18);
+            var p = _sys.ArchPrctl(XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm, 18);
             Sub("arch_prctl", p, "REQ_XCOMP_GUEST_PERM 18: " + p.Detail);
         }
         _vm = _sys.CreateVm();

@@ -218,11 +218,11 @@ public sealed class VmmScript
 
     public static int? ArchPrctlOption(string s) => s.ToUpperInvariant().Replace("ARCH_", "") switch
     {
-        "GET_XCOMP_SUPP" => Guest.ProcessPerms.ArchGetXcompSupp,
-        "GET_XCOMP_PERM" => Guest.ProcessPerms.ArchGetXcompPerm,
-        "REQ_XCOMP_PERM" => Guest.ProcessPerms.ArchReqXcompPerm,
-        "GET_XCOMP_GUEST_PERM" => Guest.ProcessPerms.ArchGetXcompGuestPerm,
-        "REQ_XCOMP_GUEST_PERM" => Guest.ProcessPerms.ArchReqXcompGuestPerm,
+        "GET_XCOMP_SUPP" => XsaveLab.Kernel.Tasks.ArchPrctl.GetXcompSupp,
+        "GET_XCOMP_PERM" => XsaveLab.Kernel.Tasks.ArchPrctl.GetXcompPerm,
+        "REQ_XCOMP_PERM" => XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm,
+        "GET_XCOMP_GUEST_PERM" => XsaveLab.Kernel.Tasks.ArchPrctl.GetXcompGuestPerm,
+        "REQ_XCOMP_GUEST_PERM" => XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm,
         _ => null,
     };
 

@@ -54,12 +54,15 @@ public sealed partial class KvmVcpu
     private (MsrStatus Status, ulong Value) HostAccess(uint msr, ulong? write)
     {
         bool managed = IsXstateManaged(msr);
-        var host = managed ? Sys.HostCpu.Value : null;
+        // The ioctl runs in the kernel: the MSR instructions execute at CPL 0 on the vCPU thread's CPU.
+        int cpl = Sys.Cpu.Cpl;
+        Sys.Cpu.Cpl = 0;
         if (managed)
-            Fpu.Swap(host!, enterGuest: true);
+            K.FpuSwapKvmFpstate(T, Fpu, enterGuest: true);
         var r = write is { } w ? (SetMsr(msr, w, true), w) : GetMsr(msr, true);
         if (managed)
-            Fpu.Swap(host!, enterGuest: false);
+            K.FpuSwapKvmFpstate(T, Fpu, enterGuest: false);
+        Sys.Cpu.Cpl = cpl;
         if (r.Item1 == MsrStatus.Unsupported && Caps.MsrsToSave().Contains(msr) && (write is null || write == 0))
             return (MsrStatus.Ok, 0);
         return r;
@@ -95,7 +98,7 @@ public sealed partial class KvmVcpu
                 return (MsrStatus.Ok, Ia32Xss);
             case Msr.IA32_XFD:
                 if (!hostInitiated && !GuestXfd) return (MsrStatus.Unsupported, 0);
-                return (MsrStatus.Ok, Fpu.Fpstate!.Xfd);
+                return (MsrStatus.Ok, Fpu.FpState!.Xfd);
             case Msr.IA32_XFD_ERR:
                 if (!hostInitiated && !GuestXfd) return (MsrStatus.Unsupported, 0);
                 return (MsrStatus.Ok, Fpu.XfdErr);
@@ -112,7 +115,7 @@ public sealed partial class KvmVcpu
 
     private (MsrStatus, ulong) ReadLive(uint msr)
     {
-        var f = Sys.HostCpu.Value.Cpu.Rdmsr(msr, out var v);
+        var f = Sys.Cpu.Rdmsr(msr, out var v);
         return f.IsFault ? (MsrStatus.Invalid, 0) : (MsrStatus.Ok, v);
     }
 
@@ -126,19 +129,19 @@ public sealed partial class KvmVcpu
                 if ((data & ~GuestSupportedXss) != 0) return MsrStatus.Invalid;
                 Ia32Xss = data;
                 if (_inGuest && Cr4OsXsave && GuestXsaves)
-                    Sys.HostCpu.Value.Cpu.Wrmsr(Msr.IA32_XSS, data);
+                    Sys.Cpu.Wrmsr(Msr.IA32_XSS, data);
                 return MsrStatus.Ok;
             case Msr.IA32_XFD:
                 if (!hostInitiated && !GuestXfd) return MsrStatus.Unsupported;
                 if ((data & ~(GuestSupportedXcr0 & XFeatureMasks.UserDynamic)) != 0) return MsrStatus.Invalid;
-                Fpu.UpdateGuestXfd(data, Sys.HostCpu.Value);
+                K.FpuUpdateGuestXfd(T, Fpu, data);
                 return MsrStatus.Ok;
             case Msr.IA32_XFD_ERR:
                 if (!hostInitiated && !GuestXfd) return MsrStatus.Unsupported;
                 if ((data & ~(GuestSupportedXcr0 & XFeatureMasks.UserDynamic)) != 0) return MsrStatus.Invalid;
                 Fpu.XfdErr = data;
                 if (_inGuest)
-                    Sys.HostCpu.Value.Cpu.Wrmsr(Msr.IA32_XFD_ERR, data);
+                    Sys.Cpu.Wrmsr(Msr.IA32_XFD_ERR, data);
                 return MsrStatus.Ok;
             case Msr.IA32_U_CET or Msr.IA32_S_CET:
                 if (!Caps.Release.HasCet() || (!GuestShstk && !GuestIbt)) return MsrStatus.Unsupported;
@@ -157,7 +160,7 @@ public sealed partial class KvmVcpu
     }
 
     private MsrStatus WriteLive(uint msr, ulong data) =>
-        Sys.HostCpu.Value.Cpu.Wrmsr(msr, data).IsFault ? MsrStatus.Invalid : MsrStatus.Ok;
+        Sys.Cpu.Wrmsr(msr, data).IsFault ? MsrStatus.Invalid : MsrStatus.Ok;
 
     /// <summary><c>kvm_is_valid_u_s_cet()</c>: reserved bits 9:6, SHSTK bits need SHSTK, IBT bits need IBT,
     /// SUPPRESS with WAIT_ENDBR is invalid.</summary>

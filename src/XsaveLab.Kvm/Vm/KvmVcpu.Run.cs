@@ -25,14 +25,11 @@ public sealed partial class KvmVcpu
     public RunResult Run(IReadOnlyList<GuestOp> ops)
     {
         if (Dead() is { } d) return new RunResult(d, []);
-        var host = Sys.HostCpu.Value;
-        var pc = host.Cpu;
-        var enter = Fpu.Swap(host, enterGuest: true);
-        if (enter.IsFault)
-        {
-            Fpu.Swap(host, enterGuest: false);
-            return new RunResult(SysResult.Fail(Errno.EFAULT, $"restoring the guest fpstate faulted: {enter}"), []);
-        }
+        var pc = Sys.Cpu;
+        int userCpl = pc.Cpl;
+        pc.Cpl = 0;
+        int warnings = K.Warnings.Count;
+        K.FpuSwapKvmFpstate(T, Fpu, enterGuest: true);
         HasRun = true;
         _inGuest = true;
         LoadGuestXsaveState(pc);
@@ -47,10 +44,11 @@ public sealed partial class KvmVcpu
             pc.Wrmsr(Msr.IA32_XFD_ERR, 0);
         LoadHostXsaveState(pc);
         _inGuest = false;
-        var exit = Fpu.Swap(host, enterGuest: false);
-        var res = exit.IsFault
-            ? SysResult.Fail(Errno.EFAULT, $"saving the guest fpstate faulted: {exit}")
-            : SysResult.Success(0, "exit to userspace");
+        K.FpuSwapKvmFpstate(T, Fpu, enterGuest: false);
+        pc.Cpl = userCpl;
+        var res = K.Warnings.Count == warnings
+            ? SysResult.Success(0, "exit to userspace")
+            : SysResult.Success(0, "exit to userspace; kernel warnings: " + string.Join("; ", K.Warnings.Entries.Skip(warnings)));
         return new RunResult(res, outcomes);
     }
 
@@ -64,11 +62,33 @@ public sealed partial class KvmVcpu
             pc.Xsetbv(0, Xcr0);
         if (GuestXsaves && Ia32Xss != Host.Xss)
             pc.Wrmsr(Msr.IA32_XSS, Ia32Xss);
+        // kvm_load_guest_xsave_state(): PKRU is switched by WRPKRU, not by the guest fpstate.
+        if (GuestPkruLive(pc) && ReadPkru(pc) != Pkru)
+            WritePkru(pc, Pkru);
+    }
+
+    private bool GuestPkruLive(XsaveCpu pc) =>
+        (Host.Xcr0 & XFeatureMasks.Pkru) != 0 && (Xcr0 & XFeatureMasks.Pkru) != 0 && (pc.Xcr0 & XFeatureMasks.Pkru) != 0;
+
+    private static uint ReadPkru(XsaveCpu pc) => BinaryPrimitives.ReadUInt32LittleEndian(pc.Read((int)XFeature.Pkru));
+
+    private static void WritePkru(XsaveCpu pc, uint v)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, v);
+        pc.Write((int)XFeature.Pkru, b);
     }
 
     private void LoadHostXsaveState(XsaveCpu pc)
     {
         pc.Cpl = 0;
+        // kvm_load_host_xsave_state(): the guest's PKRU is read back and the host's restored.
+        if (Cr4OsXsave && GuestPkruLive(pc))
+        {
+            Pkru = ReadPkru(pc);
+            if (Pkru != T.Pkru)
+                WritePkru(pc, T.Pkru);
+        }
         pc.OsXsave = Host.XsaveEnabled;
         if (Cr4OsXsave)
         {
@@ -235,7 +255,7 @@ public sealed partial class KvmVcpu
     private GuestOutcome WriteComponent(string t, XsaveCpu pc, int comp, byte[] data)
     {
         var f = pc.Write(comp, data);
-        if (f.Kind == FaultKind.DeviceNotAvailable && Fpu.Fpstate!.Xfd != 0)
+        if (f.Kind == FaultKind.DeviceNotAvailable && Fpu.FpState!.Xfd != 0)
         {
             // handle_nm_fault_irqoff(): with guest XFD armed, KVM records XFD_ERR before injecting #NM.
             pc.Rdmsr(Msr.IA32_XFD_ERR, out var err);

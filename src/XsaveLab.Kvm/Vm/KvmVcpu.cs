@@ -1,5 +1,6 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Kvm.Caps;
+using XsaveLab.Kernel.Guest;
 using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Vm;
@@ -12,8 +13,17 @@ public sealed partial class KvmVcpu
     {
         Vm = vm;
         Id = id;
-        Fpu = FpuGuest.Alloc(vm.System.Host, vm.System.Perms);
+        Fpu = vm.System.Kernel.FpuAllocGuestFpstate(vm.System.Task);
+        InitialSize = Fpu.FpState!.Size;
+        InitialFeatures = Fpu.FpState.Xfeatures;
     }
+
+    /// <summary>Size and features of the guest fpstate when the vCPU was created (before any reallocation).</summary>
+    public int InitialSize { get; }
+    public ulong InitialFeatures { get; }
+
+    private Kernel.Tasks.LinuxKernel K => Vm.System.Kernel;
+    private Kernel.Tasks.KernelTask T => Vm.System.Task;
 
     public KvmVm Vm { get; }
     public int Id { get; }
@@ -66,9 +76,9 @@ public sealed partial class KvmVcpu
 
         var d0 = Find(entries, 0xD, 0);
         ulong xfeatures = d0 is { } e0 ? e0.Eax | (ulong)e0.Edx << 32 : 0;
-        var r = Fpu.EnableGuestXfdFeatures(xfeatures & XFeatureMasks.UserDynamic, Sys.HostCpu.IsValueCreated ? Sys.HostCpu.Value : null);
-        if (!r.Ok)
-            return r;
+        long er = K.FpuEnableGuestXfdFeatures(T, Fpu, xfeatures & XFeatureMasks.UserDynamic);
+        if (er < 0)
+            return SysResult.Fail((Errno)(int)-er, $"fpu_enable_guest_xfd_features(0x{xfeatures & XFeatureMasks.UserDynamic:x}): guest permission lacks it (ARCH_REQ_XCOMP_GUEST_PERM not granted)");
 
         var l1 = Find(entries, 1, 0);
         var l7 = Find(entries, 7, 0);
@@ -76,8 +86,8 @@ public sealed partial class KvmVcpu
         bool shstk = l7 is { } s7 && (s7.Ecx & (1u << 7)) != 0 && Caps.Shstk;
         if (Host.Variant.DeferredGuestSupervisor && d1 is { } x1 && ((x1.Ecx | (ulong)x1.Edx << 32) & Host.GuestSupervisorMask & Caps.SupportedXss) != 0)
         {
-            var g = Fpu.EnableGuestSupervisorFeatures(Sys.HostCpu.IsValueCreated ? Sys.HostCpu.Value : null);
-            Notes.Add($"deferred: {g.Detail}");
+            long g = K.FpuEnableGuestXfdFeatures(T, Fpu, Host.GuestSupervisorMask);
+            Notes.Add(g == 0 ? $"deferred: guest fpstate grown to {Fpu.FpState!.Size} bytes for CET-S" : $"deferred: growing for CET-S failed ({Kernel.KernelErrno.Name(g)})");
         }
 
         Cpuid = entries.ToArray();
@@ -90,7 +100,7 @@ public sealed partial class KvmVcpu
         GuestShstk = shstk;
         GuestIbt = l7 is { } i7 && (i7.Edx & (1u << 20)) != 0 && Caps.Ibt;
         CheckDependencies();
-        return SysResult.Success(0, $"guest XCR0 ⊆ 0x{GuestSupportedXcr0:x}, XSS ⊆ 0x{GuestSupportedXss:x}, guest fpstate {Fpu.Fpstate!.Size} bytes, uabi_size {Fpu.UabiSize}");
+        return SysResult.Success(0, $"guest XCR0 ⊆ 0x{GuestSupportedXcr0:x}, XSS ⊆ 0x{GuestSupportedXss:x}, guest fpstate {Fpu.FpState!.Size} bytes, uabi_size {Fpu.UabiSize}");
     }
 
     public SysResult GetCpuid2(out IReadOnlyList<CpuidEntry> entries)
@@ -121,8 +131,9 @@ public sealed partial class KvmVcpu
     public SysResult Destroy()
     {
         if (Dead() is { } d) return d;
-        if (!Fpu.Free())
-            return SysResult.Fail(Errno.EBUSY, "guest fpstate in use");
+        K.FpuFreeGuestFpstate(Fpu);
+        if (Fpu.FpState is not null)
+            return SysResult.Fail(Errno.EBUSY, "fpu_free_guest_fpstate() refused (in use)");
         Destroyed = true;
         Vm.Remove(Id);
         return SysResult.Success();
