@@ -28,7 +28,7 @@ public class XsaveIoctlTests
         }
         else
         {
-            Assert.Equal(sys.Settings.MxcsrMask, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(28)));
+            Assert.Equal(sys.Cpu.MxcsrMask, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(28)));
             Assert.Equal(sys.Host.UserMaxFeatures, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(464)));
             Assert.Equal(0UL, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(512)));
             Assert.Equal(0UL, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(520)));
@@ -97,7 +97,7 @@ public class XsaveIoctlTests
             Array.Clear(img, 576, img.Length - 576);
             rng.NextBytes(img.AsSpan(0, 416));
             BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), (uint)rng.Next() & 0xFFBF);
-            BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(28), sys.Settings.MxcsrMask);
+            BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(28), sys.Cpu.MxcsrMask);
             BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), bv);
             for (int i = 2; i < 64; i++)
                 if ((bv >> i & 1) != 0 && cpu.Component(i) is { StandardOffset: int off } c)

@@ -44,10 +44,7 @@ public sealed class KvmChecks : IHostCheckProvider
             return list;
         }
 
-        // The MXCSR_MASK of init_fpstate comes from FXSAVE on the real CPU: read it from a fresh vCPU's image.
-        var fresh = FreshImage(dev, null, out _);
-        uint mxcsrMask = fresh is { Length: >= 32 } ? BinaryPrimitives.ReadUInt32LittleEndian(fresh.AsSpan(28)) : 0xFFFF;
-        var upstreamSettings = KvmSettings.For(cpu, KernelVariants.V6_17, KvmRelease.Kvm618, KvmFlavour.Upstream, mxcsrMask);
+        var upstreamSettings = KvmSettings.For(cpu, KernelVariants.V6_17, KvmRelease.Kvm618, KvmFlavour.Upstream);
         var upstream = new KvmSystem(upstreamSettings);
         var upstreamCpuid = upstream.GetSupportedCpuid();
         var flavour = KvmFlavourDetector.Derive(upstream.Caps, upstreamCpuid, liveCpuid.Data, liveMsrs.Data, KvmFlavourDetector.PvmLoaded());
@@ -90,24 +87,6 @@ public sealed class KvmChecks : IHostCheckProvider
     }
 
     private static string Hex(ulong v) => $"0x{v:x}";
-
-    private static byte[]? FreshImage(KvmDevice dev, IReadOnlyList<KvmCpuidEntry>? cpuid, out KvmResult r)
-    {
-        r = default;
-        var vmr = dev.CreateVm();
-        if (!vmr.Ok || vmr.Data is null) return null;
-        using var vm = vmr.Data;
-        var vr = vm.CreateVcpu(0);
-        if (!vr.Ok || vr.Data is null) return null;
-        using var v = vr.Data;
-        if (cpuid is not null) v.SetCpuid2(cpuid);
-        var x = v.GetXsave2(vm.Xsave2Size());
-        r = new KvmResult(x.Ret, x.Errno);
-        return x.Data;
-    }
-
-    private static IReadOnlyList<CpuidEntry> ToModel(IReadOnlyList<KvmCpuidEntry> e) =>
-        e.Select(x => new CpuidEntry(x.Function, x.Index, x.Flags, x.Eax, x.Ebx, x.Ecx, x.Edx)).ToArray();
 
     private static void VcpuChecks(KvmDevice dev, KvmSystem model, IReadOnlyList<KvmCpuidEntry> liveCpuid, List<Observable> list)
     {
@@ -167,7 +146,7 @@ public sealed class KvmChecks : IHostCheckProvider
             var a = model.AsSpan(from, to - from);
             var b = l.AsSpan(from, to - from);
             int diff = a.CommonPrefixLength(b);
-            string reason = name.StartsWith("legacy", StringComparison.Ordinal) ? "MXCSR_MASK (bytes 28-31) is the CPU's FXSAVE value, taken from the live image as an input" : "";
+            string reason = name.StartsWith("legacy", StringComparison.Ordinal) ? "includes MXCSR_MASK (bytes 28-31): init_fpstate's FXSAVE value, which the model derives from the vendor and MisAlignSse" : "";
             list.Add(diff == a.Length
                 ? new Observable($"KVM_GET_XSAVE2 {when}: {name}", "identical", "identical", ObservableStatus.Match, reason)
                 : new Observable($"KVM_GET_XSAVE2 {when}: {name}", $"byte {from + diff} = 0x{a[diff]:x2}", $"byte {from + diff} = 0x{b[diff]:x2}", ObservableStatus.Mismatch, reason));
@@ -226,7 +205,7 @@ public sealed class KvmChecks : IHostCheckProvider
             Array.Clear(img, 576, img.Length - 576);
             ulong bv = XFeatureMasks.FpSse | ((ulong)rng.NextInt64() & allowed);
             rng.NextBytes(img.AsSpan(0, 416));
-            BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), (uint)rng.Next() & 0xFFBF & model.Settings.MxcsrMask);
+            BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), (uint)rng.Next() & 0xFFBF & model.Cpu.MxcsrMask);
             Bv(img, bv);
             for (int i = 2; i < 64; i++)
                 if ((bv >> i & 1) != 0 && cpu.Component(i) is { StandardOffset: int off } c && off + c.Size <= img.Length)
