@@ -43,3 +43,21 @@ public class BootCommandTests
         Assert.Equal("", output);
     }
 }
+
+public class BootCommandHostTests
+{
+    [SkippableFact]
+    public void Boot_host_prints_exactly_the_x86_fpu_lines_of_this_kernel()
+    {
+        Skip.IfNot(XsaveLab.Host.Linux.KernelLog.TryReadFpuLines(out var lines, out var why), why);
+        Skip.IfNot(XsaveLab.Host.Cpu.HostCpu.TryRead(out _, out var whyCpu), whyCpu);
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(["boot", "--host", "--kernel", "6.17", "--format", "json"], o, e);
+        Assert.True(code == 0, e.ToString());
+        using var doc = System.Text.Json.JsonDocument.Parse(o.ToString());
+        var model = doc.RootElement.GetProperty("dmesg").EnumerateArray().Select(x => x.GetString()!)
+            .Where(l => l.StartsWith("x86/fpu:", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(lines, model);
+    }
+}

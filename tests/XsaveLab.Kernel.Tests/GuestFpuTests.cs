@@ -74,8 +74,17 @@ public class GuestFpuTests
         Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile)); // nothing left to do
         k.FpuSwapKvmFpstate(t, g, enterGuest: true);
         Assert.Equal(0UL, k.Cpus[0].Cpu.Xfd);
+        Assert.True(k.UseComponent(t, 18, KernelKit.RandomData(k, 18, new Random(8))).Done);
         k.FpuUpdateGuestXfd(t, g, XFeatureMasks.XtileData);
         Assert.Equal(XFeatureMasks.XtileData, k.Cpus[0].Cpu.Xfd);
+        // A guest touching XFD-armed tile data takes #NM itself: KVM keeps XFD_ERR, no host signal, no realloc.
+        long reallocs = k.Counters.Reallocations;
+        var r = k.UseComponent(t, 18, KernelKit.RandomData(k, 18, new Random(9)));
+        Assert.False(r.Done);
+        Assert.Null(r.Signal);
+        Assert.Equal(XFeatureMasks.XtileData, g.XfdErr);
+        Assert.Equal(reallocs, k.Counters.Reallocations);
+        Assert.Empty(t.Signals);
         k.FpuUpdateGuestXfd(t, g, 0);
         k.FpuSwapKvmFpstate(t, g, enterGuest: false);
         Assert.Equal(XFeatureMasks.XtileData, k.Cpus[0].Cpu.Xfd); // host default: AMX armed
@@ -127,5 +136,67 @@ public class GuestFpuTests
         Assert.Equal(xstateBefore & XFeatureMasks.CetKernel, g.FpState.XstateBv & XFeatureMasks.CetKernel);
         // A header bit outside the given XCR0 is refused.
         Assert.Equal(-KernelErrno.EINVAL, k.FpuCopyUabiToGuestFpstate(g, buf, XFeatureMasks.FpSse, ref pkru));
+    }
+}
+
+public class GuestFpuConfidentialAndTimestampTests
+{
+    [Fact]
+    public void Confidential_guest_state_is_neither_saved_nor_restored()
+    {
+        var k = KernelKit.Kernel("zen4-genoa", "6.17", 1);
+        var t = k.SpawnProcess("vcpu");
+        k.Schedule(0, t);
+        var g = k.FpuAllocGuestFpstate(t);
+        k.MarkGuestConfidential(g);
+        long saves = k.Counters.Saves, restores = k.Counters.Restores;
+        k.FpuSwapKvmFpstate(t, g, enterGuest: true);
+        Assert.Equal(saves + 1, k.Counters.Saves);       // the host state is saved
+        Assert.Equal(restores, k.Counters.Restores);     // nothing loaded for the protected guest
+        k.FpuSwapKvmFpstate(t, g, enterGuest: false);
+        Assert.Equal(saves + 1, k.Counters.Saves);       // the protected guest is not saved
+        Assert.Equal(restores + 1, k.Counters.Restores); // the host is restored
+        KernelKit.AssertInvariants(k);
+    }
+
+    [Fact]
+    public void Avx512_timestamp_follows_saves_that_find_ZMM_state_in_use()
+    {
+        var k = KernelKit.Kernel("skx", "6.17", 1);
+        var t = k.SpawnProcess("p");
+        var other = k.SpawnProcess("q");
+        k.Schedule(0, t);
+        k.Schedule(0, other);
+        Assert.Equal(0, t.Fpu.Avx512Timestamp);
+        k.Schedule(0, t);
+        Assert.True(k.UseComponent(t, 6, KernelKit.RandomData(k, 6, new Random(1))).Done);
+        long now = k.Jiffies;
+        k.Schedule(0, other); // the save happens at this time
+        Assert.Equal(now, t.Fpu.Avx512Timestamp);
+        Assert.NotEqual(0, now);
+    }
+}
+
+public class GuestXfdSyncTests
+{
+    [Fact]
+    public void Guest_written_XFD_is_synced_into_the_guest_fpstate_after_vmexit()
+    {
+        var k = KernelKit.Kernel("spr", "6.17", 1);
+        var t = k.SpawnProcess("vcpu");
+        k.Schedule(0, t);
+        Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
+        var g = k.FpuAllocGuestFpstate(t);
+        Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        k.FpuSwapKvmFpstate(t, g, enterGuest: true);
+        var cpu = k.Cpus[0].Cpu;
+        cpu.Cpl = 0;
+        Assert.False(cpu.Wrmsr(Msr.IA32_XFD, XFeatureMasks.XtileData).IsFault); // the guest's own WRMSR
+        k.FpuSyncGuestVmexitXfdState(t);
+        Assert.Equal(XFeatureMasks.XtileData, g.FpState!.Xfd);
+        Assert.Equal(XFeatureMasks.XtileData, k.Cpus[0].XfdState);
+        KernelKit.AssertInvariants(k);
+        k.FpuSwapKvmFpstate(t, g, enterGuest: false);
+        Assert.Equal(k.System.InitXfd, cpu.Xfd);
     }
 }

@@ -181,5 +181,11 @@ public class PerTaskStateTests
         Assert.Equal(LinuxKernel.InitPkruValue, BitConverter.ToUInt32(k.ReadComponent(b, (int)XFeature.Pkru)));
         k.Schedule(0, a);
         Assert.Equal(0x0cu, BitConverter.ToUInt32(k.ReadComponent(a, (int)XFeature.Pkru)));
+        // fork copies the live value; exec restores the default.
+        var c = k.Fork(a);
+        Assert.Equal(0x0cu, c.Pkru);
+        k.Exec(a);
+        Assert.Equal(LinuxKernel.InitPkruValue, BitConverter.ToUInt32(k.ReadComponent(a, (int)XFeature.Pkru)));
+        Assert.Equal(LinuxKernel.InitPkruValue, a.Pkru);
     }
 }

@@ -37,7 +37,7 @@ public static class BootCommand
                 return 0;
             }
             var console = ctx.CreateConsole();
-            console.WriteLine($"CPU: {sel.Profile.Name} - {LayoutCommand.Describe(sel)}; kernel {rep.Kernel}");
+            console.WriteLine($"CPU: {sel.Profile.Name} ({sel.Origin}); kernel {rep.Kernel}");
             foreach (var line in rep.Dmesg)
                 console.WriteLine(line);
             var t = new Table().AddColumns("config", "max features", "max size", "default features", "default size");

@@ -12,8 +12,11 @@ public static class HostCheck
         new BootLogCheck(),
         new ArchPrctlCheck(),
         new SigframeSizeCheck(),
+        new SigframeCheck(),
+        new SigreturnCheck(),
         new PtraceRegsetCheck(),
         new CoreDumpCheck(),
+        new GcoreCheck(),
         new KvmChecks(),
     ];
 

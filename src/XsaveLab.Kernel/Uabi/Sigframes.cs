@@ -72,7 +72,7 @@ public static class Sigframes
         frame.Slice(UabiOffsets.Header, UabiOffsets.HeaderSize).Clear();
 
         ulong rfbm = SigframeRfbm(cfg, fps);
-        var img = new byte[userSize];
+        Span<byte> img = userSize <= 16384 ? stackalloc byte[userSize] : new byte[userSize];
         XstateUabi.CopyXstateToUabiBuf(cfg, fps, rfbm, task.Pkru, XstateCopyMode.Xsave, img);
         ReadOnlySpan<byte> u = img;
         if ((rfbm & XFeatureMasks.Fp) != 0)
@@ -84,8 +84,10 @@ public static class Sigframes
             u.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(frame[UabiOffsets.Mxcsr..]);
         if ((rfbm & XFeatureMasks.Sse) != 0)
             u.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).CopyTo(frame[UabiOffsets.XmmSpace..]);
-        foreach (int i in cfg.ExtendedInOrder(rfbm))
+        foreach (int i in cfg.UncompactOrder)
         {
+            if ((rfbm >> i & 1) == 0)
+                continue;
             int off = cfg.StandardOffset(i), size = cfg.Size(i);
             if (i == (int)XFeature.Pkru)
                 BinaryPrimitives.WriteUInt32LittleEndian(frame[off..], task.Pkru); // XSAVE writes the PKRU register (4 bytes)

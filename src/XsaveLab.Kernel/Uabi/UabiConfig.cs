@@ -104,6 +104,10 @@ public sealed class UabiConfig
         BinaryPrimitives.WriteUInt64LittleEndian(sw, UserMaxFeatures);
     }
 
+    /// <summary>xfeature_uncompact_order[]: the enabled extended features with a standard offset, sorted by it.
+    /// Allocation-free for hot paths (filter by mask while iterating).</summary>
+    public ReadOnlySpan<int> UncompactOrder => _uncompactOrder;
+
     /// <summary>Extended user features in standard-offset order (for_each_extended_xfeature_in_order).</summary>
     public IEnumerable<int> ExtendedInOrder(ulong mask)
     {

@@ -53,8 +53,10 @@ public static class XstateUabi
             int zerofrom = UabiOffsets.ExtendedStart;
             ulong xcompBv = fps.XcompBv;
             Span<byte> pkruState = stackalloc byte[8];
-            foreach (int i in cfg.ExtendedInOrder(header))
+            foreach (int i in cfg.UncompactOrder)
             {
+                if ((header >> i & 1) == 0)
+                    continue;
                 int off = cfg.StandardOffset(i), size = cfg.Size(i);
                 if (zerofrom < off)
                     mb.Zero(off - zerofrom);

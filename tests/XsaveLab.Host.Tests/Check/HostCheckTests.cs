@@ -49,4 +49,35 @@ public sealed class HostCheckTests(ITestOutputHelper output)
 
     [SkippableFact]
     public void Core_dump_notes_match() => AssertGroup(o => o.Name.StartsWith("core", StringComparison.Ordinal), "core dump");
+
+    [SkippableFact]
+    public void A_real_signal_frame_matches_the_model_byte_for_byte() =>
+        AssertGroup(o => o.Name.StartsWith("signal", StringComparison.Ordinal), "signal frame");
+
+    [SkippableFact]
+    public void Sigreturn_of_edited_real_frames_matches_the_model() =>
+        AssertGroup(o => o.Name.StartsWith("sigreturn", StringComparison.Ordinal), "sigreturn");
+
+    [SkippableFact]
+    public void Gcore_core_decodes_to_the_loaded_registers() => AssertGroup(o => o.Name.StartsWith("gcore", StringComparison.Ordinal), "gcore");
+}
+
+public sealed class HostCheckSkipTests
+{
+    [SkippableFact]
+    public void Probes_that_cannot_start_a_child_are_skipped_with_the_reason_never_reported_as_matches()
+    {
+        Skip.IfNot(HostFacts.IsLinuxX64, "needs Linux on x86-64");
+        var bogus = new XsaveLab.Host.Linux.ChildLauncher("/nonexistent/xsavelab-probe-child", []);
+        var report = HostCheck.Run(new HostCheckOptions(bogus, SeededCases: 1,
+            Providers: [new PtraceRegsetCheck(), new CoreDumpCheck(), new ArchPrctlCheck()]));
+        var skipped = report.Observables.Where(o => o.Status == ObservableStatus.Skipped).ToList();
+        Assert.NotEmpty(skipped);
+        Assert.All(skipped, o => Assert.False(string.IsNullOrWhiteSpace(o.Reason)));
+        Assert.DoesNotContain(report.Observables, o => o.Name.StartsWith("SETREGSET", StringComparison.Ordinal));
+        Assert.DoesNotContain(report.Observables, o => o.Name.StartsWith("core component", StringComparison.Ordinal));
+        // The GET values need no child and are still compared.
+        Assert.Contains(report.Observables, o => o.Name == "ARCH_GET_XCOMP_SUPP" && o.Status == ObservableStatus.Match);
+        Assert.False(report.HasMismatch);
+    }
 }

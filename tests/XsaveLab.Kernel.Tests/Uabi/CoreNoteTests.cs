@@ -36,35 +36,58 @@ public class CoreNoteTests
         }
     }
 
-    [Fact]
-    public void Layout_note_beats_an_assumed_host_layout()
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Layout_note_beats_an_assumed_host_layout(bool withPkru)
     {
-        // An AMD-style core (no MPX: AVX-512 right after YMM) decoded on a host that would assume the Intel
-        // MPX-era layout: only the note gives the right offsets.
+        // An AMD-style core (no MPX: AVX-512 right after YMM) read on a host that would assume the Intel
+        // MPX-era layout. With PKRU the AMD image has gdb's known size 2440 and gdb's guess gets it right;
+        // without PKRU (2432 bytes, this host's case) only the note gives the right offsets.
         var amd = CpuCatalog.All.FirstOrDefault(p => p.HasXsave && p.Component(5)?.StandardOffset == 832);
         var intel = CpuCatalog.All.FirstOrDefault(p => p.HasXsave && p.Component(5)?.StandardOffset == 1088);
         Skip.If(amd is null || intel is null, "catalog lacks an AVX-512 CPU with and one without MPX");
-        var cfgAmd = UabiConfig.FromSystem(FpuSystem.Boot(amd!));
+        var sysAmd = FpuSystem.Boot(amd!);
+        ulong userMax = withPkru ? sysAmd.UserCfg.MaxFeatures | XsaveLab.Arch.Features.XFeatureMasks.Pkru : sysAmd.UserCfg.MaxFeatures & ~XsaveLab.Arch.Features.XFeatureMasks.Pkru;
+        var cfgAmd = new UabiConfig(amd!, userMax, userMax, sysAmd.KernelCfg.MaxFeatures | (userMax & 0x200), true, 0xFFFF, 0xFFFF);
         var cfgIntel = UabiConfig.FromSystem(FpuSystem.Boot(intel!));
         var task = UabiFixtures.RandomTask(cfgAmd, new Random(5), inUse: cfgAmd.UserMaxFeatures);
         var notes = new[] { XstateCoreDecoder.CreateXstateNote(cfgAmd, task), XsaveLayoutNote.Create(cfgAmd)! };
+        Assert.Equal(withPkru ? 2440 : 2432, notes[0].Desc.Length);
         IReadOnlyList<XfeatComponent> HostLayout(ulong xcr0) => XsaveLayoutNote.Records(cfgIntel).Where(r => (xcr0 >> (int)r.Type & 1) != 0).ToArray();
+        var opmask = task.Fpstate.Regs.AsSpan(cfgAmd.KernelOffset(task.Fpstate.XcompBv, 5), 64).ToArray();
 
         var withNote = XstateCoreDecoder.Decode(notes, HostLayout);
-        var opmask = task.Fpstate.Regs.AsSpan(cfgAmd.KernelOffset(task.Fpstate.XcompBv, 5), 64).ToArray();
+        Assert.Equal(LayoutSource.Note, withNote.Source);
         Assert.Equal(opmask, withNote.Component(5)!.Bytes);
-        // Without the note the assumed layout either misplaces AVX-512 or does not even fit the image
-        // (the AMD core is smaller than the Intel layout for the same XCR0 — gdb's old failure mode).
+
+        if (withPkru)
+        {
+            var guessed = XstateCoreDecoder.Decode(notes[0].Desc, null, HostLayout);
+            Assert.Equal(LayoutSource.GdbGuess, guessed.Source);
+            Assert.Equal(opmask, guessed.Component(5)!.Bytes);
+            return;
+        }
         try
         {
             var assumed = XstateCoreDecoder.Decode(notes[0].Desc, null, HostLayout);
-            Assert.False(assumed.LayoutFromNote);
+            Assert.Equal(LayoutSource.Host, assumed.Source);
             Assert.NotEqual(opmask, assumed.Component(5)!.Bytes);
         }
         catch (FormatException ex)
         {
             Assert.Contains("lies beyond", ex.Message);
         }
+    }
+
+    [Fact]
+    public void Gdb_guesses_follow_i387_guess_xsave_layout()
+    {
+        Assert.Equal(1088u, GdbXsaveLayouts.Guess(0x2E7, 2696)!.Single(r => r.Type == 5).Offset);
+        Assert.Equal(832u, GdbXsaveLayouts.Guess(0x2E7, 2440)!.Single(r => r.Type == 5).Offset);
+        Assert.Equal(1664u, GdbXsaveLayouts.Guess(0xE7, 2688)!.Single(r => r.Type == 7).Offset);
+        Assert.Null(GdbXsaveLayouts.Guess(0xE7, 2432));
+        Assert.Equal(2688u, GdbXsaveLayouts.Fallback(0x2E7).Single(r => r.Type == 9).Offset);
     }
 
     [Fact]
