@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 
@@ -18,11 +19,11 @@ public sealed partial class XsaveCpu
 
     private XsaveFault Restore(ReadOnlySpan<byte> area, ulong address, ulong edxEax, bool supervisor)
     {
-        var fault = CheckCommon(address, supervisor && !Profile.HasXsaves ? XsaveRules.NoXsaves : null, supervisor);
+        var fault = CheckCommon(address, supervisor && !_hasXsaves ? XsaveRules.NoXsaves : null, supervisor);
         if (fault.IsFault)
             return fault;
         if (area.Length < XStateGeometry.ExtendedStart)
-            throw new ArgumentException($"XSAVE area of {area.Length} bytes is shorter than legacy region + header", nameof(area));
+            AreaTooShort(area.Length, XStateGeometry.ExtendedStart);
 
         var header = area[XStateGeometry.HeaderOffset..];
         ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(header);
@@ -34,20 +35,20 @@ public sealed partial class XsaveCpu
             return XsaveFault.GP(XsaveRules.XrstorsNeedsCompacted);
         if (compacted)
         {
-            if (!Profile.HasXsavec)
+            if (!_hasXsavec)
                 return XsaveFault.GP(XsaveRules.CompactedNeedsXsavec);
             if ((xcompBv & ~XFeatureMasks.CompactedFormat & ~enabled) != 0)
                 return XsaveFault.GP(XsaveRules.XcompBvNotEnabled);
             if ((xstateBv & ~(xcompBv & ~XFeatureMasks.CompactedFormat)) != 0)
                 return XsaveFault.GP(XsaveRules.XstateBvNotInXcompBv);
-            if (header[16..XStateGeometry.HeaderSize].IndexOfAnyExcept((byte)0) >= 0)
+            if (AnyNonZero(header, 16, XStateGeometry.HeaderSize))
                 return XsaveFault.GP(XsaveRules.CompactedHeaderReserved);
         }
         else
         {
             if ((xstateBv & ~_xcr0) != 0)
                 return XsaveFault.GP(XsaveRules.XstateBvNotInXcr0);
-            if (header[8..24].IndexOfAnyExcept((byte)0) >= 0)
+            if (AnyNonZero(header, 8, 24))
                 return XsaveFault.GP(XsaveRules.StandardHeaderReserved);
         }
 
@@ -55,9 +56,9 @@ public sealed partial class XsaveCpu
         ulong load = rfbm & xstateBv;
 
         // MXCSR: the standard form loads it whenever RFBM[1] or RFBM[2] is set, whatever XSTATE_BV says; the
-        // compacted form treats it as SSE/AVX state: loaded with either, else set to 1F80H when SSE is initialized.
+        // compacted form treats it as SSE state: loaded with SSE, set to 1F80H when SSE is initialized.
         uint mxcsr = Mxcsr;
-        bool mxcsrFromMemory = compacted ? (load & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0
+        bool mxcsrFromMemory = compacted ? (load & XFeatureMasks.Sse) != 0
                                          : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         if (mxcsrFromMemory)
         {
@@ -75,9 +76,9 @@ public sealed partial class XsaveCpu
             return XsaveFault.NM(XsaveRules.XfdArmed);
         }
 
-        int end = _layout.AreaEnd(compacted ? xcompBv : load, compacted);
+        int end = AreaEnd(compacted ? xcompBv : load, compacted);
         if (area.Length < end)
-            throw new ArgumentException($"XSAVE area of {area.Length} bytes; this restore reads {end}", nameof(area));
+            AreaTooShort(area.Length, end);
 
         ulong init = rfbm & ~load;
         while (init != 0)
@@ -87,17 +88,10 @@ public sealed partial class XsaveCpu
             if ((_layout.Enumerated >> i & 1) != 0)
                 InitComponent(i);
         }
-        ReadLegacy(area, load);
-        ReadExtended(area, xcompBv, load, compacted);
+        ulong nonZero = ReadLegacy(area, load) | ReadExtended(area, xcompBv, load, compacted);
         BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), mxcsr);
 
-        if (Options.XinUse == XinUseTracking.SetOnLoad)
-            _xinuse = (_xinuse & ~rfbm) | load;
-        else
-        {
-            _xinuse &= ~rfbm;
-            UpdateInUseByContents(load);
-        }
+        _xinuse = (_xinuse & ~rfbm) | (Options.XinUse == XinUseTracking.SetOnLoad ? load : nonZero);
         _xmodified = ~rfbm;
         _track = new RestoreTracking(true,
             supervisor ? RestoreKind.Xrstors : compacted ? RestoreKind.XrstorCompacted : RestoreKind.XrstorStandard,
@@ -105,25 +99,35 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    private void ReadLegacy(ReadOnlySpan<byte> area, ulong load)
+    private static bool AnyNonZero(ReadOnlySpan<byte> b, int from, int to)
     {
-        var regs = _regs.AsSpan();
-        if ((load & XFeatureMasks.Fp) != 0)
-        {
-            area[..RegisterLayout.MxcsrOffset].CopyTo(regs);
-            area[32..RegisterLayout.X87Bytes].CopyTo(regs[32..]);
-            SanitizeX87();
-        }
-        if ((load & XFeatureMasks.Sse) != 0)
-            area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).CopyTo(regs[RegisterLayout.XmmOffset..]);
+        ulong acc = 0;
+        for (int i = from; i < to; i += 8)
+            acc |= BinaryPrimitives.ReadUInt64LittleEndian(b[i..]);
+        return acc != 0;
     }
 
-    private void ReadExtended(ReadOnlySpan<byte> area, ulong xcompBv, ulong load, bool compacted)
+    /// <summary>Loads x87 and XMM from the legacy region; returns which of the two are not in their initial
+    /// configuration (XMM by contents; MXCSR is accounted for separately, see <see cref="VisibleXinUse"/>).</summary>
+    private ulong ReadLegacy(ReadOnlySpan<byte> area, ulong load)
+    {
+        var regs = _regs.AsSpan();
+        ulong nonInit = 0;
+        if ((load & XFeatureMasks.Fp) != 0 && LoadX87(ref MemoryMarshal.GetReference(area)))
+            nonInit |= XFeatureMasks.Fp;
+        if ((load & XFeatureMasks.Sse) != 0 &&
+            FastCopy.CopyTestNonZero(area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes), regs[RegisterLayout.XmmOffset..]))
+            nonInit |= XFeatureMasks.Sse;
+        return nonInit;
+    }
+
+    /// <summary>Loads components 2..62 of <paramref name="load"/>; returns those holding non-zero contents.</summary>
+    private ulong ReadExtended(ReadOnlySpan<byte> area, ulong xcompBv, ulong load, bool compacted)
     {
         var L = _layout;
         ulong m = (compacted ? xcompBv : load) & XFeatureMasks.Extend;
+        ulong nonZero = 0;
         int offs = XStateGeometry.ExtendedStart;
-        int runSrc = 0, runDst = 0, runLen = 0;
         while (m != 0)
         {
             int i = BitOperations.TrailingZeroCount(m);
@@ -140,24 +144,9 @@ public sealed partial class XsaveCpu
             }
             else
                 src = L.StandardOffset[i];
-            int dst = L.RegOffset[i], len = L.Transfer[i];
-            if (runLen > 0 && src == runSrc + runLen && dst == runDst + runLen)
-                runLen += len;
-            else
-            {
-                if (runLen > 0)
-                    area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
-                runSrc = src;
-                runDst = dst;
-                runLen = len;
-            }
-            if (len != L.Size[i])
-            {
-                area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
-                runLen = 0;
-            }
+            if (FastCopy.CopyTestNonZero(area.Slice(src, L.Transfer[i]), _regs.AsSpan(L.RegOffset[i])))
+                nonZero |= 1UL << i;
         }
-        if (runLen > 0)
-            area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
+        return nonZero;
     }
 }

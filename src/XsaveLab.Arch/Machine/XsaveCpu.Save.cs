@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
@@ -20,7 +21,9 @@ public sealed partial class XsaveCpu
     public XsaveFault Xsaveopt(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaveopt);
 
     /// <summary>XSAVEC: compacted form with the init optimization. XSTATE_BV ← RFBM &amp; XINUSE (plus SSE when
-    /// MXCSR ≠ 1F80H), XCOMP_BV ← RFBM | bit 63; MXCSR written only with SSE or AVX state.</summary>
+    /// MXCSR ≠ 1F80H), XCOMP_BV ← RFBM | bit 63; MXCSR/MXCSR_MASK written only with the SSE component (Bochs
+    /// <c>xsave_sse_state</c>; this machine leaves bytes 24..31 untouched when SSE is in its initial
+    /// configuration, even with AVX in use).</summary>
     public XsaveFault Xsavec(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsavec);
 
     /// <summary>XSAVES: XSAVEC with RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX, CPL 0 only, and the modified
@@ -31,9 +34,9 @@ public sealed partial class XsaveCpu
     {
         var fault = CheckCommon(address, kind switch
         {
-            SaveKind.Xsaveopt => Profile.HasXsaveopt ? null : XsaveRules.NoXsaveopt,
-            SaveKind.Xsavec => Profile.HasXsavec ? null : XsaveRules.NoXsavec,
-            SaveKind.Xsaves => Profile.HasXsaves ? null : XsaveRules.NoXsaves,
+            SaveKind.Xsaveopt => _hasXsaveopt ? null : XsaveRules.NoXsaveopt,
+            SaveKind.Xsavec => _hasXsavec ? null : XsaveRules.NoXsavec,
+            SaveKind.Xsaves => _hasXsaves ? null : XsaveRules.NoXsaves,
             _ => null,
         }, kind == SaveKind.Xsaves);
         if (fault.IsFault)
@@ -53,11 +56,12 @@ public sealed partial class XsaveCpu
             _ => inUse & (ModifiedOptimizationApplies(address, rfbm, kind) ? _xmodified : ~0UL),
         };
 
-        int end = _layout.AreaEnd(compacted ? rfbm : write, compacted);
+        int end = AreaEnd(compacted ? rfbm : write, compacted);
         if (area.Length < end)
-            throw new ArgumentException($"XSAVE area of {area.Length} bytes; this save touches {end}", nameof(area));
+            AreaTooShort(area.Length, end);
 
-        bool mxcsr = compacted ? (write & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0
+        // Standard forms write MXCSR with SSE or AVX requested; compacted forms treat it as SSE state.
+        bool mxcsr = compacted ? (write & XFeatureMasks.Sse) != 0
                                : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         WriteLegacy(area, write, mxcsr);
         WriteExtended(area, rfbm, write, compacted, kind == SaveKind.Xsave ? rfbm & _xfd : 0);
@@ -73,9 +77,15 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
+    /// <summary>API misuse: the span is shorter than what the instruction touches (on hardware the access
+    /// would run past the buffer). Kept out of line so the instruction bodies stay small.</summary>
+    [DoesNotReturn]
+    private static void AreaTooShort(int length, int needed) =>
+        throw new ArgumentException($"XSAVE area of {length} bytes; the instruction touches {needed}", "area");
+
     private XsaveFault CheckCommon(ulong address, string? missingFeature, bool needsCpl0)
     {
-        if (!Profile.HasXsave)
+        if (!_hasXsave)
             return XsaveFault.UD(XsaveRules.NoXsave);
         if (!OsXsave)
             return XsaveFault.UD(XsaveRules.OsXsaveClear);
@@ -88,9 +98,9 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when the last XRSTOR (for XSAVEOPT,
-    /// standard form) or XRSTORS (for XSAVES, with XCOMP_BV = RFBM | bit 63) used the same linear address at
-    /// the same CPL and XCR0/IA32_XSS have not been written since.</summary>
+    /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when XRSTOR_INFO matches — the last
+    /// XRSTOR/XRSTORS used the same linear address at the same CPL, in the standard form for XSAVEOPT, in the
+    /// compacted form with XCOMP_BV = RFBM | bit 63 for XSAVES — and XCR0/IA32_XSS have not been written since.</summary>
     private bool ModifiedOptimizationApplies(ulong address, ulong rfbm, SaveKind kind)
     {
         if (!Options.ModifiedOptimization || !_track.Valid || _track.Address != address || _track.Cpl != Cpl
@@ -98,22 +108,29 @@ public sealed partial class XsaveCpu
             return false;
         return kind == SaveKind.Xsaveopt
             ? _track.Kind == RestoreKind.XrstorStandard
-            : _track.Kind == RestoreKind.Xrstors && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
+            : _track.Kind != RestoreKind.XrstorStandard && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
     }
 
+    /// <remarks>The register file already holds what the x87 unit keeps (see <see cref="SanitizeX87"/>, which
+    /// also applies the AMD error-pointer rule), so the legacy region is copied as is, in one piece when x87,
+    /// MXCSR and XMM all go out.</remarks>
     private void WriteLegacy(Span<byte> area, ulong write, bool mxcsr)
     {
         var regs = _regs.AsSpan();
-        if ((write & XFeatureMasks.Fp) != 0)
+        bool x87 = (write & XFeatureMasks.Fp) != 0, xmm = (write & XFeatureMasks.Sse) != 0;
+        if (x87 && xmm && mxcsr)
+        {
+            regs[..(RegisterLayout.XmmOffset + RegisterLayout.XmmBytes)].CopyTo(area);
+            return;
+        }
+        if (x87)
         {
             regs[..RegisterLayout.MxcsrOffset].CopyTo(area);
             regs[32..RegisterLayout.X87Bytes].CopyTo(area[32..]);
-            if (_fxsaveLeak && (regs[3] & 0x80) == 0)
-                area[6..RegisterLayout.MxcsrOffset].Clear(); // FOP, FIP, FDP: stored only with FSW.ES=1
         }
         if (mxcsr)
             regs.Slice(RegisterLayout.MxcsrOffset, 8).CopyTo(area[RegisterLayout.MxcsrOffset..]);
-        if ((write & XFeatureMasks.Sse) != 0)
+        if (xmm)
             regs.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).CopyTo(area[RegisterLayout.XmmOffset..]);
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -102,7 +103,7 @@ public static partial class KernelLog
     }
 
     /// <summary>The parsed FPU boot log.</summary>
-    public static bool TryRead(out KernelFpuLog? log, out string reason)
+    public static bool TryRead([NotNullWhen(true)] out KernelFpuLog? log, out string reason)
     {
         log = null;
         if (!TryReadFpuLines(out var lines, out reason))

@@ -50,6 +50,14 @@ public sealed partial class LinuxKernel
         return g;
     }
 
+    /// <summary>What KVM does for a guest with protected state (SEV-ES, TDX): <c>fpstate->is_confidential = true</c>.
+    /// Its registers are then neither saved nor restored by <c>fpu_swap_kvm_fpstate()</c> (only XFD is updated).</summary>
+    public void MarkGuestConfidential(FpuGuest g)
+    {
+        var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
+        fps.IsConfidential = true;
+    }
+
     /// <summary><c>fpu_free_guest_fpstate()</c>: refuses (WARN) a buffer that is not a valloc'ed, unused guest one.</summary>
     public void FpuFreeGuestFpstate(FpuGuest g)
     {
@@ -117,6 +125,21 @@ public sealed partial class LinuxKernel
         fps.Xfd = xfd;
         if (fps.InUse)
             XfdUpdateState(RequireRunning(task), fps);
+    }
+
+    /// <summary><c>fpu_sync_guest_vmexit_xfd_state()</c>: after a VM-exit with XFD writes not intercepted, the
+    /// guest may have changed IA32_XFD; read it into the active (guest) fpstate and the per-CPU cache.</summary>
+    public void FpuSyncGuestVmexitXfdState(KernelTask task)
+    {
+        var kc = RequireRunning(task);
+        if (!FpuStateSizeDynamic)
+            return;
+        int cpl = kc.Cpu.Cpl;
+        kc.Cpu.Cpl = 0;
+        kc.Cpu.Rdmsr(Arch.Machine.Msr.IA32_XFD, out ulong xfd);
+        kc.Cpu.Cpl = cpl;
+        task.Fpu.FpState.Xfd = xfd;
+        kc.XfdState = xfd;
     }
 
     /// <summary>The UABI conversion configuration of this boot.</summary>

@@ -13,6 +13,8 @@ public sealed partial class LinuxKernel
     public KernelTask Fork(KernelTask parent, bool thread = false, string? name = null)
     {
         var kc = RequireRunning(parent);
+        if (parent.Fpu.TaskFpState != null)
+            throw new InvalidOperationException($"{parent} is running guest state (inside KVM_RUN); it cannot fork");
         if (parent.IsKernelThread)
             throw new InvalidOperationException("kernel threads are created with SpawnKernelThread");
         ThreadGroup group;
@@ -51,11 +53,13 @@ public sealed partial class LinuxKernel
     /// <c>fpu_flush_thread()</c>: <c>fpstate_reset()</c> (embedded buffer, default permissions — AMX and guest
     /// permissions are dropped) and <c>fpu_reset_fpstate_regs()</c> (init registers in memory, ownership
     /// invalidated, TIF_NEED_FPU_LOAD); the return to user space loads them.</summary>
-    /// <remarks>Where the kernel frees a vmalloc'ed fpstate dropped here is not in fpu_flush_thread(); the model
-    /// frees it at this point.</remarks>
+    /// <remarks>flush_thread() also resets PKRU (<c>pkru_flush_thread()</c>). Where the kernel frees a vmalloc'ed
+    /// fpstate dropped here is not in fpu_flush_thread(); the model frees it at this point.</remarks>
     public void Exec(KernelTask task, string? name = null)
     {
         var kc = RequireRunning(task);
+        if (task.Fpu.TaskFpState != null)
+            throw new InvalidOperationException($"{task} is running guest state (inside KVM_RUN); it cannot exec");
         foreach (var other in task.Group.Threads.ToArray())
             if (other != task)
                 Exit(other);
@@ -71,6 +75,13 @@ public sealed partial class LinuxKernel
             Vfree(old);
         ResetFpstateRegs(fpu);
         task.NeedFpuLoad = true;
+        // flush_thread() → pkru_flush_thread(): the default PKRU goes to thread.pkru and the register now.
+        if (OsPke)
+        {
+            task.Pkru = InitPkruValue;
+            if (ReadPkru(kc) != InitPkruValue)
+                WritePkru(kc, InitPkruValue);
+        }
         ExitToUser(kc, task);
     }
 

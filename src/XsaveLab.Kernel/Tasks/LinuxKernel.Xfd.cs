@@ -23,6 +23,17 @@ public sealed partial class LinuxKernel
             if (!f.IsFault)
                 return UserAccessResult.Ok;
             cpu.Cpl = 0;
+            if (f.Kind == FaultKind.DeviceNotAvailable && task.Fpu.FpState.IsGuest)
+            {
+                // In guest mode the #NM belongs to the guest: KVM records IA32_XFD_ERR in fpu_guest.xfd_err and
+                // injects #NM (arch/x86/kvm/vmx/vmx.c handle_exception_nmi()); the host FPU is not involved.
+                cpu.Rdmsr(Msr.IA32_XFD_ERR, out ulong guestErr);
+                foreach (var g in task.Guests)
+                    if (g.FpState == task.Fpu.FpState)
+                        g.XfdErr = guestErr;
+                cpu.Cpl = 3;
+                return new UserAccessResult(false, null, f);
+            }
             if (f.Kind == FaultKind.DeviceNotAvailable)
             {
                 Counters.XfdFaults++;

@@ -51,6 +51,65 @@ internal static class SaveOracle
         s[5] = 0;
     }
 
+    /// <summary>Register state after XRSTOR of the compacted <paramref name="area"/> with
+    /// <paramref name="mask"/> on top of <paramref name="before"/>: components in RFBM load from their
+    /// compacted offset when XCOMP_BV and XSTATE_BV both have them, otherwise they are initialised; MXCSR
+    /// goes with SSE (1F80H when SSE is initialised).</summary>
+    public static byte[] StateAfterCompactedRestore(NativeXsave x, CpuProfile cpu, ReadOnlySpan<byte> before, ReadOnlySpan<byte> area, ulong mask)
+    {
+        var s = before[..x.StandardSize].ToArray();
+        ulong bv = XstateBv(area), comp = XcompBv(area) & ~(1UL << 63), rfbm = x.Xcr0 & mask;
+        var layout = XStateLayout.CompactedForm(cpu, comp);
+        foreach (int i in Bits(rfbm))
+        {
+            bool load = ((bv & comp) >> i & 1) != 0;
+            int shift = i < 2 ? 0 : layout.OffsetOf(i) - cpu.Component(i)!.Value.StandardOffset!.Value;
+            foreach (var (off, len) in StandardRanges(cpu, i))
+            {
+                if (load)
+                    area.Slice(off + shift, len).CopyTo(s.AsSpan(off));
+                else
+                    s.AsSpan(off, len).Clear();
+            }
+            if (i == 0 && !load)
+                BinaryPrimitives.WriteUInt16LittleEndian(s, 0x037F);
+        }
+        if ((rfbm & 2) != 0)
+        {
+            if ((bv & comp & 2) != 0)
+                area.Slice(24, 4).CopyTo(s.AsSpan(24));
+            else
+                BinaryPrimitives.WriteUInt32LittleEndian(s.AsSpan(24), 0x1F80);
+        }
+        return s;
+    }
+
+    /// <summary>XINUSE after a compacted XRSTOR (components present in the area are in use).</summary>
+    public static ulong InUseAfterCompactedRestore(NativeXsave x, ulong before, ReadOnlySpan<byte> area, ulong mask)
+    {
+        ulong rfbm = x.Xcr0 & mask, present = XstateBv(area) & XcompBv(area);
+        return ((before & ~rfbm) | (present & rfbm)) & x.Xcr0;
+    }
+
+    /// <summary>Whether component <paramref name="i"/> of <paramref name="state"/> holds its initial
+    /// configuration (x87: FCW 037FH, everything else 0; SSE: XMM registers 0 — MXCSR is not part of
+    /// XINUSE[1]; others: all bytes 0).</summary>
+    public static bool InitValued(CpuProfile cpu, ReadOnlySpan<byte> state, int i)
+    {
+        foreach (var (off, len) in StandardRanges(cpu, i))
+        {
+            var d = state.Slice(off, len);
+            if (i == 0 && off == 0)
+            {
+                if (BinaryPrimitives.ReadUInt16LittleEndian(d) != 0x037F || d[2..].IndexOfAnyExcept((byte)0) >= 0)
+                    return false;
+            }
+            else if (d.IndexOfAnyExcept((byte)0) >= 0)
+                return false;
+        }
+        return true;
+    }
+
     /// <summary>XINUSE after that XRSTOR: restored components follow XSTATE_BV, others keep the live bits.</summary>
     public static ulong InUseAfterRestore(NativeXsave x, ReadOnlySpan<byte> live, ReadOnlySpan<byte> image, ulong mask)
     {
@@ -133,7 +192,7 @@ internal static class SaveOracle
             rng.NextBytes(data);
             data[0] |= 1;
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(Header), x.Xcr0 & (ulong)rng.NextInt64());
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(Header), x.RestorableComponents & (ulong)rng.NextInt64());
         return img;
     }
 }
