@@ -9,5 +9,6 @@ public static class ReportSections
         new LayoutSection(),
         new SanitySection(),
         new KernelSection(),
+        new UserAbiSection(),
     ];
 }
