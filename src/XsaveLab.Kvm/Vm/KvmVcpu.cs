@@ -73,6 +73,7 @@ public sealed partial class KvmVcpu
             return SysResult.Fail(Errno.E2BIG, "nent > KVM_MAX_CPUID_ENTRIES");
         if (HasRun && !entries.SequenceEqual(Cpuid))
             return SysResult.Fail(Errno.EINVAL, "guest CPUID cannot change after KVM_RUN (kvm_cpuid_check_equal)");
+        Notes.Clear();
 
         var d0 = Find(entries, 0xD, 0);
         ulong xfeatures = d0 is { } e0 ? e0.Eax | (ulong)e0.Edx << 32 : 0;
