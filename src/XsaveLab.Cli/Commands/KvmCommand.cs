@@ -31,8 +31,7 @@ public static class KvmCommand
         }.AcceptOnlyFromAmong("6.17", "6.18");
         var flavour = new Option<string>("--flavour")
         {
-            Description = "KVM flavour: upstream, or pvm (paravirtual: pruned CPUID, no guest XSS/CET)",
-            DefaultValueFactory = _ => "upstream",
+            Description = "KVM flavour: upstream, or pvm (paravirtual: pruned CPUID, no guest XSS/CET); with --host it is derived from /dev/kvm unless given",
             HelpName = "upstream|pvm",
         }.AcceptOnlyFromAmong("upstream", "pvm");
         var vmm = new Option<string>("--vmm")
@@ -54,7 +53,15 @@ public static class KvmCommand
             var variant = KernelVariants.Find(parse.GetValue(kernel)!)
                 ?? throw new UserErrorException($"--kernel: unknown variant '{parse.GetValue(kernel)}'; valid: {string.Join(", ", KernelVariants.All.Select(v => v.Name))}");
             KvmReleases.TryParse(parse.GetValue(kvm), out var release);
-            KvmFlavour.TryParse(parse.GetValue(flavour), out var fl);
+            KvmFlavour fl = KvmFlavour.Upstream;
+            string? flavourNote = null;
+            if (parse.GetValue(flavour) is { } fname)
+                KvmFlavour.TryParse(fname, out fl);
+            else if (sel.IsHost)
+            {
+                fl = XsaveLab.Host.Check.KvmChecks.DetectFlavour(sel.Profile, out var why) ?? KvmFlavour.Upstream;
+                flavourNote = why.Length > 0 ? $"flavour: upstream assumed ({why})" : $"flavour '{fl.Name}' derived from /dev/kvm";
+            }
             string name = parse.GetValue(vmm)!;
             VmmScript script;
             try
@@ -66,6 +73,8 @@ public static class KvmCommand
                 throw new UserErrorException(e.Message);
             }
             var report = KvmReport.Create(script, KvmSettings.For(sel.Profile, variant, release, fl), name);
+            if (flavourNote is not null)
+                report = report with { Notes = [flavourNote, .. report.Notes] };
             if (FormatOption.Get(parse, format) == OutputFormat.Json)
                 ctx.Out.WriteLine(report.ToJsonString());
             else

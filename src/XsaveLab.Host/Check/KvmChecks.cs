@@ -86,6 +86,28 @@ public sealed class KvmChecks : IHostCheckProvider
         return list;
     }
 
+    /// <summary>The flavour of this machine's KVM for <paramref name="cpu"/> (its live CPUID), derived from what
+    /// /dev/kvm reports; null with the reason when /dev/kvm cannot be read.</summary>
+    public static KvmFlavour? DetectFlavour(Arch.Cpuid.CpuProfile cpu, out string reason, string path = KvmDevice.DefaultPath)
+    {
+        using var dev = KvmDevice.TryOpen(out int errno, path);
+        if (dev is null)
+        {
+            reason = $"cannot open {path}: {Linux.Errno.Name(errno)}";
+            return null;
+        }
+        var c = dev.GetSupportedCpuid();
+        var m = dev.GetMsrIndexList();
+        if (!c.Ok || c.Data is null || !m.Ok || m.Data is null)
+        {
+            reason = $"KVM_GET_SUPPORTED_CPUID {c} / KVM_GET_MSR_INDEX_LIST {m}";
+            return null;
+        }
+        var up = new KvmSystem(KvmSettings.For(cpu));
+        reason = "";
+        return KvmFlavourDetector.Derive(up.Caps, up.GetSupportedCpuid(), c.Data, m.Data, KvmFlavourDetector.PvmLoaded());
+    }
+
     private static string Hex(ulong v) => $"0x{v:x}";
 
     private static void VcpuChecks(KvmDevice dev, KvmSystem model, IReadOnlyList<KvmCpuidEntry> liveCpuid, List<Observable> list)

@@ -64,7 +64,13 @@ public sealed record KvmReport(
             string loc = KvmVcpu.Location(m);
             bool inCetS = m is Msr.IA32_PL0_SSP or Msr.IA32_PL1_SSP or Msr.IA32_PL2_SSP;
             if (!sys.Caps.Shstk && !sys.Caps.Ibt)
-                loc = $"not offered to guests ({(sys.Caps.Release.HasCet() ? "no CET pair in KVM's supported XSS" : "KVM ≤6.17")}); architecturally: {loc}";
+            {
+                string why = !sys.Caps.Release.HasCet() ? "KVM ≤6.17 has no guest supervisor state"
+                    : !host.Variant.CetKernelSupported && settings.Cpu.Has(CpuFeature.Shstk)
+                        ? $"kernel {host.Variant.Name} has no CET_KERNEL in host XSS or guest fpstates, so KVM drops CET; PL0-2_SSP would need manual switching"
+                        : "no CET pair in KVM's supported XSS on this CPU/flavour";
+                loc = $"not offered to guests ({why}); architecturally: {loc}";
+            }
             else if (inCetS && guest is not null && (guest.Features & XFeatureMasks.CetKernel) == 0)
                 loc = $"{loc} — not in this guest fpstate (kernel {host.Variant.Name}): would need manual switching";
             cet.Add(new CetStateLocation(MsrNames.Name(m), loc));
