@@ -20,3 +20,29 @@ public class BuiltinScriptTests
         Assert.True(report.Ok, Dump(report));
     }
 }
+
+public class BuiltinScriptsOverCatalogTests
+{
+    public static IEnumerable<object[]> Cases() =>
+        from cpu in Arch.Catalog.CpuCatalog.Names
+        from v in new[] { "6.15", "6.17", "deferred" }
+        select new object[] { cpu, v };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Every_applicable_builtin_meets_its_expectations(string cpu, string variant)
+    {
+        var settings = KvmSettings.For(TestCpus.Get(cpu), Kernel.Variants.KernelVariants.Get(variant));
+        int ran = 0;
+        foreach (var name in BuiltinScripts.All.Keys)
+        {
+            if (BuiltinScripts.Unmet(name, new Vm.KvmSystem(settings)) is not null)
+                continue;
+            var r = KvmReport.Create(BuiltinScripts.Get(name), settings, name);
+            Assert.True(r.Ok, $"{name} on {cpu} ({variant}):\n" + BuiltinScriptTests.Dump(r));
+            Assert.DoesNotContain(r.Notes, n => n.StartsWith("kernel WARN", StringComparison.Ordinal));
+            ran++;
+        }
+        Assert.True(ran >= 3);
+    }
+}

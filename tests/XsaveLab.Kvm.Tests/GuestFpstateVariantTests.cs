@@ -137,4 +137,31 @@ public class GuestFpstateVariantTests
             Assert.Equal(other.Task.Leader.Fpu.GuestPerm.StateSize, ok.Fpu.FpState.Size);
         }
     }
+
+    [SkippableFact]
+    public void Deferred_growth_takes_the_permitted_sizes_so_uabi_size_grows_without_amx_exposed()
+    {
+        // __xfd_enable_feature() reallocates to the permission's __state_size/__user_state_size: under the deferred
+        // design, adding CET-S after an AMX guest permission sizes the buffer (and KVM_GET_XSAVE2) for AMX too.
+        var cpu = TestCpus.Amx();
+        Skip.If(cpu is null, "no catalog CPU with AMX");
+        var sys = TestCpus.System(cpu!, "deferred");
+        var noAmx = sys.GetSupportedCpuid();
+        Assert.True(sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18).Ok);
+        var (_, v) = sys.CreateVm().CreateVcpu(0);
+        Assert.True(v!.SetCpuid2(noAmx).Ok);
+        Assert.Equal(0UL, v.GuestSupportedXcr0 & XFeatureMasks.Xtile);
+        Assert.NotEqual(0UL, v.Fpu.FpState!.Xfeatures & XFeatureMasks.CetKernel);
+        Assert.Equal(sys.Task.Leader.Fpu.GuestPerm.StateSize, v.Fpu.FpState.Size);
+        Assert.Equal(sys.Task.Leader.Fpu.GuestPerm.UserStateSize, v.Fpu.UabiSize);
+        Assert.Equal(Errno.EINVAL, v.GetXsave(out _).Error);
+
+        // 6.17 allocates CET-S at creation: the same sequence keeps the 4096-byte UABI.
+        var s17 = TestCpus.System(cpu!, "6.17");
+        var t17 = s17.GetSupportedCpuid();
+        s17.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
+        var (_, v17) = s17.CreateVm().CreateVcpu(0);
+        Assert.True(v17!.SetCpuid2(t17).Ok);
+        Assert.Equal(4096, v17.Fpu.UabiSize);
+    }
 }

@@ -72,7 +72,10 @@ public static class KvmCommand
             {
                 throw new UserErrorException(e.Message);
             }
-            var report = KvmReport.Create(script, KvmSettings.For(sel.Profile, variant, release, fl), name);
+            var settings = KvmSettings.For(sel.Profile, variant, release, fl);
+            if (BuiltinScripts.Unmet(name, new XsaveLab.Kvm.Vm.KvmSystem(settings)) is { } unmet)
+                throw new UserErrorException($"--vmm: {unmet}; this CPU is {sel.Profile.Name}");
+            var report = KvmReport.Create(script, settings, name);
             if (flavourNote is not null)
                 report = report with { Notes = [flavourNote, .. report.Notes] };
             if (FormatOption.Get(parse, format) == OutputFormat.Json)

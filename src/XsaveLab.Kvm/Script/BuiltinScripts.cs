@@ -27,7 +27,8 @@ public static class BuiltinScripts
         KVM_SET_XCRS 1
         KVM_SET_XSAVE
         expect ok
-        KVM_RUN guest: cr4.osxsave; xsetbv cpuid => ok; write ymm
+        when guestxsave: KVM_RUN guest: cr4.osxsave; xsetbv cpuid => ok; write ymm
+        when !guestxsave: KVM_RUN guest: cr4.osxsave => #GP; xsetbv 1 => #UD
         when cet: KVM_RUN guest: wrmsr IA32_XSS cpuid => ok; wrmsr IA32_U_CET 1 => ok; wrmsr IA32_PL0_SSP 0xffff800000001000 => ok; wrmsr IA32_S_CET 1 => ok
         when amx: KVM_RUN guest: ldtilecfg; tileloadd => ok
         KVM_GET_XSAVE2
@@ -46,7 +47,8 @@ public static class BuiltinScripts
         KVM_SET_CPUID2 expose=all
         expect ok
         KVM_SET_MSRS IA32_XSS=0
-        KVM_RUN guest: cr4.osxsave; xsetbv cpuid => ok
+        when guestxsave: KVM_RUN guest: cr4.osxsave; xsetbv cpuid => ok
+        when !guestxsave: KVM_RUN guest: cr4.osxsave => #GP
         KVM_GET_XSAVE2
         KVM_GET_XCRS
         save snapshot
@@ -81,7 +83,6 @@ public static class BuiltinScripts
         KVM_SET_CPUID2 expose=all
         expect ok
         KVM_GET_XSAVE2
-        expect value=4096
         KVM_RUN guest: cr4.osxsave; xsetbv cpuid|0x60000 => #GP
         """;
 
@@ -146,6 +147,14 @@ public static class BuiltinScripts
         ["pitfall-get-xsave"] = (GetXsaveOnAmx, "amx"),
         ["pitfall-snapshot-without-xss"] = (SnapshotWithoutXss, "cet"),
     };
+
+    /// <summary>Why built-in <paramref name="name"/> does not apply to <paramref name="sys"/>'s CPU and KVM, or null.</summary>
+    public static string? Unmet(string name, Vm.KvmSystem sys) => All.TryGetValue(name, out var s) ? s.Needs switch
+    {
+        "amx" when (sys.Host.UserMaxFeatures & Arch.Features.XFeatureMasks.XtileData) == 0 => $"'{name}' needs a CPU with AMX and XFD (e.g. spr, emr)",
+        "cet" when !sys.Caps.Shstk => $"'{name}' needs KVM 6.18 offering CET (a CPU with SHSTK and XSAVES, kernel 6.17+, upstream flavour; e.g. spr)",
+        _ => null,
+    } : null;
 
     public static VmmScript Get(string name) => All.TryGetValue(name, out var s)
         ? VmmScript.Parse(s.Text, "builtin:" + name.ToLowerInvariant())

@@ -69,6 +69,7 @@ public sealed class VmmRunner
             "amx" => (Sys.Host.UserMaxFeatures & XFeatureMasks.XtileData) != 0,
             "cet" => Sys.Caps.Shstk,
             "xfd" => Sys.Caps.Xfd,
+            "guestxsave" => ((_supported ?? Sys.GetSupportedCpuid()).FirstOrDefault(e => e.Function == 1).Ecx & (1u << 26)) != 0,
             _ => Sys.Host.XsaveEnabled,
         };
         return v != neg;

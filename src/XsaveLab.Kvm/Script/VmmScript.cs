@@ -51,7 +51,7 @@ public sealed class VmmScript
         ["expect"] = "expect ok | errno=E | value=N | contains=TEXT — checks the line before",
     };
 
-    public static readonly IReadOnlySet<string> Conditions = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "amx", "cet", "xsave", "xfd" };
+    public static readonly IReadOnlySet<string> Conditions = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "amx", "cet", "xsave", "xfd", "guestxsave" };
 
     private VmmScript(string name, IReadOnlyList<ScriptLine> lines)
     {
