@@ -23,9 +23,6 @@ internal static class TestCpus
     public static KvmSystem System(CpuProfile cpu, string variant = "6.17", KvmRelease release = KvmRelease.Kvm618) =>
         new(KvmSettings.For(cpu, KernelVariants.Get(variant), release));
 
-    /// <summary>The supported CPUID with every XSAVE feature exposed, as a VMM passes it to KVM_SET_CPUID2.</summary>
-    public static IReadOnlyList<CpuidEntry> WithOsXsave(IReadOnlyList<CpuidEntry> e) => e;
-
     public static KvmVcpu NewVcpu(KvmSystem sys, bool requestAmx = true, bool setCpuid = true)
     {
         if (requestAmx)

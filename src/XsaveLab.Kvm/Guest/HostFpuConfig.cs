@@ -1,5 +1,4 @@
 using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Variants;
 
@@ -28,12 +27,6 @@ public sealed record HostFpuConfig(
     /// <summary>XFEATURE_MASK_GUEST_SUPERVISOR of the variant (CET_KERNEL in 6.17; 0 where the notion is absent).</summary>
     public ulong GuestSupervisorMask => Variant.GuestSupervisorMask;
 
-    /// <summary>XFEATURE_MASK_SUPERVISOR_SUPPORTED of the variant.</summary>
-    public ulong SupervisorSupported => Variant.SupervisorSupported;
-
-    /// <summary>XFEATURE_MASK_FPSTATE: the RFBM mask of fpstate restores.</summary>
-    public ulong FpstateMask => Variant.FpstateMask;
-
     /// <summary>XCR0 the kernel programs (<c>fpu_user_cfg.max_features</c>); KVM reads it as <c>host_xcr0</c>.</summary>
     public ulong Xcr0 => System.Xcr0;
 
@@ -61,18 +54,4 @@ public sealed record HostFpuConfig(
     /// <summary><c>xstate_calculate_size()</c> for this host.</summary>
     public int CalculateSize(ulong xfeatures, bool compacted) =>
         XsaveEnabled ? System.CalculateSize(xfeatures, compacted) : System.LegacySize;
-
-    /// <summary>Size and features of a new guest fpstate (<c>fpu_alloc_guest_fpstate()</c>).</summary>
-    public (int Size, ulong Features) NewGuestFpstate => Variant.GuestState == GuestStateSource.GuestDefaults
-        ? (GuestDefaultSize, GuestDefaultFeatures)
-        : (KernelDefaultSize, KernelDefaultFeatures);
-
-    /// <summary>Initial <c>guest_perm</c> (<c>fpstate_reset()</c>).</summary>
-    public (ulong Features, int Size) InitialGuestPerm => Variant.GuestPerm switch
-    {
-        GuestPermSource.GuestDefaults => (GuestDefaultFeatures, GuestDefaultSize),
-        GuestPermSource.PermPlusGuestSupervisor => (KernelDefaultFeatures | (KernelMaxFeatures & GuestSupervisorMask),
-            CalculateSize(KernelDefaultFeatures | (KernelMaxFeatures & GuestSupervisorMask), Compacted)),
-        _ => (KernelDefaultFeatures, KernelDefaultSize),
-    };
 }
