@@ -83,8 +83,9 @@ public sealed partial class XsaveCpu
     /// <summary>What an instruction that writes component <paramref name="component"/> does: #NM (and
     /// IA32_XFD_ERR updated) when XFD arms it, #UD when XCR0 does not enable a user component, else the
     /// registers take <paramref name="data"/> and XINUSE/XMODIFIED are set.</summary>
-    /// <remarks>For x87, bytes 24..31 of <paramref name="data"/> are ignored (MXCSR is set through <see cref="Mxcsr"/>);
-    /// reserved bits the processor does not keep (FOP[15:11], byte 5, bytes 10..15 of each ST slot) are cleared.</remarks>
+    /// <remarks>For x87, bytes 24..31 of <paramref name="data"/> are ignored (MXCSR is set through <see cref="Mxcsr"/>)
+    /// and the rest is kept the way an XRSTOR would load it (see <see cref="LoadX87"/>: reserved FCW/FOP bits,
+    /// recomputed FSW.ES/B, pointer width, the AMD error-pointer rule).</remarks>
     public XsaveFault Write(int component, ReadOnlySpan<byte> data)
     {
         int off = RegOffset(component);

@@ -274,6 +274,8 @@ public class FaultRuleTests
     [Theory]
     [InlineData(Msr.IA32_U_CET, 0x40UL, XsaveRules.CetReserved)]
     [InlineData(Msr.IA32_U_CET, 0x200UL, XsaveRules.CetReserved)]
+    [InlineData(Msr.IA32_S_CET, 0xC00UL, XsaveRules.CetSuppressAndTracker)]
+    [InlineData(Msr.IA32_U_CET, 0x8000_0000_0000_0000UL, XsaveRules.NonCanonical)]
     [InlineData(Msr.IA32_PL3_SSP, 0x0000_8000_0000_0000UL, XsaveRules.NonCanonical)]
     [InlineData(Msr.IA32_PL0_SSP, 0x7FFF_FFFF_F002UL, XsaveRules.SspMisaligned)]
     [InlineData(Msr.IA32_PL2_SSP, 0x1234_5678_0000_0000UL, XsaveRules.NonCanonical)]

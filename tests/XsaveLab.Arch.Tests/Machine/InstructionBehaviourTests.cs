@@ -231,6 +231,19 @@ public class InstructionBehaviourTests
         Assert.Equal(ymm, cpu.Read(2).ToArray());
     }
 
+    [Theory]
+    [InlineData(XinUseTracking.CompareContents, 0UL)]
+    [InlineData(XinUseTracking.SetOnLoad, XFeatureMasks.Ymm)]
+    public void Xrstor_of_initial_values_marked_present_sets_xinuse_by_policy(XinUseTracking policy, ulong expected)
+    {
+        var cpu = TestCpus.Booted(TestCpus.Spr(), new XsaveCpuOptions { XinUse = policy });
+        var image = new byte[16384];
+        Assert.False(cpu.Xsave(image, At, 0x7).IsFault); // everything initial
+        new XsaveArea(image).XstateBv = XFeatureMasks.Ymm;   // AVX "present", with zeros
+        Assert.False(cpu.Xrstor(image, At, 0x7).IsFault);
+        Assert.Equal(expected, cpu.XinUse & XFeatureMasks.Ymm);
+    }
+
     [Fact]
     public void Xgetbv1_returns_xcr0_and_xinuse()
     {
