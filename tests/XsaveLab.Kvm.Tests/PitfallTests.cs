@@ -93,3 +93,30 @@ public class PitfallTests
         Assert.Equal(Errno.EOPNOTSUPP, r.Steps.Last(s => s.Ioctl == "arch_prctl").Result.Error);
     }
 }
+
+public class ScriptExampleTests
+{
+    [Fact]
+    public void The_documented_example_sequence_runs_as_written()
+    {
+        const string text = """
+            arch_prctl REQ_XCOMP_GUEST_PERM 18
+            KVM_GET_SUPPORTED_CPUID
+            KVM_CREATE_VM
+            KVM_CREATE_VCPU 0
+            KVM_SET_CPUID2 expose=amx,cet
+            expect ok
+            KVM_RUN guest: cr4.osxsave; xsetbv 0x602e7 => ok; wrmsr IA32_XFD 0x40000 => ok; ldtilecfg; tileloadd => #NM; rdmsr IA32_XFD_ERR => 0x40000
+            KVM_GET_XSAVE2
+            expect ok
+            arch_prctl REQ_XCOMP_GUEST_PERM 18
+            expect ok
+            """;
+        var r = KvmReport.Create(VmmScript.Parse(text, "example.vmm"), KvmSettings.For(TestCpus.Get("spr")), "example.vmm");
+        Assert.True(r.Ok, BuiltinScriptTests.Dump(r));
+        // Already permitted: 0 even though the first vCPU locked guest permissions.
+        Assert.Equal(0L, r.Steps[^1].Result.Value);
+        var d0 = r.SupportedCpuid.Single(e => e.Index == 0);
+        Assert.Equal(0x602e7u, d0.Eax & 0x602e7u);
+    }
+}

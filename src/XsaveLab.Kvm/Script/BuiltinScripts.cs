@@ -101,7 +101,7 @@ public static class BuiltinScripts
         KVM_GET_SUPPORTED_CPUID
         KVM_CREATE_VM
         KVM_CREATE_VCPU 0
-        KVM_SET_CPUID2 expose=avx512,mpx,pkru,tilecfg
+        KVM_SET_CPUID2 expose=tilecfg
         expect ok
         KVM_RUN guest: cr4.osxsave; xsetbv cpuid => #GP; xgetbv => 0x1
         """;

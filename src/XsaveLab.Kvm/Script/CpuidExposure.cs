@@ -3,41 +3,49 @@ using XsaveLab.Kvm.Caps;
 
 namespace XsaveLab.Kvm.Script;
 
-/// <summary>Which XSAVE features a VMM puts into the guest CPUID it builds from KVM_GET_SUPPORTED_CPUID. x87, SSE
-/// and AVX are always kept; the rest is selected by name.</summary>
-public sealed record CpuidExposure(ulong Xcr0Bits, bool Cet)
+/// <summary>Which XSAVE features a VMM puts into the guest CPUID it builds from KVM_GET_SUPPORTED_CPUID. The
+/// opt-in features (AMX, CET) are included only when named; the others are kept unless named with '-'
+/// (e.g. <c>expose=amx,cet</c>, <c>expose=tilecfg,-avx512</c>, <c>expose=all</c>, <c>expose=none</c>).</summary>
+public sealed record CpuidExposure(ulong Xcr0Bits, ulong Hidden, bool Cet)
 {
-    public static readonly CpuidExposure All = new(ulong.MaxValue, true);
+    /// <summary>Opt-in XCR0 features: a VMM exposes them deliberately.</summary>
+    public const ulong OptIn = XFeatureMasks.Xtile;
+
+    public static readonly CpuidExposure All = new(ulong.MaxValue, 0, true);
 
     public static CpuidExposure? Parse(string list)
     {
-        ulong bits = 0;
+        ulong bits = 0, hidden = 0;
         bool cet = false;
-        foreach (var w in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var raw in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            switch (w.ToLowerInvariant())
+            bool hide = raw.StartsWith('-');
+            string w = raw.TrimStart('-').ToLowerInvariant();
+            ulong m;
+            switch (w)
             {
-                case "all": bits = ulong.MaxValue; cet = true; break;
-                case "none" or "base": break;
-                case "amx": bits |= XFeatureMasks.Xtile; break;
-                case "tilecfg": bits |= XFeatureMasks.XtileCfg; break;
-                case "tiledata": bits |= XFeatureMasks.XtileData; break;
-                case "avx512": bits |= XFeatureMasks.Avx512; break;
-                case "mpx": bits |= XFeatureMasks.Mpx; break;
-                case "pkru": bits |= XFeatureMasks.Pkru; break;
-                case "apx": bits |= XFeatureMasks.Apx; break;
-                case "cet": cet = true; break;
+                case "all" when !hide: bits = ulong.MaxValue; cet = true; continue;
+                case "none" or "base" when !hide: continue;
+                case "cet": if (hide) cet = false; else cet = true; continue;
+                case "amx": m = XFeatureMasks.Xtile; break;
+                case "tilecfg": m = XFeatureMasks.XtileCfg; break;
+                case "tiledata": m = XFeatureMasks.XtileData; break;
+                case "avx512": m = XFeatureMasks.Avx512; break;
+                case "mpx": m = XFeatureMasks.Mpx; break;
+                case "pkru": m = XFeatureMasks.Pkru; break;
+                case "apx": m = XFeatureMasks.Apx; break;
                 default: return null;
             }
+            if (hide) hidden |= m; else bits |= m;
         }
-        return new CpuidExposure(bits, cet);
+        return new CpuidExposure(bits, hidden, cet);
     }
 
     /// <summary>The supported table cut to the chosen features (0xD.0 EAX/EDX, the matching 0xD.i sub-leaves,
     /// CET: SHSTK/IBT and 0xD.1 ECX bits 11/12).</summary>
     public IReadOnlyList<CpuidEntry> Apply(IReadOnlyList<CpuidEntry> supported)
     {
-        ulong keep = Xcr0Bits | XFeatureMasks.FpSse | XFeatureMasks.Ymm;
+        ulong keep = (~OptIn | Xcr0Bits) & ~Hidden | XFeatureMasks.FpSse;
         ulong keepXss = Cet ? ulong.MaxValue : ~(XFeatureMasks.CetUser | XFeatureMasks.CetKernel);
         var list = new List<CpuidEntry>();
         foreach (var e in supported)
