@@ -190,4 +190,26 @@ public class SelftestMirrorTests
         Assert.Equal("-EBUSY", report.Steps[^1].ResultText);
         Assert.False(report.Steps[^1].ExpectMet);
     }
+
+    [Theory]
+    [MemberData(nameof(XsavesCpus))]
+    public void The_guests_cpuid_follows_xcr0_and_xss_at_run_time(string name)
+    {
+        var cpu = TestCpus.Get(name);
+        var sys = TestCpus.System(cpu);
+        sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
+        var (_, v) = sys.CreateVm().CreateVcpu(0);
+        Assert.True(v!.SetCpuid2(sys.GetSupportedCpuid()).Ok);
+        ulong x = v.GuestSupportedXcr0;
+        var ops = new List<string> { "cpuid 1", "cr4.osxsave", "cpuid 1", "xsetbv 3", "cpuid 0xd 0 => 576", $"xsetbv 0x{x:x}",
+            $"cpuid 0xd 0 => {Arch.Layout.XStateGeometry.Size(cpu, x, false)}" };
+        if (v.GuestSupportedXss != 0)
+            ops.AddRange(["wrmsr IA32_XSS cpuid => ok", $"cpuid 0xd 1 => {Arch.Layout.XStateGeometry.Size(cpu, x | v.GuestSupportedXss, true)}"]);
+        else
+            ops.Add($"cpuid 0xd 1 => {Arch.Layout.XStateGeometry.Size(cpu, x, true)}");
+        var r = v.Run(TestCpus.Ops([.. ops]));
+        Assert.True(r.ExpectationsMet, string.Join("\n", r.Guest));
+        Assert.Equal(0u, v.Cpuid.First(e => e.Function == 1).Ecx & (1u << 27));
+        Assert.NotEqual(0u, v.GuestCpuid(1, 0).Ecx & (1u << 27));
+    }
 }

@@ -30,6 +30,7 @@ public enum GuestOpKind
     Xsaves,
     Xrstor,
     Xrstors,
+    Cpuid,
 }
 
 /// <summary>One guest instruction with an optional expected outcome (<c>=&gt; #GP</c>, <c>=&gt; 0x40000</c>, <c>=&gt; ok</c>).</summary>
@@ -83,6 +84,14 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
                 break;
             case "wrmsr":
                 r = Need(2) && MsrNames.TryParse(w[1], out var m2) && Val(w[2], out var mv, out var cm) ? new(GuestOpKind.Wrmsr, t, Msr: m2, Value: mv, FromCpuid: cm) : Fail("usage: wrmsr MSR VALUE");
+                break;
+            case "cpuid":
+                if (w.Length is 2 or 3 && Num(w[1], out var leaf) && (w.Length == 2 || Num(w[2], out _)))
+                {
+                    Num(w.Length == 3 ? w[2] : "0", out var subl);
+                    r = new(GuestOpKind.Cpuid, t, Ecx: (uint)subl, Msr: (uint)leaf);
+                }
+                else error ??= "usage: cpuid LEAF [SUBLEAF] (the value is EBX)";
                 break;
             case "ldtilecfg": r = Need(0) ? new(GuestOpKind.Ldtilecfg, t) : null; break;
             case "tileloadd": r = Need(0) ? new(GuestOpKind.Tileloadd, t) : null; break;

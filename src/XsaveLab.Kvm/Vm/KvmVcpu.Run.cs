@@ -218,6 +218,11 @@ public sealed partial class KvmVcpu
             case GuestOpKind.InitComponent:
                 pc.Init(op.Component);
                 return new(t, XsaveFault.None, null, "init");
+            case GuestOpKind.Cpuid:
+            {
+                var e = GuestCpuid(op.Msr, op.Ecx);
+                return new(t, XsaveFault.None, e.Ebx, $"eax=0x{e.Eax:x} ebx=0x{e.Ebx:x} ecx=0x{e.Ecx:x} edx=0x{e.Edx:x}");
+            }
             case GuestOpKind.SetXstateBv:
                 BinaryPrimitives.WriteUInt64LittleEndian(Buffer(op.Buffer).AsSpan(512), op.Value);
                 return new(t, XsaveFault.None, op.Value, $"XSTATE_BV of {op.Buffer} = 0x{op.Value:x}");

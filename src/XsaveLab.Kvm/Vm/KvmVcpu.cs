@@ -120,6 +120,22 @@ public sealed partial class KvmVcpu
             Notes.Add("no CET-S space in the guest fpstate: PL0-2_SSP would need manual switching");
     }
 
+    /// <summary>What the guest's CPUID instruction returns: the vCPU's table with KVM's runtime updates
+    /// (<c>kvm_update_cpuid_runtime()</c>): CPUID.1:ECX.OSXSAVE = CR4.OSXSAVE; 0xD.0 EBX = xstate_required_size(XCR0,
+    /// standard); 0xD.1 EBX = xstate_required_size(XCR0 | IA32_XSS, compacted) when XSAVES or XSAVEC is enumerated
+    /// (6.17 uses XCR0 alone; 6.18 adds the guest's XSS — the exact 6.18 expression is not verified).</summary>
+    public CpuidEntry GuestCpuid(uint leaf, uint subleaf)
+    {
+        var e = Find(Cpuid, leaf, leaf is 7 or 0xD or 0x1D or 0x1E ? subleaf : 0) ?? new CpuidEntry(leaf, subleaf, 0, 0, 0, 0, 0);
+        if (leaf == 1)
+            e = e with { Ecx = Cr4OsXsave ? e.Ecx | (1u << 27) : e.Ecx & ~(1u << 27) };
+        else if (leaf == 0xD && subleaf == 0)
+            e = e with { Ebx = (uint)Caps.XstateRequiredSize(Xcr0, false) };
+        else if (leaf == 0xD && subleaf == 1 && (e.Eax & 0xA) != 0)
+            e = e with { Ebx = (uint)Caps.XstateRequiredSize(Xcr0 | (Caps.Release.HasCet() ? Ia32Xss : 0), true) };
+        return e;
+    }
+
     private static CpuidEntry? Find(IReadOnlyList<CpuidEntry> e, uint f, uint i)
     {
         foreach (var x in e)
