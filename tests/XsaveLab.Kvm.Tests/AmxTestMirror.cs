@@ -70,7 +70,31 @@ public class AmxTestMirror
     {
         var cpu = TestCpus.Amx();
         Skip.If(cpu is null, "no catalog CPU with AMX and XFD");
-        var sys = TestCpus.System(cpu!);
+        Sequence(cpu!);
+    }
+
+    /// <summary>The same sequence on the Sapphire Rapids dump of the shared folder, read with the dump reader.</summary>
+    [SkippableFact]
+    public void Amx_test_sequence_on_the_shared_sapphire_rapids_dump()
+    {
+        string? root = null;
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "XsaveLab.slnx"))) { root = d.FullName; break; }
+        Skip.If(root is null, "repository root not found");
+        // <repo root>/../shared; a checkout nested one level deeper looks one more level up.
+        string? dir = null;
+        for (var d = new DirectoryInfo(root!).Parent; d != null && dir is null; d = d.Parent)
+            if (Directory.Exists(Path.Combine(d.FullName, "shared", "cpuid-dumps")))
+                dir = Path.Combine(d.FullName, "shared", "cpuid-dumps");
+        Skip.If(dir is null, "<repo root>/../shared/cpuid-dumps is absent");
+        var file = Directory.GetFiles(dir, "*SapphireRapids*.txt").FirstOrDefault();
+        Skip.If(file is null, "no Sapphire Rapids dump in the shared folder");
+        Sequence(Arch.Cpuid.CpuidTextReader.ReadFile(file!));
+    }
+
+    private void Sequence(Arch.Cpuid.CpuProfile cpu)
+    {
+        var sys = TestCpus.System(cpu);
         // Host side: guest permission first, before anything reads KVM_GET_SUPPORTED_CPUID.
         Assert.True(sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18).Ok);
         var supported = sys.GetSupportedCpuid();
