@@ -9,6 +9,7 @@ public static class XsaveRules
     public const string NoXsaveopt = "CPUID.(EAX=0DH,ECX=1):EAX.XSAVEOPT[0]=0";
     public const string NoXsavec = "CPUID.(EAX=0DH,ECX=1):EAX.XSAVEC[1]=0";
     public const string NoXsaves = "CPUID.(EAX=0DH,ECX=1):EAX.XSS[3]=0";
+    public const string TaskSwitched = "CR0.TS=1";
     public const string CplNotZero = "CPL>0";
     public const string Misaligned = "memory operand not 64-byte aligned";
     public const string XstateBvNotInXcr0 = "standard form: XSTATE_BV has bits outside XCR0";

@@ -103,6 +103,9 @@ public sealed class XsaveBench : IDisposable
             rng.NextBytes(data);
             if (i == (int)XFeature.Pkru)
                 Array.Clear(data, 4, data.Length - 4);
+            if (i is (int)XFeature.CetUser or (int)XFeature.CetKernel)
+                for (int at = 0; at + 8 <= data.Length; at += 8) // canonical, aligned, no reserved bits: XRSTORS checks
+                    BitConverter.TryWriteBytes(data.AsSpan(at), BitConverter.ToUInt64(data, at) & 0x0000_7FFF_FFFF_F000UL);
             Check(cpu.Write(i, data));
         }
         cpu.Mxcsr = 0x1FA0;
@@ -119,6 +122,8 @@ public sealed class XsaveBench : IDisposable
         var area = NewArea();
 
         var c = NewModel(false);
+        Check(c.Xsavec(area, Address, ~0UL)); // the measured loops ignore results: make sure they are not faults
+        Check(c.Xrstor(area, Address, ~0UL));
         cases.Add((ModelXsavecPair, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (long n) =>
         {
             for (long i = 0; i < n; i++)
@@ -131,6 +136,8 @@ public sealed class XsaveBench : IDisposable
         if (Profile.HasXsaves)
         {
             var s = NewModel(true);
+            Check(s.Xsaves(area, Address, ~0UL));
+            Check(s.Xrstors(area, Address, ~0UL));
             cases.Add((ModelXsavesPair, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (long n) =>
             {
                 for (long i = 0; i < n; i++)
@@ -146,6 +153,8 @@ public sealed class XsaveBench : IDisposable
             var o = NewModel(false);
             var std = NewArea();
             Check(o.Xsave(std, Address, ~0UL));
+            Check(o.Xrstor(std, Address, ~0UL));
+            Check(o.Xsaveopt(std, Address, ~0UL));
             cases.Add((ModelXsaveoptPair, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (long n) =>
             {
                 for (long i = 0; i < n; i++)

@@ -146,6 +146,12 @@ public class InstructionBehaviourTests
         Assert.False(cpu.Xsaveopt(other, At + 64, ~0UL).IsFault); // another address: no tracking match
         Assert.Equal(cpu.Read(5).ToArray(), other.AsSpan(k, 64).ToArray());
 
+        cpu.VmxNonRoot = true; // same address, but now a guest: no match either
+        var guest = (byte[])same.Clone();
+        Assert.False(cpu.Xsaveopt(guest, At, ~0UL).IsFault);
+        Assert.Equal(cpu.Read(5).ToArray(), guest.AsSpan(k, 64).ToArray());
+        cpu.VmxNonRoot = false;
+
         var off = TestCpus.Booted(TestCpus.Spr(), new XsaveCpuOptions { ModifiedOptimization = false });
         Assert.False(off.Xrstor(image, At, ~0UL).IsFault);
         var again = (byte[])image.Clone();
