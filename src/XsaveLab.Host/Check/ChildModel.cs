@@ -57,9 +57,8 @@ internal static class ChildModel
                 bvIndex = list.Count;
             list.Add(Observable.Compare($"{prefix} {region}", m, a, reason));
         }
-        // XSTATE_BV records XINUSE, which the SDM leaves implementation-dependent for a component in its initial
-        // configuration (Vol.1 §13.6: the processor may report such a component as in use). When every register
-        // byte agrees, extra in-use bits are that, not a different state.
+        // XSTATE_BV records XINUSE: 0 guarantees the initial configuration, 1 does not exclude it (SDM Vol.1 §13.6).
+        // When every register byte agrees, extra in-use bits are that, not a different state.
         if (bvIndex >= 0 && list[bvIndex].Status == ObservableStatus.Mismatch
             && list.Where((o, i) => i != bvIndex).All(o => o.Status == ObservableStatus.Match)
             && actual.Length >= UabiOffsets.ExtendedStart && model.Length >= UabiOffsets.ExtendedStart)
@@ -71,7 +70,7 @@ internal static class ChildModel
                 {
                     Status = ObservableStatus.Explained,
                     Reason = $"extra in-use bits {XFeatureTable.Describe(ab & ~mb)} for components whose bytes equal their init values: " +
-                             "XINUSE of an init-state component is implementation-dependent (SDM Vol.1 §13.6); every register byte matches",
+                             "SDM Vol.1 §13.6: XINUSE[i] = 0 means component i is in its initial configuration, XINUSE[i] = 1 does not mean it is not; every register byte matches",
                 };
         }
         return list;

@@ -66,6 +66,17 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         var modelGet = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, 16384);
         list.AddRange(ChildModel.CompareImages("NT_X86_XSTATE", cfg, modelGet.Data, get.Data, why));
 
+        // Short and odd GETs: a prefix of the image (membuf), and -EINVAL for a length that is not a multiple of 8.
+        foreach (int iov in new[] { 512, 1000, 1004 })
+        {
+            var mr = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, iov);
+            var ar = child.GetRegset(NoteType.NtX86Xstate, iov);
+            list.Add(Observable.Compare($"NT_X86_XSTATE GET iov_len {iov}",
+                mr.Success ? $"0 (iov_len {mr.IovLen}), {ChildModel.Hex(mr.Data)}" : Render(mr),
+                ar.Ok ? $"0 (iov_len {ar.Length}), {ChildModel.Hex(ar.Data)}" : Render(ar),
+                "ptrace_regset(): iov_len % 8 != 0 ⇒ -EINVAL; else the first iov_len bytes of the image"));
+        }
+
         var fx = child.GetRegset(NoteType.NtPrfpreg);
         var modelFx = PtraceRegsets.Get(cfg, model, NoteType.NtPrfpreg, 16384);
         list.Add(Observable.Compare("NT_PRFPREG GET iov_len", modelFx.IovLen.ToString(), fx.Ok ? fx.Length.ToString() : fx.ToString()));

@@ -3,23 +3,6 @@ using XsaveLab.Arch.Features;
 
 namespace XsaveLab.Kernel.Uabi;
 
-/// <summary>ELF note / regset types (include/uapi/linux/elf.h).</summary>
-public static class NoteType
-{
-    public const int NtPrstatus = 1;
-    public const int NtPrfpreg = 2;
-    public const int NtX86Xstate = 0x202;
-    public const int NtX86Shstk = 0x204;
-    public const int NtX86XsaveLayout = 0x205;
-}
-
-/// <summary>Outcome of PTRACE_GETREGSET / PTRACE_SETREGSET: the errno, the iov_len written back on success, and
-/// for GET the bytes returned.</summary>
-public readonly record struct RegsetResult(UabiErrno Errno, int IovLen, string Rule, byte[] Data)
-{
-    public bool Success => Errno == UabiErrno.None;
-}
-
 /// <summary>PTRACE_GETREGSET / PTRACE_SETREGSET for the FPU regsets of the x86-64 view.</summary>
 /// <remarks>
 /// kernel/ptrace.c <c>ptrace_regset()</c>: unknown type or iov_len not a multiple of regset->size ⇒ -EINVAL;

@@ -124,3 +124,32 @@ public class KernelTaskUabiAmxTests
         KernelKit.AssertInvariants(k);
     }
 }
+
+public class SigaltstackSizeTests
+{
+    public static IEnumerable<object[]> Cpus() => KernelKit.AmxCpus();
+
+    [Theory]
+    [MemberData(nameof(Cpus))]
+    public void Sigaltstack_rule_agrees_with_the_task_model_around_the_threshold(string cpu)
+    {
+        var k = KernelKit.Kernel(cpu, cpus: 1);
+        var cfg = KernelTaskUabi.Config(k);
+        var t = k.SpawnProcess("alt");
+        foreach (bool amx in new[] { false, true })
+        {
+            if (amx)
+                Assert.Equal(0, k.ArchPrctlRequest(t, 18));
+            var perm = t.Leader.Fpu.Perm;
+            long fsize = SigframeSizes.MaxFrameSize(cfg) - SigframeSizes.FpuGetFpstateSize(cfg) + perm.UserStateSize;
+            foreach (long size in new[] { 2048L, fsize - 1, fsize, fsize + 1, (long)SigframeSizes.MaxFrameSize(cfg) })
+            {
+                bool model = SigframeSizes.SigaltstackSizeValid(cfg, (ulong)size, perm.UserStateSize, amx, strict: false);
+                Assert.True(k.SigaltstackSizeValid(t, (ulong)size) == model, $"{cpu} amx={amx} size={size}");
+                // With AMX permitted, only a stack larger than the frame for the permitted size is accepted.
+                if (amx)
+                    Assert.Equal(size > fsize, model);
+            }
+        }
+    }
+}
