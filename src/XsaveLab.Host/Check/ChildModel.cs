@@ -48,11 +48,30 @@ internal static class ChildModel
     public static IEnumerable<Observable> CompareImages(string prefix, UabiConfig cfg, ReadOnlySpan<byte> model, ReadOnlySpan<byte> actual, string reason)
     {
         var list = new List<Observable>();
+        int bvIndex = -1;
         foreach (var (region, off, len) in Regions(cfg))
         {
             string m = off + len <= model.Length ? Hex(model.Slice(off, len)) : "(absent)";
             string a = off + len <= actual.Length ? Hex(actual.Slice(off, len)) : "(absent)";
+            if (off == UabiOffsets.XstateBv)
+                bvIndex = list.Count;
             list.Add(Observable.Compare($"{prefix} {region}", m, a, reason));
+        }
+        // XSTATE_BV records XINUSE: 0 guarantees the initial configuration, 1 does not exclude it (SDM Vol.1 §13.6).
+        // When every register byte agrees, extra in-use bits are that, not a different state.
+        if (bvIndex >= 0 && list[bvIndex].Status == ObservableStatus.Mismatch
+            && list.Where((o, i) => i != bvIndex).All(o => o.Status == ObservableStatus.Match)
+            && actual.Length >= UabiOffsets.ExtendedStart && model.Length >= UabiOffsets.ExtendedStart)
+        {
+            ulong mb = BinaryPrimitives.ReadUInt64LittleEndian(model[UabiOffsets.XstateBv..]);
+            ulong ab = BinaryPrimitives.ReadUInt64LittleEndian(actual[UabiOffsets.XstateBv..]);
+            if ((mb & ~ab) == 0)
+                list[bvIndex] = list[bvIndex] with
+                {
+                    Status = ObservableStatus.Explained,
+                    Reason = $"extra in-use bits {XFeatureTable.Describe(ab & ~mb)} for components whose bytes equal their init values: " +
+                             "SDM Vol.1 §13.6: XINUSE[i] = 0 means component i is in its initial configuration, XINUSE[i] = 1 does not mean it is not; every register byte matches",
+                };
         }
         return list;
     }

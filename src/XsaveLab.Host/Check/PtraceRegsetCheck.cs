@@ -66,11 +66,30 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         var modelGet = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, 16384);
         list.AddRange(ChildModel.CompareImages("NT_X86_XSTATE", cfg, modelGet.Data, get.Data, why));
 
+        // Short and odd GETs: a prefix of the image (membuf), and -EINVAL for a length that is not a multiple of 8.
+        foreach (int iov in new[] { 512, 1000, 1004 })
+        {
+            var mr = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, iov);
+            var ar = child.GetRegset(NoteType.NtX86Xstate, iov);
+            list.Add(Observable.Compare($"NT_X86_XSTATE GET iov_len {iov}",
+                mr.Success ? $"0 (iov_len {mr.IovLen}), {ChildModel.Hex(mr.Data)}" : Render(mr),
+                ar.Ok ? $"0 (iov_len {ar.Length}), {ChildModel.Hex(ar.Data)}" : Render(ar),
+                "ptrace_regset(): iov_len % 8 != 0 ⇒ -EINVAL; else the first iov_len bytes of the image"));
+        }
+
         var fx = child.GetRegset(NoteType.NtPrfpreg);
         var modelFx = PtraceRegsets.Get(cfg, model, NoteType.NtPrfpreg, 16384);
         list.Add(Observable.Compare("NT_PRFPREG GET iov_len", modelFx.IovLen.ToString(), fx.Ok ? fx.Length.ToString() : fx.ToString()));
         if (fx.Ok)
             list.Add(Observable.Compare("NT_PRFPREG GET bytes", ChildModel.Hex(modelFx.Data), ChildModel.Hex(fx.Data), "copy_xstate_to_uabi_buf(FX): legacy area, rest zero"));
+
+        // NT_X86_SHSTK: only in the regset view with CONFIG_X86_USER_SHADOW_STACK, and then -ENODEV for a task
+        // without an enabled shadow stack.
+        {
+            var mr = PtraceRegsets.Get(cfg, model, NoteType.NtX86Shstk, 8);
+            var ar = child.GetRegset(NoteType.NtX86Shstk, 8);
+            list.Add(Observable.Compare("NT_X86_SHSTK GET", Render(mr), Render(ar), $"{mr.Rule}; {ctx.KernelConfig.Source}"));
+        }
 
         // Malformed SETREGSET buffers: errno, and the state must stay as it was.
         var valid = get.Data;

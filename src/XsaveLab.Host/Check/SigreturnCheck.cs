@@ -24,6 +24,21 @@ public sealed class SigreturnCheck : IHostCheckProvider
 
         /// <summary>XSTATE_BV with bit 62 (not in XCR0): XRSTOR #GP ⇒ user state cleared, SIGSEGV.</summary>
         BadXstateBv,
+
+        /// <summary>MAGIC2 broken: an FX-only frame as well.</summary>
+        BrokenMagic2,
+
+        /// <summary>XCOMP_BV = 1 without bit 63: header bytes 8..23 must be zero for a standard-form XRSTOR ⇒ #GP.</summary>
+        XcompBvWithoutCompactedBit,
+
+        /// <summary>A reserved header byte beyond byte 23: not checked by a standard-form XRSTOR ⇒ restored.</summary>
+        ReservedHeaderByte40,
+
+        /// <summary>XCOMP_BV = bit 63 | XCR0: a compacted image, which XRSTOR accepts when the CPU has XSAVEC.</summary>
+        CompactedHeader,
+
+        /// <summary>MXCSR = 0xFFFFFFFF: reserved bits ⇒ #GP ⇒ SIGSEGV.</summary>
+        ReservedMxcsr,
     }
 
     public IEnumerable<Observable> Run(HostCheckContext ctx)
@@ -93,6 +108,21 @@ public sealed class SigreturnCheck : IHostCheckProvider
                 break;
             case Edit.BadXstateBv:
                 frame[UabiOffsets.XstateBv + 7] |= 0x40;
+                break;
+            case Edit.BrokenMagic2:
+                frame[model.Fpstate.UserSize] ^= 0xFF;
+                break;
+            case Edit.XcompBvWithoutCompactedBit:
+                frame[UabiOffsets.XcompBv] = 1;
+                break;
+            case Edit.ReservedHeaderByte40:
+                frame[UabiOffsets.Header + 40] = 1;
+                break;
+            case Edit.CompactedHeader:
+                BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(UabiOffsets.XcompBv), XFeatureMasks.CompactedFormat | cfg.UserMaxFeatures);
+                break;
+            case Edit.ReservedMxcsr:
+                BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(UabiOffsets.Mxcsr), 0xFFFFFFFF);
                 break;
         }
         hs.Write(hs.BufFx, frame);

@@ -3,23 +3,6 @@ using XsaveLab.Arch.Features;
 
 namespace XsaveLab.Kernel.Uabi;
 
-/// <summary>ELF note / regset types (include/uapi/linux/elf.h).</summary>
-public static class NoteType
-{
-    public const int NtPrstatus = 1;
-    public const int NtPrfpreg = 2;
-    public const int NtX86Xstate = 0x202;
-    public const int NtX86Shstk = 0x204;
-    public const int NtX86XsaveLayout = 0x205;
-}
-
-/// <summary>Outcome of PTRACE_GETREGSET / PTRACE_SETREGSET: the errno, the iov_len written back on success, and
-/// for GET the bytes returned.</summary>
-public readonly record struct RegsetResult(UabiErrno Errno, int IovLen, string Rule, byte[] Data)
-{
-    public bool Success => Errno == UabiErrno.None;
-}
-
 /// <summary>PTRACE_GETREGSET / PTRACE_SETREGSET for the FPU regsets of the x86-64 view.</summary>
 /// <remarks>
 /// kernel/ptrace.c <c>ptrace_regset()</c>: unknown type or iov_len not a multiple of regset->size ⇒ -EINVAL;
@@ -38,6 +21,7 @@ public static class PtraceRegsets
     {
         NoteType.NtPrfpreg => UabiOffsets.FxsaveSize,
         NoteType.NtX86Xstate => cfg.UserMaxSize / RegsetSize * RegsetSize,
+        NoteType.NtX86Shstk when cfg.Build.UserShadowStack => RegsetSize,
         _ => -1,
     };
 
@@ -48,6 +32,9 @@ public static class PtraceRegsets
             return fail;
         if (noteType == NoteType.NtX86Xstate && !cfg.UseXsave)
             return new(UabiErrno.Enodev, 0, "xstateregs_get: no XSAVE", []);
+        // ssp_get(): the model's tasks never enable user shadow stacks (ARCH_SHSTK_ENABLE).
+        if (noteType == NoteType.NtX86Shstk)
+            return new(UabiErrno.Enodev, iovLen, "ssp_get: shadow stack not enabled for the task", []);
         // __regset_get(): a zeroed buffer of the clamped size, filled through a membuf.
         var data = new byte[count];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, noteType == NoteType.NtPrfpreg ? XstateCopyMode.Fx : XstateCopyMode.Xsave, data);
@@ -61,6 +48,8 @@ public static class PtraceRegsets
         if (pre is { } fail)
             return fail;
         var src = iov[..count];
+        if (noteType == NoteType.NtX86Shstk)
+            return new(UabiErrno.Enodev, iov.Length, "ssp_set: shadow stack not enabled for the task", []);
         UabiResult r = noteType == NoteType.NtPrfpreg ? XfpregsSet(cfg, task, src) : XstateregsSet(cfg, task, src);
         return new(r.Errno, r.Success ? count : iov.Length, r.Rule, []);
     }

@@ -3,33 +3,6 @@ using XsaveLab.Arch.Features;
 
 namespace XsaveLab.Kernel.Uabi;
 
-/// <summary>How a sigreturn ended.</summary>
-/// <param name="Success">fpu__restore_sig() returned true.</param>
-/// <param name="FxOnly">The frame was treated as a legacy FXSAVE-only frame (magic1/magic2/sizes did not match).</param>
-/// <param name="Sigsegv">Failure: fpu__clear_user_states() ran and the caller forces SIGSEGV.</param>
-/// <param name="Rule">Which check decided.</param>
-public readonly record struct SigreturnResult(bool Success, bool FxOnly, bool Sigsegv, string Rule);
-
-/// <summary>Software bytes of a 64-bit signal frame (<c>struct _fpx_sw_bytes</c> at offset 464).</summary>
-public readonly record struct FpxSwBytes(uint Magic1, uint ExtendedSize, ulong Xfeatures, uint XstateSize)
-{
-    public static FpxSwBytes Read(ReadOnlySpan<byte> frame) => new(
-        BinaryPrimitives.ReadUInt32LittleEndian(frame[UabiOffsets.SwReserved..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(frame[(UabiOffsets.SwReserved + 4)..]),
-        BinaryPrimitives.ReadUInt64LittleEndian(frame[(UabiOffsets.SwReserved + 8)..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(frame[(UabiOffsets.SwReserved + 16)..]));
-
-    public void Write(Span<byte> frame)
-    {
-        var sw = frame.Slice(UabiOffsets.SwReserved, UabiOffsets.SwReservedSize);
-        sw.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(sw, Magic1);
-        BinaryPrimitives.WriteUInt32LittleEndian(sw[4..], ExtendedSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(sw[8..], Xfeatures);
-        BinaryPrimitives.WriteUInt32LittleEndian(sw[16..], XstateSize);
-    }
-}
-
 /// <summary>64-bit signal delivery and return for the FPU part of the frame (arch/x86/kernel/fpu/signal.c).</summary>
 public static class Sigframes
 {

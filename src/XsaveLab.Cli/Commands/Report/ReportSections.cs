@@ -9,5 +9,7 @@ public static class ReportSections
         new LayoutSection(),
         new SanitySection(),
         new KernelSection(),
+        new UserAbiSection(),
+        new KvmSection(),
     ];
 }

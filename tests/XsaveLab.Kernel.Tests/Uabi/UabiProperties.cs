@@ -1,0 +1,64 @@
+using FsCheck;
+using FsCheck.Fluent;
+using XsaveLab.Arch.Catalog;
+using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Uabi;
+
+namespace XsaveLab.Kernel.Tests.Uabi;
+
+/// <summary>FsCheck properties over catalog CPUs, random task states and arbitrary byte edits of a valid
+/// NT_X86_XSTATE image: whatever the kernel rejects leaves the task untouched, and whatever it accepts reads back
+/// as the kernel's normalisation of what was written.</summary>
+public class UabiProperties
+{
+    private static readonly string[] XsaveCpus = [.. CpuCatalog.Entries.Where(e => e.Profile.HasXsave).Select(e => e.Name)];
+
+    private static readonly Gen<(string Cpu, int Seed, int Offset, byte Value)> Edits =
+        from cpu in Gen.Elements(XsaveCpus)
+        from seed in ArbMap.Default.GeneratorFor<int>()
+        from offset in Gen.Choose(0, 4095)
+        from value in ArbMap.Default.GeneratorFor<byte>()
+        select (cpu, seed, offset, value);
+
+    [Fact]
+    public void A_set_either_fails_without_effect_or_is_idempotent_through_get()
+    {
+        Prop.ForAll(Edits.ToArbitrary(), e =>
+        {
+            var cfg = UabiConfig.FromSystem(FpuSystem.Boot(CpuCatalog.Get(e.Cpu)));
+            var task = UabiRandom.Task(cfg, new Random(e.Seed));
+            var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+            img[e.Offset % img.Length] = e.Value;
+            var before = task.Clone();
+            var r = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img);
+            if (!r.Success)
+                return r.Errno == UabiErrno.Einval && before.Fpstate.Regs.AsSpan().SequenceEqual(task.Fpstate.Regs) && before.Pkru == task.Pkru;
+            // Accepted: GET gives the normalised image, and setting that again changes nothing.
+            var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+            var again = task.Clone();
+            return PtraceRegsets.Set(cfg, again, NoteType.NtX86Xstate, back).Success
+                && again.Fpstate.Regs.AsSpan().SequenceEqual(task.Fpstate.Regs)
+                && PtraceRegsets.Get(cfg, again, NoteType.NtX86Xstate, cfg.UserMaxSize).Data.AsSpan().SequenceEqual(back);
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void Every_frame_the_kernel_writes_is_restored_exactly()
+    {
+        var gen = from cpu in Gen.Elements(XsaveCpus)
+                  from seed in ArbMap.Default.GeneratorFor<int>()
+                  select (cpu, seed);
+        Prop.ForAll(gen.ToArbitrary(), c =>
+        {
+            var cfg = UabiConfig.FromSystem(FpuSystem.Boot(CpuCatalog.Get(c.cpu)));
+            var task = UabiRandom.Task(cfg, new Random(c.seed));
+            var regs = UabiFixtures.UserRegisters(cfg, task);
+            uint pkru = task.Pkru;
+            var frame = new byte[task.Fpstate.UserSize + 4];
+            Sigframes.CopyFpstateToSigframe(cfg, task, frame);
+            Sigframes.ClearUserStates(cfg, task);
+            var r = Sigframes.FpuRestoreSig(cfg, task, frame);
+            return r.Success && !r.FxOnly && task.Pkru == pkru && regs.AsSpan().SequenceEqual(UabiFixtures.UserRegisters(cfg, task));
+        }).QuickCheckThrowOnFailure();
+    }
+}
