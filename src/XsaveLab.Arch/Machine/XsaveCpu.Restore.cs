@@ -102,12 +102,20 @@ public sealed partial class XsaveCpu
         BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), mxcsr);
 
         _xinuse = (_xinuse & ~rfbm) | (Options.XinUse == XinUseTracking.SetOnLoad ? load : nonZero);
+        if (Options.XinUse == XinUseTracking.CompareContents && (rfbm & ZmmLowGroup) != 0 && (~rfbm & ZmmLowGroup & _xinuse) != 0)
+            UpdateInUseByContents(~rfbm & ZmmLowGroup & _xinuse);
         _xmodified = ~rfbm;
         _track = new RestoreTracking(true,
             supervisor ? RestoreKind.Xrstors : compacted ? RestoreKind.XrstorCompacted : RestoreKind.XrstorStandard,
             address, Cpl, compacted ? xcompBv : 0, _xcr0, _xss, VmxNonRoot, Smm);
         return XsaveFault.None;
     }
+
+    /// <summary>XMM, YMM upper halves and ZMM upper halves of registers 0-15: one register file. On this
+    /// machine's processor an XRSTOR whose RFBM names any of the three re-derives the in-use bits of all three
+    /// from their contents (a zero-content AVX state left "in use" by earlier instructions reads as not in use
+    /// after an XRSTOR of SSE or ZMM_Hi256 alone, but stays in use after one of x87, opmask or Hi16_ZMM).</summary>
+    private const ulong ZmmLowGroup = XFeatureMasks.Sse | XFeatureMasks.Ymm | XFeatureMasks.ZmmHi256;
 
     private static bool AnyNonZero(ReadOnlySpan<byte> b, int from, int to)
     {

@@ -83,7 +83,9 @@ public sealed partial class XsaveCpu
 
     /// <summary>What an instruction that writes component <paramref name="component"/> does: #NM (and
     /// IA32_XFD_ERR updated) when XFD arms it, #UD when XCR0 does not enable a user component, else the
-    /// registers take <paramref name="data"/> and XINUSE/XMODIFIED are set.</summary>
+    /// registers take <paramref name="data"/> and XINUSE/XMODIFIED are set — XINUSE even when the data are the
+    /// initial values (this machine's processor reports AVX in use with all-zero upper halves after the
+    /// runtime's own vector code; XRSTOR, in contrast, looks at what it loads).</summary>
     /// <remarks>For x87, bytes 24..31 of <paramref name="data"/> are ignored (MXCSR is set through <see cref="Mxcsr"/>)
     /// and the rest is kept the way an XRSTOR would load it (see <see cref="LoadX87"/>: reserved FCW/FOP bits,
     /// recomputed FSW.ES/B, pointer width, the AMD error-pointer rule).</remarks>
@@ -109,7 +111,10 @@ public sealed partial class XsaveCpu
         }
         else
             data.CopyTo(_regs.AsSpan(off, size));
-        MarkLoaded(bit);
+        // An instruction that writes a component marks it in use whatever it writes (zeroing idioms included);
+        // only XRSTOR and the explicit initializations (Init: VZEROUPPER, TILERELEASE, …) clear XINUSE.
+        _xinuse |= bit;
+        _xmodified |= bit;
         return XsaveFault.None;
     }
 

@@ -251,6 +251,32 @@ public class InstructionBehaviourTests
     }
 
     [Fact]
+    public void A_write_of_initial_values_marks_the_component_in_use()
+    {
+        var cpu = TestCpus.Booted(TestCpus.Spr());
+        Assert.False(cpu.Write((int)XFeature.Ymm, new byte[256]).IsFault); // e.g. VXORPS ymm0, ymm0, ymm0
+        Assert.Equal(XFeatureMasks.Ymm, cpu.XinUse & XFeatureMasks.Ymm);
+        cpu.Init((int)XFeature.Ymm); // VZEROUPPER
+        Assert.Equal(0UL, cpu.XinUse & XFeatureMasks.Ymm);
+    }
+
+    [Theory]
+    [InlineData(XFeatureMasks.Sse, 0UL)]
+    [InlineData(XFeatureMasks.ZmmHi256, 0UL)]
+    [InlineData(XFeatureMasks.Fp, XFeatureMasks.Ymm)]
+    [InlineData(XFeatureMasks.Opmask, XFeatureMasks.Ymm)]
+    [InlineData(XFeatureMasks.Hi16Zmm, XFeatureMasks.Ymm)]
+    public void Xrstor_of_part_of_zmm0_15_rederives_the_other_parts_in_use_bits(ulong restored, ulong avxInUseAfter)
+    {
+        var cpu = TestCpus.Booted(TestCpus.Spr());
+        var image = new byte[16384];
+        Assert.False(cpu.Xsave(image, At, ~0UL).IsFault); // all initial
+        Assert.False(cpu.Write((int)XFeature.Ymm, new byte[256]).IsFault); // AVX in use, zero upper halves
+        Assert.False(cpu.Xrstor(image, At, restored).IsFault);
+        Assert.Equal(avxInUseAfter, cpu.XinUse & XFeatureMasks.Ymm);
+    }
+
+    [Fact]
     public void Xgetbv1_returns_xcr0_and_xinuse()
     {
         var cpu = RandomSpr(15, init: XFeatureMasks.Ymm | XFeatureMasks.Xtile);
