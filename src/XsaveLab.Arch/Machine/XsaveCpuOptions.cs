@@ -7,5 +7,20 @@ public sealed record XsaveCpuOptions
     /// (SDM Vol.1 §13.6). Hardware may also decline; turning it off gives the always-write behaviour.</summary>
     public bool ModifiedOptimization { get; init; } = true;
 
+    /// <summary>How XINUSE follows loads (SDM Vol.1 §13.6 lets hardware report 1 for a component that is in
+    /// fact in its initial configuration).</summary>
+    public XinUseTracking XinUse { get; init; } = XinUseTracking.SetOnLoad;
+
     public static readonly XsaveCpuOptions Default = new();
+}
+
+/// <summary>How a load (XRSTOR with XSTATE_BV[i]=1, a register write) updates XINUSE[i].</summary>
+public enum XinUseTracking : byte
+{
+    /// <summary>Any load marks the component in use, whatever the value (what processors do: XINUSE is a
+    /// cheap tracker, not a comparator).</summary>
+    SetOnLoad,
+
+    /// <summary>XINUSE[i] is 1 exactly when the registers differ from the initial configuration (Bochs).</summary>
+    CompareContents,
 }

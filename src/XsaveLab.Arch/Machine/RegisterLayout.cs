@@ -1,0 +1,93 @@
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Layout;
+
+namespace XsaveLab.Arch.Machine;
+
+/// <summary>Per-profile tables the instruction model works from: where each component's registers live in
+/// the register file, its CPUID size and standard offset, the bytes the instructions transfer, and the
+/// alignment bits of the compacted form. Built once per <see cref="XsaveCpu"/>; the hot paths only index arrays.</summary>
+/// <remarks>The register file holds the legacy region at its FXSAVE offsets (x87 at 0, MXCSR at 24,
+/// MXCSR_MASK at 28, XMM at 160) and every other enumerated component at its offset in the compacted
+/// form of XCR0|XSS as supported (SDM Vol.1 §13.4.3). On a CPU without holes that is also the standard
+/// layout, so a full save or restore is a couple of contiguous copies.</remarks>
+internal sealed class RegisterLayout
+{
+    public const int MxcsrOffset = 24;
+    public const int MxcsrMaskOffset = 28;
+    public const int XmmOffset = 160;
+    public const int XmmBytes = 256;
+    public const int X87Bytes = 160;
+
+    public readonly int[] RegOffset = new int[64];
+    public readonly int[] Size = new int[64];
+    public readonly int[] Transfer = new int[64];
+    public readonly int[] StandardOffset = new int[64];
+    public readonly ulong Aligned;
+    public readonly ulong Enumerated;
+    public readonly ulong XfdCapable;
+    public readonly int RegisterFileSize;
+
+    public RegisterLayout(CpuProfile cpu)
+    {
+        Array.Fill(RegOffset, -1);
+        Array.Fill(StandardOffset, -1);
+        RegOffset[0] = 0;
+        Size[0] = Transfer[0] = X87Bytes;
+        StandardOffset[0] = 0;
+        RegOffset[1] = XmmOffset;
+        Size[1] = Transfer[1] = XmmBytes;
+        StandardOffset[1] = XmmOffset;
+        Enumerated = XFeatureMasks.FpSse;
+
+        int offs = XStateGeometry.ExtendedStart;
+        ulong all = (cpu.SupportedXcr0 | cpu.SupportedXss) & XFeatureMasks.Extend;
+        for (int i = 2; i < 63; i++)
+        {
+            if ((all >> i & 1) == 0 || cpu.Component(i) is not { } c)
+                continue;
+            Enumerated |= 1UL << i;
+            if (c.Aligned64)
+            {
+                Aligned |= 1UL << i;
+                offs = (offs + 63) & ~63;
+            }
+            if (c.Xfd)
+                XfdCapable |= 1UL << i;
+            RegOffset[i] = offs;
+            Size[i] = c.Size;
+            Transfer[i] = TransferBytes(i, c.Size);
+            StandardOffset[i] = c.StandardOffset ?? -1;
+            offs += c.Size;
+        }
+        RegisterFileSize = offs;
+    }
+
+    /// <summary>Bytes of component <paramref name="i"/> that XSAVE writes and XRSTOR reads.</summary>
+    /// <remarks>PKRU is one 32-bit register in an 8-byte (Zen 2: 64-byte) slot: XSAVE/XSAVEC were seen to
+    /// write only the first 4 bytes and leave the rest of the slot untouched (host-interfaces.md gotcha 5).</remarks>
+    private static int TransferBytes(int i, int size) => i == (int)XFeature.Pkru ? Math.Min(4, size) : size;
+
+    /// <summary>End of the area an instruction touches for <paramref name="mask"/> in the given form
+    /// (at least the legacy region and header).</summary>
+    public int AreaEnd(ulong mask, bool compacted)
+    {
+        int end = XStateGeometry.ExtendedStart, offs = XStateGeometry.ExtendedStart;
+        ulong m = mask & XFeatureMasks.Extend & Enumerated;
+        while (m != 0)
+        {
+            int i = System.Numerics.BitOperations.TrailingZeroCount(m);
+            m &= m - 1;
+            if (compacted)
+            {
+                if ((Aligned >> i & 1) != 0)
+                    offs = (offs + 63) & ~63;
+                offs += Size[i];
+                end = offs;
+            }
+            else if (StandardOffset[i] >= 0)
+                end = Math.Max(end, StandardOffset[i] + Size[i]);
+        }
+        return end;
+    }
+}

@@ -1,0 +1,186 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+
+namespace XsaveLab.Arch.Machine;
+
+// XGETBV, XSETBV and the MSRs of the XSAVE feature set (SDM Vol.2 XGETBV/XSETBV, Vol.1 §13.3, §13.14, Vol.4).
+public sealed partial class XsaveCpu
+{
+    private ulong _sCet;
+    private ulong _intSspTab;
+
+    /// <summary>XGETBV: ECX=0 → XCR0; ECX=1 → XCR0 &amp; XINUSE (needs CPUID.(EAX=0DH,ECX=1):EAX[2]);
+    /// #UD with CR4.OSXSAVE=0, #GP for any other ECX. Allowed at any CPL.</summary>
+    public XsaveFault Xgetbv(uint ecx, out ulong value)
+    {
+        value = 0;
+        if (!Profile.HasXsave)
+            return XsaveFault.UD(XsaveRules.NoXsave);
+        if (!OsXsave)
+            return XsaveFault.UD(XsaveRules.OsXsaveClear);
+        switch (ecx)
+        {
+            case 0:
+                value = _xcr0;
+                return XsaveFault.None;
+            case 1 when Profile.HasXgetbv1:
+                value = _xcr0 & _xinuse;
+                return XsaveFault.None;
+            case 1:
+                return XsaveFault.GP(XsaveRules.NoXgetbv1);
+            default:
+                return XsaveFault.GP(XsaveRules.XcrIndex);
+        }
+    }
+
+    /// <summary>XSETBV (CPL 0 only, ECX=0 only). The new XCR0 must keep x87, name only CPUID-enumerated XCR0
+    /// bits (so never an IA32_XSS-only bit), not enable AVX without SSE, enable AVX-512's three components
+    /// together and only with AVX, and keep the MPX and AMX pairs equal. A successful write invalidates the
+    /// modified-optimization tracking.</summary>
+    /// <remarks>SDM Vol.2 XSETBV and Vol.1 §13.3; Bochs XSETBV checks the same rules.</remarks>
+    public XsaveFault Xsetbv(uint ecx, ulong value)
+    {
+        if (!Profile.HasXsave)
+            return XsaveFault.UD(XsaveRules.NoXsave);
+        if (!OsXsave)
+            return XsaveFault.UD(XsaveRules.OsXsaveClear);
+        if (Cpl != 0)
+            return XsaveFault.GP(XsaveRules.CplNotZero);
+        if (ecx != 0)
+            return XsaveFault.GP(XsaveRules.XcrIndex);
+        var rule = Xcr0Violation(value);
+        if (rule is not null)
+            return XsaveFault.GP(rule);
+        _xcr0 = value;
+        _track = default;
+        return XsaveFault.None;
+    }
+
+    /// <summary>The XSETBV rule <paramref name="value"/> breaks, or null.</summary>
+    public string? Xcr0Violation(ulong value)
+    {
+        if ((value & XFeatureMasks.Fp) == 0)
+            return XsaveRules.Xcr0Bit0Clear;
+        if ((value & ~Profile.SupportedXcr0) != 0)
+            return XsaveRules.Xcr0Unsupported;
+        if ((value & (XFeatureMasks.Ymm | XFeatureMasks.Sse)) == XFeatureMasks.Ymm)
+            return XsaveRules.Xcr0AvxWithoutSse;
+        ulong avx512 = value & XFeatureMasks.Avx512;
+        if (avx512 != 0 && (avx512 != XFeatureMasks.Avx512 || (value & XFeatureMasks.Ymm) == 0))
+            return XsaveRules.Xcr0Avx512;
+        if ((value & XFeatureMasks.Mpx) is not 0 and not XFeatureMasks.Mpx)
+            return XsaveRules.Xcr0MpxPair;
+        if ((value & XFeatureMasks.Xtile) is not 0 and not XFeatureMasks.Xtile)
+            return XsaveRules.Xcr0AmxPair;
+        return null;
+    }
+
+    /// <summary>RDMSR (CPL 0) of IA32_XSS, IA32_XFD, IA32_XFD_ERR and the CET MSRs. The CET user MSRs live in
+    /// the CET_U component (IA32_U_CET at byte 0, IA32_PL3_SSP at 8), the supervisor SSPs in CET_S
+    /// (IA32_PL0/1/2_SSP at 0/8/16), as XSAVES stores them (SDM Vol.1 §13.5.7, §13.5.8).</summary>
+    public XsaveFault Rdmsr(uint msr, out ulong value)
+    {
+        value = 0;
+        if (Cpl != 0)
+            return XsaveFault.GP(XsaveRules.CplNotZero);
+        if (!Implements(msr))
+            return XsaveFault.GP(XsaveRules.UnknownMsr);
+        value = msr switch
+        {
+            Msr.IA32_XSS => _xss,
+            Msr.IA32_XFD => _xfd,
+            Msr.IA32_XFD_ERR => _xfdErr,
+            Msr.IA32_S_CET => _sCet,
+            Msr.IA32_INT_SSP_TAB => _intSspTab,
+            _ => BinaryPrimitives.ReadUInt64LittleEndian(CetSlot(msr, out _)),
+        };
+        return XsaveFault.None;
+    }
+
+    /// <summary>WRMSR (CPL 0) of the same MSRs. #GP for bits IA32_XSS cannot hold (not in CPUID(0xD,1).EDX:ECX),
+    /// IA32_XFD/IA32_XFD_ERR bits of components without XFD support, IA32_U_CET/IA32_S_CET reserved bits 9:6
+    /// or a non-canonical legacy-bitmap base, and SSP values that are non-canonical or not 4-byte aligned (the
+    /// checks KVM applies, arch/x86/kvm/x86.c <c>kvm_set_msr_common</c>/<c>is_valid_cet_msr</c>). Writing
+    /// IA32_XSS or IA32_XFD invalidates the modified-optimization tracking.</summary>
+    public XsaveFault Wrmsr(uint msr, ulong value)
+    {
+        if (Cpl != 0)
+            return XsaveFault.GP(XsaveRules.CplNotZero);
+        if (!Implements(msr))
+            return XsaveFault.GP(XsaveRules.UnknownMsr);
+        switch (msr)
+        {
+            case Msr.IA32_XSS:
+                if ((value & ~Profile.SupportedXss) != 0)
+                    return XsaveFault.GP(XsaveRules.XssReserved);
+                _xss = value;
+                _track = default;
+                return XsaveFault.None;
+            case Msr.IA32_XFD:
+            case Msr.IA32_XFD_ERR:
+                if ((value & ~_layout.XfdCapable) != 0)
+                    return XsaveFault.GP(XsaveRules.XfdReserved);
+                if (msr == Msr.IA32_XFD)
+                {
+                    _xfd = value;
+                    _track = default;
+                }
+                else
+                    _xfdErr = value;
+                return XsaveFault.None;
+            case Msr.IA32_U_CET:
+            case Msr.IA32_S_CET:
+                if ((value & 0x3C0) != 0)
+                    return XsaveFault.GP(XsaveRules.CetReserved);
+                if (!Canonical(value & ~0xFFFUL))
+                    return XsaveFault.GP(XsaveRules.NonCanonical);
+                break;
+            default:
+                if (!Canonical(value))
+                    return XsaveFault.GP(XsaveRules.NonCanonical);
+                if (msr != Msr.IA32_INT_SSP_TAB && (value & 3) != 0)
+                    return XsaveFault.GP(XsaveRules.SspMisaligned);
+                break;
+        }
+        if (msr == Msr.IA32_S_CET)
+            _sCet = value;
+        else if (msr == Msr.IA32_INT_SSP_TAB)
+            _intSspTab = value;
+        else
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(CetSlot(msr, out int component), value);
+            MarkLoaded(1UL << component);
+        }
+        return XsaveFault.None;
+    }
+
+    private bool Implements(uint msr) => msr switch
+    {
+        Msr.IA32_XSS => Profile.HasXsaves,
+        Msr.IA32_XFD or Msr.IA32_XFD_ERR => Profile.HasXfd,
+        Msr.IA32_U_CET or Msr.IA32_PL3_SSP => (_layout.Enumerated & XFeatureMasks.CetUser) != 0,
+        Msr.IA32_S_CET or Msr.IA32_INT_SSP_TAB => (_layout.Enumerated & (XFeatureMasks.CetUser | XFeatureMasks.CetKernel)) != 0,
+        Msr.IA32_PL0_SSP or Msr.IA32_PL1_SSP or Msr.IA32_PL2_SSP => (_layout.Enumerated & XFeatureMasks.CetKernel) != 0,
+        _ => false,
+    };
+
+    private Span<byte> CetSlot(uint msr, out int component)
+    {
+        (component, int at) = msr switch
+        {
+            Msr.IA32_U_CET => ((int)XFeature.CetUser, 0),
+            Msr.IA32_PL3_SSP => ((int)XFeature.CetUser, 8),
+            Msr.IA32_PL0_SSP => ((int)XFeature.CetKernel, 0),
+            Msr.IA32_PL1_SSP => ((int)XFeature.CetKernel, 8),
+            _ => ((int)XFeature.CetKernel, 16),
+        };
+        return _regs.AsSpan(_layout.RegOffset[component] + at, 8);
+    }
+
+    /// <summary>Canonical for the profile's linear-address width (57 bits with CPUID.7.0:ECX[16] LA57, else 48).</summary>
+    private bool Canonical(ulong value)
+    {
+        int shift = _la57 ? 7 : 16;
+        return (ulong)((long)(value << shift) >> shift) == value;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Layout;
+
+namespace XsaveLab.Arch.Machine;
+
+// XRSTOR and XRSTORS (SDM Vol.1 §13.8, §13.12; Vol.2 instruction pages).
+public sealed partial class XsaveCpu
+{
+    /// <summary>XRSTOR: RFBM = XCR0 &amp; EDX:EAX; standard or compacted form from XCOMP_BV[63]. Components in
+    /// RFBM are loaded when XSTATE_BV[i]=1 and initialized otherwise; the rest are untouched. All header and
+    /// MXCSR checks happen before any register changes.</summary>
+    public XsaveFault Xrstor(ReadOnlySpan<byte> area, ulong address, ulong edxEax) => Restore(area, address, edxEax, false);
+
+    /// <summary>XRSTORS: CPL 0, compacted form only, RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX.</summary>
+    public XsaveFault Xrstors(ReadOnlySpan<byte> area, ulong address, ulong edxEax) => Restore(area, address, edxEax, true);
+
+    private XsaveFault Restore(ReadOnlySpan<byte> area, ulong address, ulong edxEax, bool supervisor)
+    {
+        var fault = CheckCommon(address, supervisor && !Profile.HasXsaves ? XsaveRules.NoXsaves : null, supervisor);
+        if (fault.IsFault)
+            return fault;
+        if (area.Length < XStateGeometry.ExtendedStart)
+            throw new ArgumentException($"XSAVE area of {area.Length} bytes is shorter than legacy region + header", nameof(area));
+
+        var header = area[XStateGeometry.HeaderOffset..];
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(header);
+        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
+        bool compacted = (xcompBv & XFeatureMasks.CompactedFormat) != 0;
+        ulong enabled = supervisor ? _xcr0 | _xss : _xcr0;
+
+        if (supervisor && !compacted)
+            return XsaveFault.GP(XsaveRules.XrstorsNeedsCompacted);
+        if (compacted)
+        {
+            if (!Profile.HasXsavec)
+                return XsaveFault.GP(XsaveRules.CompactedNeedsXsavec);
+            if ((xcompBv & ~XFeatureMasks.CompactedFormat & ~enabled) != 0)
+                return XsaveFault.GP(XsaveRules.XcompBvNotEnabled);
+            if ((xstateBv & ~(xcompBv & ~XFeatureMasks.CompactedFormat)) != 0)
+                return XsaveFault.GP(XsaveRules.XstateBvNotInXcompBv);
+            if (header[16..XStateGeometry.HeaderSize].IndexOfAnyExcept((byte)0) >= 0)
+                return XsaveFault.GP(XsaveRules.CompactedHeaderReserved);
+        }
+        else
+        {
+            if ((xstateBv & ~_xcr0) != 0)
+                return XsaveFault.GP(XsaveRules.XstateBvNotInXcr0);
+            if (header[8..24].IndexOfAnyExcept((byte)0) >= 0)
+                return XsaveFault.GP(XsaveRules.StandardHeaderReserved);
+        }
+
+        ulong rfbm = enabled & edxEax;
+        ulong load = rfbm & xstateBv;
+
+        // MXCSR: the standard form loads it whenever RFBM[1] or RFBM[2] is set, whatever XSTATE_BV says; the
+        // compacted form treats it as SSE/AVX state: loaded with either, else set to 1F80H when SSE is initialized.
+        uint mxcsr = Mxcsr;
+        bool mxcsrFromMemory = compacted ? (load & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0
+                                         : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
+        if (mxcsrFromMemory)
+        {
+            mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[RegisterLayout.MxcsrOffset..]);
+            if ((mxcsr & ~_mxcsrMask) != 0)
+                return XsaveFault.GP(XsaveRules.MxcsrReserved);
+        }
+        else if ((rfbm & XFeatureMasks.Sse) != 0)
+            mxcsr = InitMxcsr;
+
+        ulong armed = load & _xfd;
+        if (armed != 0)
+        {
+            _xfdErr |= armed;
+            return XsaveFault.NM(XsaveRules.XfdArmed);
+        }
+
+        int end = _layout.AreaEnd(compacted ? xcompBv : load, compacted);
+        if (area.Length < end)
+            throw new ArgumentException($"XSAVE area of {area.Length} bytes; this restore reads {end}", nameof(area));
+
+        ulong init = rfbm & ~load;
+        while (init != 0)
+        {
+            int i = BitOperations.TrailingZeroCount(init);
+            init &= init - 1;
+            if ((_layout.Enumerated >> i & 1) != 0)
+                InitComponent(i);
+        }
+        ReadLegacy(area, load);
+        ReadExtended(area, xcompBv, load, compacted);
+        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), mxcsr);
+
+        if (Options.XinUse == XinUseTracking.SetOnLoad)
+            _xinuse = (_xinuse & ~rfbm) | load;
+        else
+        {
+            _xinuse &= ~rfbm;
+            UpdateInUseByContents(load);
+        }
+        _xmodified = ~rfbm;
+        _track = new RestoreTracking(true,
+            supervisor ? RestoreKind.Xrstors : compacted ? RestoreKind.XrstorCompacted : RestoreKind.XrstorStandard,
+            address, Cpl, compacted ? xcompBv : 0, _xcr0, _xss);
+        return XsaveFault.None;
+    }
+
+    private void ReadLegacy(ReadOnlySpan<byte> area, ulong load)
+    {
+        var regs = _regs.AsSpan();
+        if ((load & XFeatureMasks.Fp) != 0)
+        {
+            area[..RegisterLayout.MxcsrOffset].CopyTo(regs);
+            area[32..RegisterLayout.X87Bytes].CopyTo(regs[32..]);
+            SanitizeX87();
+        }
+        if ((load & XFeatureMasks.Sse) != 0)
+            area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).CopyTo(regs[RegisterLayout.XmmOffset..]);
+    }
+
+    private void ReadExtended(ReadOnlySpan<byte> area, ulong xcompBv, ulong load, bool compacted)
+    {
+        var L = _layout;
+        ulong m = (compacted ? xcompBv : load) & XFeatureMasks.Extend;
+        int offs = XStateGeometry.ExtendedStart;
+        int runSrc = 0, runDst = 0, runLen = 0;
+        while (m != 0)
+        {
+            int i = BitOperations.TrailingZeroCount(m);
+            m &= m - 1;
+            int src;
+            if (compacted)
+            {
+                if ((L.Aligned >> i & 1) != 0)
+                    offs = (offs + 63) & ~63;
+                src = offs;
+                offs += L.Size[i];
+                if ((load >> i & 1) == 0)
+                    continue;
+            }
+            else
+                src = L.StandardOffset[i];
+            int dst = L.RegOffset[i], len = L.Transfer[i];
+            if (runLen > 0 && src == runSrc + runLen && dst == runDst + runLen)
+                runLen += len;
+            else
+            {
+                if (runLen > 0)
+                    area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
+                runSrc = src;
+                runDst = dst;
+                runLen = len;
+            }
+            if (len != L.Size[i])
+            {
+                area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
+                runLen = 0;
+            }
+        }
+        if (runLen > 0)
+            area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
+    }
+}

@@ -1,0 +1,170 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Layout;
+
+namespace XsaveLab.Arch.Machine;
+
+// XSAVE, XSAVEOPT, XSAVEC, XSAVES (SDM Vol.1 §13.7, §13.9, §13.10, §13.11; Vol.2 instruction pages).
+public sealed partial class XsaveCpu
+{
+    private enum SaveKind : byte { Xsave, Xsaveopt, Xsavec, Xsaves }
+
+    /// <summary>XSAVE: standard form, RFBM = XCR0 &amp; EDX:EAX, every requested component written (no
+    /// optimization); XSTATE_BV ← (old &amp; ~RFBM) | (XINUSE &amp; RFBM); XCOMP_BV and bytes 528..575 untouched.</summary>
+    public XsaveFault Xsave(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsave);
+
+    /// <summary>XSAVEOPT: XSAVE with the init optimization (components with XINUSE[i]=0 are not written) and the
+    /// modified optimization (components not modified since an XRSTOR of the same address are not written).
+    /// MXCSR is written whenever RFBM[1] or RFBM[2] is set.</summary>
+    public XsaveFault Xsaveopt(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaveopt);
+
+    /// <summary>XSAVEC: compacted form with the init optimization. XSTATE_BV ← RFBM &amp; XINUSE (plus SSE when
+    /// MXCSR ≠ 1F80H), XCOMP_BV ← RFBM | bit 63; MXCSR written only with SSE or AVX state.</summary>
+    public XsaveFault Xsavec(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsavec);
+
+    /// <summary>XSAVES: XSAVEC with RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX, CPL 0 only, and the modified
+    /// optimization after an XRSTORS of the same address and XCOMP_BV.</summary>
+    public XsaveFault Xsaves(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaves);
+
+    private XsaveFault Save(Span<byte> area, ulong address, ulong edxEax, SaveKind kind)
+    {
+        var fault = CheckCommon(address, kind switch
+        {
+            SaveKind.Xsaveopt => Profile.HasXsaveopt ? null : XsaveRules.NoXsaveopt,
+            SaveKind.Xsavec => Profile.HasXsavec ? null : XsaveRules.NoXsavec,
+            SaveKind.Xsaves => Profile.HasXsaves ? null : XsaveRules.NoXsaves,
+            _ => null,
+        }, kind == SaveKind.Xsaves);
+        if (fault.IsFault)
+            return fault;
+
+        bool compacted = kind is SaveKind.Xsavec or SaveKind.Xsaves;
+        ulong rfbm = (kind == SaveKind.Xsaves ? _xcr0 | _xss : _xcr0) & edxEax;
+        // XFD-armed components count as XINUSE[i]=0 for every save (SDM Vol.1 §13.14).
+        ulong inUse = _xinuse & ~_xfd & rfbm;
+        if (compacted && (rfbm & XFeatureMasks.Sse) != 0 && Mxcsr != InitMxcsr)
+            inUse |= XFeatureMasks.Sse; // XSAVEC/XSAVES pseudo-code: "IF MXCSR ≠ 1F80H AND RFBM[1] THEN TO_BE_SAVED[1] ← 1"
+
+        ulong write = kind switch
+        {
+            SaveKind.Xsave => rfbm,
+            SaveKind.Xsavec => inUse,
+            _ => inUse & (ModifiedOptimizationApplies(address, rfbm, kind) ? _xmodified : ~0UL),
+        };
+
+        int end = _layout.AreaEnd(compacted ? rfbm : write, compacted);
+        if (area.Length < end)
+            throw new ArgumentException($"XSAVE area of {area.Length} bytes; this save touches {end}", nameof(area));
+
+        bool mxcsr = compacted ? (write & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0
+                               : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
+        WriteLegacy(area, write, mxcsr);
+        WriteExtended(area, rfbm, write, compacted, kind == SaveKind.Xsave ? rfbm & _xfd : 0);
+
+        var header = area[XStateGeometry.HeaderOffset..];
+        if (compacted)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(header, inUse);
+            BinaryPrimitives.WriteUInt64LittleEndian(header[8..], rfbm | XFeatureMasks.CompactedFormat);
+        }
+        else
+            BinaryPrimitives.WriteUInt64LittleEndian(header, (BinaryPrimitives.ReadUInt64LittleEndian(header) & ~rfbm) | inUse);
+        return XsaveFault.None;
+    }
+
+    private XsaveFault CheckCommon(ulong address, string? missingFeature, bool needsCpl0)
+    {
+        if (!Profile.HasXsave)
+            return XsaveFault.UD(XsaveRules.NoXsave);
+        if (!OsXsave)
+            return XsaveFault.UD(XsaveRules.OsXsaveClear);
+        if (missingFeature is not null)
+            return XsaveFault.UD(missingFeature);
+        if (needsCpl0 && Cpl != 0)
+            return XsaveFault.GP(XsaveRules.CplNotZero);
+        if ((address & 63) != 0)
+            return XsaveFault.GP(XsaveRules.Misaligned);
+        return XsaveFault.None;
+    }
+
+    /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when the last XRSTOR (for XSAVEOPT,
+    /// standard form) or XRSTORS (for XSAVES, with XCOMP_BV = RFBM | bit 63) used the same linear address at
+    /// the same CPL and XCR0/IA32_XSS have not been written since.</summary>
+    private bool ModifiedOptimizationApplies(ulong address, ulong rfbm, SaveKind kind)
+    {
+        if (!Options.ModifiedOptimization || !_track.Valid || _track.Address != address || _track.Cpl != Cpl
+            || _track.Xcr0 != _xcr0 || _track.Xss != _xss)
+            return false;
+        return kind == SaveKind.Xsaveopt
+            ? _track.Kind == RestoreKind.XrstorStandard
+            : _track.Kind == RestoreKind.Xrstors && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
+    }
+
+    private void WriteLegacy(Span<byte> area, ulong write, bool mxcsr)
+    {
+        var regs = _regs.AsSpan();
+        if ((write & XFeatureMasks.Fp) != 0)
+        {
+            regs[..RegisterLayout.MxcsrOffset].CopyTo(area);
+            regs[32..RegisterLayout.X87Bytes].CopyTo(area[32..]);
+            if (_fxsaveLeak && (regs[3] & 0x80) == 0)
+                area[6..RegisterLayout.MxcsrOffset].Clear(); // FOP, FIP, FDP: stored only with FSW.ES=1
+        }
+        if (mxcsr)
+            regs.Slice(RegisterLayout.MxcsrOffset, 8).CopyTo(area[RegisterLayout.MxcsrOffset..]);
+        if ((write & XFeatureMasks.Sse) != 0)
+            regs.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).CopyTo(area[RegisterLayout.XmmOffset..]);
+    }
+
+    /// <summary>Copies components 2..62 of <paramref name="write"/>, merging neighbours that are contiguous in
+    /// both the register file and the area into one copy. In compacted form every RFBM component reserves its
+    /// slot whether written or not (the layout follows XCOMP_BV = RFBM).</summary>
+    private void WriteExtended(Span<byte> area, ulong rfbm, ulong write, bool compacted, ulong zeroInstead)
+    {
+        var L = _layout;
+        ulong m = (compacted ? rfbm : write) & XFeatureMasks.Extend;
+        int offs = XStateGeometry.ExtendedStart;
+        int runSrc = 0, runDst = 0, runLen = 0;
+        while (m != 0)
+        {
+            int i = BitOperations.TrailingZeroCount(m);
+            m &= m - 1;
+            int dst;
+            if (compacted)
+            {
+                if ((L.Aligned >> i & 1) != 0)
+                    offs = (offs + 63) & ~63;
+                dst = offs;
+                offs += L.Size[i];
+                if ((write >> i & 1) == 0)
+                    continue;
+            }
+            else
+                dst = L.StandardOffset[i];
+            int src = L.RegOffset[i], len = L.Transfer[i];
+            if ((zeroInstead >> i & 1) != 0)
+            {
+                area.Slice(dst, len).Clear(); // plain XSAVE of an XFD-armed component: its initial configuration
+                continue;
+            }
+            if (runLen > 0 && src == runSrc + runLen && dst == runDst + runLen)
+                runLen += len;
+            else
+            {
+                if (runLen > 0)
+                    _regs.AsSpan(runSrc, runLen).CopyTo(area[runDst..]);
+                runSrc = src;
+                runDst = dst;
+                runLen = len;
+            }
+            if (len != L.Size[i])
+            {
+                _regs.AsSpan(runSrc, runLen).CopyTo(area[runDst..]);
+                runLen = 0;
+            }
+        }
+        if (runLen > 0)
+            _regs.AsSpan(runSrc, runLen).CopyTo(area[runDst..]);
+    }
+}
