@@ -10,6 +10,11 @@ public static partial class CpuidTextReader
     [GeneratedRegex(@"^\s*CPUID\s+([0-9A-Fa-f]{8}):\s*([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})(?:\s*\[SL\s+([0-9A-Fa-f]{2,8})\])?")]
     private static partial Regex InstLatLine();
 
+    /// <summary>Looks like a leaf line (<c>CPUID 0000000D:</c>) whatever follows; other "CPUID …" lines
+    /// (e.g. "CPUID Manufacturer: …" in AIDA64 summaries) are prose.</summary>
+    [GeneratedRegex(@"^\s*CPUID\s+[0-9A-Fa-f]{8}\s*:")]
+    private static partial Regex InstLatLeafStart();
+
     [GeneratedRegex(@"^\s*0x([0-9A-Fa-f]{1,8})\s+0x([0-9A-Fa-f]{1,8}):\s*eax=0x([0-9A-Fa-f]{1,8})\s+ebx=0x([0-9A-Fa-f]{1,8})\s+ecx=0x([0-9A-Fa-f]{1,8})\s+edx=0x([0-9A-Fa-f]{1,8})\s*$")]
     private static partial Regex RawLine();
 
@@ -78,7 +83,7 @@ public static partial class CpuidTextReader
                 var m = InstLatLine().Match(line);
                 if (!m.Success)
                 {
-                    if (line.TrimStart().StartsWith("CPUID ", StringComparison.Ordinal) && line.Contains(':'))
+                    if (InstLatLeafStart().IsMatch(line))
                         throw new CpuProfileFormatException(file, lineNo, $"malformed CPUID line: '{line.Trim()}'");
                     continue;
                 }

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using XsaveLab.Arch.Catalog;
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Host.Cpu;
+
+namespace XsaveLab.Cli.Cli;
+
+/// <summary>The CPU a command works on and how it was chosen.</summary>
+/// <param name="Profile">The CPU.</param>
+/// <param name="Origin">One sentence for the output, e.g. "built-in CPU 'spr'" or why the host was not used.</param>
+/// <param name="IsHost">The profile is the live CPU of this machine.</param>
+public sealed record CpuSelection(CpuProfile Profile, string Origin, bool IsHost);
+
+/// <summary>The shared <c>--cpu NAME | --cpuid FILE | --host</c> options (mutually exclusive). Without any of
+/// them the host is used when it is Linux x86-64 with XSAVE, else <see cref="CpuCatalog.DefaultName"/>.</summary>
+public sealed class CpuSourceOptions
+{
+    public Option<string> Cpu { get; } = new("--cpu")
+    {
+        Description = "A built-in CPU by short name (see 'xsavelab cpus'), e.g. spr, zen4-genoa",
+        HelpName = "NAME",
+    };
+
+    public Option<string> CpuidFile { get; } = new("--cpuid")
+    {
+        Description = "A CPUID dump: InstLatx64 text or 'cpuid -r' output (first CPU is used)",
+        HelpName = "FILE",
+    };
+
+    public Option<bool> Host { get; } = new("--host")
+    {
+        Description = "The CPU of this machine, read live with CPUID (Linux x86-64 only)",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Add(Cpu);
+        command.Add(CpuidFile);
+        command.Add(Host);
+        command.Validators.Add(r =>
+        {
+            int n = (r.GetResult(Cpu) is { Implicit: false } ? 1 : 0)
+                  + (r.GetResult(CpuidFile) is { Implicit: false } ? 1 : 0)
+                  + (r.GetResult(Host) is { Implicit: false } ? 1 : 0);
+            if (n > 1)
+                r.AddError("--cpu, --cpuid and --host exclude each other; give at most one");
+        });
+    }
+
+    /// <summary>Resolves the options; bad names and files become <see cref="UserErrorException"/> or
+    /// <see cref="CpuProfileFormatException"/>.</summary>
+    public CpuSelection Resolve(ParseResult parse)
+    {
+        if (parse.GetValue(Cpu) is { } name)
+        {
+            if (!CpuCatalog.TryGet(name, out var p))
+                throw new UserErrorException($"--cpu: unknown CPU '{name}'; built-in CPUs: {string.Join(", ", CpuCatalog.Names)}");
+            return new CpuSelection(p, $"built-in CPU '{p.Name}'", false);
+        }
+        if (parse.GetValue(CpuidFile) is { } file)
+        {
+            var p = CpuidTextReader.ReadFile(file);
+            return new CpuSelection(p, $"CPUID dump {file}", false);
+        }
+        if (parse.GetValue(Host))
+        {
+            if (!HostCpu.TryRead(out var p, out var why))
+                throw new UserErrorException($"--host: cannot read this machine's CPU: {why}");
+            return new CpuSelection(p!, "this machine's CPU (live CPUID)", true);
+        }
+        return Default();
+    }
+
+    /// <summary>The host when it can serve (Linux x86-64 with XSAVE), else the catalog default.</summary>
+    public static CpuSelection Default()
+    {
+        if (HostCpu.TryRead(out var host, out var why))
+        {
+            if (host!.HasXsave)
+                return new CpuSelection(host, "this machine's CPU (live CPUID; no --cpu/--cpuid given)", true);
+            why = "the host CPU has no XSAVE";
+        }
+        var d = CpuCatalog.Default;
+        return new CpuSelection(d, $"built-in CPU '{d.Name}' (the default: {why})", false);
+    }
+}

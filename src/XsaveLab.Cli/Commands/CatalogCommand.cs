@@ -1,0 +1,47 @@
+using System.CommandLine;
+using XsaveLab.Arch.Catalog;
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Cli.Cli;
+
+namespace XsaveLab.Cli.Commands;
+
+/// <summary>Hidden maintenance command: <c>catalog import DUMP --name N --description D [--out DIR]</c> turns a
+/// CPUID dump into a compact built-in profile (src/XsaveLab.Arch/Profiles/N.cpuid), so catalog files are
+/// always generated from dumps, never typed.</summary>
+public static class CatalogCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var dump = new Argument<string>("DUMP") { Description = "CPUID dump (InstLatx64 or 'cpuid -r')" };
+        var name = new Option<string>("--name") { Description = "Short name, e.g. spr", Required = true };
+        var description = new Option<string>("--description") { Description = "One line about the CPU", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Directory to write NAME.cpuid into (default: stdout)", HelpName = "DIR" };
+        var import = new Command("import", "Write the compact profile of a dump");
+        import.Add(dump);
+        import.Add(name);
+        import.Add(description);
+        import.Add(outDir);
+        import.SetAction(parse =>
+        {
+            string n = parse.GetValue(name)!;
+            if (n.Length == 0 || n.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
+                throw new UserErrorException($"--name: '{n}' must be lower-case letters, digits and '-'");
+            var profile = CpuidTextReader.ReadFile(parse.GetValue(dump)!);
+            string text = CpuCatalog.ToCompactProfile(profile, n, parse.GetValue(description)!);
+            if (parse.GetValue(outDir) is { } dir)
+            {
+                if (!Directory.Exists(dir))
+                    throw new UserErrorException($"--out: directory '{dir}' does not exist");
+                string path = Path.Combine(dir, n + ".cpuid");
+                File.WriteAllText(path, text);
+                ctx.Out.WriteLine($"wrote {path}");
+            }
+            else
+                ctx.Out.Write(text);
+            return 0;
+        });
+        var cmd = new Command("catalog", "Maintain the built-in CPU catalog") { Hidden = true };
+        cmd.Add(import);
+        return cmd;
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Spectre.Console;
+using XsaveLab.Arch.Layout;
+using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
+
+namespace XsaveLab.Cli.Commands;
+
+/// <summary><c>layout</c>: where every component sits, standard and compacted, and the area sizes.</summary>
+public static class LayoutCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var cpu = new CpuSourceOptions();
+        var format = FormatOption.Create();
+        var xcr0 = new Option<string>("--xcr0")
+        {
+            Description = "XCR0 to lay out, hex (default: every user component the CPU supports)",
+            HelpName = "HEX",
+        };
+        var xss = new Option<string>("--xss")
+        {
+            Description = "IA32_XSS to lay out, hex (default: every supervisor component the CPU supports)",
+            HelpName = "HEX",
+        };
+        var cmd = new Command("layout", "Offsets and sizes of every XSAVE component: standard and compacted form, for XCR0 and XCR0|XSS");
+        cpu.AddTo(cmd);
+        cmd.Add(xcr0);
+        cmd.Add(xss);
+        cmd.Add(format);
+        cmd.SetAction(parse =>
+        {
+            ulong? x = HexMask.Parse(parse.GetValue(xcr0), "--xcr0");
+            ulong? s = HexMask.Parse(parse.GetValue(xss), "--xss");
+            var sel = cpu.Resolve(parse);
+            if (x is ulong xv && LayoutView.CheckXcr0(sel.Profile, xv) is { } e1)
+                throw new UserErrorException($"--xcr0: {e1}");
+            if (s is ulong sv && LayoutView.CheckXss(sel.Profile, sv) is { } e2)
+                throw new UserErrorException($"--xss: {e2}");
+            var view = LayoutView.Create(sel.Profile, x, s);
+            if (FormatOption.Get(parse, format) == OutputFormat.Json)
+            {
+                Json.Write(ctx.Out, LayoutRendering.ToJson(view));
+                return 0;
+            }
+            var console = ctx.CreateConsole();
+            console.WriteLine($"CPU: {sel.Profile.Name} - {Describe(sel)}");
+            LayoutRendering.Render(console, view);
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static string Describe(CpuSelection sel) =>
+        string.IsNullOrEmpty(sel.Profile.Brand) ? sel.Origin : $"{sel.Profile.Brand}; {sel.Origin}";
+}

@@ -1,0 +1,59 @@
+using Spectre.Console;
+using XsaveLab.Arch.Features;
+using XsaveLab.Cli.Cli;
+
+namespace XsaveLab.Cli.Commands.Report;
+
+public sealed record ProfileJson(
+    string Name, string Origin, string Source, string Vendor, int Family, int Model, int Stepping, string Signature,
+    string Brand, IReadOnlyDictionary<string, bool> Features, string Xcr0, string Xss, ProfileCpuidSizesJson? CpuidSizes);
+
+/// <summary>Sizes as the CPU itself reported them (0xD.0 EBX/ECX, 0xD.1 EBX).</summary>
+public sealed record ProfileCpuidSizesJson(uint CurrentXcr0Standard, uint MaxStandard, uint CurrentXcr0XssCompacted);
+
+/// <summary>Who the CPU is and what XSAVE features it has.</summary>
+public sealed class ProfileSection : IReportSection
+{
+    public string Title => "CPU";
+    public string JsonKey => "profile";
+
+    public void RenderText(ReportContext ctx, IAnsiConsole console)
+    {
+        var j = (ProfileJson)ToJson(ctx);
+        var g = new Grid().AddColumn().AddColumn();
+        g.AddRow("name", Markup.Escape(j.Name));
+        g.AddRow("chosen", Markup.Escape(j.Origin));
+        if (j.Brand.Length > 0)
+            g.AddRow("brand", Markup.Escape(j.Brand));
+        g.AddRow("source", Markup.Escape(j.Source));
+        g.AddRow("vendor", $"{j.Vendor}, family {j.Family:X}h model {j.Model:X}h stepping {j.Stepping} (CPUID.1.EAX {j.Signature})");
+        g.AddRow("features", string.Join("  ", j.Features.Select(f => $"{f.Key} {(f.Value ? "yes" : "no")}")));
+        if (ctx.Cpu.HasXsave)
+        {
+            g.AddRow("XCR0 supported", $"{j.Xcr0} ({XFeatureTable.Describe(ctx.Cpu.SupportedXcr0)})");
+            g.AddRow("XSS supported", $"{j.Xss} ({XFeatureTable.Describe(ctx.Cpu.SupportedXss)})");
+        }
+        if (j.CpuidSizes is { } s)
+            g.AddRow("CPUID sizes", $"0xD.0 EBX {s.CurrentXcr0Standard} (XCR0 in force when read), 0xD.0 ECX {s.MaxStandard} (all XCR0), 0xD.1 EBX {s.CurrentXcr0XssCompacted} (XCR0|XSS in force, compacted)");
+        console.Write(g);
+    }
+
+    public object ToJson(ReportContext ctx)
+    {
+        var p = ctx.Cpu;
+        var features = new Dictionary<string, bool>
+        {
+            ["xsave"] = p.HasXsave,
+            ["xsaveopt"] = p.HasXsaveopt,
+            ["xsavec"] = p.HasXsavec,
+            ["xgetbv1"] = p.HasXgetbv1,
+            ["xsaves"] = p.HasXsaves,
+            ["xfd"] = p.HasXfd,
+        };
+        ProfileCpuidSizesJson? sizes = p.HasXsave
+            ? new(p.Leaf(0xD, 0).Ebx, p.Leaf(0xD, 0).Ecx, p.Leaf(0xD, 1).Ebx)
+            : null;
+        return new ProfileJson(p.Name, ctx.Selection.Origin, p.Source, p.Vendor.ToString(), p.Family, p.Model, p.Stepping,
+            $"0x{p.Signature:x8}", p.Brand, features, Json.Hex(p.SupportedXcr0), Json.Hex(p.SupportedXss), sizes);
+    }
+}

@@ -1,0 +1,12 @@
+namespace XsaveLab.Cli.Commands.Report;
+
+/// <summary>The sections of <c>report</c>, in output order. Append new sections here.</summary>
+public static class ReportSections
+{
+    public static readonly IReadOnlyList<IReportSection> All =
+    [
+        new ProfileSection(),
+        new LayoutSection(),
+        new SanitySection(),
+    ];
+}

@@ -1,0 +1,26 @@
+using Spectre.Console;
+using XsaveLab.Arch.Sanity;
+
+namespace XsaveLab.Cli.Commands.Report;
+
+/// <summary>The boot-time sanity checks of the CPU's leaf 0xD (<see cref="ProfileSanity"/>).</summary>
+public sealed class SanitySection : IReportSection
+{
+    public string Title => "Sanity checks of CPUID leaf 0xD";
+    public string JsonKey => "findings";
+
+    public void RenderText(ReportContext ctx, IAnsiConsole console)
+    {
+        if (ctx.Findings.Count == 0)
+        {
+            console.WriteLine("no findings: every rule holds and the CPU's own sizes agree with the computed ones");
+            return;
+        }
+        var t = new Table().Border(TableBorder.Rounded).AddColumn("severity").AddColumn("code").AddColumn("finding");
+        foreach (var f in ctx.Findings)
+            t.AddRow(f.Severity.ToString().ToLowerInvariant(), f.Code, Markup.Escape(f.Message));
+        console.Write(t);
+    }
+
+    public object ToJson(ReportContext ctx) => ctx.Findings;
+}

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Spectre.Console;
+using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Commands.Report;
+
+namespace XsaveLab.Cli.Commands;
+
+/// <summary><c>report</c>: everything known about one CPU, one section after another
+/// (<see cref="ReportSections.All"/>).</summary>
+public static class ReportCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var cpu = new CpuSourceOptions();
+        var format = FormatOption.Create();
+        var cmd = new Command("report", "Everything about one CPU: profile, XSAVE layout and sanity findings (default CPU: this machine, else 'spr')");
+        cpu.AddTo(cmd);
+        cmd.Add(format);
+        cmd.SetAction(parse =>
+        {
+            var rc = new ReportContext(cpu.Resolve(parse));
+            var sections = ReportSections.All.Where(s => s.AppliesTo(rc)).ToList();
+            if (FormatOption.Get(parse, format) == OutputFormat.Json)
+            {
+                var doc = new Dictionary<string, object?>
+                {
+                    ["cpu"] = rc.Cpu.Name,
+                    ["origin"] = rc.Selection.Origin,
+                };
+                foreach (var s in sections)
+                    doc[s.JsonKey] = s.ToJson(rc);
+                Json.Write(ctx.Out, doc);
+                return 0;
+            }
+            var console = ctx.CreateConsole();
+            foreach (var s in sections)
+            {
+                console.Write(new Rule(Markup.Escape(s.Title)).LeftJustified());
+                s.RenderText(rc, console);
+                console.WriteLine();
+            }
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Commands;
+
+namespace XsaveLab.Cli;
+
+/// <summary>Entry point. Commands are listed once in <see cref="CommandFactories"/>; each lives in its own
+/// file under Commands/ and builds its <see cref="Command"/> from a <see cref="CliContext"/>.</summary>
+public static class Program
+{
+    /// <summary>Every top-level command. To add one: write <c>Commands/FooCommand.cs</c> with
+    /// <c>public static Command Create(CliContext ctx)</c> and add it here.</summary>
+    public static readonly IReadOnlyList<Func<CliContext, Command>> CommandFactories =
+    [
+        ReportCommand.Create,
+        LayoutCommand.Create,
+        CpusCommand.Create,
+        CatalogCommand.Create,
+    ];
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the CLI in-process. Exit codes: 0 success, 1 failure of the checked thing (reserved for
+    /// commands that check), 2 bad input (one line <c>error: …</c> on <paramref name="stderr"/>).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var ctx = new CliContext(stdout, stderr);
+        var root = new RootCommand(
+            "xsavelab: a validated model of x86 XSAVE state - CPU layouts, the Linux FPU core and KVM guest state.");
+        foreach (var factory in CommandFactories)
+            root.Add(factory(ctx));
+
+        // Without a command the user most likely wants to know what there is.
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (parse.Errors.Count > 0)
+        {
+            var cmd = parse.CommandResult.Command;
+            string where = cmd is RootCommand ? "xsavelab --help" : $"xsavelab {cmd.Name} --help";
+            return ctx.Fail($"{parse.Errors[0].Message} (see '{where}')");
+        }
+        try
+        {
+            return parse.Invoke(Invocation(stdout, stderr));
+        }
+        catch (UserErrorException e)
+        {
+            return ctx.Fail(e.Message);
+        }
+        catch (CpuProfileFormatException e)
+        {
+            return ctx.Fail(e.Message);
+        }
+    }
+
+    private static InvocationConfiguration Invocation(TextWriter stdout, TextWriter stderr) =>
+        new() { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+}

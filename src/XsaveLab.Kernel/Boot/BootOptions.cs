@@ -1,0 +1,37 @@
+using XsaveLab.Arch.Features;
+
+namespace XsaveLab.Kernel.Boot;
+
+/// <summary>Kernel command-line style choices for a boot.</summary>
+public sealed record BootOptions
+{
+    /// <summary><c>noxsave</c>: clear X86_FEATURE_XSAVE (and, through cpuid-deps.c, everything depending on it).</summary>
+    public bool NoXsave { get; init; }
+
+    /// <summary><c>noxsaves</c>: clear X86_FEATURE_XSAVES (drops XFD, SHSTK and ENQCMD with it).</summary>
+    public bool NoXsaves { get; init; }
+
+    /// <summary><c>noxsaveopt</c>.</summary>
+    public bool NoXsaveopt { get; init; }
+
+    /// <summary><c>clearcpuid=</c>: features cleared with their dependents (arch/x86/kernel/cpu/cpuid-deps.c).</summary>
+    public IReadOnlyList<CpuFeature> ClearCpuFeatures { get; init; } = [];
+
+    /// <summary>Apply AMD erratum 1386 (family 0x17 clears XSAVES, amd.c <c>fix_erratum_1386()</c>). Dumps
+    /// carry no microcode revision, so the unfixed microcode is assumed.</summary>
+    public bool AmdErratum1386 { get; init; } = true;
+
+    /// <summary>CONFIG_IA32_EMULATION: signal frames are sized for the largest (ia32) frame.</summary>
+    public bool Ia32Emulation { get; init; } = true;
+
+    /// <summary>CONFIG_STRICT_SIGALTSTACK_SIZE / <c>strict_sas_size</c>.</summary>
+    public bool StrictSigaltstackSize { get; init; }
+
+    /// <summary>CONFIG_X86_64. The model is a 64-bit kernel; false only changes the arch_prctl answers.</summary>
+    public bool X86_64 { get; init; } = true;
+
+    /// <summary>Logical CPUs a LinuxKernel created from this boot gets by default.</summary>
+    public int CpuCount { get; init; } = 4;
+
+    public static BootOptions Default { get; } = new();
+}

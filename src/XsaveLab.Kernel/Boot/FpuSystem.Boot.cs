@@ -1,0 +1,340 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Arch.Features;
+using XsaveLab.Kernel.Variants;
+
+namespace XsaveLab.Kernel.Boot;
+
+public sealed partial class FpuSystem
+{
+    /// <summary>Boots the FPU core on <paramref name="profile"/>: <c>fpu__init_system()</c> steps 3–6
+    /// (arch/x86/kernel/fpu/init.c) with <c>fpu__init_system_xstate()</c> (xstate.c) step by step, then
+    /// <c>init_sigframe_size()</c> (signal.c).</summary>
+    public static FpuSystem Boot(CpuProfile profile, KernelVariant? variant = null, BootOptions? options = null)
+    {
+        options ??= BootOptions.Default;
+        var sys = new FpuSystem(profile, variant ?? KernelVariants.Default, options, new BootCaps(profile, options));
+        sys.Run();
+        return sys;
+    }
+
+    private void Run()
+    {
+        // fpu__init_system_xstate_size_legacy(): all five sizes start at the legacy size.
+        ulong legacyFeatures;
+        if (!Caps.Fpu)
+        {
+            LegacySize = 108; // sizeof(struct swregs_state) (math emulation)
+            legacyFeatures = 0;
+        }
+        else if (Caps.Fxsr)
+        {
+            LegacySize = FxregsStateSize;
+            legacyFeatures = XFeatureMasks.FpSse;
+        }
+        else
+        {
+            LegacySize = FregsStateSize;
+            legacyFeatures = XFeatureMasks.Fp;
+        }
+        KernelCfg = new FpuStateConfig(LegacySize, LegacySize, 0, 0, 0, 0);
+        UserCfg = new FpuStateConfig(LegacySize, LegacySize, 0, 0, legacyFeatures, 0);
+        GuestDefaultCfg = new VcpuFpuConfig(LegacySize, 0);
+
+        InitXsave();
+        SaveInstruction = !XsaveEnabled
+            ? (Caps.Fxsr ? SaveInstruction.Fxsave : SaveInstruction.Fnsave)
+            : Caps.Xsaves ? SaveInstruction.Xsaves
+            : Caps.Xsavec ? SaveInstruction.Xsavec
+            : Caps.Xsaveopt ? SaveInstruction.Xsaveopt
+            : SaveInstruction.Xsave;
+        if (InitFpStateSize == 0)
+        {
+            InitFpStateSize = KernelCfg.DefaultSize;
+            InitFpStateXfeatures = KernelCfg.DefaultFeatures;
+        }
+        _initRegs = BuildInitImage();
+
+        // init_sigframe_size(): MAX_FRAME_SIGINFO_UCTXT_SIZE + MAX_FRAME_PADDING + fpstate + MAX_XSAVE_PADDING.
+        FpuDefaultStateSize = UserCfg.MaxSize + (XsaveEnabled ? 4 : 0) + (Options.Ia32Emulation && Caps.Fxsr ? FregsStateSize : 0);
+        int frame = SigframeBaseSize(Options.Ia32Emulation) + 15 + FpuDefaultStateSize + 63;
+        MaxFrameSize = (frame + 15) & ~15;
+        _dmesg.Add($"signal: max sigframe size: {MaxFrameSize}");
+    }
+
+    /// <summary><c>MAX_FRAME_SIGINFO_UCTXT_SIZE</c>: sizeof(struct sigframe_ia32) = 736 with IA32 emulation
+    /// (u32 pretcode, int sig, sigcontext_32 88, _fpstate_32 624 — 8-byte aligned by _fpx_sw_bytes.xfeatures —,
+    /// extramask u32, retcode[8]: 732 padded to 736), else sizeof(struct rt_sigframe) = 440
+    /// (pretcode 8, ucontext 304, siginfo 128).</summary>
+    public static int SigframeBaseSize(bool ia32Emulation) => ia32Emulation ? 736 : 440;
+
+    private void Log(string line) => _dmesg.Add(line);
+
+    private void Warn(string message)
+    {
+        _warnings.Add(message);
+        _dmesg.Add(message);
+    }
+
+    private void InitXsave()
+    {
+        if (!Caps.Fpu)
+        {
+            Log("x86/fpu: No FPU detected");
+            return;
+        }
+        if (!Caps.Xsave)
+        {
+            Log($"x86/fpu: x87 FPU will use {(Caps.Fxsr ? "FXSAVE" : "FSAVE")}");
+            return;
+        }
+        XsaveEnabled = true;
+
+        // Steps 3-4: user (XCR0) and supervisor (XSS) bits the processor enumerates.
+        var d0 = Profile.Leaf(0xD, 0);
+        var d1 = Profile.Leaf(0xD, 1);
+        ulong max = d0.Eax | (ulong)d0.Edx << 32;
+        max |= d1.Ecx | (ulong)d1.Edx << 32;
+
+        if ((max & XFeatureMasks.FpSse) != XFeatureMasks.FpSse)
+        {
+            Log($"x86/fpu: FP/SSE not present amongst the CPU's xstate features: 0x{max:x}.");
+            Disable(KernelCfg with { MaxFeatures = max });
+            return;
+        }
+        if ((max & XFeatureMasks.Apx) != 0 && (max & XFeatureMasks.Mpx) != 0)
+        {
+            Log($"x86/fpu: Both APX/MPX present in the CPU's xstate features: 0x{max:x}.");
+            Disable(KernelCfg with { MaxFeatures = max });
+            return;
+        }
+
+        // Step 7: independent features are taken before the gate loop.
+        ulong independent = max & XFeatureMasks.Independent;
+
+        // Step 8: xsave_cpuid_features[] gates (array length APX+1); x87's entry is 0 = X86_FEATURE_FPU.
+        for (int i = 0; i < XFeatureTable.Count; i++)
+        {
+            if (i == (int)XFeature.Fp)
+            {
+                if (!Caps.Fpu)
+                    max &= ~1UL;
+                continue;
+            }
+            var gate = Variant.Gate(i);
+            if (gate is null || !Caps.Has(gate.Value))
+                max &= ~(1UL << i);
+        }
+        // Bits above APX have no table entry and are not touched by the loop; the mask below drops them.
+
+        // Step 9-10.
+        if (!Caps.Xfd)
+            max &= ~XFeatureMasks.UserDynamic;
+        max &= Caps.Xsaves ? XFeatureMasks.UserSupported | Variant.SupervisorSupported : XFeatureMasks.UserSupported;
+
+        // Step 11-12: user max, then defaults through host_default_mask()/guest_default_mask().
+        ulong userMax = max & XFeatureMasks.UserSupported;
+        ulong kernelDefault = max & Variant.HostDefaultMask;
+        ulong userDefault = userMax & Variant.HostDefaultMask;
+        ulong guestFeatures = max & Variant.GuestDefaultMask;
+        ulong xfeatures = max; // step 13, for the final paranoia check
+
+        KernelCfg = KernelCfg with { MaxFeatures = max, DefaultFeatures = kernelDefault, IndependentFeatures = independent };
+        UserCfg = UserCfg with { MaxFeatures = userMax, DefaultFeatures = userDefault };
+        GuestDefaultCfg = GuestDefaultCfg with { Features = guestFeatures };
+
+        // Step 14-15.
+        InitXfd = userMax & XFeatureMasks.UserDynamic;
+        Compacted = Caps.Xsavec || Caps.Xsaves;
+
+        // Step 16: fpu__init_cpu_xstate() on the boot CPU: the values every CPU gets.
+        if (max != 0)
+        {
+            Xcr0 = userMax;
+            Xss = Caps.Xsaves ? SupervisorMask | IndependentMask : 0;
+        }
+
+        // Step 17-18: setup_xstate_cache(), init_xstate_size().
+        int userSize = CpuidSizes.StandardSizeForXcr0(Profile, Xcr0);
+        // get_xsave_compacted_size(): with independent features XSS is temporarily the supervisor mask only.
+        int kernelSize = Compacted ? CpuidSizes.CompactedSizeForXcr0Xss(Profile, Xcr0, Caps.Xsaves ? SupervisorMask : 0) : userSize;
+        int kernelDefaultSize = CalculateSize(kernelDefault, Compacted);
+        if (!ParanoidSizeValid(kernelSize))
+        {
+            Disable(KernelCfg);
+            return;
+        }
+        KernelCfg = KernelCfg with { MaxSize = kernelSize, DefaultSize = kernelDefaultSize };
+        UserCfg = UserCfg with { MaxSize = userSize, DefaultSize = CalculateSize(userDefault, false) };
+        GuestDefaultCfg = GuestDefaultCfg with { Size = CalculateSize(guestFeatures, Compacted) };
+
+        // Step 20: init_fpstate covers the default features; it must fit the static buffer.
+        InitFpStateSize = KernelCfg.DefaultSize;
+        InitFpStateXfeatures = KernelCfg.DefaultFeatures;
+        if (InitFpStateSize > InitFpStateCapacity)
+        {
+            Log($"x86/fpu: init_fpstate buffer too small ({InitFpStateCapacity} < {InitFpStateSize})");
+            Disable(KernelCfg);
+            return;
+        }
+
+        // Step 21: setup_init_fpu_buf() prints the supported features.
+        for (int i = 0; i < XFeatureTable.Count; i++)
+        {
+            ulong mask = 1UL << i;
+            if ((KernelCfg.MaxFeatures & mask) != 0)
+                Log($"x86/fpu: Supporting XSAVE feature 0x{mask:x3}: '{Variant.BootName(i)}'");
+        }
+
+        // Step 22: nothing in the model modifies max during init; the check is kept for completeness.
+        if (xfeatures != KernelCfg.MaxFeatures)
+        {
+            Log($"x86/fpu: xfeatures modified from 0x{xfeatures:x16} to 0x{KernelCfg.MaxFeatures:x16} during init");
+            Disable(KernelCfg);
+            return;
+        }
+
+        // Step 24: print_xstate_offset_size() and the summary.
+        ulong ext = KernelCfg.MaxFeatures & XFeatureMasks.Extend;
+        for (int i = 2; i < 64; i++)
+        {
+            if ((ext >> i & 1) == 0)
+                continue;
+            Log(string.Create(CultureInfo.InvariantCulture,
+                $"x86/fpu: xstate_offset[{i}]: {FeatureOffset(KernelCfg.MaxFeatures, i),4}, xstate_sizes[{i}]: {FeatureSize(i),4}"));
+        }
+        Log($"x86/fpu: Enabled xstate features 0x{KernelCfg.MaxFeatures:x}, context size is {KernelCfg.MaxSize} bytes, using '{(Compacted ? "compacted" : "standard")}' format.");
+    }
+
+    // paranoid_xstate_size_valid(): struct sizes (warnings only), supervisor features need XSAVES, and the
+    // computed size must equal what CPUID reports for the programmed XCR0/XSS.
+    private bool ParanoidSizeValid(int kernelSize)
+    {
+        ulong ext = KernelCfg.MaxFeatures & XFeatureMasks.Extend;
+        for (int i = 2; i < 64; i++)
+        {
+            if ((ext >> i & 1) == 0)
+                continue;
+            int sz = FeatureSize(i);
+            var info = XFeatureTable.Get(i);
+            if (i == (int)XFeature.XtileData)
+                CheckXtileData(sz);
+            else if (info.ArchitecturalSize is int structSize && (uint)i < XFeatureTable.Count && info.KernelSupported)
+            {
+                if (sz != structSize)
+                {
+                    Warn($"[{Variant.BootName(i)}]: struct is {structSize} bytes, cpu state {sz} bytes");
+                    DumpLeaves();
+                }
+            }
+            else
+            {
+                Warn($"XSAVE consistency problem: No structure for xstate: {i}");
+                DumpLeaves();
+                return false;
+            }
+            if (!Caps.Xsaves && Profile.Component(i) is { Supervisor: true })
+            {
+                Warn($"XSAVE consistency problem: Got supervisor feature {i}, but XSAVES not advertised");
+                DumpLeaves();
+                return false;
+            }
+        }
+        int size = CalculateSize(KernelCfg.MaxFeatures, Compacted);
+        if (size != kernelSize)
+        {
+            Warn($"XSAVE consistency problem: size {size} != kernel_size {kernelSize}");
+            DumpLeaves();
+            return false;
+        }
+        return true;
+    }
+
+    // check_xtile_data_against_struct(): tile size per palette must be 1024; size = 1024 × max tiles.
+    private void CheckXtileData(int size)
+    {
+        uint maxPalette = Profile.Leaf(0x1D, 0).Eax;
+        int maxTile = 0;
+        for (uint p = 1; p <= maxPalette; p++)
+        {
+            var l = Profile.Leaf(0x1D, p);
+            int tileSize = (int)(l.Eax >> 16);
+            int names = (int)(l.Ebx >> 16);
+            if (tileSize != 1024)
+            {
+                Log($"XFEATURE_XTILE_DATA: struct is 1024 bytes, cpu xtile {tileSize} bytes");
+                DumpLeaves();
+                return;
+            }
+            maxTile = Math.Max(maxTile, names);
+        }
+        if (size != 1024 * maxTile)
+        {
+            Log($"XFEATURE_XTILE_DATA: calculated size is {1024 * maxTile} bytes, cpu state {size} bytes");
+            DumpLeaves();
+        }
+    }
+
+    private bool _dumped;
+
+    // __xstate_dump_leaves(): once, sub-leaves 0..29 of 0xD, with EBX of 0 and 1 as the programmed CPU reports.
+    private void DumpLeaves()
+    {
+        if (_dumped)
+            return;
+        _dumped = true;
+        for (uint i = 0; i < XFeatureTable.Count + 10; i++)
+        {
+            var l = Profile.Leaf(0xD, i);
+            uint ebx = i switch
+            {
+                0 => (uint)CpuidSizes.StandardSizeForXcr0(Profile, Xcr0),
+                1 => (uint)CpuidSizes.CompactedSizeForXcr0Xss(Profile, Xcr0, Xss),
+                _ => l.Ebx,
+            };
+            Log($"CPUID[0d, {i:x2}]: eax={l.Eax:x8} ebx={ebx:x8} ecx={l.Ecx:x8} edx={l.Edx:x8}");
+        }
+    }
+
+    // fpu__init_disable_system_xstate(): kernel max = 0, XSAVE off, all sizes back to legacy, no XFD.
+    // The user config keeps whatever features were already stored (the kernel does not clear them).
+    private void Disable(FpuStateConfig kernel)
+    {
+        Log("x86/fpu: XSAVE disabled");
+        XsaveEnabled = false;
+        XsaveDisabledAtBoot = true;
+        Compacted = false;
+        KernelCfg = kernel with { MaxFeatures = 0, MaxSize = LegacySize, DefaultSize = LegacySize };
+        UserCfg = UserCfg with { MaxSize = LegacySize, DefaultSize = LegacySize };
+        GuestDefaultCfg = GuestDefaultCfg with { Size = LegacySize };
+        InitXfd = 0;
+        Xcr0 = 0;
+        Xss = 0;
+        InitFpStateSize = LegacySize;
+        InitFpStateXfeatures = KernelCfg.DefaultFeatures;
+    }
+
+    // fpstate_init_user() on init_fpstate: FXSAVE defaults (FCW 0x37F, MXCSR 0x1F80) or FNSAVE defaults, and
+    // XCOMP_BV for compacted buffers (xstate_init_xcomp_bv()).
+    private byte[] BuildInitImage()
+    {
+        var regs = new byte[Math.Max(InitFpStateSize, XsaveEnabled ? XregsStateSize : LegacySize)];
+        if (Caps.Fxsr)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(regs.AsSpan(0), 0x037F);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(24), 0x1F80);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(28), MxcsrFeatureMask);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(0), 0xFFFF037F);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(4), 0xFFFF0000);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(8), 0xFFFFFFFF);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(20), 0xFFFF0000);
+        }
+        if (XsaveEnabled && Compacted)
+            BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(520), InitFpStateXfeatures | XFeatureMasks.CompactedFormat);
+        return regs;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+
+namespace XsaveLab.Kernel.Uabi.CoreNotes;
+
+/// <summary>One component read out of a core file's NT_X86_XSTATE image.</summary>
+public sealed record DecodedComponent(int Number, int Offset, byte[] Bytes, bool InUse);
+
+/// <summary>The register content of an NT_X86_XSTATE note and where its layout came from.</summary>
+public sealed record DecodedXstate(ulong Xcr0, ulong XstateBv, bool LayoutFromNote, IReadOnlyList<DecodedComponent> Components)
+{
+    public DecodedComponent? Component(int number) => Components.FirstOrDefault(c => c.Number == number);
+
+    /// <summary>Lower 128 bits of vector register n (XMM, from the legacy area).</summary>
+    public byte[] Xmm(int n) => Component(1) is { } c ? c.Bytes.AsSpan(n * 16, 16).ToArray() : new byte[16];
+}
+
+/// <summary>Decodes NT_X86_XSTATE using NT_X86_XSAVE_LAYOUT when the core has it, else a fallback layout
+/// (the host's CPUID standard offsets) — gdb's approach (i387-tdep.c i387_set_xsave_layout, with the
+/// offsets from the note taking precedence).</summary>
+public static class XstateCoreDecoder
+{
+    public static DecodedXstate Decode(IReadOnlyList<ElfNote> notes, Func<ulong, IReadOnlyList<XfeatComponent>> fallbackLayout)
+    {
+        var xs = notes.FirstOrDefault(n => n.Type == NoteType.NtX86Xstate && n.Name is ElfNote.LinuxOwner or "CORE")
+            ?? throw new FormatException("no NT_X86_XSTATE note");
+        var layoutNote = notes.FirstOrDefault(n => n.Type == NoteType.NtX86XsaveLayout && n.Name == ElfNote.LinuxOwner);
+        return Decode(xs.Desc, layoutNote is null ? null : XsaveLayoutNote.Decode(layoutNote.Desc), fallbackLayout);
+    }
+
+    public static DecodedXstate Decode(ReadOnlySpan<byte> image, IReadOnlyList<XfeatComponent>? layout,
+        Func<ulong, IReadOnlyList<XfeatComponent>> fallbackLayout)
+    {
+        if (image.Length < UabiOffsets.ExtendedStart)
+            throw new FormatException($"NT_X86_XSTATE descriptor of {image.Length} bytes is shorter than 576");
+        ulong xcr0 = BinaryPrimitives.ReadUInt64LittleEndian(image[UabiOffsets.SwReserved..]);
+        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(image[UabiOffsets.XstateBv..]);
+        bool fromNote = layout is not null;
+        layout ??= fallbackLayout(xcr0);
+        var comps = new List<DecodedComponent>
+        {
+            new(0, 0, image[..160].ToArray(), (bv & XFeatureMasks.Fp) != 0),
+            new(1, UabiOffsets.XmmSpace, image.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).ToArray(), (bv & XFeatureMasks.Sse) != 0),
+        };
+        foreach (var r in layout)
+        {
+            if (r.Offset + r.Size > image.Length)
+                throw new FormatException($"layout record for component {r.Type} (offset {r.Offset}, size {r.Size}) lies beyond the {image.Length}-byte image");
+            comps.Add(new((int)r.Type, (int)r.Offset, image.Slice((int)r.Offset, (int)r.Size).ToArray(), (bv >> (int)r.Type & 1) != 0));
+        }
+        return new DecodedXstate(xcr0, bv, fromNote, comps);
+    }
+
+    /// <summary>The NT_X86_XSTATE note the kernel writes for a task (the regset GET image, owner "LINUX").</summary>
+    public static ElfNote CreateXstateNote(UabiConfig cfg, UabiTask task)
+    {
+        var r = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, PtraceRegsets.Length(cfg, NoteType.NtX86Xstate));
+        return new ElfNote(ElfNote.LinuxOwner, NoteType.NtX86Xstate, r.Data);
+    }
+}

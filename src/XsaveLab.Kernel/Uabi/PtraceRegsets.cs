@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+
+namespace XsaveLab.Kernel.Uabi;
+
+/// <summary>ELF note / regset types (include/uapi/linux/elf.h).</summary>
+public static class NoteType
+{
+    public const int NtPrstatus = 1;
+    public const int NtPrfpreg = 2;
+    public const int NtX86Xstate = 0x202;
+    public const int NtX86Shstk = 0x204;
+    public const int NtX86XsaveLayout = 0x205;
+}
+
+/// <summary>Outcome of PTRACE_GETREGSET / PTRACE_SETREGSET: the errno, the iov_len written back on success, and
+/// for GET the bytes returned.</summary>
+public readonly record struct RegsetResult(Errno Errno, int IovLen, string Rule, byte[] Data)
+{
+    public bool Success => Errno == Errno.None;
+}
+
+/// <summary>PTRACE_GETREGSET / PTRACE_SETREGSET for the FPU regsets of the x86-64 view.</summary>
+/// <remarks>
+/// kernel/ptrace.c <c>ptrace_regset()</c>: unknown type or iov_len not a multiple of regset->size ⇒ -EINVAL;
+/// iov_len is clamped to n*size (this is why a 4096-byte SETREGSET of NT_X86_XSTATE is accepted: it is cut
+/// to fpu_user_cfg.max_size before xstateregs_set sees it); on success iov_len is written back.
+/// arch/x86/kernel/ptrace.c x86_64_regsets: NT_PRFPREG and NT_X86_XSTATE both have size sizeof(u64);
+/// n = 512/8 and fpu_user_cfg.max_size/8. arch/x86/kernel/fpu/regset.c: xfpregs_get/set, xstateregs_get/set.
+/// </remarks>
+public static class PtraceRegsets
+{
+    public const int RegsetSize = 8;
+
+    /// <summary>The byte length of a regset (regset->n * regset->size), or -1 if the type has no FPU regset
+    /// in this view (NT_X86_SHSTK exists only with CONFIG_X86_USER_SHADOW_STACK).</summary>
+    public static int Length(UabiConfig cfg, int noteType) => noteType switch
+    {
+        NoteType.NtPrfpreg => UabiOffsets.FxsaveSize,
+        NoteType.NtX86Xstate => cfg.UserMaxSize / RegsetSize * RegsetSize,
+        _ => -1,
+    };
+
+    public static RegsetResult Get(UabiConfig cfg, UabiTask task, int noteType, int iovLen)
+    {
+        var pre = Prepare(cfg, noteType, iovLen, out int count);
+        if (pre is { } fail)
+            return fail;
+        if (noteType == NoteType.NtX86Xstate && !cfg.UseXsave)
+            return new(Errno.Enodev, 0, "xstateregs_get: no XSAVE", []);
+        // __regset_get(): a zeroed buffer of the clamped size, filled through a membuf.
+        var data = new byte[count];
+        XstateUabi.CopyXstateToUabiBuf(cfg, task, noteType == NoteType.NtPrfpreg ? XstateCopyMode.Fx : XstateCopyMode.Xsave, data);
+        return new(Errno.None, count, "ok", data);
+    }
+
+    /// <summary>SET with the caller's buffer (its length is iov_len). On any error the task is unchanged.</summary>
+    public static RegsetResult Set(UabiConfig cfg, UabiTask task, int noteType, ReadOnlySpan<byte> iov)
+    {
+        var pre = Prepare(cfg, noteType, iov.Length, out int count);
+        if (pre is { } fail)
+            return fail;
+        var src = iov[..count];
+        UabiResult r = noteType == NoteType.NtPrfpreg ? XfpregsSet(cfg, task, src) : XstateregsSet(cfg, task, src);
+        return new(r.Errno, r.Success ? count : iov.Length, r.Rule, []);
+    }
+
+    private static RegsetResult? Prepare(UabiConfig cfg, int noteType, int iovLen, out int count)
+    {
+        count = 0;
+        int len = Length(cfg, noteType);
+        if (len < 0)
+            return new(Errno.Einval, iovLen, $"find_regset: no regset 0x{noteType:X} in the x86_64 view", []);
+        if (iovLen % RegsetSize != 0)
+            return new(Errno.Einval, iovLen, $"iov_len {iovLen} is not a multiple of regset->size {RegsetSize}", []);
+        count = Math.Min(iovLen, len);
+        return null;
+    }
+
+    /// <summary><c>xstateregs_set()</c>: pos 0 and count == fpu_user_cfg.max_size, else -EFAULT; then
+    /// fpu_force_restore() and copy_uabi_from_kernel_to_xstate(fpstate, buf, &amp;thread.pkru).</summary>
+    private static UabiResult XstateregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
+    {
+        if (!cfg.UseXsave)
+            return UabiResult.Fail(Errno.Enodev, "xstateregs_set: no XSAVE");
+        if (src.Length != cfg.UserMaxSize)
+            return UabiResult.Fail(Errno.Efault, $"count {src.Length} != fpu_user_cfg.max_size {cfg.UserMaxSize}: a whole standard-format buffer is needed");
+        // Validate on a copy so a rejected image leaves the task untouched (the kernel validates before writing;
+        // fpu_force_restore() only invalidates the register cache).
+        var staged = task.Fpstate.Clone();
+        uint pkru = task.Pkru;
+        var r = XstateUabi.CopyUabiToXstate(cfg, staged, src, ref pkru, updatePkru: true);
+        task.RegistersInvalidated = true;
+        if (!r.Success)
+            return r;
+        staged.Regs.CopyTo(task.Fpstate.Regs, 0);
+        task.Fpstate.XstateBv = staged.XstateBv;
+        task.Pkru = pkru;
+        return r;
+    }
+
+    /// <summary><c>xfpregs_set()</c>: exactly 512 bytes at pos 0 (-EINVAL), MXCSR within mxcsr_feature_mask
+    /// (-EINVAL), then the whole FXSAVE image is copied and FP|SSE are marked in use.</summary>
+    private static UabiResult XfpregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
+    {
+        if (src.Length != UabiOffsets.FxsaveSize)
+            return UabiResult.Fail(Errno.Einval, $"count {src.Length} != sizeof(struct fxregs_state) 512");
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[UabiOffsets.Mxcsr..]);
+        if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+            return UabiResult.Fail(Errno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
+        task.RegistersInvalidated = true;
+        src.CopyTo(task.Fpstate.Regs);
+        if (cfg.UseXsave)
+            task.Fpstate.XstateBv |= XFeatureMasks.FpSse;
+        return UabiResult.Ok;
+    }
+}

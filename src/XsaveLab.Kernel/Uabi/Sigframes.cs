@@ -1,0 +1,311 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+
+namespace XsaveLab.Kernel.Uabi;
+
+/// <summary>How a sigreturn ended.</summary>
+/// <param name="Success">fpu__restore_sig() returned true.</param>
+/// <param name="FxOnly">The frame was treated as a legacy FXSAVE-only frame (magic1/magic2/sizes did not match).</param>
+/// <param name="Sigsegv">Failure: fpu__clear_user_states() ran and the caller forces SIGSEGV.</param>
+/// <param name="Rule">Which check decided.</param>
+public readonly record struct SigreturnResult(bool Success, bool FxOnly, bool Sigsegv, string Rule);
+
+/// <summary>Software bytes of a 64-bit signal frame (<c>struct _fpx_sw_bytes</c> at offset 464).</summary>
+public readonly record struct FpxSwBytes(uint Magic1, uint ExtendedSize, ulong Xfeatures, uint XstateSize)
+{
+    public static FpxSwBytes Read(ReadOnlySpan<byte> frame) => new(
+        BinaryPrimitives.ReadUInt32LittleEndian(frame[UabiOffsets.SwReserved..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(frame[(UabiOffsets.SwReserved + 4)..]),
+        BinaryPrimitives.ReadUInt64LittleEndian(frame[(UabiOffsets.SwReserved + 8)..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(frame[(UabiOffsets.SwReserved + 16)..]));
+
+    public void Write(Span<byte> frame)
+    {
+        var sw = frame.Slice(UabiOffsets.SwReserved, UabiOffsets.SwReservedSize);
+        sw.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(sw, Magic1);
+        BinaryPrimitives.WriteUInt32LittleEndian(sw[4..], ExtendedSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(sw[8..], Xfeatures);
+        BinaryPrimitives.WriteUInt32LittleEndian(sw[16..], XstateSize);
+    }
+}
+
+/// <summary>64-bit signal delivery and return for the FPU part of the frame (arch/x86/kernel/fpu/signal.c).</summary>
+public static class Sigframes
+{
+    public const uint FpXstateMagic1 = 0x46505853;
+    public const uint FpXstateMagic2 = 0x46505845;
+
+    /// <summary>Features XSAVE writes into the frame: user_xfeatures, and when dynamic features exist only
+    /// in-use ones among SIGFRAME_INITOPT (<c>xfeatures_need_sigframe_write()</c>).</summary>
+    public static ulong SigframeRfbm(UabiConfig cfg, UabiFpState fps)
+    {
+        ulong mask = fps.UserXfeatures;
+        if ((cfg.UserMaxFeatures & XFeatureMasks.UserDynamic) != 0)
+        {
+            ulong inUse = fps.XstateBv & fps.Xfeatures;
+            mask &= inUse | (XFeatureMasks.UserSupported & ~XFeatureMasks.SigframeInitOpt);
+        }
+        return mask;
+    }
+
+    /// <summary><c>copy_fpstate_to_sigframe()</c> for a 64-bit frame (buf == buf_fx). <paramref name="frame"/>
+    /// is the user memory at buf_fx, at least user_size + 4 bytes, holding whatever the stack held before:
+    /// XSAVE leaves untouched what it does not write (the 48 padding bytes, components outside RFBM).</summary>
+    /// <remarks>
+    /// 1. Clear the 64-byte header. 2. XSAVE (standard form) of the registers — which hold the task's fpstate
+    /// after fpregs_restore_userregs() — with RFBM from <see cref="SigframeRfbm"/>: components in RFBM written
+    /// with their value (init value when not in use), XSTATE_BV[i] = XINUSE[i] for i ∈ RFBM.
+    /// 3. update_pkru_in_sigframe() (OSPKE): PKRU bit set, thread PKRU written. 4. save_xstate_epilog():
+    /// _fpx_sw_bytes {MAGIC1, user_size+4, user_xfeatures, user_size}, MAGIC2 at user_size, FP|SSE ORed into the
+    /// low 32 bits of XSTATE_BV.
+    /// </remarks>
+    public static void CopyFpstateToSigframe(UabiConfig cfg, UabiTask task, Span<byte> frame)
+    {
+        var fps = task.Fpstate;
+        int userSize = fps.UserSize;
+        if (frame.Length < userSize + SigframeSizes.Magic2Size)
+            throw new ArgumentException($"frame must hold {userSize + SigframeSizes.Magic2Size} bytes", nameof(frame));
+        if (!cfg.UseXsave)
+            throw new NotSupportedException("FXSAVE-only frames are not modelled");
+
+        frame.Slice(UabiOffsets.Header, UabiOffsets.HeaderSize).Clear();
+
+        ulong rfbm = SigframeRfbm(cfg, fps);
+        var img = new byte[userSize];
+        XstateUabi.CopyXstateToUabiBuf(cfg, fps, rfbm, task.Pkru, XstateCopyMode.Xsave, img);
+        ReadOnlySpan<byte> u = img;
+        if ((rfbm & XFeatureMasks.Fp) != 0)
+        {
+            u[..UabiOffsets.FpEnvSize].CopyTo(frame);
+            u.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize).CopyTo(frame[UabiOffsets.StSpace..]);
+        }
+        if ((rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0)
+            u.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(frame[UabiOffsets.Mxcsr..]);
+        if ((rfbm & XFeatureMasks.Sse) != 0)
+            u.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).CopyTo(frame[UabiOffsets.XmmSpace..]);
+        foreach (int i in cfg.ExtendedInOrder(rfbm))
+        {
+            int off = cfg.StandardOffset(i), size = cfg.Size(i);
+            if (i == (int)XFeature.Pkru)
+                BinaryPrimitives.WriteUInt32LittleEndian(frame[off..], task.Pkru); // XSAVE writes the PKRU register (4 bytes)
+            else
+                u.Slice(off, size).CopyTo(frame[off..]);
+        }
+        ulong xinuse = fps.XstateBv & fps.Xfeatures;
+        if (task.Pkru != 0)
+            xinuse |= XFeatureMasks.Pkru;
+        else
+            xinuse &= ~XFeatureMasks.Pkru;
+        ulong bv = xinuse & rfbm;
+
+        if (cfg.OsPke)
+        {
+            bv |= XFeatureMasks.Pkru;
+            BinaryPrimitives.WriteUInt32LittleEndian(frame[cfg.StandardOffset((int)XFeature.Pkru)..], task.Pkru);
+        }
+
+        new FpxSwBytes(FpXstateMagic1, (uint)(userSize + SigframeSizes.Magic2Size), fps.UserXfeatures, (uint)userSize).Write(frame);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[userSize..], FpXstateMagic2);
+        uint low = (uint)bv | (uint)XFeatureMasks.FpSse;
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[UabiOffsets.XstateBv..], (bv & 0xFFFFFFFF00000000UL) | low);
+    }
+
+    /// <summary><c>check_xstate_in_sigframe()</c>: returns the effective sw bytes; magic1 0 means FX-only.
+    /// Null when reading MAGIC2 faults (beyond the frame).</summary>
+    public static FpxSwBytes? CheckXstateInSigframe(UabiFpState fps, ReadOnlySpan<byte> frame, out string rule)
+    {
+        var sw = FpxSwBytes.Read(frame);
+        const int minXstateSize = UabiOffsets.FxsaveSize + UabiOffsets.HeaderSize;
+        rule = "";
+        if (sw.Magic1 != FpXstateMagic1)
+            rule = $"magic1 0x{sw.Magic1:X8} != FP_XSTATE_MAGIC1";
+        else if (sw.XstateSize < minXstateSize)
+            rule = $"xstate_size {sw.XstateSize} < {minXstateSize}";
+        else if (sw.XstateSize > fps.UserSize)
+            rule = $"xstate_size {sw.XstateSize} > fpstate->user_size {fps.UserSize}";
+        else if (sw.XstateSize > sw.ExtendedSize)
+            rule = $"xstate_size {sw.XstateSize} > extended_size {sw.ExtendedSize}";
+        if (rule.Length == 0)
+        {
+            if (sw.XstateSize + 4 > frame.Length)
+            {
+                rule = "MAGIC2 lies beyond the frame (fault)";
+                return null;
+            }
+            uint magic2 = BinaryPrimitives.ReadUInt32LittleEndian(frame[(int)sw.XstateSize..]);
+            if (magic2 == FpXstateMagic2)
+            {
+                rule = "extended frame";
+                return sw;
+            }
+            rule = $"MAGIC2 0x{magic2:X8} missing at {sw.XstateSize}";
+        }
+        return new FpxSwBytes(0, sw.ExtendedSize, XFeatureMasks.FpSse, UabiOffsets.FxsaveSize);
+    }
+
+    /// <summary><c>fpu__restore_sig(buf, 0)</c> for a 64-bit frame: the registers are loaded from user memory
+    /// (XRSTOR with RFBM = frame xfeatures ∩ user_xfeatures, or FXRSTOR for FX-only frames), the remaining user
+    /// features from init_fpstate; supervisor state is kept. Any failure ⇒ fpu__clear_user_states() + SIGSEGV.
+    /// <paramref name="frame"/> = null models a NULL fpstate pointer (user states reset, success).</summary>
+    /// <remarks>The resulting register state is written back into the task's fpstate buffer (as the next XSAVES
+    /// would store it) and thread.pkru.</remarks>
+    public static SigreturnResult FpuRestoreSig(UabiConfig cfg, UabiTask task, byte[]? frame)
+    {
+        if (frame is null)
+        {
+            ClearUserStates(cfg, task);
+            return new(true, false, false, "NULL fpstate: fpu__clear_user_states()");
+        }
+        var fps = task.Fpstate;
+        if (frame.Length < SigframeSizes.XstateSigframeSize(cfg, fps))
+        {
+            ClearUserStates(cfg, task);
+            return new(false, false, true, "access_ok() fails: frame shorter than user_size + 4");
+        }
+        var sw = CheckXstateInSigframe(fps, frame, out string why);
+        if (sw is not { } s)
+        {
+            ClearUserStates(cfg, task);
+            return new(false, false, true, why);
+        }
+        bool fxOnly = s.Magic1 == 0;
+        ulong xrestore = s.Xfeatures & fps.UserXfeatures;
+        var staged = task.Clone();
+        var fault = fxOnly ? Fxrstor(cfg, staged, frame) : XrstorStandard(cfg, staged, frame, xrestore);
+        if (fault is { } f)
+        {
+            ClearUserStates(cfg, task);
+            return new(false, fxOnly, true, $"{(fxOnly ? "FXRSTOR" : "XRSTOR")} #GP: {f}");
+        }
+        // os_xrstor(&init_fpstate, user_xfeatures & ~xrestore): the remaining user features go to init.
+        ulong initBv = fps.UserXfeatures & ~(fxOnly ? XFeatureMasks.FpSse : xrestore);
+        InitComponents(cfg, staged, initBv);
+        task.Fpstate = staged.Fpstate;
+        task.Pkru = staged.Pkru;
+        return new(true, fxOnly, false, fxOnly ? $"FX-only frame ({why})" : "XRSTOR from the frame");
+    }
+
+    /// <summary><c>fpu__clear_user_states()</c>: user features back to init (init_fpstate, USER_RESTORE), PKRU to
+    /// init_pkru_value when OSPKE; supervisor state preserved.</summary>
+    public static void ClearUserStates(UabiConfig cfg, UabiTask task)
+    {
+        InitComponents(cfg, task, task.Fpstate.UserXfeatures & XFeatureMasks.UserRestore);
+        if (cfg.OsPke)
+            task.Pkru = UabiTask.InitPkruValue;
+    }
+
+    private static void InitComponents(UabiConfig cfg, UabiTask task, ulong mask)
+    {
+        var fps = task.Fpstate;
+        var regs = fps.Regs.AsSpan();
+        ReadOnlySpan<byte> init = cfg.InitFpstate;
+        if ((mask & XFeatureMasks.Fp) != 0)
+        {
+            init[..UabiOffsets.FpEnvSize].CopyTo(regs);
+            init.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize).CopyTo(regs[UabiOffsets.StSpace..]);
+        }
+        if ((mask & XFeatureMasks.Sse) != 0)
+        {
+            init.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(regs[UabiOffsets.Mxcsr..]);
+            init.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).CopyTo(regs[UabiOffsets.XmmSpace..]);
+        }
+        ulong xcompBv = fps.XcompBv;
+        foreach (int i in cfg.ExtendedInOrder(mask & fps.Xfeatures))
+            regs.Slice(cfg.KernelOffset(xcompBv, i), cfg.Size(i)).Clear();
+        if ((mask & XFeatureMasks.Pkru) != 0)
+            task.Pkru = 0;
+        fps.XstateBv &= ~mask;
+    }
+
+    /// <summary>FXRSTOR64 from the frame: #GP when MXCSR sets bits outside MXCSR_MASK (SDM Vol.2A FXRSTOR);
+    /// loads the x87 state, MXCSR and XMM0–15 (FP and SSE end up in use).</summary>
+    private static string? Fxrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame)
+    {
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[UabiOffsets.Mxcsr..]);
+        if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+            return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
+        var regs = task.Fpstate.Regs.AsSpan();
+        frame[..UabiOffsets.FpEnvSize].CopyTo(regs);
+        BinaryPrimitives.WriteUInt32LittleEndian(regs[UabiOffsets.Mxcsr..], mxcsr);
+        frame.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize + UabiOffsets.XmmSpaceSize).CopyTo(regs[UabiOffsets.StSpace..]);
+        task.Fpstate.XstateBv |= XFeatureMasks.FpSse;
+        return null;
+    }
+
+    /// <summary>XRSTOR64 of a user-memory image with RFBM = <paramref name="rfbm"/> (SDM Vol.1 §13.8).</summary>
+    /// <remarks>
+    /// #GP when XSTATE_BV has a bit outside XCR0 (= fpu_user_cfg.max_features). Standard form (XCOMP_BV[63] = 0):
+    /// #GP when header bytes 8..23 are not zero. Compacted form (XCOMP_BV[63] = 1, needs XSAVEC): #GP when
+    /// XCOMP_BV[62:0] ⊄ XCR0, XSTATE_BV ⊄ XCOMP_BV or bytes 16..63 are not zero; components are then read at
+    /// compacted offsets. MXCSR is loaded when RFBM[1] or RFBM[2] (standard) / also XSTATE_BV[1|2] (compacted);
+    /// reserved MXCSR bits ⇒ #GP. For i ∈ RFBM: XSTATE_BV[i] ? load : init.
+    /// </remarks>
+    private static string? XrstorStandard(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame, ulong rfbm)
+    {
+        ulong xcr0 = cfg.UserMaxFeatures;
+        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame[UabiOffsets.XstateBv..]);
+        ulong xcomp = BinaryPrimitives.ReadUInt64LittleEndian(frame[UabiOffsets.XcompBv..]);
+        if ((bv & ~xcr0) != 0)
+            return $"XSTATE_BV 0x{bv:X} has bits outside XCR0 0x{xcr0:X}";
+        bool compacted = (xcomp & XFeatureMasks.CompactedFormat) != 0;
+        if (!compacted)
+        {
+            if (frame.Slice(UabiOffsets.Header + 8, 16).IndexOfAnyExcept((byte)0) >= 0)
+                return "header bytes 8..23 not zero (standard form)";
+        }
+        else
+        {
+            if (!cfg.Cpu.HasXsavec)
+                return "compacted XRSTOR without XSAVEC support";
+            ulong comp = xcomp & ~XFeatureMasks.CompactedFormat;
+            if ((comp & ~xcr0) != 0 || (bv & ~comp) != 0)
+                return $"XCOMP_BV 0x{xcomp:X} / XSTATE_BV 0x{bv:X} inconsistent with XCR0";
+            if (frame.Slice(UabiOffsets.Header + 16, 48).IndexOfAnyExcept((byte)0) >= 0)
+                return "header bytes 16..63 not zero (compacted form)";
+        }
+        const ulong mxFeatures = XFeatureMasks.Sse | XFeatureMasks.Ymm;
+        bool loadMxcsr = (rfbm & mxFeatures) != 0 && (!compacted || (bv & rfbm & mxFeatures) != 0);
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[UabiOffsets.Mxcsr..]);
+        if (loadMxcsr && (mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+            return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
+
+        var fps = task.Fpstate;
+        var regs = fps.Regs.AsSpan();
+        ReadOnlySpan<byte> init = cfg.InitFpstate;
+        ulong load = bv & rfbm;
+        if ((rfbm & XFeatureMasks.Fp) != 0)
+        {
+            var from = (load & XFeatureMasks.Fp) != 0 ? frame : init;
+            from[..UabiOffsets.FpEnvSize].CopyTo(regs);
+            from.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize).CopyTo(regs[UabiOffsets.StSpace..]);
+        }
+        if ((rfbm & mxFeatures) != 0)
+            BinaryPrimitives.WriteUInt32LittleEndian(regs[UabiOffsets.Mxcsr..], loadMxcsr ? mxcsr : 0x1F80);
+        if ((rfbm & XFeatureMasks.Sse) != 0)
+            ((load & XFeatureMasks.Sse) != 0 ? frame : init).Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).CopyTo(regs[UabiOffsets.XmmSpace..]);
+        ulong xcompBv = fps.XcompBv;
+        foreach (int i in cfg.ExtendedInOrder(rfbm))
+        {
+            int size = cfg.Size(i);
+            var dst = regs.Slice(cfg.KernelOffset(xcompBv, i), size);
+            if ((load >> i & 1) != 0)
+            {
+                int src = compacted ? Arch.Layout.XStateGeometry.Offset(cfg.Cpu, xcomp, i, true) : cfg.StandardOffset(i);
+                frame.Slice(src, size).CopyTo(dst);
+                if (i == (int)XFeature.Pkru)
+                    task.Pkru = BinaryPrimitives.ReadUInt32LittleEndian(dst);
+            }
+            else
+            {
+                dst.Clear();
+                if (i == (int)XFeature.Pkru)
+                    task.Pkru = 0;
+            }
+        }
+        // In-use tracking as the next XSAVES records it: loaded components in use, initialised ones not.
+        // FP/SSE stay marked as loaded (the kernel ORs them into every frame it writes).
+        fps.XstateBv = (fps.XstateBv & ~rfbm) | load;
+        return null;
+    }
+}

@@ -1,0 +1,149 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Layout;
+
+namespace XsaveLab.Kernel.Uabi;
+
+/// <summary>Kernel build options that change user-visible sizes.</summary>
+/// <param name="Ia32Emulation">CONFIG_IA32_EMULATION (or CONFIG_X86_32): room for the 112-byte fsave header is
+/// reserved in every frame and MAX_FRAME_SIGINFO_UCTXT_SIZE is sizeof(struct sigframe_ia32).</param>
+public sealed record KernelBuildOptions(bool Ia32Emulation = true)
+{
+    public static readonly KernelBuildOptions Default = new();
+}
+
+/// <summary>Everything the UABI conversions read from the booted FPU core: the user and kernel feature/size
+/// configuration, the component geometry, <c>mxcsr_feature_mask</c> and the init_fpstate image.
+/// An immutable value; build it from a boot (<see cref="Derive"/>) or from explicit numbers.</summary>
+/// <remarks>Fields mirror <c>fpu_user_cfg</c>, <c>fpu_kernel_cfg</c>, <c>init_fpstate</c> and
+/// <c>mxcsr_feature_mask</c> (arch/x86/kernel/fpu/init.c, xstate.c).</remarks>
+public sealed class UabiConfig
+{
+    private readonly int[] _uncompactOrder;
+
+    public UabiConfig(CpuProfile cpu, ulong userMaxFeatures, ulong userDefaultFeatures, ulong kernelMaxFeatures,
+        bool compacted, uint mxcsrFeatureMask, uint hardwareMxcsrMask, KernelBuildOptions? build = null)
+    {
+        Cpu = cpu;
+        UserMaxFeatures = userMaxFeatures;
+        UserDefaultFeatures = userDefaultFeatures;
+        KernelMaxFeatures = kernelMaxFeatures;
+        Compacted = compacted;
+        MxcsrFeatureMask = mxcsrFeatureMask;
+        Build = build ?? KernelBuildOptions.Default;
+        UseXsave = cpu.HasXsave && userMaxFeatures != 0;
+        UserMaxSize = UseXsave ? XStateGeometry.Size(cpu, userMaxFeatures, false) : UabiOffsets.FxsaveSize;
+        UserDefaultSize = UseXsave ? XStateGeometry.Size(cpu, userDefaultFeatures, false) : UabiOffsets.FxsaveSize;
+        OsPke = (userMaxFeatures & XFeatureMasks.Pkru) != 0;
+
+        // xfeature_uncompact_order[]: enabled user features sorted by standard offset (setup_xstate_cache()).
+        _uncompactOrder = Enumerable.Range(2, 61)
+            .Where(i => (kernelMaxFeatures >> i & 1) != 0 && cpu.Component(i) is { StandardOffset: not null })
+            .OrderBy(i => cpu.Component(i)!.Value.StandardOffset)
+            .ToArray();
+
+        // setup_init_fpu_buf(): XRSTOR with an all-zero header brings every component to init, then FXSAVE
+        // fills the legacy area: FCW 0x37F, MXCSR 0x1F80 and the hardware MXCSR_MASK; the rest is zero.
+        InitFpstate = new byte[Math.Max(UabiOffsets.ExtendedStart, XStateGeometry.Size(cpu, kernelMaxFeatures, compacted))];
+        BinaryPrimitives.WriteUInt16LittleEndian(InitFpstate.AsSpan(UabiOffsets.Fcw), 0x037F);
+        BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(UabiOffsets.Mxcsr), 0x1F80);
+        BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(UabiOffsets.MxcsrMask), hardwareMxcsrMask);
+        ulong kernelDefault = kernelMaxFeatures & ~(XFeatureMasks.UserDynamic | XFeatureMasks.CetKernel);
+        if (compacted)
+            BinaryPrimitives.WriteUInt64LittleEndian(InitFpstate.AsSpan(UabiOffsets.XcompBv), kernelDefault | XFeatureMasks.CompactedFormat);
+    }
+
+    public CpuProfile Cpu { get; }
+    public KernelBuildOptions Build { get; }
+
+    /// <summary>fpu_user_cfg.max_features (≈ XCR0).</summary>
+    public ulong UserMaxFeatures { get; }
+
+    /// <summary>fpu_user_cfg.default_features (no dynamic features).</summary>
+    public ulong UserDefaultFeatures { get; }
+
+    /// <summary>fpu_user_cfg.max_size: standard-format size of <see cref="UserMaxFeatures"/> (= CPUID(0xD,0).EBX
+    /// once XCR0 is written).</summary>
+    public int UserMaxSize { get; }
+
+    public int UserDefaultSize { get; }
+
+    /// <summary>fpu_kernel_cfg.max_features (user + supervisor, incl. guest-only CET_KERNEL).</summary>
+    public ulong KernelMaxFeatures { get; }
+
+    /// <summary>X86_FEATURE_XCOMPACTED: kernel buffers are in compacted form.</summary>
+    public bool Compacted { get; }
+
+    /// <summary>use_xsave(): the legacy paths (FXSAVE-only CPUs) are taken otherwise.</summary>
+    public bool UseXsave { get; }
+
+    /// <summary>X86_FEATURE_OSPKE: PKRU is enabled in XCR0 and CR4.PKE.</summary>
+    public bool OsPke { get; }
+
+    /// <summary>mxcsr_feature_mask: MXCSR bits user space may set (from FXSAVE's MXCSR_MASK; 0 ⇒ 0xFFBF).</summary>
+    public uint MxcsrFeatureMask { get; }
+
+    /// <summary>init_fpstate.regs in kernel format (legacy area from FXSAVE, header, zero extended state).</summary>
+    public byte[] InitFpstate { get; }
+
+    /// <summary>xfeatures_mask_supervisor(): supervisor features the kernel manages.</summary>
+    public ulong SupervisorFeatures => KernelMaxFeatures & SupervisorSupported;
+
+    /// <summary>XFEATURE_MASK_SUPERVISOR_SUPPORTED (6.17+: PASID | CET_USER | CET_KERNEL).</summary>
+    public const ulong SupervisorSupported = XFeatureMasks.Pasid | XFeatureMasks.CetUser | XFeatureMasks.CetKernel;
+
+    /// <summary>XFEATURE_MASK_SUPERVISOR_ALL = supported | independent (LBR) | unsupported (PT).</summary>
+    public const ulong SupervisorAll = SupervisorSupported | XFeatureMasks.Lbr | XFeatureMasks.Pt;
+
+    /// <summary>xstate_fx_sw_bytes: the 48 bytes written at offset 464 of ptrace and core-dump images; the first
+    /// u64 is fpu_user_cfg.max_features (update_regset_xstate_info(), USER_XSTATE_XCR0_WORD = 0).</summary>
+    public void WriteXstateFxSwBytes(Span<byte> sw)
+    {
+        sw[..UabiOffsets.SwReservedSize].Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(sw, UserMaxFeatures);
+    }
+
+    /// <summary>Extended user features in standard-offset order (for_each_extended_xfeature_in_order).</summary>
+    public IEnumerable<int> ExtendedInOrder(ulong mask)
+    {
+        foreach (int i in _uncompactOrder)
+            if ((mask >> i & 1) != 0)
+                yield return i;
+    }
+
+    public int Size(int feature) => Cpu.Component(feature)?.Size ?? 0;
+
+    public int StandardOffset(int feature) => Cpu.Component(feature)?.StandardOffset ?? -1;
+
+    /// <summary>__raw_xsave_addr(): where component <paramref name="feature"/> sits in a kernel buffer with
+    /// the given XCOMP_BV.</summary>
+    public int KernelOffset(ulong xcompBv, int feature) => XStateGeometry.Offset(Cpu, xcompBv, feature, Compacted);
+
+    /// <summary>Derives the configuration the way <c>fpu__init_system_xstate()</c> does (steps 3–12 of
+    /// linux-fpu.md §2.3): CPUID(0xD) masks, the CPUID gate of every feature, no XFD ⇒ no XTILE_DATA, no XSAVES ⇒
+    /// user features only. <paramref name="hardwareMxcsrMask"/> is FXSAVE's MXCSR_MASK (not in CPUID).</summary>
+    public static UabiConfig Derive(CpuProfile cpu, uint hardwareMxcsrMask = 0x0000FFFF, KernelBuildOptions? build = null)
+    {
+        if (!cpu.HasXsave)
+            return new UabiConfig(cpu, 0, 0, 0, false, MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build);
+        ulong max = cpu.SupportedXcr0 | cpu.SupportedXss;
+        for (int i = 0; i < XFeatureTable.Count; i++)
+        {
+            var info = XFeatureTable.Get(i);
+            if (i != 0 && (!info.KernelSupported || !cpu.Has(info.Gate)))
+                max &= ~(1UL << i);
+        }
+        max &= (1UL << XFeatureTable.Count) - 1;
+        if (!cpu.HasXfd)
+            max &= ~XFeatureMasks.UserDynamic;
+        max &= cpu.HasXsaves ? XFeatureMasks.UserSupported | SupervisorSupported : XFeatureMasks.UserSupported;
+        ulong userMax = max & XFeatureMasks.UserSupported;
+        ulong userDefault = userMax & ~(XFeatureMasks.UserDynamic | XFeatureMasks.CetKernel);
+        return new UabiConfig(cpu, userMax, userDefault, max, cpu.HasXsavec || cpu.HasXsaves,
+            MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build);
+    }
+
+    /// <summary>fpu__init_system_mxcsr(): an FXSAVE MXCSR_MASK of 0 means the default 0x0000FFBF.</summary>
+    public static uint MaskFromFxsave(uint fxsaveMask) => fxsaveMask == 0 ? 0x0000FFBF : fxsaveMask;
+}

@@ -1,0 +1,149 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+
+namespace XsaveLab.Kernel.Uabi;
+
+/// <summary>Conversions between the kernel's (compacted) fpstate buffer and the standard-format UABI image,
+/// exactly as arch/x86/kernel/fpu/xstate.c does them (Linux 6.16+ semantics).</summary>
+public static class XstateUabi
+{
+    /// <summary><c>__copy_xstate_to_uabi_buf(to, fpstate, xfeatures, pkru_val, copy_mode)</c>.</summary>
+    /// <remarks>
+    /// Header XSTATE_BV = buffer XSTATE_BV masked by mode (FP; FP|SSE; user_xfeatures &amp; xfeatures). Legacy area
+    /// from the buffer when the header bit is set, else from init_fpstate: x87 environment (24 B) per FP,
+    /// MXCSR+MASK per SSE|YMM, st_space per FP, xmm_space per SSE. FP/FX modes stop there. XSAVE mode adds zero
+    /// padding, xstate_fx_sw_bytes at 464 (XCR0), the header (xcomp_bv 0, reserved 0), then every extended
+    /// feature present in the header in standard-offset order (b15888840207: absent ones are zero, the
+    /// all-zero init state; ed91ad084ef9: in-order walk for APX), PKRU from <paramref name="pkru"/>; gaps and
+    /// the tail are zero-filled. A short <paramref name="to"/> receives a prefix (membuf).
+    /// </remarks>
+    public static void CopyXstateToUabiBuf(UabiConfig cfg, UabiFpState fps, ulong xfeatures, uint pkru,
+        XstateCopyMode mode, Span<byte> to)
+    {
+        ReadOnlySpan<byte> xsave = fps.Regs;
+        ReadOnlySpan<byte> xinit = cfg.InitFpstate;
+        ulong header = fps.XstateBv;
+        header &= mode switch
+        {
+            XstateCopyMode.Fp => XFeatureMasks.Fp,
+            XstateCopyMode.Fx => XFeatureMasks.FpSse,
+            _ => fps.UserXfeatures & xfeatures,
+        };
+
+        var mb = new Membuf(to);
+        bool fp = (header & XFeatureMasks.Fp) != 0;
+        bool sse = (header & XFeatureMasks.Sse) != 0;
+        bool mx = (header & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
+        mb.Write((fp ? xsave : xinit).Slice(0, UabiOffsets.FpEnvSize));
+        mb.Write((mx ? xsave : xinit).Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize));
+        mb.Write((fp ? xsave : xinit).Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize));
+        mb.Write((sse ? xsave : xinit).Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize));
+
+        if (mode == XstateCopyMode.Xsave)
+        {
+            mb.Zero(UabiOffsets.PaddingSize);
+            Span<byte> sw = stackalloc byte[UabiOffsets.SwReservedSize];
+            cfg.WriteXstateFxSwBytes(sw);
+            mb.Write(sw);
+            Span<byte> hdr = stackalloc byte[UabiOffsets.HeaderSize];
+            hdr.Clear();
+            BinaryPrimitives.WriteUInt64LittleEndian(hdr, header);
+            mb.Write(hdr);
+
+            int zerofrom = UabiOffsets.ExtendedStart;
+            ulong xcompBv = fps.XcompBv;
+            Span<byte> pkruState = stackalloc byte[8];
+            foreach (int i in cfg.ExtendedInOrder(header))
+            {
+                int off = cfg.StandardOffset(i), size = cfg.Size(i);
+                if (zerofrom < off)
+                    mb.Zero(off - zerofrom);
+                if (i == (int)XFeature.Pkru)
+                {
+                    pkruState.Clear();
+                    BinaryPrimitives.WriteUInt32LittleEndian(pkruState, pkru);
+                    mb.Write(pkruState);
+                }
+                else
+                {
+                    mb.Write(xsave.Slice(cfg.KernelOffset(xcompBv, i), size));
+                }
+                zerofrom = off + size;
+            }
+        }
+        if (mb.Left > 0)
+            mb.Zero(mb.Left);
+    }
+
+    /// <summary><c>copy_xstate_to_uabi_buf(to, tsk, mode)</c>: the task's fpstate, its user_xfeatures and
+    /// thread.pkru.</summary>
+    public static void CopyXstateToUabiBuf(UabiConfig cfg, UabiTask task, XstateCopyMode mode, Span<byte> to) =>
+        CopyXstateToUabiBuf(cfg, task.Fpstate, task.Fpstate.UserXfeatures, task.Pkru, mode, to);
+
+    /// <summary><c>validate_user_xstate_header(hdr, fpstate)</c>.</summary>
+    public static UabiResult ValidateUserXstateHeader(ReadOnlySpan<byte> header, ulong userXfeatures)
+    {
+        ulong xfeatures = BinaryPrimitives.ReadUInt64LittleEndian(header);
+        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
+        if ((xfeatures & ~userXfeatures) != 0)
+            return UabiResult.Fail(Errno.Einval, $"XSTATE_BV 0x{xfeatures:X} has bits outside user_xfeatures 0x{userXfeatures:X} (unknown or supervisor)");
+        if (xcompBv != 0)
+            return UabiResult.Fail(Errno.Einval, $"XCOMP_BV 0x{xcompBv:X} != 0: user space must use the standard format");
+        if (header.Slice(16, UabiOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) is int r and >= 0)
+            return UabiResult.Fail(Errno.Einval, $"reserved header byte {UabiOffsets.HeaderReserved + r} is not zero");
+        return UabiResult.Ok;
+    }
+
+    /// <summary><c>copy_uabi_to_xstate(fpstate, kbuf, ubuf, pkru)</c>: validates the header and MXCSR, then copies
+    /// every component present in the header from its standard offset to its kernel-buffer location.</summary>
+    /// <remarks>
+    /// Order and errors as in the kernel: short source ⇒ -EFAULT; header rules ⇒ -EINVAL; if FP|SSE|YMM present,
+    /// MXCSR bits outside mxcsr_feature_mask ⇒ -EINVAL (and without FP, MXCSR+MASK are stored directly). Nothing is
+    /// written before validation passes. PKRU: present ⇒ *pkru = image value; absent ⇒ *pkru = 0 when a pkru
+    /// pointer is given (emulates XRSTOR's init; KVM passes none). XSTATE_BV = (old &amp; SUPERVISOR_ALL) | header:
+    /// supervisor state survives.
+    /// </remarks>
+    public static UabiResult CopyUabiToXstate(UabiConfig cfg, UabiFpState fps, ReadOnlySpan<byte> src, ref uint pkru, bool updatePkru)
+    {
+        if (src.Length < UabiOffsets.Header + UabiOffsets.HeaderSize)
+            return UabiResult.Fail(Errno.Efault, "source shorter than the XSAVE header");
+        var hdr = src.Slice(UabiOffsets.Header, UabiOffsets.HeaderSize);
+        var v = ValidateUserXstateHeader(hdr, fps.UserXfeatures);
+        if (!v.Success)
+            return v;
+        ulong xfeatures = BinaryPrimitives.ReadUInt64LittleEndian(hdr);
+
+        const ulong mxMask = XFeatureMasks.Fp | XFeatureMasks.Sse | XFeatureMasks.Ymm;
+        if ((xfeatures & mxMask) != 0)
+        {
+            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[UabiOffsets.Mxcsr..]);
+            if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+                return UabiResult.Fail(Errno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})");
+        }
+        // Every component must be readable before anything is written (copy_from_buffer faults ⇒ -EFAULT).
+        for (int i = 0; i < XFeatureTable.Count; i++)
+            if ((xfeatures >> i & 1) != 0 && cfg.StandardOffset(i) + cfg.Size(i) > src.Length)
+                return UabiResult.Fail(Errno.Efault, $"component {i} lies beyond the source buffer");
+
+        var regs = fps.Regs.AsSpan();
+        if ((xfeatures & mxMask) != 0 && (xfeatures & XFeatureMasks.Fp) == 0)
+            src.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(regs[UabiOffsets.Mxcsr..]);
+
+        ulong xcompBv = fps.XcompBv;
+        for (int i = 0; i < XFeatureTable.Count; i++)
+        {
+            if ((xfeatures >> i & 1) == 0)
+                continue;
+            int size = cfg.Size(i);
+            src.Slice(cfg.StandardOffset(i), size).CopyTo(regs.Slice(cfg.KernelOffset(xcompBv, i), size));
+        }
+
+        if ((xfeatures & XFeatureMasks.Pkru) != 0)
+            pkru = BinaryPrimitives.ReadUInt32LittleEndian(regs[cfg.KernelOffset(xcompBv, (int)XFeature.Pkru)..]);
+        else if (updatePkru)
+            pkru = 0;
+
+        fps.XstateBv = (fps.XstateBv & UabiConfig.SupervisorAll) | xfeatures;
+        return UabiResult.Ok;
+    }
+}

@@ -1,0 +1,85 @@
+using XsaveLab.Arch.Features;
+
+namespace XsaveLab.Kernel.Variants;
+
+/// <summary>A named set of differences in the Linux FPU core around the CET supervisor state series
+/// (linux-fpu.md §0 version map, §9). Every switch is data; the code paths consult it.</summary>
+/// <remarks>Use <see cref="KernelVariants.Get"/> to select one by name.</remarks>
+public sealed record KernelVariant
+{
+    public required string Name { get; init; }
+
+    public required string Summary { get; init; }
+
+    /// <summary>Component 12 has a CPUID gate (SHSTK) and is in XFEATURE_MASK_SUPERVISOR_SUPPORTED;
+    /// otherwise it is XFEATURE_CET_KERNEL_UNUSED in the unsupported mask (8b05b3c98816).</summary>
+    public required bool CetKernelSupported { get; init; }
+
+    /// <summary>The <c>xfeature_names[12]</c> string.</summary>
+    public required string CetKernelName { get; init; }
+
+    /// <summary>XFEATURE_MASK_GUEST_SUPERVISOR (151bf232494d, filled by 8b05b3c98816): features only guest
+    /// fpstates may hold. 0 where the concept does not exist.</summary>
+    public required ulong GuestSupervisorMask { get; init; }
+
+    /// <summary><c>host_default_mask()</c> removes the guest-only features from host defaults
+    /// (7bc4ed75f2d6 helpers, the one-line core of the optimisation).</summary>
+    public required bool HostDefaultsExcludeGuestSupervisor { get; init; }
+
+    /// <summary>Where a new guest fpstate is sized from.</summary>
+    public required GuestStateSource GuestState { get; init; }
+
+    /// <summary>How <c>fpu->guest_perm</c> is initialised.</summary>
+    public required GuestPermSource GuestPerm { get; init; }
+
+    /// <summary><c>__xstate_request_perm()</c> keeps supervisor bits and flags (d8414603b29f). False: the
+    /// old code ORs host supervisor bits for the size only, then stores <c>mask &amp; USER_SUPPORTED</c>.</summary>
+    public required bool StatePermPreservesNonUser { get; init; }
+
+    /// <summary><c>struct fpu_guest</c> still has the never-read <c>perm</c> field (removed by 32d5fa804dc9).</summary>
+    public required bool FpuGuestHasPerm { get; init; }
+
+    /// <summary>Guest-only features are not in a new guest fpstate; they are added by reallocation through
+    /// an extended <c>fpu_enable_guest_xfd_features()</c> (Chang Bae's review of v3 9/10).</summary>
+    public required bool DeferredGuestSupervisor { get; init; }
+
+    /// <summary>WARN in <c>os_xsave()</c> when a non-guest fpstate's RFBM has a guest-only feature
+    /// (v3 10/10, v4 8/8; dropped in v5).</summary>
+    public bool WarnGuestOnlyInHostSave { get; init; }
+
+    /// <summary>Each behaviour with its source.</summary>
+    public required IReadOnlyList<VariantDifference> Differences { get; init; }
+
+    /// <summary>XFEATURE_MASK_SUPERVISOR_SUPPORTED for this variant.</summary>
+    public ulong SupervisorSupported =>
+        XFeatureMasks.Pasid | XFeatureMasks.CetUser | (CetKernelSupported ? XFeatureMasks.CetKernel : 0);
+
+    /// <summary>XFEATURE_MASK_SUPERVISOR_UNSUPPORTED: PT, plus CET_KERNEL where it is unsupported.</summary>
+    public ulong SupervisorUnsupported => XFeatureMasks.Pt | (CetKernelSupported ? 0 : XFeatureMasks.CetKernel);
+
+    /// <summary>XFEATURE_MASK_FPSTATE = USER_RESTORE | SUPERVISOR_SUPPORTED: the RFBM of restores.</summary>
+    public ulong FpstateMask => XFeatureMasks.UserRestore | SupervisorSupported;
+
+    /// <summary><c>host_default_mask()</c> (6.17: ~(USER_DYNAMIC | GUEST_SUPERVISOR); before: ~USER_DYNAMIC).</summary>
+    public ulong HostDefaultMask => ~(XFeatureMasks.UserDynamic | (HostDefaultsExcludeGuestSupervisor ? GuestSupervisorMask : 0));
+
+    /// <summary><c>guest_default_mask()</c> = ~USER_DYNAMIC; under the deferred model a guest starts from
+    /// host defaults.</summary>
+    public ulong GuestDefaultMask => DeferredGuestSupervisor ? HostDefaultMask : ~XFeatureMasks.UserDynamic;
+
+    /// <summary>The gate of component <paramref name="i"/> in <c>xsave_cpuid_features[]</c>, null when the
+    /// entry is 0 (the bit is always cleared; x87 is special-cased by the caller).</summary>
+    public CpuFeature? Gate(int i)
+    {
+        if (i == (int)XFeature.CetKernel)
+            return CetKernelSupported ? CpuFeature.Shstk : null;
+        var info = XFeatureTable.Get(i);
+        return info.KernelSupported ? info.Gate : null;
+    }
+
+    /// <summary>The <c>xfeature_names[]</c> entry printed at boot.</summary>
+    public string BootName(int i) =>
+        i == (int)XFeature.CetKernel ? CetKernelName : (uint)i < XFeatureTable.Count ? XFeatureTable.Get(i).BootLogName : XFeatureTable.UnknownName;
+
+    public override string ToString() => Name;
+}

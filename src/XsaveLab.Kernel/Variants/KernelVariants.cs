@@ -1,0 +1,166 @@
+using XsaveLab.Arch.Features;
+
+namespace XsaveLab.Kernel.Variants;
+
+/// <summary>The selectable variants: <c>6.15</c>, <c>6.16</c>, <c>6.17</c> (default, the landed series),
+/// <c>case3</c>, <c>deferred</c>, and <c>v3</c>/<c>v4</c> where they differ from 6.17.</summary>
+/// <remarks>Versions map (linux-fpu.md §0, §9.1): v5–v8 of the series behave like 6.17 (v8 landed); v3 and v4
+/// differ only by the debug warning in <c>os_xsave()</c> (their guest-default containers
+/// <c>fpu_guest_cfg</c> / <c>guest_default_features</c> hold the same values as 6.17's
+/// <c>guest_default_cfg</c>); v1/v2 are the early CET-for-everyone form, modelled by <c>case3</c>.</remarks>
+public static class KernelVariants
+{
+    public const string DefaultName = "6.17";
+
+    private const string Guest17Name = "Control-flow Kernel registers (KVM only)";
+    private const string UnusedName = "Control-flow Kernel registers (unused)";
+
+    private static readonly VariantDifference CetUnsupported = new("component 12",
+        "XFEATURE_CET_KERNEL_UNUSED: no CPUID gate, in SUPERVISOR_UNSUPPORTED, never enabled, name '(unused)'", "8b05b3c98816 (absent)");
+    private static readonly VariantDifference CetGuestOnly = new("component 12",
+        "XFEATURE_CET_KERNEL gated on SHSTK, in SUPERVISOR_SUPPORTED and GUEST_SUPERVISOR, name '(KVM only)'", "8b05b3c98816, 151bf232494d");
+    private static readonly VariantDifference PermBug = new("__xstate_request_perm",
+        "mask |= supervisor bits for host size only, then __state_perm = mask & USER_SUPPORTED (supervisor bits and flags lost)", "d8414603b29f (absent)");
+    private static readonly VariantDifference PermFixed = new("__xstate_request_perm",
+        "__state_perm = permitted | requested, supervisor bits and FPU_GUEST_PERM_LOCKED kept; user size from a masked copy", "d8414603b29f");
+    private static readonly VariantDifference GuestPermCopy = new("guest_perm",
+        "fpstate_reset(): guest_perm = perm (same defaults for guests)", "7c2c89364d92 (absent)");
+    private static readonly VariantDifference GuestPermDefaults = new("guest_perm",
+        "fpstate_reset(): guest_perm from guest_default_cfg (includes CET_KERNEL)", "7c2c89364d92");
+    private static readonly VariantDifference GuestKernelDefaults = new("guest fpstate",
+        "fpu_alloc_guest_fpstate(): fpu_kernel_cfg.default_size/default_features", "1937e18cc3cf");
+    private static readonly VariantDifference GuestDefaults = new("guest fpstate",
+        "fpu_alloc_guest_fpstate(): guest_default_cfg.size/features; __fpstate_reset() branches on is_guest", "509e880b7795, fafb29e18db2");
+    private static readonly VariantDifference HostMask = new("default features",
+        "host_default_mask() = ~(USER_DYNAMIC | GUEST_SUPERVISOR); guest_default_mask() = ~USER_DYNAMIC", "7bc4ed75f2d6");
+    private static readonly VariantDifference GuestPermField = new("fpu_guest",
+        "has the never-read perm field (= kernel default features)", "32d5fa804dc9 (absent)");
+    private static readonly VariantDifference NoGuestPermField = new("fpu_guest",
+        "no perm field; fpu_lock_guest_permissions() takes no argument", "32d5fa804dc9");
+
+    public static readonly KernelVariant V6_15 = new()
+    {
+        Name = "6.15",
+        Summary = "Before the series: CET_KERNEL unsupported, guest_perm copied from perm, __state_perm request bug, fpu_guest.perm.",
+        CetKernelSupported = false,
+        CetKernelName = UnusedName,
+        GuestSupervisorMask = 0,
+        HostDefaultsExcludeGuestSupervisor = false,
+        GuestState = GuestStateSource.KernelDefaults,
+        GuestPerm = GuestPermSource.CopyOfPerm,
+        StatePermPreservesNonUser = false,
+        FpuGuestHasPerm = true,
+        DeferredGuestSupervisor = false,
+        Differences = [CetUnsupported, PermBug, GuestPermCopy, GuestKernelDefaults, GuestPermField],
+    };
+
+    public static readonly KernelVariant V6_16 = new()
+    {
+        Name = "6.16",
+        Summary = "The two preparatory patches: __state_perm keeps non-user bits, fpu_guest.perm dropped.",
+        CetKernelSupported = false,
+        CetKernelName = UnusedName,
+        GuestSupervisorMask = 0,
+        HostDefaultsExcludeGuestSupervisor = false,
+        GuestState = GuestStateSource.KernelDefaults,
+        GuestPerm = GuestPermSource.CopyOfPerm,
+        StatePermPreservesNonUser = true,
+        FpuGuestHasPerm = false,
+        DeferredGuestSupervisor = false,
+        Differences = [CetUnsupported, PermFixed, GuestPermCopy, GuestKernelDefaults, NoGuestPermField],
+    };
+
+    public static readonly KernelVariant V6_17 = new()
+    {
+        Name = "6.17",
+        Summary = "The landed series: CET_KERNEL is a guest-only supervisor feature; host tasks do not allocate it, guest fpstates do.",
+        CetKernelSupported = true,
+        CetKernelName = Guest17Name,
+        GuestSupervisorMask = XFeatureMasks.CetKernel,
+        HostDefaultsExcludeGuestSupervisor = true,
+        GuestState = GuestStateSource.GuestDefaults,
+        GuestPerm = GuestPermSource.GuestDefaults,
+        StatePermPreservesNonUser = true,
+        FpuGuestHasPerm = false,
+        DeferredGuestSupervisor = false,
+        Differences = [CetGuestOnly, HostMask, PermFixed, GuestPermDefaults, GuestDefaults, NoGuestPermField],
+    };
+
+    public static readonly KernelVariant Case3 = V6_17 with
+    {
+        Name = "case3",
+        Summary = "The series' case 3: CET_KERNEL supported and allocated in every task's default features (no guest-only set).",
+        CetKernelName = "Control-flow Kernel registers",
+        GuestSupervisorMask = 0,
+        HostDefaultsExcludeGuestSupervisor = false,
+        Differences =
+        [
+            new("component 12", "XFEATURE_CET_KERNEL gated on SHSTK and supported for every fpstate; name without '(KVM only)'",
+                "v4 3/8 <20250318153316.1970147-4-chao.gao@intel.com>; cover letter case 3"),
+            new("default features", "host_default_mask() = ~USER_DYNAMIC: CET_KERNEL's 24 bytes in every task, saved by every XSAVES",
+                "cover letter case 3 (one-line change of 151bf232494d reverted)"),
+            PermFixed, GuestPermDefaults, GuestDefaults, NoGuestPermField,
+        ],
+    };
+
+    public static readonly KernelVariant Deferred = V6_17 with
+    {
+        Name = "deferred",
+        Summary = "The review's alternative: guest fpstates start from host defaults; CET_KERNEL space is added by reallocation when a guest needs it.",
+        GuestState = GuestStateSource.KernelDefaults,
+        GuestPerm = GuestPermSource.PermPlusGuestSupervisor,
+        DeferredGuestSupervisor = true,
+        Differences =
+        [
+            CetGuestOnly, HostMask,
+            new("guest fpstate", "fpu_alloc_guest_fpstate() from fpu_kernel_cfg defaults (no guest_default_cfg)",
+                "Chang S. Bae on v3 9/10 <e15d1074-d5ec-431d-86e5-a58bc6297df8@intel.com>"),
+            new("guest_perm", "extrapolated from perm plus fpu_kernel_cfg.max_features & GUEST_SUPERVISOR",
+                "Chang S. Bae on v3 9/10"),
+            new("reallocation", "fpu_enable_guest_xfd_features() extended to guest-only supervisor features (fpu_enable_dynamic_features())",
+                "Chang S. Bae on v3 9/10"),
+            PermFixed, NoGuestPermField,
+        ],
+    };
+
+    public static readonly KernelVariant V4 = V6_17 with
+    {
+        Name = "v4",
+        Summary = "Series v4: as 6.17 plus the debug WARN when a normal fpstate's XSAVE RFBM holds a guest-only feature.",
+        WarnGuestOnlyInHostSave = true,
+        Differences =
+        [
+            CetGuestOnly, HostMask, PermFixed, GuestPermDefaults, GuestDefaults, NoGuestPermField,
+            new("os_xsave()", "WARN if !fpstate->is_guest and RFBM & XFEATURE_MASK_SUPERVISOR_GUEST",
+                "v4 8/8 <20250318153316.1970147-9-chao.gao@intel.com> (dropped in v5)"),
+        ],
+    };
+
+    public static readonly KernelVariant V3 = V4 with
+    {
+        Name = "v3",
+        Summary = "Series v3 (fpu_guest_cfg, XFEATURE_MASK_KERNEL_DYNAMIC): as 6.17 plus the debug WARN on CET_KERNEL in normal fpstates.",
+        Differences =
+        [
+            CetGuestOnly, HostMask, PermFixed, GuestPermDefaults, GuestDefaults, NoGuestPermField,
+            new("os_xsave()", "WARN if !fpstate->is_guest and RFBM has CET_KERNEL",
+                "v3 10/10 <20250307164123.1613414-1-chao.gao@intel.com> series"),
+        ],
+    };
+
+    /// <summary>All variants in display order.</summary>
+    public static IReadOnlyList<KernelVariant> All { get; } = [V6_15, V6_16, V6_17, Case3, Deferred, V3, V4];
+
+    /// <summary>The variants the issue requires everywhere (without the v3/v4 debug forms).</summary>
+    public static IReadOnlyList<KernelVariant> Main { get; } = [V6_15, V6_16, V6_17, Case3, Deferred];
+
+    public static KernelVariant Default => V6_17;
+
+    public static KernelVariant? Find(string name) =>
+        All.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The variant named <paramref name="name"/>; throws <see cref="ArgumentException"/> listing the
+    /// valid names otherwise.</summary>
+    public static KernelVariant Get(string name) => Find(name)
+        ?? throw new ArgumentException($"unknown kernel variant '{name}'; valid: {string.Join(", ", All.Select(v => v.Name))}", nameof(name));
+}

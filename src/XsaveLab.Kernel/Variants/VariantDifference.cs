@@ -1,0 +1,7 @@
+namespace XsaveLab.Kernel.Variants;
+
+/// <summary>One documented behaviour of a variant and the commit or mail that decides it.</summary>
+/// <param name="Aspect">What differs (e.g. "guest_perm initialisation").</param>
+/// <param name="Behaviour">What this variant does.</param>
+/// <param name="Source">Commit id (12 hex digits) or mailing-list reference.</param>
+public sealed record VariantDifference(string Aspect, string Behaviour, string Source);
