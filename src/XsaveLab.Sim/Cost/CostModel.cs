@@ -66,6 +66,18 @@ public sealed class CostModel(CostModelParameters parameters)
         return (mean, Math.Sqrt(vs * vs + vr * vr));
     }
 
+    /// <summary>As above for mean feature vectors [1, |RFBM|, moved, bytes] (linear model: the mean prediction
+    /// is the prediction of the means).</summary>
+    public (double Mean, double StdDev) SwitchDifferenceNs(SaveInstr instr, double[] saveA, double[] restoreA, double[] saveB, double[] restoreB)
+    {
+        var fit = SaveFit(instr);
+        double Pred(LinearCost c, double[] f) => c.Base * f[0] + c.PerRequested * f[1] + c.PerComponent * f[2] + c.PerByte * f[3];
+        double mean = (Pred(fit.Cost, saveB) - Pred(fit.Cost, saveA)) + (Pred(Parameters.Restore.Cost, restoreB) - Pred(Parameters.Restore.Cost, restoreA));
+        double vs = LeastSquares.StdDevOf(Sub(saveB, saveA), fit.CovarianceMatrix());
+        double vr = LeastSquares.StdDevOf(Sub(restoreB, restoreA), Parameters.Restore.CovarianceMatrix());
+        return (mean, Math.Sqrt(vs * vs + vr * vr));
+    }
+
     public static string Key(SaveInstr instr) => instr.ToString().ToLowerInvariant();
 
     /// <summary>Counts for a save by rule: which components the instruction writes given RFBM and XINUSE.</summary>

@@ -64,7 +64,7 @@ public sealed class Simulator
 
     public SimStats Stats { get; } = new();
 
-    public Simulator(FpuSystem sys, WorkloadSpec spec, CostModel? cost = null)
+    public Simulator(FpuSystem sys, WorkloadSpec spec, CostModel? cost = null, XsaveCpuOptions? cpuOptions = null)
     {
         spec.Validate();
         if (!sys.XsaveEnabled || sys.SaveInstruction is SaveInstruction.Fxsave or SaveInstruction.Fnsave)
@@ -159,7 +159,7 @@ public sealed class Simulator
 
         for (int c = 0; c < spec.Cpus; c++)
         {
-            _cpus[c] = sys.CreateCpu();
+            _cpus[c] = sys.CreateCpu(cpuOptions);
             _cpus[c].Cpl = 0;
             _xfdState[c] = _xfdInit;
             _rq[c] = new int[Math.Max(1, perCpu[c])];
@@ -172,6 +172,9 @@ public sealed class Simulator
     }
 
     public FpuShapes Shapes => _shapes;
+
+    /// <summary>The instruction the cost model charges saves as (XSAVES costed as XSAVEC: see <see cref="CostModel"/>).</summary>
+    public SaveInstr CostInstruction => _costInstr;
 
     public SimMemory Memory
     {
@@ -224,15 +227,16 @@ public sealed class Simulator
                 Stats.Switches++;
                 Resume(c, next);
                 if (_cost?.Parameters.SwitchFixedNs is { } fixedNs)
+                {
                     _clock[c] += fixedNs;
+                    Stats.FixedNs += fixedNs;
+                }
             }
         }
         double max = 0;
         for (int i = 0; i < _clock.Length; i++)
             max = Math.Max(max, _clock[i]);
         Stats.SimulatedNs = max;
-        Stats.PredictedNsPerSwitch = Stats.Switches == 0 ? 0
-            : (_cost?.Parameters.SwitchFixedNs ?? 0) + (Stats.SwitchSaves.PredictedNs + Stats.SwitchRestores.PredictedNs) / Stats.Switches;
         return Stats;
     }
 
@@ -403,6 +407,7 @@ public sealed class Simulator
         };
         int bytes = _bytes.WithHeader(written, _shapes.Compacted);
         int moved = System.Numerics.BitOperations.PopCount(written);
+        totals.Requested += System.Numerics.BitOperations.PopCount(rfbm & enabled);
         totals.Count++;
         totals.Bytes += bytes;
         totals.Components += moved;
@@ -455,6 +460,7 @@ public sealed class Simulator
         ulong loaded = rfbm & BinaryPrimitives.ReadUInt64LittleEndian(area[512..]);
         int bytes = _bytes.WithHeader(loaded, _shapes.Compacted);
         int moved = System.Numerics.BitOperations.PopCount(loaded);
+        totals.Requested += System.Numerics.BitOperations.PopCount(rfbm);
         totals.Count++;
         totals.Bytes += bytes;
         totals.Components += moved;
