@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Commands;
@@ -17,6 +18,7 @@ public static class Program
         LayoutCommand.Create,
         CpusCommand.Create,
         CatalogCommand.Create,
+        BenchCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -35,9 +37,12 @@ public static class Program
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parse.Errors.Count > 0)
         {
-            var cmd = parse.CommandResult.Command;
-            string where = cmd is RootCommand ? "xsavelab --help" : $"xsavelab {cmd.Name} --help";
-            return ctx.Fail($"{parse.Errors[0].Message} (see '{where}')");
+            var path = new List<string>();
+            for (var r = parse.CommandResult; r != null && r.Command is not RootCommand; r = r.Parent as CommandResult)
+                path.Insert(0, r.Command.Name);
+            string where = string.Join(' ', ["xsavelab", .. path, "--help"]);
+            string message = string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            return ctx.Fail($"{message} (see '{where}')");
         }
         try
         {

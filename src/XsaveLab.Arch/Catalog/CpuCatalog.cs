@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using XsaveLab.Arch.Cpuid;
 
@@ -29,16 +30,15 @@ public static class CpuCatalog
     public static CpuProfile Default => Get(DefaultName);
 
     /// <summary>Finds a CPU by short name, ignoring case.</summary>
-    public static bool TryGet(string name, out CpuProfile profile)
+    public static bool TryGet(string name, [NotNullWhen(true)] out CpuProfile? profile)
     {
-        var e = Entries.FirstOrDefault(x => string.Equals(x.Name, name, StringComparison.OrdinalIgnoreCase));
-        profile = e?.Profile!;
-        return e != null;
+        profile = TryGetEntry(name, out var e) ? e.Profile : null;
+        return profile != null;
     }
 
-    public static bool TryGetEntry(string name, out CatalogEntry entry)
+    public static bool TryGetEntry(string name, [NotNullWhen(true)] out CatalogEntry? entry)
     {
-        entry = Entries.FirstOrDefault(x => string.Equals(x.Name, name, StringComparison.OrdinalIgnoreCase))!;
+        entry = Entries.FirstOrDefault(x => string.Equals(x.Name, name, StringComparison.OrdinalIgnoreCase));
         return entry != null;
     }
 

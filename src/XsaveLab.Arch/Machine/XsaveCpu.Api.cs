@@ -22,8 +22,9 @@ public sealed partial class XsaveCpu
     /// <summary>IA32_XFD_ERR: components that raised #NM through XFD.</summary>
     public ulong XfdErr => _xfdErr;
 
-    /// <summary>XINUSE: components not known to be in their initial configuration (SDM Vol.1 §13.6).</summary>
-    public ulong XinUse => _xinuse;
+    /// <summary>XINUSE: components not known to be in their initial configuration (SDM Vol.1 §13.6), as
+    /// XGETBV(1) shows it (SSE counts as in use when MXCSR ≠ 1F80H).</summary>
+    public ulong XinUse => VisibleXinUse;
 
     /// <summary>XMODIFIED: components written since the most recent XRSTOR/XRSTORS (SDM Vol.1 §13.6);
     /// only meaningful while <see cref="RestoreTracking"/> is valid.</summary>

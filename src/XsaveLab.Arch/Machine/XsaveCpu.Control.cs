@@ -14,7 +14,7 @@ public sealed partial class XsaveCpu
     public XsaveFault Xgetbv(uint ecx, out ulong value)
     {
         value = 0;
-        if (!Profile.HasXsave)
+        if (!_hasXsave)
             return XsaveFault.UD(XsaveRules.NoXsave);
         if (!OsXsave)
             return XsaveFault.UD(XsaveRules.OsXsaveClear);
@@ -23,8 +23,8 @@ public sealed partial class XsaveCpu
             case 0:
                 value = _xcr0;
                 return XsaveFault.None;
-            case 1 when Profile.HasXgetbv1:
-                value = _xcr0 & _xinuse;
+            case 1 when _hasXgetbv1:
+                value = _xcr0 & VisibleXinUse;
                 return XsaveFault.None;
             case 1:
                 return XsaveFault.GP(XsaveRules.NoXgetbv1);
@@ -40,7 +40,7 @@ public sealed partial class XsaveCpu
     /// <remarks>SDM Vol.2 XSETBV and Vol.1 §13.3; Bochs XSETBV checks the same rules.</remarks>
     public XsaveFault Xsetbv(uint ecx, ulong value)
     {
-        if (!Profile.HasXsave)
+        if (!_hasXsave)
             return XsaveFault.UD(XsaveRules.NoXsave);
         if (!OsXsave)
             return XsaveFault.UD(XsaveRules.OsXsaveClear);
@@ -61,7 +61,7 @@ public sealed partial class XsaveCpu
     {
         if ((value & XFeatureMasks.Fp) == 0)
             return XsaveRules.Xcr0Bit0Clear;
-        if ((value & ~Profile.SupportedXcr0) != 0)
+        if ((value & ~_supportedXcr0) != 0)
             return XsaveRules.Xcr0Unsupported;
         if ((value & (XFeatureMasks.Ymm | XFeatureMasks.Sse)) == XFeatureMasks.Ymm)
             return XsaveRules.Xcr0AvxWithoutSse;
@@ -111,7 +111,7 @@ public sealed partial class XsaveCpu
         switch (msr)
         {
             case Msr.IA32_XSS:
-                if ((value & ~Profile.SupportedXss) != 0)
+                if ((value & ~_supportedXss) != 0)
                     return XsaveFault.GP(XsaveRules.XssReserved);
                 _xss = value;
                 _track = default;
@@ -156,8 +156,8 @@ public sealed partial class XsaveCpu
 
     private bool Implements(uint msr) => msr switch
     {
-        Msr.IA32_XSS => Profile.HasXsaves,
-        Msr.IA32_XFD or Msr.IA32_XFD_ERR => Profile.HasXfd,
+        Msr.IA32_XSS => _hasXsaves,
+        Msr.IA32_XFD or Msr.IA32_XFD_ERR => _hasXfd,
         Msr.IA32_U_CET or Msr.IA32_PL3_SSP => (_layout.Enumerated & XFeatureMasks.CetUser) != 0,
         Msr.IA32_S_CET or Msr.IA32_INT_SSP_TAB => (_layout.Enumerated & (XFeatureMasks.CetUser | XFeatureMasks.CetKernel)) != 0,
         Msr.IA32_PL0_SSP or Msr.IA32_PL1_SSP or Msr.IA32_PL2_SSP => (_layout.Enumerated & XFeatureMasks.CetKernel) != 0,

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 
@@ -16,9 +17,10 @@ public sealed partial class XsaveCpu
     /// <summary>XRSTORS: CPL 0, compacted form only, RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX.</summary>
     public XsaveFault Xrstors(ReadOnlySpan<byte> area, ulong address, ulong edxEax) => Restore(area, address, edxEax, true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private XsaveFault Restore(ReadOnlySpan<byte> area, ulong address, ulong edxEax, bool supervisor)
     {
-        var fault = CheckCommon(address, supervisor && !Profile.HasXsaves ? XsaveRules.NoXsaves : null, supervisor);
+        var fault = CheckCommon(address, supervisor && !_hasXsaves ? XsaveRules.NoXsaves : null, supervisor);
         if (fault.IsFault)
             return fault;
         if (area.Length < XStateGeometry.ExtendedStart)
@@ -34,20 +36,20 @@ public sealed partial class XsaveCpu
             return XsaveFault.GP(XsaveRules.XrstorsNeedsCompacted);
         if (compacted)
         {
-            if (!Profile.HasXsavec)
+            if (!_hasXsavec)
                 return XsaveFault.GP(XsaveRules.CompactedNeedsXsavec);
             if ((xcompBv & ~XFeatureMasks.CompactedFormat & ~enabled) != 0)
                 return XsaveFault.GP(XsaveRules.XcompBvNotEnabled);
             if ((xstateBv & ~(xcompBv & ~XFeatureMasks.CompactedFormat)) != 0)
                 return XsaveFault.GP(XsaveRules.XstateBvNotInXcompBv);
-            if (header[16..XStateGeometry.HeaderSize].IndexOfAnyExcept((byte)0) >= 0)
+            if (AnyNonZero(header, 16, XStateGeometry.HeaderSize))
                 return XsaveFault.GP(XsaveRules.CompactedHeaderReserved);
         }
         else
         {
             if ((xstateBv & ~_xcr0) != 0)
                 return XsaveFault.GP(XsaveRules.XstateBvNotInXcr0);
-            if (header[8..24].IndexOfAnyExcept((byte)0) >= 0)
+            if (AnyNonZero(header, 8, 24))
                 return XsaveFault.GP(XsaveRules.StandardHeaderReserved);
         }
 
@@ -55,9 +57,9 @@ public sealed partial class XsaveCpu
         ulong load = rfbm & xstateBv;
 
         // MXCSR: the standard form loads it whenever RFBM[1] or RFBM[2] is set, whatever XSTATE_BV says; the
-        // compacted form treats it as SSE/AVX state: loaded with either, else set to 1F80H when SSE is initialized.
+        // compacted form treats it as SSE state: loaded with SSE, set to 1F80H when SSE is initialized.
         uint mxcsr = Mxcsr;
-        bool mxcsrFromMemory = compacted ? (load & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0
+        bool mxcsrFromMemory = compacted ? (load & XFeatureMasks.Sse) != 0
                                          : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         if (mxcsrFromMemory)
         {
@@ -75,7 +77,7 @@ public sealed partial class XsaveCpu
             return XsaveFault.NM(XsaveRules.XfdArmed);
         }
 
-        int end = _layout.AreaEnd(compacted ? xcompBv : load, compacted);
+        int end = AreaEnd(compacted ? xcompBv : load, compacted);
         if (area.Length < end)
             throw new ArgumentException($"XSAVE area of {area.Length} bytes; this restore reads {end}", nameof(area));
 
@@ -87,17 +89,10 @@ public sealed partial class XsaveCpu
             if ((_layout.Enumerated >> i & 1) != 0)
                 InitComponent(i);
         }
-        ReadLegacy(area, load);
-        ReadExtended(area, xcompBv, load, compacted);
+        ulong nonZero = ReadLegacy(area, load) | ReadExtended(area, xcompBv, load, compacted);
         BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), mxcsr);
 
-        if (Options.XinUse == XinUseTracking.SetOnLoad)
-            _xinuse = (_xinuse & ~rfbm) | load;
-        else
-        {
-            _xinuse &= ~rfbm;
-            UpdateInUseByContents(load);
-        }
+        _xinuse = (_xinuse & ~rfbm) | (Options.XinUse == XinUseTracking.SetOnLoad ? load : nonZero);
         _xmodified = ~rfbm;
         _track = new RestoreTracking(true,
             supervisor ? RestoreKind.Xrstors : compacted ? RestoreKind.XrstorCompacted : RestoreKind.XrstorStandard,
@@ -105,25 +100,53 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    private void ReadLegacy(ReadOnlySpan<byte> area, ulong load)
+    /// <summary>Loads x87 and XMM from the legacy region; returns which of the two are not in their initial
+    /// configuration (XMM by contents; MXCSR is accounted for separately, see <see cref="VisibleXinUse"/>).</summary>
+    private static bool AnyNonZero(ReadOnlySpan<byte> b, int from, int to)
+    {
+        ulong acc = 0;
+        for (int i = from; i < to; i += 8)
+            acc |= BinaryPrimitives.ReadUInt64LittleEndian(b[i..]);
+        return acc != 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ulong ReadLegacy(ReadOnlySpan<byte> area, ulong load)
     {
         var regs = _regs.AsSpan();
+        ulong nonInit = 0;
         if ((load & XFeatureMasks.Fp) != 0)
         {
             area[..RegisterLayout.MxcsrOffset].CopyTo(regs);
-            area[32..RegisterLayout.X87Bytes].CopyTo(regs[32..]);
+            bool st = FastCopy.CopyTestNonZero(area[32..RegisterLayout.X87Bytes], regs[32..]);
             SanitizeX87();
+            if ((st && regs[32..RegisterLayout.X87Bytes].IndexOfAnyExcept((byte)0) >= 0) || X87ControlNotInit())
+                nonInit |= XFeatureMasks.Fp;
         }
-        if ((load & XFeatureMasks.Sse) != 0)
-            area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).CopyTo(regs[RegisterLayout.XmmOffset..]);
+        if ((load & XFeatureMasks.Sse) != 0 &&
+            FastCopy.CopyTestNonZero(area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes), regs[RegisterLayout.XmmOffset..]))
+            nonInit |= XFeatureMasks.Sse;
+        return nonInit;
     }
 
-    private void ReadExtended(ReadOnlySpan<byte> area, ulong xcompBv, ulong load, bool compacted)
+    /// <summary>FCW ≠ 037FH or any of FSW, FTW, FOP, FIP, FDP non-zero (after the ST slots were checked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool X87ControlNotInit()
+    {
+        var r = _regs.AsSpan();
+        return BinaryPrimitives.ReadUInt16LittleEndian(r) != InitFcw || BinaryPrimitives.ReadUInt16LittleEndian(r[2..]) != 0
+            || BinaryPrimitives.ReadUInt64LittleEndian(r[..8]) >> 32 != 0 || BinaryPrimitives.ReadUInt64LittleEndian(r[8..]) != 0
+            || BinaryPrimitives.ReadUInt64LittleEndian(r[16..]) != 0;
+    }
+
+    /// <summary>Loads components 2..62 of <paramref name="load"/>; returns those holding non-zero contents.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ulong ReadExtended(ReadOnlySpan<byte> area, ulong xcompBv, ulong load, bool compacted)
     {
         var L = _layout;
         ulong m = (compacted ? xcompBv : load) & XFeatureMasks.Extend;
+        ulong nonZero = 0;
         int offs = XStateGeometry.ExtendedStart;
-        int runSrc = 0, runDst = 0, runLen = 0;
         while (m != 0)
         {
             int i = BitOperations.TrailingZeroCount(m);
@@ -140,24 +163,9 @@ public sealed partial class XsaveCpu
             }
             else
                 src = L.StandardOffset[i];
-            int dst = L.RegOffset[i], len = L.Transfer[i];
-            if (runLen > 0 && src == runSrc + runLen && dst == runDst + runLen)
-                runLen += len;
-            else
-            {
-                if (runLen > 0)
-                    area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
-                runSrc = src;
-                runDst = dst;
-                runLen = len;
-            }
-            if (len != L.Size[i])
-            {
-                area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
-                runLen = 0;
-            }
+            if (FastCopy.CopyTestNonZero(area.Slice(src, L.Transfer[i]), _regs.AsSpan(L.RegOffset[i])))
+                nonZero |= 1UL << i;
         }
-        if (runLen > 0)
-            area.Slice(runSrc, runLen).CopyTo(_regs.AsSpan(runDst));
+        return nonZero;
     }
 }

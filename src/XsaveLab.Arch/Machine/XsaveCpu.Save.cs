@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 
@@ -20,20 +21,23 @@ public sealed partial class XsaveCpu
     public XsaveFault Xsaveopt(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaveopt);
 
     /// <summary>XSAVEC: compacted form with the init optimization. XSTATE_BV ← RFBM &amp; XINUSE (plus SSE when
-    /// MXCSR ≠ 1F80H), XCOMP_BV ← RFBM | bit 63; MXCSR written only with SSE or AVX state.</summary>
+    /// MXCSR ≠ 1F80H), XCOMP_BV ← RFBM | bit 63; MXCSR/MXCSR_MASK written only with the SSE component (Bochs
+    /// <c>xsave_sse_state</c>; this machine leaves bytes 24..31 untouched when SSE is in its initial
+    /// configuration, even with AVX in use).</summary>
     public XsaveFault Xsavec(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsavec);
 
     /// <summary>XSAVES: XSAVEC with RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX, CPL 0 only, and the modified
     /// optimization after an XRSTORS of the same address and XCOMP_BV.</summary>
     public XsaveFault Xsaves(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaves);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private XsaveFault Save(Span<byte> area, ulong address, ulong edxEax, SaveKind kind)
     {
         var fault = CheckCommon(address, kind switch
         {
-            SaveKind.Xsaveopt => Profile.HasXsaveopt ? null : XsaveRules.NoXsaveopt,
-            SaveKind.Xsavec => Profile.HasXsavec ? null : XsaveRules.NoXsavec,
-            SaveKind.Xsaves => Profile.HasXsaves ? null : XsaveRules.NoXsaves,
+            SaveKind.Xsaveopt => _hasXsaveopt ? null : XsaveRules.NoXsaveopt,
+            SaveKind.Xsavec => _hasXsavec ? null : XsaveRules.NoXsavec,
+            SaveKind.Xsaves => _hasXsaves ? null : XsaveRules.NoXsaves,
             _ => null,
         }, kind == SaveKind.Xsaves);
         if (fault.IsFault)
@@ -53,11 +57,12 @@ public sealed partial class XsaveCpu
             _ => inUse & (ModifiedOptimizationApplies(address, rfbm, kind) ? _xmodified : ~0UL),
         };
 
-        int end = _layout.AreaEnd(compacted ? rfbm : write, compacted);
+        int end = AreaEnd(compacted ? rfbm : write, compacted);
         if (area.Length < end)
             throw new ArgumentException($"XSAVE area of {area.Length} bytes; this save touches {end}", nameof(area));
 
-        bool mxcsr = compacted ? (write & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0
+        // Standard forms write MXCSR with SSE or AVX requested; compacted forms treat it as SSE state.
+        bool mxcsr = compacted ? (write & XFeatureMasks.Sse) != 0
                                : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         WriteLegacy(area, write, mxcsr);
         WriteExtended(area, rfbm, write, compacted, kind == SaveKind.Xsave ? rfbm & _xfd : 0);
@@ -73,9 +78,10 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private XsaveFault CheckCommon(ulong address, string? missingFeature, bool needsCpl0)
     {
-        if (!Profile.HasXsave)
+        if (!_hasXsave)
             return XsaveFault.UD(XsaveRules.NoXsave);
         if (!OsXsave)
             return XsaveFault.UD(XsaveRules.OsXsaveClear);
@@ -101,25 +107,34 @@ public sealed partial class XsaveCpu
             : _track.Kind == RestoreKind.Xrstors && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
     }
 
+    /// <remarks>The register file already holds what the x87 unit keeps (see <see cref="SanitizeX87"/>, which
+    /// also applies the AMD error-pointer rule), so the legacy region is copied as is, in one piece when x87,
+    /// MXCSR and XMM all go out.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteLegacy(Span<byte> area, ulong write, bool mxcsr)
     {
         var regs = _regs.AsSpan();
-        if ((write & XFeatureMasks.Fp) != 0)
+        bool x87 = (write & XFeatureMasks.Fp) != 0, xmm = (write & XFeatureMasks.Sse) != 0;
+        if (x87 && xmm && mxcsr)
+        {
+            regs[..(RegisterLayout.XmmOffset + RegisterLayout.XmmBytes)].CopyTo(area);
+            return;
+        }
+        if (x87)
         {
             regs[..RegisterLayout.MxcsrOffset].CopyTo(area);
             regs[32..RegisterLayout.X87Bytes].CopyTo(area[32..]);
-            if (_fxsaveLeak && (regs[3] & 0x80) == 0)
-                area[6..RegisterLayout.MxcsrOffset].Clear(); // FOP, FIP, FDP: stored only with FSW.ES=1
         }
         if (mxcsr)
             regs.Slice(RegisterLayout.MxcsrOffset, 8).CopyTo(area[RegisterLayout.MxcsrOffset..]);
-        if ((write & XFeatureMasks.Sse) != 0)
+        if (xmm)
             regs.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).CopyTo(area[RegisterLayout.XmmOffset..]);
     }
 
     /// <summary>Copies components 2..62 of <paramref name="write"/>, merging neighbours that are contiguous in
     /// both the register file and the area into one copy. In compacted form every RFBM component reserves its
     /// slot whether written or not (the layout follows XCOMP_BV = RFBM).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteExtended(Span<byte> area, ulong rfbm, ulong write, bool compacted, ulong zeroInstead)
     {
         var L = _layout;

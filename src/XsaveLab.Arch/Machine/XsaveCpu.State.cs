@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 
@@ -12,6 +13,9 @@ public sealed partial class XsaveCpu
     private uint _mxcsrMask;
     private bool _fxsaveLeak;
     private bool _la57;
+    private int _x87PointerBits;
+    private bool _hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd;
+    private ulong _supportedXcr0, _supportedXss;
 
     /// <summary>MXCSR_MASK as XSAVE writes it at bytes 28..31 and as XRSTOR checks MXCSR against it.</summary>
     /// <remarks>Every processor since the Pentium 4 with DAZ reports 0xFFFF (SDM Vol.1 §11.6.6). AMD parts with
@@ -19,20 +23,33 @@ public sealed partial class XsaveCpu
     /// writes 0x0002FFFF (host-interfaces.md gotcha 7). Pre-DAZ parts (0xFFBF) have no XSAVE.</remarks>
     public uint MxcsrMask => _mxcsrMask;
 
-    /// <summary>AMD parts without CPUID 0x80000008:EBX[2] XSaveErPtr store FIP/FDP/FOP only while FSW.ES=1
-    /// and zeros otherwise (AMD APM FXSAVE; Linux X86_BUG_FXSAVE_LEAK, arch/x86/kernel/cpu/amd.c).</summary>
+    /// <summary>AMD processors keep FIP/FDP/FOP only while FSW.ES=1 and store zeros otherwise (AMD APM
+    /// FXSAVE/FXRSTOR; Linux X86_BUG_FXSAVE_LEAK, arch/x86/kernel/cpu/amd.c).</summary>
+    /// <remarks>Linux assumes CPUID 0x80000008:EBX[2] XSaveErPtr lifts the rule, but this machine's Zen 5
+    /// processor (a PVM guest reporting XSaveErPtr=1) was seen to apply it: restoring an image with FSW.ES=0
+    /// and non-zero pointers, then XSAVE, stores zeros. The model follows the observation for every AMD part.</remarks>
     public bool SavesX87PointersOnlyOnError => _fxsaveLeak;
+
+    /// <summary>Width of the FIP/FDP registers: stored values are sign-extended from this bit count.</summary>
+    /// <remarks>57 on parts with 5-level paging (CPUID.7.0:ECX[16] LA57) and on AMD family 19h+ (this Zen 5
+    /// machine sign-extends from bit 56 although its guest CPUID hides LA57); 64 (kept as loaded) elsewhere,
+    /// where no observation exists.</remarks>
+    public int X87PointerBits => _x87PointerBits;
 
     partial void InitState()
     {
         var p = Profile;
         _layout = new RegisterLayout(p);
+        (_hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd) =
+            (p.HasXsave, p.HasXsaveopt, p.HasXsavec, p.HasXgetbv1, p.HasXsaves, p.HasXfd);
+        (_supportedXcr0, _supportedXss) = (p.SupportedXcr0, p.SupportedXss);
         _regs = new byte[_layout.RegisterFileSize];
         bool amd = p.Vendor is CpuVendor.Amd or CpuVendor.Hygon;
         bool misalignSse = p.Leaf(0x80000000).Eax >= 0x80000001 && (p.Leaf(0x80000001).Ecx >> 7 & 1) != 0;
         _mxcsrMask = 0xFFFF | (amd && misalignSse ? 0x20000u : 0);
-        _fxsaveLeak = amd && !p.Has(CpuFeature.XsaveErPtr);
+        _fxsaveLeak = amd;
         _la57 = (p.Leaf(7).Ecx >> 16 & 1) != 0;
+        _x87PointerBits = _la57 || (amd && p.Family >= 0x19) ? 57 : 64;
         Reset();
     }
 
@@ -74,7 +91,7 @@ public sealed partial class XsaveCpu
         if (data.Length != size)
             throw new ArgumentException($"component {component} has {size} bytes, got {data.Length}", nameof(data));
         ulong bit = 1UL << component;
-        if (component > 1 && (bit & (_xcr0 | Profile.SupportedXss)) == 0)
+        if (component > 1 && (bit & (_xcr0 | _supportedXss)) == 0)
             return XsaveFault.UD(XsaveRules.ComponentDisabled);
         if ((_xfd & bit) != 0)
         {
@@ -115,8 +132,6 @@ public sealed partial class XsaveCpu
                 throw new ArgumentOutOfRangeException(nameof(value), $"MXCSR 0x{value:X} has bits outside MXCSR_MASK 0x{_mxcsrMask:X}");
             BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), value);
             _xmodified |= XFeatureMasks.Sse;
-            if (Options.XinUse == XinUseTracking.CompareContents)
-                UpdateInUseByContents(XFeatureMasks.Sse);
         }
     }
 
@@ -159,13 +174,52 @@ public sealed partial class XsaveCpu
         }
     }
 
-    /// <summary>Bits the x87 unit does not keep: byte 5 (reserved), FOP[15:11], bytes 10..15 of every ST slot.</summary>
+    /// <summary>What the x87 unit keeps of a loaded image (SDM Vol.1 §8.1, FXRSTOR/XRSTOR; Bochs
+    /// <c>xrstor_x87_state</c>), as this machine's processor was seen to do: FCW reserved bits 7 and 15:13
+    /// cleared and bit 6 set; FSW.ES and FSW.B recomputed from the unmasked exceptions (FSW[5:0] &amp; ~FCW[5:0]);
+    /// byte 5, FOP[15:11] and bytes 10..15 of every ST slot dropped; FIP/FDP sign-extended from the
+    /// implemented linear-address width; on AMD the three error pointers cleared while FSW.ES=0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SanitizeX87()
     {
-        _regs[5] = 0;
-        _regs[7] &= 0x07;
+        var r = _regs.AsSpan();
+        ushort fcw = (ushort)((BinaryPrimitives.ReadUInt16LittleEndian(r) & 0x1F3F) | 0x0040);
+        BinaryPrimitives.WriteUInt16LittleEndian(r, fcw);
+        ushort fsw = BinaryPrimitives.ReadUInt16LittleEndian(r[2..]);
+        bool es = (fsw & ~fcw & 0x3F) != 0;
+        fsw = (ushort)(es ? fsw | 0x8080 : fsw & ~0x8080);
+        BinaryPrimitives.WriteUInt16LittleEndian(r[2..], fsw);
+        r[5] = 0;
+        r[7] &= 0x07;
         for (int st = 0; st < 8; st++)
-            _regs.AsSpan(32 + st * 16 + 10, 6).Clear();
+            r.Slice(32 + st * 16 + 10, 6).Clear();
+        if (_fxsaveLeak && !es)
+            r[6..RegisterLayout.MxcsrOffset].Clear();
+        else if (_x87PointerBits < 64)
+        {
+            int shift = 64 - _x87PointerBits;
+            BinaryPrimitives.WriteInt64LittleEndian(r[8..], BinaryPrimitives.ReadInt64LittleEndian(r[8..]) << shift >> shift);
+            BinaryPrimitives.WriteInt64LittleEndian(r[16..], BinaryPrimitives.ReadInt64LittleEndian(r[16..]) << shift >> shift);
+        }
+    }
+
+    private ulong _endMask0 = ulong.MaxValue, _endMask1 = ulong.MaxValue;
+    private int _end0, _end1;
+
+    /// <summary><see cref="RegisterLayout.AreaEnd"/> with the last answer per form remembered (a save/restore
+    /// pair asks for the same mask over and over).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AreaEnd(ulong mask, bool compacted)
+    {
+        if (compacted)
+        {
+            if (mask != _endMask1)
+                (_endMask1, _end1) = (mask, _layout.AreaEnd(mask, true));
+            return _end1;
+        }
+        if (mask != _endMask0)
+            (_endMask0, _end0) = (mask, _layout.AreaEnd(mask, false));
+        return _end0;
     }
 
     private void MarkLoaded(ulong bits)
@@ -177,13 +231,21 @@ public sealed partial class XsaveCpu
             UpdateInUseByContents(bits);
     }
 
+    /// <summary>XINUSE as XGETBV(1) reports it: the tracked bits, plus SSE whenever MXCSR ≠ 1F80H.</summary>
+    /// <remarks>The processor keeps two facts for SSE: whether XMM0-15 are in use (what XSAVE/XSAVEOPT put in
+    /// XSTATE_BV[1] — standard-form XRSTOR restores MXCSR regardless) and whether MXCSR differs from 1F80H
+    /// (which XGETBV(1) and XSAVEC/XSAVES fold into bit 1, SDM XSAVEC pseudo-code "IF MXCSR ≠ 1F80H AND
+    /// RFBM[1]"). This machine shows both: after XRSTOR of XMM zeros with MXCSR 0xD55D, XGETBV(1)[1]=1 while
+    /// XSAVE writes XSTATE_BV[1]=0.</remarks>
+    private ulong VisibleXinUse => _xinuse | (Mxcsr != InitMxcsr ? XFeatureMasks.Sse : 0);
+
     private void UpdateInUseByContents(ulong bits)
     {
         while (bits != 0)
         {
             int i = System.Numerics.BitOperations.TrailingZeroCount(bits);
             bits &= bits - 1;
-            if (IsInitialConfiguration(i))
+            if (i == 1 ? Read(1).IndexOfAnyExcept((byte)0) < 0 : IsInitialConfiguration(i))
                 _xinuse &= ~(1UL << i);
             else
                 _xinuse |= 1UL << i;

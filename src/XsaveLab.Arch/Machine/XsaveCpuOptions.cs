@@ -9,7 +9,7 @@ public sealed record XsaveCpuOptions
 
     /// <summary>How XINUSE follows loads (SDM Vol.1 §13.6 lets hardware report 1 for a component that is in
     /// fact in its initial configuration).</summary>
-    public XinUseTracking XinUse { get; init; } = XinUseTracking.SetOnLoad;
+    public XinUseTracking XinUse { get; init; } = XinUseTracking.CompareContents;
 
     public static readonly XsaveCpuOptions Default = new();
 }
@@ -17,10 +17,13 @@ public sealed record XsaveCpuOptions
 /// <summary>How a load (XRSTOR with XSTATE_BV[i]=1, a register write) updates XINUSE[i].</summary>
 public enum XinUseTracking : byte
 {
-    /// <summary>Any load marks the component in use, whatever the value (what processors do: XINUSE is a
-    /// cheap tracker, not a comparator).</summary>
-    SetOnLoad,
-
-    /// <summary>XINUSE[i] is 1 exactly when the registers differ from the initial configuration (Bochs).</summary>
+    /// <summary>XINUSE[i] is 1 exactly when the registers differ from the initial configuration (SSE: XMM all
+    /// zero and MXCSR = 1F80H). Bochs does this, and so does this machine's processor: XRSTOR of an image whose
+    /// XSTATE_BV marks a component present with its initial values leaves XINUSE[i]=0, and MXCSR ≠ 1F80H alone
+    /// sets XINUSE[1] (differential tests against XGETBV(1)).</summary>
     CompareContents,
+
+    /// <summary>Any load marks the component in use, whatever the value (allowed by SDM Vol.1 §13.6, which lets
+    /// XINUSE[i] be 1 for a component in its initial configuration).</summary>
+    SetOnLoad,
 }

@@ -4,6 +4,7 @@ using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
 
 namespace XsaveLab.Cli.Commands;
 
@@ -53,7 +54,7 @@ public static class CpusCommand
         int? std = p.HasXsave ? XStateGeometry.Size(p, p.SupportedXcr0, false) : null;
         int? cmp = p.HasXsaves ? XStateGeometry.Size(p, p.SupportedXcr0 | p.SupportedXss, true)
                  : p.HasXsavec ? XStateGeometry.Size(p, p.SupportedXcr0, true) : null;
-        return new CpuJson(p.Name, p.Vendor.ToString(), p.Family, p.Model, p.Stepping, $"0x{p.Signature:x}", p.Brand,
+        return new CpuJson(p.Name, Names.Vendor(p.Vendor), p.Family, p.Model, p.Stepping, $"0x{p.Signature:x}", p.Brand,
             e.Description, e.Source, p.HasXsave, p.HasXsavec, p.HasXsaves, p.HasXfd,
             Json.Hex(p.SupportedXcr0), Json.Hex(p.SupportedXss), std, cmp,
             string.Equals(p.Name, CpuCatalog.DefaultName, StringComparison.OrdinalIgnoreCase));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Sanity;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Rendering;
 
@@ -38,19 +39,25 @@ public static class LayoutCommand
             if (s is ulong sv && LayoutView.CheckXss(sel.Profile, sv) is { } e2)
                 throw new UserErrorException($"--xss: {e2}");
             var view = LayoutView.Create(sel.Profile, x, s);
+            // The CPU's own oddities (e.g. Zen 2's 64-byte PKRU) matter to anyone reading its layout.
+            var cpuWarnings = ProfileSanity.Check(sel.Profile)
+                .Where(f => f.Severity >= FindingSeverity.Warning)
+                .Select(f => $"{f.Code}: {f.Message}")
+                .ToList();
             if (FormatOption.Get(parse, format) == OutputFormat.Json)
             {
-                Json.Write(ctx.Out, LayoutRendering.ToJson(view));
+                var json = LayoutRendering.ToJson(view);
+                Json.Write(ctx.Out, json with { Warnings = [.. json.Warnings, .. cpuWarnings] });
                 return 0;
             }
             var console = ctx.CreateConsole();
-            console.WriteLine($"CPU: {sel.Profile.Name} - {Describe(sel)}");
+            console.WriteLine(string.IsNullOrEmpty(sel.Profile.Brand) ? $"CPU  {sel.Profile.Name}" : $"CPU  {sel.Profile.Name}: {sel.Profile.Brand}");
+            console.WriteLine($"from {sel.Origin}");
             LayoutRendering.Render(console, view);
+            foreach (var w in cpuWarnings)
+                console.WriteLine($"warning: {w}");
             return 0;
         });
         return cmd;
     }
-
-    internal static string Describe(CpuSelection sel) =>
-        string.IsNullOrEmpty(sel.Profile.Brand) ? sel.Origin : $"{sel.Profile.Brand}; {sel.Origin}";
 }

@@ -55,9 +55,9 @@ public static class LayoutRendering
                 c.Aligned64 ? "yes" : "",
                 c.Xfd ? "yes" : "");
         console.Write(t);
-        console.WriteLine($"standard size (XCR0):                {Size(v.StandardSize, "")}");
-        console.WriteLine($"compacted size (XCR0):               {Size(v.CompactedSize, "no XSAVEC")}");
-        console.WriteLine($"compacted size (XCR0|XSS, XSAVES):   {Size(v.CompactedWithSupervisorSize, "no XSAVES")}");
+        console.WriteLine($"standard size, XCR0 (XSAVE, XSAVEOPT):  {Size(v.StandardSize, "")}");
+        console.WriteLine($"compacted size, XCR0 (XSAVEC):          {Size(v.CompactedSize, "no XSAVEC")}");
+        console.WriteLine($"compacted size, XCR0|XSS (XSAVES):      {Size(v.CompactedWithSupervisorSize, "no XSAVES")}");
         foreach (var w in v.Warnings)
             console.WriteLine($"warning: {w}");
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using XsaveLab.Arch.Cpuid;
@@ -28,7 +29,7 @@ public static class HostCpu
 
     /// <summary>Reads the live CPU. On failure <paramref name="profile"/> is null and
     /// <paramref name="reason"/> says why; on success the reason is empty.</summary>
-    public static bool TryRead(out CpuProfile? profile, out string reason)
+    public static bool TryRead([NotNullWhen(true)] out CpuProfile? profile, out string reason)
     {
         profile = null;
         if (Unavailable() is { } why)

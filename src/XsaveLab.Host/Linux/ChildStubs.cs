@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using XsaveLab.Host.Native;
 
 namespace XsaveLab.Host.Linux;
 
@@ -9,9 +9,9 @@ namespace XsaveLab.Host.Linux;
 /// clobbers only RAX, RCX and R11, and leaves the XSAVE-managed registers alone.</remarks>
 internal sealed unsafe class ChildStubs : IDisposable
 {
-    private const int PageSize = 4096;
-    private const int CoreOffset = 128;
-    private nint _page;
+    private readonly ExecutableMemory _memory;
+    private readonly nint _loadAndStop;
+    private readonly nint _loadAndFault;
 
     /// <summary>void load_and_stop(void* scratch, void* image, u64 rfbm, u64 saveMask): xsave64 the live
     /// state (saveMask) to scratch, xrstor64 the image (rfbm), tgkill(getpid(), gettid(), SIGSTOP),
@@ -70,30 +70,17 @@ internal sealed unsafe class ChildStubs : IDisposable
 
     public ChildStubs()
     {
-        const int ProtRw = 3, ProtRx = 5, MapPrivateAnon = 0x22;
-        _page = Libc.mmap(0, PageSize, ProtRw, MapPrivateAnon, -1, 0);
-        if (_page == -1)
-            throw new InvalidOperationException($"mmap failed: {Errno.Name(Marshal.GetLastPInvokeError())}");
-        var span = new Span<byte>((void*)_page, PageSize);
-        span.Fill(0xCC); // int3 between stubs
-        LoadAndStop.CopyTo(span);
-        LoadAndFault.CopyTo(span[CoreOffset..]);
-        if (Libc.mprotect(_page, PageSize, ProtRx) != 0)
-            throw new InvalidOperationException($"mprotect failed: {Errno.Name(Marshal.GetLastPInvokeError())}");
+        _memory = new ExecutableMemory(4096);
+        _loadAndStop = _memory.Emit(LoadAndStop);
+        _loadAndFault = _memory.Emit(LoadAndFault);
+        _memory.Seal();
     }
 
     public void CallLoadAndStop(void* scratch, void* image, ulong rfbm, ulong saveMask) =>
-        ((delegate* unmanaged<void*, void*, ulong, ulong, void>)_page)(scratch, image, rfbm, saveMask);
+        ((delegate* unmanaged<void*, void*, ulong, ulong, void>)_loadAndStop)(scratch, image, rfbm, saveMask);
 
     public void CallLoadAndFault(void* image, ulong rfbm, void* zeroedSigaction) =>
-        ((delegate* unmanaged<void*, ulong, void*, void>)(_page + CoreOffset))(image, rfbm, zeroedSigaction);
+        ((delegate* unmanaged<void*, ulong, void*, void>)_loadAndFault)(image, rfbm, zeroedSigaction);
 
-    public void Dispose()
-    {
-        if (_page != 0)
-        {
-            Libc.munmap(_page, PageSize);
-            _page = 0;
-        }
-    }
+    public void Dispose() => _memory.Dispose();
 }

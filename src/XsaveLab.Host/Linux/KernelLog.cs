@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -57,6 +58,15 @@ public sealed partial record KernelFpuLog(
     private static int Int(string s) => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
 }
 
+/// <summary>Where <see cref="KernelLog"/> reads from.</summary>
+public enum KernelLogSource
+{
+    /// <summary><c>dmesg</c>, then <c>/dev/kmsg</c>.</summary>
+    Any,
+    Dmesg,
+    Kmsg,
+}
+
 /// <summary>Reads the kernel log of this machine: <c>dmesg</c> first, then <c>/dev/kmsg</c> without blocking.</summary>
 /// <remarks>Boot messages can be unreadable (dmesg_restrict, no privileges, rotated ring buffer); callers get a
 /// reason, never an exception.</remarks>
@@ -64,8 +74,8 @@ public static partial class KernelLog
 {
     public const string Prefix = "x86/fpu:";
 
-    /// <summary>The <c>x86/fpu:</c> boot lines, without timestamps.</summary>
-    public static bool TryReadFpuLines(out IReadOnlyList<string> lines, out string reason)
+    /// <summary>The <c>x86/fpu:</c> boot lines, without timestamps, from <paramref name="source"/>.</summary>
+    public static bool TryReadFpuLines(out IReadOnlyList<string> lines, out string reason, KernelLogSource source = KernelLogSource.Any)
     {
         lines = [];
         if (!OperatingSystem.IsLinux())
@@ -73,8 +83,10 @@ public static partial class KernelLog
             reason = "the kernel log is only read on Linux";
             return false;
         }
-        string whyDmesg = "", whyKmsg = "";
-        if (TryDmesg(out var all, out whyDmesg) || TryKmsg(out all, out whyKmsg))
+        string whyDmesg = "not tried", whyKmsg = "not tried";
+        List<string> all = [];
+        if ((source != KernelLogSource.Kmsg && TryDmesg(out all, out whyDmesg))
+            || (source != KernelLogSource.Dmesg && TryKmsg(out all, out whyKmsg)))
         {
             var fpu = KernelFpuLog.Parse(all).Lines;
             if (fpu.Count > 0)
@@ -91,7 +103,7 @@ public static partial class KernelLog
     }
 
     /// <summary>The parsed FPU boot log.</summary>
-    public static bool TryRead(out KernelFpuLog? log, out string reason)
+    public static bool TryRead([NotNullWhen(true)] out KernelFpuLog? log, out string reason)
     {
         log = null;
         if (!TryReadFpuLines(out var lines, out reason))

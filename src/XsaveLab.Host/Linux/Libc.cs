@@ -73,14 +73,8 @@ internal static unsafe partial class Libc
     [DllImport("libc", SetLastError = true)]
     public static extern int chdir([MarshalAs(UnmanagedType.LPUTF8Str)] string path);
 
-    [DllImport("libc", SetLastError = true)]
-    public static extern nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
 
-    [DllImport("libc", SetLastError = true)]
-    public static extern int mprotect(nint addr, nuint length, int prot);
 
-    [DllImport("libc", SetLastError = true)]
-    public static extern int munmap(nint addr, nuint length);
 
     /// <summary>struct iovec, as PTRACE_GETREGSET/SETREGSET take it.</summary>
     [StructLayout(LayoutKind.Sequential)]

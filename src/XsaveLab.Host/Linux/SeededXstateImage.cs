@@ -50,11 +50,15 @@ public sealed class SeededXstateImage
     /// components not loaded are put in their init state.</summary>
     public ulong RestoreMask { get; }
 
-    public static SeededXstateImage Build(ulong seed, UserXstateLayout layout)
+    public static SeededXstateImage Build(ulong seed, UserXstateLayout layout) => Build(seed, layout, ~0UL);
+
+    /// <summary>As <see cref="Build(ulong, UserXstateLayout)"/>, loading only components in
+    /// <paramref name="loadMask"/> (e.g. a guest's XCR0); x87 and SSE are always loaded.</summary>
+    public static SeededXstateImage Build(ulong seed, UserXstateLayout layout, ulong loadMask)
     {
         var rng = new SplitMix64(seed);
         var img = new byte[layout.Size];
-        ulong loaded = layout.Features & LoadableFeatures;
+        ulong loaded = layout.Features & LoadableFeatures & (loadMask | XFeatureMasks.FpSse);
         ulong restore = layout.Features & ~(XFeatureMasks.Pkru | XFeatureMasks.UserDynamic);
 
         if ((loaded & XFeatureMasks.Fp) != 0)
@@ -88,10 +92,15 @@ public sealed class SeededXstateImage
     /// processor's mask, host-interfaces.md gotcha 7); sw_reserved holds the user features at 464
     /// then zeros; XSTATE_BV equals the loaded features apart from PKRU; PKRU is not compared; every
     /// component not loaded is zero (init).</summary>
-    public IReadOnlyList<ImageDifference> CompareWith(ReadOnlySpan<byte> actual)
+    public IReadOnlyList<ImageDifference> CompareWith(ReadOnlySpan<byte> actual) => CompareWith(actual, null);
+
+    /// <summary>As <see cref="CompareWith(ReadOnlySpan{byte})"/>, but the extended components of
+    /// <paramref name="actual"/> are found where <paramref name="actualLayout"/> (an NT_X86_XSAVE_LAYOUT
+    /// note of the same core) says, not at this host's offsets; its length may then differ.</summary>
+    public IReadOnlyList<ImageDifference> CompareWith(ReadOnlySpan<byte> actual, IReadOnlyList<XsaveLayoutRecord>? actualLayout)
     {
         var diffs = new List<ImageDifference>();
-        if (actual.Length != Image.Length)
+        if (actualLayout is null && actual.Length != Image.Length)
             diffs.Add(new("length", 0, 0, Image.Length.ToString(), actual.Length.ToString()));
         int n = Math.Min(actual.Length, Image.Length);
         if (n < ExtendedStart)
@@ -124,7 +133,19 @@ public sealed class SeededXstateImage
             if (!Layout.Has(i) || i == 9)
                 continue;
             var (off, size) = Layout.Component(i);
-            Range($"component {i}", off, size, Image, actual);
+            if (actualLayout is null)
+            {
+                Range($"component {i}", off, size, Image, actual);
+                continue;
+            }
+            var rec = actualLayout.FirstOrDefault(r => r.Type == (uint)i);
+            if (rec.Size != (uint)size || rec.Offset + (long)size > actual.Length)
+            {
+                diffs.Add(new($"component {i} layout record", off, size, $"size {size}", rec.Size == 0 ? "absent" : $"size {rec.Size} at {rec.Offset}"));
+                continue;
+            }
+            if (!Image.AsSpan(off, size).SequenceEqual(actual.Slice((int)rec.Offset, size)))
+                diffs.Add(new($"component {i} (at {rec.Offset} per layout note)", off, size, Convert.ToHexString(Image.AsSpan(off, size)), Convert.ToHexString(actual.Slice((int)rec.Offset, size))));
         }
         return diffs;
     }

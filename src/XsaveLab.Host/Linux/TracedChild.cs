@@ -44,11 +44,11 @@ public sealed unsafe class TracedChild : IDisposable
 
     public int Pid { get; }
 
-    /// <summary>The last status reported by waitpid.</summary>
-    public WaitStatus LastStatus { get; private set; }
+    /// <summary>The last status waitpid reported; null while the child runs (after a resume or detach).</summary>
+    public WaitStatus? LastStatus { get; private set; }
 
     /// <summary>True while the child is in a ptrace stop.</summary>
-    public bool IsStopped => !_reaped && LastStatus.Stopped;
+    public bool IsStopped => !_reaped && LastStatus is { Stopped: true };
 
     /// <summary>For children from <see cref="SpawnLoadedRegisters(ChildLauncher, IReadOnlyList{ulong}, TimeSpan?)"/>:
     /// the seed whose image is loaded while stopped.</summary>
@@ -171,7 +171,7 @@ public sealed unsafe class TracedChild : IDisposable
     {
         long r = Ptrace(PtraceCont, 0, signal, out errno);
         if (r == 0)
-            LastStatus = default;
+            LastStatus = null;
         return r;
     }
 
@@ -185,7 +185,13 @@ public sealed unsafe class TracedChild : IDisposable
     }
 
     /// <summary>PTRACE_DETACH (the child keeps running untraced until Dispose kills it).</summary>
-    public long Detach(int signal = 0) => Ptrace(PtraceDetach, 0, signal, out _);
+    public long Detach(int signal = 0)
+    {
+        long r = Ptrace(PtraceDetach, 0, signal, out _);
+        if (r == 0)
+            LastStatus = null;
+        return r;
+    }
 
     /// <summary>A raw ptrace request on this child; throws when called from a thread other than the
     /// one that attached.</summary>

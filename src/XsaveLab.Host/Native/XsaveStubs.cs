@@ -82,8 +82,12 @@ internal sealed class XsaveStubs : IDisposable
     /// <summary>Emitted length of each stub by name.</summary>
     public Dictionary<string, int> Lengths { get; } = [];
 
-    private nint Add(string name, byte[] code)
+    /// <summary>ENDBR64: a NOP unless indirect-branch tracking is on, in which case an indirect call must land on it.</summary>
+    private static readonly byte[] Endbr64 = [0xF3, 0x0F, 0x1E, 0xFA];
+
+    private nint Add(string name, byte[] body)
     {
+        byte[] code = [.. Endbr64, .. body];
         nint p = _memory.Emit(code);
         _listing[name] = p;
         Lengths[name] = code.Length;

@@ -31,8 +31,8 @@ internal static class NativeTestImages
 
     /// <summary>
     /// A standard image starting from the live XSAVE (so PKRU is the live value), with every other
-    /// component of XCR0 given distinct non-zero contents derived from <paramref name="seed"/>, FOP/FIP/FDP
-    /// zero (vendor-specific when FSW.ES is clear), MXCSR 0x1F80 and MXCSR_MASK 0, XSTATE_BV = XCR0.
+    /// restorable component given distinct non-zero contents derived from <paramref name="seed"/>, FOP/FIP/FDP
+    /// zero (vendor-specific when FSW.ES is clear), MXCSR 0x1F80 and MXCSR_MASK 0, XSTATE_BV = <see cref="NativeXsave.RestorableComponents"/> (all of XCR0 on most hosts).
     /// </summary>
     public static byte[] Known(NativeXsave x, CpuProfile cpu, int seed)
     {
@@ -55,13 +55,13 @@ internal static class NativeTestImages
         img.AsSpan(Header, 64).Clear();
         foreach (var p in XStateLayout.Standard(cpu, x.Xcr0).Components)
         {
-            if (p.Number < 2 || p.Number == 9)
+            if (p.Number < 2 || p.Number == 9 || (x.RestorableComponents >> p.Number & 1) == 0)
                 continue;
             var data = img.AsSpan(p.Offset, p.Size);
             rng.NextBytes(data);
             data[0] |= 1; // never all-zero
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(Header), x.Xcr0);
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(Header), x.RestorableComponents);
         return img;
     }
 

@@ -86,6 +86,7 @@ public class StubDisassemblyTests(ITestOutputHelper output)
             foreach (var l in lines)
                 output.WriteLine("   " + l);
             Assert.DoesNotContain(lines, l => l.Contains("(bad)"));
+            Assert.Equal("endbr64", lines[0]);
             Assert.Equal("ret", lines[^1]);
             var family = lines.Where(l => l.StartsWith("xsave") || l.StartsWith("xrstor")).ToArray();
             Assert.Equal(ExpectedFamily(name), family);

@@ -1,6 +1,7 @@
 using Spectre.Console;
 using XsaveLab.Arch.Features;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
 
 namespace XsaveLab.Cli.Commands.Report;
 
@@ -20,22 +21,30 @@ public sealed class ProfileSection : IReportSection
     public void RenderText(ReportContext ctx, IAnsiConsole console)
     {
         var j = (ProfileJson)ToJson(ctx);
-        var g = new Grid().AddColumn().AddColumn();
-        g.AddRow("name", Markup.Escape(j.Name));
-        g.AddRow("chosen", Markup.Escape(j.Origin));
+        var rows = new List<(string Key, string Value)>
+        {
+            ("name", j.Name),
+            ("selected", j.Origin),
+        };
         if (j.Brand.Length > 0)
-            g.AddRow("brand", Markup.Escape(j.Brand));
-        g.AddRow("source", Markup.Escape(j.Source));
-        g.AddRow("vendor", $"{j.Vendor}, family {j.Family:X}h model {j.Model:X}h stepping {j.Stepping} (CPUID.1.EAX {j.Signature})");
-        g.AddRow("features", string.Join("  ", j.Features.Select(f => $"{f.Key} {(f.Value ? "yes" : "no")}")));
+            rows.Add(("brand", j.Brand));
+        rows.Add(("source", j.Source));
+        rows.Add(("vendor", $"{j.Vendor}, family {j.Family:X}h model {j.Model:X}h stepping {j.Stepping} (CPUID.1.EAX {j.Signature})"));
+        rows.Add(("features", string.Join("  ", j.Features.Select(f => $"{f.Key} {(f.Value ? "yes" : "no")}"))));
         if (ctx.Cpu.HasXsave)
         {
-            g.AddRow("XCR0 supported", $"{j.Xcr0} ({XFeatureTable.Describe(ctx.Cpu.SupportedXcr0)})");
-            g.AddRow("XSS supported", $"{j.Xss} ({XFeatureTable.Describe(ctx.Cpu.SupportedXss)})");
+            rows.Add(("XCR0 supported", $"{j.Xcr0} ({XFeatureTable.Describe(ctx.Cpu.SupportedXcr0)})"));
+            rows.Add(("XSS supported", $"{j.Xss} ({XFeatureTable.Describe(ctx.Cpu.SupportedXss)})"));
         }
         if (j.CpuidSizes is { } s)
-            g.AddRow("CPUID sizes", $"0xD.0 EBX {s.CurrentXcr0Standard} (XCR0 in force when read), 0xD.0 ECX {s.MaxStandard} (all XCR0), 0xD.1 EBX {s.CurrentXcr0XssCompacted} (XCR0|XSS in force, compacted)");
-        console.Write(g);
+        {
+            rows.Add(("CPUID sizes", $"0xD.0 ECX {s.MaxStandard} (standard, all supported XCR0)"));
+            rows.Add(("", $"0xD.0 EBX {s.CurrentXcr0Standard} (standard, XCR0 in force when the CPUID was read)"));
+            if (ctx.Cpu.HasXsaves)
+                rows.Add(("", $"0xD.1 EBX {s.CurrentXcr0XssCompacted} (compacted, XCR0|XSS in force when the CPUID was read)"));
+        }
+        foreach (var (k, v) in rows)
+            console.WriteLine($"{k,-16}{v}");
     }
 
     public object ToJson(ReportContext ctx)
@@ -53,7 +62,7 @@ public sealed class ProfileSection : IReportSection
         ProfileCpuidSizesJson? sizes = p.HasXsave
             ? new(p.Leaf(0xD, 0).Ebx, p.Leaf(0xD, 0).Ecx, p.Leaf(0xD, 1).Ebx)
             : null;
-        return new ProfileJson(p.Name, ctx.Selection.Origin, p.Source, p.Vendor.ToString(), p.Family, p.Model, p.Stepping,
+        return new ProfileJson(p.Name, ctx.Selection.Origin, p.Source, Names.Vendor(p.Vendor), p.Family, p.Model, p.Stepping,
             $"0x{p.Signature:x8}", p.Brand, features, Json.Hex(p.SupportedXcr0), Json.Hex(p.SupportedXss), sizes);
     }
 }

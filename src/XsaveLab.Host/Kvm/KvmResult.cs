@@ -1,0 +1,39 @@
+using XsaveLab.Host.Linux;
+
+namespace XsaveLab.Host.Kvm;
+
+/// <summary>One ioctl: its return value (a count, size or fd for some requests) and errno.</summary>
+public readonly record struct KvmResult(int Ret, int Errno)
+{
+    public bool Ok => Ret >= 0;
+
+    public override string ToString() => Ok ? $"ret={Ret}" : $"ret={Ret} {Linux.Errno.Name(Errno)}";
+}
+
+/// <summary>One ioctl with the data it returned (default when it failed).</summary>
+public readonly record struct KvmResult<T>(int Ret, int Errno, T? Data)
+{
+    public bool Ok => Ret >= 0;
+
+    public override string ToString() => Ok ? $"ret={Ret}" : $"ret={Ret} {Linux.Errno.Name(Errno)}";
+}
+
+/// <summary>One struct kvm_cpuid_entry2.</summary>
+public readonly record struct KvmCpuidEntry(uint Function, uint Index, uint Flags, uint Eax, uint Ebx, uint Ecx, uint Edx)
+{
+    /// <summary>KVM_CPUID_FLAG_SIGNIFCANT_INDEX: the entry is specific to <see cref="Index"/>.</summary>
+    public const uint SignificantIndex = 1;
+}
+
+/// <summary>One struct kvm_xcr.</summary>
+public readonly record struct KvmXcr(uint Xcr, ulong Value);
+
+/// <summary>An fd-based KVM object's ioctl plumbing.</summary>
+internal static class KvmFd
+{
+    public static KvmResult Ioctl(int fd, ulong request, nint arg)
+    {
+        int r = Libc.ioctl(fd, request, arg);
+        return new KvmResult(r, r < 0 ? System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : 0);
+    }
+}

@@ -1,0 +1,130 @@
+using XsaveLab.Arch.Catalog;
+using XsaveLab.Tests;
+
+namespace XsaveLab.Cli.Tests;
+
+/// <summary>Every kind of bad input: one line on stderr starting with "error:", nothing on stdout, exit 2.</summary>
+public sealed class ErrorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string File(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static string OneError(CliResult r)
+    {
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal("", r.Out);
+        var lines = r.Err.TrimEnd('\n', '\r').Split('\n');
+        Assert.True(lines.Length == 1, r.ToString());
+        Assert.StartsWith("error: ", lines[0]);
+        return lines[0];
+    }
+
+    private const string XsaveWithoutLeafD = """
+        CPUID 00000000: 0000000D-756E6547-6C65746E-49656E69
+        CPUID 00000001: 000306C3-00100800-7FFAFBFF-BFEBFBFF
+        """;
+
+    [Theory]
+    [InlineData("layout")]
+    [InlineData("report")]
+    public void MissingFile(string command)
+    {
+        var msg = OneError(CliRunner.Run(command, "--cpuid", Path.Combine(_dir, "nope.txt")));
+        Assert.Contains("nope.txt", msg);
+        Assert.Contains("not found", msg);
+    }
+
+    [Fact]
+    public void NotACpuidDump()
+    {
+        var msg = OneError(CliRunner.Run("layout", "--cpuid", File("notes.txt", "just some notes\n")));
+        Assert.Contains("notes.txt", msg);
+        Assert.Contains("not a CPUID dump", msg);
+    }
+
+    [Fact]
+    public void DumpClaimingXsaveWithoutLeafD()
+    {
+        var msg = OneError(CliRunner.Run("report", "--cpuid", File("cut.txt", XsaveWithoutLeafD)));
+        Assert.Contains("cut.txt", msg);
+        Assert.Contains("no leaf 0xD", msg);
+    }
+
+    [Fact]
+    public void MalformedLine_NamesFileAndLine()
+    {
+        var msg = OneError(CliRunner.Run("layout", "--cpuid", File("bad.txt", XsaveWithoutLeafD + "\nCPUID 0000000D: 00000007-00000340\n")));
+        Assert.Contains("bad.txt:3:", msg);
+        Assert.Contains("malformed", msg);
+    }
+
+    [Fact]
+    public void UnknownCpuName_ListsTheKnownOnes()
+    {
+        var msg = OneError(CliRunner.Run("layout", "--cpu", "pentium4"));
+        Assert.Contains("pentium4", msg);
+        Assert.All(CpuCatalog.Names, n => Assert.Contains(n, msg));
+    }
+
+    [Theory]
+    [InlineData("--xcr0", "zz")]
+    [InlineData("--xcr0", "0x")]
+    [InlineData("--xss", "0x1_0000_0000_0000_0000")]
+    [InlineData("--xss", "-1")]
+    public void MalformedMask_NamesTheOption(string option, string value)
+    {
+        var msg = OneError(CliRunner.Run("layout", "--cpu", "spr", option, value));
+        Assert.StartsWith($"error: {option}: ", msg);
+        Assert.Contains(value, msg);
+    }
+
+    [Theory]
+    [InlineData("spr", "--xcr0", "0x802e7", "19")] // APX
+    [InlineData("spr", "--xcr0", "0x8e7", "supervisor")] // CET_U belongs in IA32_XSS
+    [InlineData("zen4-genoa", "--xss", "0x200", "user state")] // PKRU belongs in XCR0
+    [InlineData("haswell", "--xss", "0x800", "no XSAVES")]
+    [InlineData("nehalem", "--xcr0", "0x3", "no XSAVE")]
+    public void MaskBitsTheCpuLacks(string cpu, string option, string value, string hint)
+    {
+        var msg = OneError(CliRunner.Run("layout", "--cpu", cpu, option, value));
+        Assert.StartsWith($"error: {option}: ", msg);
+        Assert.Contains(hint, msg);
+    }
+
+    [Theory]
+    [InlineData("layout", "--cpu", "spr", "--host")]
+    [InlineData("report", "--cpu", "spr", "--cpuid", "x.txt")]
+    public void CpuSourcesExcludeEachOther(params string[] args)
+    {
+        var msg = OneError(CliRunner.Run(args));
+        Assert.Contains("exclude each other", msg);
+    }
+
+    [Theory]
+    [InlineData("layout", "--format", "xml")]
+    [InlineData("frobnicate")]
+    [InlineData("layout", "--bogus")]
+    [InlineData("cpus", "--cpu")]
+    public void ParseErrors(params string[] args)
+    {
+        var msg = OneError(CliRunner.Run(args));
+        Assert.Contains("--help", msg);
+    }
+
+    [SkippableFact]
+    public void RealDumpWithoutXsave_IsNotAnError()
+    {
+        Skip.If(RepoPaths.CpuidDumps is null, RepoPaths.NoDumps);
+        var r = CliRunner.Run("layout", "--cpuid", Path.Combine(RepoPaths.CpuidDumps!, CpuCatalog.Get("nehalem").Source));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("no XSAVE", r.Out);
+    }
+}
