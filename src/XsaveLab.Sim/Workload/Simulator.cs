@@ -38,6 +38,12 @@ public sealed class Simulator
     private readonly ComponentBytes _bytes;
     private readonly SaveInstr _costInstr;
     private readonly ulong _xfdInit;
+    private readonly bool _dynamic;
+    private ulong _enabled;
+
+    // One-entry caches of ComponentBytes.WithHeader: a workload moves the same few masks over and over.
+    private ulong _lastSaveMask = ulong.MaxValue, _lastRestoreMask = ulong.MaxValue;
+    private int _lastSaveBytes, _lastRestoreBytes;
 
     // Tasks (struct of arrays).
     private readonly byte[] _kind, _flags, _hostArena;
@@ -82,6 +88,7 @@ public sealed class Simulator
             _ => SaveInstr.Xsave,
         };
         _xfdInit = sys.InitXfd;
+        _dynamic = sys.DynamicStateEnabled;
 
         int n = spec.TotalTasks;
         _kind = new byte[n];
@@ -161,6 +168,8 @@ public sealed class Simulator
         {
             _cpus[c] = sys.CreateCpu(cpuOptions);
             _cpus[c].Cpl = 0;
+            // XCR0 and IA32_XSS never change after fpu__init_cpu_xstate(): the enabled set is fixed.
+            _enabled = _shapes.Save == SaveInstruction.Xsaves ? _cpus[c].Xcr0 | _cpus[c].Xss : _cpus[c].Xcr0;
             _xfdState[c] = _xfdInit;
             _rq[c] = new int[Math.Max(1, perCpu[c])];
             _current[c] = -1;
@@ -384,7 +393,7 @@ public sealed class Simulator
         ulong rfbm = arena.Shape.Xfeatures;
         // What the instruction will skip through the modified optimisation (SDM Vol.1 §13.6), read from the
         // processor's tracking before it runs; XINUSE skipping is read back from XSTATE_BV afterwards.
-        ulong enabled = _shapes.Save == SaveInstruction.Xsaves ? cpu.Xcr0 | cpu.Xss : cpu.Xcr0;
+        ulong enabled = _enabled;
         bool modOpt = ModifiedOptimisationApplies(cpu, addr, rfbm & enabled);
         ulong modified = cpu.XModified;
         XsaveFault f = _shapes.Save switch
@@ -405,7 +414,12 @@ public sealed class Simulator
             SaveInstruction.Xsave => rfbm & enabled,
             _ => xstateBv & rfbm & (modOpt ? modified : ~0UL),
         };
-        int bytes = _bytes.WithHeader(written, _shapes.Compacted);
+        if (written != _lastSaveMask)
+        {
+            _lastSaveMask = written;
+            _lastSaveBytes = _bytes.WithHeader(written, _shapes.Compacted);
+        }
+        int bytes = _lastSaveBytes;
         int moved = System.Numerics.BitOperations.PopCount(written);
         totals.Requested += System.Numerics.BitOperations.PopCount(rfbm & enabled);
         totals.Count++;
@@ -436,7 +450,7 @@ public sealed class Simulator
         var cpu = _cpus[c];
         var (arena, slot) = Fpstate(t);
         // xfd_update_state(): a guest fpstate and an AMX user's reallocated one have xfd = 0, others init_fpstate.xfd.
-        if (_sys.DynamicStateEnabled)
+        if (_dynamic)
         {
             ulong xfd = arena.Shape.IsGuest || (arena.Shape.Xfeatures & XFeatureMasks.UserDynamic) != 0 ? 0 : _xfdInit;
             if (_xfdState[c] != xfd)
@@ -455,10 +469,14 @@ public sealed class Simulator
             Fault(f, "restore");
             return;
         }
-        ulong enabled = _shapes.Save == SaveInstruction.Xsaves ? cpu.Xcr0 | cpu.Xss : cpu.Xcr0;
-        ulong rfbm = mask & enabled;
+        ulong rfbm = mask & _enabled;
         ulong loaded = rfbm & BinaryPrimitives.ReadUInt64LittleEndian(area[512..]);
-        int bytes = _bytes.WithHeader(loaded, _shapes.Compacted);
+        if (loaded != _lastRestoreMask)
+        {
+            _lastRestoreMask = loaded;
+            _lastRestoreBytes = _bytes.WithHeader(loaded, _shapes.Compacted);
+        }
+        int bytes = _lastRestoreBytes;
         int moved = System.Numerics.BitOperations.PopCount(loaded);
         totals.Requested += System.Numerics.BitOperations.PopCount(rfbm);
         totals.Count++;
@@ -540,15 +558,19 @@ public sealed class Simulator
     private void Enqueue(int c, int t)
     {
         var q = _rq[c];
-        q[(_rqHead[c] + _rqCount[c]) % q.Length] = t;
+        int i = _rqHead[c] + _rqCount[c];
+        if (i >= q.Length)
+            i -= q.Length;
+        q[i] = t;
         _rqCount[c]++;
     }
 
     private int Dequeue(int c)
     {
         var q = _rq[c];
-        int t = q[_rqHead[c]];
-        _rqHead[c] = (_rqHead[c] + 1) % q.Length;
+        int h = _rqHead[c];
+        int t = q[h];
+        _rqHead[c] = h + 1 == q.Length ? 0 : h + 1;
         _rqCount[c]--;
         return t;
     }
