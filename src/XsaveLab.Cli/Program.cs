@@ -19,6 +19,9 @@ public static class Program
         CpusCommand.Create,
         CatalogCommand.Create,
         BenchCommand.Create,
+        MeasureCommand.Create,
+        CalibrateCommand.Create,
+        ExperimentCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

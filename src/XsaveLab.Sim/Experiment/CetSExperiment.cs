@@ -76,17 +76,11 @@ public static class CetSExperiment
         var notes = new List<string>();
         CostModel? cost = o.CostModel is null ? null : new CostModel(o.CostModel);
         double? fixedNs = o.CostModel?.SwitchFixedNs;
-        if (cost is not null && fixedNs is null && o.Measured is { Median: > 0 } m)
+        if (cost is not null && fixedNs is null && o.Measured is { Median: > 0 } m
+            && FixedPartNs(cost, m, o.MeasuredOn ?? cpu, o.ModifiedOptimization) is { } split)
         {
-            // Split the measured time per switch into XSAVES/XRSTORS (model) and the rest (fixed).
-            var hostSys = FpuSystem.Boot(o.MeasuredOn ?? cpu, KernelVariants.V6_17);
-            if (hostSys.XsaveEnabled && hostSys.SaveInstruction is not (SaveInstruction.Fxsave or SaveInstruction.Fnsave))
-            {
-                var s = RunPingPong(hostSys, cost, o, wide: m.State == VectorState.Wide);
-                double xfer = (s.SwitchSaves.PredictedNs + s.SwitchRestores.PredictedNs) / Math.Max(1, s.Switches);
-                fixedNs = Math.Max(0, 1e9 / m.Median - xfer);
-                notes.Add($"Fixed per-switch part {fixedNs:F0} ns = measured {1e9 / m.Median:F0} ns/switch − modelled XSAVES+XRSTORS {xfer:F1} ns.");
-            }
+            fixedNs = split.FixedNs;
+            notes.Add($"Fixed per-switch part {split.FixedNs:F0} ns = measured {1e9 / m.Median:F0} ns/switch − modelled XSAVES+XRSTORS {split.XferNs:F1} ns.");
         }
         if (cost is not null)
             cost = new CostModel(cost.Parameters with { SwitchFixedNs = fixedNs });
@@ -182,6 +176,21 @@ public static class CetSExperiment
             Claims = claims,
             Notes = notes,
         };
+    }
+
+    /// <summary>Splits a measured time per switch into the modelled XSAVES+XRSTORS of the running kernel
+    /// (6.17 behaviour, as in 6.18) on <paramref name="on"/> and the rest: the fixed per-switch part.</summary>
+    public static (double FixedNs, double XferNs)? FixedPartNs(CostModel cost, ContextSwitchMeasurement m, CpuProfile on, bool modifiedOptimization = true)
+    {
+        if (m.Median <= 0)
+            return null;
+        var sys = FpuSystem.Boot(on, KernelVariants.V6_17);
+        if (!sys.XsaveEnabled || sys.SaveInstruction is SaveInstruction.Fxsave or SaveInstruction.Fnsave)
+            return null;
+        var bare = new CostModel(cost.Parameters with { SwitchFixedNs = null });
+        var s = RunPingPong(sys, bare, new CetSOptions { ModifiedOptimization = modifiedOptimization }, wide: m.State == VectorState.Wide);
+        double xfer = (s.SwitchSaves.PredictedNs + s.SwitchRestores.PredictedNs) / Math.Max(1, s.Switches);
+        return (Math.Max(0, 1e9 / m.Median - xfer), xfer);
     }
 
     private static XsaveCpuOptions CpuOptions(CetSOptions o) => new() { ModifiedOptimization = o.ModifiedOptimization };

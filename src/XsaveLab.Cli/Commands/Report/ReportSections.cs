@@ -8,5 +8,6 @@ public static class ReportSections
         new ProfileSection(),
         new LayoutSection(),
         new SanitySection(),
+        new ExperimentSection(),
     ];
 }
