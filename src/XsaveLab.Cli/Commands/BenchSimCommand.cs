@@ -45,12 +45,15 @@ public static class BenchSimCommand
                     tasks = r.MemoryTasks,
                     runs = r.Runs,
                     bytesMovedPerSwitch = r.BytesMovedPerSwitch,
+                    optimizedBuild = r.OptimizedBuild,
                 });
                 return 0;
             }
             var c = ctx.CreateConsole();
             c.WriteLine($"{r.Cpu}, kernel {r.Variant}: {r.SimulatedSwitchesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} simulated switches/s on one core " +
                 $"(median of {r.Runs.Count}: {string.Join(", ", r.Runs.Select(x => x.ToString("N0", CultureInfo.InvariantCulture)))}), {r.BytesMovedPerSwitch:F0} bytes moved per switch; target 2,000,000: {(r.MeetsSpeedTarget ? "met" : "not met")}");
+            if (!r.OptimizedBuild)
+                c.WriteLine("warning: the simulator is a Debug build; build with -c Release for representative speed");
             c.WriteLine($"{r.BytesPerTask:F0} bytes per task for {r.MemoryTasks:N0} tasks (fpstate {r.TaskFpstateBytes} B; budget {r.TaskFpstateBytes + 512} B): {(r.MeetsMemoryTarget ? "met" : "not met")}");
             return 0;
         });

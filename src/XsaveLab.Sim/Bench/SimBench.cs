@@ -36,7 +36,8 @@ public sealed record SimBenchResult(
     int MemoryTasks,
     double AccountedBytesPerTask,
     IReadOnlyList<double> Runs,
-    double BytesMovedPerSwitch)
+    double BytesMovedPerSwitch,
+    bool OptimizedBuild)
 {
     public bool MeetsSpeedTarget => SimulatedSwitchesPerSecond >= 2_000_000;
     public bool MeetsMemoryTarget => BytesPerTask <= TaskFpstateBytes + 512;
@@ -44,6 +45,11 @@ public sealed record SimBenchResult(
 
 public static class SimBench
 {
+    /// <summary>False when the simulator was compiled without optimisation (a Debug build): its speed then says
+    /// little about the Release build the target refers to.</summary>
+    public static bool IsOptimized() =>
+        typeof(Simulator).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false) is not [DebuggableAttribute { IsJITOptimizerDisabled: true }];
+
     public static SimBenchResult Run(CpuProfile cpu, SimBenchOptions? options = null, IProgress<double>? progress = null)
     {
         var o = options ?? new SimBenchOptions();
@@ -73,6 +79,6 @@ public static class SimBench
         GC.KeepAlive(big);
         progress?.Report(1);
         return new SimBenchResult(Measure.Stats.Median(runs), perTask, cpu.Name, sys.Variant.Name, sys.KernelCfg.DefaultSize,
-            o.MemoryTasks, accounted, runs, switches == 0 ? 0 : (double)bytes / switches);
+            o.MemoryTasks, accounted, runs, switches == 0 ? 0 : (double)bytes / switches, IsOptimized());
     }
 }
