@@ -18,6 +18,8 @@ public static class Program
         LayoutCommand.Create,
         CpusCommand.Create,
         CatalogCommand.Create,
+        BootCommand.Create,
+        HostCheckCommand.Create,
         BenchCommand.Create,
         MeasureCommand.Create,
         CalibrateCommand.Create,

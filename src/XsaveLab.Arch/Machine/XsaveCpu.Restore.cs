@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
-using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 
@@ -17,14 +17,13 @@ public sealed partial class XsaveCpu
     /// <summary>XRSTORS: CPL 0, compacted form only, RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX.</summary>
     public XsaveFault Xrstors(ReadOnlySpan<byte> area, ulong address, ulong edxEax) => Restore(area, address, edxEax, true);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private XsaveFault Restore(ReadOnlySpan<byte> area, ulong address, ulong edxEax, bool supervisor)
     {
         var fault = CheckCommon(address, supervisor && !_hasXsaves ? XsaveRules.NoXsaves : null, supervisor);
         if (fault.IsFault)
             return fault;
         if (area.Length < XStateGeometry.ExtendedStart)
-            throw new ArgumentException($"XSAVE area of {area.Length} bytes is shorter than legacy region + header", nameof(area));
+            AreaTooShort(area.Length, XStateGeometry.ExtendedStart);
 
         var header = area[XStateGeometry.HeaderOffset..];
         ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(header);
@@ -79,7 +78,7 @@ public sealed partial class XsaveCpu
 
         int end = AreaEnd(compacted ? xcompBv : load, compacted);
         if (area.Length < end)
-            throw new ArgumentException($"XSAVE area of {area.Length} bytes; this restore reads {end}", nameof(area));
+            AreaTooShort(area.Length, end);
 
         ulong init = rfbm & ~load;
         while (init != 0)
@@ -100,8 +99,6 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    /// <summary>Loads x87 and XMM from the legacy region; returns which of the two are not in their initial
-    /// configuration (XMM by contents; MXCSR is accounted for separately, see <see cref="VisibleXinUse"/>).</summary>
     private static bool AnyNonZero(ReadOnlySpan<byte> b, int from, int to)
     {
         ulong acc = 0;
@@ -110,37 +107,21 @@ public sealed partial class XsaveCpu
         return acc != 0;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Loads x87 and XMM from the legacy region; returns which of the two are not in their initial
+    /// configuration (XMM by contents; MXCSR is accounted for separately, see <see cref="VisibleXinUse"/>).</summary>
     private ulong ReadLegacy(ReadOnlySpan<byte> area, ulong load)
     {
         var regs = _regs.AsSpan();
         ulong nonInit = 0;
-        if ((load & XFeatureMasks.Fp) != 0)
-        {
-            area[..RegisterLayout.MxcsrOffset].CopyTo(regs);
-            bool st = FastCopy.CopyTestNonZero(area[32..RegisterLayout.X87Bytes], regs[32..]);
-            SanitizeX87();
-            if ((st && regs[32..RegisterLayout.X87Bytes].IndexOfAnyExcept((byte)0) >= 0) || X87ControlNotInit())
-                nonInit |= XFeatureMasks.Fp;
-        }
+        if ((load & XFeatureMasks.Fp) != 0 && LoadX87(ref MemoryMarshal.GetReference(area)))
+            nonInit |= XFeatureMasks.Fp;
         if ((load & XFeatureMasks.Sse) != 0 &&
             FastCopy.CopyTestNonZero(area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes), regs[RegisterLayout.XmmOffset..]))
             nonInit |= XFeatureMasks.Sse;
         return nonInit;
     }
 
-    /// <summary>FCW ≠ 037FH or any of FSW, FTW, FOP, FIP, FDP non-zero (after the ST slots were checked).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool X87ControlNotInit()
-    {
-        var r = _regs.AsSpan();
-        return BinaryPrimitives.ReadUInt16LittleEndian(r) != InitFcw || BinaryPrimitives.ReadUInt16LittleEndian(r[2..]) != 0
-            || BinaryPrimitives.ReadUInt64LittleEndian(r[..8]) >> 32 != 0 || BinaryPrimitives.ReadUInt64LittleEndian(r[8..]) != 0
-            || BinaryPrimitives.ReadUInt64LittleEndian(r[16..]) != 0;
-    }
-
     /// <summary>Loads components 2..62 of <paramref name="load"/>; returns those holding non-zero contents.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong ReadExtended(ReadOnlySpan<byte> area, ulong xcompBv, ulong load, bool compacted)
     {
         var L = _layout;

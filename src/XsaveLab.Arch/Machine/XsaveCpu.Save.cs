@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 
@@ -30,7 +30,6 @@ public sealed partial class XsaveCpu
     /// optimization after an XRSTORS of the same address and XCOMP_BV.</summary>
     public XsaveFault Xsaves(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaves);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private XsaveFault Save(Span<byte> area, ulong address, ulong edxEax, SaveKind kind)
     {
         var fault = CheckCommon(address, kind switch
@@ -59,7 +58,7 @@ public sealed partial class XsaveCpu
 
         int end = AreaEnd(compacted ? rfbm : write, compacted);
         if (area.Length < end)
-            throw new ArgumentException($"XSAVE area of {area.Length} bytes; this save touches {end}", nameof(area));
+            AreaTooShort(area.Length, end);
 
         // Standard forms write MXCSR with SSE or AVX requested; compacted forms treat it as SSE state.
         bool mxcsr = compacted ? (write & XFeatureMasks.Sse) != 0
@@ -78,7 +77,12 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>API misuse: the span is shorter than what the instruction touches (on hardware the access
+    /// would run past the buffer). Kept out of line so the instruction bodies stay small.</summary>
+    [DoesNotReturn]
+    private static void AreaTooShort(int length, int needed) =>
+        throw new ArgumentException($"XSAVE area of {length} bytes; the instruction touches {needed}", "area");
+
     private XsaveFault CheckCommon(ulong address, string? missingFeature, bool needsCpl0)
     {
         if (!_hasXsave)
@@ -94,9 +98,9 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when the last XRSTOR (for XSAVEOPT,
-    /// standard form) or XRSTORS (for XSAVES, with XCOMP_BV = RFBM | bit 63) used the same linear address at
-    /// the same CPL and XCR0/IA32_XSS have not been written since.</summary>
+    /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when XRSTOR_INFO matches — the last
+    /// XRSTOR/XRSTORS used the same linear address at the same CPL, in the standard form for XSAVEOPT, in the
+    /// compacted form with XCOMP_BV = RFBM | bit 63 for XSAVES — and XCR0/IA32_XSS have not been written since.</summary>
     private bool ModifiedOptimizationApplies(ulong address, ulong rfbm, SaveKind kind)
     {
         if (!Options.ModifiedOptimization || !_track.Valid || _track.Address != address || _track.Cpl != Cpl
@@ -104,13 +108,12 @@ public sealed partial class XsaveCpu
             return false;
         return kind == SaveKind.Xsaveopt
             ? _track.Kind == RestoreKind.XrstorStandard
-            : _track.Kind == RestoreKind.Xrstors && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
+            : _track.Kind != RestoreKind.XrstorStandard && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
     }
 
     /// <remarks>The register file already holds what the x87 unit keeps (see <see cref="SanitizeX87"/>, which
     /// also applies the AMD error-pointer rule), so the legacy region is copied as is, in one piece when x87,
     /// MXCSR and XMM all go out.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteLegacy(Span<byte> area, ulong write, bool mxcsr)
     {
         var regs = _regs.AsSpan();
@@ -134,7 +137,6 @@ public sealed partial class XsaveCpu
     /// <summary>Copies components 2..62 of <paramref name="write"/>, merging neighbours that are contiguous in
     /// both the register file and the area into one copy. In compacted form every RFBM component reserves its
     /// slot whether written or not (the layout follows XCOMP_BV = RFBM).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteExtended(Span<byte> area, ulong rfbm, ulong write, bool compacted, ulong zeroInstead)
     {
         var L = _layout;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 
@@ -179,28 +180,42 @@ public sealed partial class XsaveCpu
     /// cleared and bit 6 set; FSW.ES and FSW.B recomputed from the unmasked exceptions (FSW[5:0] &amp; ~FCW[5:0]);
     /// byte 5, FOP[15:11] and bytes 10..15 of every ST slot dropped; FIP/FDP sign-extended from the
     /// implemented linear-address width; on AMD the three error pointers cleared while FSW.ES=0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SanitizeX87()
+    private void SanitizeX87() => LoadX87(ref MemoryMarshal.GetArrayDataReference(_regs));
+
+    /// <summary>Loads the x87 part of a legacy region at <paramref name="src"/> (which may be the register file
+    /// itself) by the rules above; true when the result is not x87's initial configuration.</summary>
+    private bool LoadX87(ref byte src)
     {
-        var r = _regs.AsSpan();
-        ushort fcw = (ushort)((BinaryPrimitives.ReadUInt16LittleEndian(r) & 0x1F3F) | 0x0040);
-        BinaryPrimitives.WriteUInt16LittleEndian(r, fcw);
-        ushort fsw = BinaryPrimitives.ReadUInt16LittleEndian(r[2..]);
-        bool es = (fsw & ~fcw & 0x3F) != 0;
-        fsw = (ushort)(es ? fsw | 0x8080 : fsw & ~0x8080);
-        BinaryPrimitives.WriteUInt16LittleEndian(r[2..], fsw);
-        r[5] = 0;
-        r[7] &= 0x07;
-        for (int st = 0; st < 8; st++)
-            r.Slice(32 + st * 16 + 10, 6).Clear();
+        ref byte dst = ref MemoryMarshal.GetArrayDataReference(_regs);
+        ushort fcw = (ushort)((Unsafe.ReadUnaligned<ushort>(ref src) & 0x1F3F) | 0x0040);
+        uint fsw = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, 2));
+        bool es = (fsw & ~(uint)fcw & 0x3F) != 0;
+        fsw = es ? fsw | 0x8080 : fsw & ~0x8080u;
+        ulong ftw = Unsafe.Add(ref src, 4);
+        ulong fop = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, 6)) & 0x7FFu;
+        long fip = Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref src, 8));
+        long fdp = Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref src, 16));
         if (_fxsaveLeak && !es)
-            r[6..RegisterLayout.MxcsrOffset].Clear();
+            (fop, fip, fdp) = (0, 0, 0);
         else if (_x87PointerBits < 64)
         {
             int shift = 64 - _x87PointerBits;
-            BinaryPrimitives.WriteInt64LittleEndian(r[8..], BinaryPrimitives.ReadInt64LittleEndian(r[8..]) << shift >> shift);
-            BinaryPrimitives.WriteInt64LittleEndian(r[16..], BinaryPrimitives.ReadInt64LittleEndian(r[16..]) << shift >> shift);
+            fip = fip << shift >> shift;
+            fdp = fdp << shift >> shift;
         }
+        ulong st = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            ulong mantissa = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, 32 + 16 * i));
+            ulong exponent = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, 40 + 16 * i));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 32 + 16 * i), mantissa);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 40 + 16 * i), exponent); // bytes 10..15 of the slot: zero
+            st |= mantissa | exponent;
+        }
+        Unsafe.WriteUnaligned(ref dst, fcw | (ulong)fsw << 16 | ftw << 32 | fop << 48);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 8), fip);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 16), fdp);
+        return fcw != InitFcw || fsw != 0 || ftw != 0 || fop != 0 || fip != 0 || fdp != 0 || st != 0;
     }
 
     private ulong _endMask0 = ulong.MaxValue, _endMask1 = ulong.MaxValue;
@@ -208,7 +223,6 @@ public sealed partial class XsaveCpu
 
     /// <summary><see cref="RegisterLayout.AreaEnd"/> with the last answer per form remembered (a save/restore
     /// pair asks for the same mask over and over).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AreaEnd(ulong mask, bool compacted)
     {
         if (compacted)

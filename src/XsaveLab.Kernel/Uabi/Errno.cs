@@ -2,7 +2,7 @@ namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Linux errno values returned by the user-ABI paths (include/uapi/asm-generic/errno-base.h,
 /// errno.h). Zero is success. Values, never exceptions, at the model boundary.</summary>
-public enum Errno
+public enum UabiErrno
 {
     None = 0,
     Eperm = 1,
@@ -17,13 +17,13 @@ public enum Errno
 }
 
 /// <summary>An errno together with the kernel rule that produced it (for reports and test messages).</summary>
-public readonly record struct UabiResult(Errno Errno, string Rule)
+public readonly record struct UabiResult(UabiErrno Errno, string Rule)
 {
-    public static readonly UabiResult Ok = new(Errno.None, "ok");
+    public static readonly UabiResult Ok = new(UabiErrno.None, "ok");
 
-    public bool Success => Errno == Errno.None;
+    public bool Success => Errno == UabiErrno.None;
 
-    public static UabiResult Fail(Errno errno, string rule) => new(errno, rule);
+    public static UabiResult Fail(UabiErrno errno, string rule) => new(errno, rule);
 
     public override string ToString() => Success ? "0" : $"-{Errno.ToString().ToUpperInvariant()} ({Rule})";
 }

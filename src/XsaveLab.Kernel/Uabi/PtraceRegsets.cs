@@ -15,9 +15,9 @@ public static class NoteType
 
 /// <summary>Outcome of PTRACE_GETREGSET / PTRACE_SETREGSET: the errno, the iov_len written back on success, and
 /// for GET the bytes returned.</summary>
-public readonly record struct RegsetResult(Errno Errno, int IovLen, string Rule, byte[] Data)
+public readonly record struct RegsetResult(UabiErrno Errno, int IovLen, string Rule, byte[] Data)
 {
-    public bool Success => Errno == Errno.None;
+    public bool Success => Errno == UabiErrno.None;
 }
 
 /// <summary>PTRACE_GETREGSET / PTRACE_SETREGSET for the FPU regsets of the x86-64 view.</summary>
@@ -47,11 +47,11 @@ public static class PtraceRegsets
         if (pre is { } fail)
             return fail;
         if (noteType == NoteType.NtX86Xstate && !cfg.UseXsave)
-            return new(Errno.Enodev, 0, "xstateregs_get: no XSAVE", []);
+            return new(UabiErrno.Enodev, 0, "xstateregs_get: no XSAVE", []);
         // __regset_get(): a zeroed buffer of the clamped size, filled through a membuf.
         var data = new byte[count];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, noteType == NoteType.NtPrfpreg ? XstateCopyMode.Fx : XstateCopyMode.Xsave, data);
-        return new(Errno.None, count, "ok", data);
+        return new(UabiErrno.None, count, "ok", data);
     }
 
     /// <summary>SET with the caller's buffer (its length is iov_len). On any error the task is unchanged.</summary>
@@ -70,9 +70,9 @@ public static class PtraceRegsets
         count = 0;
         int len = Length(cfg, noteType);
         if (len < 0)
-            return new(Errno.Einval, iovLen, $"find_regset: no regset 0x{noteType:X} in the x86_64 view", []);
+            return new(UabiErrno.Einval, iovLen, $"find_regset: no regset 0x{noteType:X} in the x86_64 view", []);
         if (iovLen % RegsetSize != 0)
-            return new(Errno.Einval, iovLen, $"iov_len {iovLen} is not a multiple of regset->size {RegsetSize}", []);
+            return new(UabiErrno.Einval, iovLen, $"iov_len {iovLen} is not a multiple of regset->size {RegsetSize}", []);
         count = Math.Min(iovLen, len);
         return null;
     }
@@ -82,9 +82,9 @@ public static class PtraceRegsets
     private static UabiResult XstateregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
     {
         if (!cfg.UseXsave)
-            return UabiResult.Fail(Errno.Enodev, "xstateregs_set: no XSAVE");
+            return UabiResult.Fail(UabiErrno.Enodev, "xstateregs_set: no XSAVE");
         if (src.Length != cfg.UserMaxSize)
-            return UabiResult.Fail(Errno.Efault, $"count {src.Length} != fpu_user_cfg.max_size {cfg.UserMaxSize}: a whole standard-format buffer is needed");
+            return UabiResult.Fail(UabiErrno.Efault, $"count {src.Length} != fpu_user_cfg.max_size {cfg.UserMaxSize}: a whole standard-format buffer is needed");
         // Validate on a copy so a rejected image leaves the task untouched (the kernel validates before writing;
         // fpu_force_restore() only invalidates the register cache).
         var staged = task.Fpstate.Clone();
@@ -104,10 +104,10 @@ public static class PtraceRegsets
     private static UabiResult XfpregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
     {
         if (src.Length != UabiOffsets.FxsaveSize)
-            return UabiResult.Fail(Errno.Einval, $"count {src.Length} != sizeof(struct fxregs_state) 512");
+            return UabiResult.Fail(UabiErrno.Einval, $"count {src.Length} != sizeof(struct fxregs_state) 512");
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[UabiOffsets.Mxcsr..]);
         if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
-            return UabiResult.Fail(Errno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
+            return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
         task.RegistersInvalidated = true;
         src.CopyTo(task.Fpstate.Regs);
         if (cfg.UseXsave)

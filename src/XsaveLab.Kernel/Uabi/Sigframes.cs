@@ -72,7 +72,7 @@ public static class Sigframes
         frame.Slice(UabiOffsets.Header, UabiOffsets.HeaderSize).Clear();
 
         ulong rfbm = SigframeRfbm(cfg, fps);
-        var img = new byte[userSize];
+        Span<byte> img = userSize <= 16384 ? stackalloc byte[userSize] : new byte[userSize];
         XstateUabi.CopyXstateToUabiBuf(cfg, fps, rfbm, task.Pkru, XstateCopyMode.Xsave, img);
         ReadOnlySpan<byte> u = img;
         if ((rfbm & XFeatureMasks.Fp) != 0)
@@ -84,8 +84,10 @@ public static class Sigframes
             u.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(frame[UabiOffsets.Mxcsr..]);
         if ((rfbm & XFeatureMasks.Sse) != 0)
             u.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).CopyTo(frame[UabiOffsets.XmmSpace..]);
-        foreach (int i in cfg.ExtendedInOrder(rfbm))
+        foreach (int i in cfg.UncompactOrder)
         {
+            if ((rfbm >> i & 1) == 0)
+                continue;
             int off = cfg.StandardOffset(i), size = cfg.Size(i);
             if (i == (int)XFeature.Pkru)
                 BinaryPrimitives.WriteUInt32LittleEndian(frame[off..], task.Pkru); // XSAVE writes the PKRU register (4 bytes)
@@ -172,7 +174,7 @@ public static class Sigframes
         bool fxOnly = s.Magic1 == 0;
         ulong xrestore = s.Xfeatures & fps.UserXfeatures;
         var staged = task.Clone();
-        var fault = fxOnly ? Fxrstor(cfg, staged, frame) : XrstorStandard(cfg, staged, frame, xrestore);
+        var fault = fxOnly ? Fxrstor(cfg, staged, frame) : Xrstor(cfg, staged, frame, xrestore);
         if (fault is { } f)
         {
             ClearUserStates(cfg, task);
@@ -181,7 +183,7 @@ public static class Sigframes
         // os_xrstor(&init_fpstate, user_xfeatures & ~xrestore): the remaining user features go to init.
         ulong initBv = fps.UserXfeatures & ~(fxOnly ? XFeatureMasks.FpSse : xrestore);
         InitComponents(cfg, staged, initBv);
-        task.Fpstate = staged.Fpstate;
+        staged.Fpstate.Regs.CopyTo(task.Fpstate.Regs, 0); // in place: the buffer may be shared with the task model
         task.Pkru = staged.Pkru;
         return new(true, fxOnly, false, fxOnly ? $"FX-only frame ({why})" : "XRSTOR from the frame");
     }
@@ -233,7 +235,7 @@ public static class Sigframes
         return null;
     }
 
-    /// <summary>XRSTOR64 of a user-memory image with RFBM = <paramref name="rfbm"/> (SDM Vol.1 §13.8).</summary>
+    /// <summary>XRSTOR64 by the task itself of a user-memory image with RFBM = <paramref name="rfbm"/> (SDM Vol.1 §13.8).</summary>
     /// <remarks>
     /// #GP when XSTATE_BV has a bit outside XCR0 (= fpu_user_cfg.max_features). Standard form (XCOMP_BV[63] = 0):
     /// #GP when header bytes 8..23 are not zero. Compacted form (XCOMP_BV[63] = 1, needs XSAVEC): #GP when
@@ -241,7 +243,8 @@ public static class Sigframes
     /// compacted offsets. MXCSR is loaded when RFBM[1] or RFBM[2] (standard) / also XSTATE_BV[1|2] (compacted);
     /// reserved MXCSR bits ⇒ #GP. For i ∈ RFBM: XSTATE_BV[i] ? load : init.
     /// </remarks>
-    private static string? XrstorStandard(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame, ulong rfbm)
+    /// <returns>Null on success, else the #GP rule (the task is then partly modified, as hardware may leave it).</returns>
+    public static string? Xrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame, ulong rfbm)
     {
         ulong xcr0 = cfg.UserMaxFeatures;
         ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame[UabiOffsets.XstateBv..]);

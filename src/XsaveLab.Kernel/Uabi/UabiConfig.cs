@@ -23,7 +23,7 @@ public sealed class UabiConfig
     private readonly int[] _uncompactOrder;
 
     public UabiConfig(CpuProfile cpu, ulong userMaxFeatures, ulong userDefaultFeatures, ulong kernelMaxFeatures,
-        bool compacted, uint mxcsrFeatureMask, uint hardwareMxcsrMask, KernelBuildOptions? build = null)
+        bool compacted, uint mxcsrFeatureMask, uint hardwareMxcsrMask, KernelBuildOptions? build = null, int? userMaxSize = null)
     {
         Cpu = cpu;
         UserMaxFeatures = userMaxFeatures;
@@ -33,7 +33,7 @@ public sealed class UabiConfig
         MxcsrFeatureMask = mxcsrFeatureMask;
         Build = build ?? KernelBuildOptions.Default;
         UseXsave = cpu.HasXsave && userMaxFeatures != 0;
-        UserMaxSize = UseXsave ? XStateGeometry.Size(cpu, userMaxFeatures, false) : UabiOffsets.FxsaveSize;
+        UserMaxSize = userMaxSize ?? (UseXsave ? XStateGeometry.Size(cpu, userMaxFeatures, false) : UabiOffsets.FxsaveSize);
         UserDefaultSize = UseXsave ? XStateGeometry.Size(cpu, userDefaultFeatures, false) : UabiOffsets.FxsaveSize;
         OsPke = (userMaxFeatures & XFeatureMasks.Pkru) != 0;
 
@@ -104,6 +104,10 @@ public sealed class UabiConfig
         BinaryPrimitives.WriteUInt64LittleEndian(sw, UserMaxFeatures);
     }
 
+    /// <summary>xfeature_uncompact_order[]: the enabled extended features with a standard offset, sorted by it.
+    /// Allocation-free for hot paths (filter by mask while iterating).</summary>
+    public ReadOnlySpan<int> UncompactOrder => _uncompactOrder;
+
     /// <summary>Extended user features in standard-offset order (for_each_extended_xfeature_in_order).</summary>
     public IEnumerable<int> ExtendedInOrder(ulong mask)
     {
@@ -142,6 +146,18 @@ public sealed class UabiConfig
         ulong userDefault = userMax & ~(XFeatureMasks.UserDynamic | XFeatureMasks.CetKernel);
         return new UabiConfig(cpu, userMax, userDefault, max, cpu.HasXsavec || cpu.HasXsaves,
             MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build);
+    }
+
+    /// <summary>The configuration of a booted <see cref="Boot.FpuSystem"/> (a thin adapter: user/kernel configs,
+    /// format, build options). <paramref name="hardwareMxcsrMask"/> is what FXSAVE reports as MXCSR_MASK on the
+    /// modelled CPU (CPUID does not tell); mxcsr_feature_mask follows from it.</summary>
+    public static UabiConfig FromSystem(Boot.FpuSystem sys, uint hardwareMxcsrMask = 0x0000FFFF)
+    {
+        var build = new KernelBuildOptions(sys.Options.Ia32Emulation);
+        if (!sys.XsaveEnabled)
+            return new UabiConfig(sys.Profile, 0, 0, 0, false, MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build, sys.UserCfg.MaxSize);
+        return new UabiConfig(sys.Profile, sys.UserCfg.MaxFeatures, sys.UserCfg.DefaultFeatures, sys.KernelCfg.MaxFeatures,
+            sys.Compacted, MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build, sys.UserCfg.MaxSize);
     }
 
     /// <summary>fpu__init_system_mxcsr(): an FXSAVE MXCSR_MASK of 0 means the default 0x0000FFBF.</summary>

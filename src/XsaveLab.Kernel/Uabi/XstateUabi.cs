@@ -53,8 +53,10 @@ public static class XstateUabi
             int zerofrom = UabiOffsets.ExtendedStart;
             ulong xcompBv = fps.XcompBv;
             Span<byte> pkruState = stackalloc byte[8];
-            foreach (int i in cfg.ExtendedInOrder(header))
+            foreach (int i in cfg.UncompactOrder)
             {
+                if ((header >> i & 1) == 0)
+                    continue;
                 int off = cfg.StandardOffset(i), size = cfg.Size(i);
                 if (zerofrom < off)
                     mb.Zero(off - zerofrom);
@@ -86,11 +88,11 @@ public static class XstateUabi
         ulong xfeatures = BinaryPrimitives.ReadUInt64LittleEndian(header);
         ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         if ((xfeatures & ~userXfeatures) != 0)
-            return UabiResult.Fail(Errno.Einval, $"XSTATE_BV 0x{xfeatures:X} has bits outside user_xfeatures 0x{userXfeatures:X} (unknown or supervisor)");
+            return UabiResult.Fail(UabiErrno.Einval, $"XSTATE_BV 0x{xfeatures:X} has bits outside user_xfeatures 0x{userXfeatures:X} (unknown or supervisor)");
         if (xcompBv != 0)
-            return UabiResult.Fail(Errno.Einval, $"XCOMP_BV 0x{xcompBv:X} != 0: user space must use the standard format");
+            return UabiResult.Fail(UabiErrno.Einval, $"XCOMP_BV 0x{xcompBv:X} != 0: user space must use the standard format");
         if (header.Slice(16, UabiOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) is int r and >= 0)
-            return UabiResult.Fail(Errno.Einval, $"reserved header byte {UabiOffsets.HeaderReserved + r} is not zero");
+            return UabiResult.Fail(UabiErrno.Einval, $"reserved header byte {UabiOffsets.HeaderReserved + r} is not zero");
         return UabiResult.Ok;
     }
 
@@ -106,7 +108,7 @@ public static class XstateUabi
     public static UabiResult CopyUabiToXstate(UabiConfig cfg, UabiFpState fps, ReadOnlySpan<byte> src, ref uint pkru, bool updatePkru)
     {
         if (src.Length < UabiOffsets.Header + UabiOffsets.HeaderSize)
-            return UabiResult.Fail(Errno.Efault, "source shorter than the XSAVE header");
+            return UabiResult.Fail(UabiErrno.Efault, "source shorter than the XSAVE header");
         var hdr = src.Slice(UabiOffsets.Header, UabiOffsets.HeaderSize);
         var v = ValidateUserXstateHeader(hdr, fps.UserXfeatures);
         if (!v.Success)
@@ -118,12 +120,12 @@ public static class XstateUabi
         {
             uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[UabiOffsets.Mxcsr..]);
             if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
-                return UabiResult.Fail(Errno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})");
+                return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})");
         }
         // Every component must be readable before anything is written (copy_from_buffer faults ⇒ -EFAULT).
         for (int i = 0; i < XFeatureTable.Count; i++)
             if ((xfeatures >> i & 1) != 0 && cfg.StandardOffset(i) + cfg.Size(i) > src.Length)
-                return UabiResult.Fail(Errno.Efault, $"component {i} lies beyond the source buffer");
+                return UabiResult.Fail(UabiErrno.Efault, $"component {i} lies beyond the source buffer");
 
         var regs = fps.Regs.AsSpan();
         if ((xfeatures & mxMask) != 0 && (xfeatures & XFeatureMasks.Fp) == 0)

@@ -40,6 +40,7 @@ public class FaultRuleTests
     {
         var cpu = new XsaveCpu(TestCpus.NoXsave()) { OsXsave = true };
         AssertFault(cpu.Xsave(new byte[1024], Aligned, ~0UL), FaultKind.InvalidOpcode, XsaveRules.NoXsave);
+        AssertFault(cpu.Xrstor(new byte[1024], Aligned, ~0UL), FaultKind.InvalidOpcode, XsaveRules.NoXsave);
         AssertFault(cpu.Xgetbv(0, out _), FaultKind.InvalidOpcode, XsaveRules.NoXsave);
         AssertFault(cpu.Xsetbv(0, 3), FaultKind.InvalidOpcode, XsaveRules.NoXsave);
     }
@@ -165,6 +166,16 @@ public class FaultRuleTests
         var image = Area(cpu);
         Assert.False(cpu.Xsavec(image, Aligned, 0x3).IsFault);
         BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(512), 0x7);
+        AssertFault(cpu.Xrstor(image, Aligned, ~0UL), FaultKind.GeneralProtection, XsaveRules.XstateBvNotInXcompBv);
+    }
+
+    [Fact]
+    public void Gp_when_compacted_xstate_bv_sets_bit_63()
+    {
+        var cpu = NewSpr();
+        var image = Area(cpu);
+        Assert.False(cpu.Xsavec(image, Aligned, 0x3).IsFault);
+        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(512), XFeatureMasks.CompactedFormat | 0x3);
         AssertFault(cpu.Xrstor(image, Aligned, ~0UL), FaultKind.GeneralProtection, XsaveRules.XstateBvNotInXcompBv);
     }
 

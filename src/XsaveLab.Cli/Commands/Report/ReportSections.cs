@@ -8,6 +8,7 @@ public static class ReportSections
         new ProfileSection(),
         new LayoutSection(),
         new SanitySection(),
+        new KernelSection(),
         new ExperimentSection(),
     ];
 }

@@ -6,18 +6,33 @@ namespace XsaveLab.Kernel.Uabi.CoreNotes;
 /// <summary>One component read out of a core file's NT_X86_XSTATE image.</summary>
 public sealed record DecodedComponent(int Number, int Offset, byte[] Bytes, bool InUse);
 
-/// <summary>The register content of an NT_X86_XSTATE note and where its layout came from.</summary>
-public sealed record DecodedXstate(ulong Xcr0, ulong XstateBv, bool LayoutFromNote, IReadOnlyList<DecodedComponent> Components)
+/// <summary>Where a decoder took the component offsets from.</summary>
+public enum LayoutSource
 {
+    /// <summary>The core's NT_X86_XSAVE_LAYOUT note.</summary>
+    Note,
+
+    /// <summary>The caller's assumption (this host's CPUID layout), used when the image has its size.</summary>
+    Host,
+
+    /// <summary>gdb's guess from XCR0 and the note size (gcore writes these layouts).</summary>
+    GdbGuess,
+}
+
+/// <summary>The register content of an NT_X86_XSTATE note and where its layout came from.</summary>
+public sealed record DecodedXstate(ulong Xcr0, ulong XstateBv, LayoutSource Source, IReadOnlyList<DecodedComponent> Components)
+{
+    public bool LayoutFromNote => Source == LayoutSource.Note;
+
     public DecodedComponent? Component(int number) => Components.FirstOrDefault(c => c.Number == number);
 
     /// <summary>Lower 128 bits of vector register n (XMM, from the legacy area).</summary>
     public byte[] Xmm(int n) => Component(1) is { } c ? c.Bytes.AsSpan(n * 16, 16).ToArray() : new byte[16];
 }
 
-/// <summary>Decodes NT_X86_XSTATE using NT_X86_XSAVE_LAYOUT when the core has it, else a fallback layout
-/// (the host's CPUID standard offsets) — gdb's approach (i387-tdep.c i387_set_xsave_layout, with the
-/// offsets from the note taking precedence).</summary>
+/// <summary>Decodes NT_X86_XSTATE with the layout from NT_X86_XSAVE_LAYOUT when the core has it; otherwise the
+/// caller's host layout when the image has exactly that layout's size, else gdb's guess by XCR0 and size
+/// (<see cref="GdbXsaveLayouts"/>), else the host layout.</summary>
 public static class XstateCoreDecoder
 {
     public static DecodedXstate Decode(IReadOnlyList<ElfNote> notes, Func<ulong, IReadOnlyList<XfeatComponent>> fallbackLayout)
@@ -35,8 +50,14 @@ public static class XstateCoreDecoder
             throw new FormatException($"NT_X86_XSTATE descriptor of {image.Length} bytes is shorter than 576");
         ulong xcr0 = BinaryPrimitives.ReadUInt64LittleEndian(image[UabiOffsets.SwReserved..]);
         ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(image[UabiOffsets.XstateBv..]);
-        bool fromNote = layout is not null;
-        layout ??= fallbackLayout(xcr0);
+        var source = LayoutSource.Note;
+        if (layout is null)
+        {
+            var host = fallbackLayout(xcr0);
+            int hostSize = host.Count == 0 ? UabiOffsets.ExtendedStart : host.Max(r => (int)(r.Offset + r.Size));
+            var guess = hostSize == image.Length ? null : GdbXsaveLayouts.Guess(xcr0, image.Length);
+            (layout, source) = guess is null ? (host, LayoutSource.Host) : (guess, LayoutSource.GdbGuess);
+        }
         var comps = new List<DecodedComponent>
         {
             new(0, 0, image[..160].ToArray(), (bv & XFeatureMasks.Fp) != 0),
@@ -48,7 +69,7 @@ public static class XstateCoreDecoder
                 throw new FormatException($"layout record for component {r.Type} (offset {r.Offset}, size {r.Size}) lies beyond the {image.Length}-byte image");
             comps.Add(new((int)r.Type, (int)r.Offset, image.Slice((int)r.Offset, (int)r.Size).ToArray(), (bv >> (int)r.Type & 1) != 0));
         }
-        return new DecodedXstate(xcr0, bv, fromNote, comps);
+        return new DecodedXstate(xcr0, bv, source, comps);
     }
 
     /// <summary>The NT_X86_XSTATE note the kernel writes for a task (the regset GET image, owner "LINUX").</summary>

@@ -1,0 +1,59 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Uabi;
+
+namespace XsaveLab.Host.Check;
+
+/// <summary>The model of the probe child at its stop: a fresh task (init registers, PKRU init_pkru_value when
+/// OSPKE) that executed XRSTOR of a <see cref="SeededXstateImage"/> with the image's restore mask.</summary>
+internal static class ChildModel
+{
+    public static UabiTask AfterLoad(UabiConfig cfg, SeededXstateImage seeded)
+    {
+        var task = new UabiTask(UabiFpState.CreateDefault(cfg), 0);
+        if (cfg.OsPke)
+        {
+            task.Pkru = UabiTask.InitPkruValue;
+            task.Fpstate.XstateBv |= XFeatureMasks.Pkru;
+        }
+        if (Sigframes.Xrstor(cfg, task, seeded.Image, seeded.RestoreMask) is { } fault)
+            throw new InvalidOperationException($"seed {seeded.Seed}: the model's XRSTOR faults ({fault})");
+        return task;
+    }
+
+    /// <summary>FXSAVE's MXCSR_MASK as the kernel reports it in an FXSAVE/XSAVE image (bytes 28..31).</summary>
+    public static uint HardwareMxcsrMask(ReadOnlySpan<byte> image) => BinaryPrimitives.ReadUInt32LittleEndian(image[UabiOffsets.MxcsrMask..]);
+
+    /// <summary>Compares two standard-format images region by region: legacy area, sw_reserved, header, each
+    /// extended component of <paramref name="cfg"/>. Yields (region, model hex, actual hex) for differences.</summary>
+    public static IEnumerable<(string Region, int Offset, int Length)> Regions(UabiConfig cfg)
+    {
+        yield return ("x87 environment", 0, UabiOffsets.FpEnvSize);
+        yield return ("MXCSR, MXCSR_MASK", UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize);
+        yield return ("ST0-7", UabiOffsets.StSpace, UabiOffsets.StSpaceSize);
+        yield return ("XMM0-15", UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize);
+        yield return ("padding 416..463", UabiOffsets.Padding, UabiOffsets.PaddingSize);
+        yield return ("sw_reserved (XCR0 at 464)", UabiOffsets.SwReserved, UabiOffsets.SwReservedSize);
+        yield return ("XSTATE_BV", UabiOffsets.XstateBv, 8);
+        yield return ("XCOMP_BV + reserved header", UabiOffsets.XcompBv, 56);
+        foreach (int i in cfg.ExtendedInOrder(cfg.UserMaxFeatures))
+            yield return ($"component {i} {XFeatureTable.Get(i).ShortName}", cfg.StandardOffset(i), cfg.Size(i));
+    }
+
+    public static string Hex(ReadOnlySpan<byte> b) => b.Length <= 16 ? Convert.ToHexString(b) : $"{Convert.ToHexString(b[..8])}…({b.Length} B, sha {Digest(b)})";
+
+    private static string Digest(ReadOnlySpan<byte> b) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(b))[..12];
+
+    public static IEnumerable<Observable> CompareImages(string prefix, UabiConfig cfg, ReadOnlySpan<byte> model, ReadOnlySpan<byte> actual, string reason)
+    {
+        var list = new List<Observable>();
+        foreach (var (region, off, len) in Regions(cfg))
+        {
+            string m = off + len <= model.Length ? Hex(model.Slice(off, len)) : "(absent)";
+            string a = off + len <= actual.Length ? Hex(actual.Slice(off, len)) : "(absent)";
+            list.Add(Observable.Compare($"{prefix} {region}", m, a, reason));
+        }
+        return list;
+    }
+}

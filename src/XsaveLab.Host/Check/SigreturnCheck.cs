@@ -1,0 +1,119 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Uabi;
+
+namespace XsaveLab.Host.Check;
+
+/// <summary>rt_sigreturn of real frames edited in the child's memory: a changed extended state, a legacy
+/// (FX-only) frame, and a frame XRSTOR rejects. The child's state after the return, read with
+/// PTRACE_GETREGSET, is compared with <see cref="Sigframes.FpuRestoreSig"/> on the same frame bytes.</summary>
+public sealed class SigreturnCheck : IHostCheckProvider
+{
+    public string Name => "sigreturn";
+
+    private const int SigSegv = 11;
+
+    private enum Edit
+    {
+        /// <summary>New AVX upper halves; opmask put in init state through XSTATE_BV.</summary>
+        ChangedExtendedState,
+
+        /// <summary>magic1 broken: restored as an FXSAVE-only frame, extended state to init.</summary>
+        LegacyFrame,
+
+        /// <summary>XSTATE_BV with bit 62 (not in XCR0): XRSTOR #GP ⇒ user state cleared, SIGSEGV.</summary>
+        BadXstateBv,
+    }
+
+    public IEnumerable<Observable> Run(HostCheckContext ctx)
+    {
+        if (ctx.Launcher is null || !ctx.Cpu.HasXsave)
+        {
+            yield return Observable.Skipped("sigreturn", ctx.Launcher is null ? ctx.LauncherUnavailableReason : "the CPU has no XSAVE");
+            yield break;
+        }
+        foreach (var edit in Enum.GetValues<Edit>())
+        {
+            ulong seed = 0x5160_0000UL + (ulong)edit;
+            TracedChild? child = null;
+            string? why = null;
+            try
+            {
+                child = TracedChild.SpawnLoadedRegisters(ctx.Launcher, seed);
+            }
+            catch (HostProbeException e)
+            {
+                why = $"cannot trace a child here: {e.Message}";
+            }
+            if (child is null)
+            {
+                yield return Observable.Skipped($"sigreturn {edit}", why!);
+                yield break;
+            }
+            using (child)
+            {
+                foreach (var o in Scenario(ctx, child, seed, edit))
+                    yield return o;
+            }
+        }
+    }
+
+    private static List<Observable> Scenario(HostCheckContext ctx, TracedChild child, ulong seed, Edit edit)
+    {
+        var list = new List<Observable>();
+        var get = child.GetRegset(NoteType.NtX86Xstate);
+        if (!get.Ok)
+        {
+            list.Add(Observable.Skipped($"sigreturn {edit}", $"PTRACE_GETREGSET failed: {get}"));
+            return list;
+        }
+        var cfg = ctx.Uabi(ChildModel.HardwareMxcsrMask(get.Data));
+        var model = ChildModel.AfterLoad(cfg, SeededXstateImage.Build(seed, UserXstateLayout.FromHost()));
+        using var hs = HandlerStop.Enter(child, out string why);
+        if (hs is null)
+        {
+            list.Add(Observable.Skipped($"sigreturn {edit}", why));
+            return list;
+        }
+        int len = model.Fpstate.UserSize + SigframeSizes.Magic2Size;
+        var frame = hs.Read(hs.BufFx, len);
+        var rng = new Random((int)seed);
+        switch (edit)
+        {
+            case Edit.ChangedExtendedState:
+                if ((cfg.UserMaxFeatures & XFeatureMasks.Ymm) != 0)
+                    rng.NextBytes(frame.AsSpan(cfg.StandardOffset(2), cfg.Size(2)));
+                rng.NextBytes(frame.AsSpan(UabiOffsets.XmmSpace, 16));
+                ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(UabiOffsets.XstateBv));
+                BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(UabiOffsets.XstateBv), bv & ~XFeatureMasks.Opmask);
+                break;
+            case Edit.LegacyFrame:
+                frame[UabiOffsets.SwReserved] ^= 0xFF;
+                break;
+            case Edit.BadXstateBv:
+                frame[UabiOffsets.XstateBv + 7] |= 0x40;
+                break;
+        }
+        hs.Write(hs.BufFx, frame);
+
+        var exit = hs.Sigreturn();
+        var modelResult = Sigframes.FpuRestoreSig(cfg, model, frame);
+        // The state right at the end of rt_sigreturn (the child has not run user code since).
+        var after = child.GetRegset(NoteType.NtX86Xstate);
+        var next = exit.Stopped ? hs.NextStop() : exit;
+        string modelOutcome = modelResult.Sigsegv ? "SIGSEGV" : "returned";
+        string actualOutcome = next.Stopped && next.StopSignal == SigSegv ? "SIGSEGV" : next.Stopped ? "returned" : next.ToString();
+        list.Add(Observable.Compare($"sigreturn {edit}: outcome", modelOutcome, actualOutcome, modelResult.Rule));
+
+        if (!after.Ok)
+        {
+            list.Add(Observable.Skipped($"sigreturn {edit}: state", $"PTRACE_GETREGSET after the return failed: {after}"));
+            return list;
+        }
+        var expect = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        list.AddRange(ChildModel.CompareImages($"sigreturn {edit}:", cfg, expect, after.Data,
+            "__fpu_restore_sig(): XRSTOR/FXRSTOR from the frame, init for the rest; failure ⇒ fpu__clear_user_states()"));
+        return list;
+    }
+}

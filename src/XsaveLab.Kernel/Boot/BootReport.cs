@@ -1,0 +1,34 @@
+using XsaveLab.Kernel.Tasks;
+
+namespace XsaveLab.Kernel.Boot;
+
+/// <summary>A render-independent summary of a boot: the log and the three configurations.</summary>
+public sealed record BootReport(
+    string Kernel,
+    string Cpu,
+    IReadOnlyList<string> Dmesg,
+    FpuStateConfig KernelCfg,
+    FpuStateConfig UserCfg,
+    VcpuFpuConfig GuestDefaultCfg,
+    ulong Xcr0,
+    ulong Xss,
+    ulong InitXfd,
+    bool XsaveEnabled,
+    bool Compacted,
+    SaveInstruction SaveInstruction,
+    int MaxFrameSize,
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>Per-task default buffer (<c>fpu_kernel_cfg.default_size</c>).</summary>
+    public int HostDefaultSize => KernelCfg.DefaultSize;
+
+    /// <summary>A new vCPU's guest fpstate size under this kernel.</summary>
+    public int GuestFpstateSize { get; init; }
+
+    public static BootReport From(FpuSystem sys) => new(
+        sys.Variant.Name, sys.Profile.Name, sys.Dmesg, sys.KernelCfg, sys.UserCfg, sys.GuestDefaultCfg,
+        sys.Xcr0, sys.Xss, sys.InitXfd, sys.XsaveEnabled, sys.Compacted, sys.SaveInstruction, sys.MaxFrameSize, sys.Warnings)
+    {
+        GuestFpstateSize = sys.Variant.GuestState == Variants.GuestStateSource.GuestDefaults ? sys.GuestDefaultCfg.Size : sys.KernelCfg.DefaultSize,
+    };
+}

@@ -1,0 +1,27 @@
+using XsaveLab.Kernel.Tasks;
+
+namespace XsaveLab.Kernel.Guest;
+
+/// <summary><c>struct fpu_guest</c>, the guest pseudo FPU container KVM keeps per vCPU.</summary>
+public sealed class FpuGuest
+{
+    internal FpuGuest(KernelTask owner) => Owner = owner;
+
+    /// <summary>The task that allocated it (the vCPU thread).</summary>
+    public KernelTask Owner { get; }
+
+    /// <summary>xfeatures: features enabled/allocated for the vCPU.</summary>
+    public ulong Xfeatures { get; internal set; }
+
+    /// <summary>perm: set at allocation and never read; only in kernels before 32d5fa804dc9 (6.15), else null.</summary>
+    public ulong? Perm { get; internal set; }
+
+    /// <summary>xfd_err: the guest's IA32_XFD_ERR (KVM-managed).</summary>
+    public ulong XfdErr { get; set; }
+
+    /// <summary>uabi_size: KVM_GET_XSAVE2 buffer size.</summary>
+    public int UabiSize { get; internal set; }
+
+    /// <summary>fpstate: the guest buffer (null after free).</summary>
+    public FpState? FpState { get; internal set; }
+}

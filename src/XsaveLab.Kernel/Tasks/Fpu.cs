@@ -1,0 +1,31 @@
+namespace XsaveLab.Kernel.Tasks;
+
+/// <summary><c>struct fpu</c> of a task (appended to task_struct): the active fpstate pointer, the saved host
+/// pointer while a guest fpstate is swapped in, the permissions and the embedded default-sized buffer.</summary>
+public sealed class Fpu
+{
+    internal Fpu(FpState embedded)
+    {
+        EmbeddedFpState = embedded;
+        FpState = embedded;
+    }
+
+    /// <summary>last_cpu: the CPU whose registers hold this context, −1 when memory is newer.</summary>
+    public int LastCpu { get; internal set; } = -1;
+
+    /// <summary>avx512_timestamp: model time of the last save that found ZMM_Hi256/Hi16_ZMM in use.</summary>
+    public long Avx512Timestamp { get; internal set; }
+
+    /// <summary>fpstate: the active buffer.</summary>
+    public FpState FpState { get; internal set; }
+
+    /// <summary>__task_fpstate: the host fpstate while a guest fpstate is active, else null.</summary>
+    public FpState? TaskFpState { get; internal set; }
+
+    public FpuStatePerm Perm { get; internal set; }
+
+    public FpuStatePerm GuestPerm { get; internal set; }
+
+    /// <summary>__fpstate: the buffer embedded in the task allocation (kernel default size).</summary>
+    public FpState EmbeddedFpState { get; }
+}

@@ -1,0 +1,32 @@
+namespace XsaveLab.Kernel.Tasks;
+
+/// <summary>What the FPU core did, for measurements. Byte counts are the component data a save stores or a
+/// restore loads (legacy parts by component, plus the 64-byte header); components skipped by the init
+/// optimization are not counted. Footprint counts are buffer sizes.</summary>
+public sealed class FpuCounters
+{
+    public long ContextSwitches { get; internal set; }
+    public long Saves { get; internal set; }
+    public long Restores { get; internal set; }
+    public long SavedBytes { get; internal set; }
+    public long RestoredBytes { get; internal set; }
+
+    /// <summary>Sum of fpstate.size over all saves (the buffer each save targets).</summary>
+    public long SaveFootprintBytes { get; internal set; }
+
+    /// <summary>Restores skipped because the registers were still valid (owner and last_cpu matched).</summary>
+    public long RestoresAvoided { get; internal set; }
+
+    public long XfdWrites { get; internal set; }
+    public long PkruWrites { get; internal set; }
+    public long XfdFaults { get; internal set; }
+    public long Reallocations { get; internal set; }
+    public long VallocBytes { get; internal set; }
+    public long VfreeBytes { get; internal set; }
+
+    public void Reset()
+    {
+        ContextSwitches = Saves = Restores = SavedBytes = RestoredBytes = SaveFootprintBytes = RestoresAvoided = 0;
+        XfdWrites = PkruWrites = XfdFaults = Reallocations = VallocBytes = VfreeBytes = 0;
+    }
+}

@@ -1,0 +1,33 @@
+using XsaveLab.Arch.Machine;
+
+namespace XsaveLab.Kernel.Tasks;
+
+/// <summary>One logical CPU: the model CPU and the per-CPU FPU variables.</summary>
+public sealed class KernelCpu
+{
+    internal KernelCpu(int id, XsaveCpu cpu)
+    {
+        Id = id;
+        Cpu = cpu;
+    }
+
+    public int Id { get; }
+
+    /// <summary>The registers and instructions.</summary>
+    public XsaveCpu Cpu { get; }
+
+    /// <summary>fpu_fpregs_owner_ctx: whose context the registers hold (null = nobody's).</summary>
+    public Fpu? FpregsOwnerCtx { get; internal set; }
+
+    /// <summary>xfd_state: cached IA32_XFD.</summary>
+    public ulong XfdState { get; internal set; }
+
+    /// <summary>kernel_fpu_allowed.</summary>
+    public bool KernelFpuAllowed { get; internal set; } = true;
+
+    /// <summary>The task currently running here, null for idle.</summary>
+    public KernelTask? Current { get; internal set; }
+
+    // Scratch for PKRU writes (no allocation on switches).
+    internal readonly byte[] PkruScratch = new byte[8];
+}

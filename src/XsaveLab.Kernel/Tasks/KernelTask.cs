@@ -1,0 +1,57 @@
+using XsaveLab.Kernel.Guest;
+
+namespace XsaveLab.Kernel.Tasks;
+
+/// <summary>A task (thread) as far as the FPU core is concerned.</summary>
+public sealed class KernelTask
+{
+    internal KernelTask(int pid, string name, ThreadGroup group, Fpu fpu, bool isKernelThread)
+    {
+        Pid = pid;
+        Name = name;
+        Group = group;
+        Fpu = fpu;
+        IsKernelThread = isKernelThread;
+    }
+
+    public int Pid { get; }
+    public string Name { get; internal set; }
+    public ThreadGroup Group { get; internal set; }
+    public KernelTask Leader => Group.Leader;
+    public Fpu Fpu { get; }
+
+    /// <summary>PF_KTHREAD / PF_USER_WORKER: no user FPU state is switched.</summary>
+    public bool IsKernelThread { get; }
+
+    /// <summary>TIF_NEED_FPU_LOAD: registers must be restored from memory before returning to user space.</summary>
+    public bool NeedFpuLoad { get; internal set; }
+
+    public TaskState State { get; internal set; } = TaskState.Runnable;
+
+    /// <summary>The CPU this task is current on, or −1.</summary>
+    public int OnCpu { get; internal set; } = -1;
+
+    /// <summary>sas_ss_size of the installed sigaltstack (0 = none).</summary>
+    public ulong SasSsSize { get; internal set; }
+
+    /// <summary>thread.pkru (switched eagerly).</summary>
+    public uint Pkru { get; internal set; }
+
+    private readonly List<SignalInfo> _signals = [];
+
+    /// <summary>Signals the FPU code sent to this task, in order.</summary>
+    public IReadOnlyList<SignalInfo> Signals => _signals;
+
+    internal void Signal(SignalInfo s) => _signals.Add(s);
+
+    private readonly List<FpuGuest> _guests = [];
+
+    /// <summary>Guest FPU containers (vCPUs) this task allocated and has not freed.</summary>
+    public IReadOnlyList<FpuGuest> Guests => _guests;
+
+    internal void AddGuest(FpuGuest g) => _guests.Add(g);
+
+    internal void RemoveGuest(FpuGuest g) => _guests.Remove(g);
+
+    public override string ToString() => $"{Name}[{Pid}]";
+}

@@ -1,0 +1,194 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Guest;
+using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Variants;
+
+namespace XsaveLab.Kernel.Tasks;
+
+/// <summary>The guest FPU API KVM calls (arch/x86/kernel/fpu/core.c).</summary>
+public sealed partial class LinuxKernel
+{
+    /// <summary>sizeof(struct kvm_xsave): the base KVM_GET_XSAVE buffer.</summary>
+    public const int KvmXsaveSize = 4096;
+
+    /// <summary><c>fpu_alloc_guest_fpstate()</c> for a vCPU created by <paramref name="task"/>: a vmalloc'ed guest
+    /// fpstate sized per variant (6.17: guest_default_cfg, 509e880b7795; before: kernel defaults, 1937e18cc3cf;
+    /// deferred: kernel defaults), xfd 0, XCOMP_BV and legacy init values; <c>fpu_guest.xfeatures</c> likewise;
+    /// uabi_size 4096; then <c>fpu_lock_guest_permissions()</c> sets FPU_GUEST_PERM_LOCKED on the leader.</summary>
+    public FpuGuest FpuAllocGuestFpstate(KernelTask task)
+    {
+        bool guestDefaults = Variant.GuestState == GuestStateSource.GuestDefaults;
+        int size = guestDefaults ? System.GuestDefaultCfg.Size : System.KernelCfg.DefaultSize;
+        var fps = Valloc(size);
+        fps.IsGuest = true;
+        FpstateResetFields(fps);
+        FpstateInitUser(fps);
+        var g = new FpuGuest(task)
+        {
+            FpState = fps,
+            Xfeatures = guestDefaults ? System.GuestDefaultCfg.Features : System.KernelCfg.DefaultFeatures,
+            UabiSize = KvmXsaveSize,
+        };
+        if (System.UserCfg.DefaultSize > g.UabiSize)
+        {
+            Warn($"fpu_alloc_guest_fpstate(): user default size {System.UserCfg.DefaultSize} > sizeof(struct kvm_xsave)");
+            g.UabiSize = System.UserCfg.DefaultSize;
+        }
+        // fpu_lock_guest_permissions() (6.16+; fpu_init_guest_permissions(gfpu) before, which also stored the
+        // unlocked value in gfpu->perm).
+        if (System.Options.X86_64)
+        {
+            var leader = task.Leader.Fpu;
+            ulong perm = leader.GuestPerm.StatePerm;
+            leader.GuestPerm = leader.GuestPerm with { StatePerm = perm | FpuSystem.GuestPermLocked };
+            if (Variant.FpuGuestHasPerm)
+                g.Perm = perm & ~FpuSystem.GuestPermLocked;
+        }
+        task.AddGuest(g);
+        return g;
+    }
+
+    /// <summary>What KVM does for a guest with protected state (SEV-ES, TDX): <c>fpstate->is_confidential = true</c>.
+    /// Its registers are then neither saved nor restored by <c>fpu_swap_kvm_fpstate()</c> (only XFD is updated).</summary>
+    public void MarkGuestConfidential(FpuGuest g)
+    {
+        var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
+        fps.IsConfidential = true;
+    }
+
+    /// <summary><c>fpu_free_guest_fpstate()</c>: refuses (WARN) a buffer that is not a valloc'ed, unused guest one.</summary>
+    public void FpuFreeGuestFpstate(FpuGuest g)
+    {
+        var fps = g.FpState;
+        if (fps == null)
+            return;
+        if (!fps.IsValloc || !fps.IsGuest || fps.InUse)
+        {
+            Warn($"fpu_free_guest_fpstate(): refusing {fps}");
+            return;
+        }
+        g.FpState = null;
+        Vfree(fps);
+        g.Owner.RemoveGuest(g);
+    }
+
+    /// <summary><c>fpu_swap_kvm_fpstate(gfpu, enter_guest)</c> on the running vCPU task: save the current
+    /// registers (unless confidential or already saved), swap the fpstate pointer, restore the new one with
+    /// RFBM = kernel max &amp; FPSTATE (XFD first), mark active.</summary>
+    public void FpuSwapKvmFpstate(KernelTask task, FpuGuest g, bool enterGuest)
+    {
+        var kc = RequireRunning(task);
+        var fpu = task.Fpu;
+        var guestFps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
+        if (enterGuest == guestFps.InUse)
+            throw new InvalidOperationException(enterGuest ? "guest fpstate already active" : "guest fpstate not active");
+        var cur = fpu.FpState;
+        if (!cur.IsConfidential && !task.NeedFpuLoad)
+            SaveFpregsToFpstate(kc, fpu);
+        if (enterGuest)
+        {
+            fpu.TaskFpState = cur;
+            fpu.FpState = guestFps;
+            guestFps.InUse = true;
+        }
+        else
+        {
+            guestFps.InUse = false;
+            fpu.FpState = fpu.TaskFpState!;
+            fpu.TaskFpState = null;
+        }
+        cur = fpu.FpState;
+        if (!cur.IsConfidential)
+            RestoreFpregsFromFpstate(kc, cur, System.FpstateMask);
+        else
+            XfdUpdateState(kc, cur);
+        FpregsMarkActivate(kc, task);
+    }
+
+    /// <summary><c>fpu_enable_guest_xfd_features(gfpu, xfeatures)</c> (KVM_SET_CPUID2 exposing AMX): features not
+    /// yet enabled are reallocated in if guest-permitted, else -EPERM. Under the deferred variant it is the
+    /// extended form that also takes guest-only supervisor features (CET_KERNEL when the guest gets CET).</summary>
+    public long FpuEnableGuestXfdFeatures(KernelTask task, FpuGuest g, ulong xfeatures)
+    {
+        xfeatures &= ~g.Xfeatures;
+        if (xfeatures == 0)
+            return 0;
+        return XfdEnableFeature(task, xfeatures, g);
+    }
+
+    /// <summary><c>fpu_update_guest_xfd(gfpu, xfd)</c>: store the guest's IA32_XFD; write the MSR if in use.</summary>
+    public void FpuUpdateGuestXfd(KernelTask task, FpuGuest g, ulong xfd)
+    {
+        var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
+        fps.Xfd = xfd;
+        if (fps.InUse)
+            XfdUpdateState(RequireRunning(task), fps);
+    }
+
+    /// <summary><c>fpu_sync_guest_vmexit_xfd_state()</c>: after a VM-exit with XFD writes not intercepted, the
+    /// guest may have changed IA32_XFD; read it into the active (guest) fpstate and the per-CPU cache.</summary>
+    public void FpuSyncGuestVmexitXfdState(KernelTask task)
+    {
+        var kc = RequireRunning(task);
+        if (!FpuStateSizeDynamic)
+            return;
+        int cpl = kc.Cpu.Cpl;
+        kc.Cpu.Cpl = 0;
+        kc.Cpu.Rdmsr(Arch.Machine.Msr.IA32_XFD, out ulong xfd);
+        kc.Cpu.Cpl = cpl;
+        task.Fpu.FpState.Xfd = xfd;
+        kc.XfdState = xfd;
+    }
+
+    /// <summary>The UABI conversion configuration of this boot.</summary>
+    public UabiConfig UabiConfig => _uabi ??= new UabiConfig(System.Profile, System.UserCfg.MaxFeatures, System.UserCfg.DefaultFeatures,
+        System.KernelCfg.MaxFeatures, System.Compacted, System.MxcsrFeatureMask, _cpus[0].Cpu.MxcsrMask,
+        new KernelBuildOptions(System.Options.Ia32Emulation));
+
+    private UabiConfig? _uabi;
+
+    private static UabiFpState View(FpState fps) => new(fps.Buffer, fps.Xfeatures, fps.UserXfeatures, fps.UserSize);
+
+    /// <summary><c>fpu_copy_guest_fpstate_to_uabi(gfpu, buf, size, xfeatures, pkru)</c> (KVM_GET_XSAVE/2): with
+    /// XSAVE the standard-format image of the guest buffer; without, the FXSAVE area with XSTATE_BV = FP|SSE.</summary>
+    public void FpuCopyGuestFpstateToUabi(FpuGuest g, Span<byte> buf, ulong xfeatures, uint pkru)
+    {
+        var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
+        if (System.XsaveEnabled)
+        {
+            XstateUabi.CopyXstateToUabiBuf(UabiConfig, View(fps), xfeatures, pkru, XstateCopyMode.Xsave, buf);
+            return;
+        }
+        buf.Clear();
+        fps.Buffer.AsSpan(0, Math.Min(FpuSystem.FxregsStateSize, buf.Length)).CopyTo(buf);
+        if (buf.Length >= 520)
+            BinaryPrimitives.WriteUInt64LittleEndian(buf[512..], XFeatureMasks.FpSse);
+    }
+
+    /// <summary><c>fpu_copy_uabi_to_guest_fpstate(gfpu, buf, xcr0, vpkru)</c> (KVM_SET_XSAVE): header bits must be
+    /// within <paramref name="xcr0"/> (-EINVAL); PKRU is updated only when the image carries it; supervisor
+    /// state in the guest buffer survives.</summary>
+    public long FpuCopyUabiToGuestFpstate(FpuGuest g, ReadOnlySpan<byte> buf, ulong xcr0, ref uint vpkru)
+    {
+        var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
+        if (buf.Length < 576)
+            return -KernelErrno.EFAULT;
+        ulong hdr = BinaryPrimitives.ReadUInt64LittleEndian(buf[512..]);
+        if (!System.XsaveEnabled)
+        {
+            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buf[24..]);
+            if ((hdr & ~XFeatureMasks.FpSse) != 0 || (mxcsr & ~System.MxcsrFeatureMask) != 0)
+                return -KernelErrno.EINVAL;
+            buf[..FpuSystem.FxregsStateSize].CopyTo(fps.Buffer);
+            return 0;
+        }
+        if ((hdr & ~xcr0) != 0)
+            return -KernelErrno.EINVAL;
+        bool updatePkru = (hdr & XFeatureMasks.Pkru) != 0;
+        var view = View(fps);
+        var r = XstateUabi.CopyUabiToXstate(UabiConfig, view, buf, ref vpkru, updatePkru);
+        return r.Success ? 0 : -(long)r.Errno;
+    }
+}

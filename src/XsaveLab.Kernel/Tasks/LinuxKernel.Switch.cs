@@ -1,0 +1,316 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Boot;
+
+namespace XsaveLab.Kernel.Tasks;
+
+public sealed partial class LinuxKernel
+{
+    /// <summary>KFPU_387 / KFPU_MXCSR flags of <c>kernel_fpu_begin_mask()</c>.</summary>
+    public const int Kfpu387 = 1, KfpuMxcsr = 2;
+
+    /// <summary>Makes <paramref name="task"/> current on CPU <paramref name="cpu"/> (<c>__switch_to()</c>):
+    /// <c>switch_fpu()</c> saves the outgoing task, PKRU is switched eagerly, and a user task returns to user
+    /// space through <c>switch_fpu_return()</c> (deferred restore). Allocation-free.</summary>
+    public void Schedule(int cpu, KernelTask task)
+    {
+        var kc = _cpus[cpu];
+        if (task.State == TaskState.Dead || task.State == TaskState.Blocked)
+            throw new InvalidOperationException($"{task} is {task.State}");
+        if (task.OnCpu >= 0 && task.OnCpu != cpu)
+            throw new InvalidOperationException($"{task} is running on CPU {task.OnCpu}");
+        if (kc.Current == task)
+        {
+            ExitToUser(kc, task);
+            return;
+        }
+        var prev = kc.Current;
+        if (prev != null)
+            SwitchOut(kc, prev, TaskState.Runnable);
+        PkruLoad(kc, prev, task);
+        kc.Current = task;
+        task.OnCpu = cpu;
+        task.State = TaskState.Running;
+        Counters.ContextSwitches++;
+        Jiffies++;
+        if (!task.IsKernelThread)
+            ExitToUser(kc, task);
+    }
+
+    /// <summary>Switches CPU <paramref name="cpu"/> to idle.</summary>
+    public void Deschedule(int cpu)
+    {
+        var kc = _cpus[cpu];
+        if (kc.Current is not { } prev)
+            return;
+        SwitchOut(kc, prev, TaskState.Runnable);
+        PkruLoad(kc, prev, null);
+        kc.Current = null;
+        Counters.ContextSwitches++;
+        Jiffies++;
+    }
+
+    private void SwitchOut(KernelCpu kc, KernelTask prev, TaskState newState)
+    {
+        SwitchFpu(kc, prev);
+        prev.OnCpu = -1;
+        if (prev.State == TaskState.Running)
+            prev.State = newState;
+    }
+
+    // switch_fpu(old, cpu) (asm/fpu/sched.h): save and remember the CPU; the registers keep old's state and
+    // ownership so a return to the same CPU skips the restore.
+    private void SwitchFpu(KernelCpu kc, KernelTask old)
+    {
+        if (old.NeedFpuLoad || !System.Caps.Fpu || old.IsKernelThread)
+            return;
+        old.NeedFpuLoad = true;
+        SaveFpregsToFpstate(kc, old.Fpu);
+        old.Fpu.LastCpu = kc.Id;
+    }
+
+    // x86_pkru_load(): stash prev's PKRU, write next's when it differs.
+    private void PkruLoad(KernelCpu kc, KernelTask? prev, KernelTask? next)
+    {
+        if (!OsPke)
+            return;
+        uint cur = ReadPkru(kc);
+        if (prev != null)
+            prev.Pkru = cur;
+        uint want = next?.Pkru ?? InitPkruValue;
+        if (want != cur)
+            WritePkru(kc, want);
+    }
+
+    internal static uint ReadPkru(KernelCpu kc) => BinaryPrimitives.ReadUInt32LittleEndian(kc.Cpu.Read((int)XFeature.Pkru));
+
+    internal void WritePkru(KernelCpu kc, uint value)
+    {
+        int cpl = kc.Cpu.Cpl;
+        BinaryPrimitives.WriteUInt32LittleEndian(kc.PkruScratch, value);
+        var f = kc.Cpu.Write((int)XFeature.Pkru, kc.PkruScratch);
+        kc.Cpu.Cpl = cpl;
+        if (f.IsFault)
+            Warn($"WRPKRU faulted on CPU {kc.Id}: {f}");
+        Counters.PkruWrites++;
+    }
+
+    // Exit to user mode: switch_fpu_return() → fpregs_restore_userregs() when TIF_NEED_FPU_LOAD is set.
+    internal void ExitToUser(KernelCpu kc, KernelTask task)
+    {
+        if (task.NeedFpuLoad)
+            FpregsRestoreUserregs(kc, task);
+        kc.Cpu.Cpl = 3;
+    }
+
+    /// <summary>fpregs_state_valid(): the registers hold <paramref name="fpu"/>'s state on this CPU.</summary>
+    public static bool FpregsStateValid(KernelCpu kc, Fpu fpu) => kc.FpregsOwnerCtx == fpu && fpu.LastCpu == kc.Id;
+
+    // fpregs_restore_userregs(): restore unless the registers are still valid, then mark active.
+    internal void FpregsRestoreUserregs(KernelCpu kc, KernelTask task)
+    {
+        var fpu = task.Fpu;
+        if (!FpregsStateValid(kc, fpu))
+        {
+            RestoreFpregsFromFpstate(kc, fpu.FpState, System.FpstateMask);
+            kc.FpregsOwnerCtx = fpu;
+            fpu.LastCpu = kc.Id;
+        }
+        else
+            Counters.RestoresAvoided++;
+        task.NeedFpuLoad = false;
+    }
+
+    // fpregs_mark_activate().
+    internal void FpregsMarkActivate(KernelCpu kc, KernelTask task)
+    {
+        kc.FpregsOwnerCtx = task.Fpu;
+        task.Fpu.LastCpu = kc.Id;
+        task.NeedFpuLoad = false;
+    }
+
+    // xfd_update_state(): only with the dynamic key, only when the cache differs.
+    internal void XfdUpdateState(KernelCpu kc, FpState fps)
+    {
+        if (!FpuStateSizeDynamic || kc.XfdState == fps.Xfd)
+            return;
+        XfdSetState(kc, fps.Xfd);
+    }
+
+    internal void XfdSetState(KernelCpu kc, ulong xfd)
+    {
+        int cpl = kc.Cpu.Cpl;
+        kc.Cpu.Cpl = 0;
+        var f = kc.Cpu.Wrmsr(Msr.IA32_XFD, xfd);
+        kc.Cpu.Cpl = cpl;
+        if (f.IsFault)
+            Warn($"WRMSR IA32_XFD=0x{xfd:x} faulted on CPU {kc.Id}: {f}");
+        kc.XfdState = xfd;
+        Counters.XfdWrites++;
+    }
+
+    /// <summary>save_fpregs_to_fpstate(): os_xsave() with RFBM = fpstate->xfeatures (XSAVES, else XSAVEC,
+    /// XSAVEOPT, XSAVE), FXSAVE without XSAVE; the AVX-512 timestamp is updated from the saved header.</summary>
+    internal void SaveFpregsToFpstate(KernelCpu kc, Fpu fpu)
+    {
+        var fps = fpu.FpState;
+        var cpu = kc.Cpu;
+        int cpl = cpu.Cpl;
+        cpu.Cpl = 0;
+        if (System.XsaveEnabled)
+        {
+            ulong rfbm = fps.Xfeatures;
+            if (Variant.WarnGuestOnlyInHostSave && !fps.IsGuest && (rfbm & Variant.GuestSupervisorMask) != 0)
+                Warn($"os_xsave(): guest-only supervisor features 0x{rfbm & Variant.GuestSupervisorMask:x} in a normal fpstate's RFBM");
+            ulong enabled = System.SaveInstruction == SaveInstruction.Xsaves ? cpu.Xcr0 | cpu.Xss : cpu.Xcr0;
+            int end = XStateGeometry.Size(System.Profile, rfbm & enabled, System.Compacted);
+            if (end > fps.Size)
+            {
+                Violation($"save of RFBM 0x{rfbm & enabled:x} needs {end} bytes but {fps} has {fps.Size}");
+                cpu.Cpl = cpl;
+                return;
+            }
+            var span = fps.Regs;
+            var f = System.SaveInstruction switch
+            {
+                SaveInstruction.Xsaves => cpu.Xsaves(span, fps.Address, rfbm),
+                SaveInstruction.Xsavec => cpu.Xsavec(span, fps.Address, rfbm),
+                SaveInstruction.Xsaveopt => cpu.Xsaveopt(span, fps.Address, rfbm),
+                _ => cpu.Xsave(span, fps.Address, rfbm),
+            };
+            if (f.IsFault)
+                Warn($"os_xsave() faulted on CPU {kc.Id} for {fps}: {f}");
+            ulong saved = fps.XstateBv & rfbm;
+            Counters.SavedBytes += XStateGeometry.HeaderSize + ComponentBytes(saved);
+            if ((saved & XFeatureMasks.Avx512Tracking) != 0)
+                fpu.Avx512Timestamp = Jiffies;
+        }
+        else
+        {
+            FxsaveModel(cpu, fps.Buffer);
+            Counters.SavedBytes += FpuSystem.FxregsStateSize;
+        }
+        Counters.Saves++;
+        Counters.SaveFootprintBytes += fps.Size;
+        cpu.Cpl = cpl;
+    }
+
+    /// <summary>restore_fpregs_from_fpstate(fps, mask): XFD first, then XRSTORS (or XRSTOR) with
+    /// RFBM = fpu_kernel_cfg.max_features &amp; mask, so components a previous owner used are brought to init.
+    /// A faulting restore is the "Bad FPU state" fixup: WARN and load init_fpstate.</summary>
+    internal void RestoreFpregsFromFpstate(KernelCpu kc, FpState fps, ulong mask)
+    {
+        var cpu = kc.Cpu;
+        int cpl = cpu.Cpl;
+        cpu.Cpl = 0;
+        if (System.XsaveEnabled)
+        {
+            XfdUpdateState(kc, fps);
+            ulong rfbm = System.KernelCfg.MaxFeatures & mask;
+            int end = RestoreEnd(fps, rfbm);
+            if (end > fps.Size)
+            {
+                Violation($"restore of RFBM 0x{rfbm:x} reads {end} bytes but {fps} has {fps.Size}");
+                cpu.Cpl = cpl;
+                return;
+            }
+            ReadOnlySpan<byte> span = fps.Regs;
+            var f = System.Caps.Xsaves ? cpu.Xrstors(span, fps.Address, rfbm) : cpu.Xrstor(span, fps.Address, rfbm);
+            if (f.IsFault)
+            {
+                Warn($"Bad FPU state detected for {fps} on CPU {kc.Id} ({f}), reinitializing FPU registers.");
+                ReadOnlySpan<byte> init = System.InitFpStateRegs;
+                _ = System.Caps.Xsaves ? cpu.Xrstors(init, 0x1000, rfbm) : cpu.Xrstor(init, 0x1000, rfbm);
+            }
+            else
+                Counters.RestoredBytes += XStateGeometry.HeaderSize + ComponentBytes(fps.XstateBv & rfbm);
+        }
+        else
+        {
+            FxrstorModel(cpu, fps.Buffer);
+            Counters.RestoredBytes += FpuSystem.FxregsStateSize;
+        }
+        Counters.Restores++;
+        cpu.Cpl = cpl;
+    }
+
+    // How far an XRSTOR(S) of this buffer may read: the whole compacted layout its XCOMP_BV describes, or in
+    // standard form the last component it loads.
+    private int RestoreEnd(FpState fps, ulong rfbm)
+    {
+        ulong xcomp = fps.XcompBv;
+        if ((xcomp & XFeatureMasks.CompactedFormat) != 0)
+            return XStateGeometry.Size(System.Profile, xcomp, compacted: true);
+        return XStateGeometry.Size(System.Profile, rfbm & fps.XstateBv, compacted: false);
+    }
+
+    private long ComponentBytes(ulong mask)
+    {
+        long n = 0;
+        while (mask != 0)
+        {
+            int i = BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            n += System.FeatureSize(i);
+        }
+        return n;
+    }
+
+    // FXSAVE/FXRSTOR of the legacy region (x87 image incl. MXCSR at 24, XMM0-15 at 160).
+    private static void FxsaveModel(XsaveCpu cpu, byte[] buffer)
+    {
+        cpu.Read((int)XFeature.Fp).CopyTo(buffer);
+        cpu.Read((int)XFeature.Sse).CopyTo(buffer.AsSpan(160));
+    }
+
+    private static void FxrstorModel(XsaveCpu cpu, byte[] buffer)
+    {
+        _ = cpu.Write((int)XFeature.Fp, buffer.AsSpan(0, 160));
+        cpu.Mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(24)) & cpu.MxcsrMask;
+        _ = cpu.Write((int)XFeature.Sse, buffer.AsSpan(160, 256));
+    }
+
+    /// <summary><c>kernel_fpu_begin_mask()</c> on <paramref name="cpu"/>: WARN when not allowed; save the current
+    /// user task's registers (TIF_NEED_FPU_LOAD); invalidate ownership; LDMXCSR/FNINIT as asked.</summary>
+    public void KernelFpuBegin(int cpu, int kfpuMask = KfpuMxcsr)
+    {
+        var kc = _cpus[cpu];
+        if (!kc.KernelFpuAllowed)
+            Warn($"kernel_fpu_begin_mask(): FPU not usable on CPU {cpu} (nested use)");
+        kc.KernelFpuAllowed = false;
+        var cur = kc.Current;
+        if (cur != null && !cur.IsKernelThread && !cur.NeedFpuLoad)
+        {
+            cur.NeedFpuLoad = true;
+            SaveFpregsToFpstate(kc, cur.Fpu);
+        }
+        kc.FpregsOwnerCtx = null;
+        if ((kfpuMask & KfpuMxcsr) != 0 && System.Caps.Has(CpuFeature.Sse))
+            kc.Cpu.Mxcsr = XsaveCpu.InitMxcsr;
+        if ((kfpuMask & Kfpu387) != 0)
+            kc.Cpu.Init((int)XFeature.Fp);
+        kc.Cpu.Cpl = 0;
+    }
+
+    /// <summary>Kernel code using vector registers between begin and end (clobbers a component).</summary>
+    public XsaveFault KernelFpuUse(int cpu, int component, ReadOnlySpan<byte> data)
+    {
+        var kc = _cpus[cpu];
+        if (kc.KernelFpuAllowed)
+            Warn($"kernel FPU use on CPU {cpu} outside kernel_fpu_begin()/end()");
+        kc.Cpu.Cpl = 0;
+        return kc.Cpu.Write(component, data);
+    }
+
+    /// <summary><c>kernel_fpu_end()</c>; the current user task reloads on its return to user space.</summary>
+    public void KernelFpuEnd(int cpu)
+    {
+        var kc = _cpus[cpu];
+        kc.KernelFpuAllowed = true;
+        if (kc.Current is { IsKernelThread: false } cur)
+            ExitToUser(kc, cur);
+    }
+}

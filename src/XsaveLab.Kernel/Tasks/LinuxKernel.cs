@@ -1,0 +1,221 @@
+using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Checks;
+using XsaveLab.Kernel.Variants;
+
+namespace XsaveLab.Kernel.Tasks;
+
+/// <summary>A running kernel on a booted <see cref="FpuSystem"/>: CPUs, thread groups, tasks and the FPU core's
+/// paths (arch/x86/kernel/fpu/core.c, xstate.c, context.h, sched.h). Tasks act through scripted user actions;
+/// every register effect goes through the model CPU's instructions.</summary>
+public sealed partial class LinuxKernel
+{
+    /// <summary>init_pkru_value: every key but 0 access-disabled (arch/x86/mm/pkeys.c).</summary>
+    public const uint InitPkruValue = 0x55555554;
+
+    private const ulong TaskBase = 0xffff_8880_0000_0000;
+    private const ulong VmallocBase = 0xffff_c900_0000_0000;
+
+    private readonly List<KernelTask> _tasks = [];
+    private readonly List<ThreadGroup> _groups = [];
+    private readonly List<string> _violations = [];
+    private readonly KernelCpu[] _cpus;
+    private int _nextPid = 1;
+    private int _nextFpstate = 1;
+    private ulong _vmallocNext = VmallocBase;
+
+    public LinuxKernel(FpuSystem system, int? cpuCount = null, XsaveCpuOptions? cpuOptions = null)
+    {
+        System = system;
+        if (!system.Caps.Fxsr)
+            throw new NotSupportedException("FNSAVE-only CPUs are not modelled by the task layer (no FXSR)");
+        int n = cpuCount ?? system.Options.CpuCount;
+        if (n < 1)
+            throw new ArgumentOutOfRangeException(nameof(cpuCount), n, "at least one CPU");
+        _cpus = new KernelCpu[n];
+        for (int i = 0; i < n; i++)
+        {
+            var kc = new KernelCpu(i, new XsaveCpu(system.Profile, cpuOptions));
+            var f = system.InitCpu(kc.Cpu);
+            if (f.IsFault)
+                throw new InvalidOperationException($"fpu__init_cpu_xstate() faulted on CPU {i}: {f}");
+            kc.XfdState = system.Caps.Xfd && system.XsaveEnabled ? system.InitXfd : 0;
+            if (OsPke)
+                WritePkru(kc, InitPkruValue);
+            _cpus[i] = kc;
+        }
+    }
+
+    public FpuSystem System { get; }
+
+    public KernelVariant Variant => System.Variant;
+
+    public IReadOnlyList<KernelCpu> Cpus => _cpus;
+
+    /// <summary>Every task ever created (dead ones included).</summary>
+    public IReadOnlyList<KernelTask> Tasks => _tasks;
+
+    public IReadOnlyList<ThreadGroup> Groups => _groups;
+
+    public FpuCounters Counters { get; } = new();
+
+    public WarnLog Warnings { get; } = new();
+
+    /// <summary>Model-level invariant breaches detected on the way (e.g. a save that would write past
+    /// fpstate.size); tests expect none.</summary>
+    public IReadOnlyList<string> Violations => _violations;
+
+    /// <summary>Model time (jiffies), advanced by every context switch.</summary>
+    public long Jiffies { get; private set; }
+
+    /// <summary>X86_FEATURE_OSPKE: PKRU is enabled in XCR0.</summary>
+    public bool OsPke => System.XsaveEnabled && (System.Xcr0 & XFeatureMasks.Pkru) != 0;
+
+    internal void Violation(string message) => _violations.Add(message);
+
+    internal void Warn(string message) => Warnings.Warn(message);
+
+    // vzalloc() of an fpstate (header + regs): a fresh, zeroed buffer at a new vmalloc address.
+    internal FpState Valloc(int size)
+    {
+        var fps = new FpState(_nextFpstate++, size, _vmallocNext + 64, isValloc: true) { Size = size };
+        _vmallocNext += (ulong)((size + 64 + 4095) & ~4095);
+        Counters.VallocBytes += size + 64;
+        return fps;
+    }
+
+    internal void Vfree(FpState fps)
+    {
+        if (!fps.IsValloc || fps.Freed)
+            return;
+        fps.Freed = true;
+        Counters.VfreeBytes += fps.Size + 64;
+    }
+
+    private Fpu NewFpu(int pid)
+    {
+        // arch_task_struct_size: the embedded buffer holds fpu_kernel_cfg.default_size bytes.
+        int capacity = Math.Max(System.KernelCfg.DefaultSize, FpuSystem.FxregsStateSize);
+        var embedded = new FpState(_nextFpstate++, capacity, TaskBase + (ulong)pid * 0x8000 + 0x1000, isValloc: false);
+        return new Fpu(embedded);
+    }
+
+    /// <summary><c>__fpstate_reset()</c> (6.17, fafb29e18db2): guest buffers from the variant's guest source with
+    /// xfd 0, host buffers from kernel defaults with init_fpstate.xfd; user size/features always the defaults.</summary>
+    internal void FpstateResetFields(FpState fps)
+    {
+        if (fps.IsGuest && Variant.GuestState == GuestStateSource.GuestDefaults)
+        {
+            fps.Size = System.GuestDefaultCfg.Size;
+            fps.Xfeatures = System.GuestDefaultCfg.Features;
+        }
+        else
+        {
+            fps.Size = System.KernelCfg.DefaultSize;
+            fps.Xfeatures = System.KernelCfg.DefaultFeatures;
+        }
+        fps.Xfd = fps.IsGuest ? 0 : System.InitXfd;
+        fps.UserSize = System.UserCfg.DefaultSize;
+        fps.UserXfeatures = System.UserCfg.DefaultFeatures;
+    }
+
+    /// <summary><c>fpstate_reset()</c>: embedded buffer, default permissions, guest permissions per variant.</summary>
+    internal void FpstateReset(Fpu fpu)
+    {
+        fpu.FpState = fpu.EmbeddedFpState;
+        FpstateResetFields(fpu.FpState);
+        var k = System.KernelCfg;
+        var perm = new FpuStatePerm(k.DefaultFeatures, k.DefaultSize, System.UserCfg.DefaultSize);
+        fpu.Perm = perm;
+        fpu.GuestPerm = Variant.GuestPerm switch
+        {
+            GuestPermSource.CopyOfPerm => perm,
+            GuestPermSource.GuestDefaults => new FpuStatePerm(System.GuestDefaultCfg.Features, System.GuestDefaultCfg.Size, System.UserCfg.DefaultSize),
+            _ => GuestPermWithSupervisor(k.DefaultFeatures),
+        };
+    }
+
+    private FpuStatePerm GuestPermWithSupervisor(ulong baseFeatures)
+    {
+        ulong mask = baseFeatures | (System.KernelCfg.MaxFeatures & Variant.GuestSupervisorMask);
+        return new FpuStatePerm(mask, System.CalculateSize(mask, System.Compacted), System.UserCfg.DefaultSize);
+    }
+
+    /// <summary><c>fpstate_init_user()</c>: XCOMP_BV for compacted buffers and the legacy init values.</summary>
+    internal void FpstateInitUser(FpState fps)
+    {
+        // fpstate_init_fxstate(): cwd = 0x37f, mxcsr = MXCSR_DEFAULT.
+        BinaryPrimitives.WriteUInt16LittleEndian(fps.Buffer, 0x037F);
+        BinaryPrimitives.WriteUInt32LittleEndian(fps.Buffer.AsSpan(24), 0x1F80);
+        if (System.XsaveEnabled && System.Compacted)
+            fps.XcompBv = fps.Xfeatures | XFeatureMasks.CompactedFormat;
+    }
+
+    private KernelTask NewTask(string name, ThreadGroup group, bool kthread)
+    {
+        int pid = _nextPid++;
+        var t = new KernelTask(pid, name, group, NewFpu(pid), kthread);
+        group.Add(t);
+        _tasks.Add(t);
+        return t;
+    }
+
+    private ThreadGroup NewGroup(int tgid)
+    {
+        var g = new ThreadGroup(tgid);
+        _groups.Add(g);
+        return g;
+    }
+
+    /// <summary>A new process in the state a fresh exec leaves: default fpstate holding init_fpstate's registers,
+    /// default permissions, TIF_NEED_FPU_LOAD set, PKRU at its init value.</summary>
+    public KernelTask SpawnProcess(string name)
+    {
+        var g = NewGroup(_nextPid);
+        var t = NewTask(name, g, kthread: false);
+        g.Leader = t;
+        FpstateReset(t.Fpu);
+        ResetFpstateRegs(t.Fpu);
+        t.NeedFpuLoad = true;
+        t.Pkru = InitPkruValue;
+        return t;
+    }
+
+    /// <summary>A kernel thread: <c>fpu_clone(minimal)</c> copies init_fpstate; it never has user FPU state.</summary>
+    public KernelTask SpawnKernelThread(string name)
+    {
+        var g = NewGroup(_nextPid);
+        var t = NewTask(name, g, kthread: true);
+        g.Leader = t;
+        FpstateReset(t.Fpu);
+        System.InitFpStateRegs[..System.InitFpStateCopySize].CopyTo(t.Fpu.FpState.Buffer);
+        t.NeedFpuLoad = true;
+        t.Pkru = InitPkruValue;
+        return t;
+    }
+
+    // fpu_reset_fpstate_regs() memory part: init_fpstate's registers into the active buffer.
+    private void ResetFpstateRegs(Fpu fpu)
+    {
+        fpu.LastCpu = -1;
+        var dst = fpu.FpState.Buffer;
+        int n = Math.Min(System.InitFpStateCopySize, dst.Length);
+        System.InitFpStateRegs[..n].CopyTo(dst);
+    }
+
+    internal KernelCpu RequireRunning(KernelTask task)
+    {
+        if (task.State != TaskState.Running || task.OnCpu < 0)
+            throw new InvalidOperationException($"{task} is not running on a CPU (state {task.State})");
+        return _cpus[task.OnCpu];
+    }
+
+    /// <summary>The thread-group leader's permission (<c>xstate_get_group_perm()</c>).</summary>
+    public ulong GroupPerm(KernelTask task, bool guest) =>
+        guest ? task.Leader.Fpu.GuestPerm.StatePerm : task.Leader.Fpu.Perm.StatePerm;
+
+    /// <summary><c>fpu_state_size_dynamic()</c>.</summary>
+    public bool FpuStateSizeDynamic => System.DynamicStateEnabled;
+}

@@ -1,0 +1,21 @@
+namespace XsaveLab.Kernel.Tasks;
+
+/// <summary>A process: threads sharing <c>sighand</c> and the leader whose <c>fpu->perm</c>/<c>guest_perm</c>
+/// are the group's permissions.</summary>
+public sealed class ThreadGroup
+{
+    private readonly List<KernelTask> _threads = [];
+
+    internal ThreadGroup(int tgid) => Tgid = tgid;
+
+    public int Tgid { get; }
+
+    /// <summary>group_leader (stays referenced while other threads live, as a zombie leader does).</summary>
+    public KernelTask Leader { get; internal set; } = null!;
+
+    public IReadOnlyList<KernelTask> Threads => _threads;
+
+    internal void Add(KernelTask t) => _threads.Add(t);
+
+    internal void Remove(KernelTask t) => _threads.Remove(t);
+}

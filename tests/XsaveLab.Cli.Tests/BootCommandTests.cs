@@ -1,0 +1,63 @@
+using System.Text.Json;
+using XsaveLab.Arch.Catalog;
+using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Variants;
+
+namespace XsaveLab.Cli.Tests;
+
+public class BootCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void Json_has_the_documented_keys_and_the_models_values()
+    {
+        var (code, output, err) = Run("boot", "--cpu", "spr", "--kernel", "6.17", "--format", "json");
+        Assert.True(code == 0, err);
+        var sys = FpuSystem.Boot(CpuCatalog.Get("spr"), KernelVariants.V6_17);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        Assert.Equal("6.17", r.GetProperty("kernel").GetString());
+        Assert.Equal(sys.Dmesg, r.GetProperty("dmesg").EnumerateArray().Select(x => x.GetString()!).ToArray());
+        Assert.Equal($"0x{sys.KernelCfg.MaxFeatures:x}", r.GetProperty("kernelCfg").GetProperty("maxFeatures").GetString());
+        Assert.Equal(sys.KernelCfg.DefaultSize, r.GetProperty("kernelCfg").GetProperty("defaultSize").GetInt32());
+        Assert.Equal(sys.UserCfg.MaxSize, r.GetProperty("userCfg").GetProperty("maxSize").GetInt32());
+        Assert.Equal($"0x{sys.UserCfg.DefaultFeatures:x}", r.GetProperty("userCfg").GetProperty("defaultFeatures").GetString());
+        Assert.Equal(sys.GuestDefaultCfg.Size, r.GetProperty("guestDefaultCfg").GetProperty("size").GetInt32());
+        Assert.Equal($"0x{sys.Xcr0:x}", r.GetProperty("xcr0").GetString());
+        Assert.Equal($"0x{sys.Xss:x}", r.GetProperty("xss").GetString());
+    }
+
+    [Fact]
+    public void Unknown_variant_is_bad_input()
+    {
+        var (code, output, err) = Run("boot", "--cpu", "spr", "--kernel", "6.99");
+        Assert.Equal(2, code);
+        Assert.Contains("--kernel", err);
+        Assert.Equal("", output);
+    }
+}
+
+public class BootCommandHostTests
+{
+    [SkippableFact]
+    public void Boot_host_prints_exactly_the_x86_fpu_lines_of_this_kernel()
+    {
+        Skip.IfNot(XsaveLab.Host.Linux.KernelLog.TryReadFpuLines(out var lines, out var why), why);
+        Skip.IfNot(XsaveLab.Host.Cpu.HostCpu.TryRead(out _, out var whyCpu), whyCpu);
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(["boot", "--host", "--kernel", "6.17", "--format", "json"], o, e);
+        Assert.True(code == 0, e.ToString());
+        using var doc = System.Text.Json.JsonDocument.Parse(o.ToString());
+        var model = doc.RootElement.GetProperty("dmesg").EnumerateArray().Select(x => x.GetString()!)
+            .Where(l => l.StartsWith("x86/fpu:", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(lines, model);
+    }
+}

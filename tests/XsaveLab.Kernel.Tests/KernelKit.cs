@@ -1,0 +1,60 @@
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Arch.Features;
+using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Checks;
+using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kernel.Variants;
+
+namespace XsaveLab.Kernel.Tests;
+
+/// <summary>Helpers for kernel-level tests.</summary>
+internal static class KernelKit
+{
+    public static LinuxKernel Kernel(string cpu, string variant = "6.17", int cpus = 4, BootOptions? options = null) =>
+        new(FpuSystem.Boot(TestEnv.CatalogCpu(cpu), KernelVariants.Get(variant), options), cpus);
+
+    public static LinuxKernel Kernel(CpuProfile cpu, KernelVariant variant, int cpus = 4) =>
+        new(FpuSystem.Boot(cpu, variant), cpus);
+
+    /// <summary>Random non-init bytes for a component (first byte odd, as the selftests force).</summary>
+    public static byte[] RandomData(LinuxKernel k, int component, Random rng)
+    {
+        var data = new byte[k.System.FeatureSize(component)];
+        rng.NextBytes(data);
+        data[0] |= 1;
+        return data;
+    }
+
+    /// <summary>User components a test can write and read back: AVX, AVX-512, AMX tile data, APX, and SSE.</summary>
+    public static IEnumerable<int> TestableComponents(LinuxKernel k)
+    {
+        if (!k.System.XsaveEnabled)
+        {
+            yield return (int)XFeature.Sse; // FXSAVE systems: XMM registers
+            yield break;
+        }
+        foreach (var f in new[] { XFeature.Sse, XFeature.Ymm, XFeature.Opmask, XFeature.ZmmHi256, XFeature.Hi16Zmm, XFeature.XtileData, XFeature.Apx })
+            if ((k.System.Xcr0 & (1UL << (int)f)) != 0)
+                yield return (int)f;
+    }
+
+    public static void AssertInvariants(LinuxKernel k, string context = "")
+    {
+        var bad = FpuInvariants.Check(k);
+        Assert.True(bad.Count == 0, $"{context}: {string.Join("; ", bad)}");
+    }
+
+    public static bool HasAmx(CpuProfile cpu) =>
+        (FpuSystem.Boot(cpu).UserCfg.MaxFeatures & XFeatureMasks.XtileData) != 0;
+
+    /// <summary>Catalog CPUs whose 6.17 boot enables AMX tile data (with XFD).</summary>
+    public static IEnumerable<object[]> AmxCpus() =>
+        XsaveLab.Arch.Catalog.CpuCatalog.Entries.Where(e => HasAmx(e.Profile)).Select(e => new object[] { e.Name });
+
+    public static IEnumerable<object[]> AllCpus() => TestEnv.CatalogNames();
+
+    public static IEnumerable<object[]> CpusAndVariants() =>
+        from c in XsaveLab.Arch.Catalog.CpuCatalog.Names
+        from v in KernelVariants.Main
+        select new object[] { c, v.Name };
+}

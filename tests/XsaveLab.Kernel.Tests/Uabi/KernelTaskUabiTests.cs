@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kernel.Uabi;
+
+namespace XsaveLab.Kernel.Tests.Uabi;
+
+/// <summary>The UABI paths on the task model: registers a task wrote are what ptrace reads once it is
+/// switched out, and what ptrace writes is what the task runs with after the next switch in.</summary>
+public class KernelTaskUabiTests
+{
+    public static IEnumerable<object[]> Cpus() => new[] { "spr", "zen4-genoa", "skx", "adl", "haswell" }.Select(c => new object[] { c });
+
+    [Theory]
+    [MemberData(nameof(Cpus))]
+    public void Ptrace_sees_the_registers_a_task_wrote_and_the_task_runs_with_what_ptrace_wrote(string cpu)
+    {
+        var k = KernelKit.Kernel(cpu);
+        var cfg = KernelTaskUabi.Config(k);
+        var rng = new Random(42);
+        var t = k.SpawnProcess("traced");
+        var other = k.SpawnProcess("other");
+        k.Schedule(0, t);
+        var written = new Dictionary<int, byte[]>();
+        foreach (int c in KernelKit.TestableComponents(k).Where(c => c >= 2 && (cfg.UserDefaultFeatures >> c & 1) != 0 && c != 9))
+        {
+            var d = KernelKit.RandomData(k, c, rng);
+            Assert.True(k.UseComponent(t, c, d).Done);
+            written[c] = k.ReadComponent(t, c).ToArray();
+        }
+        k.Schedule(0, other); // t is switched out: its registers are saved in its fpstate
+
+        var get = KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Xstate, 16384);
+        Assert.True(get.Success, get.Rule);
+        Assert.Equal(cfg.UserMaxFeatures, BinaryPrimitives.ReadUInt64LittleEndian(get.Data.AsSpan(464)));
+        foreach (var (c, d) in written)
+            Assert.Equal(d, get.Data.AsSpan(cfg.StandardOffset(c), cfg.Size(c)).ToArray());
+
+        var img = UabiRandom.XstateImage(cfg, 7);
+        var set = KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Xstate, img);
+        Assert.True(set.Success, set.Rule);
+        Assert.Equal(-1, t.Fpu.LastCpu);
+        k.Schedule(0, t); // switched in: the registers come from the modified fpstate
+        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(512));
+        foreach (int c in written.Keys)
+        {
+            var expect = (bv >> c & 1) != 0 ? img.AsSpan(cfg.StandardOffset(c), cfg.Size(c)).ToArray() : new byte[cfg.Size(c)];
+            Assert.Equal(expect, k.ReadComponent(t, c).ToArray());
+        }
+        KernelKit.AssertInvariants(k);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cpus))]
+    public void Sigreturn_on_the_task_model_restores_the_frame_written_at_delivery(string cpu)
+    {
+        var k = KernelKit.Kernel(cpu);
+        var cfg = KernelTaskUabi.Config(k);
+        if (!cfg.UseXsave)
+            return;
+        var t = k.SpawnProcess("sig");
+        var other = k.SpawnProcess("other");
+        k.Schedule(0, t);
+        var rng = new Random(3);
+        foreach (int c in KernelKit.TestableComponents(k).Where(c => c >= 2 && (cfg.UserDefaultFeatures >> c & 1) != 0 && c != 9))
+            Assert.True(k.UseComponent(t, c, KernelKit.RandomData(k, c, rng)).Done);
+        k.Schedule(0, other);
+        var before = KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        var frame = new byte[t.Fpu.FpState.UserSize + 4];
+        KernelTaskUabi.CopyFpstateToSigframe(cfg, t, frame);
+        // The handler's own state is thrown away by sigreturn.
+        Sigframes.ClearUserStates(cfg, KernelTaskUabi.View(t));
+        var r = KernelTaskUabi.FpuRestoreSig(cfg, t, frame);
+        Assert.True(r.Success, r.Rule);
+        var after = KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        // Registers equal; XSTATE_BV may differ only by FP|SSE, which every frame marks in use.
+        after.AsSpan(512, 8).CopyTo(before.AsSpan(512, 8));
+        Assert.Equal(Convert.ToHexString(before), Convert.ToHexString(after));
+        k.Schedule(0, t);
+        KernelKit.AssertInvariants(k);
+    }
+}
