@@ -6,7 +6,8 @@ namespace XsaveLab.Sim.Cost;
 
 /// <summary>Bytes an XSAVE-family instruction moves for a set of components, from CPUID leaf 0xD sizes.</summary>
 /// <remarks>x87 moves its 160-byte legacy part, SSE its 256 bytes of XMM registers plus MXCSR/MXCSR_MASK (8);
-/// the header accounts for XSTATE_BV (8) and, in compacted form, XCOMP_BV (8) — SDM Vol.1 §13.4, §13.7, §13.10.
+/// a save's header words are XSTATE_BV (8) and, in compacted form, XCOMP_BV (8); a restore reads the whole
+/// 64-byte header — SDM Vol.1 §13.4, §13.7, §13.8, §13.10.
 /// Alignment padding of compacted components is reserved but never written, so it is not counted.</remarks>
 public sealed class ComponentBytes
 {
@@ -46,6 +47,11 @@ public sealed class ComponentBytes
         return n;
     }
 
-    /// <summary>Bytes written or read including the header words.</summary>
+    /// <summary>Bytes a restore reads: the components it loads plus the whole 64-byte header (XRSTOR/XRSTORS
+    /// check XSTATE_BV, XCOMP_BV and the reserved header bytes, SDM Vol.1 §13.8).</summary>
+    public int Restored(ulong mask) => Data(mask & ~XFeatureMasks.CompactedFormat) + 64;
+
+    /// <summary>Bytes a save writes: the components plus XSTATE_BV, and XCOMP_BV in compacted form (the rest of
+    /// the header is left untouched).</summary>
     public int WithHeader(ulong mask, bool compacted) => Data(mask & ~XFeatureMasks.CompactedFormat) + (compacted ? 16 : 8);
 }

@@ -100,8 +100,9 @@ public sealed class CostModel(CostModelParameters parameters)
     public static XferCounts RestoreCounts(ulong rfbm, ulong xstateBv, ComponentBytes bytes, bool compacted)
     {
         ulong loaded = rfbm & xstateBv;
+        _ = compacted; // both forms read the whole header
         return new XferCounts(BitOperations.PopCount(rfbm & ~XFeatureMasks.CompactedFormat), BitOperations.PopCount(loaded),
-            bytes.WithHeader(loaded, compacted));
+            bytes.Restored(loaded));
     }
 
     private static double[] Sub(double[] x, double[] y) => x.Zip(y, (p, q) => p - q).ToArray();

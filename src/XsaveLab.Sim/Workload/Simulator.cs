@@ -65,7 +65,7 @@ public sealed class Simulator
     private readonly int[] _rqHead, _rqCount;
 
     // Per-component register images written by tasks when their state is "in use".
-    private readonly byte[][] _pattern = new byte[64][];
+    private readonly byte[]?[] _pattern = new byte[64][];
     private readonly ulong _pingInUse, _vcpuGuestInUse, _amxInUse;
 
     public SimStats Stats { get; } = new();
@@ -181,6 +181,13 @@ public sealed class Simulator
     }
 
     public FpuShapes Shapes => _shapes;
+
+    /// <summary>Task <paramref name="task"/>'s host fpstate buffer (tasks are numbered in creation order:
+    /// ping-pong pairs first, then vCPUs, AMX users, sleeping tasks).</summary>
+    public ReadOnlySpan<byte> HostFpstate(int task) => _arenas[_hostArena[task]].Slot(_hostSlot[task]);
+
+    /// <summary>The components a context_switch1 task writes when it first runs.</summary>
+    public ulong PingPongInUse => _pingInUse;
 
     /// <summary>The instruction the cost model charges saves as (XSAVES costed as XSAVEC: see <see cref="CostModel"/>).</summary>
     public SaveInstr CostInstruction => _costInstr;
@@ -474,7 +481,7 @@ public sealed class Simulator
         if (loaded != _lastRestoreMask)
         {
             _lastRestoreMask = loaded;
-            _lastRestoreBytes = _bytes.WithHeader(loaded, _shapes.Compacted);
+            _lastRestoreBytes = _bytes.Restored(loaded);
         }
         int bytes = _lastRestoreBytes;
         int moved = System.Numerics.BitOperations.PopCount(loaded);
@@ -515,31 +522,9 @@ public sealed class Simulator
 
     private void BuildPatterns()
     {
-        var probe = _sys.CreateCpu();
-        ulong all = (_sys.Xcr0 | _sys.Xss) & probe.Enumerated;
-        for (int i = 0; i < 63; i++)
-        {
-            if ((all >> i & 1) == 0)
-                continue;
-            var data = probe.Read(i).ToArray();
-            switch (i)
-            {
-                case 0:
-                    data[32] = 0x42; // ST0 mantissa byte: FCW/FSW stay valid
-                    break;
-                case (int)XFeature.Pkru:
-                    BinaryPrimitives.WriteUInt32LittleEndian(data, 0x55555554); // init_pkru_value: key 0 accessible
-                    break;
-                case (int)XFeature.XtileCfg:
-                    data[0] = 1; // palette 1
-                    break;
-                default:
-                    for (int b = 0; b < data.Length; b++)
-                        data[b] = (byte)(i * 17 + b % 239 + 1);
-                    break;
-            }
-            _pattern[i] = data;
-        }
+        var p = ComponentPatterns.For(_sys);
+        for (int i = 0; i < 64; i++)
+            _pattern[i] = p[i];
     }
 
     /// <summary>A new fpstate: <c>__fpstate_reset()</c> + <c>fpstate_init_user()</c> — legacy defaults (FCW 0x37F,
