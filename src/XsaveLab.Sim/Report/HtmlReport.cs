@@ -102,14 +102,19 @@ public static class HtmlReport
         const int w = 520, h = 260, left = 60, bottom = 40, top = 30;
         var vs = r.Variants.Where(v => v.PredictedThroughputDeltaPct is not null).ToList();
         double spread = r.Measured?.RunToRunSpreadPct ?? CetSExperiment.ReportedVariationPct;
-        double max = Math.Max(spread / 2, vs.Select(v => Math.Abs(v.PredictedThroughputDeltaPct!.Value) + 2 * (v.PredictedThroughputDeltaUncertaintyPct ?? 0)).DefaultIfEmpty(0).Max());
-        max = max <= 0 ? 1 : max * 1.15;
+        // Scale to the predictions so they stay visible; a wider run-to-run band is clipped and labelled.
+        double pred = vs.Select(v => Math.Abs(v.PredictedThroughputDeltaPct!.Value) + 2 * (v.PredictedThroughputDeltaUncertaintyPct ?? 0)).DefaultIfEmpty(0).Max();
+        double max = pred > 0 ? Math.Min(Math.Max(pred * 1.3, spread / 2 * 1.15), pred * 20) : Math.Max(spread / 2 * 1.15, 0.01);
+        bool clipped = spread / 2 > max;
         double plotH = h - top - bottom, zeroY = top + plotH / 2;
         double Y(double pct) => zeroY - pct / max * (plotH / 2);
         sb.Append($"<figure><svg class=\"chart\" data-chart=\"throughput\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"predicted throughput change\">");
         Text(sb, w / 2.0, 18, "Predicted context_switch1 throughput change vs case 1 (%)", "middle", "title");
         // Run-to-run band: ± half the spread around 0.
-        sb.Append($"<rect class=\"band\" x=\"{left}\" y=\"{N(Y(spread / 2))}\" width=\"{w - left - 10}\" height=\"{N(Y(-spread / 2) - Y(spread / 2))}\"><title>{(r.Measured is null ? "reported" : "measured")} run-to-run spread {N(spread)} %</title></rect>");
+        double half = Math.Min(spread / 2, max);
+        sb.Append($"<rect class=\"band\" x=\"{left}\" y=\"{N(Y(half))}\" width=\"{w - left - 10}\" height=\"{N(Y(-half) - Y(half))}\"><title>{(r.Measured is null ? "reported" : "measured")} run-to-run spread {N(spread)} %</title></rect>");
+        if (clipped)
+            Text(sb, w - 14, top + 12, $"run-to-run spread ±{N(spread / 2)} % (beyond this scale)", "end", "tick");
         sb.Append($"<line class=\"axis\" x1=\"{left}\" y1=\"{N(zeroY)}\" x2=\"{w - 10}\" y2=\"{N(zeroY)}\"/>");
         foreach (double t in new[] { max, max / 2, -max / 2, -max })
         {
