@@ -48,6 +48,50 @@ public static class KernelModelReference
         return new Run(k, a, b, done);
     }
 
+    public sealed record VcpuRun(LinuxKernel Kernel, KernelTask[] Threads, Kernel.Guest.FpuGuest[] Guests);
+
+    /// <summary>vCPU threads sharing CPU 0 through the kernel model's guest API, in the simulator's order: each
+    /// thread, on its first slice, writes <paramref name="hostInUse"/>, enters KVM_RUN
+    /// (<c>fpu_swap_kvm_fpstate(enter)</c>) and the guest writes <paramref name="guestInUse"/>; then the threads are
+    /// preempted round-robin while in the guest for <paramref name="switches"/> switches.</summary>
+    public static VcpuRun Vcpus(FpuSystem sys, int count, ulong hostInUse, ulong guestInUse, long switches)
+    {
+        var k = new LinuxKernel(sys, 1);
+        var patterns = ComponentPatterns.For(sys);
+        var threads = new KernelTask[count];
+        var guests = new Kernel.Guest.FpuGuest[count];
+        for (int i = 0; i < count; i++)
+        {
+            threads[i] = k.SpawnProcess($"vcpu{i}");
+            guests[i] = k.FpuAllocGuestFpstate(threads[i]);
+        }
+        void Touch(KernelTask t, ulong mask)
+        {
+            for (ulong m = mask; m != 0; m &= m - 1)
+            {
+                int i = System.Numerics.BitOperations.TrailingZeroCount(m);
+                if (patterns[i] is { } d)
+                    k.UseComponent(t, i, d);
+            }
+        }
+        var started = new bool[count];
+        long done = 0;
+        for (int cur = 0; ; cur = (cur + 1) % count)
+        {
+            k.Schedule(0, threads[cur]);
+            if (!started[cur])
+            {
+                started[cur] = true;
+                Touch(threads[cur], hostInUse);
+                k.FpuSwapKvmFpstate(threads[cur], guests[cur], enterGuest: true);
+                Touch(threads[cur], guestInUse);
+            }
+            if (done++ >= switches)
+                break;
+        }
+        return new VcpuRun(k, threads, guests);
+    }
+
     /// <summary>Managed bytes per process of the kernel model (task, fpu, fpstate and its buffer, thread group),
     /// measured over <paramref name="count"/> spawned processes.</summary>
     public static double BytesPerSpawnedProcess(FpuSystem sys, int count)

@@ -186,6 +186,13 @@ public sealed class Simulator
     /// ping-pong pairs first, then vCPUs, AMX users, sleeping tasks).</summary>
     public ReadOnlySpan<byte> HostFpstate(int task) => _arenas[_hostArena[task]].Slot(_hostSlot[task]);
 
+    /// <summary>Task <paramref name="task"/>'s guest fpstate (vCPU threads only).</summary>
+    public ReadOnlySpan<byte> GuestFpstate(int task) =>
+        _guestSlot[task] < 0 ? throw new ArgumentException($"task {task} is not a vCPU thread", nameof(task)) : _arenas[ArenaGuest].Slot(_guestSlot[task]);
+
+    /// <summary>The components a guest writes on its first entry (vector state, PKRU, CET when it uses CET).</summary>
+    public ulong VcpuGuestInUse => _vcpuGuestInUse;
+
     /// <summary>The components a context_switch1 task writes when it first runs.</summary>
     public ulong PingPongInUse => _pingInUse;
 

@@ -33,3 +33,32 @@ public class KernelModelAgreementTests(ITestOutputHelper output)
         Assert.Equal(k.B.Fpu.FpState.Regs.ToArray(), sim.HostFpstate(1).ToArray());
     }
 }
+
+public class KernelModelVcpuAgreementTests
+{
+    [Theory]
+    [InlineData("zen5-turin", "6.17")]
+    [InlineData("zen5-turin", "6.16")]
+    [InlineData("tgl", "case3")]
+    public void Vcpu_threads_leave_the_same_guest_and_host_buffers_as_the_kernel_models_guest_api(string cpu, string variant)
+    {
+        var sys = FpuSystem.Boot(CpuCatalog.Get(cpu), KernelVariants.Get(variant));
+        const int switches = 41;
+        var sim = new Simulator(sys, new WorkloadSpec { PingPongPairs = 0, Vcpus = 2, VcpuExitsPerSecond = 0 });
+        var s = sim.Run(switches);
+        Assert.True(s.Faults == 0, s.FirstFault);
+        var k = KernelModelReference.Vcpus(sys, 2, sim.PingPongInUse, sim.VcpuGuestInUse, switches);
+        Assert.Empty(k.Kernel.Violations);
+        var c = k.Kernel.Counters;
+        Assert.Equal(c.Saves, s.SwitchSaves.Count + s.GuestSwapSaves.Count);
+        Assert.Equal(c.Restores, s.SwitchRestores.Count + s.GuestSwapRestores.Count);
+        for (int t = 0; t < 2; t++)
+        {
+            Assert.Equal(k.Guests[t].FpState!.Regs.ToArray(), sim.GuestFpstate(t).ToArray());
+            // In KVM_RUN fpu->fpstate is the guest's; the thread's own buffer waits in __task_fpstate.
+            var host = k.Threads[t].Fpu.TaskFpState ?? k.Threads[t].Fpu.FpState;
+            Assert.NotSame(k.Guests[t].FpState, host);
+            Assert.Equal(host.Regs.ToArray(), sim.HostFpstate(t).ToArray());
+        }
+    }
+}
