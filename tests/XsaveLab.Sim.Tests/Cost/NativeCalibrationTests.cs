@@ -5,6 +5,7 @@ namespace XsaveLab.Sim.Tests.Cost;
 
 /// <summary>Model accuracy on this machine (a check of the fitted model, not a speed assertion): medians of
 /// repeated native loops.</summary>
+[Collection(TimingCollection.Name)]
 public class NativeCalibrationTests(ITestOutputHelper output)
 {
     [SkippableFact]

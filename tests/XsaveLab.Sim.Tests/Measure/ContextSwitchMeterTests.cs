@@ -2,6 +2,7 @@ using XsaveLab.Sim.Measure;
 
 namespace XsaveLab.Sim.Tests.Measure;
 
+[Collection(TimingCollection.Name)]
 public class ContextSwitchMeterTests
 {
     private static ContextSwitchOptions Short(PingPongMode mode, VectorState state) => new()
