@@ -11,7 +11,7 @@ using XsaveLab.Sim.Report;
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>experiment cet-s</c>: the series' context-switch experiment on the model
-/// (<see cref="CetSSession"/>, <see cref="CetSExperiment"/>).</summary>
+/// (<see cref="CetSRunner"/>, <see cref="CetSExperiment"/>).</summary>
 public static class ExperimentCommand
 {
     public static Command Create(CliContext ctx)
@@ -36,7 +36,7 @@ public static class ExperimentCommand
             c.Add(Tasks); c.Add(Vcpus); c.Add(CostModel); c.Add(NoMeasure); c.Add(Runs); c.Add(NoModifiedOptimization);
         }
 
-        public CetSSessionOptions Resolve(ParseResult parse, bool quick)
+        public CetSRunOptions Resolve(ParseResult parse, bool quick)
         {
             int tasks = parse.GetValue(Tasks), vcpus = parse.GetValue(Vcpus), runs = parse.GetValue(Runs);
             if (tasks is < 0 or > 10_000_000)
@@ -48,7 +48,7 @@ public static class ExperimentCommand
             var file = parse.GetValue(CostModel);
             if (file is not null && !File.Exists(file))
                 throw new UserErrorException($"--cost-model: {file}: no such file");
-            return new CetSSessionOptions
+            return new CetSRunOptions
             {
                 Tasks = tasks,
                 Vcpus = vcpus,
@@ -62,12 +62,12 @@ public static class ExperimentCommand
         }
     }
 
-    /// <summary>Runs the session with a progress bar on a terminal; cost-model file errors become exit code 2.</summary>
-    public static CetSResult RunSession(CliContext ctx, CpuSelection cpu, CetSSessionOptions options)
+    /// <summary>Runs the experiment with a progress bar on a terminal; cost-model file errors become exit code 2.</summary>
+    public static CetSResult RunExperiment(CliContext ctx, CpuSelection cpu, CetSRunOptions options)
     {
         try
         {
-            return SimProgress.Run(ctx, "CET-S experiment", p => CetSSession.Run(cpu.Profile, cpu.IsHost, options, p));
+            return SimProgress.Run(ctx, "CET-S experiment", p => CetSRunner.Run(cpu.Profile, cpu.IsHost, options, p));
         }
         catch (CostModelFormatException e)
         {
@@ -103,7 +103,7 @@ public static class ExperimentCommand
         {
             var sel = cpu.Resolve(parse);
             var o = inputs.Resolve(parse, quick: false);
-            var r = RunSession(ctx, sel, o);
+            var r = RunExperiment(ctx, sel, o);
             if (parse.GetValue(html) is { } path)
                 WriteHtml(r, path);
             if (FormatOption.Get(parse, format) == OutputFormat.Json)

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace XsaveLab.Sim.Report;
 
-/// <summary>Small helpers for hand-written SVG/HTML: invariant numbers and escaping.</summary>
+/// <summary>Hand-written SVG/HTML basics: invariant numbers, escaping, component colours.</summary>
 internal static class Svg
 {
     public static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);

@@ -13,8 +13,8 @@ public sealed class ExperimentSection : IReportSection
     private static readonly ConditionalWeakTable<ReportContext, CetSResult> Results = new();
 
     private static CetSResult Compute(ReportContext rc, IProgress<(string Stage, double Fraction)>? progress) =>
-        CetSSession.Run(rc.Cpu, rc.Selection.IsHost,
-            new CetSSessionOptions { QuickCalibration = true, MeasureRunDuration = TimeSpan.FromSeconds(0.5) }, progress);
+        CetSRunner.Run(rc.Cpu, rc.Selection.IsHost,
+            new CetSRunOptions { QuickCalibration = true, MeasureRunDuration = TimeSpan.FromSeconds(0.5) }, progress);
 
     public string Title => "CET supervisor state experiment (context_switch1, cases 1-3)";
     public string JsonKey => "experiment";

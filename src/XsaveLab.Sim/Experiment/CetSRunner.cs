@@ -6,7 +6,7 @@ using XsaveLab.Sim.Measure;
 namespace XsaveLab.Sim.Experiment;
 
 /// <summary>How the experiment gets its inputs when run as a command.</summary>
-public sealed record CetSSessionOptions
+public sealed record CetSRunOptions
 {
     public int Tasks { get; init; } = 1000;
     public int Vcpus { get; init; } = 8;
@@ -29,9 +29,9 @@ public sealed record CetSSessionOptions
 
 /// <summary>Runs the experiment end to end: load or calibrate the cost model, measure this machine when the
 /// CPU is this machine, then <see cref="CetSExperiment.Run"/>.</summary>
-public static class CetSSession
+public static class CetSRunner
 {
-    public static CetSResult Run(CpuProfile cpu, bool cpuIsHost, CetSSessionOptions o, IProgress<(string Stage, double Fraction)>? progress = null)
+    public static CetSResult Run(CpuProfile cpu, bool cpuIsHost, CetSRunOptions o, IProgress<(string Stage, double Fraction)>? progress = null)
     {
         var notes = new List<string>();
         CostModelParameters? parameters = null;
