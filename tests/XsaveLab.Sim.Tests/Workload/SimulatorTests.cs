@@ -100,3 +100,32 @@ public class SimulatorTests
         Assert.Equal(8000, s.Switches);
     }
 }
+
+public class SimulatorCatalogTests
+{
+    public static TheoryData<string, string> Cases()
+    {
+        var d = new TheoryData<string, string>();
+        foreach (var e in XsaveLab.Arch.Catalog.CpuCatalog.Entries)
+            foreach (var v in XsaveLab.Kernel.Variants.KernelVariants.Main)
+                d.Add(e.Name, v.Name);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Mixed_workload_runs_without_faults_on_every_catalog_cpu_and_variant(string cpu, string variant)
+    {
+        var sys = XsaveLab.Kernel.Boot.FpuSystem.Boot(XsaveLab.Arch.Catalog.CpuCatalog.Get(cpu), XsaveLab.Kernel.Variants.KernelVariants.Get(variant));
+        var spec = new WorkloadSpec { Cpus = 2, PingPongPairs = 2, Vcpus = 2, AmxUsers = 1, IdleTasks = 3, WideVectors = true, VcpuExitsPerSecond = 20_000 };
+        if (!sys.XsaveEnabled)
+        {
+            Assert.Throws<NotSupportedException>(() => new Simulator(sys, spec));
+            return;
+        }
+        var s = new Simulator(sys, spec).Run(3000);
+        Assert.True(s.Faults == 0, $"{cpu}/{variant}: {s.FirstFault}");
+        Assert.Equal(3000, s.Switches);
+        Assert.True(s.VcpuExits > 0);
+    }
+}
