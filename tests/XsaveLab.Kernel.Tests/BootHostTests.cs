@@ -23,7 +23,9 @@ public class BootHostTests
         Skip.IfNot(TestEnv.IsX86, "not an x86 machine");
         ulong? min = TestEnv.Auxv(51);
         Skip.If(min is null or 0, "AT_MINSIGSTKSZ (auxv 51) not provided by this kernel");
-        var sys = FpuSystem.Boot(TestEnv.HostProfile(), KernelVariants.V6_17);
+        bool? ia32 = TestEnv.KernelConfigBool("CONFIG_IA32_EMULATION");
+        Skip.If(ia32 is null, "the kernel configuration (/proc/config.gz) is not readable, so the signal frame base size is unknown");
+        var sys = FpuSystem.Boot(TestEnv.HostProfile(), KernelVariants.V6_17, new BootOptions { Ia32Emulation = ia32!.Value });
         Assert.Equal((int)min!.Value, sys.MaxFrameSize);
         var line = TestEnv.HostDmesg("signal: max sigframe size:");
         if (line is not null)

@@ -110,6 +110,34 @@ internal static class TestEnv
         }
     }
 
+    /// <summary>A boolean option of the running kernel's configuration (/proc/config.gz), or null when unknown.</summary>
+    public static bool? KernelConfigBool(string name)
+    {
+        try
+        {
+            using var fs = File.OpenRead("/proc/config.gz");
+            using var gz = new System.IO.Compression.GZipStream(fs, System.IO.Compression.CompressionMode.Decompress);
+            using var reader = new StreamReader(gz);
+            string? line;
+            while ((line = reader.ReadLine()) != null)
+            {
+                if (line == $"{name}=y")
+                    return true;
+                if (line == $"# {name} is not set")
+                    return false;
+            }
+            return false;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>auxv entry <paramref name="type"/> of this process, or null.</summary>
     public static ulong? Auxv(ulong type)
     {

@@ -42,6 +42,8 @@ public sealed partial class FpuSystem
         UserCfg = new FpuStateConfig(LegacySize, LegacySize, 0, 0, legacyFeatures, 0);
         GuestDefaultCfg = new VcpuFpuConfig(LegacySize, 0);
 
+        // fpu__init_system_mxcsr(): FXSAVE into a zeroed buffer and read MXCSR_MASK.
+        HardwareMxcsrMask = Caps.Fxsr ? new XsaveLab.Arch.Machine.XsaveCpu(Profile).MxcsrMask : 0;
         InitXsave();
         SaveInstruction = !XsaveEnabled
             ? (Caps.Fxsr ? SaveInstruction.Fxsave : SaveInstruction.Fnsave)
@@ -324,7 +326,7 @@ public sealed partial class FpuSystem
         {
             BinaryPrimitives.WriteUInt16LittleEndian(regs.AsSpan(0), 0x037F);
             BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(24), 0x1F80);
-            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(28), MxcsrFeatureMask);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(28), HardwareMxcsrMask);
         }
         else
         {

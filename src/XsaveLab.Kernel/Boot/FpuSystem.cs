@@ -82,8 +82,12 @@ public sealed partial class FpuSystem
     /// (<c>init_fpstate_copy_size()</c>: the legacy area and header with XSAVE, else the default size).</summary>
     public int InitFpStateCopySize => XsaveEnabled ? XregsStateSize : KernelCfg.DefaultSize;
 
-    /// <summary><c>mxcsr_feature_mask</c>: from FXSAVE's MXCSR_MASK, taken as 0xFFFF (what current parts report).</summary>
-    public uint MxcsrFeatureMask => Caps.Fxsr ? 0x0000FFFFu : 0;
+    /// <summary>MXCSR_MASK as the boot CPU's FXSAVE stores it (the model CPU's value for this profile); it is
+    /// what <c>setup_init_fpu_buf()</c> leaves in init_fpstate.</summary>
+    public uint HardwareMxcsrMask { get; private set; }
+
+    /// <summary><c>mxcsr_feature_mask</c> (<c>fpu__init_system_mxcsr()</c>): FXSAVE's MXCSR_MASK, 0 meaning 0xFFBF.</summary>
+    public uint MxcsrFeatureMask => !Caps.Fxsr ? 0 : HardwareMxcsrMask == 0 ? 0x0000FFBFu : HardwareMxcsrMask;
 
     public SaveInstruction SaveInstruction { get; private set; }
 

@@ -165,6 +165,7 @@ public sealed partial class LinuxKernel
             ulong rfbm = fps.Xfeatures;
             if (Variant.WarnGuestOnlyInHostSave && !fps.IsGuest && (rfbm & Variant.GuestSupervisorMask) != 0)
                 Warn($"os_xsave(): guest-only supervisor features 0x{rfbm & Variant.GuestSupervisorMask:x} in a normal fpstate's RFBM");
+            XfdValidateState(kc, fps, rfbm, rstor: false);
             ulong enabled = System.SaveInstruction == SaveInstruction.Xsaves ? cpu.Xcr0 | cpu.Xss : cpu.Xcr0;
             int end = XStateGeometry.Size(System.Profile, rfbm & enabled, System.Compacted);
             if (end > fps.Size)
@@ -210,6 +211,7 @@ public sealed partial class LinuxKernel
         {
             XfdUpdateState(kc, fps);
             ulong rfbm = System.KernelCfg.MaxFeatures & mask;
+            XfdValidateState(kc, fps, rfbm, rstor: true);
             int end = RestoreEnd(fps, rfbm);
             if (end > fps.Size)
             {
@@ -235,6 +237,22 @@ public sealed partial class LinuxKernel
         }
         Counters.Restores++;
         cpu.Cpl = cpl;
+    }
+
+    // xfd_validate_state() (CONFIG_X86_DEBUG_FPU, kernel/fpu/xstate.c): with IA32_XFD not matching this fpstate,
+    // it must not be current's, and no component the instruction may touch can lack space in the buffer.
+    private void XfdValidateState(KernelCpu kc, FpState fps, ulong mask, bool rstor)
+    {
+        if (!System.Caps.Xfd || fps.Xfd == kc.XfdState)
+            return;
+        if (kc.Current is { } cur && cur.Fpu.FpState == fps)
+        {
+            Warn($"xfd_validate_state(): current's {fps} has xfd 0x{fps.Xfd:x} but IA32_XFD is 0x{kc.XfdState:x} ({(rstor ? "XRSTOR" : "XSAVE")})");
+            return;
+        }
+        mask &= ~fps.Xfd & ~fps.Xfeatures;
+        if (mask != 0)
+            Warn($"xfd_validate_state(): {fps} lacks space for 0x{mask:x} that {(rstor ? "XRSTOR" : "XSAVE")} may touch");
     }
 
     // How far an XRSTOR(S) of this buffer may read: the whole compacted layout its XCOMP_BV describes, or in
