@@ -98,8 +98,9 @@ public sealed partial class XsaveCpu
     }
 
     /// <summary>WRMSR (CPL 0) of the same MSRs. #GP for bits IA32_XSS cannot hold (not in CPUID(0xD,1).EDX:ECX),
-    /// IA32_XFD/IA32_XFD_ERR bits of components without XFD support, IA32_U_CET/IA32_S_CET reserved bits 9:6
-    /// or a non-canonical legacy-bitmap base, and SSP values that are non-canonical or not 4-byte aligned (the
+    /// IA32_XFD/IA32_XFD_ERR bits of components without XFD support, IA32_U_CET/IA32_S_CET reserved bits 9:6,
+    /// SUPPRESS together with TRACKER (Bochs <c>is_invalid_cet_control</c>) or a non-canonical legacy-bitmap
+    /// base, and SSP values that are non-canonical or not 4-byte aligned (the
     /// checks KVM applies, arch/x86/kvm/x86.c <c>kvm_set_msr_common</c>/<c>is_valid_cet_msr</c>). Writing
     /// IA32_XSS or IA32_XFD invalidates the modified-optimization tracking.</summary>
     public XsaveFault Wrmsr(uint msr, ulong value)
@@ -132,6 +133,8 @@ public sealed partial class XsaveCpu
             case Msr.IA32_S_CET:
                 if ((value & 0x3C0) != 0)
                     return XsaveFault.GP(XsaveRules.CetReserved);
+                if ((value & 0xC00) == 0xC00)
+                    return XsaveFault.GP(XsaveRules.CetSuppressAndTracker);
                 if (!Canonical(value & ~0xFFFUL))
                     return XsaveFault.GP(XsaveRules.NonCanonical);
                 break;

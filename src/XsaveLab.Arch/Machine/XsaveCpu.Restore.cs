@@ -95,7 +95,7 @@ public sealed partial class XsaveCpu
         _xmodified = ~rfbm;
         _track = new RestoreTracking(true,
             supervisor ? RestoreKind.Xrstors : compacted ? RestoreKind.XrstorCompacted : RestoreKind.XrstorStandard,
-            address, Cpl, compacted ? xcompBv : 0, _xcr0, _xss);
+            address, Cpl, compacted ? xcompBv : 0, _xcr0, _xss, VmxNonRoot, Smm);
         return XsaveFault.None;
     }
 

@@ -15,8 +15,9 @@ public sealed record BenchResult(string Name, double MedianNs, double AllocatedB
 /// <summary>Ratios the speed goal is stated in (model XSAVEC+XRSTOR ≤ 1.5× the copy round trip, &lt; 1× native).</summary>
 public sealed record BenchRatios(double ModelPairOverCopyRoundTrip, double? ModelPairOverNativePair);
 
-/// <summary>The report of one in-process run.</summary>
-public sealed record BenchReport(string Cpu, int StateBytes, string Xcr0, string Xss, IReadOnlyList<BenchResult> Results, BenchRatios Ratios, string? NativeSkipped);
+/// <summary>The report of one in-process run. <c>Optimized</c> is false when the measuring code or the model
+/// was compiled with the JIT optimizer disabled (a Debug build of XsaveLab.Host): the figures then say little.</summary>
+public sealed record BenchReport(string Cpu, int StateBytes, string Xcr0, string Xss, IReadOnlyList<BenchResult> Results, BenchRatios Ratios, string? NativeSkipped, bool Optimized);
 
 /// <summary>The quick in-process speed run behind <c>xsavelab bench</c> (BenchmarkDotNet measures the same
 /// operations in bench/XsaveLab.Benchmarks): on the host profile's full user state (every XCR0 component
@@ -175,7 +176,8 @@ public sealed class XsaveBench : IDisposable
         double copy = results.First(r => r.Name == CopyRoundTrip).MedianNs;
         double? native = results.FirstOrDefault(r => r.Name == NativeXsavecPair)?.MedianNs;
         return new BenchReport(Profile.Brand.Length > 0 ? Profile.Brand : Profile.Name, StateBytes, $"0x{Xcr0:x}", $"0x{Xss:x}",
-            results, new BenchRatios(model / copy, native is { } n2 ? model / n2 : null), NativeSkipped);
+            results, new BenchRatios(model / copy, native is { } n2 ? model / n2 : null), NativeSkipped,
+            JitOptimized(typeof(XsaveCpu).Assembly) && JitOptimized(typeof(XsaveBench).Assembly));
     }
 
     /// <summary>Measures the cases round-robin, one sample of each in turn, so that load from other processes
@@ -245,6 +247,9 @@ public sealed class XsaveBench : IDisposable
         area.XstateBv = mask;
         _ = compacted;
     }
+
+    private static bool JitOptimized(System.Reflection.Assembly assembly) =>
+        assembly.GetCustomAttributes(typeof(DebuggableAttribute), false) is not [DebuggableAttribute { IsJITOptimizerDisabled: true }, ..];
 
     private static void Check(XsaveFault f)
     {

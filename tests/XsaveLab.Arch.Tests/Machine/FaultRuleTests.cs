@@ -79,6 +79,17 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void Nm_when_cr0_ts_is_set()
+    {
+        var cpu = NewSpr();
+        var image = StandardImage(cpu);
+        cpu.Cr0Ts = true;
+        AssertFault(cpu.Xsave(Area(cpu), Aligned, ~0UL), FaultKind.DeviceNotAvailable, XsaveRules.TaskSwitched);
+        AssertFault(cpu.Xrstor(image, Aligned, ~0UL), FaultKind.DeviceNotAvailable, XsaveRules.TaskSwitched);
+        Assert.False(cpu.Xgetbv(0, out _).IsFault);
+    }
+
+    [Fact]
     public void Gp_when_the_area_is_not_64_byte_aligned()
     {
         var cpu = NewSpr();
@@ -274,6 +285,8 @@ public class FaultRuleTests
     [Theory]
     [InlineData(Msr.IA32_U_CET, 0x40UL, XsaveRules.CetReserved)]
     [InlineData(Msr.IA32_U_CET, 0x200UL, XsaveRules.CetReserved)]
+    [InlineData(Msr.IA32_S_CET, 0xC00UL, XsaveRules.CetSuppressAndTracker)]
+    [InlineData(Msr.IA32_U_CET, 0x8000_0000_0000_0000UL, XsaveRules.NonCanonical)]
     [InlineData(Msr.IA32_PL3_SSP, 0x0000_8000_0000_0000UL, XsaveRules.NonCanonical)]
     [InlineData(Msr.IA32_PL0_SSP, 0x7FFF_FFFF_F002UL, XsaveRules.SspMisaligned)]
     [InlineData(Msr.IA32_PL2_SSP, 0x1234_5678_0000_0000UL, XsaveRules.NonCanonical)]
