@@ -48,11 +48,31 @@ internal static class ChildModel
     public static IEnumerable<Observable> CompareImages(string prefix, UabiConfig cfg, ReadOnlySpan<byte> model, ReadOnlySpan<byte> actual, string reason)
     {
         var list = new List<Observable>();
+        int bvIndex = -1;
         foreach (var (region, off, len) in Regions(cfg))
         {
             string m = off + len <= model.Length ? Hex(model.Slice(off, len)) : "(absent)";
             string a = off + len <= actual.Length ? Hex(actual.Slice(off, len)) : "(absent)";
+            if (off == UabiOffsets.XstateBv)
+                bvIndex = list.Count;
             list.Add(Observable.Compare($"{prefix} {region}", m, a, reason));
+        }
+        // XSTATE_BV records XINUSE, which the SDM leaves implementation-dependent for a component in its initial
+        // configuration (Vol.1 §13.6: the processor may report such a component as in use). When every register
+        // byte agrees, extra in-use bits are that, not a different state.
+        if (bvIndex >= 0 && list[bvIndex].Status == ObservableStatus.Mismatch
+            && list.Where((o, i) => i != bvIndex).All(o => o.Status == ObservableStatus.Match)
+            && actual.Length >= UabiOffsets.ExtendedStart && model.Length >= UabiOffsets.ExtendedStart)
+        {
+            ulong mb = BinaryPrimitives.ReadUInt64LittleEndian(model[UabiOffsets.XstateBv..]);
+            ulong ab = BinaryPrimitives.ReadUInt64LittleEndian(actual[UabiOffsets.XstateBv..]);
+            if ((mb & ~ab) == 0)
+                list[bvIndex] = list[bvIndex] with
+                {
+                    Status = ObservableStatus.Explained,
+                    Reason = $"extra in-use bits {XFeatureTable.Describe(ab & ~mb)} for components whose bytes equal their init values: " +
+                             "XINUSE of an init-state component is implementation-dependent (SDM Vol.1 §13.6); every register byte matches",
+                };
         }
         return list;
     }

@@ -79,5 +79,5 @@ public sealed class HostCheckContext
     /// <summary>The UABI configuration of the booted model with a given hardware MXCSR_MASK (FXSAVE's
     /// MXCSR_MASK is a property of the CPU that CPUID does not report; the ptrace checks read it from the
     /// child's own FXSAVE image and use it as an input).</summary>
-    public UabiConfig Uabi(uint hardwareMxcsrMask) => UabiConfig.FromSystem(System, hardwareMxcsrMask);
+    public UabiConfig Uabi(uint hardwareMxcsrMask) => UabiConfig.FromSystem(System, hardwareMxcsrMask, KernelConfig.UserShadowStack);
 }

@@ -72,6 +72,14 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         if (fx.Ok)
             list.Add(Observable.Compare("NT_PRFPREG GET bytes", ChildModel.Hex(modelFx.Data), ChildModel.Hex(fx.Data), "copy_xstate_to_uabi_buf(FX): legacy area, rest zero"));
 
+        // NT_X86_SHSTK: only in the regset view with CONFIG_X86_USER_SHADOW_STACK, and then -ENODEV for a task
+        // without an enabled shadow stack.
+        {
+            var mr = PtraceRegsets.Get(cfg, model, NoteType.NtX86Shstk, 8);
+            var ar = child.GetRegset(NoteType.NtX86Shstk, 8);
+            list.Add(Observable.Compare("NT_X86_SHSTK GET", Render(mr), Render(ar), $"{mr.Rule}; {ctx.KernelConfig.Source}"));
+        }
+
         // Malformed SETREGSET buffers: errno, and the state must stay as it was.
         var valid = get.Data;
         foreach (var m in Enum.GetValues<RegsetMalformation>())

@@ -38,6 +38,7 @@ public static class PtraceRegsets
     {
         NoteType.NtPrfpreg => UabiOffsets.FxsaveSize,
         NoteType.NtX86Xstate => cfg.UserMaxSize / RegsetSize * RegsetSize,
+        NoteType.NtX86Shstk when cfg.Build.UserShadowStack => RegsetSize,
         _ => -1,
     };
 
@@ -48,6 +49,9 @@ public static class PtraceRegsets
             return fail;
         if (noteType == NoteType.NtX86Xstate && !cfg.UseXsave)
             return new(UabiErrno.Enodev, 0, "xstateregs_get: no XSAVE", []);
+        // ssp_get(): the model's tasks never enable user shadow stacks (ARCH_SHSTK_ENABLE).
+        if (noteType == NoteType.NtX86Shstk)
+            return new(UabiErrno.Enodev, iovLen, "ssp_get: shadow stack not enabled for the task", []);
         // __regset_get(): a zeroed buffer of the clamped size, filled through a membuf.
         var data = new byte[count];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, noteType == NoteType.NtPrfpreg ? XstateCopyMode.Fx : XstateCopyMode.Xsave, data);
@@ -61,6 +65,8 @@ public static class PtraceRegsets
         if (pre is { } fail)
             return fail;
         var src = iov[..count];
+        if (noteType == NoteType.NtX86Shstk)
+            return new(UabiErrno.Enodev, iov.Length, "ssp_set: shadow stack not enabled for the task", []);
         UabiResult r = noteType == NoteType.NtPrfpreg ? XfpregsSet(cfg, task, src) : XstateregsSet(cfg, task, src);
         return new(r.Errno, r.Success ? count : iov.Length, r.Rule, []);
     }

@@ -8,7 +8,8 @@ namespace XsaveLab.Kernel.Uabi;
 /// <summary>Kernel build options that change user-visible sizes.</summary>
 /// <param name="Ia32Emulation">CONFIG_IA32_EMULATION (or CONFIG_X86_32): room for the 112-byte fsave header is
 /// reserved in every frame and MAX_FRAME_SIGINFO_UCTXT_SIZE is sizeof(struct sigframe_ia32).</param>
-public sealed record KernelBuildOptions(bool Ia32Emulation = true)
+/// <param name="UserShadowStack">CONFIG_X86_USER_SHADOW_STACK: the x86-64 regset view has NT_X86_SHSTK.</param>
+public sealed record KernelBuildOptions(bool Ia32Emulation = true, bool UserShadowStack = false)
 {
     public static readonly KernelBuildOptions Default = new();
 }
@@ -151,9 +152,9 @@ public sealed class UabiConfig
     /// <summary>The configuration of a booted <see cref="Boot.FpuSystem"/> (a thin adapter: user/kernel configs,
     /// format, build options). <paramref name="hardwareMxcsrMask"/> is what FXSAVE reports as MXCSR_MASK on the
     /// modelled CPU (CPUID does not tell); mxcsr_feature_mask follows from it.</summary>
-    public static UabiConfig FromSystem(Boot.FpuSystem sys, uint hardwareMxcsrMask = 0x0000FFFF)
+    public static UabiConfig FromSystem(Boot.FpuSystem sys, uint hardwareMxcsrMask = 0x0000FFFF, bool userShadowStack = false)
     {
-        var build = new KernelBuildOptions(sys.Options.Ia32Emulation);
+        var build = new KernelBuildOptions(sys.Options.Ia32Emulation, userShadowStack);
         if (!sys.XsaveEnabled)
             return new UabiConfig(sys.Profile, 0, 0, 0, false, MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build, sys.UserCfg.MaxSize);
         return new UabiConfig(sys.Profile, sys.UserCfg.MaxFeatures, sys.UserCfg.DefaultFeatures, sys.KernelCfg.MaxFeatures,

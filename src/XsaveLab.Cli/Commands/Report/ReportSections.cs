@@ -9,6 +9,8 @@ public static class ReportSections
         new LayoutSection(),
         new SanitySection(),
         new KernelSection(),
+        new UserAbiSection(),
+        new KvmSection(),
         new ExperimentSection(),
     ];
 }
