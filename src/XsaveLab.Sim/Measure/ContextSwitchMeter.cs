@@ -84,7 +84,8 @@ public static class ContextSwitchMeter
 
     private static unsafe ContextSwitchMeasurement MeasureOnThisThread(ContextSwitchOptions o, IProgress<double>? progress)
     {
-        using var engine = PingPongEngine.Create();
+        var engine = PingPongEngine.Create();
+        bool partnerStillRunning = false;
         int cpu = o.Cpu >= 0 ? o.Cpu : SimLibC.AllowedCpus() is [var first, ..] ? first : 0;
         int pinErr = SimLibC.PinCurrentThread(cpu);
         if (pinErr != 0)
@@ -175,11 +176,16 @@ public static class ContextSwitchMeter
         {
             // Closing our write end is the partner's end-of-file: it leaves its loop and exits.
             SimLibC.close(myWrite);
-            partnerThread?.Join(TimeSpan.FromSeconds(30));
+            if (partnerThread is not null && !partnerThread.Join(TimeSpan.FromSeconds(30)))
+                partnerStillRunning = true;
             child?.Reap(TimeSpan.FromSeconds(10));
             SimLibC.close(myRead);
             if (theirRead >= 0) SimLibC.close(theirRead);
             if (theirWrite >= 0) SimLibC.close(theirWrite);
+            if (!partnerStillRunning)
+                engine.Dispose();
+            else
+                engine.Abandon();
         }
     }
 

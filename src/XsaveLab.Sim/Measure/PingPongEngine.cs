@@ -108,6 +108,10 @@ public sealed unsafe class PingPongEngine : IDisposable
         return p;
     }
 
+    /// <summary>A thread may still be inside the loop (it did not stop in time): keep the code page and images
+    /// mapped for the life of the process instead of unmapping them under it.</summary>
+    internal void Abandon() => GC.SuppressFinalize(_code);
+
     public void Dispose()
     {
         if (_wideImage != null)
