@@ -19,6 +19,7 @@ public static class Program
         CpusCommand.Create,
         CatalogCommand.Create,
         BootCommand.Create,
+        KvmCommand.Create,
         HostCheckCommand.Create,
         BenchCommand.Create,
     ];

@@ -68,6 +68,24 @@ internal sealed class RegisterLayout
     /// write only the first 4 bytes and leave the rest of the slot untouched (host-interfaces.md gotcha 5).</remarks>
     private static int TransferBytes(int i, int size) => i == (int)XFeature.Pkru ? Math.Min(4, size) : size;
 
+    /// <summary>Offset of component <paramref name="component"/> in a compacted area holding <paramref name="mask"/>.</summary>
+    public int CompactedOffset(ulong mask, int component)
+    {
+        int offs = XStateGeometry.ExtendedStart;
+        ulong m = mask & XFeatureMasks.Extend & Enumerated;
+        while (m != 0)
+        {
+            int i = System.Numerics.BitOperations.TrailingZeroCount(m);
+            m &= m - 1;
+            if ((Aligned >> i & 1) != 0)
+                offs = (offs + 63) & ~63;
+            if (i == component)
+                return offs;
+            offs += Size[i];
+        }
+        return -1;
+    }
+
     /// <summary>End of the area an instruction touches for <paramref name="mask"/> in the given form
     /// (at least the legacy region and header).</summary>
     public int AreaEnd(ulong mask, bool compacted)

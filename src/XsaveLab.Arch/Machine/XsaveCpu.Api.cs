@@ -7,8 +7,18 @@ public sealed partial class XsaveCpu
     /// <summary>CR4.OSXSAVE.</summary>
     public bool OsXsave { get; set; }
 
+    /// <summary>CR0.TS: the XSAVE/XRSTOR family raises #NM while it is set (XGETBV/XSETBV do not look at it).</summary>
+    public bool Cr0Ts { get; set; }
+
     /// <summary>Current privilege level (0 = kernel, 3 = user).</summary>
     public int Cpl { get; set; }
+
+    /// <summary>The CPU runs in VMX non-root operation (a guest). Only the modified optimization looks at it:
+    /// XRSTOR and the later save must both be in, or both out of, non-root operation (SDM Vol.1 §13.6).</summary>
+    public bool VmxNonRoot { get; set; }
+
+    /// <summary>The CPU runs in system-management mode; same role as <see cref="VmxNonRoot"/>.</summary>
+    public bool Smm { get; set; }
 
     /// <summary>Extended control register 0 (user state components enabled).</summary>
     public ulong Xcr0 => _xcr0;
@@ -51,6 +61,7 @@ public enum RestoreKind : byte
     Xrstors,
 }
 
-/// <summary>XRSTOR_INFO of SDM Vol.1 §13.6: linear address, CPL and format mask of the last restore, plus the
-/// XCR0/IA32_XSS in force (any XSETBV or WRMSR of IA32_XSS/IA32_XFD invalidates it).</summary>
-public readonly record struct RestoreTracking(bool Valid, RestoreKind Kind, ulong Address, int Cpl, ulong CompMask, ulong Xcr0, ulong Xss);
+/// <summary>XRSTOR_INFO of SDM Vol.1 §13.6: linear address, CPL, VMX non-root and SMM state and format mask of
+/// the last restore, plus the XCR0/IA32_XSS in force (any XSETBV or WRMSR of IA32_XSS/IA32_XFD invalidates it).</summary>
+public readonly record struct RestoreTracking(bool Valid, RestoreKind Kind, ulong Address, int Cpl, ulong CompMask, ulong Xcr0, ulong Xss,
+    bool VmxNonRoot = false, bool Smm = false);

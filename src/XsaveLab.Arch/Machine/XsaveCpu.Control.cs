@@ -98,8 +98,9 @@ public sealed partial class XsaveCpu
     }
 
     /// <summary>WRMSR (CPL 0) of the same MSRs. #GP for bits IA32_XSS cannot hold (not in CPUID(0xD,1).EDX:ECX),
-    /// IA32_XFD/IA32_XFD_ERR bits of components without XFD support, IA32_U_CET/IA32_S_CET reserved bits 9:6
-    /// or a non-canonical legacy-bitmap base, and SSP values that are non-canonical or not 4-byte aligned (the
+    /// IA32_XFD/IA32_XFD_ERR bits of components without XFD support, IA32_U_CET/IA32_S_CET reserved bits 9:6,
+    /// SUPPRESS together with TRACKER (Bochs <c>is_invalid_cet_control</c>) or a non-canonical legacy-bitmap
+    /// base, and SSP values that are non-canonical or not 4-byte aligned (the
     /// checks KVM applies, arch/x86/kvm/x86.c <c>kvm_set_msr_common</c>/<c>is_valid_cet_msr</c>). Writing
     /// IA32_XSS or IA32_XFD invalidates the modified-optimization tracking.</summary>
     public XsaveFault Wrmsr(uint msr, ulong value)
@@ -128,18 +129,9 @@ public sealed partial class XsaveCpu
                 else
                     _xfdErr = value;
                 return XsaveFault.None;
-            case Msr.IA32_U_CET:
-            case Msr.IA32_S_CET:
-                if ((value & 0x3C0) != 0)
-                    return XsaveFault.GP(XsaveRules.CetReserved);
-                if (!Canonical(value & ~0xFFFUL))
-                    return XsaveFault.GP(XsaveRules.NonCanonical);
-                break;
             default:
-                if (!Canonical(value))
-                    return XsaveFault.GP(XsaveRules.NonCanonical);
-                if (msr != Msr.IA32_INT_SSP_TAB && (value & 3) != 0)
-                    return XsaveFault.GP(XsaveRules.SspMisaligned);
+                if (CetViolation(msr, value) is { } rule)
+                    return XsaveFault.GP(rule);
                 break;
         }
         if (msr == Msr.IA32_S_CET)
@@ -153,6 +145,33 @@ public sealed partial class XsaveCpu
         }
         return XsaveFault.None;
     }
+
+    /// <summary>The rule a CET MSR value breaks, or null: control MSRs (IA32_U_CET, IA32_S_CET) reserved bits
+    /// 9:6, SUPPRESS with TRACKER, non-canonical legacy-bitmap base; SSP MSRs non-canonical or (all but
+    /// IA32_INT_SSP_TAB) not 4-byte aligned. XRSTORS applies the same checks to the CET components it loads.</summary>
+    private string? CetViolation(uint msr, ulong value)
+    {
+        if (msr is Msr.IA32_U_CET or Msr.IA32_S_CET)
+        {
+            if ((value & 0x3C0) != 0)
+                return XsaveRules.CetReserved;
+            if ((value & 0xC00) == 0xC00)
+                return XsaveRules.CetSuppressAndTracker;
+            return Canonical(value & ~0xFFFUL) ? null : XsaveRules.NonCanonical;
+        }
+        if (!Canonical(value))
+            return XsaveRules.NonCanonical;
+        return msr != Msr.IA32_INT_SSP_TAB && (value & 3) != 0 ? XsaveRules.SspMisaligned : null;
+    }
+
+    /// <summary>The WRMSR rule the CET_U/CET_S image at <paramref name="slot"/> breaks, or null (XRSTORS
+    /// checks what it loads like WRMSR would; Bochs <c>xrstor_cet_u_state</c>/<c>xrstor_cet_s_state</c>).</summary>
+    private string? CetImageViolation(int component, ReadOnlySpan<byte> slot) => component == (int)XFeature.CetUser
+        ? CetViolation(Msr.IA32_U_CET, BinaryPrimitives.ReadUInt64LittleEndian(slot))
+          ?? CetViolation(Msr.IA32_PL3_SSP, BinaryPrimitives.ReadUInt64LittleEndian(slot[8..]))
+        : CetViolation(Msr.IA32_PL0_SSP, BinaryPrimitives.ReadUInt64LittleEndian(slot))
+          ?? CetViolation(Msr.IA32_PL1_SSP, BinaryPrimitives.ReadUInt64LittleEndian(slot[8..]))
+          ?? CetViolation(Msr.IA32_PL2_SSP, BinaryPrimitives.ReadUInt64LittleEndian(slot[16..]));
 
     private bool Implements(uint msr) => msr switch
     {

@@ -80,6 +80,16 @@ public sealed partial class XsaveCpu
         if (area.Length < end)
             AreaTooShort(area.Length, end);
 
+        ulong cet = load & (XFeatureMasks.CetUser | XFeatureMasks.CetKernel);
+        while (cet != 0)
+        {
+            int i = BitOperations.TrailingZeroCount(cet);
+            cet &= cet - 1;
+            int at = _layout.CompactedOffset(xcompBv, i);
+            if (CetImageViolation(i, area.Slice(at, _layout.Size[i])) is { } rule)
+                return XsaveFault.GP(rule);
+        }
+
         ulong init = rfbm & ~load;
         while (init != 0)
         {
@@ -95,7 +105,7 @@ public sealed partial class XsaveCpu
         _xmodified = ~rfbm;
         _track = new RestoreTracking(true,
             supervisor ? RestoreKind.Xrstors : compacted ? RestoreKind.XrstorCompacted : RestoreKind.XrstorStandard,
-            address, Cpl, compacted ? xcompBv : 0, _xcr0, _xss);
+            address, Cpl, compacted ? xcompBv : 0, _xcr0, _xss, VmxNonRoot, Smm);
         return XsaveFault.None;
     }
 

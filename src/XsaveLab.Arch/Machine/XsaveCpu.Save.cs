@@ -28,6 +28,9 @@ public sealed partial class XsaveCpu
 
     /// <summary>XSAVES: XSAVEC with RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX, CPL 0 only, and the modified
     /// optimization after an XRSTORS of the same address and XCOMP_BV.</summary>
+    /// <remarks>As on hardware, <paramref name="address"/> identifies the buffer: give each buffer its own
+    /// address (a kernel's per-task fpstate), or the optimization will skip components into a different
+    /// buffer that merely claims the address of the last XRSTORS.</remarks>
     public XsaveFault Xsaves(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaves);
 
     private XsaveFault Save(Span<byte> area, ulong address, ulong edxEax, SaveKind kind)
@@ -91,6 +94,8 @@ public sealed partial class XsaveCpu
             return XsaveFault.UD(XsaveRules.OsXsaveClear);
         if (missingFeature is not null)
             return XsaveFault.UD(missingFeature);
+        if (Cr0Ts)
+            return XsaveFault.NM(XsaveRules.TaskSwitched);
         if (needsCpl0 && Cpl != 0)
             return XsaveFault.GP(XsaveRules.CplNotZero);
         if ((address & 63) != 0)
@@ -99,12 +104,12 @@ public sealed partial class XsaveCpu
     }
 
     /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when XRSTOR_INFO matches — the last
-    /// XRSTOR/XRSTORS used the same linear address at the same CPL, in the standard form for XSAVEOPT, in the
+    /// XRSTOR/XRSTORS used the same linear address at the same CPL, in the same VMX and SMM mode, in the standard form for XSAVEOPT, in the
     /// compacted form with XCOMP_BV = RFBM | bit 63 for XSAVES — and XCR0/IA32_XSS have not been written since.</summary>
     private bool ModifiedOptimizationApplies(ulong address, ulong rfbm, SaveKind kind)
     {
         if (!Options.ModifiedOptimization || !_track.Valid || _track.Address != address || _track.Cpl != Cpl
-            || _track.Xcr0 != _xcr0 || _track.Xss != _xss)
+            || _track.Xcr0 != _xcr0 || _track.Xss != _xss || _track.VmxNonRoot != VmxNonRoot || _track.Smm != Smm)
             return false;
         return kind == SaveKind.Xsaveopt
             ? _track.Kind == RestoreKind.XrstorStandard

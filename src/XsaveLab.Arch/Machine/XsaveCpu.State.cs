@@ -32,7 +32,7 @@ public sealed partial class XsaveCpu
     public bool SavesX87PointersOnlyOnError => _fxsaveLeak;
 
     /// <summary>Width of the FIP/FDP registers: stored values are sign-extended from this bit count.</summary>
-    /// <remarks>57 on parts with 5-level paging (CPUID.7.0:ECX[16] LA57) and on AMD family 19h+ (this Zen 5
+    /// <remarks>57 on parts with 5-level paging (CPUID.7.0:ECX[16] LA57) and on AMD family 1Ah (this Zen 5
     /// machine sign-extends from bit 56 although its guest CPUID hides LA57); 64 (kept as loaded) elsewhere,
     /// where no observation exists.</remarks>
     public int X87PointerBits => _x87PointerBits;
@@ -50,7 +50,7 @@ public sealed partial class XsaveCpu
         _mxcsrMask = 0xFFFF | (amd && misalignSse ? 0x20000u : 0);
         _fxsaveLeak = amd;
         _la57 = (p.Leaf(7).Ecx >> 16 & 1) != 0;
-        _x87PointerBits = _la57 || (amd && p.Family >= 0x19) ? 57 : 64;
+        _x87PointerBits = _la57 || (amd && p.Family >= 0x1A) ? 57 : 64;
         Reset();
     }
 
@@ -83,8 +83,9 @@ public sealed partial class XsaveCpu
     /// <summary>What an instruction that writes component <paramref name="component"/> does: #NM (and
     /// IA32_XFD_ERR updated) when XFD arms it, #UD when XCR0 does not enable a user component, else the
     /// registers take <paramref name="data"/> and XINUSE/XMODIFIED are set.</summary>
-    /// <remarks>For x87, bytes 24..31 of <paramref name="data"/> are ignored (MXCSR is set through <see cref="Mxcsr"/>);
-    /// reserved bits the processor does not keep (FOP[15:11], byte 5, bytes 10..15 of each ST slot) are cleared.</remarks>
+    /// <remarks>For x87, bytes 24..31 of <paramref name="data"/> are ignored (MXCSR is set through <see cref="Mxcsr"/>)
+    /// and the rest is kept the way an XRSTOR would load it (see <see cref="LoadX87"/>: reserved FCW/FOP bits,
+    /// recomputed FSW.ES/B, pointer width, the AMD error-pointer rule).</remarks>
     public XsaveFault Write(int component, ReadOnlySpan<byte> data)
     {
         int off = RegOffset(component);

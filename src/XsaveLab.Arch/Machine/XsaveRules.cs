@@ -9,6 +9,7 @@ public static class XsaveRules
     public const string NoXsaveopt = "CPUID.(EAX=0DH,ECX=1):EAX.XSAVEOPT[0]=0";
     public const string NoXsavec = "CPUID.(EAX=0DH,ECX=1):EAX.XSAVEC[1]=0";
     public const string NoXsaves = "CPUID.(EAX=0DH,ECX=1):EAX.XSS[3]=0";
+    public const string TaskSwitched = "CR0.TS=1";
     public const string CplNotZero = "CPL>0";
     public const string Misaligned = "memory operand not 64-byte aligned";
     public const string XstateBvNotInXcr0 = "standard form: XSTATE_BV has bits outside XCR0";
@@ -32,6 +33,7 @@ public static class XsaveRules
     public const string XssReserved = "IA32_XSS bit not in CPUID.(EAX=0DH,ECX=1):EDX:ECX";
     public const string XfdReserved = "IA32_XFD/IA32_XFD_ERR bit for a component without CPUID.(EAX=0DH,ECX=i):ECX[2]";
     public const string CetReserved = "IA32_U_CET/IA32_S_CET reserved bits 9:6 set";
+    public const string CetSuppressAndTracker = "IA32_U_CET/IA32_S_CET with SUPPRESS (bit 10) and TRACKER=WAIT_FOR_ENDBRANCH (bit 11) both set";
     public const string NonCanonical = "MSR value is not a canonical address";
     public const string SspMisaligned = "shadow-stack pointer MSR not 4-byte aligned";
     public const string ComponentDisabled = "component not enabled in XCR0";

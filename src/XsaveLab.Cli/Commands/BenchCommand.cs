@@ -34,6 +34,8 @@ public static class BenchCommand
                 return 0;
             }
             var console = ctx.CreateConsole();
+            if (!report.Optimized)
+                console.WriteLine("warning: built without optimization (Debug); run with -c Release for figures that mean something");
             console.WriteLine($"{report.Cpu}: XCR0 {report.Xcr0}, IA32_XSS {report.Xss}, full user state {report.StateBytes} bytes (compacted)");
             var t = new Table().Border(TableBorder.Rounded)
                 .AddColumn("operation")

@@ -60,4 +60,8 @@ public static class LayoutCommand
         });
         return cmd;
     }
+
+    /// <summary>One line saying which CPU and from where (used by other commands' headers).</summary>
+    internal static string Describe(CpuSelection sel) =>
+        string.IsNullOrEmpty(sel.Profile.Brand) ? sel.Origin : $"{sel.Profile.Brand}; {sel.Origin}";
 }

@@ -15,8 +15,9 @@ public sealed record BenchResult(string Name, double MedianNs, double AllocatedB
 /// <summary>Ratios the speed goal is stated in (model XSAVEC+XRSTOR ≤ 1.5× the copy round trip, &lt; 1× native).</summary>
 public sealed record BenchRatios(double ModelPairOverCopyRoundTrip, double? ModelPairOverNativePair);
 
-/// <summary>The report of one in-process run.</summary>
-public sealed record BenchReport(string Cpu, int StateBytes, string Xcr0, string Xss, IReadOnlyList<BenchResult> Results, BenchRatios Ratios, string? NativeSkipped);
+/// <summary>The report of one in-process run. <c>Optimized</c> is false when the measuring code or the model
+/// was compiled with the JIT optimizer disabled (a Debug build of XsaveLab.Host): the figures then say little.</summary>
+public sealed record BenchReport(string Cpu, int StateBytes, string Xcr0, string Xss, IReadOnlyList<BenchResult> Results, BenchRatios Ratios, string? NativeSkipped, bool Optimized);
 
 /// <summary>The quick in-process speed run behind <c>xsavelab bench</c> (BenchmarkDotNet measures the same
 /// operations in bench/XsaveLab.Benchmarks): on the host profile's full user state (every XCR0 component
@@ -102,6 +103,9 @@ public sealed class XsaveBench : IDisposable
             rng.NextBytes(data);
             if (i == (int)XFeature.Pkru)
                 Array.Clear(data, 4, data.Length - 4);
+            if (i is (int)XFeature.CetUser or (int)XFeature.CetKernel)
+                for (int at = 0; at + 8 <= data.Length; at += 8) // canonical, aligned, no reserved bits: XRSTORS checks
+                    BitConverter.TryWriteBytes(data.AsSpan(at), BitConverter.ToUInt64(data, at) & 0x0000_7FFF_FFFF_F000UL);
             Check(cpu.Write(i, data));
         }
         cpu.Mxcsr = 0x1FA0;
@@ -118,6 +122,8 @@ public sealed class XsaveBench : IDisposable
         var area = NewArea();
 
         var c = NewModel(false);
+        Check(c.Xsavec(area, Address, ~0UL)); // the measured loops ignore results: make sure they are not faults
+        Check(c.Xrstor(area, Address, ~0UL));
         cases.Add((ModelXsavecPair, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (long n) =>
         {
             for (long i = 0; i < n; i++)
@@ -130,6 +136,8 @@ public sealed class XsaveBench : IDisposable
         if (Profile.HasXsaves)
         {
             var s = NewModel(true);
+            Check(s.Xsaves(area, Address, ~0UL));
+            Check(s.Xrstors(area, Address, ~0UL));
             cases.Add((ModelXsavesPair, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (long n) =>
             {
                 for (long i = 0; i < n; i++)
@@ -145,6 +153,8 @@ public sealed class XsaveBench : IDisposable
             var o = NewModel(false);
             var std = NewArea();
             Check(o.Xsave(std, Address, ~0UL));
+            Check(o.Xrstor(std, Address, ~0UL));
+            Check(o.Xsaveopt(std, Address, ~0UL));
             cases.Add((ModelXsaveoptPair, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (long n) =>
             {
                 for (long i = 0; i < n; i++)
@@ -175,7 +185,8 @@ public sealed class XsaveBench : IDisposable
         double copy = results.First(r => r.Name == CopyRoundTrip).MedianNs;
         double? native = results.FirstOrDefault(r => r.Name == NativeXsavecPair)?.MedianNs;
         return new BenchReport(Profile.Brand.Length > 0 ? Profile.Brand : Profile.Name, StateBytes, $"0x{Xcr0:x}", $"0x{Xss:x}",
-            results, new BenchRatios(model / copy, native is { } n2 ? model / n2 : null), NativeSkipped);
+            results, new BenchRatios(model / copy, native is { } n2 ? model / n2 : null), NativeSkipped,
+            JitOptimized(typeof(XsaveCpu).Assembly) && JitOptimized(typeof(XsaveBench).Assembly));
     }
 
     /// <summary>Measures the cases round-robin, one sample of each in turn, so that load from other processes
@@ -245,6 +256,9 @@ public sealed class XsaveBench : IDisposable
         area.XstateBv = mask;
         _ = compacted;
     }
+
+    private static bool JitOptimized(System.Reflection.Assembly assembly) =>
+        assembly.GetCustomAttributes(typeof(DebuggableAttribute), false) is not [DebuggableAttribute { IsJITOptimizerDisabled: true }, ..];
 
     private static void Check(XsaveFault f)
     {

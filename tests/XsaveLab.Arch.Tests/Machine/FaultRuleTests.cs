@@ -79,6 +79,17 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void Nm_when_cr0_ts_is_set()
+    {
+        var cpu = NewSpr();
+        var image = StandardImage(cpu);
+        cpu.Cr0Ts = true;
+        AssertFault(cpu.Xsave(Area(cpu), Aligned, ~0UL), FaultKind.DeviceNotAvailable, XsaveRules.TaskSwitched);
+        AssertFault(cpu.Xrstor(image, Aligned, ~0UL), FaultKind.DeviceNotAvailable, XsaveRules.TaskSwitched);
+        Assert.False(cpu.Xgetbv(0, out _).IsFault);
+    }
+
+    [Fact]
     public void Gp_when_the_area_is_not_64_byte_aligned()
     {
         var cpu = NewSpr();
@@ -274,12 +285,28 @@ public class FaultRuleTests
     [Theory]
     [InlineData(Msr.IA32_U_CET, 0x40UL, XsaveRules.CetReserved)]
     [InlineData(Msr.IA32_U_CET, 0x200UL, XsaveRules.CetReserved)]
+    [InlineData(Msr.IA32_S_CET, 0xC00UL, XsaveRules.CetSuppressAndTracker)]
+    [InlineData(Msr.IA32_U_CET, 0x8000_0000_0000_0000UL, XsaveRules.NonCanonical)]
     [InlineData(Msr.IA32_PL3_SSP, 0x0000_8000_0000_0000UL, XsaveRules.NonCanonical)]
     [InlineData(Msr.IA32_PL0_SSP, 0x7FFF_FFFF_F002UL, XsaveRules.SspMisaligned)]
     [InlineData(Msr.IA32_PL2_SSP, 0x1234_5678_0000_0000UL, XsaveRules.NonCanonical)]
     public void Gp_for_invalid_cet_msr_values(uint msr, ulong value, string rule)
     {
         AssertFault(NewSpr().Wrmsr(msr, value), FaultKind.GeneralProtection, rule);
+    }
+
+    [Fact]
+    public void Gp_when_xrstors_would_load_invalid_cet_state()
+    {
+        var cpu = NewSpr();
+        Assert.False(cpu.Wrmsr(Msr.IA32_PL3_SSP, 0x7FFF_FFFF_F000).IsFault);
+        var image = CompactedImage(cpu);
+        var a = new XsaveArea(image);
+        BinaryPrimitives.WriteUInt64LittleEndian(a.Component(cpu.Profile, (int)XFeature.CetUser)[8..], 0x7FFF_FFFF_F002);
+        AssertFault(cpu.Xrstors(image, Aligned, ~0UL), FaultKind.GeneralProtection, XsaveRules.SspMisaligned);
+        BinaryPrimitives.WriteUInt64LittleEndian(a.Component(cpu.Profile, (int)XFeature.CetUser)[8..], 0x7FFF_FFFF_F000);
+        BinaryPrimitives.WriteUInt64LittleEndian(a.Component(cpu.Profile, (int)XFeature.CetUser), 0x100);
+        AssertFault(cpu.Xrstors(image, Aligned, ~0UL), FaultKind.GeneralProtection, XsaveRules.CetReserved);
     }
 
     [Fact]

@@ -146,6 +146,12 @@ public class InstructionBehaviourTests
         Assert.False(cpu.Xsaveopt(other, At + 64, ~0UL).IsFault); // another address: no tracking match
         Assert.Equal(cpu.Read(5).ToArray(), other.AsSpan(k, 64).ToArray());
 
+        cpu.VmxNonRoot = true; // same address, but now a guest: no match either
+        var guest = (byte[])same.Clone();
+        Assert.False(cpu.Xsaveopt(guest, At, ~0UL).IsFault);
+        Assert.Equal(cpu.Read(5).ToArray(), guest.AsSpan(k, 64).ToArray());
+        cpu.VmxNonRoot = false;
+
         var off = TestCpus.Booted(TestCpus.Spr(), new XsaveCpuOptions { ModifiedOptimization = false });
         Assert.False(off.Xrstor(image, At, ~0UL).IsFault);
         var again = (byte[])image.Clone();
@@ -229,6 +235,19 @@ public class InstructionBehaviourTests
         Assert.True(cpu.IsInitialConfiguration(5));
         Assert.Equal(0UL, cpu.XinUse & XFeatureMasks.Opmask);
         Assert.Equal(ymm, cpu.Read(2).ToArray());
+    }
+
+    [Theory]
+    [InlineData(XinUseTracking.CompareContents, 0UL)]
+    [InlineData(XinUseTracking.SetOnLoad, XFeatureMasks.Ymm)]
+    public void Xrstor_of_initial_values_marked_present_sets_xinuse_by_policy(XinUseTracking policy, ulong expected)
+    {
+        var cpu = TestCpus.Booted(TestCpus.Spr(), new XsaveCpuOptions { XinUse = policy });
+        var image = new byte[16384];
+        Assert.False(cpu.Xsave(image, At, 0x7).IsFault); // everything initial
+        new XsaveArea(image).XstateBv = XFeatureMasks.Ymm;   // AVX "present", with zeros
+        Assert.False(cpu.Xrstor(image, At, 0x7).IsFault);
+        Assert.Equal(expected, cpu.XinUse & XFeatureMasks.Ymm);
     }
 
     [Fact]

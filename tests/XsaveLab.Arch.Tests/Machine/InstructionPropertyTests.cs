@@ -198,3 +198,59 @@ public class InstructionPropertyTests
         }
     }
 }
+
+/// <summary>Arbitrary bytes never make the model throw: every restore either faults (as a value) or leaves a
+/// state that saves and restores back to itself.</summary>
+public class RestoreFuzzTests
+{
+    [Fact]
+    public void Arbitrary_images_fault_or_load_a_state_that_round_trips()
+    {
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("XSAVELAB_SEED"), out int s) ? s : 424242;
+        foreach (var profile in TestCpus.All())
+        {
+            var rng = new Random(seed);
+            var cpu = TestCpus.Booted(profile);
+            var image = new byte[32768];
+            var again = new byte[32768];
+            int loaded = 0;
+            for (int it = 0; it < 400; it++)
+            {
+                string where = $"{profile.Name} seed {seed} iteration {it}";
+                rng.NextBytes(image);
+                var a = new XsaveArea(image);
+                ulong enabled = cpu.Xcr0 | cpu.Xss;
+                // Mostly plausible headers, sometimes raw noise.
+                if (rng.Next(4) != 0)
+                {
+                    a.HeaderReserved.Clear();
+                    a.XstateBv &= enabled;
+                    a.XcompBv = rng.Next(2) == 0 || !profile.HasXsavec ? 0 : (a.XcompBv & enabled) | a.XstateBv | XFeatureMasks.CompactedFormat;
+                    a.Mxcsr &= rng.Next(2) == 0 ? cpu.MxcsrMask : ~0u;
+                }
+                bool supervisor = profile.HasXsaves && rng.Next(2) == 0;
+                ulong mask = (ulong)rng.NextInt64() | (rng.Next(2) == 0 ? ~0UL : 0);
+                var f = supervisor ? cpu.Xrstors(image, 0x4000, mask) : cpu.Xrstor(image, 0x4000, mask);
+                if (f.IsFault)
+                {
+                    Assert.True(f.Kind == FaultKind.GeneralProtection, $"{where}: {f}");
+                    continue;
+                }
+                loaded++;
+                // What was loaded is a state: saving it and loading that back changes nothing.
+                var before = Enumerable.Range(0, 63).Where(i => (cpu.Enumerated >> i & 1) != 0 && ((cpu.Xcr0 | cpu.Xss) >> i & 1) != 0)
+                    .Select(i => cpu.Read(i).ToArray()).ToList();
+                ulong inUse = cpu.XinUse;
+                again.AsSpan().Clear();
+                Assert.False((profile.HasXsaves ? cpu.Xsaves(again, 0x8000, ~0UL) : cpu.Xsave(again, 0x8000, ~0UL)).IsFault, where);
+                Assert.False((profile.HasXsaves ? cpu.Xrstors(again, 0x8000, ~0UL) : cpu.Xrstor(again, 0x8000, ~0UL)).IsFault, where);
+                var after = Enumerable.Range(0, 63).Where(i => (cpu.Enumerated >> i & 1) != 0 && ((cpu.Xcr0 | cpu.Xss) >> i & 1) != 0)
+                    .Select(i => cpu.Read(i).ToArray()).ToList();
+                for (int k = 0; k < before.Count; k++)
+                    Assert.True(before[k].AsSpan().SequenceEqual(after[k]), $"{where}: state changed by save+restore");
+                Assert.True(inUse == cpu.XinUse, $"{where}: XINUSE 0x{inUse:X} became 0x{cpu.XinUse:X}");
+            }
+            Assert.True(loaded > 0, $"{profile.Name}: no image was accepted");
+        }
+    }
+}

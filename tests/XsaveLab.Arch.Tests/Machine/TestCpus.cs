@@ -146,6 +146,19 @@ internal static class TestCpus
         return cpu;
     }
 
+    /// <summary>Keeps random CET_U/CET_S contents within what WRMSR (and so XRSTORS) accepts: canonical,
+    /// 4-byte-aligned shadow-stack pointers, no reserved or contradictory control bits.</summary>
+    public static void ValidCet(byte[] data, int component)
+    {
+        for (int at = 0; at + 8 <= data.Length; at += 8)
+        {
+            ulong v = BitConverter.ToUInt64(data, at) & 0x0000_7FFF_FFFF_FFFCUL;
+            if (component == (int)XFeature.CetUser && at == 0)
+                v &= ~0xBC0UL; // IA32_U_CET: reserved 9:6, and TRACKER off so SUPPRESS may stay
+            BitConverter.TryWriteBytes(data.AsSpan(at), v);
+        }
+    }
+
     /// <summary>Fills every enabled component with random content (x87 kept to what the unit stores) and puts
     /// the components of <paramref name="initMask"/> back into their initial configuration.</summary>
     public static void Randomize(XsaveCpu cpu, Random rng, ulong initMask)
@@ -166,6 +179,8 @@ internal static class TestCpus
             }
             if (i == (int)XFeature.Pkru)
                 Array.Clear(data, 4, data.Length - 4);
+            if (i is (int)XFeature.CetUser or (int)XFeature.CetKernel)
+                ValidCet(data, i);
             var f = cpu.Write(i, data);
             if (f.IsFault)
                 throw new InvalidOperationException($"write {i}: {f}");

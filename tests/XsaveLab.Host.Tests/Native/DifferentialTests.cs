@@ -49,6 +49,19 @@ public sealed class DifferentialTests : IDisposable
         return cpu;
     }
 
+    /// <summary>What the model derives from CPUID alone equals what the processor does: XGETBV(0), the
+    /// MXCSR_MASK that XSAVE stores (vendor rule in <see cref="XsaveCpu.MxcsrMask"/>), XGETBV(1) availability.</summary>
+    [SkippableFact]
+    public void Profile_derived_facts_match_the_processor()
+    {
+        Skip.If(_skip is not null, _skip);
+        var model = NewModel();
+        Assert.False(model.Xgetbv(0, out ulong xcr0).IsFault);
+        Assert.Equal(_hw!.Xgetbv(0), xcr0);
+        Assert.Equal(_hw.MxcsrMask, model.MxcsrMask);
+        Assert.Equal(_hw.HasXgetbv1, !model.Xgetbv(1, out _).IsFault);
+    }
+
     /// <summary>At most this share of cases may need a re-run. The processor may report XINUSE[i]=1 for a
     /// component in its initial configuration (SDM Vol.1 §13.6): an interrupt, context switch or hypervisor
     /// exit in the middle of a probe reloads the registers with XRSTOR(S)/XRSTOR and can leave such a bit
@@ -112,6 +125,7 @@ public sealed class DifferentialTests : IDisposable
             }
             Assert.True(diff is null, diff);
         }
+        _output.WriteLine($"seed {seed}: {Iterations} cases, {transient} needed a re-run{(lastTransient is null ? "" : "; last: " + lastTransient)}");
         Assert.True(transient <= Iterations * MaxTransientShare,
             $"seed {seed}: {transient} of {Iterations} cases needed a re-run (last: {lastTransient})");
     }

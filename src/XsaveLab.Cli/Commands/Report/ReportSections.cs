@@ -10,5 +10,6 @@ public static class ReportSections
         new SanitySection(),
         new KernelSection(),
         new UserAbiSection(),
+        new KvmSection(),
     ];
 }

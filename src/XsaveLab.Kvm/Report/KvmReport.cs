@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
+using XsaveLab.Kvm.Caps;
+using XsaveLab.Kvm.Script;
+using XsaveLab.Kvm.Vm;
+
+namespace XsaveLab.Kvm.Report;
+
+/// <summary>A fpstate as the report shows it.</summary>
+public sealed record FpstateView(int Size, ulong Features, string Describe);
+
+/// <summary>Where a CET MSR's guest value lives.</summary>
+public sealed record CetStateLocation(string Msr, string Location);
+
+/// <summary>The render-independent result of the <c>kvm</c> command: steps with results, the guest's supported CPUID
+/// 0xD, the XSAVE2 size, the guest fpstate next to the host task's, the CET state location and notes.</summary>
+public sealed record KvmReport(
+    string Cpu,
+    string Kernel,
+    string Kvm,
+    string Flavour,
+    string Vmm,
+    IReadOnlyList<KvmStep> Steps,
+    int Xsave2Size,
+    IReadOnlyList<CpuidEntry> SupportedCpuid,
+    FpstateView? GuestFpstate,
+    FpstateView? GuestFpstateAtCreate,
+    FpstateView HostFpstate,
+    IReadOnlyList<CetStateLocation> CetState,
+    IReadOnlyList<string> Notes)
+{
+    public bool Ok => Steps.All(s => !s.Failed);
+
+    /// <summary>Runs <paramref name="script"/> and collects the report from the last VMM process.</summary>
+    public static KvmReport Create(VmmScript script, KvmSettings settings, string vmmName)
+    {
+        var runner = VmmRunner.Run(script, settings);
+        var sys = runner.System ?? new KvmSystem(runner.Settings);
+        var host = sys.Host;
+        var v = runner.FirstVcpu;
+        var supported = runner.LastSupportedCpuid ?? sys.GetSupportedCpuid();
+        var leafD = supported.Where(e => e.Function == 0xD).ToArray();
+        FpstateView? guest = v?.Fpu.FpState is { } g ? new(g.Size, g.Xfeatures, XFeatureTable.Describe(g.Xfeatures)) : null;
+        FpstateView? created = v is null ? null : new(v.InitialSize, v.InitialFeatures, XFeatureTable.Describe(v.InitialFeatures));
+        var taskFps = sys.Task.Fpu.FpState;
+        var hostView = new FpstateView(taskFps.Size, taskFps.Xfeatures, XFeatureTable.Describe(taskFps.Xfeatures));
+
+        var notes = new List<string>(sys.Caps.Notes);
+        if (v is not null)
+            notes.AddRange(v.Notes);
+        notes.AddRange(sys.Kernel.Warnings.Entries.Select(w => "kernel WARN: " + w));
+        if (created is not null)
+        {
+            ulong extra = created.Features & ~hostView.Features;
+            notes.Add($"at KVM_CREATE_VCPU the guest fpstate is {created.Size} bytes vs the host task's {hostView.Size}: {created.Size - hostView.Size:+#;-#;0} bytes"
+                + (extra != 0 ? $" for {XFeatureTable.Describe(extra)} (64-byte alignment of later components can absorb it)" : ""));
+        }
+        var cet = new List<CetStateLocation>();
+        foreach (var m in new[] { Msr.IA32_U_CET, Msr.IA32_PL3_SSP, Msr.IA32_PL0_SSP, Msr.IA32_PL1_SSP, Msr.IA32_PL2_SSP, Msr.IA32_S_CET, Msr.IA32_INT_SSP_TAB })
+        {
+            string loc = KvmVcpu.Location(m);
+            bool inCetS = m is Msr.IA32_PL0_SSP or Msr.IA32_PL1_SSP or Msr.IA32_PL2_SSP;
+            if (!sys.Caps.Shstk && !sys.Caps.Ibt)
+            {
+                string why = !sys.Caps.Release.HasCet() ? "KVM ≤6.17 has no guest supervisor state"
+                    : !host.Variant.CetKernelSupported && settings.Cpu.Has(CpuFeature.Shstk)
+                        ? $"kernel {host.Variant.Name} has no CET_KERNEL in host XSS or guest fpstates, so KVM drops CET; PL0-2_SSP would need manual switching"
+                        : "no CET pair in KVM's supported XSS on this CPU/flavour";
+                loc = $"not offered to guests ({why}); architecturally: {loc}";
+            }
+            else if (inCetS && guest is not null && (guest.Features & XFeatureMasks.CetKernel) == 0)
+                loc = $"{loc} — not in this guest fpstate (kernel {host.Variant.Name}): would need manual switching";
+            cet.Add(new CetStateLocation(MsrNames.Name(m), loc));
+        }
+        return new KvmReport(settings.Cpu.Name, runner.Settings.Kernel.Name, runner.Settings.Release.Name(), runner.Settings.Flavour.Name, vmmName,
+            runner.Steps, sys.Caps.Xsave2Size(sys.GuestGroupPerm), leafD, guest, created, hostView, cet, notes);
+    }
+
+    private static string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
+
+    /// <summary>The JSON form: at least <c>kernel</c>, <c>steps[{ioctl,result}]</c>, <c>xsave2Size</c>,
+    /// <c>supportedCpuid[{leaf,subleaf,eax,ebx,ecx,edx}]</c>, <c>guestFpstate</c>, <c>hostFpstate</c>.</summary>
+    public JsonObject ToJson()
+    {
+        var steps = new JsonArray();
+        foreach (var s in Steps)
+        {
+            var o = new JsonObject
+            {
+                ["line"] = s.Line,
+                ["ioctl"] = s.Ioctl,
+                ["args"] = s.Args,
+                ["result"] = s.ResultText,
+                ["detail"] = s.Text,
+            };
+            if (s.Guest.Count > 0)
+                o["guest"] = new JsonArray(s.Guest.Select(g => (JsonNode)new JsonObject
+                {
+                    ["insn"] = g.Op,
+                    ["outcome"] = g.Text,
+                    ["fault"] = g.Fault.Kind.ToString(),
+                    ["expectationFailed"] = g.ExpectationFailure,
+                }).ToArray());
+            if (s.Expect is not null)
+            {
+                o["expect"] = s.Expect;
+                o["expectMet"] = s.ExpectMet;
+            }
+            steps.Add(o);
+        }
+        JsonNode? Fp(FpstateView? f) => f is null ? null : new JsonObject { ["size"] = f.Size, ["features"] = Hex(f.Features) };
+        return new JsonObject
+        {
+            ["cpu"] = Cpu,
+            ["kernel"] = Kernel,
+            ["kvm"] = Kvm,
+            ["flavour"] = Flavour,
+            ["vmm"] = Vmm,
+            ["ok"] = Ok,
+            ["steps"] = steps,
+            ["xsave2Size"] = Xsave2Size,
+            ["supportedCpuid"] = new JsonArray(SupportedCpuid.Select(e => (JsonNode)new JsonObject
+            {
+                ["leaf"] = Hex(e.Function),
+                ["subleaf"] = e.Index,
+                ["eax"] = Hex(e.Eax),
+                ["ebx"] = Hex(e.Ebx),
+                ["ecx"] = Hex(e.Ecx),
+                ["edx"] = Hex(e.Edx),
+            }).ToArray()),
+            ["guestFpstate"] = Fp(GuestFpstate),
+            ["guestFpstateAtCreate"] = Fp(GuestFpstateAtCreate),
+            ["hostFpstate"] = Fp(HostFpstate),
+            ["cetState"] = new JsonArray(CetState.Select(c => (JsonNode)new JsonObject { ["msr"] = c.Msr, ["location"] = c.Location }).ToArray()),
+            ["notes"] = new JsonArray(Notes.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
+        };
+    }
+
+    public string ToJsonString() => ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+}

@@ -1,0 +1,162 @@
+namespace XsaveLab.Kvm.Script;
+
+/// <summary>The built-in VMM sequences: how QEMU and Firecracker start a guest, a migration between two CPUs, and the
+/// known pitfalls with the outcome the real kernel gives.</summary>
+/// <remarks>QEMU: target/i386/kvm/kvm.c (<c>kvm_request_xsave_components()</c> before the first
+/// KVM_GET_SUPPORTED_CPUID; XSAVE2-sized buffers). Firecracker: src/vmm/src/arch/x86_64/xstate.rs
+/// (<c>request_dynamic_xstate_features()</c>), vcpu.rs (KVM_CAP_XSAVE2 size). Pitfalls: peers-and-pain-points.md §2
+/// items 3, 4, 7, 8 and Firecracker PR #5972.</remarks>
+public static class BuiltinScripts
+{
+    public const string Qemu = """
+        # QEMU-like start: guest permission for AMX before anything reads KVM_GET_SUPPORTED_CPUID
+        arch_prctl GET_XCOMP_SUPP
+        when amx: arch_prctl REQ_XCOMP_GUEST_PERM 18
+        expect ok
+        arch_prctl GET_XCOMP_GUEST_PERM
+        KVM_CHECK_EXTENSION KVM_CAP_XSAVE2
+        KVM_GET_DEVICE_ATTR KVM_X86_XCOMP_GUEST_SUPP
+        KVM_GET_SUPPORTED_CPUID
+        KVM_GET_MSR_INDEX_LIST
+        KVM_CREATE_VM
+        KVM_CHECK_EXTENSION KVM_CAP_XSAVE2 vm
+        KVM_CREATE_VCPU 0
+        KVM_SET_CPUID2 expose=all
+        expect ok
+        KVM_GET_XSAVE2
+        KVM_SET_XCRS 1
+        KVM_SET_XSAVE
+        expect ok
+        when guestxsave: KVM_RUN guest: cr4.osxsave; xsetbv cpuid => ok; write ymm
+        when !guestxsave: KVM_RUN guest: cr4.osxsave => #GP; xsetbv 1 => #UD
+        when cet: KVM_RUN guest: wrmsr IA32_XSS cpuid => ok; wrmsr IA32_U_CET 1 => ok; wrmsr IA32_PL0_SSP 0xffff800000001000 => ok; wrmsr IA32_S_CET 1 => ok
+        when amx: KVM_RUN guest: ldtilecfg; tileloadd => ok
+        KVM_GET_XSAVE2
+        KVM_GET_XCRS
+        KVM_GET_MSRS IA32_XSS
+        """;
+
+    public const string Firecracker = """
+        # Firecracker-like start: request_dynamic_xstate_features(), then KVM_GET_SUPPORTED_CPUID, xsave2_size from the VM fd
+        arch_prctl GET_XCOMP_SUPP
+        when amx: arch_prctl REQ_XCOMP_GUEST_PERM 18
+        KVM_GET_SUPPORTED_CPUID
+        KVM_CREATE_VM
+        KVM_CHECK_EXTENSION KVM_CAP_XSAVE2 vm
+        KVM_CREATE_VCPU 0
+        KVM_SET_CPUID2 expose=all
+        expect ok
+        KVM_SET_MSRS IA32_XSS=0
+        when guestxsave: KVM_RUN guest: cr4.osxsave; xsetbv cpuid => ok
+        when !guestxsave: KVM_RUN guest: cr4.osxsave => #GP
+        KVM_GET_XSAVE2
+        KVM_GET_XCRS
+        save snapshot
+        restore snapshot
+        KVM_GET_XSAVE2
+        """;
+
+    public const string Migrate = """
+        # Save/restore between two CPU profiles (destination given by 'restore … cpu=')
+        when amx: arch_prctl REQ_XCOMP_GUEST_PERM 18
+        KVM_GET_SUPPORTED_CPUID
+        KVM_CREATE_VM
+        KVM_CREATE_VCPU 0
+        KVM_SET_CPUID2 expose=all
+        KVM_RUN guest: cr4.osxsave; xsetbv cpuid; write ymm
+        when amx: KVM_RUN guest: ldtilecfg; tileloadd
+        KVM_GET_XSAVE2
+        save migration
+        restore migration cpu=emr
+        KVM_GET_XSAVE2
+        restore migration cpu=icx
+        """;
+
+    public const string PermAfterCpuid = """
+        # Pitfall: guest permission requested after KVM_GET_SUPPORTED_CPUID: the table read first has no AMX
+        KVM_GET_SUPPORTED_CPUID
+        expect contains=XCR0
+        arch_prctl REQ_XCOMP_GUEST_PERM 18
+        expect ok
+        KVM_CREATE_VM
+        KVM_CREATE_VCPU 0
+        KVM_SET_CPUID2 expose=all
+        expect ok
+        KVM_GET_XSAVE2
+        KVM_RUN guest: cr4.osxsave; xsetbv cpuid|0x60000 => #GP
+        """;
+
+    public const string PermAfterVcpu = """
+        # Pitfall: guest permission after the first vCPU exists: locked, -EBUSY
+        KVM_CREATE_VM
+        KVM_CREATE_VCPU 0
+        arch_prctl REQ_XCOMP_GUEST_PERM 18
+        expect errno=EBUSY
+        arch_prctl GET_XCOMP_GUEST_PERM
+        """;
+
+    public const string TilecfgOnly = """
+        # Pitfall: TILECFG exposed without TILEDATA in guest CPUID 0xD: the guest's XSETBV of its CPUID XCR0 #GPs
+        arch_prctl REQ_XCOMP_GUEST_PERM 18
+        KVM_GET_SUPPORTED_CPUID
+        KVM_CREATE_VM
+        KVM_CREATE_VCPU 0
+        KVM_SET_CPUID2 expose=tilecfg
+        expect ok
+        KVM_RUN guest: cr4.osxsave; xsetbv cpuid => #GP; xgetbv => 0x1
+        """;
+
+    public const string GetXsaveOnAmx = """
+        # Pitfall: a 4096-byte KVM_GET_XSAVE on an AMX guest fails; KVM_GET_XSAVE2 is needed
+        arch_prctl REQ_XCOMP_GUEST_PERM 18
+        KVM_GET_SUPPORTED_CPUID
+        KVM_CREATE_VM
+        KVM_CREATE_VCPU 0
+        KVM_GET_XSAVE
+        expect ok
+        KVM_SET_CPUID2 expose=all
+        KVM_GET_XSAVE
+        expect errno=EINVAL
+        KVM_GET_XSAVE2
+        expect ok
+        """;
+
+    public const string SnapshotWithoutXss = """
+        # Pitfall: a snapshot without IA32_XSS restored into a guest using CET: the guest kernel's XRSTORS #GPs
+        # ("Bad FPU state detected at restore_fpregs_from_fpstate")
+        KVM_GET_SUPPORTED_CPUID
+        KVM_CREATE_VM
+        KVM_CREATE_VCPU 0
+        KVM_SET_CPUID2 expose=all
+        KVM_RUN guest: cr4.osxsave; xsetbv cpuid; wrmsr IA32_XSS cpuid => ok; wrmsr IA32_U_CET 1 => ok; wrmsr IA32_PL3_SSP 0x7fff0000 => ok; xsaves task cpuid => ok
+        save snap omit=IA32_XSS
+        restore snap
+        expect ok
+        KVM_RUN guest: rdmsr IA32_XSS => 0; xrstors task cpuid => #GP
+        """;
+
+    /// <summary>Built-in name → (script, what the CPU needs).</summary>
+    public static readonly IReadOnlyDictionary<string, (string Text, string Needs)> All = new Dictionary<string, (string, string)>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["qemu"] = (Qemu, "xsave"),
+        ["firecracker"] = (Firecracker, "xsave"),
+        ["migrate"] = (Migrate, "xsave"),
+        ["pitfall-perm-after-cpuid"] = (PermAfterCpuid, "amx"),
+        ["pitfall-perm-after-vcpu"] = (PermAfterVcpu, "amx"),
+        ["pitfall-tilecfg-only"] = (TilecfgOnly, "amx"),
+        ["pitfall-get-xsave"] = (GetXsaveOnAmx, "amx"),
+        ["pitfall-snapshot-without-xss"] = (SnapshotWithoutXss, "cet"),
+    };
+
+    /// <summary>Why built-in <paramref name="name"/> does not apply to <paramref name="sys"/>'s CPU and KVM, or null.</summary>
+    public static string? Unmet(string name, Vm.KvmSystem sys) => All.TryGetValue(name, out var s) ? s.Needs switch
+    {
+        "amx" when (sys.Host.UserMaxFeatures & Arch.Features.XFeatureMasks.XtileData) == 0 => $"'{name}' needs a CPU with AMX and XFD (e.g. spr, emr)",
+        "cet" when !sys.Caps.Shstk => $"'{name}' needs KVM 6.18 offering CET (a CPU with SHSTK and XSAVES, kernel 6.17+, upstream flavour; e.g. spr)",
+        _ => null,
+    } : null;
+
+    public static VmmScript Get(string name) => All.TryGetValue(name, out var s)
+        ? VmmScript.Parse(s.Text, "builtin:" + name.ToLowerInvariant())
+        : throw new ArgumentException($"no built-in VMM sequence '{name}'; known: {string.Join(", ", All.Keys)}", nameof(name));
+}

@@ -1,0 +1,14 @@
+using XsaveLab.Kvm.Vm;
+
+namespace XsaveLab.Kvm.Script;
+
+/// <summary>One executed line: the call, its result (value or errno), a readable account, what the guest did, and
+/// the check of an <c>expect</c> line or a guest <c>=&gt;</c> when there was one.</summary>
+public sealed record KvmStep(int Line, string Ioctl, string Args, SysResult Result, string Text,
+    IReadOnlyList<GuestOutcome> Guest, string? Expect = null, bool? ExpectMet = null)
+{
+    /// <summary>The result as the JSON shows it: a number, or <c>-ERRNO</c>.</summary>
+    public string ResultText => Result.Ok ? Result.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"-{Result.Error}";
+
+    public bool Failed => ExpectMet == false || Guest.Any(g => g.ExpectationFailure is not null);
+}

@@ -1,0 +1,83 @@
+using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel;
+using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kvm.Caps;
+using XsaveLab.Kvm.Guest;
+
+namespace XsaveLab.Kvm.Vm;
+
+/// <summary>A VMM process with /dev/kvm open, on the kernel model: a <see cref="LinuxKernel"/> booted for the
+/// settings, the VMM's thread (<see cref="Task"/>) running on CPU 0 where its vCPUs run, and the system ioctls.</summary>
+public sealed class KvmSystem
+{
+    public const int KvmCapXsave = 55;
+    public const int KvmCapXcrs = 56;
+    public const int KvmCapXsave2 = 208;
+
+    /// <summary>KVM_X86_XCOMP_GUEST_SUPP attribute of group 0 (KVM_X86_GRP_SYSTEM).</summary>
+    public const ulong KvmX86XcompGuestSupp = 0;
+
+    public KvmSystem(KvmSettings settings)
+    {
+        Settings = settings;
+        Host = HostFpuConfig.Boot(settings.Cpu, settings.Kernel);
+        Caps = KvmCaps.Create(Host, settings.Release, settings.Flavour);
+        Kernel = new LinuxKernel(Host.System, cpuCount: 1);
+        Task = Kernel.SpawnProcess("vmm");
+        Kernel.Schedule(0, Task);
+    }
+
+    public KvmSettings Settings { get; }
+    public HostFpuConfig Host { get; }
+    public KvmCaps Caps { get; }
+    /// <summary>The host kernel the VMM runs on.</summary>
+    public LinuxKernel Kernel { get; }
+
+    /// <summary>The VMM's vCPU thread (leader of its process): its permissions lock at the first vCPU.</summary>
+    public KernelTask Task { get; }
+
+    /// <summary>The CPU the vCPU thread runs on.</summary>
+    public XsaveCpu Cpu => Kernel.Cpus[0].Cpu;
+
+    /// <summary><c>xstate_get_guest_group_perm()</c>: what KVM filters supported XCR0 with.</summary>
+    public ulong GuestGroupPerm => Kernel.GroupPerm(Task, guest: true);
+
+    /// <summary><c>arch_prctl(option, arg)</c> on the kernel model; GET options return the mask as the value.</summary>
+    public SysResult ArchPrctl(int option, ulong arg)
+    {
+        long r = Kernel.ArchPrctlCall(Task, option, arg, out ulong v);
+        if (r < 0)
+            return SysResult.Fail((Errno)(int)-r, KernelErrno.Name(r));
+        if (option is XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm or XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm)
+        {
+            var p = option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? Task.Leader.Fpu.GuestPerm : Task.Leader.Fpu.Perm;
+            return SysResult.Success(0, $"{(option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? "guest_perm" : "perm")} = 0x{p.StatePerm:x}, size {p.StateSize}");
+        }
+        return SysResult.Success((long)v, XFeatureTable.Describe(v));
+    }
+
+    /// <summary>KVM_CHECK_EXTENSION on /dev/kvm or a VM fd (same answers for these capabilities).</summary>
+    public SysResult CheckExtension(int cap) => cap switch
+    {
+        KvmCapXsave or KvmCapXcrs => SysResult.Success(Host.XsaveEnabled ? 1 : 0),
+        KvmCapXsave2 => SysResult.Success(Caps.Xsave2Size(GuestGroupPerm), "max(xstate_required_size(filtered XCR0), 4096)"),
+        _ => SysResult.Success(0, "capability not modelled"),
+    };
+
+    /// <summary>KVM_GET_SUPPORTED_CPUID (XSAVE-relevant entries), filtered by the caller's guest permission now.</summary>
+    public IReadOnlyList<CpuidEntry> GetSupportedCpuid() => SupportedCpuid.Compute(Caps, GuestGroupPerm);
+
+    /// <summary>KVM_GET_DEVICE_ATTR on /dev/kvm.</summary>
+    public SysResult GetDeviceAttr(uint group, ulong attr) =>
+        group == 0 && attr == KvmX86XcompGuestSupp
+            ? SysResult.Success((long)Caps.XcompGuestSupp, "kvm_caps.supported_xcr0")
+            : SysResult.Fail(Errno.ENXIO, "attribute not supported");
+
+    public IReadOnlyList<uint> GetMsrIndexList() => Caps.MsrsToSave();
+
+    private int _vms;
+
+    /// <summary>KVM_CREATE_VM.</summary>
+    public KvmVm CreateVm() => new(this, _vms++);
+}

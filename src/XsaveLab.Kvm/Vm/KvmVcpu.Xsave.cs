@@ -1,0 +1,99 @@
+using XsaveLab.Arch.Features;
+using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel;
+
+namespace XsaveLab.Kvm.Vm;
+
+public sealed partial class KvmVcpu
+{
+    /// <summary>KVM_GET_XSAVE: the 4096-byte <c>struct kvm_xsave</c>; -EINVAL once <c>uabi_size</c> &gt; 4096 (AMX
+    /// exposed), because the state would not fit.</summary>
+    public SysResult GetXsave(out byte[] image)
+    {
+        image = [];
+        if (Dead() is { } d) return d;
+        if (Fpu.UabiSize > HostFpuConfig.KvmXsaveSize)
+            return SysResult.Fail(Errno.EINVAL, $"guest_fpu.uabi_size {Fpu.UabiSize} > sizeof(struct kvm_xsave) 4096: use KVM_GET_XSAVE2");
+        image = new byte[HostFpuConfig.KvmXsaveSize];
+        FillXsave(image);
+        return SysResult.Success(0, $"{image.Length} bytes");
+    }
+
+    /// <summary>KVM_GET_XSAVE2: <c>uabi_size</c> bytes, features = guest-supported XCR0 | FP | SSE.</summary>
+    public SysResult GetXsave2(out byte[] image)
+    {
+        image = [];
+        if (Dead() is { } d) return d;
+        image = new byte[Fpu.UabiSize];
+        FillXsave(image);
+        return SysResult.Success(0, $"{image.Length} bytes");
+    }
+
+    private void FillXsave(byte[] image)
+    {
+        // A guest FPU swapped in for a running vCPU is saved first (KVM_GET_XSAVE2 never runs concurrently with KVM_RUN).
+        K.FpuCopyGuestFpstateToUabi(Fpu, image, GuestSupportedXcr0 | XFeatureMasks.FpSse, Pkru);
+    }
+
+    /// <summary>KVM_SET_XSAVE: reads <c>uabi_size</c> bytes from the caller and calls
+    /// <c>fpu_copy_uabi_to_guest_fpstate(…, kvm_caps.supported_xcr0, &amp;vcpu->arch.pkru)</c>.</summary>
+    public SysResult SetXsave(ReadOnlySpan<byte> image)
+    {
+        if (Dead() is { } d) return d;
+        if (image.Length < Fpu.UabiSize)
+            return SysResult.Fail(Errno.EFAULT, $"KVM_SET_XSAVE copies uabi_size = {Fpu.UabiSize} bytes; the caller's buffer has {image.Length}");
+        uint pkru = Pkru;
+        long r = K.FpuCopyUabiToGuestFpstate(Fpu, image[..Fpu.UabiSize], Caps.SupportedXcr0, ref pkru);
+        if (r < 0)
+            return SysResult.Fail((Errno)(int)-r, $"fpu_copy_uabi_to_guest_fpstate(): {KernelErrno.Name(r)} ({Reject(image)})");
+        Pkru = pkru;
+        return SysResult.Success();
+    }
+
+    /// <summary>Which rule an image breaks (for the message; the kernel model decided).</summary>
+    private string Reject(ReadOnlySpan<byte> img)
+    {
+        ulong bv = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img[512..]);
+        ulong comp = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img[520..]);
+        if ((bv & ~Caps.SupportedXcr0) != 0) return $"XSTATE_BV 0x{bv:x} outside supported XCR0 0x{Caps.SupportedXcr0:x}";
+        if ((bv & ~Fpu.FpState!.UserXfeatures) != 0) return $"XSTATE_BV 0x{bv:x} outside user_xfeatures 0x{Fpu.FpState.UserXfeatures:x}";
+        if (comp != 0) return "XCOMP_BV != 0 (UABI is standard format)";
+        if (img[528..576].IndexOfAnyExcept((byte)0) >= 0) return "reserved header bytes not zero";
+        return "MXCSR reserved bits";
+    }
+
+    /// <summary>KVM_GET_XCRS: one entry (XCR0) with XSAVE, none without.</summary>
+    public SysResult GetXcrs(out IReadOnlyList<(uint Xcr, ulong Value)> xcrs)
+    {
+        xcrs = [];
+        if (Dead() is { } d) return d;
+        xcrs = Host.XsaveEnabled ? [(0u, Xcr0)] : [];
+        return SysResult.Success(xcrs.Count);
+    }
+
+    /// <summary>KVM_SET_XCRS: XCR0 through <c>__kvm_set_xcr()</c>; -EINVAL on any rule.</summary>
+    public SysResult SetXcrs(IReadOnlyList<(uint Xcr, ulong Value)> xcrs)
+    {
+        if (Dead() is { } d) return d;
+        if (!Host.XsaveEnabled || xcrs.Count > 16)
+            return SysResult.Fail(Errno.EINVAL, Host.XsaveEnabled ? "nr_xcrs > KVM_MAX_XCRS" : "host has no XSAVE");
+        foreach (var (x, v) in xcrs)
+            if (x == 0)
+            {
+                var why = SetXcr(0, v);
+                return why is null ? SysResult.Success(0, $"XCR0 = 0x{v:x}") : SysResult.Fail(Errno.EINVAL, why);
+            }
+        return SysResult.Success();
+    }
+
+    /// <summary><c>__kvm_set_xcr()</c>: null on success, else the rule.</summary>
+    private string? SetXcr(uint index, ulong value)
+    {
+        if (index != 0)
+            return $"XCR{index} does not exist";
+        var why = XcrRules.Check(value, GuestSupportedXcr0);
+        if (why is null)
+            Xcr0 = value;
+        return why;
+    }
+}

@@ -1,0 +1,39 @@
+namespace XsaveLab.Kvm.Vm;
+
+/// <summary>A VM file descriptor: vCPU creation and the per-VM capability query.</summary>
+public sealed class KvmVm
+{
+    private readonly Dictionary<int, KvmVcpu> _vcpus = [];
+
+    internal KvmVm(KvmSystem sys, int id)
+    {
+        System = sys;
+        Id = id;
+    }
+
+    public KvmSystem System { get; }
+    public int Id { get; }
+    public IReadOnlyCollection<KvmVcpu> Vcpus => _vcpus.Values;
+
+    /// <summary>Guest memory buffers (by name) the guest's XSAVE-family instructions use; part of a snapshot.</summary>
+    public Dictionary<string, byte[]> GuestMemory { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public SysResult CheckExtension(int cap) => System.CheckExtension(cap);
+
+    /// <summary>KVM_CREATE_VCPU: allocates the guest fpstate (<c>fpu_alloc_guest_fpstate()</c>), which locks the
+    /// process's guest permissions.</summary>
+    public (SysResult Result, KvmVcpu? Vcpu) CreateVcpu(int id)
+    {
+        if (id < 0 || id >= 4096)
+            return (SysResult.Fail(Errno.EINVAL, "vCPU id out of range"), null);
+        if (_vcpus.ContainsKey(id))
+            return (SysResult.Fail(Errno.EEXIST, $"vCPU {id} exists"), null);
+        var v = new KvmVcpu(this, id);
+        _vcpus[id] = v;
+        return (SysResult.Success(id, $"guest fpstate {v.Fpu.FpState!.Size} bytes, xfeatures 0x{v.Fpu.FpState.Xfeatures:x}; guest permission locked"), v);
+    }
+
+    public KvmVcpu? Vcpu(int id) => _vcpus.GetValueOrDefault(id);
+
+    internal void Remove(int id) => _vcpus.Remove(id);
+}

@@ -1,0 +1,44 @@
+using XsaveLab.Kvm.Caps;
+
+namespace XsaveLab.Kvm.Vm;
+
+/// <summary>What a VMM saves of a vCPU for migration or a snapshot (selftests' <c>vcpu_save_state()</c>): guest
+/// CPUID, CR4.OSXSAVE (from the special registers), the KVM_GET_XSAVE2 image, XCRs, the to-be-saved MSRs it chose,
+/// and the guest memory the XSAVE-family instructions used.</summary>
+public sealed record VcpuSnapshot(
+    IReadOnlyList<CpuidEntry> Cpuid,
+    bool Cr4OsXsave,
+    byte[] Xsave,
+    IReadOnlyList<(uint Xcr, ulong Value)> Xcrs,
+    IReadOnlyList<(uint Index, ulong Value)> Msrs,
+    IReadOnlyDictionary<string, byte[]> Memory,
+    string SourceCpu)
+{
+    /// <summary>Features present in the saved image (XSTATE_BV).</summary>
+    public ulong XstateBv => System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Xsave.AsSpan(512));
+}
+
+public sealed partial class KvmVcpu
+{
+    /// <summary>Saves the state a VMM saves; <paramref name="omitMsrs"/> leaves MSRs out (a VMM that does not know them).</summary>
+    public VcpuSnapshot Save(IEnumerable<uint>? omitMsrs = null)
+    {
+        var omit = new HashSet<uint>(omitMsrs ?? []);
+        GetXsave2(out var img);
+        GetXcrs(out var xcrs);
+        var list = Sys.GetMsrIndexList().Where(m => !omit.Contains(m)).ToArray();
+        GetMsrs(list, out var vals);
+        var mem = Vm.GuestMemory.ToDictionary(kv => kv.Key, kv => (byte[])kv.Value.Clone(), StringComparer.OrdinalIgnoreCase);
+        return new VcpuSnapshot(Cpuid, Cr4OsXsave, img, xcrs, list.Zip(vals).Select(p => (p.First, p.Second)).ToArray(), mem, Sys.Settings.Cpu.Name);
+    }
+
+    /// <summary>KVM_SET_SREGS for the one bit the model keeps: CR4.OSXSAVE (needs XSAVE in guest CPUID).</summary>
+    public SysResult SetCr4OsXsave(bool on)
+    {
+        if (Dead() is { } d) return d;
+        if (on && !GuestXsave)
+            return SysResult.Fail(Errno.EINVAL, "CR4.OSXSAVE without XSAVE in guest CPUID (kvm_is_valid_cr4)");
+        Cr4OsXsave = on;
+        return SysResult.Success();
+    }
+}
