@@ -22,6 +22,9 @@ public static class Program
         KvmCommand.Create,
         HostCheckCommand.Create,
         BenchCommand.Create,
+        MeasureCommand.Create,
+        CalibrateCommand.Create,
+        ExperimentCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

@@ -13,6 +13,9 @@ public sealed class CpuProfile
     private readonly FrozenDictionary<(uint, uint), CpuidLeaf> _leaves;
     private readonly XComponent?[] _components = new XComponent?[64];
 
+    // CPUID bit of every CpuFeature, decoded once: Has() sits on the instruction model's hot paths.
+    private readonly bool[] _has = new bool[256];
+
     public CpuProfile(string name, string source, IEnumerable<CpuidLeaf> leaves)
     {
         Name = name;
@@ -32,6 +35,9 @@ public sealed class CpuProfile
         Model = baseFamily is 0x6 or 0xF ? baseModel | (int)((sig >> 16) & 0xF) << 4 : baseModel;
         Signature = sig;
         Brand = DecodeBrand();
+
+        foreach (var f in Enum.GetValues<CpuFeature>())
+            _has[(int)f] = Decode(f);
 
         HasLeafD = Leaf(0).Eax >= 0xD && _leaves.ContainsKey((0xD, 0)) && Has(CpuFeature.Xsave);
         if (HasLeafD)
@@ -76,11 +82,11 @@ public sealed class CpuProfile
     public ulong SupportedXss { get; }
 
     public bool HasXsave => HasLeafD;
-    public bool HasXsaveopt => HasLeafD && Has(CpuFeature.Xsaveopt);
-    public bool HasXsavec => HasLeafD && Has(CpuFeature.Xsavec);
-    public bool HasXgetbv1 => HasLeafD && Has(CpuFeature.Xgetbv1);
-    public bool HasXsaves => HasLeafD && Has(CpuFeature.Xsaves);
-    public bool HasXfd => HasLeafD && Has(CpuFeature.Xfd);
+    public bool HasXsaveopt => HasLeafD && _has[(int)CpuFeature.Xsaveopt];
+    public bool HasXsavec => HasLeafD && _has[(int)CpuFeature.Xsavec];
+    public bool HasXgetbv1 => HasLeafD && _has[(int)CpuFeature.Xgetbv1];
+    public bool HasXsaves => HasLeafD && _has[(int)CpuFeature.Xsaves];
+    public bool HasXfd => HasLeafD && _has[(int)CpuFeature.Xfd];
 
     /// <summary>The leaf, or all zeros when the CPU does not report it (as CPUID does for a sub-leaf past the end).</summary>
     public CpuidLeaf Leaf(uint leaf, uint subleaf = 0) =>
@@ -89,7 +95,9 @@ public sealed class CpuProfile
     public bool TryGetLeaf(uint leaf, uint subleaf, out CpuidLeaf value) => _leaves.TryGetValue((leaf, subleaf), out value);
 
     /// <summary>Is the CPUID bit of <paramref name="feature"/> set?</summary>
-    public bool Has(CpuFeature feature)
+    public bool Has(CpuFeature feature) => _has[(int)feature];
+
+    private bool Decode(CpuFeature feature)
     {
         if (feature == CpuFeature.None)
             return true;

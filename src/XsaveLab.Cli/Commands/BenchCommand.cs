@@ -15,6 +15,7 @@ public static class BenchCommand
         var format = FormatOption.Create();
         var cmd = new Command("bench", "Time the model's XSAVEC/XSAVES/XSAVEOPT pairs against a memory copy and the native instructions");
         cmd.Add(format);
+        cmd.Add(BenchSimCommand.Create(ctx));
         cmd.SetAction(parse =>
         {
             BenchReport report;

@@ -14,12 +14,24 @@ public static class ReportCommand
         var cpu = new CpuSourceOptions();
         var format = FormatOption.Create();
         var cmd = new Command("report", "Everything about one CPU: profile, XSAVE layout and sanity findings (default CPU: this machine, else 'spr')");
+        var html = new Option<string>("--html") { Description = "Also write the CET-S experiment as one self-contained HTML page to FILE", HelpName = "FILE" };
         cpu.AddTo(cmd);
         cmd.Add(format);
+        cmd.Add(html);
         cmd.SetAction(parse =>
         {
             var rc = new ReportContext(cpu.Resolve(parse));
             var sections = ReportSections.All.Where(s => s.AppliesTo(rc)).ToList();
+            if (sections.OfType<ExperimentSection>().Any())
+            {
+                // The experiment calibrates and measures: run it up front, under a progress bar on a terminal.
+                var result = Sim.SimProgress.Run(ctx, "experiment", p =>
+                    ExperimentSection.Get(rc, p));
+                if (parse.GetValue(html) is { } path)
+                    ExperimentCommand.WriteHtml(result, path);
+            }
+            else if (parse.GetValue(html) is not null)
+                throw new UserErrorException($"--html: {rc.Cpu.Name} has no XSAVE, there is no experiment to write");
             if (FormatOption.Get(parse, format) == OutputFormat.Json)
             {
                 var doc = new Dictionary<string, object?>

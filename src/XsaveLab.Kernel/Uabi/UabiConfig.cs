@@ -125,28 +125,13 @@ public sealed class UabiConfig
     /// the given XCOMP_BV.</summary>
     public int KernelOffset(ulong xcompBv, int feature) => XStateGeometry.Offset(Cpu, xcompBv, feature, Compacted);
 
-    /// <summary>Derives the configuration the way <c>fpu__init_system_xstate()</c> does (steps 3–12 of
-    /// linux-fpu.md §2.3): CPUID(0xD) masks, the CPUID gate of every feature, no XFD ⇒ no XTILE_DATA, no XSAVES ⇒
-    /// user features only. <paramref name="hardwareMxcsrMask"/> is FXSAVE's MXCSR_MASK (not in CPUID).</summary>
+    /// <summary>Boots the FPU core on <paramref name="cpu"/> (<see cref="Boot.FpuSystem.Boot"/>, default kernel
+    /// variant) and takes its configuration. <paramref name="hardwareMxcsrMask"/> is FXSAVE's MXCSR_MASK (not in CPUID).</summary>
     public static UabiConfig Derive(CpuProfile cpu, uint hardwareMxcsrMask = 0x0000FFFF, KernelBuildOptions? build = null)
     {
-        if (!cpu.HasXsave)
-            return new UabiConfig(cpu, 0, 0, 0, false, MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build);
-        ulong max = cpu.SupportedXcr0 | cpu.SupportedXss;
-        for (int i = 0; i < XFeatureTable.Count; i++)
-        {
-            var info = XFeatureTable.Get(i);
-            if (i != 0 && (!info.KernelSupported || !cpu.Has(info.Gate)))
-                max &= ~(1UL << i);
-        }
-        max &= (1UL << XFeatureTable.Count) - 1;
-        if (!cpu.HasXfd)
-            max &= ~XFeatureMasks.UserDynamic;
-        max &= cpu.HasXsaves ? XFeatureMasks.UserSupported | SupervisorSupported : XFeatureMasks.UserSupported;
-        ulong userMax = max & XFeatureMasks.UserSupported;
-        ulong userDefault = userMax & ~(XFeatureMasks.UserDynamic | XFeatureMasks.CetKernel);
-        return new UabiConfig(cpu, userMax, userDefault, max, cpu.HasXsavec || cpu.HasXsaves,
-            MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build);
+        build ??= KernelBuildOptions.Default;
+        var sys = Boot.FpuSystem.Boot(cpu, options: Boot.BootOptions.Default with { Ia32Emulation = build.Ia32Emulation });
+        return FromSystem(sys, hardwareMxcsrMask, build.UserShadowStack);
     }
 
     /// <summary>The configuration of a booted <see cref="Boot.FpuSystem"/> (a thin adapter: user/kernel configs,

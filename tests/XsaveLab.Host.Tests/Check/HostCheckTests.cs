@@ -4,8 +4,17 @@ using Xunit.Abstractions;
 
 namespace XsaveLab.Host.Tests.Check;
 
+/// <summary>Host check runs child processes, ptrace stops and gdb: alone, so that timing-sensitive native tests
+/// (XSAVEOPT's modified optimisation is lost on a context switch) do not run beside it.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HostCheckCollection
+{
+    public const string Name = "host check";
+}
+
 /// <summary>The <c>host check</c> observables as tests: every group must match this machine, or skip with the
 /// reason the machine gives.</summary>
+[Collection(HostCheckCollection.Name)]
 public sealed class HostCheckTests(ITestOutputHelper output)
 {
     private static readonly Lazy<HostCheckReport?> Full = new(() =>
@@ -62,6 +71,7 @@ public sealed class HostCheckTests(ITestOutputHelper output)
     public void Gcore_core_decodes_to_the_loaded_registers() => AssertGroup(o => o.Name.StartsWith("gcore", StringComparison.Ordinal), "gcore");
 }
 
+[Collection(HostCheckCollection.Name)]
 public sealed class HostCheckSkipTests
 {
     [SkippableFact]

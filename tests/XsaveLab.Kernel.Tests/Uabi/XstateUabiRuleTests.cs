@@ -158,3 +158,37 @@ public class XstateUabiRuleTests
         Assert.True(frame.AsSpan(td, 8192).IndexOfAnyExcept((byte)0x5A) < 0);
     }
 }
+
+public class CompactedFrameTests
+{
+    [SkippableFact]
+    public void A_frame_rewritten_in_compacted_form_is_restored_from_compacted_offsets()
+    {
+        // The 64-bit sigreturn path hands the frame to XRSTOR without looking at XCOMP_BV: with bit 63 set and
+        // XSAVEC available, XRSTOR reads the compacted form (SDM Vol.1 §13.8.2).
+        var cpu = CpuCatalog.All.FirstOrDefault(p => p.HasXsavec && (p.SupportedXcr0 & XFeatureMasks.Mpx) != 0 && (p.SupportedXcr0 & XFeatureMasks.Avx512) != 0);
+        Skip.If(cpu is null, "catalog lacks an XSAVEC CPU with MPX and AVX-512 (where the two forms differ)");
+        var cfg = UabiConfig.FromSystem(FpuSystem.Boot(cpu!));
+        var task = UabiRandom.Task(cfg, new Random(12), cfg.UserDefaultFeatures);
+        var regs = UabiFixtures.UserRegisters(cfg, task);
+        var frame = new byte[task.Fpstate.UserSize + 4];
+        Sigframes.CopyFpstateToSigframe(cfg, task, frame);
+        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(512));
+        ulong xcomp = cfg.UserMaxFeatures | XFeatureMasks.CompactedFormat;
+        var compacted = (byte[])frame.Clone();
+        compacted.AsSpan(576, compacted.Length - 576 - 4).Clear();
+        bool moved = false;
+        foreach (int i in cfg.ExtendedInOrder(cfg.UserMaxFeatures))
+        {
+            int std = cfg.StandardOffset(i), cmp = XsaveLab.Arch.Layout.XStateGeometry.Offset(cfg.Cpu, xcomp, i, true);
+            frame.AsSpan(std, cfg.Size(i)).CopyTo(compacted.AsSpan(cmp));
+            moved |= std != cmp && (bv >> i & 1) != 0;
+        }
+        Skip.IfNot(moved, "no in-use component moves between the forms");
+        BinaryPrimitives.WriteUInt64LittleEndian(compacted.AsSpan(520), xcomp);
+        Sigframes.ClearUserStates(cfg, task);
+        var r = Sigframes.FpuRestoreSig(cfg, task, compacted);
+        Assert.True(r.Success, r.Rule);
+        Assert.Equal(UabiFixtures.Hex(regs), UabiFixtures.Hex(UabiFixtures.UserRegisters(cfg, task)));
+    }
+}

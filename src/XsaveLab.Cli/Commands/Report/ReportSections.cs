@@ -11,5 +11,6 @@ public static class ReportSections
         new KernelSection(),
         new UserAbiSection(),
         new KvmSection(),
+        new ExperimentSection(),
     ];
 }

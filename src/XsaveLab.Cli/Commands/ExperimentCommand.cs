@@ -1,0 +1,124 @@
+using System.CommandLine;
+using Spectre.Console;
+using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Commands.Sim;
+using XsaveLab.Cli.Rendering;
+using XsaveLab.Sim.Cost;
+using XsaveLab.Sim.Experiment;
+using XsaveLab.Sim.Measure;
+using XsaveLab.Sim.Report;
+
+namespace XsaveLab.Cli.Commands;
+
+/// <summary><c>experiment cet-s</c>: the series' context-switch experiment on the model
+/// (<see cref="CetSRunner"/>, <see cref="CetSExperiment"/>).</summary>
+public static class ExperimentCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var cmd = new Command("experiment", "Reproduce and predict experiments from the CET supervisor state series");
+        cmd.Add(CetS(ctx));
+        return cmd;
+    }
+
+    /// <summary>Options shared with <c>report</c>'s experiment section.</summary>
+    public sealed class Inputs
+    {
+        public Option<int> Tasks { get; } = new("--tasks") { Description = "Non-vCPU threads for the memory figure", DefaultValueFactory = _ => 1000, HelpName = "N" };
+        public Option<int> Vcpus { get; } = new("--vcpus") { Description = "vCPUs for the memory figure", DefaultValueFactory = _ => 8, HelpName = "M" };
+        public Option<string> CostModel { get; } = new("--cost-model") { Description = "Cost-model parameters (JSON written by 'xsavelab calibrate'); default: calibrate on this machine now", HelpName = "FILE" };
+        public Option<bool> NoMeasure { get; } = new("--no-measure") { Description = "Skip the real ping-pong measurement on this machine" };
+        public Option<int> Runs { get; } = new("--runs") { Description = "Measured runs of the real ping-pong", DefaultValueFactory = _ => 5 };
+        public Option<bool> NoModifiedOptimization { get; } = new("--no-modified-optimization") { Description = "Model a processor that writes every in-use component on every save" };
+
+        public void AddTo(Command c)
+        {
+            c.Add(Tasks); c.Add(Vcpus); c.Add(CostModel); c.Add(NoMeasure); c.Add(Runs); c.Add(NoModifiedOptimization);
+        }
+
+        public CetSRunOptions Resolve(ParseResult parse, bool quick)
+        {
+            int tasks = parse.GetValue(Tasks), vcpus = parse.GetValue(Vcpus), runs = parse.GetValue(Runs);
+            if (tasks is < 0 or > 10_000_000)
+                throw new UserErrorException($"--tasks: {tasks} is outside 0..10000000");
+            if (vcpus is < 0 or > 1_000_000)
+                throw new UserErrorException($"--vcpus: {vcpus} is outside 0..1000000");
+            if (runs is < 1 or > 1000)
+                throw new UserErrorException($"--runs: {runs} is outside 1..1000");
+            var file = parse.GetValue(CostModel);
+            if (file is not null && !File.Exists(file))
+                throw new UserErrorException($"--cost-model: {file}: no such file");
+            return new CetSRunOptions
+            {
+                Tasks = tasks,
+                Vcpus = vcpus,
+                CostModelFile = file,
+                Measure = !parse.GetValue(NoMeasure),
+                MeasureRuns = runs,
+                MeasureRunDuration = TimeSpan.FromSeconds(quick ? 0.5 : 1),
+                QuickCalibration = quick,
+                ModifiedOptimization = !parse.GetValue(NoModifiedOptimization),
+            };
+        }
+    }
+
+    /// <summary>Runs the experiment with a progress bar on a terminal; cost-model file errors become exit code 2.</summary>
+    public static CetSResult RunExperiment(CliContext ctx, CpuSelection cpu, CetSRunOptions options)
+    {
+        try
+        {
+            return SimProgress.Run(ctx, "CET-S experiment", p => CetSRunner.Run(cpu.Profile, cpu.IsHost, options, p));
+        }
+        catch (CostModelFormatException e)
+        {
+            throw new UserErrorException(e.Message);
+        }
+    }
+
+    /// <summary>Writes the HTML page; a bad path is a user error naming it.</summary>
+    public static void WriteHtml(CetSResult r, string path)
+    {
+        try
+        {
+            HtmlReport.WriteFile(r, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new UserErrorException($"--html: cannot write {path}: {e.Message}");
+        }
+    }
+
+    private static Command CetS(CliContext ctx)
+    {
+        var cpu = new CpuSourceOptions();
+        var inputs = new Inputs();
+        var format = FormatOption.Create();
+        var html = new Option<string>("--html") { Description = "Also write the self-contained HTML report to FILE", HelpName = "FILE" };
+        var cmd = new Command("cet-s", "context_switch1 under 6.16 (case 1), 6.17 (case 2), case 3 and the deferred design: fpstate bytes, bytes per switch, predicted ns and throughput change, memory, catalog sweep and the cover letter's two claims");
+        cpu.AddTo(cmd);
+        inputs.AddTo(cmd);
+        cmd.Add(format);
+        cmd.Add(html);
+        cmd.SetAction(parse =>
+        {
+            var sel = cpu.Resolve(parse);
+            var o = inputs.Resolve(parse, quick: false);
+            var r = RunExperiment(ctx, sel, o);
+            if (parse.GetValue(html) is { } path)
+                WriteHtml(r, path);
+            if (FormatOption.Get(parse, format) == OutputFormat.Json)
+            {
+                Json.Write(ctx.Out, r);
+                return 0;
+            }
+            var console = ctx.CreateConsole();
+            ExperimentRendering.Render(r, console);
+            if (parse.GetValue(html) is { } p2)
+                console.WriteLine($"HTML report written to {p2}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static string Describe(ContextSwitchMeasurement m) => $"{m.Median:N0} switches/s, spread {m.SpreadPct:F2} %";
+}

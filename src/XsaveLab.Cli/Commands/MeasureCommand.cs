@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Commands.Sim;
+using XsaveLab.Sim.Measure;
+
+namespace XsaveLab.Cli.Commands;
+
+/// <summary><c>measure context-switch</c>: a real will-it-scale <c>context_switch1</c>-style ping-pong on this
+/// machine (<see cref="ContextSwitchMeter"/>).</summary>
+public static class MeasureCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var cmd = new Command("measure", "Real measurements on this machine");
+        cmd.Add(ContextSwitch(ctx));
+        return cmd;
+    }
+
+    private static Command ContextSwitch(CliContext ctx)
+    {
+        var mode = new Option<string>("--mode") { Description = "threads, processes or both", DefaultValueFactory = _ => "both", HelpName = "threads|processes|both" }
+            .AcceptOnlyFromAmong("threads", "processes", "both");
+        var state = new Option<string>("--vectors") { Description = "Vector state while switching: init (AVX/AVX-512 in initial state), wide (in use), asis, or both (init and wide)", DefaultValueFactory = _ => "both", HelpName = "init|wide|asis|both" }
+            .AcceptOnlyFromAmong("init", "wide", "asis", "both");
+        var runs = new Option<int>("--runs") { Description = "Measured runs per configuration", DefaultValueFactory = _ => 5 };
+        var seconds = new Option<double>("--seconds") { Description = "Length of each run", DefaultValueFactory = _ => 1.0 };
+        var pin = new Option<int>("--pin") { Description = "CPU both sides are pinned to (-1: the first allowed)", DefaultValueFactory = _ => -1, HelpName = "CPU" };
+        var format = FormatOption.Create();
+        var cmd = new Command("context-switch", "Ping-pong one byte over two pipes between two threads and between two processes pinned to one CPU (like will-it-scale context_switch1): switches/s, median, run-to-run spread");
+        cmd.Add(mode); cmd.Add(state); cmd.Add(runs); cmd.Add(seconds); cmd.Add(pin); cmd.Add(format);
+        cmd.SetAction(parse =>
+        {
+            int n = parse.GetValue(runs);
+            double s = parse.GetValue(seconds);
+            if (n is < 1 or > 1000)
+                throw new UserErrorException($"--runs: {n} is outside 1..1000");
+            if (!(s > 0 && s <= 600))
+                throw new UserErrorException($"--seconds: {s.ToString(CultureInfo.InvariantCulture)} is outside (0, 600]");
+            var modes = parse.GetValue(mode) switch { "threads" => new[] { PingPongMode.Threads }, "processes" => [PingPongMode.Processes], _ => [PingPongMode.Threads, PingPongMode.Processes] };
+            var states = parse.GetValue(state) switch { "init" => new[] { VectorState.Init }, "wide" => [VectorState.Wide], "asis" => [VectorState.AsIs], _ => [VectorState.Init, VectorState.Wide] };
+            var plans = new List<ContextSwitchOptions>();
+            var skipped = new List<string>();
+            foreach (var m in modes)
+                foreach (var v in states)
+                {
+                    var o = new ContextSwitchOptions { Mode = m, State = v, Runs = n, RunDuration = TimeSpan.FromSeconds(s), Cpu = parse.GetValue(pin) };
+                    try { o.Validate(); }
+                    catch (ArgumentOutOfRangeException e) { throw new UserErrorException($"--pin: {e.Message.Split('\n')[0]}"); }
+                    if (ContextSwitchMeter.Unavailable(o) is { } why)
+                        skipped.Add($"{m.ToString().ToLowerInvariant()}/{v.ToString().ToLowerInvariant()}: {why}");
+                    else
+                        plans.Add(o);
+                }
+            if (plans.Count == 0)
+            {
+                ctx.Err.WriteLine($"error: nothing can be measured here: {string.Join("; ", skipped)}");
+                return 1;
+            }
+            var results = SimProgress.Run(ctx, "measuring context switches", p =>
+            {
+                var list = new List<ContextSwitchMeasurement>();
+                for (int i = 0; i < plans.Count; i++)
+                {
+                    int k = i;
+                    list.Add(ContextSwitchMeter.Measure(plans[i], p is null ? null : new Relay(f => p.Report(($"{plans[k].Mode.ToString().ToLowerInvariant()}, {plans[k].State.ToString().ToLowerInvariant()} vectors", f)))));
+                }
+                return list;
+            });
+            if (FormatOption.Get(parse, format) == OutputFormat.Json)
+            {
+                Json.Write(ctx.Out, new { measurements = results.Select(ToJson), skipped });
+                return 0;
+            }
+            var console = ctx.CreateConsole();
+            var t = new Table().Border(TableBorder.Rounded)
+                .AddColumn("mode").AddColumn("vectors").AddColumn("XINUSE while switching")
+                .AddColumn(new TableColumn("median switches/s").RightAligned())
+                .AddColumn(new TableColumn("spread").RightAligned())
+                .AddColumn(new TableColumn("rel. std dev").RightAligned())
+                .AddColumn("runs (switches/s)");
+            foreach (var r in results)
+                t.AddRow(r.Mode.ToString().ToLowerInvariant(), r.State.ToString().ToLowerInvariant(),
+                    r.XinUseMeasuring is { } x ? $"0x{x:x}" : "-",
+                    r.Median.ToString("N0", CultureInfo.InvariantCulture), $"{r.SpreadPct:F2} %", $"{r.RelativeStdDevPct:F2} %",
+                    string.Join(" ", r.SwitchesPerSecond.Select(v => v.ToString("N0", CultureInfo.InvariantCulture))));
+            console.Write(t);
+            console.WriteLine($"Two switches per round trip; both sides pinned to CPU {results[0].Cpu}; spread = (max - min) / median.");
+            foreach (var sk in skipped)
+                console.WriteLine($"not measured: {sk}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static object ToJson(ContextSwitchMeasurement m) => new
+    {
+        mode = m.Mode.ToString().ToLowerInvariant(),
+        vectors = m.State.ToString().ToLowerInvariant(),
+        cpu = m.Cpu,
+        xinuse = m.XinUseMeasuring is { } x ? Json.Hex(x) : null,
+        switchesPerSecond = m.Median,
+        runToRunSpreadPct = m.SpreadPct,
+        relativeStdDevPct = m.RelativeStdDevPct,
+        runs = m.SwitchesPerSecond,
+    };
+
+    private sealed class Relay(Action<double> a) : IProgress<double>
+    {
+        public void Report(double value) => a(value);
+    }
+}

@@ -1,0 +1,92 @@
+namespace XsaveLab.Sim.Experiment;
+
+/// <summary>One component's place in an fpstate buffer (for byte maps).</summary>
+public sealed record FpstateSegment(int Component, string Name, int Offset, int Size, bool Supervisor);
+
+/// <summary>An fpstate buffer: size, xfeatures and component placement (legacy region and header included
+/// as components 0/1 and a header pseudo-segment numbered -1).</summary>
+public sealed record FpstateMap(int Size, string Xfeatures, bool Compacted, IReadOnlyList<FpstateSegment> Segments);
+
+/// <summary>One kernel variant's numbers.</summary>
+public sealed record VariantResult
+{
+    public required string Name { get; init; }
+
+    /// <summary>The series' label: "case 1" (6.16), "case 2" (6.17), "case 3", or a description.</summary>
+    public required string Case { get; init; }
+
+    public required int TaskFpstateBytes { get; init; }
+    public required int VcpuFpstateBytes { get; init; }
+
+    /// <summary>IA32_XSS[12] programmed at boot.</summary>
+    public required bool XssCetS { get; init; }
+
+    /// <summary>Host tasks' xfeatures (the XSAVES RFBM) include CET_S.</summary>
+    public required bool TaskRfbmCetS { get; init; }
+
+    /// <summary>Bytes written by the save of an outgoing context_switch1 task, per switch (counted).</summary>
+    public required double SavedBytesPerSwitch { get; init; }
+
+    /// <summary>Bytes read by the restore of the incoming task, per switch (counted).</summary>
+    public required double RestoredBytesPerSwitch { get; init; }
+
+    /// <summary>Same, for vCPU threads preempted inside KVM_RUN (their guest fpstate is switched).</summary>
+    public required double VcpuSavedBytesPerSwitch { get; init; }
+    public required double VcpuRestoredBytesPerSwitch { get; init; }
+
+    /// <summary>Fixed part + predicted XSAVES + XRSTORS, ns; null without a cost model.</summary>
+    public double? PredictedNsPerSwitch { get; init; }
+
+    /// <summary>Predicted context_switch1 throughput change against case 1 (6.16), %.</summary>
+    public double? PredictedThroughputDeltaPct { get; init; }
+
+    /// <summary>One standard deviation of that change from the cost-model fit, %.</summary>
+    public double? PredictedThroughputDeltaUncertaintyPct { get; init; }
+
+    /// <summary>fpstate memory for the experiment's N threads + M vCPUs (a vCPU thread holds its task
+    /// fpstate and a guest fpstate).</summary>
+    public required long FpstateMemoryBytes { get; init; }
+
+    public required FpstateMap TaskLayout { get; init; }
+    public required FpstateMap VcpuLayout { get; init; }
+}
+
+/// <summary>The real measurement the predictions are compared with.</summary>
+public sealed record MeasuredSummary(double SwitchesPerSecond, double RunToRunSpreadPct, int Runs, string Mode, string VectorState, IReadOnlyList<double> Samples);
+
+/// <summary>One catalog CPU in the sweep.</summary>
+public sealed record SweepRow(
+    string Cpu,
+    string Description,
+    bool HasCetS,
+    int? TaskBytesCase1,
+    int? TaskBytesCase2,
+    int? TaskBytesCase3,
+    int? VcpuBytesCase2,
+    int SavingBytes,
+    string Verdict,
+    string Why);
+
+/// <summary>A claim of the series' cover letter checked against the numbers.</summary>
+public sealed record ClaimResult(string Id, string Claim, bool? Confirmed, string Evidence);
+
+/// <summary>The whole experiment, independent of how it is rendered.</summary>
+public sealed record CetSResult
+{
+    public required string Cpu { get; init; }
+    public required string CpuSource { get; init; }
+    public required int Tasks { get; init; }
+    public required int Vcpus { get; init; }
+
+    /// <summary>Where the cost-model parameters come from (machine and how), or null.</summary>
+    public string? CostModel { get; init; }
+
+    /// <summary>Fixed per-switch ns used in predictions and where it comes from.</summary>
+    public double? SwitchFixedNs { get; init; }
+
+    public required IReadOnlyList<VariantResult> Variants { get; init; }
+    public MeasuredSummary? Measured { get; init; }
+    public required IReadOnlyList<SweepRow> Sweep { get; init; }
+    public required IReadOnlyList<ClaimResult> Claims { get; init; }
+    public required IReadOnlyList<string> Notes { get; init; }
+}

@@ -1,0 +1,87 @@
+using System.Collections;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace XsaveLab.Sim.Measure;
+
+/// <summary>A child started with libc <c>posix_spawn</c> (not <see cref="System.Diagnostics.Process"/>, whose
+/// SIGCHLD handling would race our <c>waitpid</c>), with chosen fds dup'ed to fixed numbers. Always reaped.</summary>
+internal sealed unsafe class ChildProcess : IDisposable
+{
+    private ChildProcess(int pid) => Pid = pid;
+
+    public int Pid { get; }
+    public int? ExitStatus { get; private set; }
+
+    /// <param name="path">Executable.</param>
+    /// <param name="argv">Arguments including argv[0].</param>
+    /// <param name="dups">(fd in this process, fd number in the child).</param>
+    public static ChildProcess Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<(int From, int To)> dups)
+    {
+        var allocs = new List<nint>();
+        byte* Str(string s)
+        {
+            var bytes = Encoding.UTF8.GetBytes(s + "\0");
+            var p = (byte*)NativeMemory.Alloc((nuint)bytes.Length);
+            bytes.CopyTo(new Span<byte>(p, bytes.Length));
+            allocs.Add((nint)p);
+            return p;
+        }
+        var env = new List<string>();
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+            env.Add($"{e.Key}={e.Value}");
+        byte** argvp = (byte**)NativeMemory.AllocZeroed((nuint)(argv.Count + 1), (nuint)sizeof(nint));
+        byte** envp = (byte**)NativeMemory.AllocZeroed((nuint)(env.Count + 1), (nuint)sizeof(nint));
+        void* actions = NativeMemory.AllocZeroed(256);
+        try
+        {
+            for (int i = 0; i < argv.Count; i++)
+                argvp[i] = Str(argv[i]);
+            for (int i = 0; i < env.Count; i++)
+                envp[i] = Str(env[i]);
+            SimLibC.posix_spawn_file_actions_init(actions);
+            foreach (var (from, to) in dups)
+                if (SimLibC.posix_spawn_file_actions_adddup2(actions, from, to) != 0)
+                    throw new IOException("posix_spawn_file_actions_adddup2 failed");
+            int pid;
+            int rc = SimLibC.posix_spawn(&pid, Str(path), actions, null, argvp, envp);
+            SimLibC.posix_spawn_file_actions_destroy(actions);
+            if (rc != 0)
+                throw new IOException($"posix_spawn({path}) failed: error {rc}");
+            return new ChildProcess(pid);
+        }
+        finally
+        {
+            foreach (var p in allocs)
+                NativeMemory.Free((void*)p);
+            NativeMemory.Free(argvp);
+            NativeMemory.Free(envp);
+            NativeMemory.Free(actions);
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the child to exit, then kills it; always reaps.</summary>
+    public int? Reap(TimeSpan timeout)
+    {
+        if (ExitStatus is not null)
+            return ExitStatus;
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        int status;
+        while (true)
+        {
+            int r = SimLibC.waitpid(Pid, &status, SimLibC.WNoHang);
+            if (r == Pid)
+                return ExitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F);
+            if (r < 0 && Marshal.GetLastPInvokeError() != SimLibC.Eintr)
+                return ExitStatus = -1; // already reaped elsewhere
+            if (Environment.TickCount64 > deadline)
+                break;
+            Thread.Sleep(5);
+        }
+        SimLibC.kill(Pid, SimLibC.SigKill);
+        while (SimLibC.waitpid(Pid, &status, 0) < 0 && Marshal.GetLastPInvokeError() == SimLibC.Eintr) { }
+        return ExitStatus = 128 + SimLibC.SigKill;
+    }
+
+    public void Dispose() => Reap(TimeSpan.FromSeconds(5));
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using XsaveLab.Arch.Catalog;
+using XsaveLab.Arch.Features;
+using XsaveLab.Sim.Cost;
+
+namespace XsaveLab.Cli.Tests;
+
+/// <summary>The simulator commands: experiment cet-s, calibrate's parameter files, bench sim, report --html.</summary>
+public sealed class SimCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-sim-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A parameter file fitted on a linear synthetic "machine" (no timing involved).</summary>
+    private string CostModelFile()
+    {
+        var p = Calibrator.Run(new LinearTimer()).Parameters with { SwitchFixedNs = 1800 };
+        var path = Path.Combine(_dir, "cost.json");
+        p.SaveTo(path);
+        return path;
+    }
+
+    private static string OneError(CliResult r)
+    {
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal("", r.Out);
+        var lines = r.Err.TrimEnd('\n', '\r').Split('\n');
+        Assert.True(lines.Length == 1, r.ToString());
+        Assert.StartsWith("error: ", lines[0]);
+        return lines[0];
+    }
+
+    [Fact]
+    public void Experiment_json_has_the_issue_keys_and_values_from_the_model()
+    {
+        var r = CliRunner.Run("experiment", "cet-s", "--cpu", "zen5-turin", "--no-measure", "--cost-model", CostModelFile(), "--tasks", "10", "--vcpus", "2", "--format", "json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Out);
+        var root = doc.RootElement;
+        Assert.Equal("zen5-turin", root.GetProperty("cpu").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("measured").ValueKind);
+        var names = root.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["6.16", "6.17", "case3", "deferred"], names);
+        var boot = XsaveLab.Kernel.Boot.FpuSystem.Boot(CpuCatalog.Get("zen5-turin"), XsaveLab.Kernel.Variants.KernelVariants.V6_17);
+        foreach (var v in root.GetProperty("variants").EnumerateArray())
+        {
+            foreach (var key in new[] { "taskFpstateBytes", "vcpuFpstateBytes", "savedBytesPerSwitch", "predictedNsPerSwitch", "predictedThroughputDeltaPct" })
+                Assert.True(v.TryGetProperty(key, out var x) && x.ValueKind == JsonValueKind.Number, $"{key} in {v}");
+            if (v.GetProperty("name").GetString() == "6.17")
+            {
+                Assert.Equal(boot.KernelCfg.DefaultSize, v.GetProperty("taskFpstateBytes").GetInt32());
+                Assert.Equal(boot.GuestDefaultCfg.Size, v.GetProperty("vcpuFpstateBytes").GetInt32());
+            }
+        }
+        Assert.Equal(2, root.GetProperty("claims").GetArrayLength());
+        Assert.Equal(CpuCatalog.Entries.Count, root.GetProperty("sweep").GetArrayLength());
+    }
+
+    [Fact]
+    public void Experiment_text_states_both_claims()
+    {
+        var r = CliRunner.Run("experiment", "cet-s", "--cpu", "tgl", "--no-measure", "--cost-model", CostModelFile());
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("CONFIRMED", r.Out);
+        Assert.Contains("saves 24B", r.Out);
+        Assert.Contains("catalog sweep", r.Out);
+    }
+
+    [Fact]
+    public void Bad_cost_model_file_names_the_file_and_the_field()
+    {
+        var good = File.ReadAllText(CostModelFile());
+        var bad = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(bad, good.Replace("\"format\": \"xsavelab-cost-model/1\"", "\"format\": \"other/9\""));
+        var msg = OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", "--cost-model", bad));
+        Assert.Contains("bad.json", msg);
+        Assert.Contains("format", msg);
+        var broken = Path.Combine(_dir, "broken.json");
+        File.WriteAllText(broken, "{ \"format\": ");
+        Assert.Contains("broken.json", OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", "--cost-model", broken)));
+        Assert.Contains("missing.json", OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--cost-model", Path.Combine(_dir, "missing.json"))));
+    }
+
+    [Theory]
+    [InlineData("--tasks", "-1")]
+    [InlineData("--vcpus", "2000000")]
+    [InlineData("--runs", "0")]
+    public void Out_of_range_numbers_are_one_error(string option, string value)
+    {
+        var msg = OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", option, value));
+        Assert.Contains(option, msg);
+    }
+
+    [Fact]
+    public void Html_goes_to_the_file_and_nothing_is_half_written_on_a_bad_path()
+    {
+        var file = Path.Combine(_dir, "r.html");
+        var r = CliRunner.Run("experiment", "cet-s", "--cpu", "adl", "--no-measure", "--cost-model", CostModelFile(), "--html", file);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var html = File.ReadAllText(file);
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.Contains("svg class=\"bytemap\"", html);
+        var badDir = Path.Combine(_dir, "no", "such", "dir", "r.html");
+        var msg = OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "adl", "--no-measure", "--cost-model", CostModelFile(), "--html", badDir));
+        Assert.Contains("--html", msg);
+        Assert.False(File.Exists(badDir));
+    }
+
+    [Fact]
+    public void Bench_sim_json_has_speed_and_memory()
+    {
+        var r = CliRunner.Run("bench", "sim", "--cpu", "zen4-genoa", "--tasks", "2000", "--switches", "20000", "--format", "json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.True(doc.RootElement.GetProperty("simulatedSwitchesPerSecond").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("bytesPerTask").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Bench_sim_refuses_a_cpu_without_xsave()
+    {
+        Assert.Contains("no XSAVE", OneError(CliRunner.Run("bench", "sim", "--cpu", "nehalem")));
+    }
+
+    private sealed class LinearTimer : IXsaveTimer
+    {
+        public string Machine => "linear";
+        public string CpuSignature => "0x0";
+        public ulong Xcr0 => XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512;
+        public ComponentBytes Bytes { get; } = new(new Dictionary<int, int> { [2] = 256, [5] = 64, [6] = 512, [7] = 1024 });
+        public bool Supports(SaveInstr instr) => instr != SaveInstr.Xsaves;
+        public double SaveNs(SaveInstr instr, ulong rfbm, ulong inUse) { var c = CostModel.SaveCounts(instr, rfbm, inUse, Bytes); return 20 + c.Requested + 3 * c.Moved + 0.02 * c.Bytes; }
+        public double RestoreNs(ulong rfbm, ulong inUse) { var c = CostModel.RestoreCounts(rfbm, inUse, Bytes, false); return 25 + 2 * c.Requested + 3 * c.Moved + 0.025 * c.Bytes; }
+        public double PairNs(SaveInstr instr, ulong rfbm, ulong inUse) => SaveNs(instr, rfbm, inUse) + RestoreNs(rfbm, inUse);
+    }
+}

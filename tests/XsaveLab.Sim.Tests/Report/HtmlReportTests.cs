@@ -1,0 +1,102 @@
+using Microsoft.Playwright;
+using XsaveLab.Arch.Catalog;
+using XsaveLab.Arch.Features;
+using XsaveLab.Sim.Cost;
+using XsaveLab.Sim.Experiment;
+using XsaveLab.Sim.Report;
+
+namespace XsaveLab.Sim.Tests.Report;
+
+public class HtmlReportTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    private static CetSResult Result()
+    {
+        var sizes = new ComponentBytes(new Dictionary<int, int> { [2] = 256, [5] = 64, [6] = 512, [7] = 1024 });
+        var cost = Calibrator.Run(new Tests.Cost.SyntheticTimer(sizes, XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512, 1, 9)).Parameters
+            with { SwitchFixedNs = 2000 };
+        return CetSExperiment.Run(CpuCatalog.Get("zen5-turin"), new CetSOptions { CostModel = cost, SimulatedSwitches = 4000, Tasks = 50, Vcpus = 2 });
+    }
+
+    [Fact]
+    public void Page_is_self_contained_and_has_maps_charts_and_tables()
+    {
+        var r = Result();
+        var html = HtmlReport.Render(r);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", ""));
+        Assert.DoesNotContain("https://", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.DoesNotContain("<link", html);
+        Assert.Equal(2 * r.Variants.Count, CountOf(html, "class=\"bytemap\""));
+        Assert.Contains("data-chart=\"throughput\"", html);
+        Assert.Contains("data-chart=\"sweep\"", html);
+        // The CET_S segment of the 6.17 vCPU map carries its offset from the layout rules.
+        var v = r.Variants.Single(x => x.Name == "6.17");
+        var cet = v.VcpuLayout.Segments.Single(s => s.Component == 12);
+        Assert.Contains($"offset {cet.Offset}, {cet.Size} bytes", html);
+        Assert.DoesNotContain(r.Variants.Single(x => x.Name == "6.17").TaskLayout.Segments, s => s.Component == 12);
+    }
+
+    [SkippableFact]
+    public async Task Report_renders_in_headless_chromium_without_console_errors()
+    {
+        Skip.IfNot(File.Exists(Chromium), $"{Chromium} is not installed (apt-get install chromium)");
+        var r = Result();
+        var dir = Path.Combine(AppContext.BaseDirectory, "TestResults");
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, "cet-s-report.html");
+        HtmlReport.WriteFile(r, file);
+
+        var profile = Path.Combine(Path.GetTempPath(), "xsavelab-chromium-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var pw = await Playwright.CreateAsync();
+            // A fresh profile directory (Playwright passes it as --user-data-dir).
+            await using var context = await pw.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
+            {
+                ExecutablePath = Chromium,
+                Headless = true,
+                Args =
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                ],
+                ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            });
+            var page = context.Pages.Count > 0 ? context.Pages[0] : await context.NewPageAsync();
+            var errors = new List<string>();
+            page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+            page.PageError += (_, e) => errors.Add(e);
+            var requests = new List<string>();
+            page.Request += (_, req) => { if (!req.Url.StartsWith("file:", StringComparison.Ordinal)) requests.Add(req.Url); };
+            await page.GotoAsync(new Uri(file).AbsoluteUri);
+
+            Assert.Equal(2 * r.Variants.Count, await page.Locator("svg.bytemap").CountAsync());
+            Assert.Equal(3, await page.Locator("svg.chart").CountAsync());
+            Assert.Equal(r.Variants.Count + 1, await page.Locator("#variants tr").CountAsync());
+            Assert.Equal(r.Sweep.Count + 1, await page.Locator("#sweep tr").CountAsync());
+            Assert.Equal(r.Claims.Count, await page.Locator("#claims .claim").CountAsync());
+            // Charts actually laid out (non-zero boxes), bars drawn.
+            var box = await page.Locator("svg[data-chart=throughput]").BoundingBoxAsync();
+            Assert.True(box is { Width: > 100, Height: > 100 });
+            Assert.True(await page.Locator("svg[data-chart=throughput] rect.bar").CountAsync() >= 3);
+            Assert.True(await page.Locator("svg[data-chart=sweep] rect.sw").CountAsync() >= r.Sweep.Count(s => s.TaskBytesCase2 is not null));
+            Assert.Empty(errors);
+            Assert.Empty(requests);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "cet-s-report.png"), FullPage = true });
+            Assert.True(new FileInfo(Path.Combine(dir, "cet-s-report.png")).Length > 10_000);
+        }
+        finally
+        {
+            try { Directory.Delete(profile, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static int CountOf(string s, string what)
+    {
+        int n = 0, i = 0;
+        while ((i = s.IndexOf(what, i, StringComparison.Ordinal)) >= 0) { n++; i += what.Length; }
+        return n;
+    }
+}
