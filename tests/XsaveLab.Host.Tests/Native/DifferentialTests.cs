@@ -207,34 +207,50 @@ public sealed class DifferentialTests : IDisposable
         var second = new byte[_hw.AreaSize];
         var entry = new byte[_hw.AreaSize];
         var rng = new Random(seed);
-        int skipped = 0;
+        int skipped = 0, transient = 0;
+        string? lastTransient = null;
         for (int it = 0; it < 2000; it++)
         {
             // Standard and compacted images: after a compacted XRSTOR the optimization must not apply
             // (XRSTOR_INFO's format mask is not 0), so there both models and the processor write everything.
             var c = gen.Next(rng, image);
             rng.NextBytes(clobber); // header included: XSAVEOPT merges its XSTATE_BV bits into what is there
-            var r = _hw.ProbeXsaveoptTwice(image, c.RestoreMask, c.SaveMask, clobber, first, second);
             string where = $"seed {seed} iteration {it}: XRSTOR {(c.Compacted ? "compacted" : "standard")} XSTATE_BV 0x{c.XstateBv:X}, restore mask 0x{c.RestoreMask:X}, XSAVEOPT mask 0x{c.SaveMask:X}";
-            var expectOn = new byte[_hw.AreaSize];
-            var expectOff = new byte[_hw.AreaSize];
-            foreach (var (cpu, expect) in new[] { (on, expectOn), (off, expectOff) })
+            string? diff = null;
+            int caseSkipped = 0;
+            for (int attempt = 0; attempt < 3; attempt++)
             {
-                LoadEntryState(cpu, entry, where);
-                image.CopyTo(expect.AsSpan());
-                Assert.False(cpu.Xrstor(expect, ImageAddress, c.RestoreMask).IsFault, where);
-                clobber.CopyTo(expect.AsSpan());
-                Assert.False(cpu.Xsaveopt(expect, ImageAddress, c.SaveMask).IsFault, where);
+                _hw.ProbeXsaveoptTwice(image, c.RestoreMask, c.SaveMask, clobber, first, second);
+                var expectOn = new byte[_hw.AreaSize];
+                var expectOff = new byte[_hw.AreaSize];
+                foreach (var (cpu, expect) in new[] { (on, expectOn), (off, expectOff) })
+                {
+                    LoadEntryState(cpu, entry, where);
+                    image.CopyTo(expect.AsSpan());
+                    Assert.False(cpu.Xrstor(expect, ImageAddress, c.RestoreMask).IsFault, where);
+                    clobber.CopyTo(expect.AsSpan());
+                    Assert.False(cpu.Xsaveopt(expect, ImageAddress, c.SaveMask).IsFault, where);
+                }
+                diff = CompareAllowed(first, expectOn, expectOff, where, out caseSkipped);
+                if (diff is null)
+                    break;
+                if (attempt == 0)
+                    (transient, lastTransient) = (transient + 1, diff);
             }
-            skipped += CompareAllowed(first, expectOn, expectOff, where);
+            Assert.True(diff is null, diff);
+            skipped += caseSkipped;
         }
-        _output.WriteLine($"seed {seed}: the processor skipped {skipped} component(s) through the modified optimization in 2000 cases");
+        _output.WriteLine($"seed {seed}: the processor skipped {skipped} component(s) through the modified optimization in 2000 cases; {transient} case(s) needed a re-run{(lastTransient is null ? "" : "; last: " + lastTransient)}");
+        Assert.True(transient <= 2000 * MaxTransientShare, $"seed {seed}: {transient} of 2000 cases needed a re-run (last: {lastTransient})");
     }
 
-    private int CompareAllowed(byte[] hw, byte[] on, byte[] off, string where)
+    /// <summary>Null when every component region of the processor's output is one of the allowed outcomes and
+    /// the legacy region and header match; else what differs.</summary>
+    private string? CompareAllowed(byte[] hw, byte[] on, byte[] off, string where, out int skipped)
     {
-        AssertSameBytes(hw.AsSpan(0, 576).ToArray(), on.AsSpan(0, 576).ToArray(), where + " (legacy region and header)");
-        int skipped = 0;
+        skipped = 0;
+        if (Difference(hw.AsSpan(0, 576).ToArray(), on.AsSpan(0, 576).ToArray(), where + " (legacy region and header)") is { } d)
+            return d;
         for (int i = 2; i < 63; i++)
         {
             int o = _hw!.StandardOffsetOf(i);
@@ -248,9 +264,10 @@ public sealed class DifferentialTests : IDisposable
                     skipped++;
                 continue;
             }
-            Assert.True(h.SequenceEqual(off.AsSpan(o, n)), $"{where}: component {i} is neither skipped nor the register value");
+            if (!h.SequenceEqual(off.AsSpan(o, n)))
+                return $"{where}: component {i} is neither skipped nor the register value";
         }
-        return skipped;
+        return null;
     }
 
     /// <summary>Puts the model in the runtime's state as the probe found it (XSAVE64 of the live registers,
