@@ -1,6 +1,5 @@
 using Spectre.Console;
 using XsaveLab.Cli.Cli;
-using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm;
 using XsaveLab.Kvm.Report;
 using XsaveLab.Kvm.Script;
@@ -17,7 +16,7 @@ public sealed class KvmSection : IReportSection
     public bool AppliesTo(ReportContext ctx) => ctx.Cpu.HasXsave;
 
     private static IReadOnlyList<(string Variant, KvmReport Report)> Compute(ReportContext ctx) =>
-        KernelVariants.Main.Select(v => (v.Name, KvmReport.Create(BuiltinScripts.Get("qemu"), KvmSettings.For(ctx.Cpu, v), "qemu"))).ToArray();
+        ctx.ComparedKernels.Select(v => (v.Name, KvmReport.Create(BuiltinScripts.Get("qemu"), KvmSettings.For(ctx.Cpu, v), "qemu"))).ToArray();
 
     public void RenderText(ReportContext ctx, IAnsiConsole console)
     {
