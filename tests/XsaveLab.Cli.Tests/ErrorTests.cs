@@ -119,6 +119,48 @@ public sealed class ErrorTests : IDisposable
         Assert.Contains("--help", msg);
     }
 
+    [Fact]
+    public void UnknownCommand_IsNamed()
+    {
+        var msg = OneError(CliRunner.Run("frobnicate"));
+        Assert.Contains("'frobnicate'", msg);
+    }
+
+    [Theory]
+    [InlineData("report")]
+    [InlineData("boot")]
+    [InlineData("kvm")]
+    public void UnknownKernelVariant_ListsTheValidOnes(string command)
+    {
+        var msg = OneError(CliRunner.Run(command, "--cpu", "spr", "--kernel", "5.4"));
+        Assert.StartsWith("error: --kernel: unknown variant '5.4'", msg);
+        Assert.Contains("deferred", msg);
+    }
+
+    [Fact]
+    public void MissingVmmScript_NamesTheOption()
+    {
+        var msg = OneError(CliRunner.Run("kvm", "--cpu", "spr", "--vmm", Path.Combine(_dir, "nope.vmm")));
+        Assert.StartsWith("error: --vmm: ", msg);
+        Assert.Contains("nope.vmm", msg);
+        Assert.Contains("qemu", msg);
+    }
+
+    [Fact]
+    public void VmmScriptBadLine_NamesFileAndLine()
+    {
+        var msg = OneError(CliRunner.Run("kvm", "--cpu", "spr", "--vmm", File("bad.vmm", "KVM_CREATE_VM\nfrobnicate 1\n")));
+        Assert.Contains("bad.vmm:2:", msg);
+    }
+
+    [SkippableFact]
+    public void PinToACpuNotAllowed_IsAnError()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "sched_getaffinity is Linux-only");
+        var msg = OneError(CliRunner.Run("measure", "context-switch", "--pin", "1023", "--runs", "1", "--seconds", "0.01"));
+        Assert.StartsWith("error: --pin: CPU 1023", msg);
+    }
+
     [SkippableFact]
     public void RealDumpWithoutXsave_IsNotAnError()
     {
