@@ -20,6 +20,10 @@ public sealed class KernelSection : IReportSection
         console.WriteLine($"kernel {ctx.Kernel.Name}: per-task fpstate {boot.HostDefaultSize} bytes, new vCPU fpstate {boot.GuestFpstateSize} bytes, " +
                           $"context size {boot.KernelCfg.MaxSize}, XCR0 {Json.Hex(boot.Xcr0)}, IA32_XSS {Json.Hex(boot.Xss)}, save with {boot.SaveInstruction}");
         var t = new Table().AddColumns("kernel", "bytes/task", "bytes/vCPU", "vCPU with CET", "XSS[[12]]", "host RFBM[[12]]", "bytes/host save", "bytes/guest save");
+        foreach (int i in new[] { 1, 2, 3, 6, 7 })
+            t.Columns[i].RightAligned();
+        t.Columns[4].Centered();
+        t.Columns[5].Centered();
         foreach (var r in cmp.Rows)
             t.AddRow(r.Variant, $"{r.TaskBytes}", $"{r.VcpuBytes}", $"{r.VcpuBytesWithCet}", r.XssCetKernel ? "1" : "0",
                 r.HostRfbmCetKernel ? "1" : "0", $"{r.HostSaveBytes:0.#}", $"{r.GuestSaveBytes:0.#}");

@@ -21,6 +21,8 @@ public sealed class KvmSection : IReportSection
     public void RenderText(ReportContext ctx, IAnsiConsole console)
     {
         var t = new Table().AddColumns("kernel", "KVM_CAP_XSAVE2", "vCPU fpstate at creation", "host task fpstate", "difference", "PL0-2_SSP");
+        foreach (int i in new[] { 1, 2, 3, 4 })
+            t.Columns[i].RightAligned();
         foreach (var (v, r) in Compute(ctx))
         {
             var g = r.GuestFpstateAtCreate!;
