@@ -143,6 +143,16 @@ public sealed class ErrorTests : IDisposable
         Assert.Contains("bad.vmm:2:", msg);
     }
 
+    [Fact]
+    public void HtmlIntoAMissingDirectory_NamesTheDirectory()
+    {
+        var dir = Path.Combine(_dir, "missing");
+        var msg = CliRunner.OneError(CliRunner.Run("report", "--cpu", "tgl", "--html", Path.Combine(dir, "r.html")));
+        Assert.StartsWith("error: --html: ", msg);
+        Assert.Contains($"directory {dir} does not exist", msg);
+        Assert.DoesNotContain(".tmp", msg);
+    }
+
     [SkippableFact]
     public void PinToACpuNotAllowed_IsAnError()
     {

@@ -55,6 +55,8 @@ public static class ReportCommand
                 s.RenderText(rc, console);
                 console.WriteLine();
             }
+            if (parse.GetValue(html) is { } written)
+                console.WriteLine($"HTML report written to {written}");
             return 0;
         });
         return cmd;
