@@ -49,7 +49,9 @@ public static class Program
             string where = string.Join(' ', ["xsavelab", .. path, "--help"]);
             // "xsavelab bogus" reports a missing command before the unknown word; the unknown word says more.
             var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            string message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            string message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                .Replace("as expected type 'System.Int32'", "as an integer", StringComparison.Ordinal)
+                .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal);
             return ctx.Fail($"{message} (see '{where}')");
         }
         try

@@ -109,6 +109,17 @@ public sealed class ErrorTests : IDisposable
         Assert.Contains("--help", msg);
     }
 
+    [Theory]
+    [InlineData("abc", "an integer", "bench", "sim", "--cpu", "spr", "--tasks")]
+    [InlineData("fast", "a number", "measure", "context-switch", "--seconds")]
+    public void NonNumericValue_SaysWhatWasExpected(string value, string expected, params string[] args)
+    {
+        var msg = CliRunner.OneError(CliRunner.Run([.. args, value]));
+        Assert.Contains($"'{value}'", msg);
+        Assert.Contains(expected, msg);
+        Assert.DoesNotContain("System.", msg);
+    }
+
     [Fact]
     public void UnknownCommand_IsNamed()
     {
