@@ -47,7 +47,11 @@ public static class Program
             for (var r = parse.CommandResult; r != null && r.Command is not RootCommand; r = r.Parent as CommandResult)
                 path.Insert(0, r.Command.Name);
             string where = string.Join(' ', ["xsavelab", .. path, "--help"]);
-            string message = string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            // "xsavelab bogus" reports a missing command before the unknown word; the unknown word says more.
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            string message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                .Replace("as expected type 'System.Int32'", "as an integer", StringComparison.Ordinal)
+                .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal);
             return ctx.Fail($"{message} (see '{where}')");
         }
         try

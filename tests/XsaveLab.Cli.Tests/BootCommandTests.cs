@@ -7,18 +7,10 @@ namespace XsaveLab.Cli.Tests;
 
 public class BootCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void Json_has_the_documented_keys_and_the_models_values()
     {
-        var (code, output, err) = Run("boot", "--cpu", "spr", "--kernel", "6.17", "--format", "json");
+        var (code, output, err) = CliRunner.Run("boot", "--cpu", "spr", "--kernel", "6.17", "--format", "json");
         Assert.True(code == 0, err);
         var sys = FpuSystem.Boot(CpuCatalog.Get("spr"), KernelVariants.V6_17);
         using var doc = JsonDocument.Parse(output);
@@ -37,7 +29,7 @@ public class BootCommandTests
     [Fact]
     public void Unknown_variant_is_bad_input()
     {
-        var (code, output, err) = Run("boot", "--cpu", "spr", "--kernel", "6.99");
+        var (code, output, err) = CliRunner.Run("boot", "--cpu", "spr", "--kernel", "6.99");
         Assert.Equal(2, code);
         Assert.Contains("--kernel", err);
         Assert.Equal("", output);
@@ -51,11 +43,9 @@ public class BootCommandHostTests
     {
         Skip.IfNot(XsaveLab.Host.Linux.KernelLog.TryReadFpuLines(out var lines, out var why), why);
         Skip.IfNot(XsaveLab.Host.Cpu.HostCpu.TryRead(out _, out var whyCpu), whyCpu);
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(["boot", "--host", "--kernel", "6.17", "--format", "json"], o, e);
-        Assert.True(code == 0, e.ToString());
-        using var doc = System.Text.Json.JsonDocument.Parse(o.ToString());
+        var r = CliRunner.Run("boot", "--host", "--kernel", "6.17", "--format", "json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
         var model = doc.RootElement.GetProperty("dmesg").EnumerateArray().Select(x => x.GetString()!)
             .Where(l => l.StartsWith("x86/fpu:", StringComparison.Ordinal)).ToArray();
         Assert.Equal(lines, model);

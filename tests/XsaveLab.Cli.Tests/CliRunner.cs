@@ -14,4 +14,16 @@ internal static class CliRunner
         int code = Program.Run(args, o, e);
         return new CliResult(code, o.ToString(), e.ToString());
     }
+
+    /// <summary>Asserts the bad-input contract (exit 2, nothing on stdout, one line <c>error: …</c> on stderr)
+    /// and returns that line.</summary>
+    public static string OneError(CliResult r)
+    {
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal("", r.Out);
+        var lines = r.Err.TrimEnd('\n', '\r').Split('\n');
+        Assert.True(lines.Length == 1, r.ToString());
+        Assert.StartsWith("error: ", lines[0]);
+        return lines[0];
+    }
 }

@@ -17,16 +17,6 @@ public sealed class ErrorTests : IDisposable
         return path;
     }
 
-    private static string OneError(CliResult r)
-    {
-        Assert.True(r.ExitCode == 2, r.ToString());
-        Assert.Equal("", r.Out);
-        var lines = r.Err.TrimEnd('\n', '\r').Split('\n');
-        Assert.True(lines.Length == 1, r.ToString());
-        Assert.StartsWith("error: ", lines[0]);
-        return lines[0];
-    }
-
     private const string XsaveWithoutLeafD = """
         CPUID 00000000: 0000000D-756E6547-6C65746E-49656E69
         CPUID 00000001: 000306C3-00100800-7FFAFBFF-BFEBFBFF
@@ -37,7 +27,7 @@ public sealed class ErrorTests : IDisposable
     [InlineData("report")]
     public void MissingFile(string command)
     {
-        var msg = OneError(CliRunner.Run(command, "--cpuid", Path.Combine(_dir, "nope.txt")));
+        var msg = CliRunner.OneError(CliRunner.Run(command, "--cpuid", Path.Combine(_dir, "nope.txt")));
         Assert.Contains("nope.txt", msg);
         Assert.Contains("not found", msg);
     }
@@ -45,7 +35,7 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void NotACpuidDump()
     {
-        var msg = OneError(CliRunner.Run("layout", "--cpuid", File("notes.txt", "just some notes\n")));
+        var msg = CliRunner.OneError(CliRunner.Run("layout", "--cpuid", File("notes.txt", "just some notes\n")));
         Assert.Contains("notes.txt", msg);
         Assert.Contains("not a CPUID dump", msg);
     }
@@ -53,7 +43,7 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void DumpClaimingXsaveWithoutLeafD()
     {
-        var msg = OneError(CliRunner.Run("report", "--cpuid", File("cut.txt", XsaveWithoutLeafD)));
+        var msg = CliRunner.OneError(CliRunner.Run("report", "--cpuid", File("cut.txt", XsaveWithoutLeafD)));
         Assert.Contains("cut.txt", msg);
         Assert.Contains("no leaf 0xD", msg);
     }
@@ -61,7 +51,7 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void MalformedLine_NamesFileAndLine()
     {
-        var msg = OneError(CliRunner.Run("layout", "--cpuid", File("bad.txt", XsaveWithoutLeafD + "\nCPUID 0000000D: 00000007-00000340\n")));
+        var msg = CliRunner.OneError(CliRunner.Run("layout", "--cpuid", File("bad.txt", XsaveWithoutLeafD + "\nCPUID 0000000D: 00000007-00000340\n")));
         Assert.Contains("bad.txt:3:", msg);
         Assert.Contains("malformed", msg);
     }
@@ -69,7 +59,7 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void UnknownCpuName_ListsTheKnownOnes()
     {
-        var msg = OneError(CliRunner.Run("layout", "--cpu", "pentium4"));
+        var msg = CliRunner.OneError(CliRunner.Run("layout", "--cpu", "pentium4"));
         Assert.Contains("pentium4", msg);
         Assert.All(CpuCatalog.Names, n => Assert.Contains(n, msg));
     }
@@ -81,7 +71,7 @@ public sealed class ErrorTests : IDisposable
     [InlineData("--xss", "-1")]
     public void MalformedMask_NamesTheOption(string option, string value)
     {
-        var msg = OneError(CliRunner.Run("layout", "--cpu", "spr", option, value));
+        var msg = CliRunner.OneError(CliRunner.Run("layout", "--cpu", "spr", option, value));
         Assert.StartsWith($"error: {option}: ", msg);
         Assert.Contains(value, msg);
     }
@@ -94,7 +84,7 @@ public sealed class ErrorTests : IDisposable
     [InlineData("nehalem", "--xcr0", "0x3", "no XSAVE")]
     public void MaskBitsTheCpuLacks(string cpu, string option, string value, string hint)
     {
-        var msg = OneError(CliRunner.Run("layout", "--cpu", cpu, option, value));
+        var msg = CliRunner.OneError(CliRunner.Run("layout", "--cpu", cpu, option, value));
         Assert.StartsWith($"error: {option}: ", msg);
         Assert.Contains(hint, msg);
     }
@@ -104,7 +94,7 @@ public sealed class ErrorTests : IDisposable
     [InlineData("report", "--cpu", "spr", "--cpuid", "x.txt")]
     public void CpuSourcesExcludeEachOther(params string[] args)
     {
-        var msg = OneError(CliRunner.Run(args));
+        var msg = CliRunner.OneError(CliRunner.Run(args));
         Assert.Contains("exclude each other", msg);
     }
 
@@ -115,8 +105,71 @@ public sealed class ErrorTests : IDisposable
     [InlineData("cpus", "--cpu")]
     public void ParseErrors(params string[] args)
     {
-        var msg = OneError(CliRunner.Run(args));
+        var msg = CliRunner.OneError(CliRunner.Run(args));
         Assert.Contains("--help", msg);
+    }
+
+    [Theory]
+    [InlineData("abc", "an integer", "bench", "sim", "--cpu", "spr", "--tasks")]
+    [InlineData("fast", "a number", "measure", "context-switch", "--seconds")]
+    public void NonNumericValue_SaysWhatWasExpected(string value, string expected, params string[] args)
+    {
+        var msg = CliRunner.OneError(CliRunner.Run([.. args, value]));
+        Assert.Contains($"'{value}'", msg);
+        Assert.Contains(expected, msg);
+        Assert.DoesNotContain("System.", msg);
+    }
+
+    [Fact]
+    public void UnknownCommand_IsNamed()
+    {
+        var msg = CliRunner.OneError(CliRunner.Run("frobnicate"));
+        Assert.Contains("'frobnicate'", msg);
+    }
+
+    [Theory]
+    [InlineData("report")]
+    [InlineData("boot")]
+    [InlineData("kvm")]
+    public void UnknownKernelVariant_ListsTheValidOnes(string command)
+    {
+        var msg = CliRunner.OneError(CliRunner.Run(command, "--cpu", "spr", "--kernel", "5.4"));
+        Assert.StartsWith("error: --kernel: unknown variant '5.4'", msg);
+        Assert.Contains("deferred", msg);
+    }
+
+    [Fact]
+    public void MissingVmmScript_NamesTheOption()
+    {
+        var msg = CliRunner.OneError(CliRunner.Run("kvm", "--cpu", "spr", "--vmm", Path.Combine(_dir, "nope.vmm")));
+        Assert.StartsWith("error: --vmm: ", msg);
+        Assert.Contains("nope.vmm", msg);
+        Assert.Contains("qemu", msg);
+    }
+
+    [Fact]
+    public void VmmScriptBadLine_NamesFileAndLine()
+    {
+        var msg = CliRunner.OneError(CliRunner.Run("kvm", "--cpu", "spr", "--vmm", File("bad.vmm", "KVM_CREATE_VM\nfrobnicate 1\n")));
+        Assert.Contains("bad.vmm:2:", msg);
+    }
+
+    [Fact]
+    public void HtmlIntoAMissingDirectory_NamesTheDirectory()
+    {
+        var dir = Path.Combine(_dir, "missing");
+        var msg = CliRunner.OneError(CliRunner.Run("report", "--cpu", "tgl", "--html", Path.Combine(dir, "r.html")));
+        Assert.StartsWith("error: --html: ", msg);
+        Assert.Contains($"directory {dir} does not exist", msg);
+        Assert.DoesNotContain(".tmp", msg);
+    }
+
+    [SkippableFact]
+    public void PinToACpuNotAllowed_IsAnError()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "sched_getaffinity is Linux-only");
+        var msg = CliRunner.OneError(CliRunner.Run("measure", "context-switch", "--pin", "1023", "--runs", "1", "--seconds", "0.01"));
+        Assert.StartsWith("error: --pin: CPU 1023", msg);
     }
 
     [SkippableFact]

@@ -5,19 +5,11 @@ namespace XsaveLab.Cli.Tests;
 
 public class HostCheckCommandTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [SkippableFact]
     public void Json_lists_every_observable_with_its_status_and_the_exit_code_follows_mismatches()
     {
         Skip.IfNot(OperatingSystem.IsLinux() && X86Base.X64.IsSupported, "host check compares with a running Linux kernel on x86-64");
-        var (exit, stdout, stderr) = Run("host", "check", "--format", "json", "--cases", "5");
+        var (exit, stdout, stderr) = CliRunner.Run("host", "check", "--format", "json", "--cases", "5");
         Assert.True(stderr.Length == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         var obs = doc.RootElement.GetProperty("observables").EnumerateArray().ToList();
@@ -37,7 +29,7 @@ public class HostCheckCommandTests
     [Fact]
     public void Negative_case_count_is_bad_input()
     {
-        var (exit, _, stderr) = Run("host", "check", "--cases", "-1");
+        var (exit, _, stderr) = CliRunner.Run("host", "check", "--cases", "-1");
         Assert.Equal(2, exit);
         Assert.StartsWith("error:", stderr);
     }

@@ -8,18 +8,10 @@ namespace XsaveLab.Cli.Tests;
 
 public class KvmCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void Json_has_the_documented_keys_and_the_models_values()
     {
-        var (code, output, err) = Run("kvm", "--cpu", "spr", "--kernel", "6.17", "--vmm", "qemu", "--format", "json");
+        var (code, output, err) = CliRunner.Run("kvm", "--cpu", "spr", "--kernel", "6.17", "--vmm", "qemu", "--format", "json");
         Assert.True(code == 0, err + output);
         using var doc = JsonDocument.Parse(output);
         var r = doc.RootElement;
@@ -42,7 +34,7 @@ public class KvmCommandTests
     [Fact]
     public void Text_output_shows_steps_cpuid_and_fpstates()
     {
-        var (code, output, err) = Run("kvm", "--cpu", "spr", "--vmm", "pitfall-perm-after-vcpu");
+        var (code, output, err) = CliRunner.Run("kvm", "--cpu", "spr", "--vmm", "pitfall-perm-after-vcpu");
         Assert.True(code == 0, err);
         Assert.Contains("-EBUSY", output, StringComparison.Ordinal);
         Assert.Contains("KVM_GET_SUPPORTED_CPUID leaf 0xD", output, StringComparison.Ordinal);
@@ -56,7 +48,7 @@ public class KvmCommandTests
         File.WriteAllText(path, "KVM_CREATE_VM\nKVM_BOGUS 1\n");
         try
         {
-            var (code, output, err) = Run("kvm", "--cpu", "spr", "--vmm", path);
+            var (code, output, err) = CliRunner.Run("kvm", "--cpu", "spr", "--vmm", path);
             Assert.Equal(2, code);
             Assert.Equal("", output);
             Assert.Contains($"{path}:2:", err, StringComparison.Ordinal);
@@ -74,7 +66,7 @@ public class KvmCommandTests
         File.WriteAllText(path, "KVM_CREATE_VM\nKVM_CREATE_VCPU 0\narch_prctl REQ_XCOMP_GUEST_PERM 18\nexpect ok\n");
         try
         {
-            var (code, _, _) = Run("kvm", "--cpu", "spr", "--vmm", path, "--format", "json");
+            var (code, _, _) = CliRunner.Run("kvm", "--cpu", "spr", "--vmm", path, "--format", "json");
             Assert.Equal(1, code);
         }
         finally

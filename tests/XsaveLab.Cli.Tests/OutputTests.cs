@@ -169,6 +169,21 @@ public class OutputTests
     }
 
     [Fact]
+    public void Report_KernelOption_BootsThatVariant()
+    {
+        // tgl has CET_S: the per-task fpstate grows by its 24 bytes only when every task carries it (case3).
+        var landed = JsonOf("report", "--cpu", "tgl", "--format", "json");
+        var case3 = JsonOf("report", "--cpu", "tgl", "--kernel", "case3", "--format", "json");
+        Assert.Equal("6.17", landed.GetProperty("kernelVariant").GetString());
+        Assert.Equal("case3", case3.GetProperty("kernelVariant").GetString());
+        int Task(System.Text.Json.JsonElement j) => j.GetProperty("kernel").GetProperty("boot").GetProperty("kernelCfg").GetProperty("defaultSize").GetInt32();
+        Assert.Equal(Task(landed) + 24, Task(case3));
+        var v3 = CliRunner.Run("report", "--cpu", "tgl", "--kernel", "v3");
+        Assert.True(v3.ExitCode == 0, v3.ToString());
+        Assert.Contains("kernel v3:", v3.Out);
+    }
+
+    [Fact]
     public void Report_WithoutCpuOption_SaysWhichCpuItUsed()
     {
         var r = CliRunner.Run("report");

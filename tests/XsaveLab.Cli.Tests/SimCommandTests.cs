@@ -21,16 +21,6 @@ public sealed class SimCommandTests : IDisposable
         return path;
     }
 
-    private static string OneError(CliResult r)
-    {
-        Assert.True(r.ExitCode == 2, r.ToString());
-        Assert.Equal("", r.Out);
-        var lines = r.Err.TrimEnd('\n', '\r').Split('\n');
-        Assert.True(lines.Length == 1, r.ToString());
-        Assert.StartsWith("error: ", lines[0]);
-        return lines[0];
-    }
-
     [Fact]
     public void Experiment_json_has_the_issue_keys_and_values_from_the_model()
     {
@@ -73,13 +63,13 @@ public sealed class SimCommandTests : IDisposable
         var good = File.ReadAllText(CostModelFile());
         var bad = Path.Combine(_dir, "bad.json");
         File.WriteAllText(bad, good.Replace("\"format\": \"xsavelab-cost-model/1\"", "\"format\": \"other/9\""));
-        var msg = OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", "--cost-model", bad));
+        var msg = CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", "--cost-model", bad));
         Assert.Contains("bad.json", msg);
         Assert.Contains("format", msg);
         var broken = Path.Combine(_dir, "broken.json");
         File.WriteAllText(broken, "{ \"format\": ");
-        Assert.Contains("broken.json", OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", "--cost-model", broken)));
-        Assert.Contains("missing.json", OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--cost-model", Path.Combine(_dir, "missing.json"))));
+        Assert.Contains("broken.json", CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", "--cost-model", broken)));
+        Assert.Contains("missing.json", CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--cost-model", Path.Combine(_dir, "missing.json"))));
     }
 
     [Theory]
@@ -88,7 +78,7 @@ public sealed class SimCommandTests : IDisposable
     [InlineData("--runs", "0")]
     public void Out_of_range_numbers_are_one_error(string option, string value)
     {
-        var msg = OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", option, value));
+        var msg = CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", option, value));
         Assert.Contains(option, msg);
     }
 
@@ -102,7 +92,7 @@ public sealed class SimCommandTests : IDisposable
         Assert.StartsWith("<!DOCTYPE html>", html);
         Assert.Contains("svg class=\"bytemap\"", html);
         var badDir = Path.Combine(_dir, "no", "such", "dir", "r.html");
-        var msg = OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "adl", "--no-measure", "--cost-model", CostModelFile(), "--html", badDir));
+        var msg = CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "adl", "--no-measure", "--cost-model", CostModelFile(), "--html", badDir));
         Assert.Contains("--html", msg);
         Assert.False(File.Exists(badDir));
     }
@@ -120,7 +110,7 @@ public sealed class SimCommandTests : IDisposable
     [Fact]
     public void Bench_sim_refuses_a_cpu_without_xsave()
     {
-        Assert.Contains("no XSAVE", OneError(CliRunner.Run("bench", "sim", "--cpu", "nehalem")));
+        Assert.Contains("no XSAVE", CliRunner.OneError(CliRunner.Run("bench", "sim", "--cpu", "nehalem")));
     }
 
     private sealed class LinearTimer : IXsaveTimer

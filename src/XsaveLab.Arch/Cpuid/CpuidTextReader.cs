@@ -28,6 +28,8 @@ public static partial class CpuidTextReader
     /// (<c># name: …</c>).</summary>
     public static CpuProfile ReadFile(string path)
     {
+        if (Directory.Exists(path))
+            throw new CpuProfileFormatException(path, 0, "is a directory, not a CPUID dump file");
         if (!File.Exists(path))
             throw new CpuProfileFormatException(path, 0, "file not found");
         string text;

@@ -10,10 +10,13 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
     public TextWriter Err { get; } = stderr;
 
     /// <summary>A Spectre console over <see cref="Out"/>: colours only on a real terminal, a fixed width
-    /// otherwise so that redirected output does not depend on the terminal.</summary>
+    /// otherwise so that redirected output does not depend on the terminal. An exported <c>COLUMNS</c> sets the
+    /// width of the process's own stdout (a pty whose size is unknown would otherwise give 80 columns, too narrow
+    /// for the experiment table).</summary>
     public IAnsiConsole CreateConsole()
     {
-        bool terminal = ReferenceEquals(Out, Console.Out) && !Console.IsOutputRedirected;
+        bool stdout = ReferenceEquals(Out, Console.Out);
+        bool terminal = stdout && !Console.IsOutputRedirected;
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(Out),
@@ -21,7 +24,9 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
             ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        if (!terminal)
+        if (stdout && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns >= 40)
+            console.Profile.Width = columns;
+        else if (!terminal)
             console.Profile.Width = 160;
         return console;
     }

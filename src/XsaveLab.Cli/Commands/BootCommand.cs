@@ -2,7 +2,6 @@ using System.CommandLine;
 using Spectre.Console;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Cli.Commands;
 
@@ -14,21 +13,14 @@ public static class BootCommand
     {
         var cpu = new CpuSourceOptions();
         var format = FormatOption.Create();
-        var kernel = new Option<string>("--kernel")
-        {
-            Description = $"Kernel variant: {string.Join(", ", KernelVariants.All.Select(v => v.Name))}",
-            DefaultValueFactory = _ => KernelVariants.DefaultName,
-            HelpName = "VARIANT",
-        };
+        var kernel = KernelOption.Create();
         var cmd = new Command("boot", "Boot the Linux FPU core: the x86/fpu boot log and the three state configurations");
         cpu.AddTo(cmd);
         cmd.Add(kernel);
         cmd.Add(format);
         cmd.SetAction(parse =>
         {
-            string name = parse.GetValue(kernel) ?? KernelVariants.DefaultName;
-            var variant = KernelVariants.Find(name)
-                ?? throw new UserErrorException($"--kernel: unknown variant '{name}'; valid: {string.Join(", ", KernelVariants.All.Select(v => v.Name))}");
+            var variant = KernelOption.Get(parse, kernel);
             var sel = cpu.Resolve(parse);
             var rep = BootReport.From(FpuSystem.Boot(sel.Profile, variant));
             if (FormatOption.Get(parse, format) == OutputFormat.Json)

@@ -48,11 +48,7 @@ public static class CalibrateCommand
                 parameters = parameters with { SwitchFixedNs = split.FixedNs, SwitchSpreadPct = measured.SpreadPct, MeasuredSwitchesPerSecond = measured.Median };
             if (parse.GetValue(output) is { } file)
             {
-                try { parameters.SaveTo(file); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-                {
-                    throw new UserErrorException($"--output: cannot write {file}: {e.Message}");
-                }
+                OutputFile.Write("--output", file, parameters.SaveTo);
             }
             if (FormatOption.Get(parse, format) == OutputFormat.Json)
             {

@@ -76,17 +76,7 @@ public static class ExperimentCommand
     }
 
     /// <summary>Writes the HTML page; a bad path is a user error naming it.</summary>
-    public static void WriteHtml(CetSResult r, string path)
-    {
-        try
-        {
-            HtmlReport.WriteFile(r, path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            throw new UserErrorException($"--html: cannot write {path}: {e.Message}");
-        }
-    }
+    public static void WriteHtml(CetSResult r, string path) => OutputFile.Write("--html", path, p => HtmlReport.WriteFile(r, p));
 
     private static Command CetS(CliContext ctx)
     {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
 using XsaveLab.Cli.Cli;
-using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Report;
@@ -17,12 +16,7 @@ public static class KvmCommand
     {
         var cpu = new CpuSourceOptions();
         var format = FormatOption.Create();
-        var kernel = new Option<string>("--kernel")
-        {
-            Description = $"Host kernel variant: {string.Join(", ", KernelVariants.All.Select(v => v.Name))}",
-            DefaultValueFactory = _ => KernelVariants.Default.Name,
-            HelpName = "VARIANT",
-        };
+        var kernel = KernelOption.Create("Host kernel variant");
         var kvm = new Option<string>("--kvm")
         {
             Description = "KVM release: 6.17 (no guest XSS) or 6.18 (CET virtualization)",
@@ -50,8 +44,7 @@ public static class KvmCommand
         cmd.SetAction(parse =>
         {
             var sel = cpu.Resolve(parse);
-            var variant = KernelVariants.Find(parse.GetValue(kernel)!)
-                ?? throw new UserErrorException($"--kernel: unknown variant '{parse.GetValue(kernel)}'; valid: {string.Join(", ", KernelVariants.All.Select(v => v.Name))}");
+            var variant = KernelOption.Get(parse, kernel);
             KvmReleases.TryParse(parse.GetValue(kvm), out var release);
             KvmFlavour fl = KvmFlavour.Upstream;
             string? flavourNote = null;
@@ -63,6 +56,8 @@ public static class KvmCommand
                 flavourNote = why.Length > 0 ? $"flavour: upstream assumed ({why})" : $"flavour '{fl.Name}' derived from /dev/kvm";
             }
             string name = parse.GetValue(vmm)!;
+            if (!BuiltinScripts.All.ContainsKey(name) && !File.Exists(name))
+                throw new UserErrorException($"--vmm: '{name}' is neither a built-in sequence ({string.Join(", ", BuiltinScripts.All.Keys)}) nor a file");
             VmmScript script;
             try
             {

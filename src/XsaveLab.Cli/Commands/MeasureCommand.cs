@@ -47,7 +47,9 @@ public static class MeasureCommand
                 {
                     var o = new ContextSwitchOptions { Mode = m, State = v, Runs = n, RunDuration = TimeSpan.FromSeconds(s), Cpu = parse.GetValue(pin) };
                     try { o.Validate(); }
-                    catch (ArgumentOutOfRangeException e) { throw new UserErrorException($"--pin: {e.Message.Split('\n')[0]}"); }
+                    catch (ArgumentOutOfRangeException) { throw new UserErrorException($"--pin: {o.Cpu} is outside -1..1023"); }
+                    if (o.Cpu >= 0 && ContextSwitchMeter.AllowedCpus() is { Count: > 0 } allowed && !allowed.Contains(o.Cpu))
+                        throw new UserErrorException($"--pin: CPU {o.Cpu} is not one this process may run on (allowed: {string.Join(", ", allowed)})");
                     if (ContextSwitchMeter.Unavailable(o) is { } why)
                         skipped.Add($"{m.ToString().ToLowerInvariant()}/{v.ToString().ToLowerInvariant()}: {why}");
                     else

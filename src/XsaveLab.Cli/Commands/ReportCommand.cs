@@ -13,14 +13,17 @@ public static class ReportCommand
     {
         var cpu = new CpuSourceOptions();
         var format = FormatOption.Create();
-        var cmd = new Command("report", "Everything about one CPU: profile, XSAVE layout and sanity findings (default CPU: this machine, else 'spr')");
+        var kernel = KernelOption.Create("Kernel variant booted for the kernel and user-ABI sections (all variants are still compared)");
+        var cmd = new Command("report", "Everything about one CPU: profile, XSAVE layout, sanity findings, Linux FPU core, user ABI, KVM guest state and the CET-S experiment (default CPU: this machine, else 'spr')");
         var html = new Option<string>("--html") { Description = "Also write the CET-S experiment as one self-contained HTML page to FILE", HelpName = "FILE" };
         cpu.AddTo(cmd);
+        cmd.Add(kernel);
         cmd.Add(format);
         cmd.Add(html);
         cmd.SetAction(parse =>
         {
-            var rc = new ReportContext(cpu.Resolve(parse));
+            var variant = KernelOption.Get(parse, kernel);
+            var rc = new ReportContext(cpu.Resolve(parse), variant);
             var sections = ReportSections.All.Where(s => s.AppliesTo(rc)).ToList();
             if (sections.OfType<ExperimentSection>().Any())
             {
@@ -38,6 +41,7 @@ public static class ReportCommand
                 {
                     ["cpu"] = rc.Cpu.Name,
                     ["origin"] = rc.Selection.Origin,
+                    ["kernelVariant"] = rc.Kernel.Name,
                 };
                 foreach (var s in sections)
                     doc[s.JsonKey] = s.ToJson(rc);
@@ -51,6 +55,8 @@ public static class ReportCommand
                 s.RenderText(rc, console);
                 console.WriteLine();
             }
+            if (parse.GetValue(html) is { } written)
+                console.WriteLine($"HTML report written to {written}");
             return 0;
         });
         return cmd;

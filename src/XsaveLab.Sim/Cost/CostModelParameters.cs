@@ -80,7 +80,11 @@ public sealed record CostModelParameters
         }
         catch (JsonException e)
         {
-            throw new CostModelFormatException(file, e.Path ?? "$", $"line {e.LineNumber + 1}: {e.Message}");
+            // JsonException's message repeats path and position ("… Path: $ | LineNumber: 0 | …"): name them once.
+            string line = $"line {e.LineNumber + 1}";
+            string field = e.Path is null or "$" ? line : $"{e.Path} ({line})";
+            string problem = e.Message.Split(" Path: ")[0].Trim();
+            throw new CostModelFormatException(file, field, $"not a cost-model file: {problem}");
         }
         if (p is null)
             throw new CostModelFormatException(file, "$", "empty document");

@@ -14,6 +14,10 @@ public static class ContextSwitchMeter
     /// <summary>Name of the partner executable (project XsaveLab.Sim.PingPong) looked for next to this library.</summary>
     public const string PartnerName = "XsaveLab.Sim.PingPong";
 
+    /// <summary>The CPUs this process may be pinned to (sched_getaffinity); empty when that cannot be read.</summary>
+    public static IReadOnlyList<int> AllowedCpus() =>
+        OperatingSystem.IsLinux() && System.Runtime.Intrinsics.X86.X86Base.X64.IsSupported ? SimLibC.AllowedCpus() : [];
+
     /// <summary>Why a measurement cannot run here, or null.</summary>
     public static string? Unavailable(ContextSwitchOptions options)
     {

@@ -81,6 +81,22 @@ public class CpuidTextReaderTests
     }
 
     [Fact]
+    public void ReadFile_Directory_SaysSo()
+    {
+        string dir = Directory.CreateTempSubdirectory("xsavelab-dir-").FullName;
+        try
+        {
+            var e = Assert.Throws<CpuProfileFormatException>(() => CpuidTextReader.ReadFile(dir));
+            Assert.Equal(dir, e.File);
+            Assert.Contains("is a directory", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    [Fact]
     public void Parse_NotADump_SaysWhatWasExpected()
     {
         var e = Assert.Throws<CpuProfileFormatException>(() => CpuidTextReader.Parse("hello\nworld\n", "notes.txt"));

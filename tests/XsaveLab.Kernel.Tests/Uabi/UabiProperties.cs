@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
 using XsaveLab.Arch.Catalog;
+using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Uabi;
 
@@ -33,13 +35,43 @@ public class UabiProperties
             var r = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img);
             if (!r.Success)
                 return r.Errno == UabiErrno.Einval && before.Fpstate.Regs.AsSpan().SequenceEqual(task.Fpstate.Regs) && before.Pkru == task.Pkru;
-            // Accepted: GET gives the normalised image, and setting that again changes nothing.
+            // Accepted: GET gives the normalised image, and setting that again changes nothing — except MXCSR
+            // when only FP is in use: SET stored it with FP's 160 bytes, GET shows the init MXCSR instead
+            // (copy_xstate_to_uabi_buf copies MXCSR only for SSE|YMM), so setting GET's image writes that back.
             var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
             var again = task.Clone();
+            bool mxcsrHidden = (task.Fpstate.XstateBv & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) == 0;
             return PtraceRegsets.Set(cfg, again, NoteType.NtX86Xstate, back).Success
-                && again.Fpstate.Regs.AsSpan().SequenceEqual(task.Fpstate.Regs)
+                && SameRegs(again.Fpstate.Regs, task.Fpstate.Regs, mxcsrHidden)
                 && PtraceRegsets.Get(cfg, again, NoteType.NtX86Xstate, cfg.UserMaxSize).Data.AsSpan().SequenceEqual(back);
         }).QuickCheckThrowOnFailure();
+    }
+
+    private static bool SameRegs(byte[] a, byte[] b, bool ignoreMxcsr)
+    {
+        if (!ignoreMxcsr)
+            return a.AsSpan().SequenceEqual(b);
+        var x = (byte[])a.Clone();
+        var y = (byte[])b.Clone();
+        x.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
+        y.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
+        return x.AsSpan().SequenceEqual(y);
+    }
+
+    [Theory]
+    [InlineData("haswell")]
+    [InlineData("spr")]
+    public void Mxcsr_set_with_fp_only_is_stored_but_reads_back_as_init(string cpu)
+    {
+        var cfg = UabiConfig.FromSystem(FpuSystem.Boot(CpuCatalog.Get(cpu)));
+        var task = UabiRandom.Task(cfg, new Random(1));
+        var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv), XFeatureMasks.Fp);
+        BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(UabiOffsets.Mxcsr), 0x1480);
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
+        Assert.Equal(0x1480u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(UabiOffsets.Mxcsr)));
+        var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(UabiOffsets.Mxcsr)));
     }
 
     [Fact]

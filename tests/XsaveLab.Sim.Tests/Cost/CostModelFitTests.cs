@@ -61,6 +61,10 @@ public class CostModelFitTests
         Assert.Contains("perByte", e.Field);
         var e2 = Assert.Throws<CostModelFormatException>(() => CostModelParameters.FromJson("{ \"format\": 3", "x.json"));
         Assert.Equal("x.json", e2.File);
+        var e3 = Assert.Throws<CostModelFormatException>(() => CostModelParameters.FromJson("hello\n", "y.json"));
+        Assert.Equal("line 1", e3.Field);
+        Assert.DoesNotContain("LineNumber", e3.Message);
+        Assert.StartsWith("y.json: line 1: not a cost-model file: ", e3.Message);
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using Spectre.Console;
 using XsaveLab.Cli.Cli;
-using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm;
 using XsaveLab.Kvm.Report;
 using XsaveLab.Kvm.Script;
@@ -17,11 +16,13 @@ public sealed class KvmSection : IReportSection
     public bool AppliesTo(ReportContext ctx) => ctx.Cpu.HasXsave;
 
     private static IReadOnlyList<(string Variant, KvmReport Report)> Compute(ReportContext ctx) =>
-        KernelVariants.Main.Select(v => (v.Name, KvmReport.Create(BuiltinScripts.Get("qemu"), KvmSettings.For(ctx.Cpu, v), "qemu"))).ToArray();
+        ctx.ComparedKernels.Select(v => (v.Name, KvmReport.Create(BuiltinScripts.Get("qemu"), KvmSettings.For(ctx.Cpu, v), "qemu"))).ToArray();
 
     public void RenderText(ReportContext ctx, IAnsiConsole console)
     {
         var t = new Table().AddColumns("kernel", "KVM_CAP_XSAVE2", "vCPU fpstate at creation", "host task fpstate", "difference", "PL0-2_SSP");
+        foreach (int i in new[] { 1, 2, 3, 4 })
+            t.Columns[i].RightAligned();
         foreach (var (v, r) in Compute(ctx))
         {
             var g = r.GuestFpstateAtCreate!;

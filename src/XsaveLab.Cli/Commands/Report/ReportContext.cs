@@ -2,14 +2,23 @@ using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Layout;
 using XsaveLab.Arch.Sanity;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Cli.Commands.Report;
 
-/// <summary>What every report section can use: the chosen CPU, its full layout and its sanity findings,
-/// computed once.</summary>
-public sealed class ReportContext(CpuSelection selection)
+/// <summary>What every report section can use: the chosen CPU and kernel variant, the CPU's full layout and
+/// its sanity findings, computed once.</summary>
+public sealed class ReportContext(CpuSelection selection, KernelVariant? kernel = null)
 {
     public CpuSelection Selection { get; } = selection;
+
+    /// <summary>The kernel variant the kernel and user-ABI sections boot (default 6.17).</summary>
+    public KernelVariant Kernel { get; } = kernel ?? KernelVariants.Default;
+
+    /// <summary>The variants compared side by side: the main ones, plus <see cref="Kernel"/> if it is not among them.</summary>
+    public IReadOnlyList<KernelVariant> ComparedKernels =>
+        KernelVariants.Main.Contains(Kernel) ? KernelVariants.Main : [.. KernelVariants.Main, Kernel];
+
     public CpuProfile Cpu => Selection.Profile;
     public LayoutView Layout { get; } = LayoutView.Create(selection.Profile);
     public IReadOnlyList<ProfileFinding> Findings { get; } = ProfileSanity.Check(selection.Profile);

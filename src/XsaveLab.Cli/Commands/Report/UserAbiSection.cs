@@ -15,7 +15,7 @@ public sealed record UserAbiJson(
     int SigframeXstateSize, int SigframeExtendedSize, string SigframeXfeatures, string Magic1, string Magic2,
     string SigframeInitOpt, IReadOnlyList<XfeatRecordJson> XsaveLayoutNote, int XsaveLayoutNoteBytes);
 
-/// <summary>What user space sees of this CPU under Linux (6.17 rules): signal-frame sizes and sw_bytes,
+/// <summary>What user space sees of this CPU under Linux (the chosen kernel variant's rules): signal-frame sizes and sw_bytes,
 /// ptrace regset lengths, the core-dump layout note.</summary>
 public sealed class UserAbiSection : IReportSection
 {
@@ -26,7 +26,7 @@ public sealed class UserAbiSection : IReportSection
 
     public object ToJson(ReportContext ctx)
     {
-        var cfg = UabiConfig.FromSystem(FpuSystem.Boot(ctx.Cpu));
+        var cfg = UabiConfig.FromSystem(FpuSystem.Boot(ctx.Cpu, ctx.Kernel));
         var fps = UabiFpState.CreateDefault(cfg);
         var note = XsaveLayoutNote.Create(cfg);
         return new UserAbiJson(
