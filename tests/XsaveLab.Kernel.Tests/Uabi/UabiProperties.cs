@@ -38,23 +38,34 @@ public class UabiProperties
             // Accepted: GET gives the normalised image, and setting that again changes nothing — except MXCSR
             // when only FP is in use: SET stored it with FP's 160 bytes, GET shows the init MXCSR instead
             // (copy_xstate_to_uabi_buf copies MXCSR only for SSE|YMM), so setting GET's image writes that back.
+            // Likewise the PKRU slot of the kernel buffer: SET copies all 8 bytes of the component (padding
+            // included) but the live value is thread.pkru, and GET writes that value with a zero pad.
             var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
             var again = task.Clone();
             bool mxcsrHidden = (task.Fpstate.XstateBv & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) == 0;
+            int pkruOffset = (task.Fpstate.XcompBv & XFeatureMasks.Pkru) != 0 || !cfg.Compacted
+                ? cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.Pkru) : -1;
             return PtraceRegsets.Set(cfg, again, NoteType.NtX86Xstate, back).Success
-                && SameRegs(again.Fpstate.Regs, task.Fpstate.Regs, mxcsrHidden)
+                && again.Pkru == task.Pkru
+                && SameRegs(again.Fpstate.Regs, task.Fpstate.Regs, mxcsrHidden, pkruOffset)
                 && PtraceRegsets.Get(cfg, again, NoteType.NtX86Xstate, cfg.UserMaxSize).Data.AsSpan().SequenceEqual(back);
         }).QuickCheckThrowOnFailure();
     }
 
-    private static bool SameRegs(byte[] a, byte[] b, bool ignoreMxcsr)
+    private static bool SameRegs(byte[] a, byte[] b, bool ignoreMxcsr, int pkruOffset)
     {
-        if (!ignoreMxcsr)
-            return a.AsSpan().SequenceEqual(b);
         var x = (byte[])a.Clone();
         var y = (byte[])b.Clone();
-        x.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
-        y.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
+        if (ignoreMxcsr)
+        {
+            x.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
+            y.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
+        }
+        if (pkruOffset >= 0 && pkruOffset + 8 <= x.Length)
+        {
+            x.AsSpan(pkruOffset, 8).Clear();
+            y.AsSpan(pkruOffset, 8).Clear();
+        }
         return x.AsSpan().SequenceEqual(y);
     }
 
@@ -72,6 +83,27 @@ public class UabiProperties
         Assert.Equal(0x1480u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(UabiOffsets.Mxcsr)));
         var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(UabiOffsets.Mxcsr)));
+    }
+
+    [Theory]
+    [InlineData("zen4-raphael")]
+    [InlineData("spr")]
+    public void Pkru_padding_set_through_ptrace_is_kept_in_the_buffer_but_reads_back_as_zero(string cpu)
+    {
+        // copy_uabi_to_xstate() copies the whole 8-byte PKRU component; copy_xstate_to_uabi_buf() writes
+        // thread.pkru as a u32 followed by a zero pad.
+        var cfg = UabiConfig.FromSystem(FpuSystem.Boot(CpuCatalog.Get(cpu)));
+        var task = UabiRandom.Task(cfg, new Random(-87));
+        var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        int std = cfg.StandardOffset((int)XFeature.Pkru);
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv),
+            BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv)) | XFeatureMasks.Pkru);
+        img[std + 5] = 104;
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
+        int kernelOffset = cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.Pkru);
+        Assert.Equal(104, task.Fpstate.Regs[kernelOffset + 5]);
+        var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        Assert.Equal(0, back[std + 5]);
     }
 
     [Fact]
