@@ -60,16 +60,17 @@ public sealed partial class FpuSystem
 
         // init_sigframe_size(): MAX_FRAME_SIGINFO_UCTXT_SIZE + MAX_FRAME_PADDING + fpstate + MAX_XSAVE_PADDING.
         FpuDefaultStateSize = UserCfg.MaxSize + (XsaveEnabled ? 4 : 0) + (Options.Ia32Emulation && Caps.Fxsr ? FregsStateSize : 0);
-        int frame = SigframeBaseSize(Options.Ia32Emulation) + 15 + FpuDefaultStateSize + 63;
-        MaxFrameSize = (frame + 15) & ~15;
+        int frame = SigframeBaseSize(Options.Ia32Emulation) + Uabi.SigframeSizes.MaxFramePadding + FpuDefaultStateSize + Uabi.SigframeSizes.MaxXsavePadding;
+        int align = Uabi.SigframeSizes.FrameAlignment;
+        MaxFrameSize = (frame + align - 1) & ~(align - 1);
         _dmesg.Add($"signal: max sigframe size: {MaxFrameSize}");
     }
 
-    /// <summary><c>MAX_FRAME_SIGINFO_UCTXT_SIZE</c>: sizeof(struct sigframe_ia32) = 736 with IA32 emulation
-    /// (u32 pretcode, int sig, sigcontext_32 88, _fpstate_32 624 — 8-byte aligned by _fpx_sw_bytes.xfeatures —,
-    /// extramask u32, retcode[8]: 732 padded to 736), else sizeof(struct rt_sigframe) = 440
-    /// (pretcode 8, ucontext 304, siginfo 128).</summary>
-    public static int SigframeBaseSize(bool ia32Emulation) => ia32Emulation ? 736 : 440;
+    /// <summary><c>MAX_FRAME_SIGINFO_UCTXT_SIZE</c>: sizeof(struct sigframe_ia32) with IA32 emulation (736:
+    /// _fpstate_32 is 8-byte aligned by _fpx_sw_bytes.xfeatures, padding 732 bytes of members), else
+    /// sizeof(struct rt_sigframe) (440) — both laid out from the C structs in <see cref="Uabi.SigframeStructs"/>.</summary>
+    public static int SigframeBaseSize(bool ia32Emulation) =>
+        ia32Emulation ? Uabi.SigframeStructs.SigframeIa32.Sizeof : Uabi.SigframeStructs.RtSigframe.Sizeof;
 
     private void Log(string line) => _dmesg.Add(line);
 

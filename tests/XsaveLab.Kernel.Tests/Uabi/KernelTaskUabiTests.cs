@@ -55,8 +55,7 @@ public class KernelTaskUabiTests
     {
         var k = KernelKit.Kernel(cpu);
         var cfg = KernelTaskUabi.Config(k);
-        if (!cfg.UseXsave)
-            return;
+        Assert.True(cfg.UseXsave, $"{cpu} is listed as an XSAVE CPU");
         var t = k.SpawnProcess("sig");
         var other = k.SpawnProcess("other");
         k.Schedule(0, t);
