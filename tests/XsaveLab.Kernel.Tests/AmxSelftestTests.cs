@@ -3,7 +3,7 @@ using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kernel.Tests;
 
-/// <summary>tools/testing/selftests/x86/amx.c (linux-fpu.md §10.1) on the catalog's AMX parts.</summary>
+/// <summary>tools/testing/selftests/x86/amx.c (docs/linux-fpu-core.md, "Selftests") on the catalog's AMX parts.</summary>
 public class AmxSelftestTests
 {
     public static IEnumerable<object[]> Cpus() => KernelKit.AmxCpus();

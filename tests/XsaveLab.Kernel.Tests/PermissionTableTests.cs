@@ -4,7 +4,7 @@ using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kernel.Tests;
 
-/// <summary>linux-fpu.md §4.8, row by row, on an AMX part (and parts without AMX where the row needs it).</summary>
+/// <summary>The permission table of docs/linux-fpu-core.md, row by row, on an AMX part (and parts without AMX where the row needs it).</summary>
 public class PermissionTableTests
 {
     private static (LinuxKernel K, KernelTask T) Amx(string variant = "6.17", BootOptions? o = null)

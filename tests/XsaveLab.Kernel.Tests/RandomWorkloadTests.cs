@@ -7,7 +7,7 @@ namespace XsaveLab.Kernel.Tests;
 
 /// <summary>A seeded random sequence of 2 000+ actions across 4 CPUs and up to 8 tasks (fork, exec, exit, prctl,
 /// sigaltstack, AMX use, switches, block/wake, kernel FPU use, vCPU fpstate alloc/swap/enable/free) on every
-/// catalog CPU and variant. After every action the §12 invariants hold and every context's registers are what
+/// catalog CPU and variant. After every action the invariants (docs/linux-fpu-core.md) hold and every context's registers are what
 /// it last wrote. The seed is in every failure message.</summary>
 public class RandomWorkloadTests
 {

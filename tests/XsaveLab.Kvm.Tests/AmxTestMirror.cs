@@ -6,7 +6,7 @@ using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
 
-/// <summary>tools/testing/selftests/kvm/x86/amx_test.c (linux-fpu.md §10.3): the guest sequence with XFD and XFD_ERR,
+/// <summary>tools/testing/selftests/kvm/x86/amx_test.c (docs/linux-fpu-core.md, "Selftests"): the guest sequence with XFD and XFD_ERR,
 /// the XSAVEC init-optimisation checks, and after every step a save of the whole vCPU state, a new VM and vCPU in a
 /// new process, a restore, and a comparison of the state read back.</summary>
 public class AmxTestMirror

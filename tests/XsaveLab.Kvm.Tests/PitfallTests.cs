@@ -5,7 +5,7 @@ using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
 
-/// <summary>Each known VMM pitfall with the outcome the kernel gives (peers-and-pain-points.md §2).</summary>
+/// <summary>Each known VMM pitfall with the outcome the kernel gives (docs/vmm-pitfalls.md).</summary>
 public class PitfallTests
 {
     private static KvmReport Run(string name, string? cpu = null) =>

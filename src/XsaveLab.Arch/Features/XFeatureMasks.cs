@@ -1,7 +1,7 @@
 namespace XsaveLab.Arch.Features;
 
 /// <summary>Architectural masks and the Linux 6.17 (x86-64) masks built from them.</summary>
-/// <remarks>arch/x86/include/asm/fpu/xstate.h and types.h (v6.17-rc3); values derived in linux-fpu.md §1.2.</remarks>
+/// <remarks>arch/x86/include/asm/fpu/xstate.h and types.h (v6.17-rc3); values in docs/linux-fpu-core.md, "Masks".</remarks>
 public static class XFeatureMasks
 {
     public const ulong Fp = 1UL << 0;

@@ -65,7 +65,7 @@ internal sealed class RegisterLayout
 
     /// <summary>Bytes of component <paramref name="i"/> that XSAVE writes and XRSTOR reads.</summary>
     /// <remarks>PKRU is one 32-bit register in an 8-byte (Zen 2: 64-byte) slot: XSAVE/XSAVEC were seen to
-    /// write only the first 4 bytes and leave the rest of the slot untouched (host-interfaces.md gotcha 5).</remarks>
+    /// write only the first 4 bytes and leave the rest of the slot untouched (docs/host-interfaces.md item 4).</remarks>
     private static int TransferBytes(int i, int size) => i == (int)XFeature.Pkru ? Math.Min(4, size) : size;
 
     /// <summary>Offset of component <paramref name="component"/> in a compacted area holding <paramref name="mask"/>.</summary>

@@ -21,7 +21,7 @@ public sealed partial class XsaveCpu
     /// <summary>MXCSR_MASK as XSAVE writes it at bytes 28..31 and as XRSTOR checks MXCSR against it.</summary>
     /// <remarks>Every processor since the Pentium 4 with DAZ reports 0xFFFF (SDM Vol.1 §11.6.6). AMD parts with
     /// misaligned-SSE mode (CPUID 0x80000001:ECX[7] MisAlignSse) add MXCSR[17] MM; this machine's processor
-    /// writes 0x0002FFFF (host-interfaces.md gotcha 7). Pre-DAZ parts (0xFFBF) have no XSAVE.</remarks>
+    /// writes 0x0002FFFF (docs/host-interfaces.md item 6). Pre-DAZ parts (0xFFBF) have no XSAVE.</remarks>
     public uint MxcsrMask => _mxcsrMask;
 
     /// <summary>AMD processors keep FIP/FDP/FOP only while FSW.ES=1 and store zeros otherwise (AMD APM

@@ -5,7 +5,7 @@ namespace XsaveLab.Host.Kvm;
 
 /// <summary>A vCPU file descriptor and the FPU-related vCPU ioctls.</summary>
 /// <remarks>KVM's XSAVE uABI is the standard format (<c>fpu_copy_guest_fpstate_to_uabi()</c> →
-/// <c>__copy_xstate_to_uabi_buf()</c>, linux-fpu.md §6, §8.1); KVM_SET_XSAVE validates like
+/// <c>__copy_xstate_to_uabi_buf()</c>, arch/x86/kernel/fpu/core.c, xstate.c); KVM_SET_XSAVE validates like
 /// <c>fpu_copy_uabi_to_guest_fpstate()</c>.</remarks>
 public sealed unsafe class KvmVcpu : IDisposable
 {

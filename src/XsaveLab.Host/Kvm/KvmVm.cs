@@ -30,7 +30,7 @@ public sealed class KvmVm : IDisposable
     }
 
     /// <summary>KVM_CREATE_VCPU with <paramref name="id"/>. Creating the first vCPU locks the process's
-    /// guest FPU permissions (<c>fpu_lock_guest_permissions()</c>, linux-fpu.md §4.6).</summary>
+    /// guest FPU permissions (<c>fpu_lock_guest_permissions()</c>, arch/x86/kernel/fpu/xstate.c).</summary>
     public KvmResult<KvmVcpu> CreateVcpu(int id = 0)
     {
         var r = KvmFd.Ioctl(Live(), KvmIoctl.CreateVcpu, id);

@@ -12,7 +12,7 @@ public readonly record struct XcompResult(long Ret, int Errno, ulong Value)
         Ok ? $"0x{Value:X}" : $"ret={Ret} {Linux.Errno.Name(Errno)}";
 }
 
-/// <summary>The XSTATE permission interface of <c>arch_prctl(2)</c> (linux-fpu.md §4.1), reached through
+/// <summary>The XSTATE permission interface of <c>arch_prctl(2)</c> (arch/x86/include/uapi/asm/prctl.h), reached through
 /// libc <c>syscall(SYS_arch_prctl = 158, …)</c>.</summary>
 /// <remarks>Kernel side: <c>fpu_xstate_prctl()</c> in arch/x86/kernel/fpu/xstate.c. The GET options are
 /// pure reads. The REQ options are NOT: a successful ARCH_REQ_XCOMP_PERM / ARCH_REQ_XCOMP_GUEST_PERM

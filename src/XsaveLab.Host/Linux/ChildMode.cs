@@ -83,7 +83,7 @@ public static unsafe class ChildMode
                 var img = SeededXstateImage.Build(seed, layout);
                 new Span<byte>(image, 16384).Clear();
                 img.Image.CopyTo(new Span<byte>(image, img.Image.Length));
-                // The XSAVE header of the scratch area must be zero before saving into it (gotcha 1).
+                // The XSAVE header of the scratch area must be zero before saving into it (docs/host-interfaces.md item 1).
                 new Span<byte>(scratch, 16384).Clear();
                 stubs.CallLoadAndStop(scratch, image, img.RestoreMask, saveMask);
             }

@@ -5,7 +5,7 @@ namespace XsaveLab.Host.Linux;
 
 /// <summary>Starts a process with libc <c>posix_spawn</c>. System.Diagnostics.Process is avoided on
 /// purpose: the runtime reaps its own children on SIGCHLD and would consume ptrace stop notifications
-/// (host-interfaces.md gotcha 9). The caller owns the pid and must reap it.</summary>
+/// (docs/host-interfaces.md item 8). The caller owns the pid and must reap it.</summary>
 internal static unsafe class NativeSpawn
 {
     private const short PosixSpawnSetSigDef = 0x04;

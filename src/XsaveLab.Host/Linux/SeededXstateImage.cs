@@ -89,7 +89,7 @@ public sealed class SeededXstateImage
     /// <summary>Compares a standard-format image the kernel produced for the thread that loaded this
     /// image (NT_X86_XSTATE from ptrace or a core note, formatted by <c>copy_xstate_to_uabi_buf</c>).
     /// Expected: identical register bytes; MXCSR_MASK is whatever the CPU reports (XSAVE stores the
-    /// processor's mask, host-interfaces.md gotcha 7); sw_reserved holds the user features at 464
+    /// processor's mask, docs/host-interfaces.md item 6); sw_reserved holds the user features at 464
     /// then zeros; XSTATE_BV equals the loaded features apart from PKRU; PKRU is not compared; every
     /// component not loaded is zero (init).</summary>
     public IReadOnlyList<ImageDifference> CompareWith(ReadOnlySpan<byte> actual) => CompareWith(actual, null);

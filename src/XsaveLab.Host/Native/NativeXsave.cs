@@ -12,7 +12,7 @@ namespace XsaveLab.Host.Native;
 /// called through <c>delegate* unmanaged</c>. Each probe is one native call that (1) XSAVE64s the runtime's
 /// live state with RFBM = all ones into a scratch area, (2) XRSTOR64s the test image, (3) runs the
 /// instruction(s) under test, (4) XRSTOR64s the scratch area with all ones, so the runtime's SSE/AVX/AVX-512
-/// registers and XINUSE are what they were (host-interfaces "Safety rules" 1–3). XGETBV(1) is read at
+/// registers and XINUSE are what they were (docs/host-interfaces.md items 1–3). XGETBV(1) is read at
 /// entry, after the restore and at exit (<see cref="NativeProbeResult"/>).</para>
 /// <para>Every buffer handed to XRSTOR is checked first (<see cref="CheckRestorable"/>) so that no probe
 /// can #GP (which kills the process): XSTATE_BV/XCOMP_BV rules of SDM Vol.1 §13.8, MXCSR within

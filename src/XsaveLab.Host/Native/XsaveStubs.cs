@@ -5,7 +5,7 @@ namespace XsaveLab.Host.Native;
 /// Every probe stub takes a <see cref="ProbeBlock"/>* in RDI (System V), keeps it in R11 and uses only
 /// caller-saved registers (RAX, RCX, RDX, RSI, RDI, R8–R11). Its first act is XSAVE64 of the live state
 /// with RFBM = all ones into the scratch area and its last is XRSTOR64 of that area with all ones, so the
-/// runtime never sees a foreign SSE/AVX/AVX-512/PKRU value (host-interfaces "Safety rules" 2). No x87 or
+/// runtime never sees a foreign SSE/AVX/AVX-512/PKRU value (docs/host-interfaces.md item 2). No x87 or
 /// SSE instruction runs in between, so arbitrary control words in a test image cannot raise #MF/#XM.
 /// XGETBV with ECX = 1 is emitted only when CPUID(0xD,1).EAX[2] enumerates it (#GP otherwise).
 /// </remarks>

@@ -4,7 +4,7 @@ namespace XsaveLab.Kernel.Variants;
 
 /// <summary>The selectable variants: <c>6.15</c>, <c>6.16</c>, <c>6.17</c> (default, the landed series),
 /// <c>case3</c>, <c>deferred</c>, and <c>v3</c>/<c>v4</c> where they differ from 6.17.</summary>
-/// <remarks>Versions map (linux-fpu.md §0, §9.1): v5–v8 of the series behave like 6.17 (v8 landed); v3 and v4
+/// <remarks>Versions (docs/linux-fpu-core.md, "Versions and variants"): v5–v8 of the series behave like 6.17 (v8 landed); v3 and v4
 /// differ only by the debug warning in <c>os_xsave()</c> (their guest-default containers
 /// <c>fpu_guest_cfg</c> / <c>guest_default_features</c> hold the same values as 6.17's
 /// <c>guest_default_cfg</c>); v1/v2 are the early CET-for-everyone form, modelled by <c>case3</c>.</remarks>

@@ -14,7 +14,7 @@ namespace XsaveLab.Sim.Cost;
 /// fastest short call is the undisturbed one and the median across rounds keeps one lucky outlier out.</summary>
 /// <remarks>In-use components are set by the image restored before the loop: its XSTATE_BV holds exactly the
 /// requested in-use set, every in-use component carries non-zero data. PKRU is never in a mask (a restore
-/// must not load a foreign PKRU value: host-interfaces.md safety rule 3).</remarks>
+/// must not load a foreign PKRU value: docs/host-interfaces.md item 3).</remarks>
 public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
 {
     private readonly NativeXsave _cpu;

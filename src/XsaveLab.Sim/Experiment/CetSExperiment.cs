@@ -51,7 +51,7 @@ public sealed record CetSOptions
 }
 
 /// <summary>The series' experiment (cover letter of "[PATCH v4 0/8] Introduce CET supervisor state support";
-/// linux-fpu.md §9.4): context_switch1 under case 1 (6.16), case 2 (6.17), case 3 and the deferred alternative,
+/// docs/linux-fpu-core.md, "The series' experiment"): context_switch1 under case 1 (6.16), case 2 (6.17), case 3 and the deferred alternative,
 /// on the kernel model with simulated switches, priced by the calibrated cost model, next to a real measurement.</summary>
 public static class CetSExperiment
 {
@@ -65,8 +65,8 @@ public static class CetSExperiment
         (KernelVariants.Deferred, "deferred (review alternative)"),
     ];
 
-    /// <summary>The seed's run-to-run variation when no measurement is given: Chao Gao's 0.4–0.7 %
-    /// (linux-fpu.md §9.3), lower bound.</summary>
+    /// <summary>The run-to-run variation assumed when no measurement is given: Chao Gao's 0.4–0.7 %
+    /// (docs/linux-fpu-core.md, "The series' experiment"), lower bound.</summary>
     public const double ReportedVariationPct = 0.4;
 
     public static CetSResult Run(CpuProfile cpu, CetSOptions? options = null, IProgress<double>? progress = null)

@@ -5,7 +5,7 @@ using XsaveLab.Host.Linux;
 
 namespace XsaveLab.Host.Tests.Linux;
 
-/// <summary>NT_X86_XSTATE through ptrace on a stopped /bin/sleep (linux-fpu.md §8.1, §8.2, §8.4).</summary>
+/// <summary>NT_X86_XSTATE through ptrace on a stopped /bin/sleep (arch/x86/kernel/fpu/regset.c <c>xstateregs_get/set()</c>).</summary>
 public class PtraceXstateTests
 {
     private static TracedChild SpawnSleeper()

@@ -5,7 +5,7 @@ using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
 namespace XsaveLab.Host.Tests.Native;
 
-/// <summary>Bytes the save instructions must leave alone (host-interfaces "Safety rules" 1, 5, 6, 7).</summary>
+/// <summary>Bytes the save instructions must leave alone (docs/host-interfaces.md items 1, 4, 5, 6).</summary>
 public class NativeUntouchedBytesTests
 {
     [SkippableTheory]

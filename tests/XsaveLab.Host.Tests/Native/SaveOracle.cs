@@ -7,7 +7,7 @@ using static XsaveLab.Host.Tests.Native.NativeTestImages;
 namespace XsaveLab.Host.Tests.Native;
 
 /// <summary>
-/// A small test oracle for the user-mode instructions (xsave-architecture.md §3): register state after a
+/// A small test oracle for the user-mode instructions (SDM Vol.1 §13.7–§13.11): register state after a
 /// standard-form XRSTOR, and the area a save leaves given that state and XINUSE. It exists to check the
 /// harness end to end; the instruction model proper lives in XsaveLab.Arch.
 /// </summary>
