@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
 using Xunit.Abstractions;
 
 namespace XsaveLab.Kernel.Tests;

@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>The permission table of docs/linux-fpu-core.md, row by row, on an AMX part (and parts without AMX where the row needs it).</summary>

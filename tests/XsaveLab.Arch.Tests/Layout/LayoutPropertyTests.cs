@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
-
 namespace XsaveLab.Arch.Tests.Layout;
 
 /// <summary>The compacted-form rules (SDM Vol.1 §13.4.3) on random valid masks of every catalog CPU.</summary>
