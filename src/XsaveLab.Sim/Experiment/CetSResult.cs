@@ -84,6 +84,7 @@ public sealed record ClaimResult(string Id, string Claim, ClaimVerdict Verdict, 
     public bool? Confirmed => Verdict switch { ClaimVerdict.Confirmed => true, ClaimVerdict.NotConfirmed => false, _ => null };
 
     /// <summary>The verdict as printed: CONFIRMED, NOT CONFIRMED or INCONCLUSIVE.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Label => Verdict.Label();
 }
 

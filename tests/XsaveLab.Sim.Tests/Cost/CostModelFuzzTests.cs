@@ -104,7 +104,8 @@ public class CostModelFuzzTests(ITestOutputHelper output)
     {
         var sizes = new ComponentBytes(new Dictionary<int, int> { [2] = 256, [5] = 64, [6] = 512, [7] = 1024 });
         return (Calibrator.Run(new SyntheticTimer(sizes, XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512, 1, 3)).Parameters
-            with { SwitchFixedNs = 1500, SwitchSpreadPct = 2, MeasuredSwitchesPerSecond = 3e5 }).ToJson();
+            with
+        { SwitchFixedNs = 1500, SwitchSpreadPct = 2, MeasuredSwitchesPerSecond = 3e5 }).ToJson();
     }
 
     private static string ReplaceFirstCovariance(string json, string with)

@@ -16,7 +16,8 @@ public class CetSExperimentTests(ITestOutputHelper output)
 
     private static CostModelParameters SyntheticCost() =>
         Calibrator.Run(new Tests.Cost.SyntheticTimer(Sizes, XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512, 1, 3)).Parameters
-        with { SwitchFixedNs = 1500 };
+        with
+        { SwitchFixedNs = 1500 };
 
     [Fact]
     public void Sweep_classifies_every_catalog_cpu_from_the_layout_rules()

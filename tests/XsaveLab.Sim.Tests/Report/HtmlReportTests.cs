@@ -15,7 +15,8 @@ public class HtmlReportTests
     {
         var sizes = new ComponentBytes(new Dictionary<int, int> { [2] = 256, [5] = 64, [6] = 512, [7] = 1024 });
         var cost = Calibrator.Run(new Tests.Cost.SyntheticTimer(sizes, XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512, 1, 9)).Parameters
-            with { SwitchFixedNs = 2000 };
+            with
+        { SwitchFixedNs = 2000 };
         return CetSExperiment.Run(CpuCatalog.Get("zen5-turin"), new CetSOptions { CostModel = cost, SimulatedSwitches = 4000, Tasks = 50, Vcpus = 2 });
     }
 
