@@ -59,14 +59,8 @@ public static class HtmlReport
         return sb.ToString();
     }
 
-    /// <summary>Writes through a temporary file so a failure leaves nothing half-written.</summary>
-    public static void WriteFile(CetSResult r, string path)
-    {
-        var html = Render(r);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, html, new UTF8Encoding(false));
-        File.Move(tmp, path, overwrite: true);
-    }
+    /// <summary>Writes through a temporary file so a failure leaves nothing half-written (and no temporary file).</summary>
+    public static void WriteFile(CetSResult r, string path) => Cost.AtomicFile.Write(path, Render(r));
 
     private static void Claims(StringBuilder sb, CetSResult r)
     {
