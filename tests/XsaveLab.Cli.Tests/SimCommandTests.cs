@@ -127,6 +127,21 @@ public sealed class SimCommandTests : IDisposable
     }
 
     [Fact]
+    public void Measure_reports_its_quality_warnings_with_the_quiet_run_advice()
+    {
+        var r = CliRunner.Run("measure", "context-switch", "--mode", "threads", "--vectors", "asis", "--runs", "2", "--seconds", "0.05", "--format", "json");
+        if (r.ExitCode == 1 && r.Err.Contains("nothing can be measured"))
+            return; // not Linux on x86-64: there is nothing to judge
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Out);
+        var warnings = doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+        // Whether this machine is busy is not for a test to decide; what is printed for it is.
+        Assert.Equal(warnings.Count, r.Err.Split('\n').Count(l => l.StartsWith("warning: ", StringComparison.Ordinal)));
+        if (warnings.Count > 0)
+            Assert.Equal(XsaveLab.Sim.Measure.MeasurementQuality.QuietRunAdvice, warnings[^1]);
+    }
+
+    [Fact]
     public void Calibrate_refuses_an_unwritable_output_before_timing_anything()
     {
         foreach (var bad in new[] { Path.Combine(_dir, "no", "such", "p.json"), _dir })

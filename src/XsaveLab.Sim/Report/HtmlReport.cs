@@ -22,6 +22,13 @@ public static class HtmlReport
         if (r.SwitchFixedNs is { } f)
             sb.Append($"; fixed per-switch part {N(f)} ns");
         sb.Append(".</p>");
+        if (r.Warnings.Count > 0)
+        {
+            sb.Append("<ul id=\"warnings\">");
+            foreach (var w in r.Warnings)
+                sb.Append($"<li>warning: {E(w)}</li>");
+            sb.Append("</ul>");
+        }
 
         Claims(sb, r);
         sb.Append("<h2>Variants</h2>");
@@ -264,7 +271,7 @@ public static class HtmlReport
     private const string Css = """
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#212121;max-width:1200px}
         h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1em;margin:1em 0 .2em}
-        .meta,.hint{color:#555}
+        .meta,.hint{color:#555}#warnings{color:#b71c1c}
         table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
         th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
         th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
