@@ -40,7 +40,7 @@ public static class CalibrationSession
         {
             var pingBefore = MachineLoad.Read();
             m = ContextSwitchMeter.Measure(mo, Relay(progress, "measuring the fixed per-switch part"));
-            warnings.AddRange(MeasurementQuality.Assess("fixed per-switch part", pingBefore, MachineLoad.Read(), m.SpreadPct));
+            warnings.AddRange(MeasurementQuality.Assess("fixed per-switch part", pingBefore, MachineLoad.Read(), m.SpreadPct, pingPong: true));
             if (HostCpu.TryRead(out var host, out _) && CetSExperiment.FixedPartNs(new CostModel(parameters), m, host!) is { } split)
                 parameters = parameters with { SwitchFixedNs = split.FixedNs, SwitchSpreadPct = m.SpreadPct, MeasuredSwitchesPerSecond = m.Median };
         }

@@ -58,7 +58,7 @@ public static class CetSRunner
             {
                 var before = MachineLoad.Read();
                 measured = ContextSwitchMeter.Measure(mo, Wrap(progress, "measuring context switches"));
-                warnings.AddRange(MeasurementQuality.Assess("context-switch measurement", before, MachineLoad.Read(), measured.SpreadPct));
+                warnings.AddRange(MeasurementQuality.Assess("context-switch measurement", before, MachineLoad.Read(), measured.SpreadPct, pingPong: true));
                 measuredOn = cpu;
             }
             else

@@ -40,7 +40,7 @@ public static class ContextSwitchSuite
             string stage = $"{Name(plan.Mode)}, {Name(plan.State)} vectors";
             var before = MachineLoad.Read();
             var m = ContextSwitchMeter.Measure(plan, progress is null ? null : new StageProgress(f => progress.Report((stage, f))));
-            warnings.AddRange(MeasurementQuality.Assess(stage, before, MachineLoad.Read(), m.SpreadPct));
+            warnings.AddRange(MeasurementQuality.Assess(stage, before, MachineLoad.Read(), m.SpreadPct, pingPong: true));
             list.Add(m);
         }
         // The advice closes every group of warnings; say it once, last.

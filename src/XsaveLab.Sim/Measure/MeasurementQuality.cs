@@ -4,8 +4,8 @@ namespace XsaveLab.Sim.Measure;
 
 /// <summary>The machine's state around a measurement: the 1-minute load average (<c>/proc/loadavg</c>), the CPU
 /// count, and this process's involuntary context switches so far (the <c>nonvoluntary_ctxt_switches</c> of
-/// every thread in <c>/proc/self/task/*/status</c>: a thread preempted while runnable, which a ping-pong side
-/// blocked on its pipe or a timing loop never asks for). Fields are null where Linux does not provide them.</summary>
+/// every thread in <c>/proc/self/task/*/status</c>: a thread preempted while runnable, which a timing loop never
+/// asks for). Fields are null where Linux does not provide them.</summary>
 public sealed record MachineLoad(double? LoadAverage1, int Cpus, long? InvoluntarySwitches, long TimestampTicks)
 {
     public static MachineLoad Read() =>
@@ -53,7 +53,7 @@ public sealed record MachineLoad(double? LoadAverage1, int Cpus, long? Involunta
 /// <remarks>Thresholds (docs/simulator.md, "Measurement quality"): spread above <see cref="MaxSpreadPct"/> is
 /// wider than the differences the experiment looks for; a load average above <see cref="MaxLoadPerCpu"/> per CPU
 /// means other work competes for the CPUs; more than <see cref="MaxInvoluntaryPerSecond"/> involuntary switches
-/// per second means the timed threads were preempted; a held-out calibration error above
+/// per second means a timing loop was preempted; a held-out calibration error above
 /// <see cref="MaxHeldOutErrorPct"/> means the fitted model misses the machine.</remarks>
 public static class MeasurementQuality
 {
@@ -68,7 +68,10 @@ public static class MeasurementQuality
 
     /// <summary>Warnings for a measurement that started at <paramref name="before"/> and ended at
     /// <paramref name="after"/>; empty when nothing is wrong.</summary>
-    public static IReadOnlyList<string> Assess(string what, MachineLoad before, MachineLoad after, double? spreadPct = null, double? heldOutErrorPct = null)
+    /// <param name="pingPong">The measurement is a pipe ping-pong: a woken partner on the same CPU preempts the
+    /// writer before it blocks, so involuntary switches are part of the workload, not a sign of other work.</param>
+    public static IReadOnlyList<string> Assess(string what, MachineLoad before, MachineLoad after, double? spreadPct = null,
+        double? heldOutErrorPct = null, bool pingPong = false)
     {
         var w = new List<string>();
         var inv = CultureInfo.InvariantCulture;
@@ -79,7 +82,7 @@ public static class MeasurementQuality
         double? load = Max(before.LoadAverage1, after.LoadAverage1);
         if (load is { } l && l > MaxLoadPerCpu * before.Cpus)
             w.Add(string.Create(inv, $"{what}: load average {l:F2} on {before.Cpus} CPUs (above {MaxLoadPerCpu:F1} per CPU): other work competed for the CPUs"));
-        if (before.InvoluntarySwitches is { } i0 && after.InvoluntarySwitches is { } i1)
+        if (!pingPong && before.InvoluntarySwitches is { } i0 && after.InvoluntarySwitches is { } i1)
         {
             double secs = Math.Max(0.001, (after.TimestampTicks - before.TimestampTicks) / 1000.0);
             double rate = (i1 - i0) / secs;

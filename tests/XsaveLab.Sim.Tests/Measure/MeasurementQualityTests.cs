@@ -19,6 +19,7 @@ public class MeasurementQualityTests
         Assert.Contains(load, w => w.Contains("load average"));
         var preempted = MeasurementQuality.Assess("m", At(0.1, 0, 0), At(0.1, (long)MeasurementQuality.MaxInvoluntaryPerSecond * 3, 1000));
         Assert.Contains(preempted, w => w.Contains("involuntary"));
+        Assert.Empty(MeasurementQuality.Assess("m", At(0.1, 0, 0), At(0.1, (long)MeasurementQuality.MaxInvoluntaryPerSecond * 3, 1000), pingPong: true));
         var fit = MeasurementQuality.Assess("m", At(0.1, 0, 0), At(0.1, 0, 1000), heldOutErrorPct: MeasurementQuality.MaxHeldOutErrorPct + 1);
         Assert.Contains(fit, w => w.Contains("held-out"));
         var nan = MeasurementQuality.Assess("m", At(0.1, 0, 0), At(0.1, 0, 1000), spreadPct: double.NaN);
