@@ -64,7 +64,7 @@ public static class MeasurementQuality
 
     public const string QuietRunAdvice =
         "for a quiet run, stop other work (builds, tests, browsers) until /proc/loadavg's first figure is well below " +
-        "the CPU count, then run again; more --runs narrow the median";
+        "the CPU count, then run again";
 
     /// <summary>Warnings for a measurement that started at <paramref name="before"/> and ended at
     /// <paramref name="after"/>; empty when nothing is wrong.</summary>
@@ -87,7 +87,7 @@ public static class MeasurementQuality
             double secs = Math.Max(0.001, (after.TimestampTicks - before.TimestampTicks) / 1000.0);
             double rate = (i1 - i0) / secs;
             if (rate > MaxInvoluntaryPerSecond)
-                w.Add(string.Create(inv, $"{what}: {i1 - i0} involuntary context switches in {secs:F1} s ({rate:F0}/s, above {MaxInvoluntaryPerSecond:F0}/s): the timed threads were preempted"));
+                w.Add(string.Create(inv, $"{what}: {i1 - i0} involuntary context switches in {secs:F1} s ({rate:F0}/s, above {MaxInvoluntaryPerSecond:F0}/s): the timing loop was preempted"));
         }
         if (w.Count > 0)
             w.Add(QuietRunAdvice);
