@@ -40,6 +40,9 @@ public sealed class CostModel(CostModelParameters parameters)
         _ => Parameters.Save["xsavec"],
     };
 
+    /// <summary>The fitted save cost the model charges <paramref name="instr"/> with.</summary>
+    public LinearCost SaveCost(SaveInstr instr) => SaveFit(instr).Cost;
+
     public double SaveNs(SaveInstr instr, XferCounts c) => SaveFit(instr).Cost.Predict(c.Requested, c.Moved, c.Bytes);
 
     public double RestoreNs(XferCounts c) => Parameters.Restore.Cost.Predict(c.Requested, c.Moved, c.Bytes);

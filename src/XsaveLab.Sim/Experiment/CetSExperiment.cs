@@ -117,6 +117,7 @@ public static class CetSExperiment
         }
 
         var baseRow = r16.Sys is not null ? r16 : rows.FirstOrDefault();
+        double threshold = o.Measured is { } mt ? mt.SpreadPct : ReportedVariationPct;
         var variants = new List<VariantResult>();
         foreach (var r in rows)
         {
@@ -146,6 +147,8 @@ public static class CetSExperiment
                 PredictedNsPerSwitch = ns,
                 PredictedThroughputDeltaPct = delta,
                 PredictedThroughputDeltaUncertaintyPct = unc,
+                Breakdown = cost is null ? null : PredictionBreakdown.Of(r.Ping, cost, r.Instr),
+                WithinVariation = delta is { } d ? ClaimVerdicts.Within(d, unc ?? 0, threshold) : null,
                 FpstateMemoryBytes = (long)o.Tasks * r.Shapes.Task.Size + (long)o.Vcpus * (r.Shapes.Task.Size + r.Shapes.Vcpu.Size),
                 TaskLayout = Map(r.Sys, r.Shapes.Task),
                 VcpuLayout = Map(r.Sys, r.Shapes.Vcpu),
@@ -170,6 +173,7 @@ public static class CetSExperiment
             Vcpus = o.Vcpus,
             CostModel = o.CostModel is null ? null : o.CostModelSource ?? $"{o.CostModel.Machine} ({o.CostModel.CpuSignature})",
             SwitchFixedNs = fixedNs,
+            VariationThresholdPct = threshold,
             Variants = variants,
             Measured = measured,
             Sweep = sweep,
@@ -296,21 +300,25 @@ public static class CetSExperiment
         var c2 = v.FirstOrDefault(x => x.Name == "6.17");
         var c3 = v.FirstOrDefault(x => x.Name == "case3");
         const string claim1 = "The performance differences in the three cases are very small and fall within the run-to-run variation.";
-        if (c1 is null || c2 is null || c3 is null || c2.PredictedThroughputDeltaPct is null)
-            claims.Add(new("within-variation", claim1, null, c1 is null ? $"{cpu.Name} has no XSAVE" : "no cost model: throughput not predicted"));
+        if (c1 is null || c2 is null || c3 is null || c2.WithinVariation is null || c3.WithinVariation is null)
+            claims.Add(new("within-variation", claim1, ClaimVerdict.Inconclusive, c1 is null ? $"{cpu.Name} has no XSAVE" : "no cost model: throughput not predicted"));
         else
         {
             double spread = measured?.RunToRunSpreadPct ?? ReportedVariationPct;
             string spreadSrc = measured is null ? $"the series' reported {ReportedVariationPct:F1} % (no measurement here)" : $"measured run-to-run spread {spread:F2} % ({measured.Runs} runs)";
-            double worst2 = Math.Abs(c2.PredictedThroughputDeltaPct.Value) + 2 * (c2.PredictedThroughputDeltaUncertaintyPct ?? 0);
-            double worst3 = Math.Abs(c3.PredictedThroughputDeltaPct!.Value) + 2 * (c3.PredictedThroughputDeltaUncertaintyPct ?? 0);
-            bool ok = worst2 < spread && worst3 < spread;
-            claims.Add(new("within-variation", claim1, ok, string.Create(CultureInfo.InvariantCulture,
-                $"predicted change vs case 1: case 2 {c2.PredictedThroughputDeltaPct:+0.000;-0.000} ± {c2.PredictedThroughputDeltaUncertaintyPct:0.000} %, case 3 {c3.PredictedThroughputDeltaPct:+0.000;-0.000} ± {c3.PredictedThroughputDeltaUncertaintyPct:0.000} % (1σ); {spreadSrc}; bytes written per switch {c1.SavedBytesPerSwitch:F0}/{c2.SavedBytesPerSwitch:F0}/{c3.SavedBytesPerSwitch:F0}, read {c1.RestoredBytesPerSwitch:F0}/{c2.RestoredBytesPerSwitch:F0}/{c3.RestoredBytesPerSwitch:F0} (cases 1/2/3)")));
+            var verdict = ClaimVerdicts.All(c2.WithinVariation.Value, c3.WithinVariation.Value);
+            string rule = verdict switch
+            {
+                ClaimVerdict.Confirmed => "both ±2σ bands lie inside ± the run-to-run variation",
+                ClaimVerdict.NotConfirmed => "a ±2σ band lies wholly outside ± the run-to-run variation",
+                _ => "a ±2σ band straddles the run-to-run variation: the cost model cannot decide",
+            };
+            claims.Add(new("within-variation", claim1, verdict, string.Create(CultureInfo.InvariantCulture,
+                $"predicted change vs case 1: case 2 {c2.PredictedThroughputDeltaPct:+0.000;-0.000;0.000} ± {c2.PredictedThroughputDeltaUncertaintyPct:0.000} %, case 3 {c3.PredictedThroughputDeltaPct:+0.000;-0.000;0.000} ± {c3.PredictedThroughputDeltaUncertaintyPct:0.000} % (1σ); {spreadSrc}; {rule}; bytes written per switch {c1.SavedBytesPerSwitch:F0}/{c2.SavedBytesPerSwitch:F0}/{c3.SavedBytesPerSwitch:F0}, read {c1.RestoredBytesPerSwitch:F0}/{c2.RestoredBytesPerSwitch:F0}/{c3.RestoredBytesPerSwitch:F0} (cases 1/2/3)")));
         }
         const string claim2 = "Case 2 is preferred over case 3 because it saves 24B of CET-S space for all non-vCPU threads.";
         if (c2 is null || c3 is null)
-            claims.Add(new("saves-24-bytes", claim2, null, $"{cpu.Name} has no XSAVE"));
+            claims.Add(new("saves-24-bytes", claim2, ClaimVerdict.Inconclusive, $"{cpu.Name} has no XSAVE"));
         else
         {
             int saving = c3.TaskFpstateBytes - c2.TaskFpstateBytes;
@@ -319,7 +327,7 @@ public static class CetSExperiment
                 $"task fpstate {c2.TaskFpstateBytes} B (case 2) vs {c3.TaskFpstateBytes} B (case 3): {saving} B per non-vCPU thread; vCPU guest fpstate {c2.VcpuFpstateBytes} B in both; for {o.Tasks} threads + {o.Vcpus} vCPUs: {c2.FpstateMemoryBytes} B vs {c3.FpstateMemoryBytes} B");
             if (!c3.TaskRfbmCetS)
                 ev += $"; {cpu.Name} has no CET_S, so there is nothing to save";
-            claims.Add(new("saves-24-bytes", claim2, cet && saving == 24, ev));
+            claims.Add(new("saves-24-bytes", claim2, cet && saving == 24 ? ClaimVerdict.Confirmed : ClaimVerdict.NotConfirmed, ev));
         }
         return claims;
     }
