@@ -22,10 +22,10 @@ public sealed partial class XsaveCpu
         var fault = CheckCommon(address, supervisor && !_hasXsaves ? XsaveRules.NoXsaves : null, supervisor);
         if (fault.IsFault)
             return fault;
-        if (area.Length < XStateGeometry.ExtendedStart)
-            AreaTooShort(area.Length, XStateGeometry.ExtendedStart);
+        if (area.Length < XsaveOffsets.ExtendedStart)
+            AreaTooShort(area.Length, XsaveOffsets.ExtendedStart);
 
-        var header = area[XStateGeometry.HeaderOffset..];
+        var header = area[XsaveOffsets.Header..];
         ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(header);
         ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         bool compacted = (xcompBv & XFeatureMasks.CompactedFormat) != 0;
@@ -41,7 +41,7 @@ public sealed partial class XsaveCpu
                 return XsaveFault.GP(XsaveRules.XcompBvNotEnabled);
             if ((xstateBv & ~(xcompBv & ~XFeatureMasks.CompactedFormat)) != 0)
                 return XsaveFault.GP(XsaveRules.XstateBvNotInXcompBv);
-            if (AnyNonZero(header, 16, XStateGeometry.HeaderSize))
+            if (AnyNonZero(header, 16, XsaveOffsets.HeaderSize))
                 return XsaveFault.GP(XsaveRules.CompactedHeaderReserved);
         }
         else
@@ -62,7 +62,7 @@ public sealed partial class XsaveCpu
                                          : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         if (mxcsrFromMemory)
         {
-            mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[RegisterLayout.MxcsrOffset..]);
+            mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[XsaveOffsets.Mxcsr..]);
             if ((mxcsr & ~_mxcsrMask) != 0)
                 return XsaveFault.GP(XsaveRules.MxcsrReserved);
         }
@@ -99,7 +99,7 @@ public sealed partial class XsaveCpu
                 InitComponent(i);
         }
         ulong nonZero = ReadLegacy(area, load) | ReadExtended(area, xcompBv, load, compacted);
-        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), mxcsr);
+        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), mxcsr);
 
         _xinuse = (_xinuse & ~rfbm) | (Options.XinUse == XinUseTracking.SetOnLoad ? load : nonZero);
         if (Options.XinUse == XinUseTracking.CompareContents && (rfbm & ZmmLowGroup) != 0 && (~rfbm & ZmmLowGroup & _xinuse) != 0)
@@ -134,7 +134,7 @@ public sealed partial class XsaveCpu
         if ((load & XFeatureMasks.Fp) != 0 && LoadX87(ref MemoryMarshal.GetReference(area)))
             nonInit |= XFeatureMasks.Fp;
         if ((load & XFeatureMasks.Sse) != 0 &&
-            FastCopy.CopyTestNonZero(area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes), regs[RegisterLayout.XmmOffset..]))
+            FastCopy.CopyTestNonZero(area.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize), regs[XsaveOffsets.XmmSpace..]))
             nonInit |= XFeatureMasks.Sse;
         return nonInit;
     }
@@ -145,7 +145,7 @@ public sealed partial class XsaveCpu
         var L = _layout;
         ulong m = (compacted ? xcompBv : load) & XFeatureMasks.Extend;
         ulong nonZero = 0;
-        int offs = XStateGeometry.ExtendedStart;
+        int offs = XsaveOffsets.ExtendedStart;
         while (m != 0)
         {
             int i = BitOperations.TrailingZeroCount(m);
@@ -154,7 +154,7 @@ public sealed partial class XsaveCpu
             if (compacted)
             {
                 if ((L.Aligned >> i & 1) != 0)
-                    offs = (offs + 63) & ~63;
+                    offs = XsaveOffsets.Align64(offs);
                 src = offs;
                 offs += L.Size[i];
                 if ((load >> i & 1) == 0)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Kernel.Boot;

@@ -185,7 +185,7 @@ public sealed partial class LinuxKernel
             if (f.IsFault)
                 Warn($"os_xsave() faulted on CPU {kc.Id} for {fps}: {f}");
             ulong saved = fps.XstateBv & rfbm;
-            Counters.SavedBytes += XStateGeometry.HeaderSize + ComponentBytes(saved);
+            Counters.SavedBytes += XsaveOffsets.HeaderSize + ComponentBytes(saved);
             if ((saved & XFeatureMasks.Avx512Tracking) != 0)
                 fpu.Avx512Timestamp = Jiffies;
         }
@@ -228,7 +228,7 @@ public sealed partial class LinuxKernel
                 _ = System.Caps.Xsaves ? cpu.Xrstors(init, 0x1000, rfbm) : cpu.Xrstor(init, 0x1000, rfbm);
             }
             else
-                Counters.RestoredBytes += XStateGeometry.HeaderSize + ComponentBytes(fps.XstateBv & rfbm);
+                Counters.RestoredBytes += XsaveOffsets.HeaderSize + ComponentBytes(fps.XstateBv & rfbm);
         }
         else
         {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Cpu;
 using XsaveLab.Host.Native;
 
@@ -39,7 +40,7 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
         _reps = repetitions;
         Bytes = new ComponentBytes(Profile);
         _live = new byte[_cpu.AreaSize];
-        _cpu.SaveLive(NativeSaveKind.Xsave, _cpu.Xcr0 & ~XFeatureMasks.Pkru, _live);
+        _cpu.SaveLive(SaveInstruction.Xsave, _cpu.Xcr0 & ~XFeatureMasks.Pkru, _live);
     }
 
     public CpuProfile Profile { get; }
@@ -48,23 +49,23 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
     public ulong Xcr0 => _cpu.Xcr0;
     public ComponentBytes Bytes { get; }
 
-    public bool Supports(SaveInstr instr) => instr switch
+    public bool Supports(SaveInstruction instr) => instr switch
     {
-        SaveInstr.Xsave => true,
-        SaveInstr.Xsavec => _cpu.HasXsavec,
-        SaveInstr.Xsaveopt => _cpu.HasXsaveopt,
+        SaveInstruction.Xsave => true,
+        SaveInstruction.Xsavec => _cpu.HasXsavec,
+        SaveInstruction.Xsaveopt => _cpu.HasXsaveopt,
         _ => false,
     };
 
-    private static NativeSaveKind Kind(SaveInstr i) => i switch
+    private static SaveInstruction Kind(SaveInstruction i) => i switch
     {
-        SaveInstr.Xsave => NativeSaveKind.Xsave,
-        SaveInstr.Xsavec => NativeSaveKind.Xsavec,
-        SaveInstr.Xsaveopt => NativeSaveKind.Xsaveopt,
+        SaveInstruction.Xsave => SaveInstruction.Xsave,
+        SaveInstruction.Xsavec => SaveInstruction.Xsavec,
+        SaveInstruction.Xsaveopt => SaveInstruction.Xsaveopt,
         _ => throw new PlatformNotSupportedException($"{i} cannot run in user mode"),
     };
 
-    public double SaveNs(SaveInstr instr, ulong rfbm, ulong inUse)
+    public double SaveNs(SaveInstruction instr, ulong rfbm, ulong inUse)
     {
         var img = Image(inUse);
         return Time(n => _cpu.RunSaves(Kind(instr), rfbm, n, img));
@@ -76,7 +77,7 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
         return Time(n => _cpu.RunRestores(rfbm, n, img));
     }
 
-    public double PairNs(SaveInstr instr, ulong rfbm, ulong inUse)
+    public double PairNs(SaveInstruction instr, ulong rfbm, ulong inUse)
     {
         var img = Image(inUse);
         return Time(n => _cpu.RunPairs(Kind(instr), rfbm, n, img));

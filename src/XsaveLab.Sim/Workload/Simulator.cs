@@ -36,7 +36,7 @@ public sealed class Simulator
     private readonly CostModel? _cost;
     private readonly FpuShapes _shapes;
     private readonly ComponentBytes _bytes;
-    private readonly SaveInstr _costInstr;
+    private readonly SaveInstruction _costInstr;
     private readonly ulong _xfdInit;
     private readonly bool _dynamic;
     private ulong _enabled;
@@ -82,10 +82,10 @@ public sealed class Simulator
         _bytes = new ComponentBytes(sys.Profile);
         _costInstr = sys.SaveInstruction switch
         {
-            SaveInstruction.Xsaves => SaveInstr.Xsaves,
-            SaveInstruction.Xsavec => SaveInstr.Xsavec,
-            SaveInstruction.Xsaveopt => SaveInstr.Xsaveopt,
-            _ => SaveInstr.Xsave,
+            SaveInstruction.Xsaves => SaveInstruction.Xsaves,
+            SaveInstruction.Xsavec => SaveInstruction.Xsavec,
+            SaveInstruction.Xsaveopt => SaveInstruction.Xsaveopt,
+            _ => SaveInstruction.Xsave,
         };
         _xfdInit = sys.InitXfd;
         _dynamic = sys.DynamicStateEnabled;
@@ -197,7 +197,7 @@ public sealed class Simulator
     public ulong PingPongInUse => _pingInUse;
 
     /// <summary>The instruction the cost model charges saves as (XSAVES costed as XSAVEC: see <see cref="CostModel"/>).</summary>
-    public SaveInstr CostInstruction => _costInstr;
+    public SaveInstruction CostInstruction => _costInstr;
 
     public SimMemory Memory
     {
