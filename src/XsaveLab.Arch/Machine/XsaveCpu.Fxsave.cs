@@ -33,8 +33,8 @@ public sealed partial class XsaveCpu
         if (area.Length < XsaveOffsets.FxsaveSize)
             AreaTooShort(area.Length, XsaveOffsets.FxsaveSize);
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[XsaveOffsets.Mxcsr..]);
-        if ((mxcsr & ~_mxcsrMask) != 0)
-            return XsaveFault.GP(XsaveRules.MxcsrReserved);
+        if (XsaveDataRules.MxcsrViolation(mxcsr, _mxcsrMask) is { } mxcsrRule)
+            return XsaveFault.GP(mxcsrRule);
         bool x87 = LoadX87(ref MemoryMarshal.GetReference(area));
         bool xmm = FastCopy.CopyTestNonZero(area.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize),
             _regs.AsSpan(XsaveOffsets.XmmSpace));

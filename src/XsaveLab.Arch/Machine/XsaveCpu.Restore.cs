@@ -25,32 +25,12 @@ public sealed partial class XsaveCpu
         if (area.Length < XsaveOffsets.ExtendedStart)
             AreaTooShort(area.Length, XsaveOffsets.ExtendedStart);
 
-        var header = area[XsaveOffsets.Header..];
-        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(header);
-        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
+        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XcompBv..]);
         bool compacted = (xcompBv & XFeatureMasks.CompactedFormat) != 0;
         ulong enabled = supervisor ? _xcr0 | _xss : _xcr0;
-
-        if (supervisor && !compacted)
-            return XsaveFault.GP(XsaveRules.XrstorsNeedsCompacted);
-        if (compacted)
-        {
-            if (!_hasXsavec)
-                return XsaveFault.GP(XsaveRules.CompactedNeedsXsavec);
-            if ((xcompBv & ~XFeatureMasks.CompactedFormat & ~enabled) != 0)
-                return XsaveFault.GP(XsaveRules.XcompBvNotEnabled);
-            if ((xstateBv & ~(xcompBv & ~XFeatureMasks.CompactedFormat)) != 0)
-                return XsaveFault.GP(XsaveRules.XstateBvNotInXcompBv);
-            if (AnyNonZero(header, 16, XsaveOffsets.HeaderSize))
-                return XsaveFault.GP(XsaveRules.CompactedHeaderReserved);
-        }
-        else
-        {
-            if ((xstateBv & ~_xcr0) != 0)
-                return XsaveFault.GP(XsaveRules.XstateBvNotInXcr0);
-            if (AnyNonZero(header, 8, 24))
-                return XsaveFault.GP(XsaveRules.StandardHeaderReserved);
-        }
+        if (XsaveDataRules.XrstorHeaderViolation(area.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize), _xcr0, enabled, _hasXsavec, supervisor) is { } headerRule)
+            return XsaveFault.GP(headerRule);
 
         ulong rfbm = enabled & edxEax;
         ulong load = rfbm & xstateBv;
@@ -63,8 +43,8 @@ public sealed partial class XsaveCpu
         if (mxcsrFromMemory)
         {
             mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[XsaveOffsets.Mxcsr..]);
-            if ((mxcsr & ~_mxcsrMask) != 0)
-                return XsaveFault.GP(XsaveRules.MxcsrReserved);
+            if (XsaveDataRules.MxcsrViolation(mxcsr, _mxcsrMask) is { } mxcsrRule)
+                return XsaveFault.GP(mxcsrRule);
         }
         else if ((rfbm & XFeatureMasks.Sse) != 0)
             mxcsr = InitMxcsr;
@@ -116,14 +96,6 @@ public sealed partial class XsaveCpu
     /// from their contents (a zero-content AVX state left "in use" by earlier instructions reads as not in use
     /// after an XRSTOR of SSE or ZMM_Hi256 alone, but stays in use after one of x87, opmask or Hi16_ZMM).</summary>
     private const ulong ZmmLowGroup = XFeatureMasks.Sse | XFeatureMasks.Ymm | XFeatureMasks.ZmmHi256;
-
-    private static bool AnyNonZero(ReadOnlySpan<byte> b, int from, int to)
-    {
-        ulong acc = 0;
-        for (int i = from; i < to; i += 8)
-            acc |= BinaryPrimitives.ReadUInt64LittleEndian(b[i..]);
-        return acc != 0;
-    }
 
     /// <summary>Loads x87 and XMM from the legacy region; returns which of the two are not in their initial
     /// configuration (XMM by contents; MXCSR is accounted for separately, see <see cref="VisibleXinUse"/>).</summary>

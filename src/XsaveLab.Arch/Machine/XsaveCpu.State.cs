@@ -136,7 +136,7 @@ public sealed partial class XsaveCpu
         get => BinaryPrimitives.ReadUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr));
         set
         {
-            if ((value & ~_mxcsrMask) != 0)
+            if (XsaveDataRules.MxcsrHasReservedBits(value, _mxcsrMask))
                 throw new ArgumentOutOfRangeException(nameof(value), $"MXCSR 0x{value:X} has bits outside MXCSR_MASK 0x{_mxcsrMask:X}");
             BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), value);
             _xmodified |= XFeatureMasks.Sse;

@@ -17,7 +17,7 @@ public static class ProfileSanity
         if (!cpu.HasXsave)
         {
             f.Add(new(FindingSeverity.Info, "NO_XSAVE",
-                $"{cpu.Name} has no XSAVE (CPUID.1:ECX[26] clear): only the 512-byte FXSAVE area exists"));
+                $"{cpu.Name} has no XSAVE (CPUID.1:ECX[26] clear): only the {XsaveOffsets.FxsaveSize}-byte FXSAVE area exists"));
             return f;
         }
 

@@ -35,7 +35,7 @@ internal static class ChildModel
         yield return ("ST0-7", XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize);
         yield return ("XMM0-15", XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize);
         yield return ("padding 416..463", XsaveOffsets.Padding, XsaveOffsets.PaddingSize);
-        yield return ("sw_reserved (XCR0 at 464)", XsaveOffsets.SwReserved, XsaveOffsets.SwReservedSize);
+        yield return ($"sw_reserved (XCR0 at {XsaveOffsets.SwReserved})", XsaveOffsets.SwReserved, XsaveOffsets.SwReservedSize);
         yield return ("XSTATE_BV", XsaveOffsets.XstateBv, 8);
         yield return ("XCOMP_BV + reserved header", XsaveOffsets.XcompBv, 56);
         foreach (int i in cfg.ExtendedInOrder(cfg.UserMaxFeatures))

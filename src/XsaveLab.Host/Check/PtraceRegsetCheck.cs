@@ -68,7 +68,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         list.AddRange(ChildModel.CompareImages("NT_X86_XSTATE", cfg, modelGet.Data, get.Data, why));
 
         // Short and odd GETs: a prefix of the image (membuf), and -EINVAL for a length that is not a multiple of 8.
-        foreach (int iov in new[] { 512, 1000, 1004 })
+        foreach (int iov in new[] { XsaveOffsets.FxsaveSize, 1000, 1004 })
         {
             var mr = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, iov);
             var ar = child.GetRegset(NoteType.NtX86Xstate, iov);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Host.Native;
 
@@ -17,7 +18,7 @@ public sealed partial class NativeXsave
             if (((xcompBv & Xcr0) >> i & 1) == 0)
                 continue;
             if (_align64[i])
-                off = (off + 63) & ~63;
+                off = XsaveOffsets.Align64(off);
             if (i == feature)
                 return off;
             off += _size[i];
@@ -47,23 +48,20 @@ public sealed partial class NativeXsave
         ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(image[(HeaderStart + 8)..]);
         ulong rfbm = Xcr0 & restoreMask;
         bool compacted = (xcompBv & CompactedBit) != 0;
-        if (!compacted)
-        {
-            if ((xstateBv & ~Xcr0) != 0)
-                return $"XSTATE_BV 0x{xstateBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)";
-            if (xcompBv != 0)
-                return $"XCOMP_BV 0x{xcompBv:X} must be 0 in a standard-form image (XRSTOR would #GP)";
-        }
-        else
-        {
-            if (!HasXsavec)
-                return "a compacted image needs XSAVEC support (XRSTOR would #GP)";
-            ulong comp = xcompBv & ~CompactedBit;
-            if ((comp & ~Xcr0) != 0)
-                return $"XCOMP_BV 0x{xcompBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)";
-            if ((xstateBv & ~comp) != 0)
-                return $"XSTATE_BV 0x{xstateBv:X} has bits outside XCOMP_BV 0x{xcompBv:X} (XRSTOR would #GP)";
-        }
+        // The harness zeroes header bytes 16..63 before restoring, so only XSTATE_BV and XCOMP_BV are judged.
+        Span<byte> header = stackalloc byte[XsaveOffsets.HeaderSize];
+        image.Slice(XsaveOffsets.Header, 16).CopyTo(header);
+        string? headerRule = XsaveDataRules.XrstorHeaderViolation(header, Xcr0, Xcr0, HasXsavec, xrstors: false);
+        if (headerRule is not null)
+            return headerRule switch
+            {
+                XsaveRules.XstateBvNotInXcr0 => $"XSTATE_BV 0x{xstateBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)",
+                XsaveRules.StandardHeaderReserved => $"XCOMP_BV 0x{xcompBv:X} must be 0 in a standard-form image (XRSTOR would #GP)",
+                XsaveRules.CompactedNeedsXsavec => "a compacted image needs XSAVEC support (XRSTOR would #GP)",
+                XsaveRules.XcompBvNotEnabled => $"XCOMP_BV 0x{xcompBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)",
+                XsaveRules.XstateBvNotInXcompBv => $"XSTATE_BV 0x{xstateBv:X} has bits outside XCOMP_BV 0x{xcompBv:X} (XRSTOR would #GP)",
+                _ => $"{headerRule} (XRSTOR would #GP)",
+            };
 
         ulong present = (compacted ? xstateBv & xcompBv : xstateBv) & rfbm;
         if ((present & _neverRestored) != 0)
@@ -71,7 +69,7 @@ public sealed partial class NativeXsave
 
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(image[MxcsrOffset..]);
         bool mxcsrLoaded = compacted ? (rfbm & xstateBv & 6) != 0 : (rfbm & 6) != 0;
-        if (mxcsrLoaded && (mxcsr & ~MxcsrMask) != 0)
+        if (mxcsrLoaded && XsaveDataRules.MxcsrHasReservedBits(mxcsr, MxcsrMask))
             return $"MXCSR 0x{mxcsr:X8} has bits outside MXCSR_MASK 0x{MxcsrMask:X8} (XRSTOR would #GP)";
 
         if ((rfbm & PkruBit) != 0)
@@ -97,7 +95,7 @@ public sealed partial class NativeXsave
             if (((xcompBv & Xcr0) >> i & 1) == 0)
                 continue;
             if (_align64[i])
-                off = (off + 63) & ~63;
+                off = XsaveOffsets.Align64(off);
             off += _size[i];
         }
         return off;
@@ -123,7 +121,7 @@ public sealed partial class NativeXsave
         if (!restorable)
             return;
         dst[HeaderStart..ExtendedStart].Clear();
-        if ((BinaryPrimitives.ReadUInt32LittleEndian(dst[MxcsrOffset..]) & ~MxcsrMask) != 0)
+        if (XsaveDataRules.MxcsrHasReservedBits(BinaryPrimitives.ReadUInt32LittleEndian(dst[MxcsrOffset..]), MxcsrMask))
             BinaryPrimitives.WriteUInt32LittleEndian(dst[MxcsrOffset..], 0x1F80);
     }
 

@@ -67,8 +67,8 @@ public sealed unsafe partial class NativeXsave : IDisposable
     private const ulong PkruBit = 1UL << 9;
     private const ulong AmxBits = 3UL << 17; // XTILECFG, XTILEDATA
     private const ulong CompactedBit = 1UL << 63;
-    private const int HeaderStart = 512, ReservedHeaderStart = 528, ExtendedStart = 576;
-    private const int MxcsrOffset = 24, MxcsrMaskOffset = 28;
+    private const int HeaderStart = XsaveOffsets.Header, ReservedHeaderStart = XsaveOffsets.HeaderReserved, ExtendedStart = XsaveOffsets.ExtendedStart;
+    private const int MxcsrOffset = XsaveOffsets.Mxcsr, MxcsrMaskOffset = XsaveOffsets.MxcsrMask;
 
     private static readonly string? s_unsupportedReason = HostXsaveSupport.Check();
 
@@ -115,7 +115,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
         }
         _neverRestored |= Xcr0 & AmxBits;
         CompactedSize = CompactedEnd(Xcr0);
-        AreaSize = (Math.Max(Math.Max(StandardSize, d0c), CompactedSize) + 63) & ~63;
+        AreaSize = XsaveOffsets.Align64(Math.Max(Math.Max(StandardSize, d0c), CompactedSize));
 
         _scratch = new AlignedBuffer(AreaSize);
         _image = new AlignedBuffer(AreaSize);
@@ -130,7 +130,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
         // FXSAVE/XSAVE store MXCSR_MASK; 0 there means the default mask 0xFFBF (SDM Vol.1 §11.6.6).
         CallSaveLive(SaveInstruction.Xsave, 3);
         uint mask = BinaryPrimitives.ReadUInt32LittleEndian(_live.Span[MxcsrMaskOffset..]);
-        MxcsrMask = mask == 0 ? 0xFFBFu : mask;
+        MxcsrMask = XsaveDataRules.EffectiveMxcsrMask(mask);
     }
 
     /// <summary>XCR0 as read with XGETBV(0) when the instance was created.</summary>

@@ -327,8 +327,8 @@ public sealed partial class FpuSystem
         if (Caps.Fxsr)
         {
             BinaryPrimitives.WriteUInt16LittleEndian(regs.AsSpan(0), 0x037F);
-            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(24), 0x1F80);
-            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(28), HardwareMxcsrMask);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(XsaveOffsets.Mxcsr), 0x1F80);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(XsaveOffsets.MxcsrMask), HardwareMxcsrMask);
         }
         else
         {
@@ -338,7 +338,7 @@ public sealed partial class FpuSystem
             BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(20), 0xFFFF0000);
         }
         if (XsaveEnabled && Compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(520), InitFpStateXfeatures | XFeatureMasks.CompactedFormat);
+            BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(XsaveOffsets.XcompBv), InitFpStateXfeatures | XFeatureMasks.CompactedFormat);
         return regs;
     }
 }

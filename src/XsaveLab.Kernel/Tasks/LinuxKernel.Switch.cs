@@ -281,14 +281,14 @@ public sealed partial class LinuxKernel
     private static void FxsaveModel(XsaveCpu cpu, byte[] buffer)
     {
         cpu.Read((int)XFeature.Fp).CopyTo(buffer);
-        cpu.Read((int)XFeature.Sse).CopyTo(buffer.AsSpan(160));
+        cpu.Read((int)XFeature.Sse).CopyTo(buffer.AsSpan(XsaveOffsets.XmmSpace));
     }
 
     private static void FxrstorModel(XsaveCpu cpu, byte[] buffer)
     {
-        _ = cpu.Write((int)XFeature.Fp, buffer.AsSpan(0, 160));
-        cpu.Mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(24)) & cpu.MxcsrMask;
-        _ = cpu.Write((int)XFeature.Sse, buffer.AsSpan(160, 256));
+        _ = cpu.Write((int)XFeature.Fp, buffer.AsSpan(0, XsaveOffsets.X87Size));
+        cpu.Mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(XsaveOffsets.Mxcsr)) & cpu.MxcsrMask;
+        _ = cpu.Write((int)XFeature.Sse, buffer.AsSpan(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize));
     }
 
     /// <summary><c>kernel_fpu_begin_mask()</c> on <paramref name="cpu"/>: WARN when not allowed; save the current

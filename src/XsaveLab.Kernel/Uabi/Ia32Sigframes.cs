@@ -84,7 +84,7 @@ public static class Ia32Sigframes
         else
         {
             uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(bufFx[XsaveOffsets.Mxcsr..]);
-            if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+            if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             {
                 Sigframes.ClearUserStates(cfg, task);
                 return new(false, true, true, $"MXCSR 0x{mxcsr:X8} sets reserved bits (FX-only frame)");

@@ -94,9 +94,9 @@ public static class PtraceRegsets
     private static UabiResult XfpregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
     {
         if (src.Length != XsaveOffsets.FxsaveSize)
-            return UabiResult.Fail(UabiErrno.Einval, $"count {src.Length} != sizeof(struct fxregs_state) 512");
+            return UabiResult.Fail(UabiErrno.Einval, $"count {src.Length} != sizeof(struct fxregs_state) {XsaveOffsets.FxsaveSize}");
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
-        if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+        if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
         task.RegistersInvalidated = true;
         src.CopyTo(task.Fpstate.Regs);

@@ -199,7 +199,7 @@ public static class Sigframes
     private static string? Fxrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame)
     {
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[XsaveOffsets.Mxcsr..]);
-        if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+        if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
         var regs = task.Fpstate.Regs.AsSpan();
         frame[..XsaveOffsets.FpEnvSize].CopyTo(regs);
@@ -244,7 +244,7 @@ public static class Sigframes
         const ulong mxFeatures = XFeatureMasks.Sse | XFeatureMasks.Ymm;
         bool loadMxcsr = (rfbm & mxFeatures) != 0 && (!compacted || (bv & rfbm & mxFeatures) != 0);
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[XsaveOffsets.Mxcsr..]);
-        if (loadMxcsr && (mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+        if (loadMxcsr && XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
 
         var fps = task.Fpstate;

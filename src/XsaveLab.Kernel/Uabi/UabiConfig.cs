@@ -148,5 +148,5 @@ public sealed class UabiConfig
     }
 
     /// <summary>fpu__init_system_mxcsr(): an FXSAVE MXCSR_MASK of 0 means the default 0x0000FFBF.</summary>
-    public static uint MaskFromFxsave(uint fxsaveMask) => fxsaveMask == 0 ? 0x0000FFBF : fxsaveMask;
+    public static uint MaskFromFxsave(uint fxsaveMask) => XsaveDataRules.EffectiveMxcsrMask(fxsaveMask);
 }

@@ -120,7 +120,7 @@ public static class XstateUabi
         if ((xfeatures & mxMask) != 0)
         {
             uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
-            if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+            if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
                 return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})");
         }
         // Every component must be readable before anything is written (copy_from_buffer faults ⇒ -EFAULT).

@@ -112,13 +112,13 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
         if (_images.TryGetValue(inUse, out var img))
             return img;
         img = (byte[])_live.Clone();
-        img.AsSpan(512, 64).Clear();
+        img.AsSpan(XsaveOffsets.Header, XsaveOffsets.HeaderSize).Clear();
         if ((inUse & XFeatureMasks.Fp) != 0)
-            for (int st = 0; st < 8; st++)
-                img[32 + st * 16] = (byte)(st + 1); // ST mantissas; FCW/FSW/FTW stay the live ones
+            for (int st = 0; st < XsaveOffsets.StCount; st++)
+                img[XsaveOffsets.St(st)] = (byte)(st + 1); // ST mantissas; FCW/FSW/FTW stay the live ones
         if ((inUse & XFeatureMasks.Sse) != 0)
-            for (int b = 0; b < 256; b++)
-                img[160 + b] = (byte)(b + 1);
+            for (int b = 0; b < XsaveOffsets.XmmSpaceSize; b++)
+                img[XsaveOffsets.XmmSpace + b] = (byte)(b + 1);
         for (ulong m = inUse & XFeatureMasks.Extend; m != 0; m &= m - 1)
         {
             int i = System.Numerics.BitOperations.TrailingZeroCount(m);
@@ -128,7 +128,7 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
             for (int b = 0; b < size; b++)
                 img[off + b] = (byte)(i * 13 + b % 241 + 1);
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), inUse);
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv), inUse);
         _images[inUse] = img;
         return img;
     }

@@ -422,7 +422,7 @@ public sealed class Simulator
             Fault(f, "save");
             return;
         }
-        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(area[512..]);
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
         ulong written = _shapes.Save switch
         {
             SaveInstruction.Xsave => rfbm & enabled,
@@ -484,7 +484,7 @@ public sealed class Simulator
             return;
         }
         ulong rfbm = mask & _enabled;
-        ulong loaded = rfbm & BinaryPrimitives.ReadUInt64LittleEndian(area[512..]);
+        ulong loaded = rfbm & BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
         if (loaded != _lastRestoreMask)
         {
             _lastRestoreMask = loaded;
@@ -541,10 +541,10 @@ public sealed class Simulator
     {
         var area = arena.Slot(slot);
         var init = _sys.InitFpStateRegs;
-        init[..Math.Min(512, init.Length)].CopyTo(area);
-        area.Slice(512, 64).Clear();
+        init[..Math.Min(XsaveOffsets.LegacySize, init.Length)].CopyTo(area);
+        area.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize).Clear();
         if (_shapes.Compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(area[520..], arena.Shape.Xfeatures | XFeatureMasks.CompactedFormat);
+            BinaryPrimitives.WriteUInt64LittleEndian(area[XsaveOffsets.XcompBv..], arena.Shape.Xfeatures | XFeatureMasks.CompactedFormat);
     }
 
     private void Enqueue(int c, int t)

@@ -48,7 +48,7 @@ public static class XstateCoreDecoder
         Func<ulong, IReadOnlyList<XfeatComponent>> fallbackLayout)
     {
         if (image.Length < XsaveOffsets.ExtendedStart)
-            throw new FormatException($"NT_X86_XSTATE descriptor of {image.Length} bytes is shorter than 576");
+            throw new FormatException($"NT_X86_XSTATE descriptor of {image.Length} bytes is shorter than {XsaveOffsets.ExtendedStart}");
         ulong xcr0 = BinaryPrimitives.ReadUInt64LittleEndian(image[XsaveOffsets.SwReserved..]);
         ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(image[XsaveOffsets.XstateBv..]);
         var source = LayoutSource.Note;
