@@ -57,13 +57,10 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
         _ => false,
     };
 
-    private static SaveInstruction Kind(SaveInstruction i) => i switch
-    {
-        SaveInstruction.Xsave => SaveInstruction.Xsave,
-        SaveInstruction.Xsavec => SaveInstruction.Xsavec,
-        SaveInstruction.Xsaveopt => SaveInstruction.Xsaveopt,
-        _ => throw new PlatformNotSupportedException($"{i} cannot run in user mode"),
-    };
+    /// <summary>The instructions the native harness runs (user mode: not XSAVES).</summary>
+    private static SaveInstruction Kind(SaveInstruction i) => i is SaveInstruction.Xsave or SaveInstruction.Xsavec or SaveInstruction.Xsaveopt
+        ? i
+        : throw new PlatformNotSupportedException($"{i} cannot run in user mode");
 
     public double SaveNs(SaveInstruction instr, ulong rfbm, ulong inUse)
     {

@@ -80,13 +80,7 @@ public sealed class Simulator
         _cost = cost;
         _shapes = FpuShapes.Of(sys, spec.GuestUsesCet);
         _bytes = new ComponentBytes(sys.Profile);
-        _costInstr = sys.SaveInstruction switch
-        {
-            SaveInstruction.Xsaves => SaveInstruction.Xsaves,
-            SaveInstruction.Xsavec => SaveInstruction.Xsavec,
-            SaveInstruction.Xsaveopt => SaveInstruction.Xsaveopt,
-            _ => SaveInstruction.Xsave,
-        };
+        _costInstr = sys.SaveInstruction;
         _xfdInit = sys.InitXfd;
         _dynamic = sys.DynamicStateEnabled;
 
