@@ -67,8 +67,6 @@ public sealed unsafe partial class NativeXsave : IDisposable
     private const ulong PkruBit = 1UL << 9;
     private const ulong AmxBits = 3UL << 17; // XTILECFG, XTILEDATA
     private const ulong CompactedBit = 1UL << 63;
-    private const int HeaderStart = XsaveOffsets.Header, ReservedHeaderStart = XsaveOffsets.HeaderReserved, ExtendedStart = XsaveOffsets.ExtendedStart;
-    private const int MxcsrOffset = XsaveOffsets.Mxcsr, MxcsrMaskOffset = XsaveOffsets.MxcsrMask;
 
     private static readonly string? s_unsupportedReason = HostXsaveSupport.Check();
 
@@ -129,7 +127,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
 
         // FXSAVE/XSAVE store MXCSR_MASK; 0 there means the default mask 0xFFBF (SDM Vol.1 §11.6.6).
         CallSaveLive(SaveInstruction.Xsave, 3);
-        uint mask = BinaryPrimitives.ReadUInt32LittleEndian(_live.Span[MxcsrMaskOffset..]);
+        uint mask = BinaryPrimitives.ReadUInt32LittleEndian(_live.Span[XsaveOffsets.MxcsrMask..]);
         MxcsrMask = XsaveDataRules.EffectiveMxcsrMask(mask);
     }
 
