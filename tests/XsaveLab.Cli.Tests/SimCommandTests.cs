@@ -1,6 +1,7 @@
 using System.Text.Json;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Sim.Cost;
 
 namespace XsaveLab.Cli.Tests;
@@ -199,9 +200,9 @@ public sealed class SimCommandTests : IDisposable
         public string CpuSignature => "0x0";
         public ulong Xcr0 => XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512;
         public ComponentBytes Bytes { get; } = new(new Dictionary<int, int> { [2] = 256, [5] = 64, [6] = 512, [7] = 1024 });
-        public bool Supports(SaveInstr instr) => instr != SaveInstr.Xsaves;
-        public double SaveNs(SaveInstr instr, ulong rfbm, ulong inUse) { var c = CostModel.SaveCounts(instr, rfbm, inUse, Bytes); return 20 + c.Requested + 3 * c.Moved + 0.02 * c.Bytes; }
+        public bool Supports(SaveInstruction instr) => instr != SaveInstruction.Xsaves;
+        public double SaveNs(SaveInstruction instr, ulong rfbm, ulong inUse) { var c = CostModel.SaveCounts(instr, rfbm, inUse, Bytes); return 20 + c.Requested + 3 * c.Moved + 0.02 * c.Bytes; }
         public double RestoreNs(ulong rfbm, ulong inUse) { var c = CostModel.RestoreCounts(rfbm, inUse, Bytes, false); return 25 + 2 * c.Requested + 3 * c.Moved + 0.025 * c.Bytes; }
-        public double PairNs(SaveInstr instr, ulong rfbm, ulong inUse) => SaveNs(instr, rfbm, inUse) + RestoreNs(rfbm, inUse);
+        public double PairNs(SaveInstruction instr, ulong rfbm, ulong inUse) => SaveNs(instr, rfbm, inUse) + RestoreNs(rfbm, inUse);
     }
 }

@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using Xunit.Abstractions;
 
 namespace XsaveLab.Kernel.Tests;

@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
 
@@ -67,7 +68,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         list.AddRange(ChildModel.CompareImages("NT_X86_XSTATE", cfg, modelGet.Data, get.Data, why));
 
         // Short and odd GETs: a prefix of the image (membuf), and -EINVAL for a length that is not a multiple of 8.
-        foreach (int iov in new[] { 512, 1000, 1004 })
+        foreach (int iov in new[] { XsaveOffsets.FxsaveSize, 1000, 1004 })
         {
             var mr = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, iov);
             var ar = child.GetRegset(NoteType.NtX86Xstate, iov);
@@ -125,7 +126,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         {
             var shortFx = fx.Data[..256];
             var badMx = (byte[])fx.Data.Clone();
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(badMx.AsSpan(UabiOffsets.Mxcsr), 0xFFFF0000);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(badMx.AsSpan(XsaveOffsets.Mxcsr), 0xFFFF0000);
             foreach (var (name, buf) in new[] { ("NT_PRFPREG SET 256 bytes", shortFx), ("NT_PRFPREG SET reserved MXCSR", badMx), ("NT_PRFPREG SET own image", fx.Data) })
             {
                 var mr = PtraceRegsets.Set(cfg, model.Clone(), NoteType.NtPrfpreg, buf);
@@ -157,7 +158,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
             var expect = PtraceRegsets.Get(cfg, mt, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
             var ar = child.SetRegset(NoteType.NtX86Xstate, img, img.Length);
             var back = child.GetRegset(NoteType.NtX86Xstate);
-            coverage |= System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv));
+            coverage |= System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv));
             if (mr.Success && ar.Ok && back.Ok && back.Data.AsSpan().SequenceEqual(expect))
                 identical++;
             else if (firstDiff.Length == 0)

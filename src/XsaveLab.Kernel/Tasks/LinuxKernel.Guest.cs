@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Guest;
 using XsaveLab.Kernel.Uabi;
@@ -163,8 +164,8 @@ public sealed partial class LinuxKernel
         }
         buf.Clear();
         fps.Buffer.AsSpan(0, Math.Min(FpuSystem.FxregsStateSize, buf.Length)).CopyTo(buf);
-        if (buf.Length >= 520)
-            BinaryPrimitives.WriteUInt64LittleEndian(buf[512..], XFeatureMasks.FpSse);
+        if (buf.Length >= XsaveOffsets.XcompBv)
+            BinaryPrimitives.WriteUInt64LittleEndian(buf[XsaveOffsets.XstateBv..], XFeatureMasks.FpSse);
     }
 
     /// <summary><c>fpu_copy_uabi_to_guest_fpstate(gfpu, buf, xcr0, vpkru)</c> (KVM_SET_XSAVE): header bits must be
@@ -173,13 +174,13 @@ public sealed partial class LinuxKernel
     public long FpuCopyUabiToGuestFpstate(FpuGuest g, ReadOnlySpan<byte> buf, ulong xcr0, ref uint vpkru)
     {
         var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
-        if (buf.Length < 576)
+        if (buf.Length < XsaveOffsets.ExtendedStart)
             return -KernelErrno.EFAULT;
-        ulong hdr = BinaryPrimitives.ReadUInt64LittleEndian(buf[512..]);
+        ulong hdr = BinaryPrimitives.ReadUInt64LittleEndian(buf[XsaveOffsets.XstateBv..]);
         if (!System.XsaveEnabled)
         {
-            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buf[24..]);
-            if ((hdr & ~XFeatureMasks.FpSse) != 0 || (mxcsr & ~System.MxcsrFeatureMask) != 0)
+            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buf[XsaveOffsets.Mxcsr..]);
+            if ((hdr & ~XFeatureMasks.FpSse) != 0 || XsaveDataRules.MxcsrHasReservedBits(mxcsr, System.MxcsrFeatureMask))
                 return -KernelErrno.EINVAL;
             buf[..FpuSystem.FxregsStateSize].CopyTo(fps.Buffer);
             return 0;

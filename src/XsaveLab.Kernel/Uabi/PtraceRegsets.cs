@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -19,7 +20,7 @@ public static class PtraceRegsets
     /// in this view (NT_X86_SHSTK exists only with CONFIG_X86_USER_SHADOW_STACK).</summary>
     public static int Length(UabiConfig cfg, int noteType) => noteType switch
     {
-        NoteType.NtPrfpreg => UabiOffsets.FxsaveSize,
+        NoteType.NtPrfpreg => XsaveOffsets.FxsaveSize,
         NoteType.NtX86Xstate => cfg.UserMaxSize / RegsetSize * RegsetSize,
         NoteType.NtX86Shstk when cfg.Build.UserShadowStack => RegsetSize,
         _ => -1,
@@ -92,10 +93,10 @@ public static class PtraceRegsets
     /// (-EINVAL), then the whole FXSAVE image is copied and FP|SSE are marked in use.</summary>
     private static UabiResult XfpregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
     {
-        if (src.Length != UabiOffsets.FxsaveSize)
-            return UabiResult.Fail(UabiErrno.Einval, $"count {src.Length} != sizeof(struct fxregs_state) 512");
-        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[UabiOffsets.Mxcsr..]);
-        if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+        if (src.Length != XsaveOffsets.FxsaveSize)
+            return UabiResult.Fail(UabiErrno.Einval, $"count {src.Length} != sizeof(struct fxregs_state) {XsaveOffsets.FxsaveSize}");
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
+        if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
         task.RegistersInvalidated = true;
         src.CopyTo(task.Fpstate.Regs);

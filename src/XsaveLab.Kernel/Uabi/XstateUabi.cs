@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -34,23 +35,23 @@ public static class XstateUabi
         bool fp = (header & XFeatureMasks.Fp) != 0;
         bool sse = (header & XFeatureMasks.Sse) != 0;
         bool mx = (header & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
-        mb.Write((fp ? xsave : xinit).Slice(0, UabiOffsets.FpEnvSize));
-        mb.Write((mx ? xsave : xinit).Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize));
-        mb.Write((fp ? xsave : xinit).Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize));
-        mb.Write((sse ? xsave : xinit).Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize));
+        mb.Write((fp ? xsave : xinit).Slice(0, XsaveOffsets.FpEnvSize));
+        mb.Write((mx ? xsave : xinit).Slice(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize));
+        mb.Write((fp ? xsave : xinit).Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize));
+        mb.Write((sse ? xsave : xinit).Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize));
 
         if (mode == XstateCopyMode.Xsave)
         {
-            mb.Zero(UabiOffsets.PaddingSize);
-            Span<byte> sw = stackalloc byte[UabiOffsets.SwReservedSize];
+            mb.Zero(XsaveOffsets.PaddingSize);
+            Span<byte> sw = stackalloc byte[XsaveOffsets.SwReservedSize];
             cfg.WriteXstateFxSwBytes(sw);
             mb.Write(sw);
-            Span<byte> hdr = stackalloc byte[UabiOffsets.HeaderSize];
+            Span<byte> hdr = stackalloc byte[XsaveOffsets.HeaderSize];
             hdr.Clear();
             BinaryPrimitives.WriteUInt64LittleEndian(hdr, header);
             mb.Write(hdr);
 
-            int zerofrom = UabiOffsets.ExtendedStart;
+            int zerofrom = XsaveOffsets.ExtendedStart;
             ulong xcompBv = fps.XcompBv;
             Span<byte> pkruState = stackalloc byte[8];
             foreach (int i in cfg.UncompactOrder)
@@ -91,8 +92,8 @@ public static class XstateUabi
             return UabiResult.Fail(UabiErrno.Einval, $"XSTATE_BV 0x{xfeatures:X} has bits outside user_xfeatures 0x{userXfeatures:X} (unknown or supervisor)");
         if (xcompBv != 0)
             return UabiResult.Fail(UabiErrno.Einval, $"XCOMP_BV 0x{xcompBv:X} != 0: user space must use the standard format");
-        if (header.Slice(16, UabiOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) is int r and >= 0)
-            return UabiResult.Fail(UabiErrno.Einval, $"reserved header byte {UabiOffsets.HeaderReserved + r} is not zero");
+        if (header.Slice(16, XsaveOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) is int r and >= 0)
+            return UabiResult.Fail(UabiErrno.Einval, $"reserved header byte {XsaveOffsets.HeaderReserved + r} is not zero");
         return UabiResult.Ok;
     }
 
@@ -107,9 +108,9 @@ public static class XstateUabi
     /// </remarks>
     public static UabiResult CopyUabiToXstate(UabiConfig cfg, UabiFpState fps, ReadOnlySpan<byte> src, ref uint pkru, bool updatePkru)
     {
-        if (src.Length < UabiOffsets.Header + UabiOffsets.HeaderSize)
+        if (src.Length < XsaveOffsets.Header + XsaveOffsets.HeaderSize)
             return UabiResult.Fail(UabiErrno.Efault, "source shorter than the XSAVE header");
-        var hdr = src.Slice(UabiOffsets.Header, UabiOffsets.HeaderSize);
+        var hdr = src.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize);
         var v = ValidateUserXstateHeader(hdr, fps.UserXfeatures);
         if (!v.Success)
             return v;
@@ -118,8 +119,8 @@ public static class XstateUabi
         const ulong mxMask = XFeatureMasks.Fp | XFeatureMasks.Sse | XFeatureMasks.Ymm;
         if ((xfeatures & mxMask) != 0)
         {
-            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[UabiOffsets.Mxcsr..]);
-            if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
+            if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
                 return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})");
         }
         // Every component must be readable before anything is written (copy_from_buffer faults ⇒ -EFAULT).
@@ -129,7 +130,7 @@ public static class XstateUabi
 
         var regs = fps.Regs.AsSpan();
         if ((xfeatures & mxMask) != 0 && (xfeatures & XFeatureMasks.Fp) == 0)
-            src.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(regs[UabiOffsets.Mxcsr..]);
+            src.Slice(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).CopyTo(regs[XsaveOffsets.Mxcsr..]);
 
         ulong xcompBv = fps.XcompBv;
         for (int i = 0; i < XFeatureTable.Count; i++)

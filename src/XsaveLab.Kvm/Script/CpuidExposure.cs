@@ -1,4 +1,5 @@
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kvm.Caps;
 
 namespace XsaveLab.Kvm.Script;
@@ -84,9 +85,9 @@ public sealed record XsaveMutation(string Field, ulong Value, int Offset, bool O
             return int.TryParse(f[5..], out var off) && off >= 0 && v <= 0xFF ? new XsaveMutation("byte", v, off, or) : null;
         return f switch
         {
-            "xstate_bv" => new(f, v, 512, or),
-            "xcomp_bv" => new(f, v, 520, or),
-            "mxcsr" => v <= uint.MaxValue ? new(f, v, 24, or) : null,
+            "xstate_bv" => new(f, v, XsaveOffsets.XstateBv, or),
+            "xcomp_bv" => new(f, v, XsaveOffsets.XcompBv, or),
+            "mxcsr" => v <= uint.MaxValue ? new(f, v, XsaveOffsets.Mxcsr, or) : null,
             _ => null,
         };
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
@@ -229,8 +230,8 @@ public sealed class VmmRunner
                 if (!r.Ok)
                     return (r, r.Detail, []);
                 _lastImage = img;
-                ulong bv = BitConverter.ToUInt64(img, 512);
-                return (SysResult.Success(img.Length), $"{img.Length} bytes, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BitConverter.ToUInt64(img, 520):x}, sw_reserved[0] 0x{BitConverter.ToUInt64(img, 464):x}", []);
+                ulong bv = BitConverter.ToUInt64(img, XsaveOffsets.XstateBv);
+                return (SysResult.Success(img.Length), $"{img.Length} bytes, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BitConverter.ToUInt64(img, XsaveOffsets.XcompBv):x}, sw_reserved[0] 0x{BitConverter.ToUInt64(img, XsaveOffsets.SwReserved):x}", []);
             }
             case "KVM_SET_XSAVE":
             {
@@ -241,7 +242,7 @@ public sealed class VmmRunner
                 foreach (var a in l.Args)
                     XsaveMutation.Parse(a)!.Apply(img);
                 var r = v.SetXsave(img);
-                return (r, r.Ok ? $"XSTATE_BV 0x{BitConverter.ToUInt64(img, 512):x} accepted" : r.Detail, []);
+                return (r, r.Ok ? $"XSTATE_BV 0x{BitConverter.ToUInt64(img, XsaveOffsets.XstateBv):x} accepted" : r.Detail, []);
             }
             case "KVM_GET_XCRS":
             {

@@ -224,7 +224,7 @@ public sealed partial class KvmVcpu
                 return new(t, XsaveFault.None, e.Ebx, $"eax=0x{e.Eax:x} ebx=0x{e.Ebx:x} ecx=0x{e.Ecx:x} edx=0x{e.Edx:x}");
             }
             case GuestOpKind.SetXstateBv:
-                BinaryPrimitives.WriteUInt64LittleEndian(Buffer(op.Buffer).AsSpan(512), op.Value);
+                BinaryPrimitives.WriteUInt64LittleEndian(Buffer(op.Buffer).AsSpan(XsaveOffsets.XstateBv), op.Value);
                 return new(t, XsaveFault.None, op.Value, $"XSTATE_BV of {op.Buffer} = 0x{op.Value:x}");
             default:
                 return SaveRestore(op, pc);
@@ -244,8 +244,8 @@ public sealed partial class KvmVcpu
             GuestOpKind.Xrstor => pc.Xrstor(buf, addr, op.Value),
             _ => pc.Xrstors(buf, addr, op.Value),
         };
-        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(buf.AsSpan(512));
-        ulong comp = BinaryPrimitives.ReadUInt64LittleEndian(buf.AsSpan(520));
+        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(buf.AsSpan(XsaveOffsets.XstateBv));
+        ulong comp = BinaryPrimitives.ReadUInt64LittleEndian(buf.AsSpan(XsaveOffsets.XcompBv));
         return new(op.Text, f, bv, f.IsFault ? f.ToString() : $"XSTATE_BV=0x{bv:x} XCOMP_BV=0x{comp:x}");
     }
 

@@ -1,4 +1,5 @@
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kvm.Guest;
 using XsaveLab.Kernel;
 
@@ -53,12 +54,12 @@ public sealed partial class KvmVcpu
     /// <summary>Which rule an image breaks (for the message; the kernel model decided).</summary>
     private string Reject(ReadOnlySpan<byte> img)
     {
-        ulong bv = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img[512..]);
-        ulong comp = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img[520..]);
+        ulong bv = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img[XsaveOffsets.XstateBv..]);
+        ulong comp = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img[XsaveOffsets.XcompBv..]);
         if ((bv & ~Caps.SupportedXcr0) != 0) return $"XSTATE_BV 0x{bv:x} outside supported XCR0 0x{Caps.SupportedXcr0:x}";
         if ((bv & ~Fpu.FpState!.UserXfeatures) != 0) return $"XSTATE_BV 0x{bv:x} outside user_xfeatures 0x{Fpu.FpState.UserXfeatures:x}";
         if (comp != 0) return "XCOMP_BV != 0 (UABI is standard format)";
-        if (img[528..576].IndexOfAnyExcept((byte)0) >= 0) return "reserved header bytes not zero";
+        if (img.Slice(XsaveOffsets.HeaderReserved, XsaveOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) >= 0) return "reserved header bytes not zero";
         return "MXCSR reserved bits";
     }
 

@@ -15,7 +15,7 @@ public sealed record VcpuSnapshot(
     string SourceCpu)
 {
     /// <summary>Features present in the saved image (XSTATE_BV).</summary>
-    public ulong XstateBv => System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Xsave.AsSpan(512));
+    public ulong XstateBv => System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Xsave.AsSpan(XsaveLab.Arch.Machine.XsaveOffsets.XstateBv));
 }
 
 public sealed partial class KvmVcpu

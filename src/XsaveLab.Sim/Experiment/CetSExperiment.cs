@@ -87,7 +87,7 @@ public static class CetSExperiment
         else
             notes.Add("No cost model: bytes are counted, times are not predicted (run `calibrate` or give --cost-model).");
 
-        var rows = new List<(KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstr Instr)>();
+        var rows = new List<(KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstruction Instr)>();
         int step = 0, steps = Variants.Count + 1;
         foreach (var (variant, label) in Variants)
         {
@@ -217,8 +217,8 @@ public static class CetSExperiment
         return d;
     }
 
-    private static bool Same((KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstr Instr) a,
-                             (KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstr Instr) b) =>
+    private static bool Same((KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstruction Instr) a,
+                             (KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstruction Instr) b) =>
         a.Shapes.Task == b.Shapes.Task && a.Shapes.Vcpu == b.Shapes.Vcpu && a.Sys.Xss == b.Sys.Xss
         && a.Ping.SwitchSaves.Bytes == b.Ping.SwitchSaves.Bytes && a.Ping.SwitchRestores.Bytes == b.Ping.SwitchRestores.Bytes
         && a.Vcpu.SwitchSaves.Bytes == b.Vcpu.SwitchSaves.Bytes;
@@ -232,7 +232,7 @@ public static class CetSExperiment
         {
             new(0, XFeatureTable.Get(0).ShortName, 0, 160, false),
             new(1, XFeatureTable.Get(1).ShortName, 160, 352, false),
-            new(-1, "header", XStateGeometry.HeaderOffset, XStateGeometry.HeaderSize, false),
+            new(-1, "header", XsaveOffsets.Header, XsaveOffsets.HeaderSize, false),
         };
         foreach (var p in layout.Components)
             if (p.Number >= 2)

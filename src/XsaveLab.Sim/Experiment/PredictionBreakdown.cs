@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Sim.Cost;
 using XsaveLab.Sim.Workload;
 
@@ -30,7 +31,7 @@ public sealed record PredictionBreakdown(string SaveInstruction, double FixedNs,
 {
     public double TotalNs => FixedNs + Save.TotalNs + Restore.TotalNs;
 
-    internal static PredictionBreakdown Of(SimStats ping, CostModel cost, SaveInstr instr) => new(
+    internal static PredictionBreakdown Of(SimStats ping, CostModel cost, SaveInstruction instr) => new(
         CostModel.Key(instr),
         cost.Parameters.SwitchFixedNs ?? 0,
         TransferBreakdown.Of(ping.SwitchSaves, ping.Switches, cost.SaveCost(instr)),

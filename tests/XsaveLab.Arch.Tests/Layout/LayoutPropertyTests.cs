@@ -29,7 +29,7 @@ public class LayoutPropertyTests
         {
             var v = LayoutView.Create(cpu, x, s);
             var placed = v.Components.Where(c => c.Number >= 2).OrderBy(c => c.Number).ToList();
-            int end = XStateGeometry.ExtendedStart;
+            int end = XsaveOffsets.ExtendedStart;
             foreach (var c in placed)
             {
                 int off = c.CompactedOffset!.Value;

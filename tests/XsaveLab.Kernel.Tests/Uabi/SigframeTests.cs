@@ -164,7 +164,7 @@ public class SigframeTests
     {
         // 736 + 15 + (u + 4 + 112) + 63 rounded up to 16: user sizes 2432 and 2440 fall in the same 16-byte step.
         int Frame(int userSize) => (SigframeStructs.SigframeIa32.Sizeof + SigframeSizes.MaxFramePadding + userSize
-            + SigframeSizes.Magic2Size + UabiOffsets.FregsStateSize + SigframeSizes.MaxXsavePadding + 15) / 16 * 16;
+            + SigframeSizes.Magic2Size + Boot.FpuSystem.FregsStateSize + SigframeSizes.MaxXsavePadding + 15) / 16 * 16;
         Assert.Equal(Frame(2432), Frame(2440));
         Assert.NotEqual(Frame(2432), Frame(2432 + 16));
     }

@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Uabi;
 
@@ -58,8 +59,8 @@ public class UabiProperties
         var y = (byte[])b.Clone();
         if (ignoreMxcsr)
         {
-            x.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
-            y.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
+            x.AsSpan(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).Clear();
+            y.AsSpan(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).Clear();
         }
         if (pkruOffset >= 0 && pkruOffset + 8 <= x.Length)
         {
@@ -77,12 +78,12 @@ public class UabiProperties
         var cfg = UabiConfig.FromSystem(FpuSystem.Boot(CpuCatalog.Get(cpu)));
         var task = UabiRandom.Task(cfg, new Random(1));
         var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv), XFeatureMasks.Fp);
-        BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(UabiOffsets.Mxcsr), 0x1480);
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv), XFeatureMasks.Fp);
+        BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(XsaveOffsets.Mxcsr), 0x1480);
         Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
-        Assert.Equal(0x1480u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(UabiOffsets.Mxcsr)));
+        Assert.Equal(0x1480u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(XsaveOffsets.Mxcsr)));
         var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
-        Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(UabiOffsets.Mxcsr)));
+        Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(XsaveOffsets.Mxcsr)));
     }
 
     [Theory]
@@ -96,8 +97,8 @@ public class UabiProperties
         var task = UabiRandom.Task(cfg, new Random(-87));
         var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         int std = cfg.StandardOffset((int)XFeature.Pkru);
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv),
-            BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv)) | XFeatureMasks.Pkru);
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv),
+            BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv)) | XFeatureMasks.Pkru);
         img[std + 5] = 104;
         Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
         int kernelOffset = cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.Pkru);

@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using System.Diagnostics;
 using System.Text;
 using XsaveLab.Arch.Features;
@@ -137,10 +138,10 @@ public class CostModelFuzzTests(ITestOutputHelper output)
             var p = CostModelParameters.FromJson(json, File);
             var m = new CostModel(p);
             var sizes = new ComponentBytes(new Dictionary<int, int> { [2] = 256 });
-            var save = CostModel.SaveCounts(SaveInstr.Xsaves, 7, 7, sizes);
+            var save = CostModel.SaveCounts(SaveInstruction.Xsaves, 7, 7, sizes);
             var restore = CostModel.RestoreCounts(7, 3, sizes, true);
-            double ns = m.SwitchNs(SaveInstr.Xsaves, save, restore);
-            var (mean, sd) = m.SwitchDifferenceNs(SaveInstr.Xsaves, (save, restore), (CostModel.SaveCounts(SaveInstr.Xsaves, 3, 3, sizes), restore));
+            double ns = m.SwitchNs(SaveInstruction.Xsaves, save, restore);
+            var (mean, sd) = m.SwitchDifferenceNs(SaveInstruction.Xsaves, (save, restore), (CostModel.SaveCounts(SaveInstruction.Xsaves, 3, 3, sizes), restore));
             if (!double.IsFinite(ns) || !double.IsFinite(mean) || !double.IsFinite(sd))
                 return new InvalidDataException($"loaded, but predicts ns={ns} mean={mean} sd={sd}");
             return null;

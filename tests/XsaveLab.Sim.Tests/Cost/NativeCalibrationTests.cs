@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Sim.Cost;
 using Xunit.Abstractions;
 
@@ -23,7 +24,7 @@ public class NativeCalibrationTests(ITestOutputHelper output)
 
         Assert.NotEmpty(r.HeldOut);
         Assert.DoesNotContain(r.HeldOut, h => r.TrainingMixes.Contains(h.Mix));
-        foreach (var instr in new[] { SaveInstr.Xsave, SaveInstr.Xsaveopt, SaveInstr.Xsavec }.Where(timer.Supports))
+        foreach (var instr in new[] { SaveInstruction.Xsave, SaveInstruction.Xsaveopt, SaveInstruction.Xsavec }.Where(timer.Supports))
             Assert.True(r.Parameters.Save.ContainsKey(CostModel.Key(instr)), $"no fit for {instr}");
         Assert.All(r.HeldOut, h => Assert.True(double.IsFinite(h.PredictedNs) && h.MeasuredNs > 0, $"{h.Instr} {h.Mix}"));
         // The file calibrate would write loads back through the validating reader.
