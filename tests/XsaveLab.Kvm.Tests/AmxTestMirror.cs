@@ -3,6 +3,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Tests;
 
@@ -167,7 +168,7 @@ public class AmxTestMirror
         var d0 = t.Single(e => e.Function == 0xD && e.Index == 0);
         var withAmx = t.Select(e => e.Function == 0xD && e.Index == 0 ? e with { Eax = e.Eax | (uint)XFeatureMasks.Xtile } : e).ToArray();
         var (_, v) = sys.CreateVm().CreateVcpu(0);
-        Assert.Equal(Errno.EPERM, v!.SetCpuid2(withAmx).Error);
+        Assert.Equal(Errno.EPERM, v!.SetCpuid2(withAmx).Errno);
         Assert.True(v.SetCpuid2(t).Ok);
         Assert.Equal(0u, d0.Eax & (uint)XFeatureMasks.Xtile);
     }

@@ -1,4 +1,5 @@
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Script;
 
@@ -8,7 +9,7 @@ public sealed record KvmStep(int Line, string Ioctl, string Args, SysResult Resu
     IReadOnlyList<GuestOutcome> Guest, string? Expect = null, bool? ExpectMet = null)
 {
     /// <summary>The result as the JSON shows it: a number, or <c>-ERRNO</c>.</summary>
-    public string ResultText => Result.Ok ? Result.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"-{Result.Error}";
+    public string ResultText => Result.Ok ? Result.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-" + Result.Errno.Name();
 
     public bool Failed => ExpectMet == false || Guest.Any(g => g.ExpectationFailure is not null);
 }

@@ -5,6 +5,7 @@ using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Script;
 
@@ -85,7 +86,7 @@ public sealed class VmmRunner
         if (a.Equals("ok", StringComparison.OrdinalIgnoreCase))
             ok = last.Result.Ok && last.Guest.All(g => g.ExpectationFailure is null);
         else if (a.StartsWith("errno=", StringComparison.OrdinalIgnoreCase))
-            ok = Enum.TryParse<Errno>(a[6..], true, out var e) && last.Result.Error == e;
+            ok = Enum.TryParse<Errno>(a[6..], true, out var e) && last.Result.Errno == e;
         else if (a.StartsWith("value=", StringComparison.OrdinalIgnoreCase))
             ok = GuestOp.Num(a[6..], out var v) && last.Result.Ok && (ulong)last.Result.Value == v;
         else
@@ -123,7 +124,7 @@ public sealed class VmmRunner
                 ulong arg = l.Args.Count > 1 && GuestOp.Num(l.Args[1], out var a) ? a : 0;
                 var r = Sys.ArchPrctl(opt, arg);
                 string text = r.Ok && l.Args[0].Contains("GET", StringComparison.OrdinalIgnoreCase)
-                    ? $"0x{r.Value:x} ({XFeatureTable.Describe((ulong)r.Value)})" : r.Detail;
+                    ? $"0x{r.Value:x} ({XFeatureTable.Describe((ulong)r.Value)})" : r.Rule;
                 return (r, text, []);
             }
             case "KVM_CHECK_EXTENSION":
@@ -147,7 +148,7 @@ public sealed class VmmRunner
                 var r = l.Args[0].Equals("KVM_X86_XCOMP_GUEST_SUPP", StringComparison.OrdinalIgnoreCase)
                     ? Sys.GetDeviceAttr(0, KvmSystem.KvmX86XcompGuestSupp)
                     : Sys.GetDeviceAttr(0, 1);
-                return (r, r.Ok ? $"0x{r.Value:x}" : r.Detail, []);
+                return (r, r.Ok ? $"0x{r.Value:x}" : r.Rule, []);
             }
             case "KVM_GET_MSR_INDEX_LIST":
             {
@@ -166,7 +167,7 @@ public sealed class VmmRunner
                     _vcpu = v;
                     FirstVcpu ??= v;
                 }
-                return (r, r.Detail, []);
+                return (r, r.Rule, []);
             }
             case "vcpu":
             {
@@ -179,7 +180,7 @@ public sealed class VmmRunner
             {
                 if (_vcpu is null) return (SysResult.Fail(Errno.EBADF, "no vCPU fd"), "no vCPU", []);
                 var r = _vcpu.Destroy();
-                return (r, r.Ok ? "guest fpstate freed" : r.Detail, []);
+                return (r, r.Ok ? "guest fpstate freed" : r.Rule, []);
             }
             case "save":
             {
@@ -210,7 +211,7 @@ public sealed class VmmRunner
                 var exp = l.Args.Count == 0 ? CpuidExposure.All : CpuidExposure.Parse(l.Args[0][7..])!;
                 var r = v.SetCpuid2(exp.Apply(basis));
                 string notes = v.Notes.Count > 0 ? " | " + string.Join(" | ", v.Notes) : "";
-                return (r, r.Detail + notes, []);
+                return (r, r.Rule + notes, []);
             }
             case "KVM_GET_CPUID2":
             {
@@ -221,13 +222,13 @@ public sealed class VmmRunner
             case "KVM_RUN":
             {
                 var rr = v.Run(l.Guest);
-                return (rr.Result, rr.Result.Detail, rr.Guest);
+                return (rr.Result, rr.Result.Rule, rr.Guest);
             }
             case "KVM_GET_XSAVE" or "KVM_GET_XSAVE2":
             {
                 var r = l.Verb == "KVM_GET_XSAVE" ? v.GetXsave(out var img) : v.GetXsave2(out img);
                 if (!r.Ok)
-                    return (r, r.Detail, []);
+                    return (r, r.Rule, []);
                 _lastImage = img;
                 ulong bv = BitConverter.ToUInt64(img, 512);
                 return (SysResult.Success(img.Length), $"{img.Length} bytes, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BitConverter.ToUInt64(img, 520):x}, sw_reserved[0] 0x{BitConverter.ToUInt64(img, 464):x}", []);
@@ -241,7 +242,7 @@ public sealed class VmmRunner
                 foreach (var a in l.Args)
                     XsaveMutation.Parse(a)!.Apply(img);
                 var r = v.SetXsave(img);
-                return (r, r.Ok ? $"XSTATE_BV 0x{BitConverter.ToUInt64(img, 512):x} accepted" : r.Detail, []);
+                return (r, r.Ok ? $"XSTATE_BV 0x{BitConverter.ToUInt64(img, 512):x} accepted" : r.Rule, []);
             }
             case "KVM_GET_XCRS":
             {
@@ -254,7 +255,7 @@ public sealed class VmmRunner
                 if (fromCpuid)
                     val |= v.Cpuid.Where(e => e.Function == 0xD && e.Index == 0).Select(e => e.Eax | (ulong)e.Edx << 32).FirstOrDefault();
                 var r = v.SetXcrs([(0u, val)]);
-                return (r, r.Detail, []);
+                return (r, r.Rule, []);
             }
             case "KVM_GET_MSRS":
             {
@@ -273,7 +274,7 @@ public sealed class VmmRunner
                     return (i, fc ? val | cpuidXss : val);
                 }).ToArray();
                 var r = v.SetMsrs(msrs);
-                return (r, $"{r.Value} of {msrs.Length} written ({r.Detail})", []);
+                return (r, $"{r.Value} of {msrs.Length} written ({r.Rule})", []);
             }
             default:
                 return (SysResult.Fail(Errno.ENOTTY, "not modelled"), "not modelled", []);
@@ -321,36 +322,36 @@ public sealed class VmmRunner
         if ((d0.Eax & XFeatureMasks.XtileData) != 0)
         {
             var p = _sys.ArchPrctl(XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm, 18);
-            Sub("arch_prctl", p, "REQ_XCOMP_GUEST_PERM 18: " + p.Detail);
+            Sub("arch_prctl", p, "REQ_XCOMP_GUEST_PERM 18: " + p.Rule);
         }
         _vm = _sys.CreateVm();
         foreach (var (name, mem) in snap.Memory)
             _vm.GuestMemory[name] = (byte[])mem.Clone();
         Sub("KVM_CREATE_VM", SysResult.Success(_vm.Id), $"on {s.Describe()}");
         var (cr, v) = _vm.CreateVcpu(0);
-        Sub("KVM_CREATE_VCPU", cr, cr.Detail);
+        Sub("KVM_CREATE_VCPU", cr, cr.Rule);
         _vcpu = v;
         FirstVcpu = v;
         var r = v!.SetCpuid2(snap.Cpuid);
-        Sub("KVM_SET_CPUID2", r, r.Detail);
+        Sub("KVM_SET_CPUID2", r, r.Rule);
         if (!r.Ok) return (r, "restore stopped", []);
         r = v.SetCr4OsXsave(snap.Cr4OsXsave);
         Sub("KVM_SET_SREGS", r, $"CR4.OSXSAVE = {(snap.Cr4OsXsave ? 1 : 0)}");
         if (!r.Ok) return (r, "restore stopped", []);
         r = v.SetXcrs(snap.Xcrs);
-        Sub("KVM_SET_XCRS", r, r.Detail);
+        Sub("KVM_SET_XCRS", r, r.Rule);
         if (!r.Ok) return (r, "restore stopped", []);
         var buf = new byte[Math.Max(v.Fpu.UabiSize, HostFpuConfig.KvmXsaveSize)];
         int n = Math.Min(buf.Length, snap.Xsave.Length);
         snap.Xsave.AsSpan(0, n).CopyTo(buf);
         bool lost = snap.Xsave.AsSpan(n).IndexOfAnyExcept((byte)0) >= 0;
         r = v.SetXsave(buf);
-        Sub("KVM_SET_XSAVE", r, (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Detail)
+        Sub("KVM_SET_XSAVE", r, (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Rule)
             + (lost ? " | bytes past the destination's size were dropped" : ""));
         if (!r.Ok) return (r, "restore stopped", []);
         _lastImage = null;
         r = v.SetMsrs(snap.Msrs);
-        Sub("KVM_SET_MSRS", r, $"{r.Value} of {snap.Msrs.Count} written ({r.Detail})");
+        Sub("KVM_SET_MSRS", r, $"{r.Value} of {snap.Msrs.Count} written ({r.Rule})");
         if (r.Value != snap.Msrs.Count) return (SysResult.Fail(Errno.EINVAL, "KVM_SET_MSRS did not take every MSR"), "restore stopped", []);
         return (SysResult.Success(), $"snapshot '{l.Args[0]}' from {snap.SourceCpu} restored on {s.Cpu.Name}", []);
     }

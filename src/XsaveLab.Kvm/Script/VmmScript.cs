@@ -1,5 +1,6 @@
 using System.Globalization;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Script;
 

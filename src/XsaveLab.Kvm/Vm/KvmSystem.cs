@@ -4,6 +4,7 @@ using XsaveLab.Kernel;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -48,7 +49,7 @@ public sealed class KvmSystem
     {
         long r = Kernel.ArchPrctlCall(Task, option, arg, out ulong v);
         if (r < 0)
-            return SysResult.Fail((Errno)(int)-r, KernelErrno.Name(r));
+            return SysResult.Fail(ErrnoNames.Of(r), ErrnoNames.Result(r));
         if (option is XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm or XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm)
         {
             var p = option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? Task.Leader.Fpu.GuestPerm : Task.Leader.Fpu.Perm;

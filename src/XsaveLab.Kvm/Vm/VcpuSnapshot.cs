@@ -1,4 +1,5 @@
 using XsaveLab.Kvm.Caps;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
