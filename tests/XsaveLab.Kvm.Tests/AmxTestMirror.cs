@@ -25,7 +25,7 @@ public class AmxTestMirror
     /// <summary>vcpu_save_state(); kvm_vm_release(); vm_recreate_with_one_vcpu(); vcpu_load_state().</summary>
     private void SaveRestoreCompare(string sync)
     {
-        var snap = _v.Save();
+        var snap = _v.Save().Snapshot!;
         var sys = new KvmSystem(_v.Vm.System.Settings);
         Assert.True(sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18).Ok);
         var vm = sys.CreateVm();
@@ -41,7 +41,7 @@ public class AmxTestMirror
         var sx = nv.SetXsave(buf);
         Assert.True(sx.Ok, $"{sync}: KVM_SET_XSAVE {sx}");
         Assert.Equal(snap.Msrs.Count, (int)nv.SetMsrs(snap.Msrs).Value);
-        var again = nv.Save();
+        var again = nv.Save().Snapshot!;
         Normalize(snap.Xsave);
         Normalize(again.Xsave);
         Assert.True(snap.Xsave.AsSpan().SequenceEqual(again.Xsave), $"{sync}: XSAVE2 image differs after restore at byte {snap.Xsave.AsSpan().CommonPrefixLength(again.Xsave)}: XSTATE_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(snap.Xsave.AsSpan(512)):x} vs 0x{BinaryPrimitives.ReadUInt64LittleEndian(again.Xsave.AsSpan(512)):x}");

@@ -67,6 +67,8 @@ public static class KvmCommand
             {
                 throw new UserErrorException(e.Message);
             }
+            if (KvmLimits.Problem(sel.Profile) is { } bound)
+                throw new UserErrorException($"--cpu {sel.Profile.Name}: {bound}");
             var settings = KvmSettings.For(sel.Profile, variant, release, fl);
             if (BuiltinScripts.Unmet(name, new XsaveLab.Kvm.Vm.KvmSystem(settings)) is { } unmet)
                 throw new UserErrorException($"--vmm: {unmet}; this CPU is {sel.Profile.Name}");

@@ -19,8 +19,12 @@ public sealed class KvmSystem
     /// <summary>KVM_X86_XCOMP_GUEST_SUPP attribute of group 0 (KVM_X86_GRP_SYSTEM).</summary>
     public const ulong KvmX86XcompGuestSupp = 0;
 
+    /// <summary>Boots the model for <paramref name="settings"/>. A CPU whose leaf 0xD breaks <see cref="KvmLimits"/>
+    /// is refused before anything is allocated from it (callers check <see cref="KvmLimits.Problem"/> on input).</summary>
     public KvmSystem(KvmSettings settings)
     {
+        if (KvmLimits.Problem(settings.Cpu) is { } problem)
+            throw new ArgumentException($"CPU '{settings.Cpu.Name}': {problem}", nameof(settings));
         Settings = settings;
         Host = HostFpuConfig.Boot(settings.Cpu, settings.Kernel);
         Caps = KvmCaps.Create(Host, settings.Release, settings.Flavour);
