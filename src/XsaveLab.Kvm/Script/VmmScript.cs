@@ -102,7 +102,7 @@ public sealed class VmmScript
             lines.Add(line);
         }
         if (!sawCall)
-            throw new VmmScriptException(file, Math.Max(n, 1), "the script makes no call (an empty sequence checks nothing)");
+            throw new VmmScriptException(file, Math.Max(text.EndsWith('\n') ? n - 1 : n, 1), "the script makes no call (an empty sequence checks nothing)");
         return new VmmScript(file, lines);
     }
 
@@ -144,7 +144,8 @@ public sealed class VmmScript
         };
         if (cond is not null && call is VmmCall.SetCpu or VmmCall.SetKernel or VmmCall.SetRelease or VmmCall.SetFlavour or VmmCall.Expect)
             throw Error($"'{verb}' cannot have a 'when' condition");
-        return new ScriptLine(file, n, t, cond, verb, args, call);
+        // A KVM_RUN line's words are its guest instructions, reported per instruction rather than as arguments.
+        return new ScriptLine(file, n, t, cond, verb, call is VmmCall.Run ? [] : args, call);
 
         VmmScriptException Error(string problem) => new(file, n, problem);
         VmmScriptException Usage() => Error("usage: " + Verbs[verb]);
