@@ -8,9 +8,10 @@ using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Script;
 
-/// <summary>A script error: names the file and line. Nothing runs when parsing fails.</summary>
+/// <summary>A script error: names the file and line. Nothing runs when parsing fails. The message is one line with
+/// control characters escaped, whatever the script held.</summary>
 public sealed class VmmScriptException(string file, int line, string problem)
-    : Exception($"{ScriptText.Excerpt(file, 200)}:{line}: {problem}")
+    : Exception($"{ScriptText.Excerpt(file, 200)}:{line}: {ScriptText.Excerpt(problem, 1000)}")
 {
     public string File { get; } = file;
     public int Line { get; } = line;
