@@ -151,13 +151,17 @@ public class ScriptRunRegressionTests
         Assert.Equal(0UL, snap.XstateBv);
     }
 
-    /// <summary>A leaf 0xD sub-leaf claiming 256 MiB: refused by the model's own bound before any allocation.</summary>
-    [Fact]
-    public void A_cpu_claiming_a_huge_component_is_refused_before_allocation()
+    /// <summary>A leaf 0xD sub-leaf claiming 256 MiB (really allocated before), or 0x7FFFFFFF bytes (an
+    /// OverflowException in KVM_GET_XSAVE2 before): refused by the model's own bound before any allocation.</summary>
+    [Theory]
+    [InlineData(256u << 20)]
+    [InlineData(0x7FFFFFFFu)]
+    [InlineData(KvmLimits.MaxComponentBytes + 1)]
+    public void A_cpu_claiming_a_huge_component_is_refused_before_allocation(uint size)
     {
         var spr = TestCpus.Get("spr");
         var huge = new CpuProfile("huge", "test", spr.Leaves.Select(l =>
-            l.Leaf == 0xD && l.Subleaf == 18 ? l with { Eax = 256u << 20 } : l));
+            l.Leaf == 0xD && l.Subleaf == 18 ? l with { Eax = size } : l));
         Assert.Contains("0xD.18", KvmLimits.Problem(huge), StringComparison.Ordinal);
         Assert.Null(KvmLimits.Problem(spr));
         long before = GC.GetAllocatedBytesForCurrentThread();
