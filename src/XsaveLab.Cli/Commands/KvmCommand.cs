@@ -57,7 +57,7 @@ public static class KvmCommand
             }
             string name = parse.GetValue(vmm)!;
             if (!BuiltinScripts.All.ContainsKey(name) && !File.Exists(name))
-                throw new UserErrorException($"--vmm: '{name}' is neither a built-in sequence ({string.Join(", ", BuiltinScripts.All.Keys)}) nor a file");
+                throw new UserErrorException($"--vmm: '{ScriptText.Excerpt(name, 200)}' is neither a built-in sequence ({string.Join(", ", BuiltinScripts.All.Keys)}) nor a file");
             VmmScript script;
             try
             {
