@@ -1,3 +1,5 @@
+using XsaveLab.Kernel.Abi;
+
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>tools/testing/selftests/x86/amx.c (docs/linux-fpu-core.md, "Selftests") on the catalog's AMX parts.</summary>
@@ -47,7 +49,7 @@ public class AmxSelftestTests
         Assert.Equal(0, k.Sigaltstack(child, small));
         ulong perm = k.ArchPrctlGet(child, ArchPrctl.GetXcompPerm);
         Assert.NotEqual(0UL, perm & XFeatureMasks.XtileCfg);
-        Assert.Equal(-KernelErrno.ENOSPC, k.ArchPrctlRequest(child, 18));
+        Assert.Equal(-(long)Errno.ENOSPC, k.ArchPrctlRequest(child, 18));
         Assert.Equal(0, k.Sigaltstack(child, 2 * minsig));
         Assert.Equal(0, k.ArchPrctlRequest(child, 18));
         Assert.Equal(perm | XFeatureMasks.XtileData, k.ArchPrctlGet(child, ArchPrctl.GetXcompPerm));

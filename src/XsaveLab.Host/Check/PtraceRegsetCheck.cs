@@ -1,6 +1,7 @@
 using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Check;
 
@@ -73,7 +74,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
             var mr = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, iov);
             var ar = child.GetRegset(NoteType.NtX86Xstate, iov);
             list.Add(Observable.Compare($"NT_X86_XSTATE GET iov_len {iov}",
-                mr.Success ? $"0 (iov_len {mr.IovLen}), {ChildModel.Hex(mr.Data)}" : Render(mr),
+                mr.Ok ? $"0 (iov_len {mr.IovLen}), {ChildModel.Hex(mr.Data)}" : Render(mr),
                 ar.Ok ? $"0 (iov_len {ar.Length}), {ChildModel.Hex(ar.Data)}" : Render(ar),
                 "ptrace_regset(): iov_len % 8 != 0 ⇒ -EINVAL; else the first iov_len bytes of the image"));
         }
@@ -159,7 +160,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
             var ar = child.SetRegset(NoteType.NtX86Xstate, img, img.Length);
             var back = child.GetRegset(NoteType.NtX86Xstate);
             coverage |= System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv));
-            if (mr.Success && ar.Ok && back.Ok && back.Data.AsSpan().SequenceEqual(expect))
+            if (mr.Ok && ar.Ok && back.Ok && back.Data.AsSpan().SequenceEqual(expect))
                 identical++;
             else if (firstDiff.Length == 0)
             {
@@ -173,7 +174,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         return list;
     }
 
-    private static string Render(Kernel.Uabi.RegsetResult r) => r.Success ? $"0 (iov_len {r.IovLen})" : $"-1 {Linux.Errno.Name((int)r.Errno)}";
+    private static string Render(Kernel.Uabi.RegsetResult r) => r.Ok ? $"0 (iov_len {r.IovLen})" : $"-1 {ErrnoNames.Name((int)r.Errno)}";
 
-    private static string Render(Linux.RegsetResult r) => r.Ok ? $"0 (iov_len {r.Length})" : $"-1 {Linux.Errno.Name(r.Errno)}";
+    private static string Render(Linux.RegsetResult r) => r.Ok ? $"0 (iov_len {r.Length})" : $"-1 {ErrnoNames.Name(r.Errno)}";
 }

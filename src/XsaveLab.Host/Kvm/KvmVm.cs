@@ -1,4 +1,5 @@
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Kvm;
 
@@ -35,10 +36,10 @@ public sealed class KvmVm : IDisposable
     {
         var r = KvmFd.Ioctl(Live(), KvmIoctl.CreateVcpu, id);
         if (!r.Ok)
-            return new(r.Ret, r.Errno, null);
+            return new(r.Result, null);
         var v = new KvmVcpu(r.Ret, this);
         _vcpus.Add(v);
-        return new(r.Ret, 0, v);
+        return new(r.Result, v);
     }
 
     internal void Forget(KvmVcpu vcpu) => _vcpus.Remove(vcpu);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Linux;
 
@@ -130,14 +131,14 @@ public static unsafe class ChildMode
         int getOption = option == ArchPrctl.ReqXcompGuestPerm ? ArchPrctl.GetXcompGuestPerm : ArchPrctl.GetXcompPerm;
         var sb = new StringBuilder();
         var before = ArchPrctl.Get(getOption);
-        sb.Append(CultureInfo.InvariantCulture, $"before {before.Ret} {before.Errno} {before.Value}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"before {before.Ret} {(int)before.Errno} {before.Value}\n");
         foreach (long f in features)
         {
             var r = ArchPrctl.Request(option, f);
-            sb.Append(CultureInfo.InvariantCulture, $"req {f} {r.Ret} {r.Errno}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"req {f} {r.Ret} {(int)r.Errno}\n");
         }
         var after = ArchPrctl.Get(getOption);
-        sb.Append(CultureInfo.InvariantCulture, $"after {after.Ret} {after.Errno} {after.Value}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"after {after.Ret} {(int)after.Errno} {after.Value}\n");
         string tmp = file + ".tmp";
         File.WriteAllText(tmp, sb.ToString());
         File.Move(tmp, file, overwrite: true);

@@ -74,7 +74,7 @@ public static class Ia32Sigframes
         {
             uint pkru = staged.Pkru;
             var r = XstateUabi.CopyUabiToXstate(cfg, staged.Fpstate, bufFx, ref pkru, updatePkru: true);
-            if (!r.Success)
+            if (!r.Ok)
             {
                 Sigframes.ClearUserStates(cfg, task);
                 return new(false, false, true, $"copy_sigframe_from_user_to_xstate: {r}");
