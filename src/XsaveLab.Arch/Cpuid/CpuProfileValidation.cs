@@ -8,7 +8,7 @@ namespace XsaveLab.Arch.Cpuid;
 /// within <see cref="CpuProfileLimits"/> and be complete enough to build an XSAVE area from. The reader applies
 /// it to every dump (so every command and <c>catalog import</c> refuse the same files); see docs/cpuid-input.md.</summary>
 /// <remarks>What is checked here is what the models cannot survive: an undefined bit in the supported masks,
-/// an enumerated component without its sub-leaf or with size 0, a user component placed inside the legacy
+/// an enumerated component without its sub-leaf, with size 0 or smaller than its registers, a user component placed inside the legacy
 /// region or header, sizes and offsets past the bounds. Values that are merely odd (a wrong maximum size, an
 /// overlap, a component in the unexpected register) pass and are reported by <c>ProfileSanity</c>.</remarks>
 public static class CpuProfileValidation
@@ -61,6 +61,8 @@ public static class CpuProfileValidation
                 return new(0xD, inXss ? 1u : 0u, $"{label} is enumerated in {where} but the dump has no CPUID(0xD,{i}) sub-leaf");
             if (c.Eax == 0)
                 return new(0xD, (uint)i, $"{label} is enumerated in {where} but CPUID(0xD,{i}).EAX reports size 0");
+            if (i < XFeatureTable.Count && XFeatureTable.Get(i).ArchitecturalSize is int arch && c.Eax < arch)
+                return new(0xD, (uint)i, $"{label} reports {c.Eax} bytes (CPUID(0xD,{i}).EAX), fewer than the {arch} its registers take");
             if ((c.Ecx & 1) == 0 && c.Ebx < XStateGeometry.ExtendedStart)
                 return new(0xD, (uint)i, $"{label} is placed at standard offset {c.Ebx} (CPUID(0xD,{i}).EBX), inside the legacy region and XSAVE header that end at {XStateGeometry.ExtendedStart}");
             if ((c.Ecx & 2) != 0)

@@ -9,6 +9,9 @@ namespace XsaveLab.Arch.Cpuid;
 /// <see cref="CpuProfileValidation"/>; input limits: <see cref="CpuProfileLimits"/> (docs/cpuid-input.md).</summary>
 public static partial class CpuidTextReader
 {
+    /// <summary>Longest <c># name:</c> or <c># source:</c> value: they name the CPU in every output and message.</summary>
+    private const int MaxHeaderChars = 128;
+
     // Register fields are exactly eight hex digits: a ninth would otherwise be dropped and the value misread.
     [GeneratedRegex(@"^\s*CPUID\s+([0-9A-Fa-f]{8}):\s*([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})(?![0-9A-Fa-f-])")]
     private static partial Regex InstLatLine();
@@ -75,6 +78,9 @@ public static partial class CpuidTextReader
                 int colon = line.IndexOf(':');
                 if (colon > 1)
                     meta[line[1..colon].Trim()] = line[(colon + 1)..].Trim();
+                if (colon > 1 && line[1..colon].Trim() is var key && (key.Equals("name", StringComparison.OrdinalIgnoreCase) || key.Equals("source", StringComparison.OrdinalIgnoreCase))
+                    && (meta[key].Length > MaxHeaderChars || meta[key].Any(char.IsControl)))
+                    throw new CpuProfileFormatException(file, lineNo, $"the '# {key}:' header must be one line of at most {MaxHeaderChars} characters without control characters");
                 continue;
             }
             CpuidLeaf leaf;
