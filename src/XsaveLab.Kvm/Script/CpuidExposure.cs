@@ -91,8 +91,14 @@ public sealed record XsaveMutation(string Field, ulong Value, int Offset, bool O
         };
     }
 
-    public void Apply(Span<byte> img)
+    /// <summary>Bytes the mutation writes at <see cref="Offset"/>.</summary>
+    public int Width => Field switch { "byte" => 1, "mxcsr" => 4, _ => 8 };
+
+    /// <summary>Applies the change; false (and <paramref name="img"/> untouched) when the field lies past the image.</summary>
+    public bool Apply(Span<byte> img)
     {
+        if ((long)Offset + Width > img.Length)
+            return false;
         switch (Field)
         {
             case "byte":
@@ -107,5 +113,6 @@ public sealed record XsaveMutation(string Field, ulong Value, int Offset, bool O
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(img[Offset..], Or ? q | Value : Value);
                 break;
         }
+        return true;
     }
 }

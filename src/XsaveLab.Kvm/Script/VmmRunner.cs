@@ -239,7 +239,8 @@ public sealed class VmmRunner
                 var img = new byte[Math.Max(_lastImage.Length, v.Fpu.UabiSize)];
                 _lastImage.CopyTo(img, 0);
                 foreach (var a in l.Args)
-                    XsaveMutation.Parse(a)!.Apply(img);
+                    if (!XsaveMutation.Parse(a)!.Apply(img))
+                        return (SysResult.Fail(Errno.EINVAL, $"{a} lies past the {img.Length}-byte XSAVE image"), "mutation past the image", []);
                 var r = v.SetXsave(img);
                 return (r, r.Ok ? $"XSTATE_BV 0x{BitConverter.ToUInt64(img, 512):x} accepted" : r.Detail, []);
             }
