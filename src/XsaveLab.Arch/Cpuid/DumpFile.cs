@@ -48,7 +48,9 @@ internal static class DumpFile
                 break;
             total += n;
         }
-        return Encoding.UTF8.GetString(buffer, 0, total);
+        // As File.ReadAllText: UTF-8 unless a byte-order mark says otherwise (dumps saved on Windows may carry one).
+        using var reader = new StreamReader(new MemoryStream(buffer, 0, total), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
     }
 
     private static CpuProfileFormatException TooLarge(string path, long? size) =>

@@ -201,4 +201,16 @@ public sealed class CpuidInputLimitsTests : IDisposable
         Assert.Null(Fuzz.Failure(head, t => Assert.Equal(p.Leaves.Count, CpuidTextReader.Parse(t, "many.txt").Leaves.Count(l => l.Leaf < 0x40000000 || l.Leaf >= 0x80000000)),
             new Fuzz.Limits(TimeSpan.FromSeconds(30), 1L << 30)));
     }
+
+    [Fact]
+    public void ByteOrderMarks_AreHonouredAsBefore()
+    {
+        string text = CpuidTextWriter.Write(CpuCatalog.Get("haswell"));
+        foreach (var enc in new System.Text.Encoding[] { new System.Text.UTF8Encoding(true), new System.Text.UnicodeEncoding(false, true) })
+        {
+            string path = Path.Combine(_dir, "bom.txt");
+            File.WriteAllText(path, text, enc);
+            Assert.Equal(CpuCatalog.Get("haswell").Leaves, CpuidTextReader.ReadFile(path).Leaves);
+        }
+    }
 }
