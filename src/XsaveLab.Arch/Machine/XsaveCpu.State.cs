@@ -40,6 +40,9 @@ public sealed partial class XsaveCpu
     partial void InitState()
     {
         var p = Profile;
+        // Sizes past the bounds would overflow the register file's offsets; readers refuse such dumps first.
+        if (CpuProfileValidation.FirstProblem(p) is { } problem)
+            throw new ArgumentException($"{p.Name} cannot be modelled: {problem.Message}", "profile");
         _layout = new RegisterLayout(p);
         (_hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd) =
             (p.HasXsave, p.HasXsaveopt, p.HasXsavec, p.HasXgetbv1, p.HasXsaves, p.HasXfd);

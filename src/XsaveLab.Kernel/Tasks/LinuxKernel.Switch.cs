@@ -90,6 +90,7 @@ public sealed partial class LinuxKernel
     internal void WritePkru(KernelCpu kc, uint value)
     {
         int cpl = kc.Cpu.Cpl;
+        kc.Cpu.Read((int)XFeature.Pkru).CopyTo(kc.PkruScratch); // WRPKRU leaves the rest of the slot as it is
         BinaryPrimitives.WriteUInt32LittleEndian(kc.PkruScratch, value);
         var f = kc.Cpu.Write((int)XFeature.Pkru, kc.PkruScratch);
         kc.Cpu.Cpl = cpl;

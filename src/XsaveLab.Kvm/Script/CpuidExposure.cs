@@ -98,9 +98,11 @@ public sealed record XsaveMutation(string Field, ulong Value, int Offset, bool O
     /// <summary>Whether the change lies inside an image of <paramref name="length"/> bytes.</summary>
     public bool FitsIn(int length) => (long)Offset + Width <= length;
 
-    /// <summary>Writes the change; the caller checks <see cref="FitsIn"/> first.</summary>
-    public void Apply(Span<byte> img)
+    /// <summary>Writes the change; false (and <paramref name="img"/> untouched) when it lies past the image.</summary>
+    public bool Apply(Span<byte> img)
     {
+        if (!FitsIn(img.Length))
+            return false;
         switch (Field)
         {
             case "byte":
@@ -115,5 +117,6 @@ public sealed record XsaveMutation(string Field, ulong Value, int Offset, bool O
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(img[Offset..], Or ? q | Value : Value);
                 break;
         }
+        return true;
     }
 }
