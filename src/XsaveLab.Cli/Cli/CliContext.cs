@@ -32,12 +32,17 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
             ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        if (stdout && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns >= MinColumns)
-            console.Profile.Width = Math.Min(columns, MaxColumns);
-        else if (!terminal)
-            console.Profile.Width = 160;
+        if (Width(stdout ? Environment.GetEnvironmentVariable("COLUMNS") : null, terminal) is int width)
+            console.Profile.Width = width;
         return new SafeConsole(console);
     }
+
+    /// <summary>The width for a <c>COLUMNS</c> value (null: not exported, or not the process's stdout): clamped to
+    /// <see cref="MaxColumns"/>, ignored below <see cref="MinColumns"/>; 160 for redirected output, the terminal's
+    /// own width (null) otherwise.</summary>
+    public static int? Width(string? columns, bool terminal) =>
+        int.TryParse(columns, out int c) && c >= MinColumns ? Math.Min(c, MaxColumns)
+        : terminal ? null : 160;
 
     /// <summary>Writes <paramref name="result"/> in the chosen format with <paramref name="renderer"/> and returns
     /// the exit code the result means.</summary>

@@ -4,7 +4,7 @@ namespace XsaveLab.Cli.Cli;
 
 /// <summary>What a path names, from <c>lstat(2)</c> (the link itself, not its target). .NET shows devices, FIFOs and
 /// sockets as plain files, which is why the type bits are read here.</summary>
-internal enum FileKind
+public enum FileKind
 {
     Missing,
     Regular,
@@ -15,7 +15,7 @@ internal enum FileKind
     Special,
 }
 
-internal static class FileKinds
+public static class FileKinds
 {
     // st_mode's file-type field (S_IFMT and its values, <sys/stat.h>).
     private const uint SIfmt = 0xF000, SIfreg = 0x8000, SIfdir = 0x4000, SIflnk = 0xA000;
