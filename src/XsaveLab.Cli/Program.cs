@@ -73,11 +73,7 @@ public static class Program
 
     private static int Dispatch(CliContext ctx, string[] args, IReadOnlyList<Func<CliContext, Command>> commands)
     {
-        var root = new RootCommand(
-            "xsavelab: a validated model of x86 XSAVE state - CPU layouts, the Linux FPU core and KVM guest state.");
-        foreach (var factory in CommandFactories)
-            root.Add(factory(ctx));
-
+        var root = CreateRoot(ctx, commands);
         // Without a command the user most likely wants to know what there is. Response files are expanded here,
         // bounded (ResponseFiles), not by the parser.
         IReadOnlyList<string> expanded = args.Length == 0 ? ["--help"] : ResponseFiles.Expand(args);

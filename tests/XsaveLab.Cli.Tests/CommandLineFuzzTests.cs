@@ -54,8 +54,9 @@ public sealed class CommandLineFuzzTests(ITestOutputHelper output) : IDisposable
     /// allocation).</summary>
     [Theory]
     [InlineData("host", "check", "--cases", "0")]
+    [InlineData("host", "check", "--cases", "--no-such-option")]
     [InlineData("layout", "--cpu", "spr", "--xcr0", "0x3\n")]
-    [InlineData("layout", "--kernel", "6.17\n")]
+    [InlineData("boot", "--kernel", "6.17\n")]
     [InlineData("layout", "@/proc/self/cwd")]
     [InlineData("kvm", "--cpu", "spr", "--vmm", "qemu\n")]
     [InlineData("layout", "--cpu", "spr", "--xcr0", "0xffffffffffffffff")]

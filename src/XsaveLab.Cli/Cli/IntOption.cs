@@ -16,7 +16,9 @@ public static class IntOption
         };
         option.Validators.Add(r =>
         {
-            int v = r.GetValueOrDefault<int>();
+            // A value that is not an integer is the parser's own error; only a parsed value is checked here.
+            if (r.Tokens.Count != 1 || !int.TryParse(r.Tokens[0].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
+                return;
             if (v < min || v > max)
                 r.AddError($"{name}: {v.ToString(CultureInfo.InvariantCulture)} is outside {min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}");
         });
