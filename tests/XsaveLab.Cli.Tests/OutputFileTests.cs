@@ -85,6 +85,29 @@ public sealed class OutputFileTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_dir));
     }
 
+    /// <summary>Writers with a temporary file of their own (PATH.tmp, renamed to PATH) leave nothing either.</summary>
+    [Fact]
+    public void AWriterWithItsOwnTemporaryFileLeavesNothingWhenItFails()
+    {
+        string target = Path.Combine(_dir, "out.html");
+        Assert.Throws<UserErrorException>(() => OutputFile.Write("--html", target, p =>
+        {
+            File.WriteAllText(p + ".tmp", "partial");
+            throw new UnauthorizedAccessException("denied");
+        }));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
+    [SkippableFact]
+    public void CalibrateChecksItsOutputBeforeCalibrating()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "mkfifo needs Linux");
+        string fifo = MakeFifo();
+        var r = CliRunner.Run("calibrate", "-o", fifo);
+        Assert.Contains("not a regular file", CliRunner.OneError(r));
+        Assert.Equal(FileKind.Special, FileKinds.Of(fifo));
+    }
+
     [Fact]
     public void AWriteReplacesARegularFileAndLeavesNothingElse()
     {

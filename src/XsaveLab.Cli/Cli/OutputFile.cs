@@ -29,15 +29,19 @@ public static class OutputFile
             throw new UserErrorException($"{option}: cannot write {shown}: directory {SafeText.Excerpt(dir)} does not exist");
     }
 
-    /// <summary>Checks the target, lets <paramref name="write"/> write a temporary file next to it, and renames that
-    /// over the target. The temporary file is removed whatever happens.</summary>
+    /// <summary>Checks the target, lets <paramref name="write"/> write a file of the same name in a fresh private
+    /// directory next to it, and renames that file over the target (same file system, so the rename is atomic). The
+    /// directory is removed whatever happens, with anything the writer left in it (writers that use a temporary
+    /// file of their own included).</summary>
     public static void Write(string option, string path, Action<string> write)
     {
         Check(option, path);
         string full = FullPath(option, path);
-        string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string dir = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
+            Directory.CreateDirectory(dir);
+            string temp = Path.Combine(dir, Path.GetFileName(full));
             write(temp);
             Check(option, path);
             File.Move(temp, full, overwrite: true);
@@ -48,7 +52,7 @@ public static class OutputFile
         }
         finally
         {
-            TryDelete(temp);
+            TryDelete(dir);
         }
     }
 
@@ -70,7 +74,8 @@ public static class OutputFile
     {
         try
         {
-            File.Delete(path);
+            if (Directory.Exists(path))
+                Directory.Delete(path, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -24,6 +24,7 @@ public static class CalibrateCommand
         cmd.Add(output); cmd.Add(noMeasure); cmd.Add(format);
         cmd.SetAction(parse =>
         {
+            OutputFile.Check("--output", parse.GetValue(output));
             if (NativeXsaveTimer.Unavailable() is { } why)
             {
                 ctx.Err.WriteLine($"error: cannot time XSAVE here: {why}");
