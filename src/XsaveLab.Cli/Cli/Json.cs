@@ -22,14 +22,9 @@ public static class Json
         TypeInfoResolver = JsonTypeInfoResolver.Combine(CliJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
-    /// <summary>Writes <paramref name="value"/> and a newline.</summary>
-    public static void Write<T>(TextWriter w, T value) => w.WriteLine(Serialize(value));
-
-    /// <summary>For values whose type is known only at run time (report sections).</summary>
+    /// <summary>Writes <paramref name="value"/> and a newline. The run-time type decides the shape (report
+    /// sections hand over records as <see cref="object"/>).</summary>
     public static void Write(TextWriter w, object value) => w.WriteLine(JsonSerializer.Serialize(value, value.GetType(), Options));
-
-    public static string Serialize<T>(T value) =>
-        value is null ? "null" : JsonSerializer.Serialize(value, value.GetType(), Options);
 
     /// <summary>The hex style of every mask and address in the output: <c>0x</c> and lower-case digits.</summary>
     public static string Hex(ulong v) => $"0x{v:x}";
