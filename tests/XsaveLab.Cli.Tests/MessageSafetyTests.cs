@@ -113,4 +113,15 @@ public sealed class MessageSafetyTests : IDisposable
 
     [Fact]
     public void ColumnsOnATerminalWithoutAValueLeavesTheTerminalWidth() => Assert.Null(CliContext.Width(null, terminal: true));
+
+    /// <summary>An option the command would ignore for this CPU is refused, not dropped silently.</summary>
+    [Theory]
+    [InlineData("nehalem")]
+    [InlineData("haswell")]
+    public void XssForACpuWithoutXsavesIsRefused(string cpu)
+    {
+        Assert.False(XsaveLab.Arch.Catalog.CpuCatalog.TryGet(cpu, out var p) && p.HasXsaves, $"{cpu} has XSAVES");
+        Assert.Contains("--xss", CliRunner.OneError(CliRunner.Run("layout", "--cpu", cpu, "--xss", "0x0")));
+        Assert.Equal(0, CliRunner.Run("layout", "--cpu", cpu).ExitCode);
+    }
 }

@@ -20,7 +20,7 @@ public sealed class OutputFileTests : IDisposable
         return path;
     }
 
-    // cpu nhm has no XSAVE, so a report would not even run the experiment: the target is checked before that.
+    // cpu nehalem has no XSAVE, so a report would not even run the experiment: the target is checked before that.
     [SkippableFact]
     public void AFifoIsRefusedAndLeftAsItWas()
     {
@@ -68,7 +68,7 @@ public sealed class OutputFileTests : IDisposable
     public void TheCheckComesBeforeTheWork()
     {
         // A CPU without XSAVE makes --html an error after the CPU is known; a bad target must be found first.
-        var msg = CliRunner.OneError(CliRunner.Run("report", "--cpu", "nhm", "--html", _dir));
+        var msg = CliRunner.OneError(CliRunner.Run("report", "--cpu", "nehalem", "--html", _dir));
         Assert.Contains("directory", msg);
     }
 

@@ -39,11 +39,15 @@ public static class LayoutCommand
         return cmd;
     }
 
-    /// <summary>Masks the CPU cannot have are bad input, named by their option.</summary>
+    /// <summary>Masks the CPU cannot have are bad input, named by their option; so is <c>--xss</c> for a CPU
+    /// without XSAVES, which has no IA32_XSS (SDM Vol. 1 13.2: the MSR exists when CPUID.(EAX=0DH,ECX=1):EAX[3]
+    /// is set), where the value would be ignored.</summary>
     private static void Check(CpuProfile cpu, ulong? xcr0, ulong? xss)
     {
         if (xcr0 is ulong x && LayoutView.CheckXcr0(cpu, x) is { } e1)
             throw new UserErrorException($"--xcr0: {e1}");
+        if (xss is not null && !cpu.HasXsaves)
+            throw new UserErrorException($"--xss: {cpu.Name} has no XSAVES, so it has no IA32_XSS and there is no supervisor state to lay out");
         if (xss is ulong s && LayoutView.CheckXss(cpu, s) is { } e2)
             throw new UserErrorException($"--xss: {e2}");
     }
