@@ -24,7 +24,7 @@ public static class CalibrateCommand
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(output);
-            CheckOutputPath(file); // before minutes of timing, not after
+            OutputFile.Check("--output", file); // before minutes of timing, not after
             if (CalibrationSession.Unavailable() is { } why)
             {
                 ctx.Err.WriteLine($"error: cannot time XSAVE here: {why}");
@@ -39,23 +39,6 @@ public static class CalibrateCommand
         return cmd;
     }
 
-    /// <summary>Refuses an output path that cannot be written, before any work: a name the OS rejects, a
-    /// directory, a missing parent directory.</summary>
-    private static void CheckOutputPath(string? path)
-    {
-        if (path is null)
-            return;
-        string full;
-        try { full = Path.GetFullPath(path); }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            throw new UserErrorException($"--output: '{CostModelFormatException.Excerpt(path)}' is not a usable file name");
-        }
-        if (path.Length == 0 || Directory.Exists(full))
-            throw new UserErrorException($"--output: cannot write {CostModelFormatException.Excerpt(path)}: it is a directory");
-        if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir))
-            throw new UserErrorException($"--output: cannot write {CostModelFormatException.Excerpt(path)}: directory {CostModelFormatException.Excerpt(dir)} does not exist");
-    }
 
     private static void Render(CliContext ctx, CalibrationReport report, string? written, OutputFormat format)
     {
