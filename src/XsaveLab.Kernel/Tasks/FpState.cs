@@ -51,6 +51,22 @@ public sealed class FpState
     /// <summary>regs: the first <see cref="Size"/> bytes.</summary>
     public Span<byte> Regs => Buffer.AsSpan(0, Size);
 
+    /// <summary>The sizing fields together (<see cref="FpStateShape"/>).</summary>
+    public FpStateShape Shape => new(Size, Xfeatures, UserSize, UserXfeatures, Xfd, IsGuest);
+
+    /// <summary>Sets the sizing fields from <paramref name="shape"/>; the buffer must hold its size.</summary>
+    internal void Apply(FpStateShape shape)
+    {
+        if (shape.Size > Buffer.Length)
+            throw new InvalidOperationException($"fpstate#{Id}: a {shape.Size}-byte shape does not fit its {Buffer.Length}-byte buffer");
+        Size = shape.Size;
+        Xfeatures = shape.Xfeatures;
+        UserSize = shape.UserSize;
+        UserXfeatures = shape.UserXfeatures;
+        Xfd = shape.Xfd;
+        IsGuest = shape.IsGuest;
+    }
+
     /// <summary>header.xfeatures (XSTATE_BV).</summary>
     public ulong XstateBv
     {

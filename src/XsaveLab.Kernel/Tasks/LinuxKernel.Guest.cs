@@ -85,7 +85,7 @@ public sealed partial class LinuxKernel
         if (enterGuest == guestFps.InUse)
             throw new InvalidOperationException(enterGuest ? "guest fpstate already active" : "guest fpstate not active");
         var cur = fpu.FpState;
-        if (!cur.IsConfidential && !task.NeedFpuLoad)
+        if (FpuSwitchPolicy.SwapKvmSaves(cur.IsConfidential, task.NeedFpuLoad))
             SaveFpregsToFpstate(kc, fpu);
         if (enterGuest)
         {
@@ -100,7 +100,7 @@ public sealed partial class LinuxKernel
             fpu.TaskFpState = null;
         }
         cur = fpu.FpState;
-        if (!cur.IsConfidential)
+        if (FpuSwitchPolicy.SwapKvmRestores(cur.IsConfidential))
             RestoreFpregsFromFpstate(kc, cur, System.FpstateMask);
         else
             XfdUpdateState(kc, cur);

@@ -29,6 +29,7 @@ public sealed partial class LinuxKernel
     public LinuxKernel(FpuSystem system, int? cpuCount = null, XsaveCpuOptions? cpuOptions = null)
     {
         System = system;
+        SwitchPolicy = new FpuSwitchPolicy(system);
         if (!system.Caps.Fxsr)
             throw new NotSupportedException("FNSAVE-only CPUs are not modelled by the task layer (no FXSR)");
         int n = cpuCount ?? system.Options.CpuCount;
@@ -49,6 +50,9 @@ public sealed partial class LinuxKernel
     }
 
     public FpuSystem System { get; }
+
+    /// <summary>The switch decisions and transfer accounting of this boot.</summary>
+    public FpuSwitchPolicy SwitchPolicy { get; }
 
     public KernelVariant Variant => System.Variant;
 
@@ -104,22 +108,7 @@ public sealed partial class LinuxKernel
 
     /// <summary><c>__fpstate_reset()</c> (6.17, fafb29e18db2): guest buffers from the variant's guest source with
     /// xfd 0, host buffers from kernel defaults with init_fpstate.xfd; user size/features always the defaults.</summary>
-    internal void FpstateResetFields(FpState fps)
-    {
-        if (fps.IsGuest && Variant.GuestState == GuestStateSource.GuestDefaults)
-        {
-            fps.Size = System.GuestDefaultCfg.Size;
-            fps.Xfeatures = System.GuestDefaultCfg.Features;
-        }
-        else
-        {
-            fps.Size = System.KernelCfg.DefaultSize;
-            fps.Xfeatures = System.KernelCfg.DefaultFeatures;
-        }
-        fps.Xfd = fps.IsGuest ? 0 : System.InitXfd;
-        fps.UserSize = System.UserCfg.DefaultSize;
-        fps.UserXfeatures = System.UserCfg.DefaultFeatures;
-    }
+    internal void FpstateResetFields(FpState fps) => fps.Apply(FpStateShape.Reset(System, fps.IsGuest));
 
     /// <summary><c>fpstate_reset()</c>: embedded buffer, default permissions, guest permissions per variant.</summary>
     internal void FpstateReset(Fpu fpu)
