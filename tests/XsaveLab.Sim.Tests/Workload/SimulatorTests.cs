@@ -84,12 +84,20 @@ public class SimulatorTests
         Assert.True(sim.Shapes.Amx!.Value.Size > sys.KernelCfg.DefaultSize + 8000);
     }
 
-    [Fact]
-    public void Memory_per_task_stays_within_fpstate_size_plus_512()
+    [Theory]
+    [InlineData("zen5-turin", "6.17")]
+    [InlineData("spr", "case3")]
+    [InlineData("tgl", "6.15")]
+    public void Memory_per_task_stays_within_fpstate_size_plus_64(string cpu, string variant)
     {
-        var sys = Boot("zen5-turin", "6.17");
-        var sim = new Simulator(sys, new WorkloadSpec { PingPongPairs = 500, IdleTasks = 9000 });
-        Assert.True(sim.Memory.BytesPerTask <= sys.KernelCfg.DefaultSize + 512, $"{sim.Memory.BytesPerTask} B per task");
+        var sys = Boot(cpu, variant);
+        const int pairs = 500, idle = 9000;
+        var sim = new Simulator(sys, new WorkloadSpec { PingPongPairs = pairs, IdleTasks = idle });
+        var m = sim.Memory;
+        Assert.Equal(2 * pairs + idle, m.Tasks);
+        // Slots are packed at fpstate.size: nothing is spent on alignment padding.
+        Assert.Equal((long)m.Tasks * sys.KernelCfg.DefaultSize, m.TaskFpstateBytes);
+        Assert.True(m.BytesPerTask <= sys.KernelCfg.DefaultSize + 64, $"{m.BytesPerTask} B per task, fpstate {sys.KernelCfg.DefaultSize} B");
     }
 
     [Fact]
