@@ -3,7 +3,9 @@ using XsaveLab.Arch.Layout;
 
 namespace XsaveLab.Kernel.Tasks;
 
-/// <summary><c>struct fpstate</c>: one register buffer and its metadata (arch/x86/include/asm/fpu/types.h).</summary>
+/// <summary><c>struct fpstate</c>: one register buffer and its metadata (arch/x86/include/asm/fpu/types.h). The
+/// one model of it: the task model allocates it, the UABI conversions (signal frames, ptrace, core notes) read
+/// and write it, and the simulator sizes its pooled buffers from its <see cref="Shape"/>.</summary>
 /// <remarks>The buffer is a managed array of the allocation's capacity; <see cref="Address"/> is the model
 /// linear address of <c>regs</c> (64-byte aligned, as XSAVE requires) that the model CPU sees. Saves never
 /// get more than <see cref="Size"/> bytes (<see cref="Regs"/>).</remarks>
@@ -15,6 +17,24 @@ public sealed class FpState
         Buffer = new byte[capacity];
         Address = address;
         IsValloc = isValloc;
+    }
+
+    /// <summary>A detached fpstate (not allocated by a <see cref="LinuxKernel"/>; id and address 0) of
+    /// <paramref name="shape"/> with a zeroed buffer of at least <paramref name="capacity"/> bytes.</summary>
+    public static FpState Detached(FpStateShape shape, int capacity = 0)
+    {
+        var fps = new FpState(0, Math.Max(capacity, shape.Size), 0, isValloc: false);
+        fps.Apply(shape);
+        return fps;
+    }
+
+    /// <summary>A value copy: same fields, a buffer of its own.</summary>
+    public FpState Clone()
+    {
+        var c = new FpState(Id, Buffer.Length, Address, IsValloc) { IsConfidential = IsConfidential, InUse = InUse, Freed = Freed };
+        c.Apply(Shape);
+        Buffer.CopyTo(c.Buffer, 0);
+        return c;
     }
 
     /// <summary>Allocation number within its kernel (for reports).</summary>
@@ -67,18 +87,30 @@ public sealed class FpState
         IsGuest = shape.IsGuest;
     }
 
-    /// <summary>header.xfeatures (XSTATE_BV).</summary>
+    /// <summary>The buffer holds an XSAVE header (it does not when only FXSAVE is in use: 512 bytes).</summary>
+    public bool HasXsaveHeader => Buffer.Length >= XStateGeometry.ExtendedStart;
+
+    /// <summary>header.xfeatures (XSTATE_BV); 0 for an FXSAVE-only buffer, where writing it does nothing (there
+    /// is no header to record in-use bits in).</summary>
     public ulong XstateBv
     {
-        get => Buffer.Length >= XStateGeometry.ExtendedStart ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset)) : 0;
-        internal set => BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset), value);
+        get => HasXsaveHeader ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset)) : 0;
+        set
+        {
+            if (HasXsaveHeader)
+                BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset), value);
+        }
     }
 
     /// <summary>header.xcomp_bv.</summary>
     public ulong XcompBv
     {
-        get => Buffer.Length >= XStateGeometry.ExtendedStart ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset + 8)) : 0;
-        internal set => BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset + 8), value);
+        get => HasXsaveHeader ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset + 8)) : 0;
+        internal set
+        {
+            if (HasXsaveHeader)
+                BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset + 8), value);
+        }
     }
 
     public override string ToString() =>

@@ -143,13 +143,11 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>The UABI conversion configuration of this boot.</summary>
-    public UabiConfig UabiConfig => _uabi ??= new UabiConfig(System.Profile, System.UserCfg.MaxFeatures, System.UserCfg.DefaultFeatures,
-        System.KernelCfg.MaxFeatures, System.Compacted, System.MxcsrFeatureMask, _cpus[0].Cpu.MxcsrMask,
+    public UabiConfig UabiConfig => _uabi ??= new UabiConfig(System, System.UserCfg.MaxFeatures, System.UserCfg.DefaultFeatures,
+        System.KernelCfg.MaxFeatures, System.MxcsrFeatureMask, _cpus[0].Cpu.MxcsrMask,
         new KernelBuildOptions(System.Options.Ia32Emulation));
 
     private UabiConfig? _uabi;
-
-    private static UabiFpState View(FpState fps) => new(fps.Buffer, fps.Xfeatures, fps.UserXfeatures, fps.UserSize);
 
     /// <summary><c>fpu_copy_guest_fpstate_to_uabi(gfpu, buf, size, xfeatures, pkru)</c> (KVM_GET_XSAVE/2): with
     /// XSAVE the standard-format image of the guest buffer; without, the FXSAVE area with XSTATE_BV = FP|SSE.</summary>
@@ -158,7 +156,7 @@ public sealed partial class LinuxKernel
         var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
         if (System.XsaveEnabled)
         {
-            XstateUabi.CopyXstateToUabiBuf(UabiConfig, View(fps), xfeatures, pkru, XstateCopyMode.Xsave, buf);
+            XstateUabi.CopyXstateToUabiBuf(UabiConfig, fps, xfeatures, pkru, XstateCopyMode.Xsave, buf);
             return;
         }
         buf.Clear();
@@ -187,8 +185,7 @@ public sealed partial class LinuxKernel
         if ((hdr & ~xcr0) != 0)
             return -KernelErrno.EINVAL;
         bool updatePkru = (hdr & XFeatureMasks.Pkru) != 0;
-        var view = View(fps);
-        var r = XstateUabi.CopyUabiToXstate(UabiConfig, view, buf, ref vpkru, updatePkru);
+        var r = XstateUabi.CopyUabiToXstate(UabiConfig, fps, buf, ref vpkru, updatePkru);
         return r.Success ? 0 : -(long)r.Errno;
     }
 }

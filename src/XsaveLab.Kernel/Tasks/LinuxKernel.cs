@@ -84,11 +84,15 @@ public sealed partial class LinuxKernel
     // vzalloc() of an fpstate (header + regs): a fresh, zeroed buffer at a new vmalloc address.
     internal FpState Valloc(int size)
     {
-        var fps = new FpState(_nextFpstate++, size, _vmallocNext + 64, isValloc: true) { Size = size };
+        var fps = new FpState(_nextFpstate++, Math.Max(size, MinimumCapacity), _vmallocNext + 64, isValloc: true) { Size = size };
         _vmallocNext += (ulong)((size + 64 + 4095) & ~4095);
         Counters.VallocBytes += size + 64;
         return fps;
     }
+
+    // Every buffer holds at least the FXSAVE area, and with XSAVE the header too, even when a damaged CPUID dump
+    // makes fpstate.size smaller: saves past fpstate.size are reported as violations, never written out of bounds.
+    private int MinimumCapacity => System.XsaveEnabled ? FpuSystem.XregsStateSize : FpuSystem.FxregsStateSize;
 
     internal void Vfree(FpState fps)
     {
@@ -101,7 +105,7 @@ public sealed partial class LinuxKernel
     private Fpu NewFpu(int pid)
     {
         // arch_task_struct_size: the embedded buffer holds fpu_kernel_cfg.default_size bytes.
-        int capacity = Math.Max(System.KernelCfg.DefaultSize, FpuSystem.FxregsStateSize);
+        int capacity = Math.Max(System.KernelCfg.DefaultSize, MinimumCapacity);
         var embedded = new FpState(_nextFpstate++, capacity, TaskBase + (ulong)pid * 0x8000 + 0x1000, isValloc: false);
         return new Fpu(embedded);
     }

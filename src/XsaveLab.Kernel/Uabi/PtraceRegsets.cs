@@ -82,7 +82,7 @@ public static class PtraceRegsets
         task.RegistersInvalidated = true;
         if (!r.Success)
             return r;
-        staged.Regs.CopyTo(task.Fpstate.Regs, 0);
+        staged.Buffer.CopyTo(task.Fpstate.Buffer, 0);
         task.Fpstate.XstateBv = staged.XstateBv;
         task.Pkru = pkru;
         return r;
@@ -98,7 +98,7 @@ public static class PtraceRegsets
         if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
             return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
         task.RegistersInvalidated = true;
-        src.CopyTo(task.Fpstate.Regs);
+        src.CopyTo(task.Fpstate.Buffer);
         if (cfg.UseXsave)
             task.Fpstate.XstateBv |= XFeatureMasks.FpSse;
         return UabiResult.Ok;
