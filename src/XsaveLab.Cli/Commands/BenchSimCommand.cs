@@ -32,7 +32,7 @@ public static class BenchSimCommand
                 throw new UserErrorException($"--switches: {s} is outside 1000..1000000000");
             if (!sel.Profile.HasXsave)
                 throw new UserErrorException($"{sel.Profile.Name} has no XSAVE: nothing to simulate");
-            if (Sim.Workload.Simulator.Unsupported(Kernel.Boot.FpuSystem.Boot(sel.Profile)) is { } why)
+            if (XsaveLab.Sim.Workload.Simulator.Unsupported(XsaveLab.Kernel.Boot.FpuSystem.Boot(sel.Profile)) is { } why)
                 throw new UserErrorException(why);
             var r = SimProgress.RunStage(ctx, "simulating", p => SimBench.Run(sel.Profile, new SimBenchOptions { MemoryTasks = n, Switches = s }, p));
             if (FormatOption.Get(parse, format) == OutputFormat.Json)

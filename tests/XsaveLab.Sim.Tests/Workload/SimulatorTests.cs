@@ -100,6 +100,20 @@ public class SimulatorTests
         Assert.True(m.BytesPerTask <= sys.KernelCfg.DefaultSize + 64, $"{m.BytesPerTask} B per task, fpstate {sys.KernelCfg.DefaultSize} B");
     }
 
+    [Theory]
+    [InlineData("spr", "6.17")]
+    [InlineData("zen5-turin", "case3")]
+    public void The_switch_loop_does_not_allocate(string cpu, string variant)
+    {
+        var sim = new Simulator(Boot(cpu, variant), new WorkloadSpec { PingPongPairs = 2, Vcpus = 1, AmxUsers = 1 });
+        sim.Run(5000); // first runs and JIT
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var s = sim.Run(20_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(s.Faults == 0, s.FirstFault);
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public void Several_cpus_share_the_work()
     {
