@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 
 namespace XsaveLab.Kernel.Tasks;
@@ -85,6 +86,18 @@ public sealed class FpState
         UserXfeatures = shape.UserXfeatures;
         Xfd = shape.Xfd;
         IsGuest = shape.IsGuest;
+    }
+
+    /// <summary><c>fpu_reset_fpstate_regs()</c>'s copy of init_fpstate into <paramref name="regs"/> (the first
+    /// <paramref name="copySize"/> bytes, <c>init_fpstate_copy_size()</c>: legacy area and header with XSAVE), then
+    /// XCOMP_BV = <paramref name="xfeatures"/> | bit 63 for a compacted buffer (<c>xstate_init_xcomp_bv()</c>). For
+    /// every holder of fpstate buffers: the task model, the UABI's detached ones and the simulator's slots.</summary>
+    public static void ResetRegs(Span<byte> regs, ReadOnlySpan<byte> initFpstate, int copySize, ulong xfeatures, bool compacted)
+    {
+        int n = Math.Min(Math.Min(copySize, initFpstate.Length), regs.Length);
+        initFpstate[..n].CopyTo(regs);
+        if (compacted && regs.Length >= XStateGeometry.ExtendedStart)
+            BinaryPrimitives.WriteUInt64LittleEndian(regs[(XStateGeometry.HeaderOffset + 8)..], xfeatures | XFeatureMasks.CompactedFormat);
     }
 
     /// <summary>The buffer holds an XSAVE header (it does not when only FXSAVE is in use: 512 bytes).</summary>

@@ -193,9 +193,8 @@ public sealed partial class LinuxKernel
     private void ResetFpstateRegs(Fpu fpu)
     {
         fpu.LastCpu = -1;
-        var dst = fpu.FpState.Buffer;
-        int n = Math.Min(System.InitFpStateCopySize, dst.Length);
-        System.InitFpStateRegs[..n].CopyTo(dst);
+        var fps = fpu.FpState;
+        FpState.ResetRegs(fps.Buffer, System.InitFpStateRegs, System.InitFpStateCopySize, fps.Xfeatures, System.XsaveEnabled && System.Compacted);
     }
 
     internal KernelCpu RequireRunning(KernelTask task)

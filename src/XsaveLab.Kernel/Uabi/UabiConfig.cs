@@ -107,7 +107,7 @@ public sealed class UabiConfig
     public FpState NewDefaultFpstate()
     {
         var fps = FpState.Detached(DefaultFpstate, UabiOffsets.ExtendedStart);
-        InitFpstate.AsSpan(0, Math.Min(InitFpstateCopySize, InitFpstate.Length)).CopyTo(fps.Buffer);
+        FpState.ResetRegs(fps.Buffer, InitFpstate, InitFpstateCopySize, fps.Xfeatures, Compacted);
         return fps;
     }
 

@@ -490,18 +490,10 @@ public sealed class Simulator
             _pattern[i] = p[i];
     }
 
-    /// <summary>A new fpstate: <c>__fpstate_reset()</c> + <c>fpstate_init_user()</c> — legacy defaults (FCW 0x37F,
-    /// MXCSR 0x1F80) from init_fpstate, XSTATE_BV = 0, XCOMP_BV = xfeatures | bit 63 when compacted
-    /// (<c>xstate_init_xcomp_bv()</c>).</summary>
-    private void InitFpstate(FpstateArena arena, int slot)
-    {
-        var area = arena.Slot(slot);
-        var init = _sys.InitFpStateRegs;
-        init[..Math.Min(512, init.Length)].CopyTo(area);
-        area.Slice(512, 64).Clear();
-        if (_sys.Compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(area[520..], arena.Shape.Xfeatures | XFeatureMasks.CompactedFormat);
-    }
+    /// <summary>A new fpstate: <c>__fpstate_reset()</c> + <c>fpu_reset_fpstate_regs()</c>, as the kernel model
+    /// does it (<see cref="FpState.ResetRegs"/>).</summary>
+    private void InitFpstate(FpstateArena arena, int slot) =>
+        FpState.ResetRegs(arena.Slot(slot), _sys.InitFpStateRegs, _sys.InitFpStateCopySize, arena.Shape.Xfeatures, _sys.Compacted);
 
     private void Enqueue(int c, int t)
     {
