@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 using XsaveLab.Arch.Machine;
