@@ -166,7 +166,9 @@ public sealed partial class LinuxKernel
                 Warn($"os_xsave(): guest-only supervisor features 0x{rfbm & Variant.GuestSupervisorMask:x} in a normal fpstate's RFBM");
             XfdValidateState(kc, fps, rfbm, rstor: false);
             ulong enabled = SwitchPolicy.SaveEnabled;
-            int end = XStateGeometry.Size(System.Profile, rfbm & enabled, System.Compacted);
+            // Every XSAVE form writes the legacy area and the header, whatever a damaged CPUID dump says of the
+            // components (SDM Vol.1 §13.4).
+            int end = Math.Max(XStateGeometry.ExtendedStart, XStateGeometry.Size(System.Profile, rfbm & enabled, System.Compacted));
             if (end > fps.Size)
             {
                 Violation($"save of RFBM 0x{rfbm & enabled:x} needs {end} bytes but {fps} has {fps.Size}");
@@ -247,13 +249,14 @@ public sealed partial class LinuxKernel
     }
 
     // How far an XRSTOR(S) of this buffer may read: the whole compacted layout its XCOMP_BV describes, or in
-    // standard form the last component it loads.
+    // standard form the last component it loads; the legacy area and header always.
     private int RestoreEnd(FpState fps, ulong rfbm)
     {
         ulong xcomp = fps.XcompBv;
-        if ((xcomp & XFeatureMasks.CompactedFormat) != 0)
-            return XStateGeometry.Size(System.Profile, xcomp, compacted: true);
-        return XStateGeometry.Size(System.Profile, rfbm & fps.XstateBv, compacted: false);
+        int end = (xcomp & XFeatureMasks.CompactedFormat) != 0
+            ? XStateGeometry.Size(System.Profile, xcomp, compacted: true)
+            : XStateGeometry.Size(System.Profile, rfbm & fps.XstateBv, compacted: false);
+        return Math.Max(XStateGeometry.ExtendedStart, end);
     }
 
     // FXSAVE/FXRSTOR of the legacy region (x87 image incl. MXCSR at 24, XMM0-15 at 160).

@@ -17,7 +17,7 @@ public static class ComponentPatterns
         ulong all = (sys.Xcr0 | sys.Xss) & probe.Enumerated;
         for (int i = 0; i < 63; i++)
         {
-            if ((all >> i & 1) == 0)
+            if ((all >> i & 1) == 0 || (i >= 2 && sys.FeatureSize(i) <= 0))
                 continue;
             var data = probe.Read(i).ToArray();
             if (data.Length < MinimumSize(i))

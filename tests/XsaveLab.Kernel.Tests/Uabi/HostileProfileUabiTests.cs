@@ -46,4 +46,21 @@ public class HostileProfileUabiTests
         uint pkru = 0;
         Assert.True(k.FpuCopyUabiToGuestFpstate(g, image, sys.UserCfg.MaxFeatures, ref pkru) <= 0);
     }
+
+    // AVX at offset 9: fpstate.size is 265, yet every XSAVE form writes the 576-byte legacy area and header.
+    // The task model once ran the save into the short buffer (ArgumentException); it now reports the breach.
+    [Fact]
+    public void A_save_that_would_write_the_header_past_fpstate_size_is_a_reported_violation()
+    {
+        var p = CpuCatalog.Get("haswell");
+        var leaves = p.Leaves.Select(l => l.Leaf == 0xD && l.Subleaf == (uint)XFeature.Ymm ? l with { Ebx = 9 } : l).ToList();
+        var sys = FpuSystem.Boot(new CpuProfile(p.Name + "-avx-at-9", p.Source, leaves));
+        Assert.True(sys.KernelCfg.DefaultSize < FpuSystem.XregsStateSize, $"default size {sys.KernelCfg.DefaultSize}");
+        var k = new LinuxKernel(sys, 1);
+        var a = k.SpawnProcess("a");
+        var b = k.SpawnProcess("b");
+        k.Schedule(0, a);
+        k.Schedule(0, b);
+        Assert.Contains(k.Violations, v => v.Contains($"has {sys.KernelCfg.DefaultSize}"));
+    }
 }
