@@ -57,7 +57,7 @@ public static class KvmCommand
             }
             string name = parse.GetValue(vmm)!;
             if (!BuiltinScripts.All.ContainsKey(name) && !File.Exists(name))
-                throw new UserErrorException($"--vmm: '{name}' is neither a built-in sequence ({string.Join(", ", BuiltinScripts.All.Keys)}) nor a file");
+                throw new UserErrorException($"--vmm: '{ScriptText.Excerpt(name, 200)}' is neither a built-in sequence ({string.Join(", ", BuiltinScripts.All.Keys)}) nor a file");
             VmmScript script;
             try
             {
@@ -67,6 +67,8 @@ public static class KvmCommand
             {
                 throw new UserErrorException(e.Message);
             }
+            if (KvmLimits.Problem(sel.Profile) is { } bound)
+                throw new UserErrorException($"--cpu {sel.Profile.Name}: {bound}");
             var settings = KvmSettings.For(sel.Profile, variant, release, fl);
             if (BuiltinScripts.Unmet(name, new XsaveLab.Kvm.Vm.KvmSystem(settings)) is { } unmet)
                 throw new UserErrorException($"--vmm: {unmet}; this CPU is {sel.Profile.Name}");

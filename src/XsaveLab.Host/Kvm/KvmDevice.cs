@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Kvm;
 
@@ -40,7 +41,7 @@ public sealed unsafe class KvmDevice : IDisposable
         {
             var (r, entries) = CpuidCall(KvmIoctl.GetSupportedCpuid, n);
             if (r.Ok || r.Errno != Errno.E2BIG || n >= 1 << 14)
-                return new(r.Ret, r.Errno, entries);
+                return new(r.Result, entries);
         }
     }
 
@@ -61,7 +62,7 @@ public sealed unsafe class KvmDevice : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(attr + 8, 8), attribute);
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(attr + 16, 8), (ulong)(nint)(&value));
         var r = KvmFd.Ioctl(Live(), KvmIoctl.GetDeviceAttr, (nint)attr);
-        return new(r.Ret, r.Errno, r.Ok ? value : 0);
+        return new(r.Result, r.Ok ? value : 0);
     }
 
     /// <summary>KVM_X86_XCOMP_GUEST_SUPP: <c>kvm_caps.supported_xcr0</c>.</summary>
@@ -73,10 +74,10 @@ public sealed unsafe class KvmDevice : IDisposable
     {
         var r = KvmFd.Ioctl(Live(), KvmIoctl.CreateVm, (nint)type);
         if (!r.Ok)
-            return new(r.Ret, r.Errno, null);
+            return new(r.Result, null);
         var vm = new KvmVm(r.Ret, this);
         _vms.Add(vm);
-        return new(r.Ret, 0, vm);
+        return new(r.Result, vm);
     }
 
     internal void Forget(KvmVm vm) => _vms.Remove(vm);
@@ -110,9 +111,9 @@ public sealed unsafe class KvmDevice : IDisposable
                 buf[0] = (uint)n;
                 var r = KvmFd.Ioctl(Live(), request, (nint)buf);
                 if (r.Ok)
-                    return new(r.Ret, 0, new ReadOnlySpan<uint>(buf + 1, (int)buf[0]).ToArray());
+                    return new(r.Result, new ReadOnlySpan<uint>(buf + 1, (int)buf[0]).ToArray());
                 if (r.Errno != Errno.E2BIG || n >= 1 << 16)
-                    return new(r.Ret, r.Errno, null);
+                    return new(r.Result, null);
                 n = Math.Max(n, (int)buf[0] / 2); // the kernel wrote the count it needs
             }
             finally

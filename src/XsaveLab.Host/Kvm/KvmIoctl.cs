@@ -3,7 +3,7 @@ namespace XsaveLab.Host.Kvm;
 /// <summary>KVM ioctl request numbers and capability numbers (include/uapi/linux/kvm.h,
 /// arch/x86/include/uapi/asm/kvm.h).</summary>
 /// <remarks><c>_IOC(dir, type, nr, size) = dir &lt;&lt; 30 | size &lt;&lt; 16 | type &lt;&lt; 8 | nr</c>, type
-/// KVMIO = 0xAE; <c>_IO</c> dir 0, <c>_IOW</c> 1, <c>_IOR</c> 2, <c>_IOWR</c> 3 (host-interfaces.md §5).</remarks>
+/// KVMIO = 0xAE; <c>_IO</c> dir 0, <c>_IOW</c> 1, <c>_IOR</c> 2, <c>_IOWR</c> 3 (include/uapi/asm-generic/ioctl.h).</remarks>
 public static class KvmIoctl
 {
     public static ulong Ioc(uint dir, uint nr, uint size) => (ulong)dir << 30 | (ulong)size << 16 | 0xAEUL << 8 | nr;

@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Kvm;
 
 /// <summary>A vCPU file descriptor and the FPU-related vCPU ioctls.</summary>
 /// <remarks>KVM's XSAVE uABI is the standard format (<c>fpu_copy_guest_fpstate_to_uabi()</c> →
-/// <c>__copy_xstate_to_uabi_buf()</c>, linux-fpu.md §6, §8.1); KVM_SET_XSAVE validates like
+/// <c>__copy_xstate_to_uabi_buf()</c>, arch/x86/kernel/fpu/core.c, xstate.c); KVM_SET_XSAVE validates like
 /// <c>fpu_copy_uabi_to_guest_fpstate()</c>.</remarks>
 public sealed unsafe class KvmVcpu : IDisposable
 {
@@ -53,12 +54,12 @@ public sealed unsafe class KvmVcpu : IDisposable
         new Span<byte>(buf, XcrsSize).Clear();
         var r = KvmFd.Ioctl(Live(), KvmIoctl.GetXcrs, (nint)buf);
         if (!r.Ok)
-            return new(r.Ret, r.Errno, null);
+            return new(r.Result, null);
         uint n = Math.Min(*(uint*)buf, 16u);
         var list = new KvmXcr[n];
         for (int i = 0; i < n; i++)
             list[i] = new KvmXcr(*(uint*)(buf + 8 + 16 * i), *(ulong*)(buf + 8 + 16 * i + 8));
-        return new(r.Ret, 0, list);
+        return new(r.Result, list);
     }
 
     /// <summary>KVM_SET_XCRS (EINVAL when the kernel's <c>__kvm_set_xcr()</c> refuses a value).</summary>
@@ -85,7 +86,7 @@ public sealed unsafe class KvmVcpu : IDisposable
         *(uint*)buf = 1;
         *(uint*)(buf + 8) = index;
         var r = KvmFd.Ioctl(Live(), KvmIoctl.GetMsrs, (nint)buf);
-        return new(r.Ret, r.Errno, r.Ret == 1 ? *(ulong*)(buf + 16) : 0);
+        return new(r.Result, r.Ret == 1 ? *(ulong*)(buf + 16) : 0);
     }
 
     /// <summary>KVM_SET_MSRS for one MSR: ret = number of MSRs processed (1, or 0 when KVM refused it).</summary>
@@ -119,7 +120,7 @@ public sealed unsafe class KvmVcpu : IDisposable
         {
             new Span<byte>(buf, size).Fill(0xCC);
             var r = KvmFd.Ioctl(Live(), request, (nint)buf);
-            return new(r.Ret, r.Errno, r.Ok ? new Span<byte>(buf, size).ToArray() : null);
+            return new(r.Result, r.Ok ? new Span<byte>(buf, size).ToArray() : null);
         }
         finally
         {

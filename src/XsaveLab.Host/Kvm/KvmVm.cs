@@ -1,4 +1,5 @@
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Kvm;
 
@@ -30,15 +31,15 @@ public sealed class KvmVm : IDisposable
     }
 
     /// <summary>KVM_CREATE_VCPU with <paramref name="id"/>. Creating the first vCPU locks the process's
-    /// guest FPU permissions (<c>fpu_lock_guest_permissions()</c>, linux-fpu.md §4.6).</summary>
+    /// guest FPU permissions (<c>fpu_lock_guest_permissions()</c>, arch/x86/kernel/fpu/xstate.c).</summary>
     public KvmResult<KvmVcpu> CreateVcpu(int id = 0)
     {
         var r = KvmFd.Ioctl(Live(), KvmIoctl.CreateVcpu, id);
         if (!r.Ok)
-            return new(r.Ret, r.Errno, null);
+            return new(r.Result, null);
         var v = new KvmVcpu(r.Ret, this);
         _vcpus.Add(v);
-        return new(r.Ret, 0, v);
+        return new(r.Result, v);
     }
 
     internal void Forget(KvmVcpu vcpu) => _vcpus.Remove(vcpu);

@@ -21,7 +21,7 @@ public readonly record struct XsaveLayoutRecord(uint Type, uint Size, uint Offse
 /// to 4 bytes in core files). Linux writes per-thread groups starting with NT_PRSTATUS (dumping thread
 /// first; <c>fill_note_info()</c> in fs/binfmt_elf.c); <c>elf_prstatus.pr_pid</c> is at offset 32 and
 /// <c>pr_cursig</c> at 12 on x86-64. NT_X86_XSAVE_LAYOUT (0x205) is an array of 16-byte
-/// <c>x86_xfeat_component {type, size, offset, flags}</c> (linux-fpu.md §8.5).</remarks>
+/// <c>x86_xfeat_component {type, size, offset, flags}</c> (arch/x86/include/uapi/asm/elf.h).</remarks>
 public static class ElfCoreNotes
 {
     public const uint NtPrstatus = 1;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Linux;
 
@@ -64,7 +65,7 @@ public sealed unsafe class TracedChild : IDisposable
         {
             long r = child.Ptrace(PtraceInterrupt, 0, 0, out int e);
             if (r != 0)
-                throw new HostProbeException($"PTRACE_INTERRUPT {child.Pid}: {Errno.Name(e)}");
+                throw new HostProbeException($"PTRACE_INTERRUPT {child.Pid}: {ErrnoNames.Name(e)}");
             child.WaitForStop(s => s.Event == WaitStatus.PtraceEventStop, timeout ?? TimeSpan.FromSeconds(20));
             return child;
         }
@@ -106,7 +107,7 @@ public sealed unsafe class TracedChild : IDisposable
     {
         var t = timeout ?? TimeSpan.FromSeconds(30);
         if (Cont(0, out int e) != 0)
-            throw new HostProbeException($"PTRACE_CONT {Pid}: {Errno.Name(e)}");
+            throw new HostProbeException($"PTRACE_CONT {Pid}: {ErrnoNames.Name(e)}");
         SeedIndex++;
         if (SeedIndex >= _seeds.Count)
         {
@@ -131,7 +132,7 @@ public sealed unsafe class TracedChild : IDisposable
             long r = Ptrace(PtraceGetRegset, noteType, (nint)(&iov), out int e);
             int len = (int)iov.Len;
             byte[] data = r == 0 ? new Span<byte>(buf, Math.Min(len, capacity)).ToArray() : [];
-            return new RegsetResult(r, e, len, data);
+            return new RegsetResult(SysResult.FromLibc(r, e, "PTRACE_GETREGSET"), len, data);
         }
         finally
         {
@@ -155,7 +156,7 @@ public sealed unsafe class TracedChild : IDisposable
             data.CopyTo(span);
             var iov = new Libc.Iovec { Base = buf, Len = (nuint)iovLen };
             long r = Ptrace(PtraceSetRegset, noteType, (nint)(&iov), out int e);
-            return new RegsetResult(r, e, (int)iov.Len, []);
+            return new RegsetResult(SysResult.FromLibc(r, e, "PTRACE_SETREGSET"), (int)iov.Len, []);
         }
         finally
         {
@@ -180,7 +181,7 @@ public sealed unsafe class TracedChild : IDisposable
     {
         long r = Ptrace(PtraceInterrupt, 0, 0, out int e);
         if (r != 0)
-            throw new HostProbeException($"PTRACE_INTERRUPT {Pid}: {Errno.Name(e)}");
+            throw new HostProbeException($"PTRACE_INTERRUPT {Pid}: {ErrnoNames.Name(e)}");
         return WaitForStop(s => s.Event == WaitStatus.PtraceEventStop, timeout ?? TimeSpan.FromSeconds(20));
     }
 
@@ -218,13 +219,13 @@ public sealed unsafe class TracedChild : IDisposable
     {
         var (pid, err) = NativeSpawn.Spawn(path, arguments);
         if (pid < 0)
-            throw new HostProbeException($"posix_spawn {path}: {Errno.Name(err)}");
+            throw new HostProbeException($"posix_spawn {path}: {ErrnoNames.Name(err)}");
         var child = new TracedChild(pid, seeds);
         long r = child.Ptrace(PtraceSeize, 0, PtraceOExitKill, out int e);
         if (r != 0)
         {
             child.Dispose();
-            throw new HostProbeException($"PTRACE_SEIZE {pid}: {Errno.Name(e)}");
+            throw new HostProbeException($"PTRACE_SEIZE {pid}: {ErrnoNames.Name(e)}");
         }
         return child;
     }
@@ -254,7 +255,7 @@ public sealed unsafe class TracedChild : IDisposable
             // Not ours: a group stop or event stop resumes with 0, a signal-delivery stop passes the signal on.
             int inject = st.Value.Event != 0 ? 0 : st.Value.StopSignal;
             if (Cont(inject, out int e) != 0)
-                throw new HostProbeException($"PTRACE_CONT {Pid}: {Errno.Name(e)}");
+                throw new HostProbeException($"PTRACE_CONT {Pid}: {ErrnoNames.Name(e)}");
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Tasks;
 
@@ -96,33 +96,33 @@ public sealed class FpState
     {
         int n = Math.Min(Math.Min(copySize, initFpstate.Length), regs.Length);
         initFpstate[..n].CopyTo(regs);
-        if (compacted && regs.Length >= XStateGeometry.ExtendedStart)
-            BinaryPrimitives.WriteUInt64LittleEndian(regs[(XStateGeometry.HeaderOffset + 8)..], xfeatures | XFeatureMasks.CompactedFormat);
+        if (compacted && regs.Length >= XsaveOffsets.ExtendedStart)
+            BinaryPrimitives.WriteUInt64LittleEndian(regs[XsaveOffsets.XcompBv..], xfeatures | XFeatureMasks.CompactedFormat);
     }
 
     /// <summary>The buffer holds an XSAVE header (it does not when only FXSAVE is in use: 512 bytes).</summary>
-    public bool HasXsaveHeader => Buffer.Length >= XStateGeometry.ExtendedStart;
+    public bool HasXsaveHeader => Buffer.Length >= XsaveOffsets.ExtendedStart;
 
     /// <summary>header.xfeatures (XSTATE_BV); 0 for an FXSAVE-only buffer, where writing it does nothing (there
     /// is no header to record in-use bits in).</summary>
     public ulong XstateBv
     {
-        get => HasXsaveHeader ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset)) : 0;
+        get => HasXsaveHeader ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XsaveOffsets.XstateBv)) : 0;
         set
         {
             if (HasXsaveHeader)
-                BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset), value);
+                BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XsaveOffsets.XstateBv), value);
         }
     }
 
     /// <summary>header.xcomp_bv.</summary>
     public ulong XcompBv
     {
-        get => HasXsaveHeader ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset + 8)) : 0;
+        get => HasXsaveHeader ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XsaveOffsets.XcompBv)) : 0;
         internal set
         {
             if (HasXsaveHeader)
-                BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset + 8), value);
+                BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XsaveOffsets.XcompBv), value);
         }
     }
 

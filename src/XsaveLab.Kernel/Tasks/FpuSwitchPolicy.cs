@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 
@@ -27,7 +26,8 @@ public readonly record struct XstateTransfer(XsaveFault Fault, ulong Requested, 
 /// </remarks>
 public sealed class FpuSwitchPolicy
 {
-    private const int X87Bytes = 160, SseBytes = 256 + 8, SaveHeaderWord = 8, RestoreHeaderBytes = XStateGeometry.HeaderSize;
+    private const int X87Bytes = XsaveOffsets.X87Size, SseBytes = XsaveOffsets.XmmSpaceSize + XsaveOffsets.MxcsrAndFlagsSize,
+        SaveHeaderWord = 8, RestoreHeaderBytes = XsaveOffsets.HeaderSize;
 
     private readonly int[] _size = new int[64];
 
@@ -99,7 +99,7 @@ public sealed class FpuSwitchPolicy
             return new XstateTransfer(f, requested, 0, 0);
         ulong moved = save == SaveInstruction.Xsave
             ? requested
-            : BinaryPrimitives.ReadUInt64LittleEndian(regs[XStateGeometry.HeaderOffset..]) & rfbm & (modOpt ? modified : ~0UL);
+            : BinaryPrimitives.ReadUInt64LittleEndian(regs[XsaveOffsets.XstateBv..]) & rfbm & (modOpt ? modified : ~0UL);
         if (moved != _lastSaveMask)
         {
             _lastSaveMask = moved;
@@ -115,7 +115,7 @@ public sealed class FpuSwitchPolicy
         ulong requested = rfbm & RestoreEnabled;
         if (f.IsFault)
             return new XstateTransfer(f, requested, 0, 0);
-        ulong moved = requested & BinaryPrimitives.ReadUInt64LittleEndian(regs[XStateGeometry.HeaderOffset..]);
+        ulong moved = requested & BinaryPrimitives.ReadUInt64LittleEndian(regs[XsaveOffsets.XstateBv..]);
         if (moved != _lastRestoreMask)
         {
             _lastRestoreMask = moved;

@@ -168,7 +168,7 @@ public sealed partial class LinuxKernel
             ulong enabled = SwitchPolicy.SaveEnabled;
             // Every XSAVE form writes the legacy area and the header, whatever a damaged CPUID dump says of the
             // components (SDM Vol.1 §13.4).
-            int end = Math.Max(XStateGeometry.ExtendedStart, XStateGeometry.Size(System.Profile, rfbm & enabled, System.Compacted));
+            int end = Math.Max(XsaveOffsets.ExtendedStart, XStateGeometry.Size(System.Profile, rfbm & enabled, System.Compacted));
             if (end > fps.Size)
             {
                 Violation($"save of RFBM 0x{rfbm & enabled:x} needs {end} bytes but {fps} has {fps.Size}");
@@ -256,21 +256,21 @@ public sealed partial class LinuxKernel
         int end = (xcomp & XFeatureMasks.CompactedFormat) != 0
             ? XStateGeometry.Size(System.Profile, xcomp, compacted: true)
             : XStateGeometry.Size(System.Profile, rfbm & fps.XstateBv, compacted: false);
-        return Math.Max(XStateGeometry.ExtendedStart, end);
+        return Math.Max(XsaveOffsets.ExtendedStart, end);
     }
 
     // FXSAVE/FXRSTOR of the legacy region (x87 image incl. MXCSR at 24, XMM0-15 at 160).
     private static void FxsaveModel(XsaveCpu cpu, byte[] buffer)
     {
         cpu.Read((int)XFeature.Fp).CopyTo(buffer);
-        cpu.Read((int)XFeature.Sse).CopyTo(buffer.AsSpan(160));
+        cpu.Read((int)XFeature.Sse).CopyTo(buffer.AsSpan(XsaveOffsets.XmmSpace));
     }
 
     private static void FxrstorModel(XsaveCpu cpu, byte[] buffer)
     {
-        _ = cpu.Write((int)XFeature.Fp, buffer.AsSpan(0, 160));
-        cpu.Mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(24)) & cpu.MxcsrMask;
-        _ = cpu.Write((int)XFeature.Sse, buffer.AsSpan(160, 256));
+        _ = cpu.Write((int)XFeature.Fp, buffer.AsSpan(0, XsaveOffsets.X87Size));
+        cpu.Mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(XsaveOffsets.Mxcsr)) & cpu.MxcsrMask;
+        _ = cpu.Write((int)XFeature.Sse, buffer.AsSpan(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize));
     }
 
     /// <summary><c>kernel_fpu_begin_mask()</c> on <paramref name="cpu"/>: WARN when not allowed; save the current

@@ -141,7 +141,7 @@ public sealed partial class LinuxKernel
     {
         // fpstate_init_fxstate(): cwd = 0x37f, mxcsr = MXCSR_DEFAULT.
         BinaryPrimitives.WriteUInt16LittleEndian(fps.Buffer, 0x037F);
-        BinaryPrimitives.WriteUInt32LittleEndian(fps.Buffer.AsSpan(24), 0x1F80);
+        BinaryPrimitives.WriteUInt32LittleEndian(fps.Buffer.AsSpan(XsaveOffsets.Mxcsr), 0x1F80);
         if (System.XsaveEnabled && System.Compacted)
             fps.XcompBv = fps.Xfeatures | XFeatureMasks.CompactedFormat;
     }

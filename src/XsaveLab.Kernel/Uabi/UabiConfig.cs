@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Tasks;
 
@@ -43,8 +44,8 @@ public sealed class UabiConfig
         MxcsrFeatureMask = mxcsrFeatureMask;
         Build = build ?? KernelBuildOptions.Default;
         UseXsave = cpu.HasXsave && userMaxFeatures != 0;
-        UserMaxSize = userMaxSize ?? (UseXsave ? XStateGeometry.Size(cpu, userMaxFeatures, false) : UabiOffsets.FxsaveSize);
-        UserDefaultSize = UseXsave ? XStateGeometry.Size(cpu, userDefaultFeatures, false) : UabiOffsets.FxsaveSize;
+        UserMaxSize = userMaxSize ?? (UseXsave ? XStateGeometry.Size(cpu, userMaxFeatures, false) : XsaveOffsets.FxsaveSize);
+        UserDefaultSize = UseXsave ? XStateGeometry.Size(cpu, userDefaultFeatures, false) : XsaveOffsets.FxsaveSize;
         OsPke = (userMaxFeatures & XFeatureMasks.Pkru) != 0;
 
         // xfeature_uncompact_order[]: enabled user features sorted by standard offset (setup_xstate_cache()).
@@ -55,7 +56,7 @@ public sealed class UabiConfig
 
         InitFpstate = system.InitFpStateRegs.ToArray();
         if (hardwareMxcsrMask is { } mask && system.Caps.Fxsr)
-            BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(UabiOffsets.MxcsrMask), mask);
+            BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(XsaveOffsets.MxcsrMask), mask);
         InitFpstateCopySize = system.InitFpStateCopySize;
         DefaultFpstate = FpStateShape.Reset(system, guest: false) with { UserXfeatures = userDefaultFeatures, UserSize = UserDefaultSize };
     }
@@ -106,7 +107,7 @@ public sealed class UabiConfig
     /// compacted). The buffer holds at least the legacy area and header.</summary>
     public FpState NewDefaultFpstate()
     {
-        var fps = FpState.Detached(DefaultFpstate, UabiOffsets.ExtendedStart);
+        var fps = FpState.Detached(DefaultFpstate, XsaveOffsets.ExtendedStart);
         FpState.ResetRegs(fps.Buffer, InitFpstate, InitFpstateCopySize, fps.Xfeatures, Compacted);
         return fps;
     }
@@ -124,7 +125,7 @@ public sealed class UabiConfig
     /// u64 is fpu_user_cfg.max_features (update_regset_xstate_info(), USER_XSTATE_XCR0_WORD = 0).</summary>
     public void WriteXstateFxSwBytes(Span<byte> sw)
     {
-        sw[..UabiOffsets.SwReservedSize].Clear();
+        sw[..XsaveOffsets.SwReservedSize].Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(sw, UserMaxFeatures);
     }
 
@@ -170,5 +171,5 @@ public sealed class UabiConfig
     }
 
     /// <summary>fpu__init_system_mxcsr(): an FXSAVE MXCSR_MASK of 0 means the default 0x0000FFBF.</summary>
-    public static uint MaskFromFxsave(uint fxsaveMask) => fxsaveMask == 0 ? 0x0000FFBF : fxsaveMask;
+    public static uint MaskFromFxsave(uint fxsaveMask) => XsaveDataRules.EffectiveMxcsrMask(fxsaveMask);
 }

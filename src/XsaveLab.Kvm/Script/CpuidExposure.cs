@@ -1,4 +1,5 @@
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kvm.Caps;
 
 namespace XsaveLab.Kvm.Script;
@@ -81,16 +82,23 @@ public sealed record XsaveMutation(string Field, ulong Value, int Offset, bool O
             return null;
         string f = kv[0].ToLowerInvariant();
         if (f.StartsWith("byte@", StringComparison.Ordinal))
-            return int.TryParse(f[5..], out var off) && off >= 0 && v <= 0xFF ? new XsaveMutation("byte", v, off, or) : null;
+            return int.TryParse(f[5..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var off) && v <= 0xFF ? new XsaveMutation("byte", v, off, or) : null;
         return f switch
         {
-            "xstate_bv" => new(f, v, 512, or),
-            "xcomp_bv" => new(f, v, 520, or),
-            "mxcsr" => v <= uint.MaxValue ? new(f, v, 24, or) : null,
+            "xstate_bv" => new(f, v, XsaveOffsets.XstateBv, or),
+            "xcomp_bv" => new(f, v, XsaveOffsets.XcompBv, or),
+            "mxcsr" => v <= uint.MaxValue ? new(f, v, XsaveOffsets.Mxcsr, or) : null,
             _ => null,
         };
     }
 
+    /// <summary>Bytes the change writes at <see cref="Offset"/>.</summary>
+    public int Width => Field switch { "byte" => 1, "mxcsr" => 4, _ => 8 };
+
+    /// <summary>Whether the change lies inside an image of <paramref name="length"/> bytes.</summary>
+    public bool FitsIn(int length) => (long)Offset + Width <= length;
+
+    /// <summary>Writes the change; the caller checks <see cref="FitsIn"/> first.</summary>
     public void Apply(Span<byte> img)
     {
         switch (Field)

@@ -4,6 +4,7 @@ using XsaveLab.Kernel;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -18,8 +19,12 @@ public sealed class KvmSystem
     /// <summary>KVM_X86_XCOMP_GUEST_SUPP attribute of group 0 (KVM_X86_GRP_SYSTEM).</summary>
     public const ulong KvmX86XcompGuestSupp = 0;
 
+    /// <summary>Boots the model for <paramref name="settings"/>. A CPU whose leaf 0xD breaks <see cref="KvmLimits"/>
+    /// is refused before anything is allocated from it (callers check <see cref="KvmLimits.Problem"/> on input).</summary>
     public KvmSystem(KvmSettings settings)
     {
+        if (KvmLimits.Problem(settings.Cpu) is { } problem)
+            throw new ArgumentException($"CPU '{settings.Cpu.Name}': {problem}", nameof(settings));
         Settings = settings;
         Host = HostFpuConfig.Boot(settings.Cpu, settings.Kernel);
         Caps = KvmCaps.Create(Host, settings.Release, settings.Flavour);
@@ -48,7 +53,7 @@ public sealed class KvmSystem
     {
         long r = Kernel.ArchPrctlCall(Task, option, arg, out ulong v);
         if (r < 0)
-            return SysResult.Fail((Errno)(int)-r, KernelErrno.Name(r));
+            return SysResult.Fail(ErrnoNames.Of(r), ErrnoNames.Result(r));
         if (option is XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm or XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm)
         {
             var p = option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? Task.Leader.Fpu.GuestPerm : Task.Leader.Fpu.Perm;

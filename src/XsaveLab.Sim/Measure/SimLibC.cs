@@ -11,7 +11,7 @@ internal static unsafe partial class SimLibC
     public const int FDupfdCloexec = 1030;
     public const int WNoHang = 1;
     public const int SigKill = 9;
-    public const int Eintr = 4, Echild = 10;
+    public const int Eintr = (int)XsaveLab.Kernel.Abi.Errno.EINTR, Echild = (int)XsaveLab.Kernel.Abi.Errno.ECHILD;
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);

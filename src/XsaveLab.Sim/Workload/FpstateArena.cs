@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Sim.Workload;
@@ -23,7 +24,7 @@ internal sealed class FpstateArena
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shape.Size);
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         Shape = shape;
-        AddressStride = ((ulong)shape.Size + 63) & ~63UL;
+        AddressStride = (ulong)XsaveOffsets.Align64(shape.Size);
         BaseAddress = baseAddress;
         _capacity = capacity;
         // Slots per chunk: the largest power of two whose slots fit the chunk (at least one).

@@ -38,7 +38,7 @@ public sealed class Simulator
     private readonly FpuShapes _shapes;
     private readonly FpuSwitchPolicy _policy;
     private readonly ulong _restoreRfbm;
-    private readonly SaveInstr _costInstr;
+    private readonly SaveInstruction _costInstr;
 
     // Tasks (struct of arrays).
     private readonly byte[] _kind, _flags, _hostArena;
@@ -76,13 +76,7 @@ public sealed class Simulator
         _shapes = FpuShapes.Of(sys, spec.GuestUsesCet);
         _policy = new FpuSwitchPolicy(sys);
         _restoreRfbm = _policy.RestoreRfbm(sys.FpstateMask);
-        _costInstr = sys.SaveInstruction switch
-        {
-            SaveInstruction.Xsaves => SaveInstr.Xsaves,
-            SaveInstruction.Xsavec => SaveInstr.Xsavec,
-            SaveInstruction.Xsaveopt => SaveInstr.Xsaveopt,
-            _ => SaveInstr.Xsave,
-        };
+        _costInstr = sys.SaveInstruction;
 
         int n = spec.TotalTasks;
         _kind = new byte[n];
@@ -203,7 +197,7 @@ public sealed class Simulator
     public ulong PingPongInUse => _pingInUse;
 
     /// <summary>The instruction the cost model charges saves as (XSAVES costed as XSAVEC: see <see cref="CostModel"/>).</summary>
-    public SaveInstr CostInstruction => _costInstr;
+    public SaveInstruction CostInstruction => _costInstr;
 
     public SimMemory Memory
     {

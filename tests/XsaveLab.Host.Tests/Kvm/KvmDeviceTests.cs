@@ -3,6 +3,7 @@ using XsaveLab.Host.Kvm;
 using XsaveLab.Host.Linux;
 using XsaveLab.Host.Tests.Linux;
 using Xunit.Abstractions;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Tests.Kvm;
 

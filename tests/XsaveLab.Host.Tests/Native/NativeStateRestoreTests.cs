@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
@@ -23,10 +24,10 @@ public class NativeStateRestoreTests
         var image = Known(x, cpu, 11);
         var a = Filled(x.AreaSize);
         var b = Filled(x.AreaSize);
-        foreach (var kind in Enum.GetValues<NativeSaveKind>().Where(x.Supports))
+        foreach (var kind in Enum.GetValues<SaveInstruction>().Where(x.Supports))
         {
             AssertRestored(x, x.Probe(kind, image, x.Xcr0, x.Xcr0, a), $"Probe {kind}");
-            foreach (var kind2 in Enum.GetValues<NativeSaveKind>().Where(x.Supports))
+            foreach (var kind2 in Enum.GetValues<SaveInstruction>().Where(x.Supports))
                 AssertRestored(x, x.ProbeRoundTrip(kind, image, x.Xcr0, x.Xcr0, a, x.RestoreMaskWithoutPkru, kind2, x.Xcr0, b), $"ProbeRoundTrip {kind} then {kind2}");
             AssertRestored(x, x.RunPairs(kind, x.Xcr0, 100, image), $"RunPairs {kind}");
             AssertRestored(x, x.RunSaves(kind, x.Xcr0, 100, image), $"RunSaves {kind}");
@@ -44,10 +45,10 @@ public class NativeStateRestoreTests
         Skip.IfNot(x.HasXgetbv1, "XGETBV1 is not enumerated");
         var image = Known(x, HostCpuidProfile.Read(), 12);
         var output = Filled(x.AreaSize);
-        var first = x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, output);
+        var first = x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, output);
         for (int i = 0; i < 1000; i++)
-            x.Probe((NativeSaveKind)(i % 3) is var k && x.Supports(k) ? k : NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, output);
-        var last = x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, output);
+            x.Probe((SaveInstruction)(i % 3) is var k && x.Supports(k) ? k : SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, output);
+        var last = x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, output);
         // The image makes every component in use inside the probe; outside it the runtime's own bits rule.
         Assert.Equal($"0x{x.RestorableComponents:X}", $"0x{last.Xgetbv1AfterRestore:X}");
         Assert.Equal($"0x{last.Xgetbv1AtEntry:X}", $"0x{last.Xgetbv1AtExit:X}");

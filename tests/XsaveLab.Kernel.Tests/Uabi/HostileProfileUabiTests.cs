@@ -37,14 +37,14 @@ public class HostileProfileUabiTests
         Assert.Equal(cfg.UserMaxSize, get.Data.Length);
         // The image's AVX claims bytes 0..255, so the kernel's rules may refuse it; they answer with an errno.
         var set = KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Xstate, get.Data);
-        Assert.True(set.Success || set.Rule.Length > 0, "a refusal names its rule");
+        Assert.True(set.Ok || set.Rule.Length > 0, "a refusal names its rule");
 
         var g = k.FpuAllocGuestFpstate(t);
         Assert.True(g.FpState!.HasXsaveHeader);
         var image = new byte[LinuxKernel.KvmXsaveSize];
         k.FpuCopyGuestFpstateToUabi(g, image, sys.UserCfg.MaxFeatures, 0);
         uint pkru = 0;
-        Assert.True(k.FpuCopyUabiToGuestFpstate(g, image, sys.UserCfg.MaxFeatures, ref pkru) <= 0);
+        Assert.True(k.FpuCopyUabiToGuestFpstate(g, image, sys.UserCfg.MaxFeatures, ref pkru).Value <= 0);
     }
 
     // AVX at offset 9: fpstate.size is 265, yet every XSAVE form writes the 576-byte legacy area and header.

@@ -1,4 +1,5 @@
 using Spectre.Console;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Kernel.Boot;
 
