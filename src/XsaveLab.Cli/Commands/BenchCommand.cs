@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using XsaveLab.Cli.Cli;
-using XsaveLab.Host.Bench;
+using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Cli.Commands;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
 using XsaveLab.Kernel.Uabi.CoreNotes;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Check;
 
@@ -52,7 +53,7 @@ public sealed class GcoreCheck : IHostCheckProvider
             int gdbMajor = GdbMajorVersion();
             // Hand the child to gdb stopped: detaching with SIGSTOP leaves it in a group stop with the seeded
             // registers loaded.
-            child.Detach(TracedChild.SigStop);
+            child.Detach(Libc.SigStop);
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (State(child.Pid) != 'T' && DateTime.UtcNow < deadline)
                 Thread.Sleep(5);
@@ -77,7 +78,7 @@ public sealed class GcoreCheck : IHostCheckProvider
                 list.Add(Observable.Skipped("gcore NT_X86_XSTATE", $"gcore wrote no core (exit {p.ExitCode}): {stderr.Trim()}"));
                 return list;
             }
-            var notes = ElfCoreFile.ReadNotes(File.ReadAllBytes(core), core);
+            var notes = ElfCoreFile.Read(core).NotesOrThrow();
             var xs = notes.FirstOrDefault(n => n.Type == NoteType.NtX86Xstate);
             if (xs is null)
             {

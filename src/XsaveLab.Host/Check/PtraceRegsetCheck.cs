@@ -172,7 +172,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         return list;
     }
 
-    private static string Render(Kernel.Uabi.RegsetResult r) => r.Success ? $"0 (iov_len {r.IovLen})" : $"-1 {Linux.Errno.Name((int)r.Errno)}";
+    private static string Render(RegsetResult r) => r.Success ? $"0 (iov_len {r.IovLen})" : $"-1 {Linux.Errno.Name((int)r.Errno)}";
 
-    private static string Render(Linux.RegsetResult r) => r.Ok ? $"0 (iov_len {r.Length})" : $"-1 {Linux.Errno.Name(r.Errno)}";
+    private static string Render(LiveRegsetResult r) => r.Ok ? $"0 (iov_len {r.Length})" : $"-1 {Linux.Errno.Name(r.Errno)}";
 }

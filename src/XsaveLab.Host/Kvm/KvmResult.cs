@@ -1,3 +1,4 @@
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 
 namespace XsaveLab.Host.Kvm;
@@ -31,7 +32,7 @@ public readonly record struct KvmXcr(uint Xcr, ulong Value);
 /// <summary>An fd-based KVM object's ioctl plumbing.</summary>
 internal static class KvmFd
 {
-    public static KvmResult Ioctl(int fd, ulong request, nint arg)
+    public static KvmResult Ioctl(SafeFdHandle fd, ulong request, nint arg)
     {
         int r = Libc.ioctl(fd, request, arg);
         return new KvmResult(r, r < 0 ? System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : 0);

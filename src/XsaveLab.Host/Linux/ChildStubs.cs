@@ -1,4 +1,5 @@
 using XsaveLab.Host.Native;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Linux;
 

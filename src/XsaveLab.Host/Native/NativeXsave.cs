@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Native;
 

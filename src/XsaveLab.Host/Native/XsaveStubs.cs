@@ -1,3 +1,5 @@
+using XsaveLab.Host.Interop;
+
 namespace XsaveLab.Host.Native;
 
 /// <summary>The machine code of the harness, emitted once into one sealed <see cref="ExecutableMemory"/>.</summary>

@@ -5,6 +5,7 @@ using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Kvm.Script;
 
@@ -145,7 +146,7 @@ public sealed class VmmRunner
             case "KVM_GET_DEVICE_ATTR":
             {
                 var r = l.Args[0].Equals("KVM_X86_XCOMP_GUEST_SUPP", StringComparison.OrdinalIgnoreCase)
-                    ? Sys.GetDeviceAttr(0, KvmSystem.KvmX86XcompGuestSupp)
+                    ? Sys.GetDeviceAttr(0, KvmAbi.XcompGuestSupp)
                     : Sys.GetDeviceAttr(0, 1);
                 return (r, r.Ok ? $"0x{r.Value:x}" : r.Detail, []);
             }
@@ -340,7 +341,7 @@ public sealed class VmmRunner
         r = v.SetXcrs(snap.Xcrs);
         Sub("KVM_SET_XCRS", r, r.Detail);
         if (!r.Ok) return (r, "restore stopped", []);
-        var buf = new byte[Math.Max(v.Fpu.UabiSize, HostFpuConfig.KvmXsaveSize)];
+        var buf = new byte[Math.Max(v.Fpu.UabiSize, KvmAbi.XsaveStructSize)];
         int n = Math.Min(buf.Length, snap.Xsave.Length);
         snap.Xsave.AsSpan(0, n).CopyTo(buf);
         bool lost = snap.Xsave.AsSpan(n).IndexOfAnyExcept((byte)0) >= 0;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Kvm.Script;
 
@@ -228,9 +229,9 @@ public sealed class VmmScript
 
     public static int? CapNumber(string s) => s.ToUpperInvariant() switch
     {
-        "KVM_CAP_XSAVE" => KvmSystem.KvmCapXsave,
-        "KVM_CAP_XCRS" => KvmSystem.KvmCapXcrs,
-        "KVM_CAP_XSAVE2" => KvmSystem.KvmCapXsave2,
+        "KVM_CAP_XSAVE" => KvmAbi.CapXsave,
+        "KVM_CAP_XCRS" => KvmAbi.CapXcrs,
+        "KVM_CAP_XSAVE2" => KvmAbi.CapXsave2,
         _ => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null,
     };
 }

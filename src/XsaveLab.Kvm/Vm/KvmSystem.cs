@@ -4,6 +4,7 @@ using XsaveLab.Kernel;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
+using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -11,13 +12,6 @@ namespace XsaveLab.Kvm.Vm;
 /// settings, the VMM's thread (<see cref="Task"/>) running on CPU 0 where its vCPUs run, and the system ioctls.</summary>
 public sealed class KvmSystem
 {
-    public const int KvmCapXsave = 55;
-    public const int KvmCapXcrs = 56;
-    public const int KvmCapXsave2 = 208;
-
-    /// <summary>KVM_X86_XCOMP_GUEST_SUPP attribute of group 0 (KVM_X86_GRP_SYSTEM).</summary>
-    public const ulong KvmX86XcompGuestSupp = 0;
-
     public KvmSystem(KvmSettings settings)
     {
         Settings = settings;
@@ -60,8 +54,8 @@ public sealed class KvmSystem
     /// <summary>KVM_CHECK_EXTENSION on /dev/kvm or a VM fd (same answers for these capabilities).</summary>
     public SysResult CheckExtension(int cap) => cap switch
     {
-        KvmCapXsave or KvmCapXcrs => SysResult.Success(Host.XsaveEnabled ? 1 : 0),
-        KvmCapXsave2 => SysResult.Success(Caps.Xsave2Size(GuestGroupPerm), "max(xstate_required_size(filtered XCR0), 4096)"),
+        KvmAbi.CapXsave or KvmAbi.CapXcrs => SysResult.Success(Host.XsaveEnabled ? 1 : 0),
+        KvmAbi.CapXsave2 => SysResult.Success(Caps.Xsave2Size(GuestGroupPerm), "max(xstate_required_size(filtered XCR0), 4096)"),
         _ => SysResult.Success(0, "capability not modelled"),
     };
 
@@ -70,7 +64,7 @@ public sealed class KvmSystem
 
     /// <summary>KVM_GET_DEVICE_ATTR on /dev/kvm.</summary>
     public SysResult GetDeviceAttr(uint group, ulong attr) =>
-        group == 0 && attr == KvmX86XcompGuestSupp
+        group == 0 && attr == KvmAbi.XcompGuestSupp
             ? SysResult.Success((long)Caps.XcompGuestSupp, "kvm_caps.supported_xcr0")
             : SysResult.Fail(Errno.ENXIO, "attribute not supported");
 

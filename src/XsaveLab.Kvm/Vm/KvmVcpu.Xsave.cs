@@ -1,6 +1,7 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Kvm.Guest;
 using XsaveLab.Kernel;
+using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -12,9 +13,9 @@ public sealed partial class KvmVcpu
     {
         image = [];
         if (Dead() is { } d) return d;
-        if (Fpu.UabiSize > HostFpuConfig.KvmXsaveSize)
+        if (Fpu.UabiSize > KvmAbi.XsaveStructSize)
             return SysResult.Fail(Errno.EINVAL, $"guest_fpu.uabi_size {Fpu.UabiSize} > sizeof(struct kvm_xsave) 4096: use KVM_GET_XSAVE2");
-        image = new byte[HostFpuConfig.KvmXsaveSize];
+        image = new byte[KvmAbi.XsaveStructSize];
         FillXsave(image);
         return SysResult.Success(0, $"{image.Length} bytes");
     }

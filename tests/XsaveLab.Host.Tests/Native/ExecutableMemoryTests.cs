@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using XsaveLab.Host.Native;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Tests.Native;
 
