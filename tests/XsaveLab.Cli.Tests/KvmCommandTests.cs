@@ -2,8 +2,8 @@ using System.Text.Json;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm;
-using XsaveLab.Kvm.Vm;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Cli.Tests;
 

@@ -1,11 +1,11 @@
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm.Caps;
 using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Caps;
+using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
 

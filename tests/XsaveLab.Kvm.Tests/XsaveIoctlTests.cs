@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Vm;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
 

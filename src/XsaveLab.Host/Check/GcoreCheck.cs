@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
 using XsaveLab.Kernel.Uabi.CoreNotes;
-using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Check;
 

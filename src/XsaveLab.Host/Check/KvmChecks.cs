@@ -4,9 +4,9 @@ using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Kvm;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Vm;
-using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Host.Check;
 

@@ -14,37 +14,13 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
 
     public IEnumerable<Observable> Run(HostCheckContext ctx)
     {
-        if (ctx.Launcher is null)
+        if (TracedProbe.CannotRun(ctx) is { } why)
         {
-            yield return Observable.Skipped("ptrace NT_X86_XSTATE", ctx.LauncherUnavailableReason);
+            yield return Observable.Skipped("ptrace NT_X86_XSTATE", why);
             yield break;
         }
-        if (!ctx.Cpu.HasXsave)
-        {
-            yield return Observable.Skipped("ptrace NT_X86_XSTATE", "the CPU has no XSAVE");
-            yield break;
-        }
-        TracedChild child;
-        string? spawnError = null;
-        try
-        {
-            child = TracedChild.SpawnLoadedRegisters(ctx.Launcher, LoadSeed);
-        }
-        catch (HostProbeException e)
-        {
-            child = null!;
-            spawnError = e.Message;
-        }
-        if (spawnError is not null)
-        {
-            yield return Observable.Skipped("ptrace NT_X86_XSTATE", $"cannot trace a child here: {spawnError}");
-            yield break;
-        }
-        using (child)
-        {
-            foreach (var o in Checks(ctx, child))
-                yield return o;
-        }
+        foreach (var o in TracedProbe.OnLoadedChild(ctx, LoadSeed, "ptrace NT_X86_XSTATE", child => Checks(ctx, child)).Observations)
+            yield return o;
     }
 
     private static List<Observable> Checks(HostCheckContext ctx, TracedChild child)

@@ -15,31 +15,13 @@ public sealed class SigframeCheck : IHostCheckProvider
     private const ulong Seed = 0x516F_0003;
     public IEnumerable<Observable> Run(HostCheckContext ctx)
     {
-        if (ctx.Launcher is null || !ctx.Cpu.HasXsave)
+        if (TracedProbe.CannotRun(ctx) is { } why)
         {
-            yield return Observable.Skipped("signal frame", ctx.Launcher is null ? ctx.LauncherUnavailableReason : "the CPU has no XSAVE");
+            yield return Observable.Skipped("signal frame", why);
             yield break;
         }
-        TracedChild? child = null;
-        string? why = null;
-        try
-        {
-            child = TracedChild.SpawnLoadedRegisters(ctx.Launcher, Seed);
-        }
-        catch (HostProbeException e)
-        {
-            why = $"cannot trace a child here: {e.Message}";
-        }
-        if (child is null)
-        {
-            yield return Observable.Skipped("signal frame", why!);
-            yield break;
-        }
-        using (child)
-        {
-            foreach (var o in Checks(ctx, child))
-                yield return o;
-        }
+        foreach (var o in TracedProbe.OnLoadedChild(ctx, Seed, "signal frame", child => Checks(ctx, child)).Observations)
+            yield return o;
     }
 
     private static List<Observable> Checks(HostCheckContext ctx, TracedChild child)

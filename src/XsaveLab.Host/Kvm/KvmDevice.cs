@@ -1,6 +1,6 @@
-using XsaveLab.Host.Interop;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kvm.Abi;
 

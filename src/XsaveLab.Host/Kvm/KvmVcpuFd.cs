@@ -1,5 +1,5 @@
-using XsaveLab.Host.Interop;
 using System.Runtime.InteropServices;
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kvm.Abi;
 

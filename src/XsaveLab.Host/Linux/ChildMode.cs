@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using XsaveLab.Kernel.Tasks;
 using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Host.Linux;
 

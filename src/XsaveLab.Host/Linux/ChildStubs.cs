@@ -1,5 +1,5 @@
-using XsaveLab.Host.Native;
 using XsaveLab.Host.Interop;
+using XsaveLab.Host.Native;
 
 namespace XsaveLab.Host.Linux;
 

@@ -1,7 +1,7 @@
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Guest;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Caps;
 

@@ -2,10 +2,10 @@ using System.Globalization;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Variants;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
 using XsaveLab.Kvm.Vm;
-using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Kvm.Script;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
-using XsaveLab.Kvm.Vm;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Script;
 

@@ -2,9 +2,9 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel;
 using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
-using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 

@@ -1,7 +1,7 @@
 using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Guest;
 using XsaveLab.Kernel;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Vm;
 

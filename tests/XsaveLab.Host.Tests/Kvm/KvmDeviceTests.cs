@@ -2,8 +2,8 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Host.Kvm;
 using XsaveLab.Host.Linux;
 using XsaveLab.Host.Tests.Linux;
-using Xunit.Abstractions;
 using XsaveLab.Kvm.Abi;
+using Xunit.Abstractions;
 
 namespace XsaveLab.Host.Tests.Kvm;
 

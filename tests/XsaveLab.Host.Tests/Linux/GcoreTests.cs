@@ -1,9 +1,9 @@
 using System.Diagnostics;
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
-using Xunit.Abstractions;
 using XsaveLab.Kernel.Uabi;
 using XsaveLab.Kernel.Uabi.CoreNotes;
-using XsaveLab.Host.Interop;
+using Xunit.Abstractions;
 
 namespace XsaveLab.Host.Tests.Linux;
 

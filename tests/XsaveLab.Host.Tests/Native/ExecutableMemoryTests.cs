@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using XsaveLab.Host.Native;
 using XsaveLab.Host.Interop;
+using XsaveLab.Host.Native;
 
 namespace XsaveLab.Host.Tests.Native;
 
