@@ -5,7 +5,9 @@ namespace XsaveLab.Host.Interop;
 /// <summary>open(2), close(2), chdir(2), pipe2(2), fcntl(2), read(2), write(2) and poll(2).</summary>
 internal static unsafe partial class Libc
 {
+    public const int ORdonly = 0;
     public const int ORdwr = 2;
+    public const int ONonblock = 0x800;
     public const int OCloexec = 0x80000;
     public const int FDupfdCloexec = 1030;
     public const short PollIn = 1;
@@ -30,6 +32,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint read(int fd, byte* buf, nuint count);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial nint read(SafeFdHandle fd, byte* buf, nuint count);
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint write(int fd, byte* buf, nuint count);

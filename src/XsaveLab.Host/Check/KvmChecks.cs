@@ -179,8 +179,8 @@ public sealed class KvmChecks : IHostCheckProvider
         Region($"extended area and tail 576..{l.Length - 1}", 576, l.Length);
         var g1 = v.GetXsave();
         var m1 = mv.GetXsave(out var mimg);
-        list.Add(Observable.Compare($"KVM_GET_XSAVE {when}", m1.Ok ? (mimg.AsSpan().SequenceEqual(model.AsSpan(0, Math.Min(4096, model.Length))) ? "same as XSAVE2" : "differs") : $"-{m1.Error}",
-            g1.Ok && g1.Data is not null ? (g1.Data.AsSpan().SequenceEqual(l.AsSpan(0, Math.Min(4096, l.Length))) ? "same as XSAVE2" : "differs") : $"-{Linux.Errno.Name(g1.Errno)}"));
+        list.Add(Observable.Compare($"KVM_GET_XSAVE {when}", m1.Ok ? (mimg.AsSpan().SequenceEqual(model.AsSpan(0, Math.Min(KvmAbi.XsaveStructSize, model.Length))) ? "same as XSAVE2" : "differs") : $"-{m1.Error}",
+            g1.Ok && g1.Data is not null ? (g1.Data.AsSpan().SequenceEqual(l.AsSpan(0, Math.Min(KvmAbi.XsaveStructSize, l.Length))) ? "same as XSAVE2" : "differs") : $"-{Linux.Errno.Name(g1.Errno)}"));
     }
 
     private static void MsrChecks(string when, KvmVcpuFd v, KvmVcpu mv, List<Observable> list)

@@ -14,7 +14,7 @@ public sealed partial class KvmVcpu
         image = [];
         if (Dead() is { } d) return d;
         if (Fpu.UabiSize > KvmAbi.XsaveStructSize)
-            return SysResult.Fail(Errno.EINVAL, $"guest_fpu.uabi_size {Fpu.UabiSize} > sizeof(struct kvm_xsave) 4096: use KVM_GET_XSAVE2");
+            return SysResult.Fail(Errno.EINVAL, $"guest_fpu.uabi_size {Fpu.UabiSize} > sizeof(struct kvm_xsave) {KvmAbi.XsaveStructSize}: use KVM_GET_XSAVE2");
         image = new byte[KvmAbi.XsaveStructSize];
         FillXsave(image);
         return SysResult.Success(0, $"{image.Length} bytes");

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Tests.Linux;
 
@@ -208,9 +209,9 @@ public class PtraceXstateTests
         }
         // Reaped: no such child any more (ECHILD), and no such process (ESRCH).
         int st;
-        Assert.Equal(-1, waitpid(pid, &st, 0x40000000 | 1));
+        Assert.Equal(-1, Libc.waitpid(pid, &st, Libc.WAll | Libc.WNoHang));
         Assert.Equal(Errno.ECHILD, Marshal.GetLastPInvokeError());
-        Assert.Equal(-1, kill(pid, 0));
+        Assert.Equal(-1, Libc.kill(pid, 0));
         Assert.Equal(Errno.ESRCH, Marshal.GetLastPInvokeError());
     }
 
@@ -236,9 +237,4 @@ public class PtraceXstateTests
         Assert.True(result!.Ok);
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern unsafe int waitpid(int pid, int* status, int options);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
 }
