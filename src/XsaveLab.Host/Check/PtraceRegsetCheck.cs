@@ -12,16 +12,8 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
 
     private const ulong LoadSeed = 0x5EED_0001;
 
-    public IEnumerable<Observable> Run(HostCheckContext ctx)
-    {
-        if (TracedProbe.CannotRun(ctx) is { } why)
-        {
-            yield return Observable.Skipped("ptrace NT_X86_XSTATE", why);
-            yield break;
-        }
-        foreach (var o in TracedProbe.OnLoadedChild(ctx, LoadSeed, "ptrace NT_X86_XSTATE", child => Checks(ctx, child)).Observations)
-            yield return o;
-    }
+    public IEnumerable<Observable> Run(HostCheckContext ctx) =>
+        TracedProbe.Run(ctx, "ptrace NT_X86_XSTATE", LoadSeed, child => Checks(ctx, child));
 
     private static List<Observable> Checks(HostCheckContext ctx, TracedChild child)
     {

@@ -13,16 +13,9 @@ public sealed class SigframeCheck : IHostCheckProvider
     public string Name => "signal frame";
 
     private const ulong Seed = 0x516F_0003;
-    public IEnumerable<Observable> Run(HostCheckContext ctx)
-    {
-        if (TracedProbe.CannotRun(ctx) is { } why)
-        {
-            yield return Observable.Skipped("signal frame", why);
-            yield break;
-        }
-        foreach (var o in TracedProbe.OnLoadedChild(ctx, Seed, "signal frame", child => Checks(ctx, child)).Observations)
-            yield return o;
-    }
+
+    public IEnumerable<Observable> Run(HostCheckContext ctx) =>
+        TracedProbe.Run(ctx, "signal frame", Seed, child => Checks(ctx, child));
 
     private static List<Observable> Checks(HostCheckContext ctx, TracedChild child)
     {

@@ -10,6 +10,20 @@ internal static class TracedProbe
     public static string? CannotRun(HostCheckContext ctx) =>
         ctx.Launcher is null ? ctx.LauncherUnavailableReason : !ctx.Cpu.HasXsave ? "the CPU has no XSAVE" : null;
 
+    /// <summary>The observations of a check on one traced child, or one skipped observation named
+    /// <paramref name="name"/> when no such child can run here or be traced. Lazy: the child starts when the
+    /// observations are enumerated.</summary>
+    public static IEnumerable<Observable> Run(HostCheckContext ctx, string name, ulong seed, Func<TracedChild, List<Observable>> checks)
+    {
+        if (CannotRun(ctx) is { } why)
+        {
+            yield return Observable.Skipped(name, why);
+            yield break;
+        }
+        foreach (var o in OnLoadedChild(ctx, seed, name, checks).Observations)
+            yield return o;
+    }
+
     /// <summary>Starts a traced child whose registers hold <see cref="SeededXstateImage"/> of <paramref name="seed"/>,
     /// runs <paramref name="checks"/> on it and kills it. A child that cannot be traced gives one skipped observation
     /// named <paramref name="name"/> and <c>Traced</c> false.</summary>
