@@ -3,6 +3,8 @@ using System.CommandLine.Parsing;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Commands;
+using XsaveLab.Kvm.Report;
+using XsaveLab.Kvm.Script;
 
 namespace XsaveLab.Cli;
 
@@ -29,18 +31,53 @@ public static class Program
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
+    /// <summary>The exit code of an unexpected exception (EX_SOFTWARE in sysexits.h): a defect of the program, never
+    /// the answer to an input.</summary>
+    public const int InternalError = 70;
+
     /// <summary>Runs the CLI in-process. Exit codes: 0 success, 1 failure of the checked thing (reserved for
-    /// commands that check), 2 bad input (one line <c>error: …</c> on <paramref name="stderr"/>).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// commands that check), 2 bad input (one line <c>error: …</c> on <paramref name="stderr"/>), 70 a defect
+    /// (one line <c>error: internal error (please report): …</c>, no stack trace).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, CommandFactories);
+
+    /// <summary>As <see cref="Run(string[], TextWriter, TextWriter)"/> with another set of commands (tests give
+    /// one that fails in ways the real commands must not).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyList<Func<CliContext, Command>> commands)
     {
         var ctx = new CliContext(stdout, stderr);
+        try
+        {
+            return Dispatch(ctx, args, commands);
+        }
+        catch (Exception e) when (e is UserErrorException or CpuProfileFormatException or VmmScriptException or KvmRequestException)
+        {
+            return ctx.Fail(e.Message);
+        }
+        catch (Exception e)
+        {
+            // The last line of defence: whatever escaped is a defect, reported in one line without a stack trace.
+            stderr.WriteLine($"error: internal error (please report): {SafeText.Line($"{e.GetType().Name}: {e.Message}")}");
+            return InternalError;
+        }
+    }
+
+    /// <summary>The command tree: what the parser knows and what tests generate command lines from.</summary>
+    public static RootCommand CreateRoot(CliContext ctx, IReadOnlyList<Func<CliContext, Command>> commands)
+    {
         var root = new RootCommand(
             "xsavelab: a validated model of x86 XSAVE state - CPU layouts, the Linux FPU core and KVM guest state.");
-        foreach (var factory in CommandFactories)
+        foreach (var factory in commands)
             root.Add(factory(ctx));
+        return root;
+    }
 
-        // Without a command the user most likely wants to know what there is.
-        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+    private static int Dispatch(CliContext ctx, string[] args, IReadOnlyList<Func<CliContext, Command>> commands)
+    {
+        var root = CreateRoot(ctx, commands);
+        // Without a command the user most likely wants to know what there is. Response files are expanded here,
+        // bounded (ResponseFiles), not by the parser.
+        IReadOnlyList<string> expanded = args.Length == 0 ? ["--help"] : ResponseFiles.Expand(args);
+        var parse = root.Parse(expanded, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             var path = new List<string>();
@@ -52,20 +89,9 @@ public static class Program
             string message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 .Replace("as expected type 'System.Int32'", "as an integer", StringComparison.Ordinal)
                 .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal);
-            return ctx.Fail($"{message} (see '{where}')");
+            return ctx.Fail($"{SafeText.Escape(message, SafeText.MaxLine / 2)} (see '{where}')");
         }
-        try
-        {
-            return parse.Invoke(Invocation(stdout, stderr));
-        }
-        catch (UserErrorException e)
-        {
-            return ctx.Fail(e.Message);
-        }
-        catch (CpuProfileFormatException e)
-        {
-            return ctx.Fail(e.Message);
-        }
+        return parse.Invoke(Invocation(ctx.Out, ctx.Err));
     }
 
     private static InvocationConfiguration Invocation(TextWriter stdout, TextWriter stderr) =>

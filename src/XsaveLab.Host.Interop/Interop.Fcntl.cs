@@ -12,9 +12,6 @@ internal static unsafe partial class Libc
     public const int FDupfdCloexec = 1030;
     public const short PollIn = 1;
 
-    /// <summary>The errno values these calls' callers retry on or expect (include/uapi/asm-generic/errno-base.h).</summary>
-    public const int Eintr = 4, Echild = 10;
-
     [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial SafeFdHandle open(string path, int flags);
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Sim.Cost;
 
 namespace XsaveLab.Cli.Tests;
@@ -72,6 +73,86 @@ public sealed class SimCommandTests : IDisposable
         Assert.Contains("missing.json", CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--cost-model", Path.Combine(_dir, "missing.json"))));
     }
 
+    [Fact]
+    public void Experiment_and_report_print_the_same_bytes_every_time()
+    {
+        string[][] commands =
+        [
+            ["experiment", "cet-s", "--cpu", "spr", "--no-measure", "--format", "json"],
+            ["report", "--cpu", "spr", "--format", "json"],
+        ];
+        foreach (var args in commands)
+        {
+            var a = CliRunner.Run(args);
+            var b = CliRunner.Run(args);
+            Assert.True(a.ExitCode == 0, a.ToString());
+            Assert.Equal(a.Out, b.Out);
+            Assert.Contains("shipped reference model", a.Out);
+        }
+    }
+
+    [Fact]
+    public void A_nan_in_a_cost_model_is_one_error_naming_file_and_field()
+    {
+        var bad = Path.Combine(_dir, "nan.json");
+        File.WriteAllText(bad, File.ReadAllText(CostModelFile()).Replace("\"switchFixedNs\": 1800", "\"switchFixedNs\": \"NaN\""));
+        var msg = CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--no-measure", "--cost-model", bad));
+        Assert.Contains("nan.json: switchFixedNs:", msg);
+    }
+
+    [Theory]
+    [InlineData("--runs", "3", "--no-measure")]
+    [InlineData("--calibrate", "--cost-model", "x.json")]
+    public void Options_that_would_be_ignored_are_contradictions(params string[] options)
+    {
+        var msg = CliRunner.OneError(CliRunner.Run(["experiment", "cet-s", "--cpu", "spr", .. options]));
+        Assert.Contains(options[0], msg);
+        Assert.Contains("contradicts", msg);
+    }
+
+    [Fact]
+    public void Runs_for_a_cpu_that_is_not_measured_is_refused()
+    {
+        var msg = CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "spr", "--runs", "3"));
+        Assert.Contains("--runs", msg);
+    }
+
+    [Fact]
+    public void A_cpu_without_xsave_answers_without_calibrating()
+    {
+        var r = CliRunner.Run("experiment", "cet-s", "--cpu", "nehalem", "--calibrate", "--no-measure", "--format", "json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.StartsWith("shipped reference model", doc.RootElement.GetProperty("costModel").GetString());
+        Assert.Contains(doc.RootElement.GetProperty("notes").EnumerateArray(), n => n.GetString()!.Contains("no XSAVE"));
+    }
+
+    [Fact]
+    public void Measure_reports_its_quality_warnings_with_the_quiet_run_advice()
+    {
+        var r = CliRunner.Run("measure", "context-switch", "--mode", "threads", "--vectors", "asis", "--runs", "2", "--seconds", "0.05", "--format", "json");
+        if (r.ExitCode == 1 && r.Err.Contains("nothing can be measured"))
+            return; // not Linux on x86-64: there is nothing to judge
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Out);
+        var warnings = doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+        // Whether this machine is busy is not for a test to decide; what is printed for it is.
+        Assert.Equal(warnings.Count, r.Err.Split('\n').Count(l => l.StartsWith("warning: ", StringComparison.Ordinal)));
+        if (warnings.Count > 0)
+            Assert.Equal(XsaveLab.Sim.Measure.MeasurementQuality.QuietRunAdvice, warnings[^1]);
+    }
+
+    [Fact]
+    public void Calibrate_refuses_an_unwritable_output_before_timing_anything()
+    {
+        foreach (var bad in new[] { Path.Combine(_dir, "no", "such", "p.json"), _dir })
+        {
+            var msg = CliRunner.OneError(CliRunner.Run("calibrate", "-o", bad));
+            Assert.Contains("--output", msg);
+        }
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
     [Theory]
     [InlineData("--tasks", "-1")]
     [InlineData("--vcpus", "2000000")]
@@ -119,9 +200,9 @@ public sealed class SimCommandTests : IDisposable
         public string CpuSignature => "0x0";
         public ulong Xcr0 => XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512;
         public ComponentBytes Bytes { get; } = new(new Dictionary<int, int> { [2] = 256, [5] = 64, [6] = 512, [7] = 1024 });
-        public bool Supports(SaveInstr instr) => instr != SaveInstr.Xsaves;
-        public double SaveNs(SaveInstr instr, ulong rfbm, ulong inUse) { var c = CostModel.SaveCounts(instr, rfbm, inUse, Bytes); return 20 + c.Requested + 3 * c.Moved + 0.02 * c.Bytes; }
+        public bool Supports(SaveInstruction instr) => instr != SaveInstruction.Xsaves;
+        public double SaveNs(SaveInstruction instr, ulong rfbm, ulong inUse) { var c = CostModel.SaveCounts(instr, rfbm, inUse, Bytes); return 20 + c.Requested + 3 * c.Moved + 0.02 * c.Bytes; }
         public double RestoreNs(ulong rfbm, ulong inUse) { var c = CostModel.RestoreCounts(rfbm, inUse, Bytes, false); return 25 + 2 * c.Requested + 3 * c.Moved + 0.025 * c.Bytes; }
-        public double PairNs(SaveInstr instr, ulong rfbm, ulong inUse) => SaveNs(instr, rfbm, inUse) + RestoreNs(rfbm, inUse);
+        public double PairNs(SaveInstruction instr, ulong rfbm, ulong inUse) => SaveNs(instr, rfbm, inUse) + RestoreNs(rfbm, inUse);
     }
 }

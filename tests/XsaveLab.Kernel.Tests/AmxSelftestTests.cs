@@ -1,28 +1,41 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tests;
 
-/// <summary>tools/testing/selftests/x86/amx.c (linux-fpu.md §10.1) on the catalog's AMX parts.</summary>
+/// <summary>tools/testing/selftests/x86/amx.c (docs/linux-fpu-core.md, "Selftests") on the catalog's AMX parts.</summary>
 public class AmxSelftestTests
 {
     public static IEnumerable<object[]> Cpus() => KernelKit.AmxCpus();
 
     private static byte[] Tiles(LinuxKernel k, Random rng) => KernelKit.RandomData(k, (int)XFeature.XtileData, rng);
 
+    /// <summary>The selftest's process on a two-CPU kernel, running on CPU 0.</summary>
+    private static (LinuxKernel K, KernelTask Main) Start(string cpu)
+    {
+        var k = KernelKit.Kernel(cpu, cpus: 2);
+        var main = k.SpawnProcess("amx");
+        k.Schedule(0, main);
+        return (k, main);
+    }
+
+    /// <summary>fork() of <paramref name="parent"/>, the child scheduled on <paramref name="onCpu"/>.</summary>
+    private static KernelTask ForkOn(LinuxKernel k, KernelTask parent, int onCpu)
+    {
+        var child = k.Fork(parent);
+        k.Schedule(onCpu, child);
+        return child;
+    }
+
     [Theory]
     [MemberData(nameof(Cpus))]
     public void Dynamic_state_permission_sigaltstack_and_fork(string cpu)
     {
-        var k = KernelKit.Kernel(cpu, cpus: 2);
+        var (k, main) = Start(cpu);
         var rng = new Random(18);
-        var main = k.SpawnProcess("amx");
-        k.Schedule(0, main);
         // Setup: ARCH_GET_XCOMP_SUPP shows both tile bits.
         Assert.Equal(XFeatureMasks.Xtile, k.ArchPrctlGet(main, ArchPrctl.GetXcompSupp) & XFeatureMasks.Xtile);
 
-        var child = k.Fork(main);
-        k.Schedule(1, child);
+        var child = ForkOn(k, main, 1);
 
         // a. Without permission loading tile data raises SIGILL/ILL_ILLOPC.
         var r = k.UseComponent(child, 18, Tiles(k, rng));
@@ -36,7 +49,7 @@ public class AmxSelftestTests
         Assert.Equal(0, k.Sigaltstack(child, small));
         ulong perm = k.ArchPrctlGet(child, ArchPrctl.GetXcompPerm);
         Assert.NotEqual(0UL, perm & XFeatureMasks.XtileCfg);
-        Assert.Equal(-KernelErrno.ENOSPC, k.ArchPrctlRequest(child, 18));
+        Assert.Equal(-(long)Errno.ENOSPC, k.ArchPrctlRequest(child, 18));
         Assert.Equal(0, k.Sigaltstack(child, 2 * minsig));
         Assert.Equal(0, k.ArchPrctlRequest(child, 18));
         Assert.Equal(perm | XFeatureMasks.XtileData, k.ArchPrctlGet(child, ArchPrctl.GetXcompPerm));
@@ -63,17 +76,12 @@ public class AmxSelftestTests
     [MemberData(nameof(Cpus))]
     public void Tile_data_is_not_inherited_across_fork(string cpu)
     {
-        var k = KernelKit.Kernel(cpu, cpus: 2);
-        var rng = new Random(7);
-        var main = k.SpawnProcess("amx");
-        k.Schedule(0, main);
+        var (k, main) = Start(cpu);
         Assert.Equal(0, k.ArchPrctlRequest(main, 18));
-        var child = k.Fork(main);
-        k.Schedule(1, child);
-        var tiles = Tiles(k, rng);
+        var child = ForkOn(k, main, 1);
+        var tiles = Tiles(k, new Random(7));
         Assert.True(k.UseComponent(child, 18, tiles).Done);
-        var grand = k.Fork(child);
-        k.Schedule(0, grand);
+        var grand = ForkOn(k, child, 0);
         // The grandchild's XSAVE of tile data differs from what its parent loaded: it is in init state.
         var seen = k.ReadComponent(grand, 18).ToArray();
         Assert.NotEqual(tiles, seen);
@@ -91,9 +99,7 @@ public class AmxSelftestTests
     [MemberData(nameof(Cpus))]
     public void Threads_share_the_leaders_permission_but_not_a_copy(string cpu)
     {
-        var k = KernelKit.Kernel(cpu, cpus: 2);
-        var main = k.SpawnProcess("amx");
-        k.Schedule(0, main);
+        var (k, main) = Start(cpu);
         var th = k.Fork(main, thread: true);
         Assert.Equal(0, k.ArchPrctlRequest(th, 18));
         Assert.NotEqual(0UL, main.Fpu.Perm.StatePerm & XFeatureMasks.XtileData);

@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Tests;
 
 public class BootHostTests

@@ -1,9 +1,5 @@
 using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Kernel.Tests;
 

@@ -1,6 +1,4 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
+using XsaveLab.Arch.Machine;
 using Xunit.Abstractions;
 
 namespace XsaveLab.Kernel.Tests;
@@ -33,7 +31,7 @@ public class CatalogBootTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>§12.1–12.3 invariants of a booted system, derived from the rules.</summary>
+/// <summary>Invariants 1–3 of docs/linux-fpu-core.md of a booted system, derived from the rules.</summary>
 internal static class BootChecks
 {
     public static void AssertConsistent(FpuSystem sys)

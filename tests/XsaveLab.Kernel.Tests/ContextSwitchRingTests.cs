@@ -3,7 +3,7 @@ using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kernel.Tests;
 
-/// <summary>tools/testing/selftests/x86/xstate.c context-switch test (linux-fpu.md §10.2): 5 threads in a ring,
+/// <summary>tools/testing/selftests/x86/xstate.c context-switch test (docs/linux-fpu-core.md, "Selftests"): 5 threads in a ring,
 /// 10 rounds each; every thread checks that its registers still hold what it loaded, then loads new values.</summary>
 public class ContextSwitchRingTests
 {

@@ -3,6 +3,7 @@ using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kernel.Variants;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tests;
 
@@ -132,10 +133,10 @@ public class GuestFpuTests
         Assert.Equal(ymm, buf.AsSpan(ymmOff, ymm.Length).ToArray());
         ulong xstateBefore = g.FpState!.XstateBv;
         uint pkru = 0;
-        Assert.Equal(0, k.FpuCopyUabiToGuestFpstate(g, buf, k.System.UserCfg.MaxFeatures, ref pkru));
+        Assert.True(k.FpuCopyUabiToGuestFpstate(g, buf, k.System.UserCfg.MaxFeatures, ref pkru).Ok);
         Assert.Equal(xstateBefore & XFeatureMasks.CetKernel, g.FpState.XstateBv & XFeatureMasks.CetKernel);
         // A header bit outside the given XCR0 is refused.
-        Assert.Equal(-KernelErrno.EINVAL, k.FpuCopyUabiToGuestFpstate(g, buf, XFeatureMasks.FpSse, ref pkru));
+        Assert.Equal(Errno.EINVAL, k.FpuCopyUabiToGuestFpstate(g, buf, XFeatureMasks.FpSse, ref pkru).Errno);
     }
 }
 

@@ -1,10 +1,8 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tests;
 
-/// <summary>linux-fpu.md §4.8, row by row, on an AMX part (and parts without AMX where the row needs it).</summary>
+/// <summary>The permission table of docs/linux-fpu-core.md, row by row, on an AMX part (and parts without AMX where the row needs it).</summary>
 public class PermissionTableTests
 {
     private static (LinuxKernel K, KernelTask T) Amx(string variant = "6.17", BootOptions? o = null)
@@ -19,8 +17,8 @@ public class PermissionTableTests
     public void Request_on_a_32bit_kernel_is_EOPNOTSUPP()
     {
         var (k, t) = Amx(o: new BootOptions { X86_64 = false });
-        Assert.Equal(-KernelErrno.EOPNOTSUPP, k.ArchPrctlRequest(t, ArchPrctl.XcompTileData));
-        Assert.Equal(-KernelErrno.EOPNOTSUPP, k.ArchPrctlRequest(t, ArchPrctl.XcompTileData, guest: true));
+        Assert.Equal(-(long)Errno.EOPNOTSUPP, k.ArchPrctlRequest(t, ArchPrctl.XcompTileData));
+        Assert.Equal(-(long)Errno.EOPNOTSUPP, k.ArchPrctlRequest(t, ArchPrctl.XcompTileData, guest: true));
     }
 
     [Theory]
@@ -30,8 +28,8 @@ public class PermissionTableTests
     public void Feature_number_past_the_table_is_EINVAL(int idx)
     {
         var (k, t) = Amx();
-        Assert.Equal(-KernelErrno.EINVAL, k.ArchPrctlRequest(t, idx));
-        Assert.Equal(-KernelErrno.EINVAL, k.ArchPrctlRequest(t, idx, guest: true));
+        Assert.Equal(-(long)Errno.EINVAL, k.ArchPrctlRequest(t, idx));
+        Assert.Equal(-(long)Errno.EINVAL, k.ArchPrctlRequest(t, idx, guest: true));
     }
 
     [Theory]
@@ -43,7 +41,7 @@ public class PermissionTableTests
     public void Features_other_than_tile_data_are_EOPNOTSUPP(int idx)
     {
         var (k, t) = Amx();
-        Assert.Equal(-KernelErrno.EOPNOTSUPP, k.ArchPrctlRequest(t, idx));
+        Assert.Equal(-(long)Errno.EOPNOTSUPP, k.ArchPrctlRequest(t, idx));
     }
 
     [Fact]
@@ -52,11 +50,11 @@ public class PermissionTableTests
         var k = KernelKit.Kernel("icx");
         var t = k.SpawnProcess("p");
         Assert.Equal(0UL, k.System.UserCfg.MaxFeatures & XFeatureMasks.XtileData);
-        Assert.Equal(-KernelErrno.EOPNOTSUPP, k.ArchPrctlRequest(t, 18));
+        Assert.Equal(-(long)Errno.EOPNOTSUPP, k.ArchPrctlRequest(t, 18));
         // noxsaves clears XSAVES and with it XFD (cpuid-deps.c), so AMX tile data is not in the user max.
         var (k2, t2) = Amx(o: new BootOptions { NoXsaves = true });
         Assert.False(k2.System.Caps.Xfd);
-        Assert.Equal(-KernelErrno.EOPNOTSUPP, k2.ArchPrctlRequest(t2, 18));
+        Assert.Equal(-(long)Errno.EOPNOTSUPP, k2.ArchPrctlRequest(t2, 18));
     }
 
     [Fact]
@@ -76,7 +74,7 @@ public class PermissionTableTests
     {
         var (k, t) = Amx();
         k.FpuAllocGuestFpstate(t);
-        Assert.Equal(-KernelErrno.EBUSY, k.ArchPrctlRequest(t, 18, guest: true));
+        Assert.Equal(-(long)Errno.EBUSY, k.ArchPrctlRequest(t, 18, guest: true));
         Assert.Equal(0, k.ArchPrctlRequest(t, 18));
         Assert.Equal(0UL, k.ArchPrctlGet(t, ArchPrctl.GetXcompGuestPerm) & XFeatureMasks.XtileData);
     }
@@ -89,7 +87,7 @@ public class PermissionTableTests
         ulong small = (ulong)(k.System.MaxFrameSize - k.System.FeatureSize(18));
         Assert.Equal(0, k.Sigaltstack(th, small));
         ulong before = k.ArchPrctlGet(t, ArchPrctl.GetXcompPerm);
-        Assert.Equal(-KernelErrno.ENOSPC, k.ArchPrctlRequest(t, 18));
+        Assert.Equal(-(long)Errno.ENOSPC, k.ArchPrctlRequest(t, 18));
         Assert.Equal(before, k.ArchPrctlGet(t, ArchPrctl.GetXcompPerm));
         // guest requests are not checked against signal stacks
         Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
@@ -99,15 +97,15 @@ public class PermissionTableTests
     public void Unknown_option_is_EINVAL()
     {
         var (k, t) = Amx();
-        Assert.Equal(-KernelErrno.EINVAL, k.ArchPrctlCall(t, 0x1026, 0, out _));
-        Assert.Equal(-KernelErrno.EINVAL, k.ArchPrctlCall(t, 0x1020, 0, out _));
+        Assert.Equal(-(long)Errno.EINVAL, k.ArchPrctlCall(t, 0x1026, 0, out _));
+        Assert.Equal(-(long)Errno.EINVAL, k.ArchPrctlCall(t, 0x1020, 0, out _));
     }
 
     [Fact]
     public void Get_with_a_faulting_pointer_is_EFAULT()
     {
         var (k, t) = Amx();
-        Assert.Equal(-KernelErrno.EFAULT, k.ArchPrctlCall(t, ArchPrctl.GetXcompPerm, 0, out _, faultingPointer: true));
+        Assert.Equal(-(long)Errno.EFAULT, k.ArchPrctlCall(t, ArchPrctl.GetXcompPerm, 0, out _, faultingPointer: true));
     }
 
     [Fact]
@@ -126,7 +124,7 @@ public class PermissionTableTests
     {
         var (k, t) = Amx();
         var g = k.FpuAllocGuestFpstate(t);
-        Assert.Equal(-KernelErrno.EPERM, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        Assert.Equal(-(long)Errno.EPERM, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
         Assert.Equal(0UL, g.Xfeatures & XFeatureMasks.XtileData);
     }
 

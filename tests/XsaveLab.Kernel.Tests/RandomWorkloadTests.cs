@@ -2,12 +2,13 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Checks;
 using XsaveLab.Kernel.Guest;
 using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>A seeded random sequence of 2 000+ actions across 4 CPUs and up to 8 tasks (fork, exec, exit, prctl,
 /// sigaltstack, AMX use, switches, block/wake, kernel FPU use, vCPU fpstate alloc/swap/enable/free) on every
-/// catalog CPU and variant. After every action the §12 invariants hold and every context's registers are what
+/// catalog CPU and variant. After every action the invariants (docs/linux-fpu-core.md) hold and every context's registers are what
 /// it last wrote. The seed is in every failure message.</summary>
 public class RandomWorkloadTests
 {
@@ -121,8 +122,8 @@ public class RandomWorkloadTests
                     bool guest = _rng.Next(3) == 0;
                     long r = k.ArchPrctlRequest(t, ArchPrctl.XcompTileData, guest);
                     bool amx = (k.System.UserCfg.MaxFeatures & XFeatureMasks.XtileData) != 0;
-                    Assert.True(amx ? r is 0 or -KernelErrno.ENOSPC or -KernelErrno.EBUSY : r == -KernelErrno.EOPNOTSUPP, $"{Ctx}: {KernelErrno.Name(r)}");
-                    if (r == -KernelErrno.EBUSY)
+                    Assert.True(amx ? r is 0 or -(long)Errno.ENOSPC or -(long)Errno.EBUSY : r == -(long)Errno.EOPNOTSUPP, $"{Ctx}: {ErrnoNames.Result(r)}");
+                    if (r == -(long)Errno.EBUSY)
                         Assert.True(guest && t.Leader.Fpu.GuestPerm.GuestLocked, Ctx);
                     break;
                 }
@@ -219,7 +220,7 @@ public class RandomWorkloadTests
                     ulong before = g.Xfeatures;
                     bool permitted = (k.GroupPerm(t, true) & XFeatureMasks.XtileData) != 0;
                     long r = k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile & k.System.UserCfg.MaxFeatures);
-                    Assert.True(r == 0 || (r == -KernelErrno.EPERM && !permitted), $"{Ctx}: {KernelErrno.Name(r)}");
+                    Assert.True(r == 0 || (r == -(long)Errno.EPERM && !permitted), $"{Ctx}: {ErrnoNames.Result(r)}");
                     if (r == 0 && g.Xfeatures != before && !g.FpState!.InUse)
                         _expect[g] = Zeros().Where(p => p.Key is 1 or 2).ToDictionary();
                     break;

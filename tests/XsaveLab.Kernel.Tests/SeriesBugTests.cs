@@ -1,8 +1,4 @@
 using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Kernel.Tests;
 

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Tests;
 
 public class SmokeTests

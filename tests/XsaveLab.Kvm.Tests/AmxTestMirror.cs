@@ -3,10 +3,11 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Tests;
 
-/// <summary>tools/testing/selftests/kvm/x86/amx_test.c (linux-fpu.md §10.3): the guest sequence with XFD and XFD_ERR,
+/// <summary>tools/testing/selftests/kvm/x86/amx_test.c (docs/linux-fpu-core.md, "Selftests"): the guest sequence with XFD and XFD_ERR,
 /// the XSAVEC init-optimisation checks, and after every step a save of the whole vCPU state, a new VM and vCPU in a
 /// new process, a restore, and a comparison of the state read back.</summary>
 public class AmxTestMirror
@@ -24,7 +25,7 @@ public class AmxTestMirror
     /// <summary>vcpu_save_state(); kvm_vm_release(); vm_recreate_with_one_vcpu(); vcpu_load_state().</summary>
     private void SaveRestoreCompare(string sync)
     {
-        var snap = _v.Save();
+        var snap = _v.Save().Snapshot!;
         var sys = new KvmSystem(_v.Vm.System.Settings);
         Assert.True(sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18).Ok);
         var vm = sys.CreateVm();
@@ -40,7 +41,7 @@ public class AmxTestMirror
         var sx = nv.SetXsave(buf);
         Assert.True(sx.Ok, $"{sync}: KVM_SET_XSAVE {sx}");
         Assert.Equal(snap.Msrs.Count, (int)nv.SetMsrs(snap.Msrs).Value);
-        var again = nv.Save();
+        var again = nv.Save().Snapshot!;
         Normalize(snap.Xsave);
         Normalize(again.Xsave);
         Assert.True(snap.Xsave.AsSpan().SequenceEqual(again.Xsave), $"{sync}: XSAVE2 image differs after restore at byte {snap.Xsave.AsSpan().CommonPrefixLength(again.Xsave)}: XSTATE_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(snap.Xsave.AsSpan(512)):x} vs 0x{BinaryPrimitives.ReadUInt64LittleEndian(again.Xsave.AsSpan(512)):x}");
@@ -167,7 +168,7 @@ public class AmxTestMirror
         var d0 = t.Single(e => e.Function == 0xD && e.Index == 0);
         var withAmx = t.Select(e => e.Function == 0xD && e.Index == 0 ? e with { Eax = e.Eax | (uint)XFeatureMasks.Xtile } : e).ToArray();
         var (_, v) = sys.CreateVm().CreateVcpu(0);
-        Assert.Equal(Errno.EPERM, v!.SetCpuid2(withAmx).Error);
+        Assert.Equal(Errno.EPERM, v!.SetCpuid2(withAmx).Errno);
         Assert.True(v.SetCpuid2(t).Ok);
         Assert.Equal(0u, d0.Eax & (uint)XFeatureMasks.Xtile);
     }

@@ -5,6 +5,7 @@ using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Tests;
 
@@ -128,7 +129,7 @@ public class GuestFpstateVariantTests
             var other = TestCpus.System(cpu, variant);
             other.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
             var r = v.SetCpuid2(other.GetSupportedCpuid());
-            Assert.Equal(Errno.EPERM, r.Error);
+            Assert.Equal(Errno.EPERM, r.Errno);
             Assert.Equal(4096, v.Fpu.UabiSize);
 
             var ok = TestCpus.NewVcpu(other, requestAmx: false);
@@ -154,7 +155,7 @@ public class GuestFpstateVariantTests
         Assert.NotEqual(0UL, v.Fpu.FpState!.Xfeatures & XFeatureMasks.CetKernel);
         Assert.Equal(sys.Task.Leader.Fpu.GuestPerm.StateSize, v.Fpu.FpState.Size);
         Assert.Equal(sys.Task.Leader.Fpu.GuestPerm.UserStateSize, v.Fpu.UabiSize);
-        Assert.Equal(Errno.EINVAL, v.GetXsave(out _).Error);
+        Assert.Equal(Errno.EINVAL, v.GetXsave(out _).Errno);
 
         // 6.17 allocates CET-S at creation: the same sequence keeps the 4096-byte UABI.
         var s17 = TestCpus.System(cpu!, "6.17");

@@ -1,6 +1,7 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Tests;
 
@@ -13,7 +14,7 @@ public class PermissionTests
         sys.CreateVm().CreateVcpu(0);
         Assert.True(sys.Task.Leader.Fpu.GuestPerm.GuestLocked);
         var r = sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
-        Assert.Equal(Errno.EBUSY, r.Error);
+        Assert.Equal(Errno.EBUSY, r.Errno);
         Assert.Equal(-16L, r.Value);
         // Host permission is unaffected; GET never shows the lock flag or supervisor bits.
         Assert.True(sys.ArchPrctl(ArchPrctl.ReqXcompPerm, 18).Ok);
@@ -34,11 +35,11 @@ public class PermissionTests
     public void Request_errors_follow_xstate_request_perm()
     {
         var sys = TestCpus.System(TestCpus.Amx()!);
-        Assert.Equal(Errno.EINVAL, sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 20).Error);
-        Assert.Equal(Errno.EOPNOTSUPP, sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 17).Error);
-        Assert.Equal(Errno.EINVAL, sys.ArchPrctl(0x1099, 0).Error);
+        Assert.Equal(Errno.EINVAL, sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 20).Errno);
+        Assert.Equal(Errno.EOPNOTSUPP, sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 17).Errno);
+        Assert.Equal(Errno.EINVAL, sys.ArchPrctl(0x1099, 0).Errno);
         var noAmx = TestCpus.System(TestCpus.Get("icx"));
-        Assert.Equal(Errno.EOPNOTSUPP, noAmx.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18).Error);
+        Assert.Equal(Errno.EOPNOTSUPP, noAmx.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18).Errno);
     }
 
     [Fact]

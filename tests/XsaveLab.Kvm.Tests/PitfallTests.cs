@@ -2,10 +2,11 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Kvm.Report;
 using XsaveLab.Kvm.Script;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Tests;
 
-/// <summary>Each known VMM pitfall with the outcome the kernel gives (peers-and-pain-points.md §2).</summary>
+/// <summary>Each known VMM pitfall with the outcome the kernel gives (docs/vmm-pitfalls.md).</summary>
 public class PitfallTests
 {
     private static KvmReport Run(string name, string? cpu = null) =>
@@ -30,7 +31,7 @@ public class PitfallTests
     {
         var r = Run("pitfall-perm-after-vcpu");
         Assert.True(r.Ok, BuiltinScriptTests.Dump(r));
-        Assert.Equal(Errno.EBUSY, Step(r, "arch_prctl").Result.Error);
+        Assert.Equal(Errno.EBUSY, Step(r, "arch_prctl").Result.Errno);
         Assert.Equal(0L, Step(r, "arch_prctl", 1).Result.Value & (long)XFeatureMasks.XtileData);
     }
 
@@ -53,7 +54,7 @@ public class PitfallTests
         var r = Run("pitfall-get-xsave");
         Assert.True(r.Ok, BuiltinScriptTests.Dump(r));
         Assert.True(Step(r, "KVM_GET_XSAVE").Result.Ok);
-        Assert.Equal(Errno.EINVAL, Step(r, "KVM_GET_XSAVE", 1).Result.Error);
+        Assert.Equal(Errno.EINVAL, Step(r, "KVM_GET_XSAVE", 1).Result.Errno);
         Assert.True(Step(r, "KVM_GET_XSAVE2").Result.Value > 4096);
     }
 
@@ -89,8 +90,8 @@ public class PitfallTests
         Assert.True(restores[0].Result.Ok, BuiltinScriptTests.Dump(r));
         Assert.False(restores[1].Result.Ok);
         var failedCpuid = r.Steps.Last(s => s.Ioctl == "KVM_SET_CPUID2");
-        Assert.Equal(Errno.EPERM, failedCpuid.Result.Error);
-        Assert.Equal(Errno.EOPNOTSUPP, r.Steps.Last(s => s.Ioctl == "arch_prctl").Result.Error);
+        Assert.Equal(Errno.EPERM, failedCpuid.Result.Errno);
+        Assert.Equal(Errno.EOPNOTSUPP, r.Steps.Last(s => s.Ioctl == "arch_prctl").Result.Errno);
     }
 }
 

@@ -8,7 +8,7 @@ using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Tests;
 
-/// <summary>xcr0_cpuid_test.c, xss_msr_test.c and the CET part of msrs_test.c (linux-fpu.md §10.4).</summary>
+/// <summary>xcr0_cpuid_test.c, xss_msr_test.c and the CET part of msrs_test.c (tools/testing/selftests/kvm/x86).</summary>
 public class SelftestMirrorTests
 {
     /// <summary>A vCPU as the selftest library sets it up: supported CPUID, CR4.OSXSAVE, XCR0 = supported.</summary>

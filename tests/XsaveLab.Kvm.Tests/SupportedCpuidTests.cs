@@ -6,6 +6,7 @@ using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Tests;
 
@@ -99,7 +100,7 @@ public class SupportedCpuidTests
         bool amx = (sys.Host.UserMaxFeatures & XFeatureMasks.XtileData) != 0;
         Assert.Equal(amx, r.Ok);
         if (!amx)
-            Assert.Equal(Errno.EOPNOTSUPP, r.Error);
+            Assert.Equal(Errno.EOPNOTSUPP, r.Errno);
         ulong after = sys.Caps.FilteredXcr0(sys.GuestGroupPerm);
         Assert.Equal(Math.Max(sys.Host.XsaveEnabled ? XStateGeometry.Size(cpu, after, false) : 0, 4096), sys.CheckExtension(KvmAbi.CapXsave2).Value);
         var vm = sys.CreateVm();
@@ -113,7 +114,7 @@ public class SupportedCpuidTests
         // KVM_X86_XCOMP_GUEST_SUPP is not filtered by permission.
         var attr = new KvmSystem(KvmSettings.For(cpu)).GetDeviceAttr(0, KvmAbi.XcompGuestSupp);
         Assert.Equal(sys.Caps.SupportedXcr0, (ulong)attr.Value);
-        Assert.Equal(Errno.ENXIO, sys.GetDeviceAttr(0, 1).Error);
+        Assert.Equal(Errno.ENXIO, sys.GetDeviceAttr(0, 1).Errno);
     }
 
     [Fact]

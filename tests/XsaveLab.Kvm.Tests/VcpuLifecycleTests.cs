@@ -1,6 +1,7 @@
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Tests;
 
@@ -15,8 +16,8 @@ public class VcpuLifecycleTests
         Assert.True(v.Destroy().Ok);
         Assert.Null(v.Fpu.FpState);
         Assert.True(fps.Freed);
-        Assert.Equal(Errno.EBADF, v.GetXsave2(out _).Error);
-        Assert.Equal(Errno.EBADF, v.Run([]).Result.Error);
+        Assert.Equal(Errno.EBADF, v.GetXsave2(out _).Errno);
+        Assert.Equal(Errno.EBADF, v.Run([]).Result.Errno);
         Assert.Null(v.Vm.Vcpu(0));
         Assert.Empty(sys.Kernel.Warnings.Entries);
     }
@@ -29,8 +30,8 @@ public class VcpuLifecycleTests
         Assert.True(v.Run(TestCpus.Ops("cr4.osxsave")).Result.Ok);
         Assert.True(v.SetCpuid2(v.Cpuid).Ok);
         var changed = v.Cpuid.Where(e => !(e.Function == 0xD && e.Index == 18)).ToArray();
-        Assert.Equal(Errno.EINVAL, v.SetCpuid2(changed).Error);
-        Assert.Equal(Errno.EEXIST, v.Vm.CreateVcpu(0).Result.Error);
+        Assert.Equal(Errno.EINVAL, v.SetCpuid2(changed).Errno);
+        Assert.Equal(Errno.EEXIST, v.Vm.CreateVcpu(0).Result.Errno);
     }
 
     [Fact]

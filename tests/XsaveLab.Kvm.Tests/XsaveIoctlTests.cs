@@ -4,6 +4,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Tests;
 
@@ -47,10 +48,10 @@ public class XsaveIoctlTests
         var v = TestCpus.NewVcpu(sys, requestAmx: true, setCpuid: false);
         Assert.True(v.GetXsave(out _).Ok);
         Assert.True(v.SetCpuid2(sys.GetSupportedCpuid()).Ok);
-        Assert.Equal(Errno.EINVAL, v.GetXsave(out _).Error);
+        Assert.Equal(Errno.EINVAL, v.GetXsave(out _).Errno);
         Assert.True(v.GetXsave2(out var img).Ok);
         Assert.Equal(sys.CheckExtension(KvmAbi.CapXsave2).Value, img.Length);
-        Assert.Equal(Errno.EFAULT, v.SetXsave(new byte[4096]).Error);
+        Assert.Equal(Errno.EFAULT, v.SetXsave(new byte[4096]).Errno);
     }
 
     [Theory]
@@ -72,10 +73,10 @@ public class XsaveIoctlTests
             bool allowed = (sys.Caps.SupportedXcr0 & v.Fpu.FpState!.UserXfeatures & bit) != 0;
             Assert.True(allowed == r.Ok, $"bit {i}: {r}");
         }
-        Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(520), XFeatureMasks.CompactedFormat | 3))).Error);
-        Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => b[530] = 1)).Error);
-        Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => { Hdr(b, 3); BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(24), 0xFFFFFFFF); })).Error);
-        Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => Hdr(b, XFeatureMasks.CetUser))).Error);
+        Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(520), XFeatureMasks.CompactedFormat | 3))).Errno);
+        Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => b[530] = 1)).Errno);
+        Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => { Hdr(b, 3); BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(24), 0xFFFFFFFF); })).Errno);
+        Assert.Equal(Errno.EINVAL, v.SetXsave(Mut(b => Hdr(b, XFeatureMasks.CetUser))).Errno);
     }
 
     [Theory]
@@ -136,9 +137,9 @@ public class XsaveIoctlTests
     {
         var sys = TestCpus.System(TestCpus.Amx()!);
         var v = TestCpus.NewVcpu(sys);
-        Assert.Equal(Errno.EINVAL, v.SetXcrs([(0u, 0UL)]).Error);
-        Assert.Equal(Errno.EINVAL, v.SetXcrs([(0u, 0x5UL)]).Error);
-        Assert.Equal(Errno.EINVAL, v.SetXcrs([(0u, v.GuestSupportedXcr0 & ~XFeatureMasks.XtileData)]).Error);
+        Assert.Equal(Errno.EINVAL, v.SetXcrs([(0u, 0UL)]).Errno);
+        Assert.Equal(Errno.EINVAL, v.SetXcrs([(0u, 0x5UL)]).Errno);
+        Assert.Equal(Errno.EINVAL, v.SetXcrs([(0u, v.GuestSupportedXcr0 & ~XFeatureMasks.XtileData)]).Errno);
         Assert.True(v.SetXcrs([(0u, v.GuestSupportedXcr0)]).Ok);
         Assert.Equal(v.GuestSupportedXcr0, v.Xcr0);
     }

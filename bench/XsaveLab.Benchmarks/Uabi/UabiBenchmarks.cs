@@ -35,7 +35,7 @@ public class UabiBenchmarks
     public bool CopyUabiToXstate()
     {
         uint pkru = _task.Pkru;
-        return XstateUabi.CopyUabiToXstate(_cfg, _task.Fpstate, _image, ref pkru, updatePkru: true).Success;
+        return XstateUabi.CopyUabiToXstate(_cfg, _task.Fpstate, _image, ref pkru, updatePkru: true).Ok;
     }
 
     [Benchmark]

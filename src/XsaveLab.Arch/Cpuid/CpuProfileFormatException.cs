@@ -1,6 +1,7 @@
 namespace XsaveLab.Arch.Cpuid;
 
-/// <summary>A CPUID text could not be read; names the file and, where it applies, the line.</summary>
+/// <summary>A CPUID dump could not be read, or its values cannot be modelled; names the file and, where it
+/// applies, the line. This is bad input, reported to the user, never API misuse.</summary>
 public sealed class CpuProfileFormatException(string file, int line, string problem)
     : Exception(line > 0 ? $"{file}:{line}: {problem}" : $"{file}: {problem}")
 {

@@ -22,14 +22,26 @@ public static class CpuidTextWriter
     public static string Write(CpuProfile profile, IReadOnlyDictionary<string, string>? meta = null)
     {
         var sb = new StringBuilder();
-        sb.Append("# name: ").Append(profile.Name).Append('\n');
-        sb.Append("# source: ").Append(profile.Source).Append('\n');
+        sb.Append("# name: ").Append(HeaderValue(profile.Name)).Append('\n');
+        sb.Append("# source: ").Append(HeaderValue(profile.Source)).Append('\n');
         if (meta != null)
             foreach (var (k, v) in meta)
-                sb.Append("# ").Append(k).Append(": ").Append(v).Append('\n');
+                sb.Append("# ").Append(HeaderValue(k).Replace(':', '_')).Append(": ").Append(HeaderValue(v)).Append('\n');
         sb.Append("CPU 0:\n");
         foreach (var l in profile.Leaves.Where(IsRelevant))
             sb.Append("   ").Append(l.ToString()).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>A header value on one line: control characters (a newline would start a line of its own,
+    /// which the reader could take for a leaf) are written as <c>\xNN</c>.</summary>
+    private static string HeaderValue(string value)
+    {
+        if (!value.Any(char.IsControl))
+            return value;
+        var sb = new StringBuilder(value.Length + 8);
+        foreach (char c in value)
+            sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
         return sb.ToString();
     }
 }

@@ -1,7 +1,8 @@
 namespace XsaveLab.Arch.Features;
 
 /// <summary>XSAVE state-component numbers (the kernel's <c>enum xfeature</c>, arch/x86/include/asm/fpu/types.h).</summary>
-/// <remarks>Numbers are architectural (SDM Vol.1 §13.1); the names follow Linux 6.17.</remarks>
+/// <remarks>Numbers are architectural (SDM Vol.1 §13.1); the names follow Linux 6.17. Each member is a row of
+/// <see cref="XFeatureTable"/> (same number, same name); XFeatureTableDriftTests fails when the two differ.</remarks>
 public enum XFeature : byte
 {
     Fp = 0,

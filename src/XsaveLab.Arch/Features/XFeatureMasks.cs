@@ -1,7 +1,9 @@
 namespace XsaveLab.Arch.Features;
 
 /// <summary>Architectural masks and the Linux 6.17 (x86-64) masks built from them.</summary>
-/// <remarks>arch/x86/include/asm/fpu/xstate.h and types.h (v6.17-rc3); values derived in linux-fpu.md §1.2.</remarks>
+/// <remarks>arch/x86/include/asm/fpu/xstate.h and types.h (v6.17-rc3); values in docs/linux-fpu-core.md, "Masks". These are constants so that they can be used in
+/// patterns and constant expressions; XFeatureTableDriftTests derives each of them from <see cref="XFeatureTable"/>
+/// and fails when a constant and the table disagree.</remarks>
 public static class XFeatureMasks
 {
     public const ulong Fp = 1UL << 0;
@@ -43,6 +45,19 @@ public static class XFeatureMasks
 
     /// <summary>XFEATURE_MASK_SIGFRAME_INITOPT: written to signal frames only when in use.</summary>
     public const ulong SigframeInitOpt = Xtile | UserDynamic;
+
+    /// <summary>XFEATURE_MASK_SUPERVISOR_SUPPORTED (x86-64, v6.17).</summary>
+    public const ulong SupervisorSupported = Pasid | CetUser | CetKernel;
+
+    /// <summary>XFEATURE_MASK_GUEST_SUPERVISOR (v6.17): supervisor features that <c>host_default_mask()</c>
+    /// (arch/x86/kernel/fpu/xstate.c) keeps out of the host's default features, so only guest fpstates hold them.</summary>
+    public const ulong GuestSupervisor = CetKernel;
+
+    /// <summary>Components the SDM assigns to XCR0 (user state, SDM Vol.1 §13.2): 0–7, 9, 17–19.</summary>
+    public const ulong ArchitecturalUser = FpSse | Ymm | Mpx | Avx512 | Pkru | Xtile | Apx;
+
+    /// <summary>Components the SDM assigns to IA32_XSS (supervisor state, SDM Vol.1 §13.2): 8 and 10–16.</summary>
+    public const ulong ArchitecturalSupervisor = Pt | Pasid | CetUser | CetKernel | (1UL << 13) | (1UL << 14) | Lbr | (1UL << 16);
 
     /// <summary>XFEATURE_MASK_INDEPENDENT: supervisor features saved by explicit calls only (arch LBR).</summary>
     public const ulong Independent = Lbr;

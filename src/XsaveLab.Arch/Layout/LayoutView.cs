@@ -1,5 +1,6 @@
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Arch.Sanity;
 
 namespace XsaveLab.Arch.Layout;
@@ -93,7 +94,7 @@ public sealed class LayoutView
             throw new ArgumentException(problem);
 
         if (!cpu.HasXsave)
-            return new LayoutView(cpu, 0, 0, [], [$"{cpu.Name} has no XSAVE (CPUID.1:ECX[26] clear): only the 512-byte FXSAVE area exists"]);
+            return new LayoutView(cpu, 0, 0, [], [$"{cpu.Name} has no XSAVE (CPUID.1:ECX[26] clear): only the {XsaveOffsets.FxsaveSize}-byte FXSAVE area exists"]);
 
         var warnings = Xcr0Rules.Violations(x).Select(v => $"XSETBV would fault (#GP) on XCR0 0x{x:x}: {v.Message}").ToList();
         if (!cpu.HasXsavec)

@@ -1,6 +1,7 @@
 using System.Numerics;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Arch.Layout;
 
@@ -9,12 +10,6 @@ namespace XsaveLab.Arch.Layout;
 /// and as the SDM defines the compacted form (Vol.1 §13.4.3).</summary>
 public static class XStateGeometry
 {
-    /// <summary>Legacy region (512) + XSAVE header (64): where extended components start.</summary>
-    public const int ExtendedStart = 576;
-    public const int LegacySize = 512;
-    public const int HeaderOffset = 512;
-    public const int HeaderSize = 64;
-
     /// <summary>Offset of component <paramref name="feature"/> in an area holding <paramref name="xcompBv"/>:
     /// compacted form when <paramref name="compacted"/> (each component follows the previous present one,
     /// rounded up to 64 when CPUID(0xD,i).ECX[1] says so — the requested component's own alignment included),
@@ -24,7 +19,7 @@ public static class XStateGeometry
     {
         if (!compacted || feature <= 1)
             return cpu.Component(feature)?.StandardOffset ?? -1;
-        int offs = ExtendedStart;
+        int offs = XsaveOffsets.ExtendedStart;
         ulong mask = xcompBv & XFeatureMasks.Extend;
         while (mask != 0)
         {
@@ -32,7 +27,7 @@ public static class XStateGeometry
             mask &= mask - 1;
             var c = cpu.Component(i);
             if (c is { Aligned64: true })
-                offs = (offs + 63) & ~63;
+                offs = XsaveOffsets.Align64(offs);
             if (i == feature)
                 break;
             offs += c?.Size ?? 0;
@@ -49,11 +44,11 @@ public static class XStateGeometry
         xfeatures &= ~XFeatureMasks.CompactedFormat;
         int topmost = XFeatureMasks.Topmost(xfeatures);
         if (topmost <= 1)
-            return ExtendedStart;
+            return XsaveOffsets.ExtendedStart;
         if (compacted)
             return Offset(cpu, xfeatures, topmost, true) + (cpu.Component(topmost)?.Size ?? 0);
 
-        int best = -1, end = ExtendedStart;
+        int best = -1, end = XsaveOffsets.ExtendedStart;
         ulong mask = xfeatures & XFeatureMasks.Extend;
         while (mask != 0)
         {

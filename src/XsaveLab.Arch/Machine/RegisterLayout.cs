@@ -13,12 +13,6 @@ namespace XsaveLab.Arch.Machine;
 /// layout, so a full save or restore is a couple of contiguous copies.</remarks>
 internal sealed class RegisterLayout
 {
-    public const int MxcsrOffset = 24;
-    public const int MxcsrMaskOffset = 28;
-    public const int XmmOffset = 160;
-    public const int XmmBytes = 256;
-    public const int X87Bytes = 160;
-
     public readonly int[] RegOffset = new int[64];
     public readonly int[] Size = new int[64];
     public readonly int[] Transfer = new int[64];
@@ -32,15 +26,15 @@ internal sealed class RegisterLayout
     {
         Array.Fill(RegOffset, -1);
         Array.Fill(StandardOffset, -1);
-        RegOffset[0] = 0;
-        Size[0] = Transfer[0] = X87Bytes;
-        StandardOffset[0] = 0;
-        RegOffset[1] = XmmOffset;
-        Size[1] = Transfer[1] = XmmBytes;
-        StandardOffset[1] = XmmOffset;
+        RegOffset[0] = XsaveOffsets.Fcw;
+        Size[0] = Transfer[0] = XsaveOffsets.X87Size;
+        StandardOffset[0] = XsaveOffsets.Fcw;
+        RegOffset[1] = XsaveOffsets.XmmSpace;
+        Size[1] = Transfer[1] = XsaveOffsets.XmmSpaceSize;
+        StandardOffset[1] = XsaveOffsets.XmmSpace;
         Enumerated = XFeatureMasks.FpSse;
 
-        int offs = XStateGeometry.ExtendedStart;
+        int offs = XsaveOffsets.ExtendedStart;
         ulong all = (cpu.SupportedXcr0 | cpu.SupportedXss) & XFeatureMasks.Extend;
         for (int i = 2; i < 63; i++)
         {
@@ -50,7 +44,7 @@ internal sealed class RegisterLayout
             if (c.Aligned64)
             {
                 Aligned |= 1UL << i;
-                offs = (offs + 63) & ~63;
+                offs = XsaveOffsets.Align64(offs);
             }
             if (c.Xfd)
                 XfdCapable |= 1UL << i;
@@ -65,20 +59,20 @@ internal sealed class RegisterLayout
 
     /// <summary>Bytes of component <paramref name="i"/> that XSAVE writes and XRSTOR reads.</summary>
     /// <remarks>PKRU is one 32-bit register in an 8-byte (Zen 2: 64-byte) slot: XSAVE/XSAVEC were seen to
-    /// write only the first 4 bytes and leave the rest of the slot untouched (host-interfaces.md gotcha 5).</remarks>
+    /// write only the first 4 bytes and leave the rest of the slot untouched (docs/host-interfaces.md item 4).</remarks>
     private static int TransferBytes(int i, int size) => i == (int)XFeature.Pkru ? Math.Min(4, size) : size;
 
     /// <summary>Offset of component <paramref name="component"/> in a compacted area holding <paramref name="mask"/>.</summary>
     public int CompactedOffset(ulong mask, int component)
     {
-        int offs = XStateGeometry.ExtendedStart;
+        int offs = XsaveOffsets.ExtendedStart;
         ulong m = mask & XFeatureMasks.Extend & Enumerated;
         while (m != 0)
         {
             int i = System.Numerics.BitOperations.TrailingZeroCount(m);
             m &= m - 1;
             if ((Aligned >> i & 1) != 0)
-                offs = (offs + 63) & ~63;
+                offs = XsaveOffsets.Align64(offs);
             if (i == component)
                 return offs;
             offs += Size[i];
@@ -90,7 +84,7 @@ internal sealed class RegisterLayout
     /// (at least the legacy region and header).</summary>
     public int AreaEnd(ulong mask, bool compacted)
     {
-        int end = XStateGeometry.ExtendedStart, offs = XStateGeometry.ExtendedStart;
+        int end = XsaveOffsets.ExtendedStart, offs = XsaveOffsets.ExtendedStart;
         ulong m = mask & XFeatureMasks.Extend & Enumerated;
         while (m != 0)
         {
@@ -99,7 +93,7 @@ internal sealed class RegisterLayout
             if (compacted)
             {
                 if ((Aligned >> i & 1) != 0)
-                    offs = (offs + 63) & ~63;
+                    offs = XsaveOffsets.Align64(offs);
                 offs += Size[i];
                 end = offs;
             }

@@ -12,44 +12,44 @@ public readonly ref struct XsaveArea
 {
     public XsaveArea(Span<byte> bytes)
     {
-        if (bytes.Length < XStateGeometry.ExtendedStart)
-            throw new ArgumentException($"an XSAVE area has at least {XStateGeometry.ExtendedStart} bytes, got {bytes.Length}", nameof(bytes));
+        if (bytes.Length < XsaveOffsets.ExtendedStart)
+            throw new ArgumentException($"an XSAVE area has at least {XsaveOffsets.ExtendedStart} bytes, got {bytes.Length}", nameof(bytes));
         Bytes = bytes;
     }
 
     public Span<byte> Bytes { get; }
 
-    public ushort Fcw { get => U16(0); set => U16(0, value); }
-    public ushort Fsw { get => U16(2); set => U16(2, value); }
+    public ushort Fcw { get => U16(XsaveOffsets.Fcw); set => U16(XsaveOffsets.Fcw, value); }
+    public ushort Fsw { get => U16(XsaveOffsets.Fsw); set => U16(XsaveOffsets.Fsw, value); }
 
     /// <summary>Abridged tag word: bit i = 1 when physical register i is not empty.</summary>
-    public byte Ftw { get => Bytes[4]; set => Bytes[4] = value; }
+    public byte Ftw { get => Bytes[XsaveOffsets.Ftw]; set => Bytes[XsaveOffsets.Ftw] = value; }
 
     /// <summary>Last x87 opcode (11 bits).</summary>
-    public ushort Fop { get => U16(6); set => U16(6, value); }
+    public ushort Fop { get => U16(XsaveOffsets.Fop); set => U16(XsaveOffsets.Fop, value); }
 
     /// <summary>64-bit FIP (REX.W forms of the instructions).</summary>
-    public ulong Fip { get => U64(8); set => U64(8, value); }
+    public ulong Fip { get => U64(XsaveOffsets.Fip); set => U64(XsaveOffsets.Fip, value); }
 
     /// <summary>64-bit FDP (REX.W forms of the instructions).</summary>
-    public ulong Fdp { get => U64(16); set => U64(16, value); }
+    public ulong Fdp { get => U64(XsaveOffsets.Fdp); set => U64(XsaveOffsets.Fdp, value); }
 
-    public uint Mxcsr { get => U32(24); set => U32(24, value); }
-    public uint MxcsrMask { get => U32(28); set => U32(28, value); }
+    public uint Mxcsr { get => U32(XsaveOffsets.Mxcsr); set => U32(XsaveOffsets.Mxcsr, value); }
+    public uint MxcsrMask { get => U32(XsaveOffsets.MxcsrMask); set => U32(XsaveOffsets.MxcsrMask, value); }
 
     /// <summary>ST(i)/MMi slot: 16 bytes, 10 used.</summary>
-    public Span<byte> St(int i) => Bytes.Slice(32 + 16 * Check(i, 8), 16);
+    public Span<byte> St(int i) => Bytes.Slice(XsaveOffsets.St(Check(i, XsaveOffsets.StCount)), XsaveOffsets.StStride);
 
-    public Span<byte> Xmm(int i) => Bytes.Slice(160 + 16 * Check(i, 16), 16);
+    public Span<byte> Xmm(int i) => Bytes.Slice(XsaveOffsets.Xmm(Check(i, XsaveOffsets.XmmCount)), XsaveOffsets.XmmStride);
 
     /// <summary>Bytes 464..511, free for software (Linux's fx_sw_bytes; gdb reads XCR0 at 464).</summary>
-    public Span<byte> SoftwareReserved => Bytes.Slice(464, 48);
+    public Span<byte> SoftwareReserved => Bytes.Slice(XsaveOffsets.SwReserved, XsaveOffsets.SwReservedSize);
 
-    public ulong XstateBv { get => U64(512); set => U64(512, value); }
-    public ulong XcompBv { get => U64(520); set => U64(520, value); }
+    public ulong XstateBv { get => U64(XsaveOffsets.XstateBv); set => U64(XsaveOffsets.XstateBv, value); }
+    public ulong XcompBv { get => U64(XsaveOffsets.XcompBv); set => U64(XsaveOffsets.XcompBv, value); }
 
     /// <summary>Header bytes 528..575, which compacted-form XRSTOR requires to be zero (standard form: 528..535).</summary>
-    public Span<byte> HeaderReserved => Bytes.Slice(528, 48);
+    public Span<byte> HeaderReserved => Bytes.Slice(XsaveOffsets.HeaderReserved, XsaveOffsets.HeaderReservedSize);
 
     public bool IsCompacted => (XcompBv & XFeatureMasks.CompactedFormat) != 0;
 
@@ -71,7 +71,7 @@ public readonly ref struct XsaveArea
     }
 
     /// <summary>Zeroes the 64-byte header (what software must do before saving into a buffer it will restore).</summary>
-    public void ClearHeader() => Bytes.Slice(XStateGeometry.HeaderOffset, XStateGeometry.HeaderSize).Clear();
+    public void ClearHeader() => Bytes.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize).Clear();
 
     private static int Check(int i, int n) => (uint)i < (uint)n ? i : throw new ArgumentOutOfRangeException(nameof(i));
     private ushort U16(int at) => BinaryPrimitives.ReadUInt16LittleEndian(Bytes[at..]);

@@ -149,29 +149,14 @@ public sealed partial class XsaveCpu
     /// <summary>The rule a CET MSR value breaks, or null: control MSRs (IA32_U_CET, IA32_S_CET) reserved bits
     /// 9:6, SUPPRESS with TRACKER, non-canonical legacy-bitmap base; SSP MSRs non-canonical or (all but
     /// IA32_INT_SSP_TAB) not 4-byte aligned. XRSTORS applies the same checks to the CET components it loads.</summary>
-    private string? CetViolation(uint msr, ulong value)
-    {
-        if (msr is Msr.IA32_U_CET or Msr.IA32_S_CET)
-        {
-            if ((value & 0x3C0) != 0)
-                return XsaveRules.CetReserved;
-            if ((value & 0xC00) == 0xC00)
-                return XsaveRules.CetSuppressAndTracker;
-            return Canonical(value & ~0xFFFUL) ? null : XsaveRules.NonCanonical;
-        }
-        if (!Canonical(value))
-            return XsaveRules.NonCanonical;
-        return msr != Msr.IA32_INT_SSP_TAB && (value & 3) != 0 ? XsaveRules.SspMisaligned : null;
-    }
+    private string? CetViolation(uint msr, ulong value) => msr is Msr.IA32_U_CET or Msr.IA32_S_CET
+        ? XsaveDataRules.CetControlViolation(value, LinearAddressBits)
+        : XsaveDataRules.SspViolation(value, LinearAddressBits, requireAlignment: msr != Msr.IA32_INT_SSP_TAB);
 
     /// <summary>The WRMSR rule the CET_U/CET_S image at <paramref name="slot"/> breaks, or null (XRSTORS
     /// checks what it loads like WRMSR would; Bochs <c>xrstor_cet_u_state</c>/<c>xrstor_cet_s_state</c>).</summary>
-    private string? CetImageViolation(int component, ReadOnlySpan<byte> slot) => component == (int)XFeature.CetUser
-        ? CetViolation(Msr.IA32_U_CET, BinaryPrimitives.ReadUInt64LittleEndian(slot))
-          ?? CetViolation(Msr.IA32_PL3_SSP, BinaryPrimitives.ReadUInt64LittleEndian(slot[8..]))
-        : CetViolation(Msr.IA32_PL0_SSP, BinaryPrimitives.ReadUInt64LittleEndian(slot))
-          ?? CetViolation(Msr.IA32_PL1_SSP, BinaryPrimitives.ReadUInt64LittleEndian(slot[8..]))
-          ?? CetViolation(Msr.IA32_PL2_SSP, BinaryPrimitives.ReadUInt64LittleEndian(slot[16..]));
+    private string? CetImageViolation(int component, ReadOnlySpan<byte> slot) =>
+        XsaveDataRules.CetComponentViolation(component, slot, LinearAddressBits);
 
     private bool Implements(uint msr) => msr switch
     {
@@ -196,10 +181,6 @@ public sealed partial class XsaveCpu
         return _regs.AsSpan(_layout.RegOffset[component] + at, 8);
     }
 
-    /// <summary>Canonical for the profile's linear-address width (57 bits with CPUID.7.0:ECX[16] LA57, else 48).</summary>
-    private bool Canonical(ulong value)
-    {
-        int shift = _la57 ? 7 : 16;
-        return (ulong)((long)(value << shift) >> shift) == value;
-    }
+    /// <summary>The profile's linear-address width for canonical checks (57 bits with CPUID.7.0:ECX[16] LA57, else 48).</summary>
+    private int LinearAddressBits => _la57 ? 57 : 48;
 }

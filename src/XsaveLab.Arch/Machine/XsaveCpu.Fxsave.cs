@@ -7,8 +7,6 @@ namespace XsaveLab.Arch.Machine;
 // FXSAVE and FXRSTOR (64-bit forms): the legacy region on its own (SDM Vol.2 FXSAVE/FXRSTOR, Vol.1 §10.5).
 public sealed partial class XsaveCpu
 {
-    public const int FxsaveAreaSize = 512;
-
     /// <summary>FXSAVE64: x87 state (bytes 0..23, 32..159), MXCSR and MXCSR_MASK (24..31) and XMM0-15
     /// (160..415), whatever XCR0 and XINUSE say; bytes 416..511 are left alone. #UD without CPUID.1:EDX.FXSR,
     /// #NM with CR0.TS, #GP unless the address is 16-byte aligned.</summary>
@@ -17,9 +15,9 @@ public sealed partial class XsaveCpu
         var f = CheckFx(address);
         if (f.IsFault)
             return f;
-        if (area.Length < FxsaveAreaSize)
-            AreaTooShort(area.Length, FxsaveAreaSize);
-        _regs.AsSpan(0, RegisterLayout.XmmOffset + RegisterLayout.XmmBytes).CopyTo(area);
+        if (area.Length < XsaveOffsets.FxsaveSize)
+            AreaTooShort(area.Length, XsaveOffsets.FxsaveSize);
+        _regs.AsSpan(0, XsaveOffsets.XmmSpace + XsaveOffsets.XmmSpaceSize).CopyTo(area);
         return XsaveFault.None;
     }
 
@@ -32,15 +30,15 @@ public sealed partial class XsaveCpu
         var f = CheckFx(address);
         if (f.IsFault)
             return f;
-        if (area.Length < FxsaveAreaSize)
-            AreaTooShort(area.Length, FxsaveAreaSize);
-        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[RegisterLayout.MxcsrOffset..]);
-        if ((mxcsr & ~_mxcsrMask) != 0)
-            return XsaveFault.GP(XsaveRules.MxcsrReserved);
+        if (area.Length < XsaveOffsets.FxsaveSize)
+            AreaTooShort(area.Length, XsaveOffsets.FxsaveSize);
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[XsaveOffsets.Mxcsr..]);
+        if (XsaveDataRules.MxcsrViolation(mxcsr, _mxcsrMask) is { } mxcsrRule)
+            return XsaveFault.GP(mxcsrRule);
         bool x87 = LoadX87(ref MemoryMarshal.GetReference(area));
-        bool xmm = FastCopy.CopyTestNonZero(area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes),
-            _regs.AsSpan(RegisterLayout.XmmOffset));
-        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), mxcsr);
+        bool xmm = FastCopy.CopyTestNonZero(area.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize),
+            _regs.AsSpan(XsaveOffsets.XmmSpace));
+        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), mxcsr);
         ulong loaded = XFeatureMasks.FpSse;
         ulong nonInit = (x87 ? XFeatureMasks.Fp : 0) | (xmm ? XFeatureMasks.Sse : 0);
         _xinuse = (_xinuse & ~loaded) | (Options.XinUse == XinUseTracking.SetOnLoad ? loaded : nonInit);

@@ -22,35 +22,15 @@ public sealed partial class XsaveCpu
         var fault = CheckCommon(address, supervisor && !_hasXsaves ? XsaveRules.NoXsaves : null, supervisor);
         if (fault.IsFault)
             return fault;
-        if (area.Length < XStateGeometry.ExtendedStart)
-            AreaTooShort(area.Length, XStateGeometry.ExtendedStart);
+        if (area.Length < XsaveOffsets.ExtendedStart)
+            AreaTooShort(area.Length, XsaveOffsets.ExtendedStart);
 
-        var header = area[XStateGeometry.HeaderOffset..];
-        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(header);
-        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
+        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XcompBv..]);
         bool compacted = (xcompBv & XFeatureMasks.CompactedFormat) != 0;
         ulong enabled = supervisor ? _xcr0 | _xss : _xcr0;
-
-        if (supervisor && !compacted)
-            return XsaveFault.GP(XsaveRules.XrstorsNeedsCompacted);
-        if (compacted)
-        {
-            if (!_hasXsavec)
-                return XsaveFault.GP(XsaveRules.CompactedNeedsXsavec);
-            if ((xcompBv & ~XFeatureMasks.CompactedFormat & ~enabled) != 0)
-                return XsaveFault.GP(XsaveRules.XcompBvNotEnabled);
-            if ((xstateBv & ~(xcompBv & ~XFeatureMasks.CompactedFormat)) != 0)
-                return XsaveFault.GP(XsaveRules.XstateBvNotInXcompBv);
-            if (AnyNonZero(header, 16, XStateGeometry.HeaderSize))
-                return XsaveFault.GP(XsaveRules.CompactedHeaderReserved);
-        }
-        else
-        {
-            if ((xstateBv & ~_xcr0) != 0)
-                return XsaveFault.GP(XsaveRules.XstateBvNotInXcr0);
-            if (AnyNonZero(header, 8, 24))
-                return XsaveFault.GP(XsaveRules.StandardHeaderReserved);
-        }
+        if (XsaveDataRules.XrstorHeaderViolation(area.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize), _xcr0, enabled, _hasXsavec, supervisor) is { } headerRule)
+            return XsaveFault.GP(headerRule);
 
         ulong rfbm = enabled & edxEax;
         ulong load = rfbm & xstateBv;
@@ -62,9 +42,9 @@ public sealed partial class XsaveCpu
                                          : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         if (mxcsrFromMemory)
         {
-            mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[RegisterLayout.MxcsrOffset..]);
-            if ((mxcsr & ~_mxcsrMask) != 0)
-                return XsaveFault.GP(XsaveRules.MxcsrReserved);
+            mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[XsaveOffsets.Mxcsr..]);
+            if (XsaveDataRules.MxcsrViolation(mxcsr, _mxcsrMask) is { } mxcsrRule)
+                return XsaveFault.GP(mxcsrRule);
         }
         else if ((rfbm & XFeatureMasks.Sse) != 0)
             mxcsr = InitMxcsr;
@@ -99,7 +79,7 @@ public sealed partial class XsaveCpu
                 InitComponent(i);
         }
         ulong nonZero = ReadLegacy(area, load) | ReadExtended(area, xcompBv, load, compacted);
-        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), mxcsr);
+        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), mxcsr);
 
         _xinuse = (_xinuse & ~rfbm) | (Options.XinUse == XinUseTracking.SetOnLoad ? load : nonZero);
         if (Options.XinUse == XinUseTracking.CompareContents && (rfbm & ZmmLowGroup) != 0 && (~rfbm & ZmmLowGroup & _xinuse) != 0)
@@ -117,14 +97,6 @@ public sealed partial class XsaveCpu
     /// after an XRSTOR of SSE or ZMM_Hi256 alone, but stays in use after one of x87, opmask or Hi16_ZMM).</summary>
     private const ulong ZmmLowGroup = XFeatureMasks.Sse | XFeatureMasks.Ymm | XFeatureMasks.ZmmHi256;
 
-    private static bool AnyNonZero(ReadOnlySpan<byte> b, int from, int to)
-    {
-        ulong acc = 0;
-        for (int i = from; i < to; i += 8)
-            acc |= BinaryPrimitives.ReadUInt64LittleEndian(b[i..]);
-        return acc != 0;
-    }
-
     /// <summary>Loads x87 and XMM from the legacy region; returns which of the two are not in their initial
     /// configuration (XMM by contents; MXCSR is accounted for separately, see <see cref="VisibleXinUse"/>).</summary>
     private ulong ReadLegacy(ReadOnlySpan<byte> area, ulong load)
@@ -134,7 +106,7 @@ public sealed partial class XsaveCpu
         if ((load & XFeatureMasks.Fp) != 0 && LoadX87(ref MemoryMarshal.GetReference(area)))
             nonInit |= XFeatureMasks.Fp;
         if ((load & XFeatureMasks.Sse) != 0 &&
-            FastCopy.CopyTestNonZero(area.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes), regs[RegisterLayout.XmmOffset..]))
+            FastCopy.CopyTestNonZero(area.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize), regs[XsaveOffsets.XmmSpace..]))
             nonInit |= XFeatureMasks.Sse;
         return nonInit;
     }
@@ -145,7 +117,7 @@ public sealed partial class XsaveCpu
         var L = _layout;
         ulong m = (compacted ? xcompBv : load) & XFeatureMasks.Extend;
         ulong nonZero = 0;
-        int offs = XStateGeometry.ExtendedStart;
+        int offs = XsaveOffsets.ExtendedStart;
         while (m != 0)
         {
             int i = BitOperations.TrailingZeroCount(m);
@@ -154,7 +126,7 @@ public sealed partial class XsaveCpu
             if (compacted)
             {
                 if ((L.Aligned >> i & 1) != 0)
-                    offs = (offs + 63) & ~63;
+                    offs = XsaveOffsets.Align64(offs);
                 src = offs;
                 offs += L.Size[i];
                 if ((load >> i & 1) == 0)

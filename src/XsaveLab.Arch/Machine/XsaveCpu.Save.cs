@@ -9,44 +9,52 @@ namespace XsaveLab.Arch.Machine;
 // XSAVE, XSAVEOPT, XSAVEC, XSAVES (SDM Vol.1 §13.7, §13.9, §13.10, §13.11; Vol.2 instruction pages).
 public sealed partial class XsaveCpu
 {
-    private enum SaveKind : byte { Xsave, Xsaveopt, Xsavec, Xsaves }
-
     /// <summary>XSAVE: standard form, RFBM = XCR0 &amp; EDX:EAX, every requested component written (no
     /// optimization); XSTATE_BV ← (old &amp; ~RFBM) | (XINUSE &amp; RFBM); XCOMP_BV and bytes 528..575 untouched.</summary>
-    public XsaveFault Xsave(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsave);
+    public XsaveFault Xsave(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveInstruction.Xsave);
 
     /// <summary>XSAVEOPT: XSAVE with the init optimization (components with XINUSE[i]=0 are not written) and the
     /// modified optimization (components not modified since an XRSTOR of the same address are not written).
     /// MXCSR is written whenever RFBM[1] or RFBM[2] is set.</summary>
-    public XsaveFault Xsaveopt(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaveopt);
+    public XsaveFault Xsaveopt(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveInstruction.Xsaveopt);
 
     /// <summary>XSAVEC: compacted form with the init optimization. XSTATE_BV ← RFBM &amp; XINUSE (plus SSE when
     /// MXCSR ≠ 1F80H), XCOMP_BV ← RFBM | bit 63; MXCSR/MXCSR_MASK written only with the SSE component (Bochs
     /// <c>xsave_sse_state</c>; this machine leaves bytes 24..31 untouched when SSE is in its initial
     /// configuration, even with AVX in use).</summary>
-    public XsaveFault Xsavec(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsavec);
+    public XsaveFault Xsavec(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveInstruction.Xsavec);
 
     /// <summary>XSAVES: XSAVEC with RFBM = (XCR0 | IA32_XSS) &amp; EDX:EAX, CPL 0 only, and the modified
     /// optimization after an XRSTORS of the same address and XCOMP_BV.</summary>
     /// <remarks>As on hardware, <paramref name="address"/> identifies the buffer: give each buffer its own
     /// address (a kernel's per-task fpstate), or the optimization will skip components into a different
     /// buffer that merely claims the address of the last XRSTORS.</remarks>
-    public XsaveFault Xsaves(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveKind.Xsaves);
+    public XsaveFault Xsaves(Span<byte> area, ulong address, ulong edxEax) => Save(area, address, edxEax, SaveInstruction.Xsaves);
 
-    private XsaveFault Save(Span<byte> area, ulong address, ulong edxEax, SaveKind kind)
+    /// <summary>The save instruction <paramref name="instruction"/>: XSAVE, XSAVEOPT, XSAVEC or XSAVES with
+    /// EDX:EAX = <paramref name="edxEax"/>, or FXSAVE (which ignores it). FNSAVE is not modelled: asking for it
+    /// is API misuse.</summary>
+    public XsaveFault Save(SaveInstruction instruction, Span<byte> area, ulong address, ulong edxEax) => instruction switch
+    {
+        SaveInstruction.Xsave or SaveInstruction.Xsaveopt or SaveInstruction.Xsavec or SaveInstruction.Xsaves => Save(area, address, edxEax, instruction),
+        SaveInstruction.Fxsave => Fxsave(area, address),
+        _ => throw new ArgumentOutOfRangeException(nameof(instruction), instruction, "the model has no FNSAVE"),
+    };
+
+    private XsaveFault Save(Span<byte> area, ulong address, ulong edxEax, SaveInstruction kind)
     {
         var fault = CheckCommon(address, kind switch
         {
-            SaveKind.Xsaveopt => _hasXsaveopt ? null : XsaveRules.NoXsaveopt,
-            SaveKind.Xsavec => _hasXsavec ? null : XsaveRules.NoXsavec,
-            SaveKind.Xsaves => _hasXsaves ? null : XsaveRules.NoXsaves,
+            SaveInstruction.Xsaveopt => _hasXsaveopt ? null : XsaveRules.NoXsaveopt,
+            SaveInstruction.Xsavec => _hasXsavec ? null : XsaveRules.NoXsavec,
+            SaveInstruction.Xsaves => _hasXsaves ? null : XsaveRules.NoXsaves,
             _ => null,
-        }, kind == SaveKind.Xsaves);
+        }, kind == SaveInstruction.Xsaves);
         if (fault.IsFault)
             return fault;
 
-        bool compacted = kind is SaveKind.Xsavec or SaveKind.Xsaves;
-        ulong rfbm = (kind == SaveKind.Xsaves ? _xcr0 | _xss : _xcr0) & edxEax;
+        bool compacted = kind is SaveInstruction.Xsavec or SaveInstruction.Xsaves;
+        ulong rfbm = (kind == SaveInstruction.Xsaves ? _xcr0 | _xss : _xcr0) & edxEax;
         // XFD-armed components count as XINUSE[i]=0 for every save (SDM Vol.1 §13.14).
         ulong inUse = _xinuse & ~_xfd & rfbm;
         if (compacted && (rfbm & XFeatureMasks.Sse) != 0 && Mxcsr != InitMxcsr)
@@ -54,8 +62,8 @@ public sealed partial class XsaveCpu
 
         ulong write = kind switch
         {
-            SaveKind.Xsave => rfbm,
-            SaveKind.Xsavec => inUse,
+            SaveInstruction.Xsave => rfbm,
+            SaveInstruction.Xsavec => inUse,
             _ => inUse & (ModifiedOptimizationApplies(address, rfbm, kind) ? _xmodified : ~0UL),
         };
 
@@ -67,16 +75,16 @@ public sealed partial class XsaveCpu
         bool mxcsr = compacted ? (write & XFeatureMasks.Sse) != 0
                                : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
         WriteLegacy(area, write, mxcsr);
-        WriteExtended(area, rfbm, write, compacted, kind == SaveKind.Xsave ? rfbm & _xfd : 0);
+        WriteExtended(area, rfbm, write, compacted, kind == SaveInstruction.Xsave ? rfbm & _xfd : 0);
 
-        var header = area[XStateGeometry.HeaderOffset..];
+        var xstateBv = area[XsaveOffsets.XstateBv..];
         if (compacted)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(header, inUse);
-            BinaryPrimitives.WriteUInt64LittleEndian(header[8..], rfbm | XFeatureMasks.CompactedFormat);
+            BinaryPrimitives.WriteUInt64LittleEndian(xstateBv, inUse);
+            BinaryPrimitives.WriteUInt64LittleEndian(area[XsaveOffsets.XcompBv..], rfbm | XFeatureMasks.CompactedFormat);
         }
         else
-            BinaryPrimitives.WriteUInt64LittleEndian(header, (BinaryPrimitives.ReadUInt64LittleEndian(header) & ~rfbm) | inUse);
+            BinaryPrimitives.WriteUInt64LittleEndian(xstateBv, (BinaryPrimitives.ReadUInt64LittleEndian(xstateBv) & ~rfbm) | inUse);
         return XsaveFault.None;
     }
 
@@ -98,7 +106,7 @@ public sealed partial class XsaveCpu
             return XsaveFault.NM(XsaveRules.TaskSwitched);
         if (needsCpl0 && Cpl != 0)
             return XsaveFault.GP(XsaveRules.CplNotZero);
-        if ((address & 63) != 0)
+        if ((address & (XsaveOffsets.Alignment - 1)) != 0)
             return XsaveFault.GP(XsaveRules.Misaligned);
         return XsaveFault.None;
     }
@@ -106,12 +114,12 @@ public sealed partial class XsaveCpu
     /// <summary>SDM Vol.1 §13.6: the modified optimization may be used only when XRSTOR_INFO matches — the last
     /// XRSTOR/XRSTORS used the same linear address at the same CPL, in the same VMX and SMM mode, in the standard form for XSAVEOPT, in the
     /// compacted form with XCOMP_BV = RFBM | bit 63 for XSAVES — and XCR0/IA32_XSS have not been written since.</summary>
-    private bool ModifiedOptimizationApplies(ulong address, ulong rfbm, SaveKind kind)
+    private bool ModifiedOptimizationApplies(ulong address, ulong rfbm, SaveInstruction kind)
     {
         if (!Options.ModifiedOptimization || !_track.Valid || _track.Address != address || _track.Cpl != Cpl
             || _track.Xcr0 != _xcr0 || _track.Xss != _xss || _track.VmxNonRoot != VmxNonRoot || _track.Smm != Smm)
             return false;
-        return kind == SaveKind.Xsaveopt
+        return kind == SaveInstruction.Xsaveopt
             ? _track.Kind == RestoreKind.XrstorStandard
             : _track.Kind != RestoreKind.XrstorStandard && _track.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
     }
@@ -125,18 +133,18 @@ public sealed partial class XsaveCpu
         bool x87 = (write & XFeatureMasks.Fp) != 0, xmm = (write & XFeatureMasks.Sse) != 0;
         if (x87 && xmm && mxcsr)
         {
-            regs[..(RegisterLayout.XmmOffset + RegisterLayout.XmmBytes)].CopyTo(area);
+            regs[..(XsaveOffsets.XmmSpace + XsaveOffsets.XmmSpaceSize)].CopyTo(area);
             return;
         }
         if (x87)
         {
-            regs[..RegisterLayout.MxcsrOffset].CopyTo(area);
-            regs[32..RegisterLayout.X87Bytes].CopyTo(area[32..]);
+            regs[..XsaveOffsets.Mxcsr].CopyTo(area);
+            regs[XsaveOffsets.StSpace..XsaveOffsets.X87Size].CopyTo(area[XsaveOffsets.StSpace..]);
         }
         if (mxcsr)
-            regs.Slice(RegisterLayout.MxcsrOffset, 8).CopyTo(area[RegisterLayout.MxcsrOffset..]);
+            regs.Slice(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).CopyTo(area[XsaveOffsets.Mxcsr..]);
         if (xmm)
-            regs.Slice(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).CopyTo(area[RegisterLayout.XmmOffset..]);
+            regs.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize).CopyTo(area[XsaveOffsets.XmmSpace..]);
     }
 
     /// <summary>Copies components 2..62 of <paramref name="write"/>, merging neighbours that are contiguous in
@@ -146,7 +154,7 @@ public sealed partial class XsaveCpu
     {
         var L = _layout;
         ulong m = (compacted ? rfbm : write) & XFeatureMasks.Extend;
-        int offs = XStateGeometry.ExtendedStart;
+        int offs = XsaveOffsets.ExtendedStart;
         int runSrc = 0, runDst = 0, runLen = 0;
         while (m != 0)
         {
@@ -156,7 +164,7 @@ public sealed partial class XsaveCpu
             if (compacted)
             {
                 if ((L.Aligned >> i & 1) != 0)
-                    offs = (offs + 63) & ~63;
+                    offs = XsaveOffsets.Align64(offs);
                 dst = offs;
                 offs += L.Size[i];
                 if ((write >> i & 1) == 0)

@@ -21,7 +21,7 @@ public sealed partial class XsaveCpu
     /// <summary>MXCSR_MASK as XSAVE writes it at bytes 28..31 and as XRSTOR checks MXCSR against it.</summary>
     /// <remarks>Every processor since the Pentium 4 with DAZ reports 0xFFFF (SDM Vol.1 §11.6.6). AMD parts with
     /// misaligned-SSE mode (CPUID 0x80000001:ECX[7] MisAlignSse) add MXCSR[17] MM; this machine's processor
-    /// writes 0x0002FFFF (host-interfaces.md gotcha 7). Pre-DAZ parts (0xFFBF) have no XSAVE.</remarks>
+    /// writes 0x0002FFFF (docs/host-interfaces.md item 6). Pre-DAZ parts (0xFFBF) have no XSAVE.</remarks>
     public uint MxcsrMask => _mxcsrMask;
 
     /// <summary>AMD processors keep FIP/FDP/FOP only while FSW.ES=1 and store zeros otherwise (AMD APM
@@ -40,6 +40,9 @@ public sealed partial class XsaveCpu
     partial void InitState()
     {
         var p = Profile;
+        // Sizes past the bounds would overflow the register file's offsets; readers refuse such dumps first.
+        if (CpuProfileValidation.FirstProblem(p) is { } problem)
+            throw new ArgumentException($"{p.Name} cannot be modelled: {problem.Message}", "profile");
         _layout = new RegisterLayout(p);
         (_hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd) =
             (p.HasXsave, p.HasXsaveopt, p.HasXsavec, p.HasXgetbv1, p.HasXsaves, p.HasXfd);
@@ -61,8 +64,8 @@ public sealed partial class XsaveCpu
     {
         Array.Clear(_regs);
         BinaryPrimitives.WriteUInt16LittleEndian(_regs, InitFcw);
-        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), InitMxcsr);
-        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrMaskOffset), _mxcsrMask);
+        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), InitMxcsr);
+        BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.MxcsrMask), _mxcsrMask);
         _xcr0 = 1;
         _xss = _xfd = _xfdErr = _xinuse = 0;
         _xmodified = ~0UL;
@@ -105,8 +108,8 @@ public sealed partial class XsaveCpu
         }
         if (component == 0)
         {
-            data[..RegisterLayout.MxcsrOffset].CopyTo(_regs);
-            data[32..].CopyTo(_regs.AsSpan(32));
+            data[..XsaveOffsets.Mxcsr].CopyTo(_regs);
+            data[XsaveOffsets.StSpace..].CopyTo(_regs.AsSpan(XsaveOffsets.StSpace));
             SanitizeX87();
         }
         else
@@ -133,12 +136,12 @@ public sealed partial class XsaveCpu
     /// LDMXCSR refuses with #GP; here it is API misuse.</summary>
     public uint Mxcsr
     {
-        get => BinaryPrimitives.ReadUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset));
+        get => BinaryPrimitives.ReadUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr));
         set
         {
-            if ((value & ~_mxcsrMask) != 0)
+            if (XsaveDataRules.MxcsrHasReservedBits(value, _mxcsrMask))
                 throw new ArgumentOutOfRangeException(nameof(value), $"MXCSR 0x{value:X} has bits outside MXCSR_MASK 0x{_mxcsrMask:X}");
-            BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), value);
+            BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), value);
             _xmodified |= XFeatureMasks.Sse;
         }
     }
@@ -149,8 +152,8 @@ public sealed partial class XsaveCpu
         var r = Read(component);
         return component switch
         {
-            0 => BinaryPrimitives.ReadUInt16LittleEndian(r) == InitFcw && r[2..RegisterLayout.MxcsrOffset].IndexOfAnyExcept((byte)0) < 0
-                 && r[32..].IndexOfAnyExcept((byte)0) < 0,
+            0 => BinaryPrimitives.ReadUInt16LittleEndian(r) == InitFcw && r[2..XsaveOffsets.Mxcsr].IndexOfAnyExcept((byte)0) < 0
+                 && r[XsaveOffsets.StSpace..].IndexOfAnyExcept((byte)0) < 0,
             1 => r.IndexOfAnyExcept((byte)0) < 0 && Mxcsr == InitMxcsr,
             _ => r.IndexOfAnyExcept((byte)0) < 0,
         };
@@ -168,13 +171,13 @@ public sealed partial class XsaveCpu
         switch (i)
         {
             case 0:
-                _regs.AsSpan(0, RegisterLayout.MxcsrOffset).Clear();
-                _regs.AsSpan(32, RegisterLayout.X87Bytes - 32).Clear();
+                _regs.AsSpan(0, XsaveOffsets.Mxcsr).Clear();
+                _regs.AsSpan(XsaveOffsets.StSpace, XsaveOffsets.X87Size - XsaveOffsets.StSpace).Clear();
                 BinaryPrimitives.WriteUInt16LittleEndian(_regs, InitFcw);
                 break;
             case 1:
-                _regs.AsSpan(RegisterLayout.XmmOffset, RegisterLayout.XmmBytes).Clear();
-                BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(RegisterLayout.MxcsrOffset), InitMxcsr);
+                _regs.AsSpan(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize).Clear();
+                BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), InitMxcsr);
                 break;
             default:
                 _regs.AsSpan(_layout.RegOffset[i], _layout.Size[i]).Clear();
@@ -195,13 +198,13 @@ public sealed partial class XsaveCpu
     {
         ref byte dst = ref MemoryMarshal.GetArrayDataReference(_regs);
         ushort fcw = (ushort)((Unsafe.ReadUnaligned<ushort>(ref src) & 0x1F3F) | 0x0040);
-        uint fsw = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, 2));
+        uint fsw = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, XsaveOffsets.Fsw));
         bool es = (fsw & ~(uint)fcw & 0x3F) != 0;
         fsw = es ? fsw | 0x8080 : fsw & ~0x8080u;
-        ulong ftw = Unsafe.Add(ref src, 4);
-        ulong fop = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, 6)) & 0x7FFu;
-        long fip = Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref src, 8));
-        long fdp = Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref src, 16));
+        ulong ftw = Unsafe.Add(ref src, XsaveOffsets.Ftw);
+        ulong fop = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, XsaveOffsets.Fop)) & 0x7FFu;
+        long fip = Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref src, XsaveOffsets.Fip));
+        long fdp = Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref src, XsaveOffsets.Fdp));
         if (_fxsaveLeak && !es)
             (fop, fip, fdp) = (0, 0, 0);
         else if (_x87PointerBits < 64)
@@ -211,17 +214,17 @@ public sealed partial class XsaveCpu
             fdp = fdp << shift >> shift;
         }
         ulong st = 0;
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < XsaveOffsets.StCount; i++)
         {
-            ulong mantissa = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, 32 + 16 * i));
-            ulong exponent = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, 40 + 16 * i));
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 32 + 16 * i), mantissa);
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 40 + 16 * i), exponent); // bytes 10..15 of the slot: zero
+            ulong mantissa = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, XsaveOffsets.St(i)));
+            ulong exponent = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref src, XsaveOffsets.St(i) + 8));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, XsaveOffsets.St(i)), mantissa);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, XsaveOffsets.St(i) + 8), exponent); // bytes 10..15 of the slot: zero
             st |= mantissa | exponent;
         }
         Unsafe.WriteUnaligned(ref dst, fcw | (ulong)fsw << 16 | ftw << 32 | fop << 48);
-        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 8), fip);
-        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 16), fdp);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, XsaveOffsets.Fip), fip);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, XsaveOffsets.Fdp), fdp);
         return fcw != InitFcw || fsw != 0 || ftw != 0 || fop != 0 || fip != 0 || fdp != 0 || st != 0;
     }
 

@@ -39,4 +39,8 @@ public static class XsaveRules
     public const string NonCanonical = "MSR value is not a canonical address";
     public const string SspMisaligned = "shadow-stack pointer MSR not 4-byte aligned";
     public const string ComponentDisabled = "component not enabled in XCR0";
+    public const string PasidReserved = "IA32_PASID bits other than PASID[19:0] and VALID[31] set";
+    public const string TileConfigPalette = "TILECFG palette not 0 or 1, or palette 0 with non-zero fields";
+    public const string TileConfigReserved = "TILECFG reserved bytes 2..15, 32..47 or 56..63 not 0";
+    public const string TileConfigShape = "TILECFG tile with more bytes per row or rows than palette 1 allows, or only one of them zero";
 }

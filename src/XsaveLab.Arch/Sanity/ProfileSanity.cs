@@ -2,6 +2,7 @@ using System.Numerics;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Arch.Sanity;
 
@@ -16,7 +17,7 @@ public static class ProfileSanity
         if (!cpu.HasXsave)
         {
             f.Add(new(FindingSeverity.Info, "NO_XSAVE",
-                $"{cpu.Name} has no XSAVE (CPUID.1:ECX[26] clear): only the 512-byte FXSAVE area exists"));
+                $"{cpu.Name} has no XSAVE (CPUID.1:ECX[26] clear): only the {XsaveOffsets.FxsaveSize}-byte FXSAVE area exists"));
             return f;
         }
 
@@ -71,7 +72,7 @@ public static class ProfileSanity
         var placed = cpu.SupportedComponents()
             .Where(c => c.Number >= 2 && !c.Supervisor && c.StandardOffset is not null && (cpu.SupportedXcr0 >> c.Number & 1) != 0)
             .OrderBy(c => c.StandardOffset).ToList();
-        int end = XStateGeometry.ExtendedStart;
+        int end = XsaveOffsets.ExtendedStart;
         string prev = "the XSAVE header";
         foreach (var c in placed)
         {

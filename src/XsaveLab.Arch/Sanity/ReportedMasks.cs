@@ -15,32 +15,52 @@ namespace XsaveLab.Arch.Sanity;
 /// <param name="PairCount">How many (XCR0, IA32_XSS) pairs fit both sizes.</param>
 public sealed record ReportedMasks(ulong? Xcr0, int Xcr0Count, ulong? Xss, int PairCount)
 {
+    /// <remarks>Only the bits the architecture defines for each register are tried
+    /// (<see cref="CpuProfileValidation.DefinedXcr0"/>, <see cref="CpuProfileValidation.DefinedXss"/>): an OS can set
+    /// no other. That bounds the search to 2^10 XCR0 and 2^8 IA32_XSS candidates whatever the profile claims,
+    /// and nothing is kept but the best candidate and the counts.</remarks>
     public static ReportedMasks Infer(CpuProfile cpu)
     {
         if (!cpu.HasXsave)
             return new(null, 0, null, 0);
         uint ebx0 = cpu.Leaf(0xD, 0).Ebx, ebx1 = cpu.Leaf(0xD, 1).Ebx;
-        var xcr0s = new List<ulong>();
-        foreach (ulong sub in Submasks(cpu.SupportedXcr0 & XFeatureMasks.Extend))
+        ulong userBits = cpu.SupportedXcr0 & XFeatureMasks.Extend & CpuProfileValidation.DefinedXcr0;
+        ulong xssBits = cpu.SupportedXss & CpuProfileValidation.DefinedXss;
+        ulong? bestX = null;
+        int xcr0Count = 0;
+        foreach (ulong sub in Submasks(userBits))
         {
             ulong x = sub | (cpu.SupportedXcr0 & XFeatureMasks.FpSse);
-            if (Xcr0Rules.IsValid(x) && XStateGeometry.Size(cpu, x, compacted: false) == ebx0)
-                xcr0s.Add(x);
+            if (!Fits(cpu, x, ebx0))
+                continue;
+            xcr0Count++;
+            if (bestX is not ulong b || Rank(x).CompareTo(Rank(b)) > 0)
+                bestX = x;
         }
-        ulong? bestX = xcr0s.Count == 0 ? null : xcr0s.MaxBy(Rank);
-        if (!cpu.HasXsaves || xcr0s.Count == 0)
-            return new(bestX, xcr0s.Count, null, 0);
+        if (!cpu.HasXsaves || xcr0Count == 0)
+            return new(bestX, xcr0Count, null, 0);
 
-        var pairs = new List<(ulong X, ulong S)>();
-        foreach (ulong x in xcr0s)
-            foreach (ulong s in Submasks(cpu.SupportedXss))
-                if (XStateGeometry.Size(cpu, x | s, compacted: true) == ebx1)
-                    pairs.Add((x, s));
-        if (pairs.Count == 0)
-            return new(bestX, xcr0s.Count, null, 0);
-        var best = pairs.MaxBy(p => (Rank(p.X), Rank(p.S)));
-        return new(best.X, xcr0s.Count, best.S, pairs.Count);
+        (ulong X, ulong S)? best = null;
+        int pairCount = 0;
+        foreach (ulong sub in Submasks(userBits))
+        {
+            ulong x = sub | (cpu.SupportedXcr0 & XFeatureMasks.FpSse);
+            if (!Fits(cpu, x, ebx0))
+                continue;
+            foreach (ulong s in Submasks(xssBits))
+            {
+                if (XStateGeometry.Size(cpu, x | s, compacted: true) != ebx1)
+                    continue;
+                pairCount++;
+                if (best is not { } bp || (Rank(x), Rank(s)).CompareTo((Rank(bp.X), Rank(bp.S))) > 0)
+                    best = (x, s);
+            }
+        }
+        return best is { } p ? new(p.X, xcr0Count, p.S, pairCount) : new(bestX, xcr0Count, null, 0);
     }
+
+    private static bool Fits(CpuProfile cpu, ulong x, uint ebx0) =>
+        Xcr0Rules.IsValid(x) && XStateGeometry.Size(cpu, x, compacted: false) == ebx0;
 
     private static (int, ulong) Rank(ulong m) => (BitOperations.PopCount(m), m);
 

@@ -23,7 +23,7 @@ public sealed class CpuSourceOptions
 
     public Option<string> CpuidFile { get; } = new("--cpuid")
     {
-        Description = "A CPUID dump: InstLatx64 text or 'cpuid -r' output (first CPU is used)",
+        Description = "A CPUID dump: InstLatx64 text or 'cpuid -r' output (first CPU is used; a regular file of at most 4 MiB)",
         HelpName = "FILE",
     };
 

@@ -14,7 +14,7 @@ public static class HexMask
         if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
             s = s[2..];
         if (s.Length == 0 || s.Length > 16 || !ulong.TryParse(s, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong v))
-            throw new UserErrorException($"{optionName}: '{text}' is not a hex mask of at most 64 bits (e.g. 0x2e7)");
+            throw new UserErrorException($"{optionName}: '{SafeText.Excerpt(text)}' is not a hex mask of at most 64 bits (e.g. 0x2e7)");
         return v;
     }
 }

@@ -1,11 +1,15 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace XsaveLab.Cli.Cli;
 
-/// <summary>JSON output: camelCase keys, indented, nulls kept (a null offset means "has none", which is
-/// information), masks written by the callers as "0x…" strings.</summary>
+/// <summary>The one JSON writer of the CLI: camelCase keys, indented, nulls kept (a null offset means "has none",
+/// which is information), enums as camelCase strings, only the characters JSON requires escaped, and one hex
+/// style (<c>0x</c>, lower case: see <see cref="HexStringConverter"/>). Type metadata comes from the
+/// source-generated <see cref="CliJsonContext"/>; a type it does not list (an anonymous object) falls back to
+/// reflection with the same options, so the output is the same either way.</summary>
 public static class Json
 {
     public static readonly JsonSerializerOptions Options = new()
@@ -14,10 +18,14 @@ public static class Json
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new HexStringConverter() },
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(CliJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
+    /// <summary>Writes <paramref name="value"/> and a newline. The run-time type decides the shape (report
+    /// sections hand over records as <see cref="object"/>).</summary>
     public static void Write(TextWriter w, object value) => w.WriteLine(JsonSerializer.Serialize(value, value.GetType(), Options));
 
+    /// <summary>The hex style of every mask and address in the output: <c>0x</c> and lower-case digits.</summary>
     public static string Hex(ulong v) => $"0x{v:x}";
 }

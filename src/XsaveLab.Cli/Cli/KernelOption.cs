@@ -20,6 +20,6 @@ public static class KernelOption
     public static KernelVariant Get(ParseResult parse, Option<string> option)
     {
         string name = parse.GetValue(option) ?? KernelVariants.DefaultName;
-        return KernelVariants.Find(name) ?? throw new UserErrorException($"--kernel: unknown variant '{name}'; valid: {Valid}");
+        return KernelVariants.Find(name) ?? throw new UserErrorException($"--kernel: unknown variant '{SafeText.Excerpt(name)}'; valid: {Valid}");
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Spectre.Console;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
 using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Cli.Commands;
@@ -18,39 +18,26 @@ public static class BenchCommand
         cmd.Add(BenchSimCommand.Create(ctx));
         cmd.SetAction(parse =>
         {
-            BenchReport report;
-            try
-            {
-                using var bench = new XsaveBench();
-                report = bench.Run();
-            }
-            catch (InvalidOperationException e)
-            {
-                ctx.Err.WriteLine($"error: {e.Message}");
+            if (Run(ctx) is not { } report)
                 return 1;
-            }
-            if (FormatOption.Get(parse, format) == OutputFormat.Json)
-            {
-                Json.Write(ctx.Out, report);
-                return 0;
-            }
-            var console = ctx.CreateConsole();
-            if (!report.Optimized)
-                console.WriteLine("warning: built without optimization (Debug); run with -c Release for figures that mean something");
-            console.WriteLine($"{report.Cpu}: XCR0 {report.Xcr0}, IA32_XSS {report.Xss}, full user state {report.StateBytes} bytes (compacted)");
-            var t = new Table().Border(TableBorder.Rounded)
-                .AddColumn("operation")
-                .AddColumn(new TableColumn("median ns").RightAligned())
-                .AddColumn(new TableColumn("allocated B/op").RightAligned());
-            foreach (var r in report.Results)
-                t.AddRow(Markup.Escape(r.Name), r.MedianNs.ToString("F1"), r.AllocatedBytes.ToString("F1"));
-            console.Write(t);
-            console.WriteLine($"model XSAVEC+XRSTOR / copy round trip: {report.Ratios.ModelPairOverCopyRoundTrip:F2}");
-            console.WriteLine(report.Ratios.ModelPairOverNativePair is { } n
-                ? $"model XSAVEC+XRSTOR / native pair: {n:F2}"
-                : $"native pair not measured: {report.NativeSkipped}");
-            return 0;
+            return ctx.Render(FormatOption.Get(parse, format), report, new BenchRenderer());
         });
         return cmd;
+    }
+
+    /// <summary>The benchmark, or null (and one <c>error:</c> line) when this machine cannot run it: exit 1, the
+    /// benchmarked thing is missing, the input was fine.</summary>
+    private static BenchReport? Run(CliContext ctx)
+    {
+        try
+        {
+            using var bench = new XsaveBench();
+            return bench.Run();
+        }
+        catch (InvalidOperationException e)
+        {
+            ctx.Err.WriteLine($"error: {SafeText.Line(e.Message)}");
+            return null;
+        }
     }
 }

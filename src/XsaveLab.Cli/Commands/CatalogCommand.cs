@@ -24,16 +24,27 @@ public static class CatalogCommand
         import.SetAction(parse =>
         {
             string n = parse.GetValue(name)!;
-            if (n.Length == 0 || n.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
-                throw new UserErrorException($"--name: '{n}' must be lower-case letters, digits and '-'");
+            if (n.Length == 0 || n.Length > 64 || n.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
+                throw new UserErrorException($"--name: '{n}' must be 1 to 64 lower-case letters, digits and '-'");
+            string d = parse.GetValue(description)!;
+            if (d.Any(char.IsControl))
+                throw new UserErrorException("--description: must be one line without control characters (no newline or tab)");
+            // The reader applies the same limits and leaf 0xD validation as every other command's --cpuid.
             var profile = CpuidTextReader.ReadFile(parse.GetValue(dump)!);
-            string text = CpuCatalog.ToCompactProfile(profile, n, parse.GetValue(description)!);
+            string text = CpuCatalog.ToCompactProfile(profile, n, d);
             if (parse.GetValue(outDir) is { } dir)
             {
                 if (!Directory.Exists(dir))
                     throw new UserErrorException($"--out: directory '{dir}' does not exist");
                 string path = Path.Combine(dir, n + ".cpuid");
-                File.WriteAllText(path, text);
+                try
+                {
+                    File.WriteAllText(path, text);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+                {
+                    throw new UserErrorException($"--out: cannot write '{path}': {e.Message}");
+                }
                 ctx.Out.WriteLine($"wrote {path}");
             }
             else

@@ -1,17 +1,9 @@
 using System.CommandLine;
-using Spectre.Console;
 using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Rendering;
 
 namespace XsaveLab.Cli.Commands;
-
-public sealed record CpuJson(
-    string Name, string Vendor, int Family, int Model, int Stepping, string Signature, string Brand, string Description,
-    string Source, bool Xsave, bool Xsavec, bool Xsaves, bool Xfd, string Xcr0, string Xss,
-    int? MaxStandardSize, int? MaxCompactedSize, bool Default);
 
 /// <summary><c>cpus</c>: the built-in catalog.</summary>
 public static class CpusCommand
@@ -21,44 +13,7 @@ public static class CpusCommand
         var format = FormatOption.Create();
         var cmd = new Command("cpus", "The built-in CPUs (profiles derived from real CPUID dumps); use a name with --cpu");
         cmd.Add(format);
-        cmd.SetAction(parse =>
-        {
-            var rows = CpuCatalog.Entries.Select(ToJson).ToList();
-            if (FormatOption.Get(parse, format) == OutputFormat.Json)
-            {
-                Json.Write(ctx.Out, rows);
-                return 0;
-            }
-            var console = ctx.CreateConsole();
-            var t = new Table().Border(TableBorder.Rounded)
-                .AddColumn("name").AddColumn("vendor").AddColumn("family/model").AddColumn("description")
-                .AddColumn("XCR0").AddColumn("XSS")
-                .AddColumn(new TableColumn("max standard").RightAligned())
-                .AddColumn(new TableColumn("max compacted\n(XCR0|XSS)").RightAligned());
-            foreach (var r in rows)
-                t.AddRow(
-                    Markup.Escape(r.Default ? r.Name + " *" : r.Name), r.Vendor, $"{r.Family:X2}h/{r.Model:X2}h",
-                    Markup.Escape(r.Description),
-                    r.Xsave ? r.Xcr0 : "no XSAVE", r.Xsave ? r.Xss : "-",
-                    r.MaxStandardSize?.ToString() ?? "-", r.MaxCompactedSize?.ToString() ?? "-");
-            console.Write(t);
-            console.WriteLine($"* default when the host cannot be used. Components: xsavelab layout --cpu NAME; everything: xsavelab report --cpu NAME");
-            return 0;
-        });
+        cmd.SetAction(parse => ctx.Render(FormatOption.Get(parse, format), CpuCatalog.Entries, new CpusRenderer()));
         return cmd;
     }
-
-    private static CpuJson ToJson(CatalogEntry e)
-    {
-        var p = e.Profile;
-        int? std = p.HasXsave ? XStateGeometry.Size(p, p.SupportedXcr0, false) : null;
-        int? cmp = p.HasXsaves ? XStateGeometry.Size(p, p.SupportedXcr0 | p.SupportedXss, true)
-                 : p.HasXsavec ? XStateGeometry.Size(p, p.SupportedXcr0, true) : null;
-        return new CpuJson(p.Name, Names.Vendor(p.Vendor), p.Family, p.Model, p.Stepping, $"0x{p.Signature:x}", p.Brand,
-            e.Description, e.Source, p.HasXsave, p.HasXsavec, p.HasXsaves, p.HasXfd,
-            Json.Hex(p.SupportedXcr0), Json.Hex(p.SupportedXss), std, cmp,
-            string.Equals(p.Name, CpuCatalog.DefaultName, StringComparison.OrdinalIgnoreCase));
-    }
-
-    internal static string Bits(ulong mask) => XFeatureTable.Describe(mask);
 }

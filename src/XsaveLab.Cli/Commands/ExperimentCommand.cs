@@ -21,22 +21,24 @@ public static class ExperimentCommand
         return cmd;
     }
 
-    /// <summary>Options shared with <c>report</c>'s experiment section.</summary>
+    /// <summary>The experiment's inputs.</summary>
     public sealed class Inputs
     {
         public Option<int> Tasks { get; } = new("--tasks") { Description = "Non-vCPU threads for the memory figure", DefaultValueFactory = _ => 1000, HelpName = "N" };
         public Option<int> Vcpus { get; } = new("--vcpus") { Description = "vCPUs for the memory figure", DefaultValueFactory = _ => 8, HelpName = "M" };
-        public Option<string> CostModel { get; } = new("--cost-model") { Description = "Cost-model parameters (JSON written by 'xsavelab calibrate'); default: calibrate on this machine now", HelpName = "FILE" };
-        public Option<bool> NoMeasure { get; } = new("--no-measure") { Description = "Skip the real ping-pong measurement on this machine" };
+        public Option<string> CostModel { get; } = new("--cost-model") { Description = "Cost-model parameters (JSON written by 'xsavelab calibrate'); default: the shipped reference model", HelpName = "FILE" };
+        public Option<bool> Calibrate { get; } = new("--calibrate") { Description = "Fit the cost model on this machine now instead of using the shipped one (answers then vary with the machine and its load)" };
+        public Option<bool> NoMeasure { get; } = new("--no-measure") { Description = "Skip the real ping-pong measurement on this machine (nothing is timed: the same input gives the same output)" };
         public Option<int> Runs { get; } = new("--runs") { Description = "Measured runs of the real ping-pong", DefaultValueFactory = _ => 5 };
         public Option<bool> NoModifiedOptimization { get; } = new("--no-modified-optimization") { Description = "Model a processor that writes every in-use component on every save" };
 
         public void AddTo(Command c)
         {
-            c.Add(Tasks); c.Add(Vcpus); c.Add(CostModel); c.Add(NoMeasure); c.Add(Runs); c.Add(NoModifiedOptimization);
+            c.Add(Tasks); c.Add(Vcpus); c.Add(CostModel); c.Add(Calibrate); c.Add(NoMeasure); c.Add(Runs); c.Add(NoModifiedOptimization);
         }
 
-        public CetSRunOptions Resolve(ParseResult parse, bool quick)
+        /// <summary>Options, checked: ranges, and no option that this run would ignore.</summary>
+        public CetSRunOptions Resolve(ParseResult parse, CpuSelection cpu)
         {
             int tasks = parse.GetValue(Tasks), vcpus = parse.GetValue(Vcpus), runs = parse.GetValue(Runs);
             if (tasks is < 0 or > 10_000_000)
@@ -45,18 +47,22 @@ public static class ExperimentCommand
                 throw new UserErrorException($"--vcpus: {vcpus} is outside 0..1000000");
             if (runs is < 1 or > 1000)
                 throw new UserErrorException($"--runs: {runs} is outside 1..1000");
+            bool measure = !parse.GetValue(NoMeasure), calibrate = parse.GetValue(Calibrate);
+            if (parse.GetResult(Runs) is { Implicit: false } && !measure)
+                throw new UserErrorException("--runs: contradicts --no-measure (nothing is measured)");
+            if (parse.GetResult(Runs) is { Implicit: false } && !cpu.IsHost)
+                throw new UserErrorException($"--runs: nothing is measured for {cpu.Profile.Name}, which is not this machine's CPU (use --host)");
             var file = parse.GetValue(CostModel);
-            if (file is not null && !File.Exists(file))
-                throw new UserErrorException($"--cost-model: {file}: no such file");
+            if (file is not null && calibrate)
+                throw new UserErrorException("--calibrate: contradicts --cost-model (use one cost model)");
             return new CetSRunOptions
             {
                 Tasks = tasks,
                 Vcpus = vcpus,
                 CostModelFile = file,
-                Measure = !parse.GetValue(NoMeasure),
+                Calibrate = calibrate,
+                Measure = measure,
                 MeasureRuns = runs,
-                MeasureRunDuration = TimeSpan.FromSeconds(quick ? 0.5 : 1),
-                QuickCalibration = quick,
                 ModifiedOptimization = !parse.GetValue(NoModifiedOptimization),
             };
         }
@@ -92,19 +98,10 @@ public static class ExperimentCommand
         cmd.SetAction(parse =>
         {
             var sel = cpu.Resolve(parse);
-            var o = inputs.Resolve(parse, quick: false);
-            var r = RunExperiment(ctx, sel, o);
+            var r = RunExperiment(ctx, sel, inputs.Resolve(parse, sel));
             if (parse.GetValue(html) is { } path)
                 WriteHtml(r, path);
-            if (FormatOption.Get(parse, format) == OutputFormat.Json)
-            {
-                Json.Write(ctx.Out, r);
-                return 0;
-            }
-            var console = ctx.CreateConsole();
-            ExperimentRendering.Render(r, console);
-            if (parse.GetValue(html) is { } p2)
-                console.WriteLine($"HTML report written to {p2}");
+            ExperimentRendering.Write(ctx, r, FormatOption.Get(parse, format), parse.GetValue(html));
             return 0;
         });
         return cmd;

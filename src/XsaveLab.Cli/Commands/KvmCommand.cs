@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Spectre.Console;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
 using XsaveLab.Kvm;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Report;
@@ -44,79 +44,28 @@ public static class KvmCommand
         cmd.SetAction(parse =>
         {
             var sel = cpu.Resolve(parse);
-            var variant = KernelOption.Get(parse, kernel);
-            KvmReleases.TryParse(parse.GetValue(kvm), out var release);
-            KvmFlavour fl = KvmFlavour.Upstream;
-            string? flavourNote = null;
-            if (parse.GetValue(flavour) is { } fname)
-                KvmFlavour.TryParse(fname, out fl);
-            else if (sel.IsHost)
-            {
-                fl = XsaveLab.Host.Check.KvmChecks.DetectFlavour(sel.Profile, out var why) ?? KvmFlavour.Upstream;
-                flavourNote = why.Length > 0 ? $"flavour: upstream assumed ({why})" : $"flavour '{fl.Name}' derived from /dev/kvm";
-            }
-            string name = parse.GetValue(vmm)!;
-            if (!BuiltinScripts.All.ContainsKey(name) && !File.Exists(name))
-                throw new UserErrorException($"--vmm: '{name}' is neither a built-in sequence ({string.Join(", ", BuiltinScripts.All.Keys)}) nor a file");
-            VmmScript script;
-            try
-            {
-                script = BuiltinScripts.All.ContainsKey(name) ? BuiltinScripts.Get(name) : VmmScript.ParseFile(name);
-            }
-            catch (VmmScriptException e)
-            {
-                throw new UserErrorException(e.Message);
-            }
-            var settings = KvmSettings.For(sel.Profile, variant, release, fl);
-            if (BuiltinScripts.Unmet(name, new XsaveLab.Kvm.Vm.KvmSystem(settings)) is { } unmet)
-                throw new UserErrorException($"--vmm: {unmet}; this CPU is {sel.Profile.Name}");
-            var report = KvmReport.Create(script, settings, name);
-            if (flavourNote is not null)
-                report = report with { Notes = [flavourNote, .. report.Notes] };
-            if (FormatOption.Get(parse, format) == OutputFormat.Json)
-                ctx.Out.WriteLine(report.ToJsonString());
-            else
-                Render(ctx.CreateConsole(), report, sel);
-            return report.Ok ? 0 : 1;
+            var (settings, notes) = Settings(parse, sel, KernelOption.Get(parse, kernel), kvm, flavour);
+            var report = KvmRequest.Run(parse.GetValue(vmm)!, settings, notes);
+            return ctx.Render(FormatOption.Get(parse, format), report, new KvmRenderer(sel));
         });
         return cmd;
     }
 
-    private static void Render(IAnsiConsole c, KvmReport r, CpuSelection sel)
+    /// <summary>The KVM settings the options ask for. Without <c>--flavour</c> on the host, the flavour is the one
+    /// /dev/kvm shows (a note says which, or why upstream was assumed).</summary>
+    private static (KvmSettings Settings, IReadOnlyList<string> Notes) Settings(
+        ParseResult parse, CpuSelection sel, XsaveLab.Kernel.Variants.KernelVariant variant, Option<string> kvm, Option<string> flavour)
     {
-        c.WriteLine($"CPU: {r.Cpu} - {LayoutCommand.Describe(sel)}; kernel {r.Kernel}; KVM {r.Kvm} ({r.Flavour}); VMM sequence '{r.Vmm}'");
-        var steps = new Table().Border(TableBorder.Rounded).AddColumn("line").AddColumn("call").AddColumn("result").AddColumn("detail");
-        foreach (var s in r.Steps)
+        KvmReleases.TryParse(parse.GetValue(kvm), out var release);
+        KvmFlavour fl = KvmFlavour.Upstream;
+        List<string> notes = [];
+        if (parse.GetValue(flavour) is { } fname)
+            KvmFlavour.TryParse(fname, out fl);
+        else if (sel.IsHost)
         {
-            string detail = s.Text + string.Concat(s.Guest.Select(g => "\n  guest: " + g));
-            if (s.Expect is not null)
-                detail += $"\n  expect {s.Expect}: {(s.ExpectMet == true ? "met" : "NOT MET")}";
-            steps.AddRow(s.Line.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape((s.Ioctl + " " + s.Args).Trim()),
-                Markup.Escape(s.ResultText), Markup.Escape(detail));
+            fl = XsaveLab.Host.Check.KvmChecks.DetectFlavour(sel.Profile, out var why) ?? KvmFlavour.Upstream;
+            notes.Add(why.Length > 0 ? $"flavour: upstream assumed ({why})" : $"flavour '{fl.Name}' derived from /dev/kvm");
         }
-        c.Write(steps);
-
-        var cpuid = new Table().Border(TableBorder.Rounded).Title("KVM_GET_SUPPORTED_CPUID leaf 0xD")
-            .AddColumn("subleaf").AddColumn("eax").AddColumn("ebx").AddColumn("ecx").AddColumn("edx");
-        foreach (var e in r.SupportedCpuid)
-            cpuid.AddRow($"{e.Index}", $"0x{e.Eax:x8}", $"0x{e.Ebx:x8}", $"0x{e.Ecx:x8}", $"0x{e.Edx:x8}");
-        c.Write(cpuid);
-        c.WriteLine($"KVM_CAP_XSAVE2 (this process's guest permission): {r.Xsave2Size}");
-
-        var fp = new Table().Border(TableBorder.Rounded).AddColumn("fpstate").AddColumn("size").AddColumn("features");
-        if (r.GuestFpstateAtCreate is { } g0)
-            fp.AddRow("vCPU 0 at creation", $"{g0.Size}", Markup.Escape($"0x{g0.Features:x} {g0.Describe}"));
-        if (r.GuestFpstate is { } g)
-            fp.AddRow("vCPU 0 now", $"{g.Size}", Markup.Escape($"0x{g.Features:x} {g.Describe}"));
-        fp.AddRow("host task (default)", $"{r.HostFpstate.Size}", Markup.Escape($"0x{r.HostFpstate.Features:x} {r.HostFpstate.Describe}"));
-        c.Write(fp);
-
-        var cet = new Table().Border(TableBorder.Rounded).Title("CET state").AddColumn("MSR").AddColumn("guest value lives in");
-        foreach (var x in r.CetState)
-            cet.AddRow(x.Msr, Markup.Escape(x.Location));
-        c.Write(cet);
-        foreach (var n in r.Notes)
-            c.WriteLine("note: " + n);
-        c.WriteLine(r.Ok ? "All expectations met." : "Some expectations were NOT met.");
+        return (KvmSettings.For(sel.Profile, variant, release, fl), notes);
     }
 }

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Spectre.Console;
+using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Rendering;
 
@@ -34,34 +33,22 @@ public static class LayoutCommand
             ulong? x = HexMask.Parse(parse.GetValue(xcr0), "--xcr0");
             ulong? s = HexMask.Parse(parse.GetValue(xss), "--xss");
             var sel = cpu.Resolve(parse);
-            if (x is ulong xv && LayoutView.CheckXcr0(sel.Profile, xv) is { } e1)
-                throw new UserErrorException($"--xcr0: {e1}");
-            if (s is ulong sv && LayoutView.CheckXss(sel.Profile, sv) is { } e2)
-                throw new UserErrorException($"--xss: {e2}");
-            var view = LayoutView.Create(sel.Profile, x, s);
-            // The CPU's own oddities (e.g. Zen 2's 64-byte PKRU) matter to anyone reading its layout.
-            var cpuWarnings = ProfileSanity.Check(sel.Profile)
-                .Where(f => f.Severity >= FindingSeverity.Warning)
-                .Select(f => $"{f.Code}: {f.Message}")
-                .ToList();
-            if (FormatOption.Get(parse, format) == OutputFormat.Json)
-            {
-                var json = LayoutRendering.ToJson(view);
-                Json.Write(ctx.Out, json with { Warnings = [.. json.Warnings, .. cpuWarnings] });
-                return 0;
-            }
-            var console = ctx.CreateConsole();
-            console.WriteLine(string.IsNullOrEmpty(sel.Profile.Brand) ? $"CPU  {sel.Profile.Name}" : $"CPU  {sel.Profile.Name}: {sel.Profile.Brand}");
-            console.WriteLine($"from {sel.Origin}");
-            LayoutRendering.Render(console, view);
-            foreach (var w in cpuWarnings)
-                console.WriteLine($"warning: {w}");
-            return 0;
+            Check(sel.Profile, x, s);
+            return ctx.Render(FormatOption.Get(parse, format), LayoutReport.Create(sel.Profile, x, s), new LayoutRenderer(sel));
         });
         return cmd;
     }
 
-    /// <summary>One line saying which CPU and from where (used by other commands' headers).</summary>
-    internal static string Describe(CpuSelection sel) =>
-        string.IsNullOrEmpty(sel.Profile.Brand) ? sel.Origin : $"{sel.Profile.Brand}; {sel.Origin}";
+    /// <summary>Masks the CPU cannot have are bad input, named by their option; so is <c>--xss</c> for a CPU
+    /// without XSAVES, which has no IA32_XSS (SDM Vol. 1 13.2: the MSR exists when CPUID.(EAX=0DH,ECX=1):EAX[3]
+    /// is set), where the value would be ignored.</summary>
+    private static void Check(CpuProfile cpu, ulong? xcr0, ulong? xss)
+    {
+        if (xcr0 is ulong x && LayoutView.CheckXcr0(cpu, x) is { } e1)
+            throw new UserErrorException($"--xcr0: {e1}");
+        if (xss is not null && !cpu.HasXsaves)
+            throw new UserErrorException($"--xss: {cpu.Name} has no XSAVES, so it has no IA32_XSS and there is no supervisor state to lay out");
+        if (xss is ulong s && LayoutView.CheckXss(cpu, s) is { } e2)
+            throw new UserErrorException($"--xss: {e2}");
+    }
 }

@@ -32,68 +32,62 @@ public static class MeasureCommand
         cmd.Add(mode); cmd.Add(state); cmd.Add(runs); cmd.Add(seconds); cmd.Add(pin); cmd.Add(format);
         cmd.SetAction(parse =>
         {
-            int n = parse.GetValue(runs);
-            double s = parse.GetValue(seconds);
-            if (n is < 1 or > 1000)
-                throw new UserErrorException($"--runs: {n} is outside 1..1000");
-            if (!(s > 0 && s <= 600))
-                throw new UserErrorException($"--seconds: {s.ToString(CultureInfo.InvariantCulture)} is outside (0, 600]");
-            var modes = parse.GetValue(mode) switch { "threads" => new[] { PingPongMode.Threads }, "processes" => [PingPongMode.Processes], _ => [PingPongMode.Threads, PingPongMode.Processes] };
-            var states = parse.GetValue(state) switch { "init" => new[] { VectorState.Init }, "wide" => [VectorState.Wide], "asis" => [VectorState.AsIs], _ => [VectorState.Init, VectorState.Wide] };
-            var plans = new List<ContextSwitchOptions>();
-            var skipped = new List<string>();
-            foreach (var m in modes)
-                foreach (var v in states)
-                {
-                    var o = new ContextSwitchOptions { Mode = m, State = v, Runs = n, RunDuration = TimeSpan.FromSeconds(s), Cpu = parse.GetValue(pin) };
-                    try { o.Validate(); }
-                    catch (ArgumentOutOfRangeException) { throw new UserErrorException($"--pin: {o.Cpu} is outside -1..1023"); }
-                    if (o.Cpu >= 0 && ContextSwitchMeter.AllowedCpus() is { Count: > 0 } allowed && !allowed.Contains(o.Cpu))
-                        throw new UserErrorException($"--pin: CPU {o.Cpu} is not one this process may run on (allowed: {string.Join(", ", allowed)})");
-                    if (ContextSwitchMeter.Unavailable(o) is { } why)
-                        skipped.Add($"{m.ToString().ToLowerInvariant()}/{v.ToString().ToLowerInvariant()}: {why}");
-                    else
-                        plans.Add(o);
-                }
+            var (plans, skipped) = Plan(parse, mode, state, runs, seconds, pin);
             if (plans.Count == 0)
             {
                 ctx.Err.WriteLine($"error: nothing can be measured here: {string.Join("; ", skipped)}");
                 return 1;
             }
-            var results = SimProgress.Run(ctx, "measuring context switches", p =>
-            {
-                var list = new List<ContextSwitchMeasurement>();
-                for (int i = 0; i < plans.Count; i++)
-                {
-                    int k = i;
-                    list.Add(ContextSwitchMeter.Measure(plans[i], p is null ? null : new Relay(f => p.Report(($"{plans[k].Mode.ToString().ToLowerInvariant()}, {plans[k].State.ToString().ToLowerInvariant()} vectors", f)))));
-                }
-                return list;
-            });
-            if (FormatOption.Get(parse, format) == OutputFormat.Json)
-            {
-                Json.Write(ctx.Out, new { measurements = results.Select(ToJson), skipped });
-                return 0;
-            }
-            var console = ctx.CreateConsole();
-            var t = new Table().Border(TableBorder.Rounded)
-                .AddColumn("mode").AddColumn("vectors").AddColumn("XINUSE while switching")
-                .AddColumn(new TableColumn("median switches/s").RightAligned())
-                .AddColumn(new TableColumn("spread").RightAligned())
-                .AddColumn(new TableColumn("rel. std dev").RightAligned())
-                .AddColumn("runs (switches/s)");
-            foreach (var r in results)
-                t.AddRow(r.Mode.ToString().ToLowerInvariant(), r.State.ToString().ToLowerInvariant(),
-                    r.XinUseMeasuring is { } x ? $"0x{x:x}" : "-",
-                    r.Median.ToString("N0", CultureInfo.InvariantCulture), $"{r.SpreadPct:F2} %", $"{r.RelativeStdDevPct:F2} %",
-                    string.Join(" ", r.SwitchesPerSecond.Select(v => v.ToString("N0", CultureInfo.InvariantCulture))));
-            console.Write(t);
-            console.WriteLine($"Two switches per round trip; both sides pinned to CPU {results[0].Cpu}; spread = (max - min) / median.");
-            foreach (var sk in skipped)
-                console.WriteLine($"not measured: {sk}");
+            var result = SimProgress.Run(ctx, "measuring context switches", p => ContextSwitchSuite.Run(plans, skipped, p));
+            Render(ctx, result, FormatOption.Get(parse, format));
             return 0;
         });
         return cmd;
+    }
+
+    private static (IReadOnlyList<ContextSwitchOptions> Plans, IReadOnlyList<string> Skipped) Plan(ParseResult parse,
+        Option<string> mode, Option<string> state, Option<int> runs, Option<double> seconds, Option<int> pin)
+    {
+        int n = parse.GetValue(runs), cpu = parse.GetValue(pin);
+        double s = parse.GetValue(seconds);
+        if (n is < 1 or > 1000)
+            throw new UserErrorException($"--runs: {n} is outside 1..1000");
+        if (!(s > 0 && s <= 600))
+            throw new UserErrorException($"--seconds: {s.ToString(CultureInfo.InvariantCulture)} is outside (0, 600]");
+        if (cpu is < -1 or >= 1024)
+            throw new UserErrorException($"--pin: {cpu} is outside -1..1023");
+        if (cpu >= 0 && ContextSwitchMeter.AllowedCpus() is { Count: > 0 } allowed && !allowed.Contains(cpu))
+            throw new UserErrorException($"--pin: CPU {cpu} is not one this process may run on (allowed: {string.Join(", ", allowed)})");
+        var modes = parse.GetValue(mode) switch { "threads" => new[] { PingPongMode.Threads }, "processes" => [PingPongMode.Processes], _ => [PingPongMode.Threads, PingPongMode.Processes] };
+        var states = parse.GetValue(state) switch { "init" => new[] { VectorState.Init }, "wide" => [VectorState.Wide], "asis" => [VectorState.AsIs], _ => [VectorState.Init, VectorState.Wide] };
+        return ContextSwitchSuite.Plan(modes, states, new ContextSwitchOptions { Runs = n, RunDuration = TimeSpan.FromSeconds(s), Cpu = cpu });
+    }
+
+    private static void Render(CliContext ctx, ContextSwitchSuiteResult r, OutputFormat format)
+    {
+        foreach (var w in r.Warnings)
+            ctx.Err.WriteLine($"warning: {w}");
+        if (format == OutputFormat.Json)
+        {
+            Json.Write(ctx.Out, new { measurements = r.Measurements.Select(ToJson), skipped = r.Skipped, warnings = r.Warnings });
+            return;
+        }
+        var console = ctx.CreateConsole();
+        var t = new Table().Border(TableBorder.Rounded)
+            .AddColumn("mode").AddColumn("vectors").AddColumn("XINUSE while switching")
+            .AddColumn(new TableColumn("median switches/s").RightAligned())
+            .AddColumn(new TableColumn("spread").RightAligned())
+            .AddColumn(new TableColumn("rel. std dev").RightAligned())
+            .AddColumn("runs (switches/s)");
+        foreach (var m in r.Measurements)
+            t.AddRow(ContextSwitchSuite.Name(m.Mode), ContextSwitchSuite.Name(m.State),
+                m.XinUseMeasuring is { } x ? $"0x{x:x}" : "-",
+                m.Median.ToString("N0", CultureInfo.InvariantCulture), $"{m.SpreadPct:F2} %", $"{m.RelativeStdDevPct:F2} %",
+                string.Join(" ", m.SwitchesPerSecond.Select(v => v.ToString("N0", CultureInfo.InvariantCulture))));
+        console.Write(t);
+        console.WriteLine($"Two switches per round trip; both sides pinned to CPU {r.Measurements[0].Cpu}; spread = (max - min) / median (reliable up to {MeasurementQuality.MaxSpreadPct:F0} %).");
+        foreach (var sk in r.Skipped)
+            console.WriteLine($"not measured: {sk}");
     }
 
     private static object ToJson(ContextSwitchMeasurement m) => new
@@ -107,9 +101,4 @@ public static class MeasureCommand
         relativeStdDevPct = m.RelativeStdDevPct,
         runs = m.SwitchesPerSecond,
     };
-
-    private sealed class Relay(Action<double> a) : IProgress<double>
-    {
-        public void Report(double value) => a(value);
-    }
 }

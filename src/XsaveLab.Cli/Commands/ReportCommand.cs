@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Spectre.Console;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
 using XsaveLab.Cli.Commands.Report;
 
 namespace XsaveLab.Cli.Commands;
@@ -23,42 +23,26 @@ public static class ReportCommand
         cmd.SetAction(parse =>
         {
             var variant = KernelOption.Get(parse, kernel);
+            string? htmlPath = parse.GetValue(html);
+            OutputFile.Check("--html", htmlPath);
             var rc = new ReportContext(cpu.Resolve(parse), variant);
-            var sections = ReportSections.All.Where(s => s.AppliesTo(rc)).ToList();
-            if (sections.OfType<ExperimentSection>().Any())
-            {
-                // The experiment calibrates and measures: run it up front, under a progress bar on a terminal.
-                var result = Sim.SimProgress.Run(ctx, "experiment", p =>
-                    ExperimentSection.Get(rc, p));
-                if (parse.GetValue(html) is { } path)
-                    ExperimentCommand.WriteHtml(result, path);
-            }
-            else if (parse.GetValue(html) is not null)
-                throw new UserErrorException($"--html: {rc.Cpu.Name} has no XSAVE, there is no experiment to write");
-            if (FormatOption.Get(parse, format) == OutputFormat.Json)
-            {
-                var doc = new Dictionary<string, object?>
-                {
-                    ["cpu"] = rc.Cpu.Name,
-                    ["origin"] = rc.Selection.Origin,
-                    ["kernelVariant"] = rc.Kernel.Name,
-                };
-                foreach (var s in sections)
-                    doc[s.JsonKey] = s.ToJson(rc);
-                Json.Write(ctx.Out, doc);
-                return 0;
-            }
-            var console = ctx.CreateConsole();
-            foreach (var s in sections)
-            {
-                console.Write(new Rule(Markup.Escape(s.Title)).LeftJustified());
-                s.RenderText(rc, console);
-                console.WriteLine();
-            }
-            if (parse.GetValue(html) is { } written)
-                console.WriteLine($"HTML report written to {written}");
-            return 0;
+            RunExperiment(ctx, rc, htmlPath);
+            return ctx.Render(FormatOption.Get(parse, format), rc, new ReportRenderer(htmlPath));
         });
         return cmd;
+    }
+
+    /// <summary>The experiment calibrates and measures: it runs up front, under a progress bar on a terminal, and
+    /// writes the HTML page if asked; the sections then show the stored result.</summary>
+    private static void RunExperiment(CliContext ctx, ReportContext rc, string? htmlPath)
+    {
+        if (ReportSections.For(rc).OfType<ExperimentSection>().Any())
+        {
+            var result = Sim.SimProgress.Run(ctx, "experiment", p => ExperimentSection.Get(rc, p));
+            if (htmlPath is not null)
+                ExperimentCommand.WriteHtml(result, htmlPath);
+        }
+        else if (htmlPath is not null)
+            throw new UserErrorException($"--html: {rc.Cpu.Name} has no XSAVE, there is no experiment to write");
     }
 }

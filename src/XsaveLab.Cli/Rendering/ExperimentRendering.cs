@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
+using XsaveLab.Cli.Cli;
 using XsaveLab.Sim.Experiment;
 
 namespace XsaveLab.Cli.Rendering;
@@ -8,6 +9,22 @@ namespace XsaveLab.Cli.Rendering;
 public static class ExperimentRendering
 {
     private static string F(double? v, string fmt) => v is { } x ? x.ToString(fmt, CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>The experiment's one renderer: JSON, or text (with where the HTML page went); warnings on stderr.</summary>
+    public static void Write(CliContext ctx, CetSResult r, OutputFormat format, string? htmlWritten)
+    {
+        foreach (var w in r.Warnings)
+            ctx.Err.WriteLine($"warning: {w}");
+        if (format == OutputFormat.Json)
+        {
+            Json.Write(ctx.Out, r);
+            return;
+        }
+        var console = ctx.CreateConsole();
+        Render(r, console);
+        if (htmlWritten is not null)
+            console.WriteLine($"HTML report written to {htmlWritten}");
+    }
 
     public static void Render(CetSResult r, IAnsiConsole console, bool sweep = true)
     {
@@ -18,6 +35,7 @@ public static class ExperimentRendering
                 $"(median of {m.Runs} runs, {Markup.Escape(m.Mode)}, vectors {Markup.Escape(m.VectorState)}), run-to-run spread [bold]{m.RunToRunSpreadPct:F2} %[/]");
         else
             console.WriteLine($"not measured here: the series' reported run-to-run variation ({CetSExperiment.ReportedVariationPct:F1} %) is used for comparison");
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"verdicts: a change ± 2σ wholly inside ±{r.VariationThresholdPct:0.###} % is within the variation, wholly outside is not, straddling is inconclusive"));
         if (r.SwitchFixedNs is { } f)
             console.WriteLine($"fixed per-switch part (scheduler, pipes, syscalls): {f:F0} ns");
 
@@ -39,13 +57,16 @@ public static class ExperimentRendering
                 v.SavedBytesPerSwitch.ToString("0.#", CultureInfo.InvariantCulture), v.RestoredBytesPerSwitch.ToString("0.#", CultureInfo.InvariantCulture),
                 $"{v.VcpuSavedBytesPerSwitch:0.#}/{v.VcpuRestoredBytesPerSwitch:0.#}",
                 F(v.PredictedNsPerSwitch, "0.0"),
-                v.PredictedThroughputDeltaPct is { } d ? $"{d.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture)} % ± {F(v.PredictedThroughputDeltaUncertaintyPct, "0.000")}" : "-",
+                v.PredictedThroughputDeltaPct is { } d ? $"{d.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture)} % ± {F(v.PredictedThroughputDeltaUncertaintyPct, "0.000")}{Within(v.WithinVariation)}" : "-",
                 $"{v.FpstateMemoryBytes.ToString("N0", CultureInfo.InvariantCulture)} B");
         console.Write(t);
 
+        Breakdown(r, console);
+
         foreach (var c in r.Claims)
         {
-            string verdict = c.Confirmed switch { true => "[green]CONFIRMED[/]", false => "[red]NOT CONFIRMED[/]", null => "[yellow]NOT DECIDED[/]" };
+            string colour = c.Verdict switch { ClaimVerdict.Confirmed => "green", ClaimVerdict.NotConfirmed => "red", _ => "yellow" };
+            string verdict = $"[{colour}]{c.Label}[/]";
             console.MarkupLine($"{verdict} [italic]\"{Markup.Escape(c.Claim)}\"[/]");
             console.WriteLine($"  {c.Evidence}");
         }
@@ -68,4 +89,42 @@ public static class ExperimentRendering
         foreach (var n in r.Notes)
             console.WriteLine($"note: {n}");
     }
+
+    /// <summary>Each variant's predicted ns per switch, term by term (per switch: count × coefficient), so the
+    /// throughput change can be recomputed by hand.</summary>
+    private static void Breakdown(CetSResult r, IAnsiConsole console)
+    {
+        var rows = r.Variants.Where(v => v.Breakdown is not null).ToList();
+        if (rows.Count == 0)
+            return;
+        var t = new Table().Border(TableBorder.Rounded)
+            .Title("predicted ns/switch = fixed + save + restore; each = base + per requested·|RFBM| + per component·moved + per byte·bytes")
+            .AddColumn("variant").AddColumn(new TableColumn("fixed").RightAligned())
+            .AddColumn(new TableColumn("save\n(requested, moved, bytes)").RightAligned())
+            .AddColumn(new TableColumn("save ns\nbase+req+comp+byte").RightAligned())
+            .AddColumn(new TableColumn("restore\n(requested, moved, bytes)").RightAligned())
+            .AddColumn(new TableColumn("restore ns\nbase+req+comp+byte").RightAligned())
+            .AddColumn(new TableColumn("total").RightAligned());
+        foreach (var v in rows)
+        {
+            var b = v.Breakdown!;
+            t.AddRow(Markup.Escape(v.Name), F(b.FixedNs, "0.0"), Counts(b.Save), Terms(b.Save), Counts(b.Restore), Terms(b.Restore), F(b.TotalNs, "0.0"));
+        }
+        console.Write(t);
+    }
+
+    /// <summary>Where the variant's ±2σ band lies against the run-to-run threshold.</summary>
+    private static string Within(ClaimVerdict? v) => v switch
+    {
+        ClaimVerdict.Confirmed => " inside",
+        ClaimVerdict.NotConfirmed => " outside",
+        ClaimVerdict.Inconclusive => " straddles",
+        _ => "",
+    };
+
+    private static string Counts(TransferBreakdown x) =>
+        string.Create(CultureInfo.InvariantCulture, $"{x.Requested:0.##}, {x.Moved:0.##}, {x.Bytes:0.#}");
+
+    private static string Terms(TransferBreakdown x) =>
+        string.Create(CultureInfo.InvariantCulture, $"{x.BaseNs:0.00}+{x.RequestedNs:0.00}+{x.ComponentNs:0.00}+{x.ByteNs:0.00} = {x.TotalNs:0.00}");
 }

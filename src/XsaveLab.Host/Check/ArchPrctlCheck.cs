@@ -1,5 +1,6 @@
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Check;
 
@@ -50,7 +51,7 @@ public sealed class ArchPrctlCheck : IHostCheckProvider
     private static Observable Get(string name, ulong model, XcompResult actual, string reason) =>
         Observable.Compare(name, $"0x{model:X}", actual.Ok ? $"0x{actual.Value:X}" : Render(actual.Ret, actual.Errno), reason);
 
-    private static string Render(long ret, int errno) => ret == 0 ? "0" : $"-1 {Linux.Errno.Name(errno)}";
+    private static string Render(long ret, Errno errno) => ret == 0 ? "0" : $"-1 {errno.Name()}";
 
-    private static string Render(long modelResult) => modelResult == 0 ? "0" : $"-1 {Linux.Errno.Name((int)-modelResult)}";
+    private static string Render(long modelResult) => modelResult == 0 ? "0" : $"-1 {ErrnoNames.Of(modelResult).Name()}";
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
 
@@ -23,20 +24,20 @@ internal static class ChildModel
     }
 
     /// <summary>FXSAVE's MXCSR_MASK as the kernel reports it in an FXSAVE/XSAVE image (bytes 28..31).</summary>
-    public static uint HardwareMxcsrMask(ReadOnlySpan<byte> image) => BinaryPrimitives.ReadUInt32LittleEndian(image[UabiOffsets.MxcsrMask..]);
+    public static uint HardwareMxcsrMask(ReadOnlySpan<byte> image) => BinaryPrimitives.ReadUInt32LittleEndian(image[XsaveOffsets.MxcsrMask..]);
 
     /// <summary>Compares two standard-format images region by region: legacy area, sw_reserved, header, each
     /// extended component of <paramref name="cfg"/>. Yields (region, model hex, actual hex) for differences.</summary>
     public static IEnumerable<(string Region, int Offset, int Length)> Regions(UabiConfig cfg)
     {
-        yield return ("x87 environment", 0, UabiOffsets.FpEnvSize);
-        yield return ("MXCSR, MXCSR_MASK", UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize);
-        yield return ("ST0-7", UabiOffsets.StSpace, UabiOffsets.StSpaceSize);
-        yield return ("XMM0-15", UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize);
-        yield return ("padding 416..463", UabiOffsets.Padding, UabiOffsets.PaddingSize);
-        yield return ("sw_reserved (XCR0 at 464)", UabiOffsets.SwReserved, UabiOffsets.SwReservedSize);
-        yield return ("XSTATE_BV", UabiOffsets.XstateBv, 8);
-        yield return ("XCOMP_BV + reserved header", UabiOffsets.XcompBv, 56);
+        yield return ("x87 environment", 0, XsaveOffsets.FpEnvSize);
+        yield return ("MXCSR, MXCSR_MASK", XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize);
+        yield return ("ST0-7", XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize);
+        yield return ("XMM0-15", XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize);
+        yield return ("padding 416..463", XsaveOffsets.Padding, XsaveOffsets.PaddingSize);
+        yield return ($"sw_reserved (XCR0 at {XsaveOffsets.SwReserved})", XsaveOffsets.SwReserved, XsaveOffsets.SwReservedSize);
+        yield return ("XSTATE_BV", XsaveOffsets.XstateBv, 8);
+        yield return ("XCOMP_BV + reserved header", XsaveOffsets.XcompBv, 56);
         foreach (int i in cfg.ExtendedInOrder(cfg.UserMaxFeatures))
             yield return ($"component {i} {XFeatureTable.Get(i).ShortName}", cfg.StandardOffset(i), cfg.Size(i));
     }
@@ -53,7 +54,7 @@ internal static class ChildModel
         {
             string m = off + len <= model.Length ? Hex(model.Slice(off, len)) : "(absent)";
             string a = off + len <= actual.Length ? Hex(actual.Slice(off, len)) : "(absent)";
-            if (off == UabiOffsets.XstateBv)
+            if (off == XsaveOffsets.XstateBv)
                 bvIndex = list.Count;
             list.Add(Observable.Compare($"{prefix} {region}", m, a, reason));
         }
@@ -61,10 +62,10 @@ internal static class ChildModel
         // When every register byte agrees, extra in-use bits are that, not a different state.
         if (bvIndex >= 0 && list[bvIndex].Status == ObservableStatus.Mismatch
             && list.Where((o, i) => i != bvIndex).All(o => o.Status == ObservableStatus.Match)
-            && actual.Length >= UabiOffsets.ExtendedStart && model.Length >= UabiOffsets.ExtendedStart)
+            && actual.Length >= XsaveOffsets.ExtendedStart && model.Length >= XsaveOffsets.ExtendedStart)
         {
-            ulong mb = BinaryPrimitives.ReadUInt64LittleEndian(model[UabiOffsets.XstateBv..]);
-            ulong ab = BinaryPrimitives.ReadUInt64LittleEndian(actual[UabiOffsets.XstateBv..]);
+            ulong mb = BinaryPrimitives.ReadUInt64LittleEndian(model[XsaveOffsets.XstateBv..]);
+            ulong ab = BinaryPrimitives.ReadUInt64LittleEndian(actual[XsaveOffsets.XstateBv..]);
             if ((mb & ~ab) == 0)
                 list[bvIndex] = list[bvIndex] with
                 {

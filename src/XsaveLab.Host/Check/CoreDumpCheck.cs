@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
 using XsaveLab.Kernel.Uabi.CoreNotes;
@@ -67,7 +68,7 @@ public sealed class CoreDumpCheck : IHostCheckProvider
         list.Add(Observable.Compare("core decoder layout source", layoutNote is null ? "host layout" : "NT_X86_XSAVE_LAYOUT", decoded.LayoutFromNote ? "NT_X86_XSAVE_LAYOUT" : "host layout"));
         var task = ChildModel.AfterLoad(cfg, SeededXstateImage.Build(Seed, UserXstateLayout.FromHost()));
         var expect = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
-        list.Add(Observable.Compare("core XMM0-15 (decoded)", ChildModel.Hex(expect.AsSpan(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize)), ChildModel.Hex(decoded.Component(1)!.Bytes)));
+        list.Add(Observable.Compare("core XMM0-15 (decoded)", ChildModel.Hex(expect.AsSpan(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize)), ChildModel.Hex(decoded.Component(1)!.Bytes)));
         foreach (var r in model)
         {
             var c = decoded.Component((int)r.Type);

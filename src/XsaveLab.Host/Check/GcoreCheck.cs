@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
@@ -85,7 +86,7 @@ public sealed class GcoreCheck : IHostCheckProvider
             "gcore writes NT_X86_XSTATE from ptrace data in gdb's own layout (i387_collect_xsave)"));
         var task = ChildModel.AfterLoad(cfg, SeededXstateImage.Build(Seed, UserXstateLayout.FromHost()));
         var expect = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
-        list.Add(Observable.Compare("gcore XMM0-15 (decoded)", ChildModel.Hex(expect.AsSpan(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize)), ChildModel.Hex(decoded.Component(1)!.Bytes)));
+        list.Add(Observable.Compare("gcore XMM0-15 (decoded)", ChildModel.Hex(expect.AsSpan(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize)), ChildModel.Hex(decoded.Component(1)!.Bytes)));
         foreach (var r in hostLayout)
         {
             var c = decoded.Component((int)r.Type);

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Check;
 
@@ -51,12 +52,12 @@ internal sealed unsafe class HandlerStop : IDisposable
         var before = GetRegs(child, out int e0);
         if (before is null)
         {
-            reason = $"PTRACE_GETREGS: {Linux.Errno.Name(e0)}";
+            reason = $"PTRACE_GETREGS: {ErrnoNames.Name(e0)}";
             return null;
         }
         if (child.Ptrace(PtraceSingleStep, 0, sig, out int e1) != 0)
         {
-            reason = $"PTRACE_SINGLESTEP with signal {sig}: {Linux.Errno.Name(e1)}";
+            reason = $"PTRACE_SINGLESTEP with signal {sig}: {ErrnoNames.Name(e1)}";
             return null;
         }
         var st = NativeSpawn.WaitFor(child.Pid, TimeSpan.FromSeconds(20));
@@ -93,12 +94,12 @@ internal sealed unsafe class HandlerStop : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(RegRsp * 8), sp + 8);
         fixed (byte* p = regs)
             if (_child.Ptrace(PtraceSetRegs, 0, (nint)p, out int e) != 0)
-                throw new HostProbeException($"PTRACE_SETREGS: {Linux.Errno.Name(e)}");
+                throw new HostProbeException($"PTRACE_SETREGS: {ErrnoNames.Name(e)}");
         WaitStatus last = default;
         for (int stop = 0; stop < 2; stop++)
         {
             if (_child.Ptrace(PtraceSyscall, 0, 0, out int e) != 0)
-                throw new HostProbeException($"PTRACE_SYSCALL: {Linux.Errno.Name(e)}");
+                throw new HostProbeException($"PTRACE_SYSCALL: {ErrnoNames.Name(e)}");
             last = NativeSpawn.WaitFor(_child.Pid, TimeSpan.FromSeconds(20)) ?? throw new HostProbeException("no stop after rt_sigreturn");
             if (!last.Stopped || last.StopSignal != SigTrap)
                 return last; // e.g. SIGSEGV forced by a bad frame, or the child died
@@ -112,7 +113,7 @@ internal sealed unsafe class HandlerStop : IDisposable
     public WaitStatus NextStop()
     {
         if (_child.Ptrace(PtraceSyscall, 0, 0, out int e) != 0)
-            throw new HostProbeException($"PTRACE_SYSCALL: {Linux.Errno.Name(e)}");
+            throw new HostProbeException($"PTRACE_SYSCALL: {ErrnoNames.Name(e)}");
         return NativeSpawn.WaitFor(_child.Pid, TimeSpan.FromSeconds(20)) ?? throw new HostProbeException("the child did not stop again");
     }
 

@@ -7,6 +7,7 @@ using XsaveLab.Kvm;
 using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Check;
 
@@ -32,7 +33,7 @@ public sealed class KvmChecks : IHostCheckProvider
         using var dev = KvmDevice.TryOpen(out int errno, _path);
         if (dev is null)
         {
-            list.Add(Observable.Skipped("kvm", $"cannot open {_path}: {Linux.Errno.Name(errno)}"));
+            list.Add(Observable.Skipped("kvm", $"cannot open {_path}: {ErrnoNames.Name(errno)}"));
             return list;
         }
 
@@ -93,7 +94,7 @@ public sealed class KvmChecks : IHostCheckProvider
         using var dev = KvmDevice.TryOpen(out int errno, path);
         if (dev is null)
         {
-            reason = $"cannot open {path}: {Linux.Errno.Name(errno)}";
+            reason = $"cannot open {path}: {ErrnoNames.Name(errno)}";
             return null;
         }
         var c = dev.GetSupportedCpuid();
@@ -140,7 +141,7 @@ public sealed class KvmChecks : IHostCheckProvider
         // Guest CPUID = the supported table (live on the live side, the model's on the model side).
         var sr = v.SetCpuid2(liveCpuid);
         var ms = mv.SetCpuid2(model.GetSupportedCpuid());
-        list.Add(Observable.Compare("KVM_SET_CPUID2(supported table)", ms.Ok ? "0" : $"-{ms.Error}", sr.Ok ? "0" : $"-{Linux.Errno.Name(sr.Errno)}"));
+        list.Add(Observable.Compare("KVM_SET_CPUID2(supported table)", ms.Ok ? "0" : $"-{ms.Errno}", sr.Ok ? "0" : $"-{ErrnoNames.Name(sr.Errno)}"));
         CompareImage("after KVM_SET_CPUID2", v, vm.Xsave2Size(), mv, list);
 
         ulong xcr0 = mv.GuestSupportedXcr0;
@@ -173,14 +174,14 @@ public sealed class KvmChecks : IHostCheckProvider
                 ? new Observable($"KVM_GET_XSAVE2 {when}: {name}", "identical", "identical", ObservableStatus.Match, reason)
                 : new Observable($"KVM_GET_XSAVE2 {when}: {name}", $"byte {from + diff} = 0x{a[diff]:x2}", $"byte {from + diff} = 0x{b[diff]:x2}", ObservableStatus.Mismatch, reason));
         }
-        Region("legacy area 0..463", 0, 464);
-        Region("sw_reserved 464..511 (XCR0 at 464)", 464, 512);
-        Region("header 512..575", 512, 576);
-        Region($"extended area and tail 576..{l.Length - 1}", 576, l.Length);
+        Region($"legacy area 0..{XsaveOffsets.SwReserved - 1}", 0, XsaveOffsets.SwReserved);
+        Region($"sw_reserved {XsaveOffsets.SwReserved}..{XsaveOffsets.LegacySize - 1} (XCR0 at {XsaveOffsets.SwReserved})", XsaveOffsets.SwReserved, XsaveOffsets.LegacySize);
+        Region($"header {XsaveOffsets.Header}..{XsaveOffsets.ExtendedStart - 1}", XsaveOffsets.Header, XsaveOffsets.ExtendedStart);
+        Region($"extended area and tail {XsaveOffsets.ExtendedStart}..{l.Length - 1}", XsaveOffsets.ExtendedStart, l.Length);
         var g1 = v.GetXsave();
         var m1 = mv.GetXsave(out var mimg);
-        list.Add(Observable.Compare($"KVM_GET_XSAVE {when}", m1.Ok ? (mimg.AsSpan().SequenceEqual(model.AsSpan(0, Math.Min(KvmAbi.XsaveStructSize, model.Length))) ? "same as XSAVE2" : "differs") : $"-{m1.Error}",
-            g1.Ok && g1.Data is not null ? (g1.Data.AsSpan().SequenceEqual(l.AsSpan(0, Math.Min(KvmAbi.XsaveStructSize, l.Length))) ? "same as XSAVE2" : "differs") : $"-{Linux.Errno.Name(g1.Errno)}"));
+        list.Add(Observable.Compare($"KVM_GET_XSAVE {when}", m1.Ok ? (mimg.AsSpan().SequenceEqual(model.AsSpan(0, Math.Min(KvmAbi.XsaveStructSize, model.Length))) ? "same as XSAVE2" : "differs") : $"-{m1.Errno}",
+            g1.Ok && g1.Data is not null ? (g1.Data.AsSpan().SequenceEqual(l.AsSpan(0, Math.Min(KvmAbi.XsaveStructSize, l.Length))) ? "same as XSAVE2" : "differs") : $"-{ErrnoNames.Name(g1.Errno)}"));
     }
 
     private static void MsrChecks(string when, KvmVcpuFd v, KvmVcpu mv, List<Observable> list)
@@ -204,13 +205,13 @@ public sealed class KvmChecks : IHostCheckProvider
             change(img);
             var m = mv.SetXsave(img);
             var l = v.SetXsave(img);
-            list.Add(Observable.Compare($"KVM_SET_XSAVE {name}", m.Ok ? "accepted" : $"-{m.Error}", l.Ok ? "accepted" : $"-{Linux.Errno.Name(l.Errno)}"));
+            list.Add(Observable.Compare($"KVM_SET_XSAVE {name}", m.Ok ? "accepted" : $"-{m.Errno}", l.Ok ? "accepted" : $"-{ErrnoNames.Name(l.Errno)}"));
         }
-        void Bv(byte[] b, ulong bv) => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(512), bv);
+        void Bv(byte[] b, ulong bv) => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(XsaveOffsets.XstateBv), bv);
         Try("unchanged image", _ => { });
-        Try("XCOMP_BV compacted", b => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(520), XFeatureMasks.CompactedFormat | 3));
+        Try("XCOMP_BV compacted", b => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(XsaveOffsets.XcompBv), XFeatureMasks.CompactedFormat | 3));
         Try("reserved header byte 530", b => b[530] = 1);
-        Try("MXCSR 0xFFFFFFFF", b => { Bv(b, 3); BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(24), 0xFFFFFFFF); });
+        Try("MXCSR 0xFFFFFFFF", b => { Bv(b, 3); BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(XsaveOffsets.Mxcsr), 0xFFFFFFFF); });
         for (int i = 2; i < 20; i++)
             Try($"XSTATE_BV bit {i}", b => Bv(b, 1UL << i));
 
@@ -224,10 +225,10 @@ public sealed class KvmChecks : IHostCheckProvider
         for (int n = 0; n < 64; n++)
         {
             var img = (byte[])baseImg.Clone();
-            Array.Clear(img, 576, img.Length - 576);
+            Array.Clear(img, XsaveOffsets.ExtendedStart, img.Length - XsaveOffsets.ExtendedStart);
             ulong bv = XFeatureMasks.FpSse | ((ulong)rng.NextInt64() & allowed);
             rng.NextBytes(img.AsSpan(0, 416));
-            BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), (uint)rng.Next() & 0xFFBF & model.Cpu.MxcsrMask);
+            BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(XsaveOffsets.Mxcsr), (uint)rng.Next() & XsaveDataRules.DefaultMxcsrMask & model.Cpu.MxcsrMask);
             Bv(img, bv);
             for (int i = 2; i < 64; i++)
                 if ((bv >> i & 1) != 0 && cpu.Component(i) is { StandardOffset: int off } c && off + c.Size <= img.Length)
@@ -238,7 +239,7 @@ public sealed class KvmChecks : IHostCheckProvider
             var lb = v.GetXsave2(size);
             bool same = m.Ok == l.Ok && lb.Data is not null && mb.AsSpan().SequenceEqual(lb.Data);
             if (!same && mismatches++ == 0)
-                first = $"image {n} (XSTATE_BV {Hex(bv)}): model {(m.Ok ? "accepted" : m.Error.ToString())}, live {(l.Ok ? "accepted" : Linux.Errno.Name(l.Errno))}"
+                first = $"image {n} (XSTATE_BV {Hex(bv)}): model {(m.Ok ? "accepted" : m.Errno.ToString())}, live {(l.Ok ? "accepted" : ErrnoNames.Name(l.Errno))}"
                     + (lb.Data is not null ? $", first differing byte {mb.AsSpan().CommonPrefixLength(lb.Data)}" : "");
         }
         list.Add(new Observable($"KVM_SET_XSAVE/GET_XSAVE2 round trip of 64 random valid images (seed {seed})",

@@ -1,5 +1,7 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Check;
 
@@ -35,12 +37,12 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         list.AddRange(ChildModel.CompareImages("NT_X86_XSTATE", cfg, modelGet.Data, get.Data, why));
 
         // Short and odd GETs: a prefix of the image (membuf), and -EINVAL for a length that is not a multiple of 8.
-        foreach (int iov in new[] { 512, 1000, 1004 })
+        foreach (int iov in new[] { XsaveOffsets.FxsaveSize, 1000, 1004 })
         {
             var mr = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, iov);
             var ar = child.GetRegset(NoteType.NtX86Xstate, iov);
             list.Add(Observable.Compare($"NT_X86_XSTATE GET iov_len {iov}",
-                mr.Success ? $"0 (iov_len {mr.IovLen}), {ChildModel.Hex(mr.Data)}" : Render(mr),
+                mr.Ok ? $"0 (iov_len {mr.IovLen}), {ChildModel.Hex(mr.Data)}" : Render(mr),
                 ar.Ok ? $"0 (iov_len {ar.Length}), {ChildModel.Hex(ar.Data)}" : Render(ar),
                 "ptrace_regset(): iov_len % 8 != 0 ⇒ -EINVAL; else the first iov_len bytes of the image"));
         }
@@ -93,7 +95,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         {
             var shortFx = fx.Data[..256];
             var badMx = (byte[])fx.Data.Clone();
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(badMx.AsSpan(UabiOffsets.Mxcsr), 0xFFFF0000);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(badMx.AsSpan(XsaveOffsets.Mxcsr), 0xFFFF0000);
             foreach (var (name, buf) in new[] { ("NT_PRFPREG SET 256 bytes", shortFx), ("NT_PRFPREG SET reserved MXCSR", badMx), ("NT_PRFPREG SET own image", fx.Data) })
             {
                 var mr = PtraceRegsets.Set(cfg, model.Clone(), NoteType.NtPrfpreg, buf);
@@ -125,8 +127,8 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
             var expect = PtraceRegsets.Get(cfg, mt, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
             var ar = child.SetRegset(NoteType.NtX86Xstate, img, img.Length);
             var back = child.GetRegset(NoteType.NtX86Xstate);
-            coverage |= System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv));
-            if (mr.Success && ar.Ok && back.Ok && back.Data.AsSpan().SequenceEqual(expect))
+            coverage |= System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv));
+            if (mr.Ok && ar.Ok && back.Ok && back.Data.AsSpan().SequenceEqual(expect))
                 identical++;
             else if (firstDiff.Length == 0)
             {
@@ -140,7 +142,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         return list;
     }
 
-    private static string Render(RegsetResult r) => r.Success ? $"0 (iov_len {r.IovLen})" : $"-1 {Linux.Errno.Name((int)r.Errno)}";
+    private static string Render(RegsetResult r) => r.Ok ? $"0 (iov_len {r.IovLen})" : $"-1 {ErrnoNames.Name((int)r.Errno)}";
 
-    private static string Render(LiveRegsetResult r) => r.Ok ? $"0 (iov_len {r.Length})" : $"-1 {Linux.Errno.Name(r.Errno)}";
+    private static string Render(LiveRegsetResult r) => r.Ok ? $"0 (iov_len {r.Length})" : $"-1 {ErrnoNames.Name(r.Errno)}";
 }

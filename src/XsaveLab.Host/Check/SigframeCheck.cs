@@ -1,4 +1,5 @@
 using System.Globalization;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
 
@@ -59,7 +60,7 @@ public sealed class SigframeCheck : IHostCheckProvider
         const string reason = "copy_fpstate_to_sigframe(): XSAVE of the child's registers, PKRU update, save_xstate_epilog()";
         foreach (var (region, off, n) in ChildModel.Regions(cfg))
         {
-            if (off == UabiOffsets.Padding)
+            if (off == XsaveOffsets.Padding)
                 continue; // XSAVE leaves these 48 bytes as the stack held them
             list.Add(Observable.Compare($"signal frame {region}", ChildModel.Hex(modelFrame.AsSpan(off, n)), ChildModel.Hex(actual.AsSpan(off, n)), reason));
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
 
@@ -84,30 +85,30 @@ public sealed class SigreturnCheck : IHostCheckProvider
             case Edit.ChangedExtendedState:
                 if ((cfg.UserMaxFeatures & XFeatureMasks.Ymm) != 0)
                     rng.NextBytes(frame.AsSpan(cfg.StandardOffset(2), cfg.Size(2)));
-                rng.NextBytes(frame.AsSpan(UabiOffsets.XmmSpace, 16));
-                ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(UabiOffsets.XstateBv));
-                BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(UabiOffsets.XstateBv), bv & ~XFeatureMasks.Opmask);
+                rng.NextBytes(frame.AsSpan(XsaveOffsets.XmmSpace, 16));
+                ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(XsaveOffsets.XstateBv));
+                BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(XsaveOffsets.XstateBv), bv & ~XFeatureMasks.Opmask);
                 break;
             case Edit.LegacyFrame:
-                frame[UabiOffsets.SwReserved] ^= 0xFF;
+                frame[XsaveOffsets.SwReserved] ^= 0xFF;
                 break;
             case Edit.BadXstateBv:
-                frame[UabiOffsets.XstateBv + 7] |= 0x40;
+                frame[XsaveOffsets.XstateBv + 7] |= 0x40;
                 break;
             case Edit.BrokenMagic2:
                 frame[model.Fpstate.UserSize] ^= 0xFF;
                 break;
             case Edit.XcompBvWithoutCompactedBit:
-                frame[UabiOffsets.XcompBv] = 1;
+                frame[XsaveOffsets.XcompBv] = 1;
                 break;
             case Edit.ReservedHeaderByte40:
-                frame[UabiOffsets.Header + 40] = 1;
+                frame[XsaveOffsets.Header + 40] = 1;
                 break;
             case Edit.CompactedHeader:
-                BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(UabiOffsets.XcompBv), XFeatureMasks.CompactedFormat | cfg.UserMaxFeatures);
+                BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(XsaveOffsets.XcompBv), XFeatureMasks.CompactedFormat | cfg.UserMaxFeatures);
                 break;
             case Edit.ReservedMxcsr:
-                BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(UabiOffsets.Mxcsr), 0xFFFFFFFF);
+                BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(XsaveOffsets.Mxcsr), 0xFFFFFFFF);
                 break;
         }
         hs.Write(hs.BufFx, frame);

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Kvm;
 
@@ -45,7 +46,7 @@ public sealed unsafe class KvmDevice : IDisposable
         {
             var (r, entries) = CpuidCall(KvmAbi.GetSupportedCpuid, n);
             if (r.Ok || r.Errno != Errno.E2BIG || n >= 1 << 14)
-                return new(r.Ret, r.Errno, entries);
+                return new(r.Result, entries);
         }
     }
 
@@ -66,7 +67,7 @@ public sealed unsafe class KvmDevice : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(attr + 8, 8), attribute);
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(attr + 16, 8), (ulong)(nint)(&value));
         var r = KvmFd.Ioctl(Live(), KvmAbi.GetDeviceAttr, (nint)attr);
-        return new(r.Ret, r.Errno, r.Ok ? value : 0);
+        return new(r.Result, r.Ok ? value : 0);
     }
 
     /// <summary>KVM_X86_XCOMP_GUEST_SUPP: <c>kvm_caps.supported_xcr0</c>.</summary>
@@ -78,10 +79,10 @@ public sealed unsafe class KvmDevice : IDisposable
     {
         var r = KvmFd.Ioctl(Live(), KvmAbi.CreateVm, (nint)type);
         if (!r.Ok)
-            return new(r.Ret, r.Errno, null);
+            return new(r.Result, null);
         var vm = new KvmVmFd(new SafeFdHandle(r.Ret), this);
         _vms.Add(vm);
-        return new(r.Ret, 0, vm);
+        return new(r.Result, vm);
     }
 
     internal void Forget(KvmVmFd vm) => _vms.Remove(vm);
@@ -111,9 +112,9 @@ public sealed unsafe class KvmDevice : IDisposable
                 buf[0] = (uint)n;
                 var r = KvmFd.Ioctl(Live(), request, (nint)buf);
                 if (r.Ok)
-                    return new(r.Ret, 0, new ReadOnlySpan<uint>(buf + 1, (int)buf[0]).ToArray());
+                    return new(r.Result, new ReadOnlySpan<uint>(buf + 1, (int)buf[0]).ToArray());
                 if (r.Errno != Errno.E2BIG || n >= 1 << 16)
-                    return new(r.Ret, r.Errno, null);
+                    return new(r.Result, null);
                 n = Math.Max(n, (int)buf[0] / 2); // the kernel wrote the count it needs
             }
             finally

@@ -1,22 +1,33 @@
 using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Kvm;
 
-/// <summary>One ioctl: its return value (a count, size or fd for some requests) and errno.</summary>
-public readonly record struct KvmResult(int Ret, int Errno)
+/// <summary>One ioctl: its result (a count, size or fd for some requests, or the errno).</summary>
+public readonly record struct KvmResult(SysResult Result)
 {
-    public bool Ok => Ret >= 0;
+    public bool Ok => Result.Ok;
 
-    public override string ToString() => Ok ? $"ret={Ret}" : $"ret={Ret} {Linux.Errno.Name(Errno)}";
+    /// <summary>What ioctl(2) returned: the value, or -1.</summary>
+    public int Ret => Ok ? (int)Result.Value : -1;
+
+    public Errno Errno => Result.Errno;
+
+    public override string ToString() => Ok ? $"ret={Ret}" : $"ret={Ret} {Result.Errno.Name()}";
 }
 
 /// <summary>One ioctl with the data it returned (default when it failed).</summary>
-public readonly record struct KvmResult<T>(int Ret, int Errno, T? Data)
+public readonly record struct KvmResult<T>(SysResult Result, T? Data)
 {
-    public bool Ok => Ret >= 0;
+    public bool Ok => Result.Ok;
 
-    public override string ToString() => Ok ? $"ret={Ret}" : $"ret={Ret} {Linux.Errno.Name(Errno)}";
+    /// <summary>What ioctl(2) returned: the value, or -1.</summary>
+    public int Ret => Ok ? (int)Result.Value : -1;
+
+    public Errno Errno => Result.Errno;
+
+    public override string ToString() => Ok ? $"ret={Ret}" : $"ret={Ret} {Result.Errno.Name()}";
 }
 
 /// <summary>One struct kvm_cpuid_entry2.</summary>
@@ -35,6 +46,6 @@ internal static class KvmFd
     public static KvmResult Ioctl(SafeFdHandle fd, ulong request, nint arg)
     {
         int r = Libc.ioctl(fd, request, arg);
-        return new KvmResult(r, r < 0 ? System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : 0);
+        return new KvmResult(SysResult.FromLibc(r, r < 0 ? System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : 0, "ioctl"));
     }
 }

@@ -2,13 +2,14 @@ using System.Runtime.InteropServices;
 using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Kvm;
 
 /// <summary>A live vCPU file descriptor and the FPU-related vCPU ioctls (the model's vCPU is
 /// <see cref="XsaveLab.Kvm.Vm.KvmVcpu"/>).</summary>
 /// <remarks>KVM's XSAVE uABI is the standard format (<c>fpu_copy_guest_fpstate_to_uabi()</c> →
-/// <c>__copy_xstate_to_uabi_buf()</c>, linux-fpu.md §6, §8.1); KVM_SET_XSAVE validates like
+/// <c>__copy_xstate_to_uabi_buf()</c>, arch/x86/kernel/fpu/core.c, xstate.c); KVM_SET_XSAVE validates like
 /// <c>fpu_copy_uabi_to_guest_fpstate()</c>.</remarks>
 public sealed unsafe class KvmVcpuFd : IDisposable
 {
@@ -57,12 +58,12 @@ public sealed unsafe class KvmVcpuFd : IDisposable
         new Span<byte>(buf, XcrsSize).Clear();
         var r = KvmFd.Ioctl(Live(), KvmAbi.GetXcrs, (nint)buf);
         if (!r.Ok)
-            return new(r.Ret, r.Errno, null);
+            return new(r.Result, null);
         uint n = Math.Min(*(uint*)buf, 16u);
         var list = new KvmXcr[n];
         for (int i = 0; i < n; i++)
             list[i] = new KvmXcr(*(uint*)(buf + 8 + 16 * i), *(ulong*)(buf + 8 + 16 * i + 8));
-        return new(r.Ret, 0, list);
+        return new(r.Result, list);
     }
 
     /// <summary>KVM_SET_XCRS (EINVAL when the kernel's <c>__kvm_set_xcr()</c> refuses a value).</summary>
@@ -89,7 +90,7 @@ public sealed unsafe class KvmVcpuFd : IDisposable
         *(uint*)buf = 1;
         *(uint*)(buf + 8) = index;
         var r = KvmFd.Ioctl(Live(), KvmAbi.GetMsrs, (nint)buf);
-        return new(r.Ret, r.Errno, r.Ret == 1 ? *(ulong*)(buf + 16) : 0);
+        return new(r.Result, r.Ret == 1 ? *(ulong*)(buf + 16) : 0);
     }
 
     /// <summary>KVM_SET_MSRS for one MSR: ret = number of MSRs processed (1, or 0 when KVM refused it).</summary>
@@ -121,7 +122,7 @@ public sealed unsafe class KvmVcpuFd : IDisposable
         {
             new Span<byte>(buf, size).Fill(0xCC);
             var r = KvmFd.Ioctl(Live(), request, (nint)buf);
-            return new(r.Ret, r.Errno, r.Ok ? new Span<byte>(buf, size).ToArray() : null);
+            return new(r.Result, r.Ok ? new Span<byte>(buf, size).ToArray() : null);
         }
         finally
         {

@@ -34,15 +34,15 @@ public sealed class KvmVmFd : IDisposable
     }
 
     /// <summary>KVM_CREATE_VCPU with <paramref name="id"/>. Creating the first vCPU locks the process's
-    /// guest FPU permissions (<c>fpu_lock_guest_permissions()</c>, linux-fpu.md §4.6).</summary>
+    /// guest FPU permissions (<c>fpu_lock_guest_permissions()</c>, arch/x86/kernel/fpu/xstate.c).</summary>
     public KvmResult<KvmVcpuFd> CreateVcpu(int id = 0)
     {
         var r = KvmFd.Ioctl(Live(), KvmAbi.CreateVcpu, id);
         if (!r.Ok)
-            return new(r.Ret, r.Errno, null);
+            return new(r.Result, null);
         var v = new KvmVcpuFd(new SafeFdHandle(r.Ret), this);
         _vcpus.Add(v);
-        return new(r.Ret, 0, v);
+        return new(r.Result, v);
     }
 
     internal void Forget(KvmVcpuFd vcpu) => _vcpus.Remove(vcpu);

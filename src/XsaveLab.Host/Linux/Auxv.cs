@@ -8,9 +8,9 @@ public readonly record struct AuxvEntry(ulong Type, ulong Value);
 
 /// <summary>The ELF auxiliary vector the kernel passed to this process, and the libc views of it.</summary>
 /// <remarks>AT_MINSIGSTKSZ is <c>get_sigframe_size()</c> (arch/x86/kernel/signal.c, exported through
-/// ARCH_DLINFO): the largest signal frame for the user xstate max size (linux-fpu.md §8.3). Read the
+/// ARCH_DLINFO): the largest signal frame for the user xstate max size (<c>init_sigframe_size()</c>). Read the
 /// raw vector from /proc/self/auxv: glibc's getauxval(AT_HWCAP) returns its own HWCAP_X86_64 value,
-/// not the kernel's (host-interfaces.md gotcha 8).</remarks>
+/// not the kernel's (docs/host-interfaces.md item 7).</remarks>
 public static class Auxv
 {
     public const ulong AtNull = 0;

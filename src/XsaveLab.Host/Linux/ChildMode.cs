@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Abi;
 using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Host.Linux;
@@ -85,7 +86,7 @@ public static unsafe class ChildMode
                 var img = SeededXstateImage.Build(seed, layout);
                 new Span<byte>(image, 16384).Clear();
                 img.Image.CopyTo(new Span<byte>(image, img.Image.Length));
-                // The XSAVE header of the scratch area must be zero before saving into it (gotcha 1).
+                // The XSAVE header of the scratch area must be zero before saving into it (docs/host-interfaces.md item 1).
                 new Span<byte>(scratch, 16384).Clear();
                 stubs.CallLoadAndStop(scratch, image, img.RestoreMask, saveMask);
             }
@@ -132,14 +133,14 @@ public static unsafe class ChildMode
         int getOption = option == ArchPrctl.ReqXcompGuestPerm ? ArchPrctl.GetXcompGuestPerm : ArchPrctl.GetXcompPerm;
         var sb = new StringBuilder();
         var before = LiveArchPrctl.Get(getOption);
-        sb.Append(CultureInfo.InvariantCulture, $"before {before.Ret} {before.Errno} {before.Value}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"before {before.Ret} {(int)before.Errno} {before.Value}\n");
         foreach (long f in features)
         {
             var r = LiveArchPrctl.Request(option, f);
-            sb.Append(CultureInfo.InvariantCulture, $"req {f} {r.Ret} {r.Errno}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"req {f} {r.Ret} {(int)r.Errno}\n");
         }
         var after = LiveArchPrctl.Get(getOption);
-        sb.Append(CultureInfo.InvariantCulture, $"after {after.Ret} {after.Errno} {after.Value}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"after {after.Ret} {(int)after.Errno} {after.Value}\n");
         string tmp = file + ".tmp";
         File.WriteAllText(tmp, sb.ToString());
         File.Move(tmp, file, overwrite: true);

@@ -5,7 +5,7 @@ namespace XsaveLab.Host.Linux;
 
 /// <summary>The machine code a register-loading child runs. Loading the image and stopping (or dying)
 /// happen in one native stub so that no managed code runs while the seeded registers are live.</summary>
-/// <remarks>Encodings as in host-interfaces.md §6 (REX.W 0F AE /4 xsave64, /5 xrstor64); syscalls by
+/// <remarks>Encodings: SDM Vol.2 XSAVE/XRSTOR (REX.W 0F AE /4 xsave64, /5 xrstor64); syscalls by
 /// number (x86-64: rt_sigaction 13, getpid 39, gettid 186, tgkill 234). The <c>syscall</c> instruction
 /// clobbers only RAX, RCX and R11, and leaves the XSAVE-managed registers alone.</remarks>
 internal sealed unsafe class ChildStubs : IDisposable

@@ -1,21 +1,30 @@
 using System.Runtime.InteropServices;
 using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Abi;
 using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Host.Linux;
 
 /// <summary>Result of one <c>arch_prctl</c> call: the syscall's return, errno (0 on success) and, for the
 /// GET options, the 64-bit value the kernel wrote (the pre-fill value when it wrote nothing).</summary>
-public readonly record struct XcompResult(long Ret, int Errno, ulong Value)
+public readonly record struct XcompResult(SysResult Result, ulong Value)
 {
-    public bool Ok => Ret == 0;
+    public bool Ok => Result.Ok;
+
+    /// <summary>What syscall(2) returned: 0, or -1.</summary>
+    public long Ret => Ok ? Result.Value : -1;
+
+    public Errno Errno => Result.Errno;
+
+    /// <summary>A result from a raw return and errno (as the child process reports them).</summary>
+    public static XcompResult From(long ret, int errno, ulong value) => new(SysResult.FromLibc(ret, errno, "arch_prctl"), value);
 
     public override string ToString() =>
-        Ok ? $"0x{Value:X}" : $"ret={Ret} {Linux.Errno.Name(Errno)}";
+        Ok ? $"0x{Value:X}" : $"ret={Ret} {Result.Errno.Name()}";
 }
 
-/// <summary>The XSTATE permission interface of <c>arch_prctl(2)</c> on this machine (linux-fpu.md §4.1), reached
-/// through libc <c>syscall(SYS_arch_prctl = 158, …)</c>. The option numbers are the model's
+/// <summary>The XSTATE permission interface of <c>arch_prctl(2)</c> on this machine (arch/x86/include/uapi/asm/prctl.h),
+/// reached through libc <c>syscall(SYS_arch_prctl = 158, …)</c>. The option numbers are the model's
 /// (<see cref="ArchPrctl"/>), which answers the same calls on the kernel model.</summary>
 /// <remarks>Kernel side: <c>fpu_xstate_prctl()</c> in arch/x86/kernel/fpu/xstate.c. The GET options are
 /// pure reads. The REQ options are NOT: a successful ARCH_REQ_XCOMP_PERM / ARCH_REQ_XCOMP_GUEST_PERM
@@ -51,7 +60,7 @@ public static unsafe class LiveArchPrctl
         ulong v = Unwritten;
         long r = Libc.syscall(Libc.SysArchPrctl, option, (nint)(&v));
         int e = r < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return new XcompResult(r, e, v);
+        return XcompResult.From(r, e, v);
     }
 
     /// <summary>A REQ-style option: the argument is passed by value. May change process state.</summary>
@@ -59,6 +68,6 @@ public static unsafe class LiveArchPrctl
     {
         long r = Libc.syscall(Libc.SysArchPrctl, option, (nint)argument);
         int e = r < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return new XcompResult(r, e, 0);
+        return XcompResult.From(r, e, 0);
     }
 }

@@ -1,3 +1,4 @@
+using XsaveLab.Kernel.Abi;
 namespace XsaveLab.Host.Linux;
 
 /// <summary>A core file written by the kernel for a child that loaded a seeded image and faulted.</summary>
@@ -33,7 +34,7 @@ public static class LoadedRegistersCore
         var args = launcher.Arguments(ChildMode.Argument, ChildMode.LoadCore, dir, seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var (pid, err) = NativeSpawn.Spawn(launcher.Executable, args);
         if (pid < 0)
-            throw new HostProbeException($"posix_spawn {launcher.Executable}: {Errno.Name(err)}");
+            throw new HostProbeException($"posix_spawn {launcher.Executable}: {ErrnoNames.Name(err)}");
         var st = NativeSpawn.WaitFor(pid, timeout ?? TimeSpan.FromSeconds(120));
         if (st is null || st.Value.Stopped)
         {

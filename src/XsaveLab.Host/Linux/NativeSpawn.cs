@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Linux;
 
 /// <summary>Starts a process with libc <c>posix_spawn</c>. System.Diagnostics.Process is avoided on
 /// purpose: the runtime reaps its own children on SIGCHLD and would consume ptrace stop notifications
-/// (host-interfaces.md gotcha 9). The caller owns the pid and must reap it.</summary>
+/// (docs/host-interfaces.md item 8). The caller owns the pid and must reap it.</summary>
 internal static unsafe class NativeSpawn
 {
     /// <summary>Returns (pid, 0) or (-1, error number from posix_spawn). The child starts with an empty
@@ -82,7 +83,7 @@ internal static unsafe class NativeSpawn
             if (r < 0)
             {
                 int e = Marshal.GetLastPInvokeError();
-                if (e == Errno.EINTR)
+                if (e == (int)Errno.EINTR)
                     continue;
                 return (r, default, e);
             }
@@ -102,7 +103,7 @@ internal static unsafe class NativeSpawn
             if (r == pid)
                 return status;
             if (r < 0)
-                throw new InvalidOperationException($"waitpid({pid}) failed: {Errno.Name(e)}");
+                throw new InvalidOperationException($"waitpid({pid}) failed: {ErrnoNames.Name(e)}");
             if (DateTime.UtcNow >= deadline)
                 return null;
             Thread.Sleep(sleepMs);
@@ -118,7 +119,7 @@ internal static unsafe class NativeSpawn
         {
             var (r, status, e) = Wait(pid, noHang: false);
             if (r < 0)
-                return e == Errno.ECHILD ? null : throw new InvalidOperationException($"waitpid({pid}) failed: {Errno.Name(e)}");
+                return e == (int)Errno.ECHILD ? null : throw new InvalidOperationException($"waitpid({pid}) failed: {ErrnoNames.Name(e)}");
             // A traced child may report further stops before its exit; keep waiting for the exit.
             if (status.Exited || status.Signaled)
                 return status;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Uabi.CoreNotes;
 
 namespace XsaveLab.Host.Linux;
@@ -19,12 +20,6 @@ public readonly record struct ImageDifference(string Field, int Offset, int Leng
 /// defined bits (SDM Vol.1 §10.5.1). Offsets and sizes come from <see cref="UserXstateLayout"/>.</remarks>
 public sealed class SeededXstateImage
 {
-    public const int MxcsrOffset = 24;
-    public const int MxcsrMaskOffset = 28;
-    public const int SwReservedOffset = 464;
-    public const int HeaderOffset = 512;
-    public const int ExtendedStart = 576;
-
     /// <summary>Components a seed fills with arbitrary values.</summary>
     public const ulong LoadableFeatures = XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.BndRegs
         | XFeatureMasks.Avx512 | XFeatureMasks.Apx;
@@ -68,14 +63,14 @@ public sealed class SeededXstateImage
             // FCW: exceptions masked, bit 6 reads as 1, precision (8..9) and rounding (10..11) from the seed.
             BinaryPrimitives.WriteUInt16LittleEndian(img.AsSpan(0), (ushort)(0x007F | (r & 0x0F00)));
             img[4] = (byte)(r >> 16); // abridged FTW
-            for (int i = 0; i < 8; i++)
-                rng.Fill(img.AsSpan(32 + 16 * i, 10));
+            for (int i = 0; i < XsaveOffsets.StCount; i++)
+                rng.Fill(img.AsSpan(XsaveOffsets.St(i), 10));
         }
         // MXCSR: flags 0..5, DAZ 6, exception masks 7..12 (all set), RC 13..14, FZ 15.
         uint mxcsr = 0x1F80 | (uint)(rng.Next() & 0xE07F);
-        BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(MxcsrOffset), mxcsr);
+        BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(XsaveOffsets.Mxcsr), mxcsr);
         if ((loaded & XFeatureMasks.Sse) != 0)
-            rng.Fill(img.AsSpan(160, 256));
+            rng.Fill(img.AsSpan(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize));
         for (int i = 2; i < 64; i++)
         {
             if ((loaded >> i & 1) == 0)
@@ -83,14 +78,14 @@ public sealed class SeededXstateImage
             var (off, size) = layout.Component(i);
             rng.Fill(img.AsSpan(off, size));
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(HeaderOffset), loaded);
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv), loaded);
         return new SeededXstateImage(seed, layout, img, loaded, restore);
     }
 
     /// <summary>Compares a standard-format image the kernel produced for the thread that loaded this
     /// image (NT_X86_XSTATE from ptrace or a core note, formatted by <c>copy_xstate_to_uabi_buf</c>).
     /// Expected: identical register bytes; MXCSR_MASK is whatever the CPU reports (XSAVE stores the
-    /// processor's mask, host-interfaces.md gotcha 7); sw_reserved holds the user features at 464
+    /// processor's mask, docs/host-interfaces.md item 6); sw_reserved holds the user features at 464
     /// then zeros; XSTATE_BV equals the loaded features apart from PKRU; PKRU is not compared; every
     /// component not loaded is zero (init).</summary>
     public IReadOnlyList<ImageDifference> CompareWith(ReadOnlySpan<byte> actual) => CompareWith(actual, null);
@@ -104,7 +99,7 @@ public sealed class SeededXstateImage
         if (actualLayout is null && actual.Length != Image.Length)
             diffs.Add(new("length", 0, 0, Image.Length.ToString(), actual.Length.ToString()));
         int n = Math.Min(actual.Length, Image.Length);
-        if (n < ExtendedStart)
+        if (n < XsaveOffsets.ExtendedStart)
             return diffs;
 
         void Range(string field, int off, int len, ReadOnlySpan<byte> expected, ReadOnlySpan<byte> act)
@@ -115,19 +110,19 @@ public sealed class SeededXstateImage
                 diffs.Add(new(field, off, len, Convert.ToHexString(expected.Slice(off, len)), Convert.ToHexString(act.Slice(off, len))));
         }
 
-        Range("legacy x87 control/status", 0, MxcsrOffset, Image, actual);
-        Range("MXCSR", MxcsrOffset, 4, Image, actual);
-        Range("legacy ST0-7, XMM0-15, padding", 32, SwReservedOffset - 32, Image, actual);
+        Range("legacy x87 control/status", XsaveOffsets.Fcw, XsaveOffsets.FpEnvSize, Image, actual);
+        Range("MXCSR", XsaveOffsets.Mxcsr, 4, Image, actual);
+        Range("legacy ST0-7, XMM0-15, padding", XsaveOffsets.StSpace, XsaveOffsets.SwReserved - XsaveOffsets.StSpace, Image, actual);
         Span<byte> sw = stackalloc byte[48];
         BinaryPrimitives.WriteUInt64LittleEndian(sw, Layout.Features);
         var swExpected = new byte[Image.Length];
-        sw.CopyTo(swExpected.AsSpan(SwReservedOffset));
-        Range("sw_reserved (user xfeatures at 464)", SwReservedOffset, 48, swExpected, actual);
+        sw.CopyTo(swExpected.AsSpan(XsaveOffsets.SwReserved));
+        Range($"sw_reserved (user xfeatures at {XsaveOffsets.SwReserved})", XsaveOffsets.SwReserved, XsaveOffsets.SwReservedSize, swExpected, actual);
 
-        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(actual[HeaderOffset..]);
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(actual[XsaveOffsets.XstateBv..]);
         if ((xstateBv & ~XFeatureMasks.Pkru) != LoadedFeatures)
-            diffs.Add(new("XSTATE_BV (without PKRU)", HeaderOffset, 8, $"0x{LoadedFeatures:X}", $"0x{xstateBv & ~XFeatureMasks.Pkru:X}"));
-        Range("XCOMP_BV and reserved header", HeaderOffset + 8, 56, Image, actual);
+            diffs.Add(new("XSTATE_BV (without PKRU)", XsaveOffsets.XstateBv, 8, $"0x{LoadedFeatures:X}", $"0x{xstateBv & ~XFeatureMasks.Pkru:X}"));
+        Range("XCOMP_BV and reserved header", XsaveOffsets.XcompBv, XsaveOffsets.ExtendedStart - XsaveOffsets.XcompBv, Image, actual);
 
         for (int i = 2; i < 64; i++)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Linux;
 
@@ -49,7 +50,7 @@ public sealed unsafe class TracedChild : IDisposable
         {
             long r = child.Ptrace(Libc.PtraceInterrupt, 0, 0, out int e);
             if (r != 0)
-                throw new HostProbeException($"PTRACE_INTERRUPT {child.Pid}: {Errno.Name(e)}");
+                throw new HostProbeException($"PTRACE_INTERRUPT {child.Pid}: {ErrnoNames.Name(e)}");
             child.WaitForStop(s => s.Event == WaitStatus.PtraceEventStop, timeout ?? TimeSpan.FromSeconds(20));
             return child;
         }
@@ -91,7 +92,7 @@ public sealed unsafe class TracedChild : IDisposable
     {
         var t = timeout ?? TimeSpan.FromSeconds(30);
         if (Cont(0, out int e) != 0)
-            throw new HostProbeException($"PTRACE_CONT {Pid}: {Errno.Name(e)}");
+            throw new HostProbeException($"PTRACE_CONT {Pid}: {ErrnoNames.Name(e)}");
         SeedIndex++;
         if (SeedIndex >= _seeds.Count)
         {
@@ -116,7 +117,7 @@ public sealed unsafe class TracedChild : IDisposable
             long r = Ptrace(Libc.PtraceGetRegset, noteType, (nint)(&iov), out int e);
             int len = (int)iov.Len;
             byte[] data = r == 0 ? new Span<byte>(buf, Math.Min(len, capacity)).ToArray() : [];
-            return new LiveRegsetResult(r, e, len, data);
+            return new LiveRegsetResult(SysResult.FromLibc(r, e, "PTRACE_GETREGSET"), len, data);
         }
         finally
         {
@@ -140,7 +141,7 @@ public sealed unsafe class TracedChild : IDisposable
             data.CopyTo(span);
             var iov = new Libc.Iovec { Base = buf, Len = (nuint)iovLen };
             long r = Ptrace(Libc.PtraceSetRegset, noteType, (nint)(&iov), out int e);
-            return new LiveRegsetResult(r, e, (int)iov.Len, []);
+            return new LiveRegsetResult(SysResult.FromLibc(r, e, "PTRACE_SETREGSET"), (int)iov.Len, []);
         }
         finally
         {
@@ -165,7 +166,7 @@ public sealed unsafe class TracedChild : IDisposable
     {
         long r = Ptrace(Libc.PtraceInterrupt, 0, 0, out int e);
         if (r != 0)
-            throw new HostProbeException($"PTRACE_INTERRUPT {Pid}: {Errno.Name(e)}");
+            throw new HostProbeException($"PTRACE_INTERRUPT {Pid}: {ErrnoNames.Name(e)}");
         return WaitForStop(s => s.Event == WaitStatus.PtraceEventStop, timeout ?? TimeSpan.FromSeconds(20));
     }
 
@@ -203,13 +204,13 @@ public sealed unsafe class TracedChild : IDisposable
     {
         var (pid, err) = NativeSpawn.Spawn(path, arguments);
         if (pid < 0)
-            throw new HostProbeException($"posix_spawn {path}: {Errno.Name(err)}");
+            throw new HostProbeException($"posix_spawn {path}: {ErrnoNames.Name(err)}");
         var child = new TracedChild(pid, seeds);
         long r = child.Ptrace(Libc.PtraceSeize, 0, Libc.PtraceOExitKill, out int e);
         if (r != 0)
         {
             child.Dispose();
-            throw new HostProbeException($"PTRACE_SEIZE {pid}: {Errno.Name(e)}");
+            throw new HostProbeException($"PTRACE_SEIZE {pid}: {ErrnoNames.Name(e)}");
         }
         return child;
     }
@@ -239,7 +240,7 @@ public sealed unsafe class TracedChild : IDisposable
             // Not ours: a group stop or event stop resumes with 0, a signal-delivery stop passes the signal on.
             int inject = st.Value.Event != 0 ? 0 : st.Value.StopSignal;
             if (Cont(inject, out int e) != 0)
-                throw new HostProbeException($"PTRACE_CONT {Pid}: {Errno.Name(e)}");
+                throw new HostProbeException($"PTRACE_CONT {Pid}: {ErrnoNames.Name(e)}");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Host.Linux;
 
@@ -15,12 +16,12 @@ public sealed class UserXstateLayout
     public UserXstateLayout(ulong features, Func<int, (int Offset, int Size)> component)
     {
         Features = features;
-        int end = 576;
+        int end = XsaveOffsets.ExtendedStart;
         for (int i = 0; i < 64; i++)
         {
             if ((features >> i & 1) == 0)
                 continue;
-            _components[i] = i switch { 0 => (0, 160), 1 => (160, 256), _ => component(i) };
+            _components[i] = i switch { 0 => (0, XsaveOffsets.X87Size), 1 => (XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize), _ => component(i) };
             if (i >= 2)
                 end = Math.Max(end, _components[i].Offset + _components[i].Size);
         }

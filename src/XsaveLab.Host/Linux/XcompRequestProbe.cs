@@ -1,4 +1,5 @@
 using System.Globalization;
+using XsaveLab.Kernel.Abi;
 using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Host.Linux;
@@ -23,7 +24,7 @@ public static class XcompRequestProbe
                 $"0x{option:X}", string.Join(',', features.Select(f => f.ToString(CultureInfo.InvariantCulture))));
             var (pid, err) = NativeSpawn.Spawn(launcher.Executable, args);
             if (pid < 0)
-                throw new HostProbeException($"posix_spawn {launcher.Executable}: {Errno.Name(err)}");
+                throw new HostProbeException($"posix_spawn {launcher.Executable}: {ErrnoNames.Name(err)}");
             var status = NativeSpawn.WaitFor(pid, timeout ?? TimeSpan.FromSeconds(60));
             if (status is null || !(status.Value.Exited || status.Value.Signaled))
             {
@@ -50,9 +51,9 @@ public static class XcompRequestProbe
             long L(int i) => long.Parse(p[i], CultureInfo.InvariantCulture);
             switch (p[0])
             {
-                case "before": before = new XcompResult(L(1), (int)L(2), ulong.Parse(p[3], CultureInfo.InvariantCulture)); break;
-                case "after": after = new XcompResult(L(1), (int)L(2), ulong.Parse(p[3], CultureInfo.InvariantCulture)); break;
-                case "req": reqs.Add((L(1), new XcompResult(L(2), (int)L(3), 0))); break;
+                case "before": before = XcompResult.From(L(1), (int)L(2), ulong.Parse(p[3], CultureInfo.InvariantCulture)); break;
+                case "after": after = XcompResult.From(L(1), (int)L(2), ulong.Parse(p[3], CultureInfo.InvariantCulture)); break;
+                case "req": reqs.Add((L(1), XcompResult.From(L(2), (int)L(3), 0))); break;
             }
         }
         return new XcompRequestReport(option, before, reqs, after, exit);

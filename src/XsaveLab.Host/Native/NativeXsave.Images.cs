@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Host.Native;
 
@@ -11,13 +12,13 @@ public sealed partial class NativeXsave
     {
         if ((uint)feature >= 63 || feature < 2 || ((xcompBv & Xcr0) >> feature & 1) == 0)
             return -1;
-        int off = ExtendedStart;
+        int off = XsaveOffsets.ExtendedStart;
         for (int i = 2; i <= feature; i++)
         {
             if (((xcompBv & Xcr0) >> i & 1) == 0)
                 continue;
             if (_align64[i])
-                off = (off + 63) & ~63;
+                off = XsaveOffsets.Align64(off);
             if (i == feature)
                 return off;
             off += _size[i];
@@ -39,39 +40,36 @@ public sealed partial class NativeXsave
     public string? CheckRestorable(ReadOnlySpan<byte> image, ulong restoreMask)
     {
         ThrowIfDisposed();
-        if (image.Length < ExtendedStart)
-            return $"an image needs at least {ExtendedStart} bytes (legacy region and header); got {image.Length}";
+        if (image.Length < XsaveOffsets.ExtendedStart)
+            return $"an image needs at least {XsaveOffsets.ExtendedStart} bytes (legacy region and header); got {image.Length}";
         if (image.Length > AreaSize)
             return $"an image is at most {AreaSize} bytes here; got {image.Length}";
-        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(image[HeaderStart..]);
-        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(image[(HeaderStart + 8)..]);
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(image[XsaveOffsets.XstateBv..]);
+        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(image[XsaveOffsets.XcompBv..]);
         ulong rfbm = Xcr0 & restoreMask;
         bool compacted = (xcompBv & CompactedBit) != 0;
-        if (!compacted)
-        {
-            if ((xstateBv & ~Xcr0) != 0)
-                return $"XSTATE_BV 0x{xstateBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)";
-            if (xcompBv != 0)
-                return $"XCOMP_BV 0x{xcompBv:X} must be 0 in a standard-form image (XRSTOR would #GP)";
-        }
-        else
-        {
-            if (!HasXsavec)
-                return "a compacted image needs XSAVEC support (XRSTOR would #GP)";
-            ulong comp = xcompBv & ~CompactedBit;
-            if ((comp & ~Xcr0) != 0)
-                return $"XCOMP_BV 0x{xcompBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)";
-            if ((xstateBv & ~comp) != 0)
-                return $"XSTATE_BV 0x{xstateBv:X} has bits outside XCOMP_BV 0x{xcompBv:X} (XRSTOR would #GP)";
-        }
+        // The harness zeroes header bytes 16..63 before restoring, so only XSTATE_BV and XCOMP_BV are judged.
+        Span<byte> header = stackalloc byte[XsaveOffsets.HeaderSize];
+        image.Slice(XsaveOffsets.Header, 16).CopyTo(header);
+        string? headerRule = XsaveDataRules.XrstorHeaderViolation(header, Xcr0, Xcr0, HasXsavec, xrstors: false);
+        if (headerRule is not null)
+            return headerRule switch
+            {
+                XsaveRules.XstateBvNotInXcr0 => $"XSTATE_BV 0x{xstateBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)",
+                XsaveRules.StandardHeaderReserved => $"XCOMP_BV 0x{xcompBv:X} must be 0 in a standard-form image (XRSTOR would #GP)",
+                XsaveRules.CompactedNeedsXsavec => "a compacted image needs XSAVEC support (XRSTOR would #GP)",
+                XsaveRules.XcompBvNotEnabled => $"XCOMP_BV 0x{xcompBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)",
+                XsaveRules.XstateBvNotInXcompBv => $"XSTATE_BV 0x{xstateBv:X} has bits outside XCOMP_BV 0x{xcompBv:X} (XRSTOR would #GP)",
+                _ => $"{headerRule} (XRSTOR would #GP)",
+            };
 
         ulong present = (compacted ? xstateBv & xcompBv : xstateBv) & rfbm;
         if ((present & _neverRestored) != 0)
             return $"the image would load components 0x{present & _neverRestored:X} (AMX tile state / XFD-capable): an armed XFD makes XRSTOR raise #NM (SIGILL without permission) and a bad tile configuration #GP; restore them as init or leave them out of the mask";
 
-        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(image[MxcsrOffset..]);
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(image[XsaveOffsets.Mxcsr..]);
         bool mxcsrLoaded = compacted ? (rfbm & xstateBv & 6) != 0 : (rfbm & 6) != 0;
-        if (mxcsrLoaded && (mxcsr & ~MxcsrMask) != 0)
+        if (mxcsrLoaded && XsaveDataRules.MxcsrHasReservedBits(mxcsr, MxcsrMask))
             return $"MXCSR 0x{mxcsr:X8} has bits outside MXCSR_MASK 0x{MxcsrMask:X8} (XRSTOR would #GP)";
 
         if ((rfbm & PkruBit) != 0)
@@ -91,13 +89,13 @@ public sealed partial class NativeXsave
 
     private int CompactedEnd(ulong xcompBv)
     {
-        int off = ExtendedStart;
+        int off = XsaveOffsets.ExtendedStart;
         for (int i = 2; i < 63; i++)
         {
             if (((xcompBv & Xcr0) >> i & 1) == 0)
                 continue;
             if (_align64[i])
-                off = (off + 63) & ~63;
+                off = XsaveOffsets.Align64(off);
             off += _size[i];
         }
         return off;
@@ -111,7 +109,7 @@ public sealed partial class NativeXsave
         var dst = target.Span;
         image.CopyTo(dst);
         dst[image.Length..].Clear();
-        dst[ReservedHeaderStart..ExtendedStart].Clear();
+        dst[XsaveOffsets.HeaderReserved..XsaveOffsets.ExtendedStart].Clear();
     }
 
     private void LoadFill(AlignedBuffer target, ReadOnlySpan<byte> fill, string param, bool restorable)
@@ -122,9 +120,9 @@ public sealed partial class NativeXsave
         dst[fill.Length..].Clear();
         if (!restorable)
             return;
-        dst[HeaderStart..ExtendedStart].Clear();
-        if ((BinaryPrimitives.ReadUInt32LittleEndian(dst[MxcsrOffset..]) & ~MxcsrMask) != 0)
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[MxcsrOffset..], 0x1F80);
+        dst[XsaveOffsets.Header..XsaveOffsets.ExtendedStart].Clear();
+        if (XsaveDataRules.MxcsrHasReservedBits(BinaryPrimitives.ReadUInt32LittleEndian(dst[XsaveOffsets.Mxcsr..]), MxcsrMask))
+            BinaryPrimitives.WriteUInt32LittleEndian(dst[XsaveOffsets.Mxcsr..], 0x1F80);
     }
 
     private void CheckLength(int length, string param)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Native;
@@ -13,7 +14,7 @@ namespace XsaveLab.Host.Native;
 /// called through <c>delegate* unmanaged</c>. Each probe is one native call that (1) XSAVE64s the runtime's
 /// live state with RFBM = all ones into a scratch area, (2) XRSTOR64s the test image, (3) runs the
 /// instruction(s) under test, (4) XRSTOR64s the scratch area with all ones, so the runtime's SSE/AVX/AVX-512
-/// registers and XINUSE are what they were (host-interfaces "Safety rules" 1–3). XGETBV(1) is read at
+/// registers and XINUSE are what they were (docs/host-interfaces.md items 1–3). XGETBV(1) is read at
 /// entry, after the restore and at exit (<see cref="NativeProbeResult"/>).</para>
 /// <para>Every buffer handed to XRSTOR is checked first (<see cref="CheckRestorable"/>) so that no probe
 /// can #GP (which kills the process): XSTATE_BV/XCOMP_BV rules of SDM Vol.1 §13.8, MXCSR within
@@ -42,7 +43,7 @@ namespace XsaveLab.Host.Native;
 /// (only MXCSR, MXCSR_MASK and XSTATE_BV), and so did a second XSAVEOPT to A
 /// (<see cref="ProbeXsaveoptTwice"/> makes this visible by overwriting A in between).</item>
 /// </list></para>
-/// <para>"Register state after XRSTOR" is what <see cref="Probe"/> with <see cref="NativeSaveKind.Xsave"/> and
+/// <para>"Register state after XRSTOR" is what <see cref="Probe"/> with <see cref="SaveInstruction.Xsave"/> and
 /// a save mask of all ones returns; components outside the restore mask keep the runtime's values, which
 /// <see cref="EntryState"/> holds for the same call.</para>
 /// <example>
@@ -50,15 +51,15 @@ namespace XsaveLab.Host.Native;
 /// if (!NativeXsave.IsSupported) return;                       // NativeXsave.UnsupportedReason says why
 /// using var cpu = new NativeXsave();
 /// var image = new byte[cpu.AreaSize];
-/// cpu.SaveLive(NativeSaveKind.Xsave, cpu.Xcr0, image);       // a valid standard image: live PKRU, MXCSR, XSTATE_BV
+/// cpu.SaveLive(SaveInstruction.Xsave, cpu.Xcr0, image);       // a valid standard image: live PKRU, MXCSR, XSTATE_BV
 /// image.AsSpan(160, 16).Fill(0x5A);                           // XMM0
 /// image[512] |= 2;                                            // XSTATE_BV[1]: SSE data present
 /// var output = new byte[cpu.AreaSize];
 /// output.AsSpan().Fill(0xCC);                                 // untouched bytes stay 0xCC
-/// var r = cpu.Probe(NativeSaveKind.Xsavec, image, cpu.Xcr0, cpu.Xcr0, output);
+/// var r = cpu.Probe(SaveInstruction.Xsavec, image, cpu.Xcr0, cpu.Xcr0, output);
 /// // output: the compacted image XSAVEC wrote; r.Xgetbv1AfterRestore: XCR0 AND XINUSE after the XRSTOR
 /// long t0 = Stopwatch.GetTimestamp();
-/// cpu.RunPairs(NativeSaveKind.Xsavec, cpu.Xcr0, 1_000_000, image); // timed XSAVEC64+XRSTOR64 pairs
+/// cpu.RunPairs(SaveInstruction.Xsavec, cpu.Xcr0, 1_000_000, image); // timed XSAVEC64+XRSTOR64 pairs
 /// </code>
 /// </example>
 /// </remarks>
@@ -67,8 +68,6 @@ public sealed unsafe partial class NativeXsave : IDisposable
     private const ulong PkruBit = 1UL << 9;
     private const ulong AmxBits = 3UL << 17; // XTILECFG, XTILEDATA
     private const ulong CompactedBit = 1UL << 63;
-    private const int HeaderStart = 512, ReservedHeaderStart = 528, ExtendedStart = 576;
-    private const int MxcsrOffset = 24, MxcsrMaskOffset = 28;
 
     private static readonly string? s_unsupportedReason = HostXsaveSupport.Check();
 
@@ -115,7 +114,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
         }
         _neverRestored |= Xcr0 & AmxBits;
         CompactedSize = CompactedEnd(Xcr0);
-        AreaSize = (Math.Max(Math.Max(StandardSize, d0c), CompactedSize) + 63) & ~63;
+        AreaSize = XsaveOffsets.Align64(Math.Max(Math.Max(StandardSize, d0c), CompactedSize));
 
         _scratch = new AlignedBuffer(AreaSize);
         _image = new AlignedBuffer(AreaSize);
@@ -128,9 +127,9 @@ public sealed unsafe partial class NativeXsave : IDisposable
         _block = (ProbeBlock*)_blockMemory.Pointer;
 
         // FXSAVE/XSAVE store MXCSR_MASK; 0 there means the default mask 0xFFBF (SDM Vol.1 §11.6.6).
-        CallSaveLive(NativeSaveKind.Xsave, 3);
-        uint mask = BinaryPrimitives.ReadUInt32LittleEndian(_live.Span[MxcsrMaskOffset..]);
-        MxcsrMask = mask == 0 ? 0xFFBFu : mask;
+        CallSaveLive(SaveInstruction.Xsave, 3);
+        uint mask = BinaryPrimitives.ReadUInt32LittleEndian(_live.Span[XsaveOffsets.MxcsrMask..]);
+        MxcsrMask = XsaveDataRules.EffectiveMxcsrMask(mask);
     }
 
     /// <summary>XCR0 as read with XGETBV(0) when the instance was created.</summary>
@@ -171,11 +170,11 @@ public sealed unsafe partial class NativeXsave : IDisposable
     public ReadOnlySpan<byte> ExitState => Live(_exit).Span;
 
     /// <summary>Whether the processor enumerates <paramref name="kind"/>.</summary>
-    public bool Supports(NativeSaveKind kind) => kind switch
+    public bool Supports(SaveInstruction kind) => kind switch
     {
-        NativeSaveKind.Xsave => true,
-        NativeSaveKind.Xsavec => HasXsavec,
-        NativeSaveKind.Xsaveopt => HasXsaveopt,
+        SaveInstruction.Xsave => true,
+        SaveInstruction.Xsavec => HasXsavec,
+        SaveInstruction.Xsaveopt => HasXsaveopt,
         _ => false,
     };
 
@@ -205,7 +204,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
     /// <summary>Runs one save instruction on the live state (nothing restored first): a convenient source
     /// of valid images whose PKRU and MXCSR are the live values. Bytes the instruction does not write
     /// keep the values <paramref name="output"/> held.</summary>
-    public void SaveLive(NativeSaveKind kind, ulong rfbm, Span<byte> output)
+    public void SaveLive(SaveInstruction kind, ulong rfbm, Span<byte> output)
     {
         RequireKind(kind);
         CheckLength(output.Length, nameof(output));
@@ -222,7 +221,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
         ThrowIfDisposed();
         if ((Xcr0 & PkruBit) == 0)
             return 0;
-        CallSaveLive(NativeSaveKind.Xsave, PkruBit);
+        CallSaveLive(SaveInstruction.Xsave, PkruBit);
         return BinaryPrimitives.ReadUInt32LittleEndian(_live.Span[_standardOffset[9]..]);
     }
 
@@ -241,7 +240,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
     /// past its length up to <see cref="AreaSize"/> are filled with zero in the native copy.</param>
     /// <exception cref="ArgumentException">The image would fault or would change PKRU (<see cref="CheckRestorable"/>).</exception>
     /// <exception cref="PlatformNotSupportedException">The CPU does not enumerate <paramref name="kind"/>.</exception>
-    public NativeProbeResult Probe(NativeSaveKind kind, ReadOnlySpan<byte> image, ulong restoreMask, ulong saveMask, Span<byte> output)
+    public NativeProbeResult Probe(SaveInstruction kind, ReadOnlySpan<byte> image, ulong restoreMask, ulong saveMask, Span<byte> output)
     {
         RequireKind(kind);
         LoadImage(_image, image, restoreMask, nameof(image));
@@ -265,8 +264,8 @@ public sealed unsafe partial class NativeXsave : IDisposable
     /// <remarks>So that the first output can be restored, bytes 512..575 of its fill are set to zero, and
     /// MXCSR (bytes 24..27) to 0x1F80 when the fill's value has bits outside <see cref="MxcsrMask"/>. The
     /// second restore mask may not include PKRU (the value it would load is only known afterwards).</remarks>
-    public NativeProbeResult ProbeRoundTrip(NativeSaveKind kind, ReadOnlySpan<byte> image, ulong restoreMask, ulong saveMask, Span<byte> output,
-        ulong restoreMask2, NativeSaveKind kind2, ulong saveMask2, Span<byte> output2)
+    public NativeProbeResult ProbeRoundTrip(SaveInstruction kind, ReadOnlySpan<byte> image, ulong restoreMask, ulong saveMask, Span<byte> output,
+        ulong restoreMask2, SaveInstruction kind2, ulong saveMask2, Span<byte> output2)
     {
         RequireKind(kind);
         RequireKind(kind2);
@@ -309,7 +308,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
     public NativeProbeResult ProbeXsaveoptTwice(ReadOnlySpan<byte> image, ulong restoreMask, ulong saveMask, ReadOnlySpan<byte> clobber,
         Span<byte> first, Span<byte> second)
     {
-        RequireKind(NativeSaveKind.Xsaveopt);
+        RequireKind(SaveInstruction.Xsaveopt);
         CheckLength(clobber.Length, nameof(clobber));
         CheckLength(first.Length, nameof(first));
         CheckLength(second.Length, nameof(second));
@@ -335,11 +334,11 @@ public sealed unsafe partial class NativeXsave : IDisposable
     /// runtime's state is put back. Time the call with a Stopwatch and divide by the count; a call with
     /// count 0 measures the fixed cost. With XSAVEOPT every save after the first follows an XRSTOR from the
     /// same address, so the modified optimization can apply.</summary>
-    public NativeProbeResult RunPairs(NativeSaveKind kind, ulong rfbm, long count, ReadOnlySpan<byte> image) =>
+    public NativeProbeResult RunPairs(SaveInstruction kind, ulong rfbm, long count, ReadOnlySpan<byte> image) =>
         RunLoop(_stubs.Pairs, kind, rfbm, count, image);
 
     /// <summary>As <see cref="RunPairs"/> but the loop body is only the save instruction.</summary>
-    public NativeProbeResult RunSaves(NativeSaveKind kind, ulong rfbm, long count, ReadOnlySpan<byte> image) =>
+    public NativeProbeResult RunSaves(SaveInstruction kind, ulong rfbm, long count, ReadOnlySpan<byte> image) =>
         RunLoop(_stubs.Saves, kind, rfbm, count, image);
 
     /// <summary>Loops only XRSTOR64 of <paramref name="image"/> (standard or compacted) with
@@ -379,7 +378,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
 
     internal ReadOnlySpan<byte> StubBytes(string name) => _stubs.Memory.Read(_stubs.Listing[name], _stubs.Lengths[name]);
 
-    private NativeProbeResult RunLoop(nint[] stubs, NativeSaveKind kind, ulong rfbm, long count, ReadOnlySpan<byte> image)
+    private NativeProbeResult RunLoop(nint[] stubs, SaveInstruction kind, ulong rfbm, long count, ReadOnlySpan<byte> image)
     {
         RequireKind(kind);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -395,7 +394,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
         return Result();
     }
 
-    private void RequireKind(NativeSaveKind kind)
+    private void RequireKind(SaveInstruction kind)
     {
         ThrowIfDisposed();
         if (!Supports(kind))
@@ -411,7 +410,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
 
     private void Call(nint stub) => ((delegate* unmanaged<ProbeBlock*, void>)stub)(_block);
 
-    private void CallSaveLive(NativeSaveKind kind, ulong rfbm) =>
+    private void CallSaveLive(SaveInstruction kind, ulong rfbm) =>
         ((delegate* unmanaged<byte*, ulong, void>)_stubs.SaveLive[(int)kind])(_live.Pointer, rfbm);
 
     private NativeProbeResult Result() =>

@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Native;
@@ -7,7 +8,7 @@ namespace XsaveLab.Host.Native;
 /// Every probe stub takes a <see cref="ProbeBlock"/>* in RDI (System V), keeps it in R11 and uses only
 /// caller-saved registers (RAX, RCX, RDX, RSI, RDI, R8–R11). Its first act is XSAVE64 of the live state
 /// with RFBM = all ones into the scratch area and its last is XRSTOR64 of that area with all ones, so the
-/// runtime never sees a foreign SSE/AVX/AVX-512/PKRU value (host-interfaces "Safety rules" 2). No x87 or
+/// runtime never sees a foreign SSE/AVX/AVX-512/PKRU value (docs/host-interfaces.md item 2). No x87 or
 /// SSE instruction runs in between, so arbitrary control words in a test image cannot raise #MF/#XM.
 /// XGETBV with ECX = 1 is emitted only when CPUID(0xD,1).EAX[2] enumerates it (#GP otherwise).
 /// </remarks>
@@ -43,11 +44,11 @@ internal sealed class XsaveStubs : IDisposable
         Xgetbv = Add("xgetbv", EmitXgetbv());
         for (int k = 0; k < 3; k++)
         {
-            var kind = (NativeSaveKind)k;
+            var kind = (SaveInstruction)k;
             SaveLive[k] = Add($"save-live-{kind}", EmitSaveLive(kind));
             Probe[k] = Add($"probe-{kind}", EmitProbe(kind, null));
             for (int k2 = 0; k2 < 3; k2++)
-                ProbeRoundTrip[k * 3 + k2] = Add($"probe-{kind}-then-{(NativeSaveKind)k2}", EmitProbe(kind, (NativeSaveKind)k2));
+                ProbeRoundTrip[k * 3 + k2] = Add($"probe-{kind}-then-{(SaveInstruction)k2}", EmitProbe(kind, (SaveInstruction)k2));
             Pairs[k] = Add($"pairs-{kind}", EmitLoop(kind, withRestore: true));
             Saves[k] = Add($"saves-{kind}", EmitLoop(kind, withRestore: false));
         }
@@ -59,7 +60,7 @@ internal sealed class XsaveStubs : IDisposable
     /// <summary>ulong (uint ecx)</summary>
     public nint Xgetbv { get; }
 
-    /// <summary>void (byte* area, ulong rfbm), by <see cref="NativeSaveKind"/>: saves the live state only.</summary>
+    /// <summary>void (byte* area, ulong rfbm), by <see cref="SaveInstruction"/>: saves the live state only.</summary>
     public nint[] SaveLive { get; } = new nint[3];
 
     /// <summary>void (ProbeBlock*), by kind.</summary>
@@ -96,11 +97,11 @@ internal sealed class XsaveStubs : IDisposable
         return p;
     }
 
-    private static XsaveOp Op(NativeSaveKind kind) => kind switch
+    private static XsaveOp Op(SaveInstruction kind) => kind switch
     {
-        NativeSaveKind.Xsave => XsaveOp.Xsave64,
-        NativeSaveKind.Xsavec => XsaveOp.Xsavec64,
-        NativeSaveKind.Xsaveopt => XsaveOp.Xsaveopt64,
+        SaveInstruction.Xsave => XsaveOp.Xsave64,
+        SaveInstruction.Xsavec => XsaveOp.Xsavec64,
+        SaveInstruction.Xsaveopt => XsaveOp.Xsaveopt64,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -115,7 +116,7 @@ internal sealed class XsaveStubs : IDisposable
         return e.ToArray();
     }
 
-    private static byte[] EmitSaveLive(NativeSaveKind kind)
+    private static byte[] EmitSaveLive(SaveInstruction kind)
     {
         var e = new X64Emitter();
         e.Mov(Gpr.Rax, Gpr.Rsi);
@@ -193,7 +194,7 @@ internal sealed class XsaveStubs : IDisposable
         e.Ret();
     }
 
-    private byte[] EmitProbe(NativeSaveKind kind, NativeSaveKind? kind2)
+    private byte[] EmitProbe(SaveInstruction kind, SaveInstruction? kind2)
     {
         var e = new X64Emitter();
         Prologue(e);
@@ -231,7 +232,7 @@ internal sealed class XsaveStubs : IDisposable
 
     /// <summary>kind = null: loop XRSTOR64 [image] only. Otherwise XRSTOR64 [image] once, then loop
     /// { save [out]; XRSTOR64 [out] } (withRestore) or { save [out] }.</summary>
-    private byte[] EmitLoop(NativeSaveKind? kind, bool withRestore)
+    private byte[] EmitLoop(SaveInstruction? kind, bool withRestore)
     {
         var e = new X64Emitter();
         Prologue(e);

@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kernel.Boot;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Kernel.Boot;
@@ -326,8 +327,8 @@ public sealed partial class FpuSystem
         if (Caps.Fxsr)
         {
             BinaryPrimitives.WriteUInt16LittleEndian(regs.AsSpan(0), 0x037F);
-            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(24), 0x1F80);
-            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(28), HardwareMxcsrMask);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(XsaveOffsets.Mxcsr), 0x1F80);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(XsaveOffsets.MxcsrMask), HardwareMxcsrMask);
         }
         else
         {
@@ -337,7 +338,7 @@ public sealed partial class FpuSystem
             BinaryPrimitives.WriteUInt32LittleEndian(regs.AsSpan(20), 0xFFFF0000);
         }
         if (XsaveEnabled && Compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(520), InitFpStateXfeatures | XFeatureMasks.CompactedFormat);
+            BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(XsaveOffsets.XcompBv), InitFpStateXfeatures | XFeatureMasks.CompactedFormat);
         return regs;
     }
 }

@@ -16,13 +16,13 @@ public sealed partial class FpuSystem
     public const int InitFpStateCapacity = 4096;
 
     /// <summary><c>sizeof(struct xregs_state)</c>: legacy area plus header.</summary>
-    public const int XregsStateSize = 576;
+    public const int XregsStateSize = XsaveOffsets.ExtendedStart;
 
     /// <summary><c>sizeof(struct fregs_state)</c>: the FNSAVE image and the ia32 fsave header of signal frames.</summary>
     public const int FregsStateSize = 112;
 
     /// <summary><c>sizeof(struct fxregs_state)</c>.</summary>
-    public const int FxregsStateSize = 512;
+    public const int FxregsStateSize = XsaveOffsets.FxsaveSize;
 
     /// <summary>FPU_GUEST_PERM_LOCKED: software flag in bit 63 of <c>__state_perm</c>.</summary>
     public const ulong GuestPermLocked = 1UL << 63;
@@ -87,7 +87,7 @@ public sealed partial class FpuSystem
     public uint HardwareMxcsrMask { get; private set; }
 
     /// <summary><c>mxcsr_feature_mask</c> (<c>fpu__init_system_mxcsr()</c>): FXSAVE's MXCSR_MASK, 0 meaning 0xFFBF.</summary>
-    public uint MxcsrFeatureMask => !Caps.Fxsr ? 0 : HardwareMxcsrMask == 0 ? 0x0000FFBFu : HardwareMxcsrMask;
+    public uint MxcsrFeatureMask => !Caps.Fxsr ? 0 : XsaveDataRules.EffectiveMxcsrMask(HardwareMxcsrMask);
 
     public SaveInstruction SaveInstruction { get; private set; }
 

@@ -5,7 +5,7 @@ using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Kernel.Checks;
 
-/// <summary>The invariants of linux-fpu.md §12 (and the ownership rules of §3.7, §7.1) over a running kernel.</summary>
+/// <summary>The invariants of docs/linux-fpu-core.md, "Invariants" (with register ownership and XFD) over a running kernel.</summary>
 public static class FpuInvariants
 {
     /// <summary>Every breach, described; empty when all hold.</summary>

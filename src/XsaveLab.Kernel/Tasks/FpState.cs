@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Tasks;
 
@@ -54,15 +55,15 @@ public sealed class FpState
     /// <summary>header.xfeatures (XSTATE_BV).</summary>
     public ulong XstateBv
     {
-        get => Buffer.Length >= XStateGeometry.ExtendedStart ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset)) : 0;
-        internal set => BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset), value);
+        get => Buffer.Length >= XsaveOffsets.ExtendedStart ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XsaveOffsets.Header)) : 0;
+        internal set => BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XsaveOffsets.Header), value);
     }
 
     /// <summary>header.xcomp_bv.</summary>
     public ulong XcompBv
     {
-        get => Buffer.Length >= XStateGeometry.ExtendedStart ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset + 8)) : 0;
-        internal set => BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XStateGeometry.HeaderOffset + 8), value);
+        get => Buffer.Length >= XsaveOffsets.ExtendedStart ? BinaryPrimitives.ReadUInt64LittleEndian(Buffer.AsSpan(XsaveOffsets.Header + 8)) : 0;
+        internal set => BinaryPrimitives.WriteUInt64LittleEndian(Buffer.AsSpan(XsaveOffsets.Header + 8), value);
     }
 
     public override string ToString() =>

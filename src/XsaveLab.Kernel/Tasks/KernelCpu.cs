@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Tasks;
@@ -9,6 +10,8 @@ public sealed class KernelCpu
     {
         Id = id;
         Cpu = cpu;
+        // The PKRU slot is 8 bytes, but Zen 2 enumerates 64 (CPUID(0xD,9).EAX): the scratch holds the whole slot.
+        PkruScratch = new byte[(cpu.Enumerated & XFeatureMasks.Pkru) != 0 ? cpu.Read((int)XFeature.Pkru).Length : 8];
     }
 
     public int Id { get; }
@@ -29,5 +32,5 @@ public sealed class KernelCpu
     public KernelTask? Current { get; internal set; }
 
     // Scratch for PKRU writes (no allocation on switches).
-    internal readonly byte[] PkruScratch = new byte[8];
+    internal readonly byte[] PkruScratch;
 }

@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Guest;
 using XsaveLab.Kernel.Uabi;
 using XsaveLab.Kernel.Variants;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tasks;
 
@@ -163,32 +165,34 @@ public sealed partial class LinuxKernel
         }
         buf.Clear();
         fps.Buffer.AsSpan(0, Math.Min(FpuSystem.FxregsStateSize, buf.Length)).CopyTo(buf);
-        if (buf.Length >= 520)
-            BinaryPrimitives.WriteUInt64LittleEndian(buf[512..], XFeatureMasks.FpSse);
+        if (buf.Length >= XsaveOffsets.XcompBv)
+            BinaryPrimitives.WriteUInt64LittleEndian(buf[XsaveOffsets.XstateBv..], XFeatureMasks.FpSse);
     }
 
     /// <summary><c>fpu_copy_uabi_to_guest_fpstate(gfpu, buf, xcr0, vpkru)</c> (KVM_SET_XSAVE): header bits must be
     /// within <paramref name="xcr0"/> (-EINVAL); PKRU is updated only when the image carries it; supervisor
     /// state in the guest buffer survives.</summary>
-    public long FpuCopyUabiToGuestFpstate(FpuGuest g, ReadOnlySpan<byte> buf, ulong xcr0, ref uint vpkru)
+    public SysResult FpuCopyUabiToGuestFpstate(FpuGuest g, ReadOnlySpan<byte> buf, ulong xcr0, ref uint vpkru)
     {
         var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
-        if (buf.Length < 576)
-            return -KernelErrno.EFAULT;
-        ulong hdr = BinaryPrimitives.ReadUInt64LittleEndian(buf[512..]);
+        if (buf.Length < XsaveOffsets.ExtendedStart)
+            return SysResult.Fail(Errno.EFAULT, $"fpu_copy_uabi_to_guest_fpstate(): {buf.Length} bytes do not hold the XSAVE header");
+        ulong hdr = BinaryPrimitives.ReadUInt64LittleEndian(buf[XsaveOffsets.XstateBv..]);
         if (!System.XsaveEnabled)
         {
-            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buf[24..]);
-            if ((hdr & ~XFeatureMasks.FpSse) != 0 || (mxcsr & ~System.MxcsrFeatureMask) != 0)
-                return -KernelErrno.EINVAL;
+            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buf[XsaveOffsets.Mxcsr..]);
+            if ((hdr & ~XFeatureMasks.FpSse) != 0)
+                return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): XSTATE_BV 0x{hdr:x} beyond FP|SSE without XSAVE");
+            if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, System.MxcsrFeatureMask))
+                return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): MXCSR 0x{mxcsr:X8} sets reserved bits");
             buf[..FpuSystem.FxregsStateSize].CopyTo(fps.Buffer);
-            return 0;
+            return SysResult.Success();
         }
         if ((hdr & ~xcr0) != 0)
-            return -KernelErrno.EINVAL;
+            return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): XSTATE_BV 0x{hdr:x} outside xcr0 0x{xcr0:x}");
         bool updatePkru = (hdr & XFeatureMasks.Pkru) != 0;
         var view = View(fps);
         var r = XstateUabi.CopyUabiToXstate(UabiConfig, view, buf, ref vpkru, updatePkru);
-        return r.Success ? 0 : -(long)r.Errno;
+        return r.Ok ? r : r with { Rule = "copy_uabi_to_xstate(): " + r.Rule };
     }
 }

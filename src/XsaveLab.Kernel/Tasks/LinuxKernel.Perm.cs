@@ -1,5 +1,6 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tasks;
 
@@ -15,20 +16,20 @@ public sealed partial class LinuxKernel
         {
             case ArchPrctl.GetXcompSupp:
                 value = System.UserCfg.MaxFeatures | System.UserCfg.LegacyFeatures;
-                return faultingPointer ? -KernelErrno.EFAULT : 0;
+                return faultingPointer ? -(long)Errno.EFAULT : 0;
             case ArchPrctl.GetXcompPerm:
                 value = GroupPerm(task, guest: false) & XFeatureMasks.UserSupported;
-                return faultingPointer ? -KernelErrno.EFAULT : 0;
+                return faultingPointer ? -(long)Errno.EFAULT : 0;
             case ArchPrctl.GetXcompGuestPerm:
                 value = GroupPerm(task, guest: true) & XFeatureMasks.UserSupported;
-                return faultingPointer ? -KernelErrno.EFAULT : 0;
+                return faultingPointer ? -(long)Errno.EFAULT : 0;
             case ArchPrctl.ReqXcompGuestPerm:
             case ArchPrctl.ReqXcompPerm:
                 if (!System.Options.X86_64)
-                    return -KernelErrno.EOPNOTSUPP;
+                    return -(long)Errno.EOPNOTSUPP;
                 return XstateRequestPerm(task, arg, option == ArchPrctl.ReqXcompGuestPerm);
             default:
-                return -KernelErrno.EINVAL;
+                return -(long)Errno.EINVAL;
         }
     }
 
@@ -37,7 +38,7 @@ public sealed partial class LinuxKernel
     {
         long r = ArchPrctlCall(task, option, 0, out ulong v);
         if (r != 0)
-            throw new InvalidOperationException($"arch_prctl(0x{option:x}) returned {KernelErrno.Name(r)}");
+            throw new InvalidOperationException($"arch_prctl(0x{option:x}) returned {ErrnoNames.Result(r)}");
         return v;
     }
 
@@ -49,20 +50,20 @@ public sealed partial class LinuxKernel
     private long XstateRequestPerm(KernelTask task, ulong idx, bool guest)
     {
         if (idx >= XFeatureTable.Count)
-            return -KernelErrno.EINVAL;
+            return -(long)Errno.EINVAL;
         // xstate_prctl_req[]: the only requestable facility is XTILE_DATA.
         ulong requested = idx == (ulong)XFeature.XtileData ? XFeatureMasks.XtileData : 0;
         if (requested == 0)
-            return -KernelErrno.EOPNOTSUPP;
+            return -(long)Errno.EOPNOTSUPP;
         if ((System.UserCfg.MaxFeatures & requested) != requested)
-            return -KernelErrno.EOPNOTSUPP;
+            return -(long)Errno.EOPNOTSUPP;
         // Lockless quick check, then under sighand->siglock.
         ulong permitted = GroupPerm(task, guest);
         if ((permitted & requested) == requested)
             return 0;
         permitted = GroupPerm(task, guest);
         if (guest && (permitted & FpuSystem.GuestPermLocked) != 0)
-            return -KernelErrno.EBUSY;
+            return -(long)Errno.EBUSY;
         return XstateRequestPermLocked(task, permitted, requested, guest);
     }
 
@@ -108,7 +109,7 @@ public sealed partial class LinuxKernel
         long framesize = System.MaxFrameSize - System.UserCfg.MaxSize + usize;
         foreach (var t in task.Leader.Group.Threads)
             if (t.SasSsSize != 0 && (long)t.SasSsSize < framesize)
-                return -KernelErrno.ENOSPC;
+                return -(long)Errno.ENOSPC;
         return 0;
     }
 
@@ -122,7 +123,7 @@ public sealed partial class LinuxKernel
             return 0;
         }
         if (size < ArchPrctl.MinSigStkSz || !SigaltstackSizeValid(task, size))
-            return -KernelErrno.ENOMEM;
+            return -(long)Errno.ENOMEM;
         task.SasSsSize = size;
         return 0;
     }

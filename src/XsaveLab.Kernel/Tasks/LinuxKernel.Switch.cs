@@ -90,6 +90,7 @@ public sealed partial class LinuxKernel
     internal void WritePkru(KernelCpu kc, uint value)
     {
         int cpl = kc.Cpu.Cpl;
+        kc.Cpu.Read((int)XFeature.Pkru).CopyTo(kc.PkruScratch); // WRPKRU leaves the rest of the slot as it is
         BinaryPrimitives.WriteUInt32LittleEndian(kc.PkruScratch, value);
         var f = kc.Cpu.Write((int)XFeature.Pkru, kc.PkruScratch);
         kc.Cpu.Cpl = cpl;
@@ -185,7 +186,7 @@ public sealed partial class LinuxKernel
             if (f.IsFault)
                 Warn($"os_xsave() faulted on CPU {kc.Id} for {fps}: {f}");
             ulong saved = fps.XstateBv & rfbm;
-            Counters.SavedBytes += XStateGeometry.HeaderSize + ComponentBytes(saved);
+            Counters.SavedBytes += XsaveOffsets.HeaderSize + ComponentBytes(saved);
             if ((saved & XFeatureMasks.Avx512Tracking) != 0)
                 fpu.Avx512Timestamp = Jiffies;
         }
@@ -228,7 +229,7 @@ public sealed partial class LinuxKernel
                 _ = System.Caps.Xsaves ? cpu.Xrstors(init, 0x1000, rfbm) : cpu.Xrstor(init, 0x1000, rfbm);
             }
             else
-                Counters.RestoredBytes += XStateGeometry.HeaderSize + ComponentBytes(fps.XstateBv & rfbm);
+                Counters.RestoredBytes += XsaveOffsets.HeaderSize + ComponentBytes(fps.XstateBv & rfbm);
         }
         else
         {
@@ -281,14 +282,14 @@ public sealed partial class LinuxKernel
     private static void FxsaveModel(XsaveCpu cpu, byte[] buffer)
     {
         cpu.Read((int)XFeature.Fp).CopyTo(buffer);
-        cpu.Read((int)XFeature.Sse).CopyTo(buffer.AsSpan(160));
+        cpu.Read((int)XFeature.Sse).CopyTo(buffer.AsSpan(XsaveOffsets.XmmSpace));
     }
 
     private static void FxrstorModel(XsaveCpu cpu, byte[] buffer)
     {
-        _ = cpu.Write((int)XFeature.Fp, buffer.AsSpan(0, 160));
-        cpu.Mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(24)) & cpu.MxcsrMask;
-        _ = cpu.Write((int)XFeature.Sse, buffer.AsSpan(160, 256));
+        _ = cpu.Write((int)XFeature.Fp, buffer.AsSpan(0, XsaveOffsets.X87Size));
+        cpu.Mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(XsaveOffsets.Mxcsr)) & cpu.MxcsrMask;
+        _ = cpu.Write((int)XFeature.Sse, buffer.AsSpan(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize));
     }
 
     /// <summary><c>kernel_fpu_begin_mask()</c> on <paramref name="cpu"/>: WARN when not allowed; save the current

@@ -1,6 +1,7 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Guest;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tasks;
 
@@ -86,8 +87,8 @@ public sealed partial class LinuxKernel
         return err switch
         {
             0 => null,
-            -KernelErrno.EPERM => new SignalInfo(SignalInfo.SIGILL, SignalInfo.ILL_ILLOPC, $"XFD #NM for 0x{xfdErr:x} without permission"),
-            _ => new SignalInfo(SignalInfo.SIGSEGV, 0, $"fpstate reallocation failed ({KernelErrno.Name(err)})"),
+            -(long)Errno.EPERM => new SignalInfo(SignalInfo.SIGILL, SignalInfo.ILL_ILLOPC, $"XFD #NM for 0x{xfdErr:x} without permission"),
+            _ => new SignalInfo(SignalInfo.SIGSEGV, 0, $"fpstate reallocation failed ({ErrnoNames.Result(err)})"),
         };
     }
 
@@ -104,7 +105,7 @@ public sealed partial class LinuxKernel
             return 0;
         }
         if ((GroupPerm(task, guest != null) & xfdEvent) != xfdEvent)
-            return -KernelErrno.EPERM;
+            return -(long)Errno.EPERM;
         var leader = task.Leader.Fpu;
         var perm = guest != null ? leader.GuestPerm : leader.Perm;
         return FpstateRealloc(task, xfdEvent, perm.StateSize, perm.UserStateSize, guest);

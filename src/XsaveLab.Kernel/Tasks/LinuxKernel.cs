@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
@@ -30,7 +31,7 @@ public sealed partial class LinuxKernel
     {
         System = system;
         if (!system.Caps.Fxsr)
-            throw new NotSupportedException("FNSAVE-only CPUs are not modelled by the task layer (no FXSR)");
+            throw new CpuProfileFormatException(system.Profile.Source, 0, "the CPU has no FXSR (CPUID.1:EDX[24]); FNSAVE-only CPUs are not modelled by the task layer"); // bad input, not misuse
         int n = cpuCount ?? system.Options.CpuCount;
         if (n < 1)
             throw new ArgumentOutOfRangeException(nameof(cpuCount), n, "at least one CPU");
@@ -40,7 +41,7 @@ public sealed partial class LinuxKernel
             var kc = new KernelCpu(i, new XsaveCpu(system.Profile, cpuOptions));
             var f = system.InitCpu(kc.Cpu);
             if (f.IsFault)
-                throw new InvalidOperationException($"fpu__init_cpu_xstate() faulted on CPU {i}: {f}");
+                throw new CpuProfileFormatException(system.Profile.Source, 0, $"fpu__init_cpu_xstate() faults on this CPU's leaf 0xD values: {f}"); // bad input, not misuse
             kc.XfdState = system.Caps.Xfd && system.XsaveEnabled ? system.InitXfd : 0;
             if (OsPke)
                 WritePkru(kc, InitPkruValue);
@@ -148,7 +149,7 @@ public sealed partial class LinuxKernel
     {
         // fpstate_init_fxstate(): cwd = 0x37f, mxcsr = MXCSR_DEFAULT.
         BinaryPrimitives.WriteUInt16LittleEndian(fps.Buffer, 0x037F);
-        BinaryPrimitives.WriteUInt32LittleEndian(fps.Buffer.AsSpan(24), 0x1F80);
+        BinaryPrimitives.WriteUInt32LittleEndian(fps.Buffer.AsSpan(XsaveOffsets.Mxcsr), 0x1F80);
         if (System.XsaveEnabled && System.Compacted)
             fps.XcompBv = fps.Xfeatures | XFeatureMasks.CompactedFormat;
     }

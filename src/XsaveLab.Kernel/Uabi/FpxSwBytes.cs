@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -6,14 +7,14 @@ namespace XsaveLab.Kernel.Uabi;
 public readonly record struct FpxSwBytes(uint Magic1, uint ExtendedSize, ulong Xfeatures, uint XstateSize)
 {
     public static FpxSwBytes Read(ReadOnlySpan<byte> frame) => new(
-        BinaryPrimitives.ReadUInt32LittleEndian(frame[UabiOffsets.SwReserved..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(frame[(UabiOffsets.SwReserved + 4)..]),
-        BinaryPrimitives.ReadUInt64LittleEndian(frame[(UabiOffsets.SwReserved + 8)..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(frame[(UabiOffsets.SwReserved + 16)..]));
+        BinaryPrimitives.ReadUInt32LittleEndian(frame[XsaveOffsets.SwReserved..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(frame[(XsaveOffsets.SwReserved + 4)..]),
+        BinaryPrimitives.ReadUInt64LittleEndian(frame[(XsaveOffsets.SwReserved + 8)..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(frame[(XsaveOffsets.SwReserved + 16)..]));
 
     public void Write(Span<byte> frame)
     {
-        var sw = frame.Slice(UabiOffsets.SwReserved, UabiOffsets.SwReservedSize);
+        var sw = frame.Slice(XsaveOffsets.SwReserved, XsaveOffsets.SwReservedSize);
         sw.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(sw, Magic1);
         BinaryPrimitives.WriteUInt32LittleEndian(sw[4..], ExtendedSize);

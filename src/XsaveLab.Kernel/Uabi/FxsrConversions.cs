@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -26,7 +27,7 @@ public static class FxsrConversions
             uint tag;
             if ((twd & 1) != 0)
             {
-                var st = fxsave.Slice(UabiOffsets.StSpace + (int)((i - tos) & 7) * 16, 10);
+                var st = fxsave.Slice(XsaveOffsets.StSpace + (int)((i - tos) & 7) * 16, 10);
                 ushort exponent = BinaryPrimitives.ReadUInt16LittleEndian(st[8..]);
                 ushort sig3 = BinaryPrimitives.ReadUInt16LittleEndian(st[6..]);
                 tag = (exponent & 0x7FFF) switch
@@ -70,7 +71,7 @@ public static class FxsrConversions
         BinaryPrimitives.WriteUInt32LittleEndian(env[20..], (uint)BinaryPrimitives.ReadUInt64LittleEndian(fxsave[16..]));
         BinaryPrimitives.WriteUInt32LittleEndian(env[24..], userDs | 0xFFFF0000u);
         for (int i = 0; i < 8; i++)
-            fxsave.Slice(UabiOffsets.StSpace + i * 16, 10).CopyTo(env[(28 + i * 10)..]);
+            fxsave.Slice(XsaveOffsets.StSpace + i * 16, 10).CopyTo(env[(28 + i * 10)..]);
     }
 
     /// <summary><c>convert_to_fxsr()</c> on x86-64: cwd, swd, the abridged tag, fop from fcs's upper half,
@@ -85,6 +86,6 @@ public static class FxsrConversions
         BinaryPrimitives.WriteUInt64LittleEndian(fxsave[8..], BinaryPrimitives.ReadUInt32LittleEndian(env[12..]));
         BinaryPrimitives.WriteUInt64LittleEndian(fxsave[16..], BinaryPrimitives.ReadUInt32LittleEndian(env[20..]));
         for (int i = 0; i < 8; i++)
-            env.Slice(28 + i * 10, 10).CopyTo(fxsave[(UabiOffsets.StSpace + i * 16)..]);
+            env.Slice(28 + i * 10, 10).CopyTo(fxsave[(XsaveOffsets.StSpace + i * 16)..]);
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -17,7 +18,7 @@ public static class Ia32Sigframes
     public const ushort X86FxsrMagic = 0x0000;
 
     /// <summary>Bytes a frame occupies: the fsave header, user_size and MAGIC2.</summary>
-    public static int FrameSize(UabiFpState fps) => UabiOffsets.FregsStateSize + fps.UserSize + SigframeSizes.Magic2Size;
+    public static int FrameSize(UabiFpState fps) => Boot.FpuSystem.FregsStateSize + fps.UserSize + SigframeSizes.Magic2Size;
 
     /// <summary><c>copy_fpstate_to_sigframe(buf, buf_fx)</c> with buf ≠ buf_fx: the XSAVE image at
     /// buf + 112 (extended_size += 112 in the sw bytes), then <c>save_fsave_header()</c>: the FSAVE environment
@@ -28,16 +29,16 @@ public static class Ia32Sigframes
             segments = new Ia32Segments();
         if (frame.Length < FrameSize(task.Fpstate))
             throw new ArgumentException($"frame must hold {FrameSize(task.Fpstate)} bytes", nameof(frame));
-        var fx = frame[UabiOffsets.FregsStateSize..];
+        var fx = frame[Boot.FpuSystem.FregsStateSize..];
         Sigframes.CopyFpstateToSigframe(cfg, task, fx);
-        uint ext = BinaryPrimitives.ReadUInt32LittleEndian(fx[(UabiOffsets.SwReserved + 4)..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(fx[(UabiOffsets.SwReserved + 4)..], ext + UabiOffsets.FregsStateSize);
+        uint ext = BinaryPrimitives.ReadUInt32LittleEndian(fx[(XsaveOffsets.SwReserved + 4)..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(fx[(XsaveOffsets.SwReserved + 4)..], ext + Boot.FpuSystem.FregsStateSize);
 
         // save_fsave_header(): FXSAVE of the live registers (their x87 state: the buffer's, or init).
-        Span<byte> fxsave = stackalloc byte[UabiOffsets.FxsaveSize];
+        Span<byte> fxsave = stackalloc byte[XsaveOffsets.FxsaveSize];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, XstateCopyMode.Fx, fxsave);
         FxsrConversions.ConvertFromFxsr(fxsave, frame, segments.Cs, segments.Ds);
-        BinaryPrimitives.WriteUInt16LittleEndian(frame[FxsrConversions.EnvSize..], BinaryPrimitives.ReadUInt16LittleEndian(fxsave[UabiOffsets.Fsw..]));
+        BinaryPrimitives.WriteUInt16LittleEndian(frame[FxsrConversions.EnvSize..], BinaryPrimitives.ReadUInt16LittleEndian(fxsave[XsaveOffsets.Fsw..]));
         BinaryPrimitives.WriteUInt16LittleEndian(frame[(FxsrConversions.EnvSize + 2)..], X86FxsrMagic);
     }
 
@@ -53,12 +54,12 @@ public static class Ia32Sigframes
     public static SigreturnResult FpuRestoreSig(UabiConfig cfg, UabiTask task, byte[] frame)
     {
         var fps = task.Fpstate;
-        if (frame.Length < SigframeSizes.XstateSigframeSize(cfg, fps) + UabiOffsets.FregsStateSize)
+        if (frame.Length < SigframeSizes.XstateSigframeSize(cfg, fps) + Boot.FpuSystem.FregsStateSize)
         {
             Sigframes.ClearUserStates(cfg, task);
             return new(false, false, true, "access_ok() fails: frame shorter than 112 + user_size + 4");
         }
-        var bufFx = frame.AsSpan(UabiOffsets.FregsStateSize);
+        var bufFx = frame.AsSpan(Boot.FpuSystem.FregsStateSize);
         var sw = Sigframes.CheckXstateInSigframe(fps, bufFx, out string why);
         if (sw is not { } s)
         {
@@ -73,7 +74,7 @@ public static class Ia32Sigframes
         {
             uint pkru = staged.Pkru;
             var r = XstateUabi.CopyUabiToXstate(cfg, staged.Fpstate, bufFx, ref pkru, updatePkru: true);
-            if (!r.Success)
+            if (!r.Ok)
             {
                 Sigframes.ClearUserStates(cfg, task);
                 return new(false, false, true, $"copy_sigframe_from_user_to_xstate: {r}");
@@ -82,13 +83,13 @@ public static class Ia32Sigframes
         }
         else
         {
-            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(bufFx[UabiOffsets.Mxcsr..]);
-            if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(bufFx[XsaveOffsets.Mxcsr..]);
+            if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             {
                 Sigframes.ClearUserStates(cfg, task);
                 return new(false, true, true, $"MXCSR 0x{mxcsr:X8} sets reserved bits (FX-only frame)");
             }
-            bufFx[..UabiOffsets.FxsaveSize].CopyTo(regs);
+            bufFx[..XsaveOffsets.FxsaveSize].CopyTo(regs);
             staged.Fpstate.XstateBv |= XFeatureMasks.FpSse;
         }
         FxsrConversions.ConvertToFxsr(regs, env);

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -19,7 +21,7 @@ public static class PtraceRegsets
     /// in this view (NT_X86_SHSTK exists only with CONFIG_X86_USER_SHADOW_STACK).</summary>
     public static int Length(UabiConfig cfg, int noteType) => noteType switch
     {
-        NoteType.NtPrfpreg => UabiOffsets.FxsaveSize,
+        NoteType.NtPrfpreg => XsaveOffsets.FxsaveSize,
         NoteType.NtX86Xstate => cfg.UserMaxSize / RegsetSize * RegsetSize,
         NoteType.NtX86Shstk when cfg.Build.UserShadowStack => RegsetSize,
         _ => -1,
@@ -31,14 +33,14 @@ public static class PtraceRegsets
         if (pre is { } fail)
             return fail;
         if (noteType == NoteType.NtX86Xstate && !cfg.UseXsave)
-            return new(UabiErrno.Enodev, 0, "xstateregs_get: no XSAVE", []);
+            return new(SysResult.Fail(Errno.ENODEV, "xstateregs_get: no XSAVE"), 0, []);
         // ssp_get(): the model's tasks never enable user shadow stacks (ARCH_SHSTK_ENABLE).
         if (noteType == NoteType.NtX86Shstk)
-            return new(UabiErrno.Enodev, iovLen, "ssp_get: shadow stack not enabled for the task", []);
+            return new(SysResult.Fail(Errno.ENODEV, "ssp_get: shadow stack not enabled for the task"), iovLen, []);
         // __regset_get(): a zeroed buffer of the clamped size, filled through a membuf.
         var data = new byte[count];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, noteType == NoteType.NtPrfpreg ? XstateCopyMode.Fx : XstateCopyMode.Xsave, data);
-        return new(UabiErrno.None, count, "ok", data);
+        return new(SysResult.Success(), count, data);
     }
 
     /// <summary>SET with the caller's buffer (its length is iov_len). On any error the task is unchanged.</summary>
@@ -49,9 +51,9 @@ public static class PtraceRegsets
             return fail;
         var src = iov[..count];
         if (noteType == NoteType.NtX86Shstk)
-            return new(UabiErrno.Enodev, iov.Length, "ssp_set: shadow stack not enabled for the task", []);
-        UabiResult r = noteType == NoteType.NtPrfpreg ? XfpregsSet(cfg, task, src) : XstateregsSet(cfg, task, src);
-        return new(r.Errno, r.Success ? count : iov.Length, r.Rule, []);
+            return new(SysResult.Fail(Errno.ENODEV, "ssp_set: shadow stack not enabled for the task"), iov.Length, []);
+        SysResult r = noteType == NoteType.NtPrfpreg ? XfpregsSet(cfg, task, src) : XstateregsSet(cfg, task, src);
+        return new(r, r.Ok ? count : iov.Length, []);
     }
 
     private static RegsetResult? Prepare(UabiConfig cfg, int noteType, int iovLen, out int count)
@@ -59,28 +61,28 @@ public static class PtraceRegsets
         count = 0;
         int len = Length(cfg, noteType);
         if (len < 0)
-            return new(UabiErrno.Einval, iovLen, $"find_regset: no regset 0x{noteType:X} in the x86_64 view", []);
+            return new(SysResult.Fail(Errno.EINVAL, $"find_regset: no regset 0x{noteType:X} in the x86_64 view"), iovLen, []);
         if (iovLen % RegsetSize != 0)
-            return new(UabiErrno.Einval, iovLen, $"iov_len {iovLen} is not a multiple of regset->size {RegsetSize}", []);
+            return new(SysResult.Fail(Errno.EINVAL, $"iov_len {iovLen} is not a multiple of regset->size {RegsetSize}"), iovLen, []);
         count = Math.Min(iovLen, len);
         return null;
     }
 
     /// <summary><c>xstateregs_set()</c>: pos 0 and count == fpu_user_cfg.max_size, else -EFAULT; then
     /// fpu_force_restore() and copy_uabi_from_kernel_to_xstate(fpstate, buf, &amp;thread.pkru).</summary>
-    private static UabiResult XstateregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
+    private static SysResult XstateregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
     {
         if (!cfg.UseXsave)
-            return UabiResult.Fail(UabiErrno.Enodev, "xstateregs_set: no XSAVE");
+            return SysResult.Fail(Errno.ENODEV, "xstateregs_set: no XSAVE");
         if (src.Length != cfg.UserMaxSize)
-            return UabiResult.Fail(UabiErrno.Efault, $"count {src.Length} != fpu_user_cfg.max_size {cfg.UserMaxSize}: a whole standard-format buffer is needed");
+            return SysResult.Fail(Errno.EFAULT, $"count {src.Length} != fpu_user_cfg.max_size {cfg.UserMaxSize}: a whole standard-format buffer is needed");
         // Validate on a copy so a rejected image leaves the task untouched (the kernel validates before writing;
         // fpu_force_restore() only invalidates the register cache).
         var staged = task.Fpstate.Clone();
         uint pkru = task.Pkru;
         var r = XstateUabi.CopyUabiToXstate(cfg, staged, src, ref pkru, updatePkru: true);
         task.RegistersInvalidated = true;
-        if (!r.Success)
+        if (!r.Ok)
             return r;
         staged.Regs.CopyTo(task.Fpstate.Regs, 0);
         task.Fpstate.XstateBv = staged.XstateBv;
@@ -90,17 +92,17 @@ public static class PtraceRegsets
 
     /// <summary><c>xfpregs_set()</c>: exactly 512 bytes at pos 0 (-EINVAL), MXCSR within mxcsr_feature_mask
     /// (-EINVAL), then the whole FXSAVE image is copied and FP|SSE are marked in use.</summary>
-    private static UabiResult XfpregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
+    private static SysResult XfpregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
     {
-        if (src.Length != UabiOffsets.FxsaveSize)
-            return UabiResult.Fail(UabiErrno.Einval, $"count {src.Length} != sizeof(struct fxregs_state) 512");
-        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[UabiOffsets.Mxcsr..]);
-        if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
-            return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
+        if (src.Length != XsaveOffsets.FxsaveSize)
+            return SysResult.Fail(Errno.EINVAL, $"count {src.Length} != sizeof(struct fxregs_state) {XsaveOffsets.FxsaveSize}");
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
+        if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
+            return SysResult.Fail(Errno.EINVAL, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
         task.RegistersInvalidated = true;
         src.CopyTo(task.Fpstate.Regs);
         if (cfg.UseXsave)
             task.Fpstate.XstateBv |= XFeatureMasks.FpSse;
-        return UabiResult.Ok;
+        return SysResult.Success();
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -41,7 +42,7 @@ public static class RegsetMalformations
         switch (m)
         {
             case RegsetMalformation.XcompBvCompacted:
-                BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(UabiOffsets.XcompBv), XFeatureMasks.CompactedFormat | cfg.UserMaxFeatures);
+                BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(XsaveOffsets.XcompBv), XFeatureMasks.CompactedFormat | cfg.UserMaxFeatures);
                 return b;
             case RegsetMalformation.SupervisorBitInXstateBv:
                 SetBv(b, XFeatureMasks.CetUser);
@@ -53,14 +54,14 @@ public static class RegsetMalformations
                 SetBv(b, missing & (ulong)-(long)missing);
                 return b;
             case RegsetMalformation.ReservedHeaderByte:
-                b[UabiOffsets.HeaderReserved + 2] = 1;
+                b[XsaveOffsets.HeaderReserved + 2] = 1;
                 return b;
             case RegsetMalformation.MxcsrReservedBits:
-                BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(UabiOffsets.Mxcsr), 0xFFFFFFFF);
+                BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(XsaveOffsets.Mxcsr), 0xFFFFFFFF);
                 SetBv(b, XFeatureMasks.Sse);
                 return b;
             case RegsetMalformation.ShortBuffer512:
-                return b[..UabiOffsets.FxsaveSize];
+                return b[..XsaveOffsets.FxsaveSize];
             case RegsetMalformation.OneQwordShort:
                 return b[..^8];
             case RegsetMalformation.NotMultipleOf8:
@@ -70,5 +71,5 @@ public static class RegsetMalformations
     }
 
     private static void SetBv(byte[] b, ulong bits) =>
-        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(UabiOffsets.XstateBv), BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(UabiOffsets.XstateBv)) | bits);
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(XsaveOffsets.XstateBv), BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(XsaveOffsets.XstateBv)) | bits);
 }

@@ -1,8 +1,12 @@
+using XsaveLab.Kernel.Abi;
+
 namespace XsaveLab.Kernel.Uabi;
 
-/// <summary>Outcome of PTRACE_GETREGSET / PTRACE_SETREGSET: the errno, the iov_len written back on success, and
-/// for GET the bytes returned.</summary>
-public readonly record struct RegsetResult(UabiErrno Errno, int IovLen, string Rule, byte[] Data)
+/// <summary>Outcome of PTRACE_GETREGSET / PTRACE_SETREGSET: the call's result (with the rule that decided it), the
+/// iov_len written back, and for GET the bytes returned.</summary>
+public readonly record struct RegsetResult(SysResult Result, int IovLen, byte[] Data)
 {
-    public bool Success => Errno == UabiErrno.None;
+    public bool Ok => Result.Ok;
+    public Errno Errno => Result.Errno;
+    public string Rule => Result.Rule;
 }

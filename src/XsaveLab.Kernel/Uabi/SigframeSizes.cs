@@ -33,7 +33,7 @@ public static class SigframeSizes
         if (cfg.UseXsave)
             ret += Magic2Size;
         if (cfg.Build.Ia32Emulation)
-            ret += UabiOffsets.FregsStateSize;
+            ret += Boot.FpuSystem.FregsStateSize;
         return ret;
     }
 
@@ -60,8 +60,8 @@ public static class SigframeSizes
         sp = bufFx;
         if (ia32Frame)
         {
-            frameSize += UabiOffsets.FregsStateSize;
-            sp -= UabiOffsets.FregsStateSize;
+            frameSize += Boot.FpuSystem.FregsStateSize;
+            sp -= Boot.FpuSystem.FregsStateSize;
         }
         return (sp, bufFx, frameSize);
     }

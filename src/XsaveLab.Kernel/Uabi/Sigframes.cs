@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -42,7 +43,7 @@ public static class Sigframes
         if (!cfg.UseXsave)
             throw new NotSupportedException("FXSAVE-only frames are not modelled");
 
-        frame.Slice(UabiOffsets.Header, UabiOffsets.HeaderSize).Clear();
+        frame.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize).Clear();
 
         ulong rfbm = SigframeRfbm(cfg, fps);
         Span<byte> img = userSize <= 16384 ? stackalloc byte[userSize] : new byte[userSize];
@@ -50,13 +51,13 @@ public static class Sigframes
         ReadOnlySpan<byte> u = img;
         if ((rfbm & XFeatureMasks.Fp) != 0)
         {
-            u[..UabiOffsets.FpEnvSize].CopyTo(frame);
-            u.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize).CopyTo(frame[UabiOffsets.StSpace..]);
+            u[..XsaveOffsets.FpEnvSize].CopyTo(frame);
+            u.Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize).CopyTo(frame[XsaveOffsets.StSpace..]);
         }
         if ((rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0)
-            u.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(frame[UabiOffsets.Mxcsr..]);
+            u.Slice(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).CopyTo(frame[XsaveOffsets.Mxcsr..]);
         if ((rfbm & XFeatureMasks.Sse) != 0)
-            u.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).CopyTo(frame[UabiOffsets.XmmSpace..]);
+            u.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize).CopyTo(frame[XsaveOffsets.XmmSpace..]);
         foreach (int i in cfg.UncompactOrder)
         {
             if ((rfbm >> i & 1) == 0)
@@ -83,7 +84,7 @@ public static class Sigframes
         new FpxSwBytes(FpXstateMagic1, (uint)(userSize + SigframeSizes.Magic2Size), fps.UserXfeatures, (uint)userSize).Write(frame);
         BinaryPrimitives.WriteUInt32LittleEndian(frame[userSize..], FpXstateMagic2);
         uint low = (uint)bv | (uint)XFeatureMasks.FpSse;
-        BinaryPrimitives.WriteUInt64LittleEndian(frame[UabiOffsets.XstateBv..], (bv & 0xFFFFFFFF00000000UL) | low);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[XsaveOffsets.XstateBv..], (bv & 0xFFFFFFFF00000000UL) | low);
     }
 
     /// <summary><c>check_xstate_in_sigframe()</c>: returns the effective sw bytes; magic1 0 means FX-only.
@@ -91,7 +92,7 @@ public static class Sigframes
     public static FpxSwBytes? CheckXstateInSigframe(UabiFpState fps, ReadOnlySpan<byte> frame, out string rule)
     {
         var sw = FpxSwBytes.Read(frame);
-        const int minXstateSize = UabiOffsets.FxsaveSize + UabiOffsets.HeaderSize;
+        const int minXstateSize = XsaveOffsets.FxsaveSize + XsaveOffsets.HeaderSize;
         rule = "";
         if (sw.Magic1 != FpXstateMagic1)
             rule = $"magic1 0x{sw.Magic1:X8} != FP_XSTATE_MAGIC1";
@@ -116,7 +117,7 @@ public static class Sigframes
             }
             rule = $"MAGIC2 0x{magic2:X8} missing at {sw.XstateSize}";
         }
-        return new FpxSwBytes(0, sw.ExtendedSize, XFeatureMasks.FpSse, UabiOffsets.FxsaveSize);
+        return new FpxSwBytes(0, sw.ExtendedSize, XFeatureMasks.FpSse, XsaveOffsets.FxsaveSize);
     }
 
     /// <summary><c>fpu__restore_sig(buf, 0)</c> for a 64-bit frame: the registers are loaded from user memory
@@ -177,13 +178,13 @@ public static class Sigframes
         ReadOnlySpan<byte> init = cfg.InitFpstate;
         if ((mask & XFeatureMasks.Fp) != 0)
         {
-            init[..UabiOffsets.FpEnvSize].CopyTo(regs);
-            init.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize).CopyTo(regs[UabiOffsets.StSpace..]);
+            init[..XsaveOffsets.FpEnvSize].CopyTo(regs);
+            init.Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize).CopyTo(regs[XsaveOffsets.StSpace..]);
         }
         if ((mask & XFeatureMasks.Sse) != 0)
         {
-            init.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(regs[UabiOffsets.Mxcsr..]);
-            init.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).CopyTo(regs[UabiOffsets.XmmSpace..]);
+            init.Slice(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).CopyTo(regs[XsaveOffsets.Mxcsr..]);
+            init.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize).CopyTo(regs[XsaveOffsets.XmmSpace..]);
         }
         ulong xcompBv = fps.XcompBv;
         foreach (int i in cfg.ExtendedInOrder(mask & fps.Xfeatures))
@@ -197,13 +198,13 @@ public static class Sigframes
     /// loads the x87 state, MXCSR and XMM0–15 (FP and SSE end up in use).</summary>
     private static string? Fxrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame)
     {
-        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[UabiOffsets.Mxcsr..]);
-        if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[XsaveOffsets.Mxcsr..]);
+        if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
         var regs = task.Fpstate.Regs.AsSpan();
-        frame[..UabiOffsets.FpEnvSize].CopyTo(regs);
-        BinaryPrimitives.WriteUInt32LittleEndian(regs[UabiOffsets.Mxcsr..], mxcsr);
-        frame.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize + UabiOffsets.XmmSpaceSize).CopyTo(regs[UabiOffsets.StSpace..]);
+        frame[..XsaveOffsets.FpEnvSize].CopyTo(regs);
+        BinaryPrimitives.WriteUInt32LittleEndian(regs[XsaveOffsets.Mxcsr..], mxcsr);
+        frame.Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize + XsaveOffsets.XmmSpaceSize).CopyTo(regs[XsaveOffsets.StSpace..]);
         task.Fpstate.XstateBv |= XFeatureMasks.FpSse;
         return null;
     }
@@ -220,14 +221,14 @@ public static class Sigframes
     public static string? Xrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame, ulong rfbm)
     {
         ulong xcr0 = cfg.UserMaxFeatures;
-        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame[UabiOffsets.XstateBv..]);
-        ulong xcomp = BinaryPrimitives.ReadUInt64LittleEndian(frame[UabiOffsets.XcompBv..]);
+        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame[XsaveOffsets.XstateBv..]);
+        ulong xcomp = BinaryPrimitives.ReadUInt64LittleEndian(frame[XsaveOffsets.XcompBv..]);
         if ((bv & ~xcr0) != 0)
             return $"XSTATE_BV 0x{bv:X} has bits outside XCR0 0x{xcr0:X}";
         bool compacted = (xcomp & XFeatureMasks.CompactedFormat) != 0;
         if (!compacted)
         {
-            if (frame.Slice(UabiOffsets.Header + 8, 16).IndexOfAnyExcept((byte)0) >= 0)
+            if (frame.Slice(XsaveOffsets.Header + 8, 16).IndexOfAnyExcept((byte)0) >= 0)
                 return "header bytes 8..23 not zero (standard form)";
         }
         else
@@ -237,13 +238,13 @@ public static class Sigframes
             ulong comp = xcomp & ~XFeatureMasks.CompactedFormat;
             if ((comp & ~xcr0) != 0 || (bv & ~comp) != 0)
                 return $"XCOMP_BV 0x{xcomp:X} / XSTATE_BV 0x{bv:X} inconsistent with XCR0";
-            if (frame.Slice(UabiOffsets.Header + 16, 48).IndexOfAnyExcept((byte)0) >= 0)
+            if (frame.Slice(XsaveOffsets.Header + 16, 48).IndexOfAnyExcept((byte)0) >= 0)
                 return "header bytes 16..63 not zero (compacted form)";
         }
         const ulong mxFeatures = XFeatureMasks.Sse | XFeatureMasks.Ymm;
         bool loadMxcsr = (rfbm & mxFeatures) != 0 && (!compacted || (bv & rfbm & mxFeatures) != 0);
-        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[UabiOffsets.Mxcsr..]);
-        if (loadMxcsr && (mxcsr & ~cfg.MxcsrFeatureMask) != 0)
+        uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[XsaveOffsets.Mxcsr..]);
+        if (loadMxcsr && XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
 
         var fps = task.Fpstate;
@@ -253,13 +254,13 @@ public static class Sigframes
         if ((rfbm & XFeatureMasks.Fp) != 0)
         {
             var from = (load & XFeatureMasks.Fp) != 0 ? frame : init;
-            from[..UabiOffsets.FpEnvSize].CopyTo(regs);
-            from.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize).CopyTo(regs[UabiOffsets.StSpace..]);
+            from[..XsaveOffsets.FpEnvSize].CopyTo(regs);
+            from.Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize).CopyTo(regs[XsaveOffsets.StSpace..]);
         }
         if ((rfbm & mxFeatures) != 0)
-            BinaryPrimitives.WriteUInt32LittleEndian(regs[UabiOffsets.Mxcsr..], loadMxcsr ? mxcsr : 0x1F80);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs[XsaveOffsets.Mxcsr..], loadMxcsr ? mxcsr : 0x1F80);
         if ((rfbm & XFeatureMasks.Sse) != 0)
-            ((load & XFeatureMasks.Sse) != 0 ? frame : init).Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).CopyTo(regs[UabiOffsets.XmmSpace..]);
+            ((load & XFeatureMasks.Sse) != 0 ? frame : init).Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize).CopyTo(regs[XsaveOffsets.XmmSpace..]);
         ulong xcompBv = fps.XcompBv;
         foreach (int i in cfg.ExtendedInOrder(rfbm))
         {

@@ -1,8 +1,8 @@
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>How a sigreturn ended.</summary>
-/// <param name="Success">fpu__restore_sig() returned true.</param>
+/// <param name="Ok">fpu__restore_sig() returned true.</param>
 /// <param name="FxOnly">The frame was treated as a legacy FXSAVE-only frame (magic1/magic2/sizes did not match).</param>
 /// <param name="Sigsegv">Failure: fpu__clear_user_states() ran and the caller forces SIGSEGV.</param>
 /// <param name="Rule">Which check decided.</param>
-public readonly record struct SigreturnResult(bool Success, bool FxOnly, bool Sigsegv, string Rule);
+public readonly record struct SigreturnResult(bool Ok, bool FxOnly, bool Sigsegv, string Rule);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -34,8 +35,8 @@ public sealed class UabiConfig
         MxcsrFeatureMask = mxcsrFeatureMask;
         Build = build ?? KernelBuildOptions.Default;
         UseXsave = cpu.HasXsave && userMaxFeatures != 0;
-        UserMaxSize = userMaxSize ?? (UseXsave ? XStateGeometry.Size(cpu, userMaxFeatures, false) : UabiOffsets.FxsaveSize);
-        UserDefaultSize = UseXsave ? XStateGeometry.Size(cpu, userDefaultFeatures, false) : UabiOffsets.FxsaveSize;
+        UserMaxSize = userMaxSize ?? (UseXsave ? XStateGeometry.Size(cpu, userMaxFeatures, false) : XsaveOffsets.FxsaveSize);
+        UserDefaultSize = UseXsave ? XStateGeometry.Size(cpu, userDefaultFeatures, false) : XsaveOffsets.FxsaveSize;
         OsPke = (userMaxFeatures & XFeatureMasks.Pkru) != 0;
 
         // xfeature_uncompact_order[]: enabled user features sorted by standard offset (setup_xstate_cache()).
@@ -46,13 +47,13 @@ public sealed class UabiConfig
 
         // setup_init_fpu_buf(): XRSTOR with an all-zero header brings every component to init, then FXSAVE
         // fills the legacy area: FCW 0x37F, MXCSR 0x1F80 and the hardware MXCSR_MASK; the rest is zero.
-        InitFpstate = new byte[Math.Max(UabiOffsets.ExtendedStart, XStateGeometry.Size(cpu, kernelMaxFeatures, compacted))];
-        BinaryPrimitives.WriteUInt16LittleEndian(InitFpstate.AsSpan(UabiOffsets.Fcw), 0x037F);
-        BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(UabiOffsets.Mxcsr), 0x1F80);
-        BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(UabiOffsets.MxcsrMask), hardwareMxcsrMask);
+        InitFpstate = new byte[Math.Max(XsaveOffsets.ExtendedStart, XStateGeometry.Size(cpu, kernelMaxFeatures, compacted))];
+        BinaryPrimitives.WriteUInt16LittleEndian(InitFpstate.AsSpan(XsaveOffsets.Fcw), 0x037F);
+        BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(XsaveOffsets.Mxcsr), 0x1F80);
+        BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(XsaveOffsets.MxcsrMask), hardwareMxcsrMask);
         ulong kernelDefault = kernelMaxFeatures & ~(XFeatureMasks.UserDynamic | XFeatureMasks.CetKernel);
         if (compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(InitFpstate.AsSpan(UabiOffsets.XcompBv), kernelDefault | XFeatureMasks.CompactedFormat);
+            BinaryPrimitives.WriteUInt64LittleEndian(InitFpstate.AsSpan(XsaveOffsets.XcompBv), kernelDefault | XFeatureMasks.CompactedFormat);
     }
 
     public CpuProfile Cpu { get; }
@@ -101,7 +102,7 @@ public sealed class UabiConfig
     /// u64 is fpu_user_cfg.max_features (update_regset_xstate_info(), USER_XSTATE_XCR0_WORD = 0).</summary>
     public void WriteXstateFxSwBytes(Span<byte> sw)
     {
-        sw[..UabiOffsets.SwReservedSize].Clear();
+        sw[..XsaveOffsets.SwReservedSize].Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(sw, UserMaxFeatures);
     }
 
@@ -147,5 +148,5 @@ public sealed class UabiConfig
     }
 
     /// <summary>fpu__init_system_mxcsr(): an FXSAVE MXCSR_MASK of 0 means the default 0x0000FFBF.</summary>
-    public static uint MaskFromFxsave(uint fxsaveMask) => fxsaveMask == 0 ? 0x0000FFBF : fxsaveMask;
+    public static uint MaskFromFxsave(uint fxsaveMask) => XsaveDataRules.EffectiveMxcsrMask(fxsaveMask);
 }

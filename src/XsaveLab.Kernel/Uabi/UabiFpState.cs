@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -31,12 +32,12 @@ public sealed class UabiFpState
     /// <summary>header.xfeatures (XSTATE_BV) of <see cref="Regs"/>.</summary>
     public ulong XstateBv
     {
-        get => BinaryPrimitives.ReadUInt64LittleEndian(Regs.AsSpan(UabiOffsets.XstateBv));
-        set => BinaryPrimitives.WriteUInt64LittleEndian(Regs.AsSpan(UabiOffsets.XstateBv), value);
+        get => BinaryPrimitives.ReadUInt64LittleEndian(Regs.AsSpan(XsaveOffsets.XstateBv));
+        set => BinaryPrimitives.WriteUInt64LittleEndian(Regs.AsSpan(XsaveOffsets.XstateBv), value);
     }
 
     /// <summary>header.xcomp_bv of <see cref="Regs"/>.</summary>
-    public ulong XcompBv => BinaryPrimitives.ReadUInt64LittleEndian(Regs.AsSpan(UabiOffsets.XcompBv));
+    public ulong XcompBv => BinaryPrimitives.ReadUInt64LittleEndian(Regs.AsSpan(XsaveOffsets.XcompBv));
 
     public UabiFpState Clone() => new((byte[])Regs.Clone(), Xfeatures, UserXfeatures, UserSize);
 
@@ -45,11 +46,11 @@ public sealed class UabiFpState
     public static UabiFpState CreateDefault(UabiConfig cfg)
     {
         ulong kernelDefault = cfg.KernelMaxFeatures & ~(XFeatureMasks.UserDynamic | XFeatureMasks.CetKernel);
-        int size = Math.Max(UabiOffsets.ExtendedStart, Arch.Layout.XStateGeometry.Size(cfg.Cpu, kernelDefault, cfg.Compacted));
+        int size = Math.Max(XsaveOffsets.ExtendedStart, Arch.Layout.XStateGeometry.Size(cfg.Cpu, kernelDefault, cfg.Compacted));
         var regs = new byte[size];
-        cfg.InitFpstate.AsSpan(0, UabiOffsets.ExtendedStart).CopyTo(regs);
+        cfg.InitFpstate.AsSpan(0, XsaveOffsets.ExtendedStart).CopyTo(regs);
         if (cfg.Compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(UabiOffsets.XcompBv), kernelDefault | XFeatureMasks.CompactedFormat);
+            BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(XsaveOffsets.XcompBv), kernelDefault | XFeatureMasks.CompactedFormat);
         return new UabiFpState(regs, kernelDefault, cfg.UserDefaultFeatures, cfg.UserDefaultSize);
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -17,13 +18,13 @@ public static class UabiRandom
         var regs = fps.Regs.AsSpan();
         if ((bv & XFeatureMasks.Fp) != 0)
         {
-            rng.NextBytes(regs[..UabiOffsets.FpEnvSize]);
-            rng.NextBytes(regs.Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize));
+            rng.NextBytes(regs[..XsaveOffsets.FpEnvSize]);
+            rng.NextBytes(regs.Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize));
         }
         if ((bv & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0)
-            BinaryPrimitives.WriteUInt32LittleEndian(regs[UabiOffsets.Mxcsr..], (uint)rng.Next() & cfg.MxcsrFeatureMask);
+            BinaryPrimitives.WriteUInt32LittleEndian(regs[XsaveOffsets.Mxcsr..], (uint)rng.Next() & cfg.MxcsrFeatureMask);
         if ((bv & XFeatureMasks.Sse) != 0)
-            rng.NextBytes(regs.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize));
+            rng.NextBytes(regs.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize));
         foreach (int i in cfg.ExtendedInOrder(bv & fps.Xfeatures & ~XFeatureMasks.Pkru))
             rng.NextBytes(regs.Slice(cfg.KernelOffset(fps.XcompBv, i), cfg.Size(i)));
         ulong sup = fps.Xfeatures & UabiConfig.SupervisorAll;

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -34,23 +36,23 @@ public static class XstateUabi
         bool fp = (header & XFeatureMasks.Fp) != 0;
         bool sse = (header & XFeatureMasks.Sse) != 0;
         bool mx = (header & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
-        mb.Write((fp ? xsave : xinit).Slice(0, UabiOffsets.FpEnvSize));
-        mb.Write((mx ? xsave : xinit).Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize));
-        mb.Write((fp ? xsave : xinit).Slice(UabiOffsets.StSpace, UabiOffsets.StSpaceSize));
-        mb.Write((sse ? xsave : xinit).Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize));
+        mb.Write((fp ? xsave : xinit).Slice(0, XsaveOffsets.FpEnvSize));
+        mb.Write((mx ? xsave : xinit).Slice(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize));
+        mb.Write((fp ? xsave : xinit).Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize));
+        mb.Write((sse ? xsave : xinit).Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize));
 
         if (mode == XstateCopyMode.Xsave)
         {
-            mb.Zero(UabiOffsets.PaddingSize);
-            Span<byte> sw = stackalloc byte[UabiOffsets.SwReservedSize];
+            mb.Zero(XsaveOffsets.PaddingSize);
+            Span<byte> sw = stackalloc byte[XsaveOffsets.SwReservedSize];
             cfg.WriteXstateFxSwBytes(sw);
             mb.Write(sw);
-            Span<byte> hdr = stackalloc byte[UabiOffsets.HeaderSize];
+            Span<byte> hdr = stackalloc byte[XsaveOffsets.HeaderSize];
             hdr.Clear();
             BinaryPrimitives.WriteUInt64LittleEndian(hdr, header);
             mb.Write(hdr);
 
-            int zerofrom = UabiOffsets.ExtendedStart;
+            int zerofrom = XsaveOffsets.ExtendedStart;
             ulong xcompBv = fps.XcompBv;
             Span<byte> pkruState = stackalloc byte[8];
             foreach (int i in cfg.UncompactOrder)
@@ -83,17 +85,17 @@ public static class XstateUabi
         CopyXstateToUabiBuf(cfg, task.Fpstate, task.Fpstate.UserXfeatures, task.Pkru, mode, to);
 
     /// <summary><c>validate_user_xstate_header(hdr, fpstate)</c>.</summary>
-    public static UabiResult ValidateUserXstateHeader(ReadOnlySpan<byte> header, ulong userXfeatures)
+    public static SysResult ValidateUserXstateHeader(ReadOnlySpan<byte> header, ulong userXfeatures)
     {
         ulong xfeatures = BinaryPrimitives.ReadUInt64LittleEndian(header);
         ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         if ((xfeatures & ~userXfeatures) != 0)
-            return UabiResult.Fail(UabiErrno.Einval, $"XSTATE_BV 0x{xfeatures:X} has bits outside user_xfeatures 0x{userXfeatures:X} (unknown or supervisor)");
+            return SysResult.Fail(Errno.EINVAL, $"XSTATE_BV 0x{xfeatures:X} has bits outside user_xfeatures 0x{userXfeatures:X} (unknown or supervisor)");
         if (xcompBv != 0)
-            return UabiResult.Fail(UabiErrno.Einval, $"XCOMP_BV 0x{xcompBv:X} != 0: user space must use the standard format");
-        if (header.Slice(16, UabiOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) is int r and >= 0)
-            return UabiResult.Fail(UabiErrno.Einval, $"reserved header byte {UabiOffsets.HeaderReserved + r} is not zero");
-        return UabiResult.Ok;
+            return SysResult.Fail(Errno.EINVAL, $"XCOMP_BV 0x{xcompBv:X} != 0: user space must use the standard format");
+        if (header.Slice(16, XsaveOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) is int r and >= 0)
+            return SysResult.Fail(Errno.EINVAL, $"reserved header byte {XsaveOffsets.HeaderReserved + r} is not zero");
+        return SysResult.Success();
     }
 
     /// <summary><c>copy_uabi_to_xstate(fpstate, kbuf, ubuf, pkru)</c>: validates the header and MXCSR, then copies
@@ -105,31 +107,31 @@ public static class XstateUabi
     /// pointer is given (emulates XRSTOR's init; KVM passes none). XSTATE_BV = (old &amp; SUPERVISOR_ALL) | header:
     /// supervisor state survives.
     /// </remarks>
-    public static UabiResult CopyUabiToXstate(UabiConfig cfg, UabiFpState fps, ReadOnlySpan<byte> src, ref uint pkru, bool updatePkru)
+    public static SysResult CopyUabiToXstate(UabiConfig cfg, UabiFpState fps, ReadOnlySpan<byte> src, ref uint pkru, bool updatePkru)
     {
-        if (src.Length < UabiOffsets.Header + UabiOffsets.HeaderSize)
-            return UabiResult.Fail(UabiErrno.Efault, "source shorter than the XSAVE header");
-        var hdr = src.Slice(UabiOffsets.Header, UabiOffsets.HeaderSize);
+        if (src.Length < XsaveOffsets.Header + XsaveOffsets.HeaderSize)
+            return SysResult.Fail(Errno.EFAULT, "source shorter than the XSAVE header");
+        var hdr = src.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize);
         var v = ValidateUserXstateHeader(hdr, fps.UserXfeatures);
-        if (!v.Success)
+        if (!v.Ok)
             return v;
         ulong xfeatures = BinaryPrimitives.ReadUInt64LittleEndian(hdr);
 
         const ulong mxMask = XFeatureMasks.Fp | XFeatureMasks.Sse | XFeatureMasks.Ymm;
         if ((xfeatures & mxMask) != 0)
         {
-            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[UabiOffsets.Mxcsr..]);
-            if ((mxcsr & ~cfg.MxcsrFeatureMask) != 0)
-                return UabiResult.Fail(UabiErrno.Einval, $"MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})");
+            uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
+            if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
+                return SysResult.Fail(Errno.EINVAL, $"MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})");
         }
         // Every component must be readable before anything is written (copy_from_buffer faults ⇒ -EFAULT).
         for (int i = 0; i < XFeatureTable.Count; i++)
             if ((xfeatures >> i & 1) != 0 && cfg.StandardOffset(i) + cfg.Size(i) > src.Length)
-                return UabiResult.Fail(UabiErrno.Efault, $"component {i} lies beyond the source buffer");
+                return SysResult.Fail(Errno.EFAULT, $"component {i} lies beyond the source buffer");
 
         var regs = fps.Regs.AsSpan();
         if ((xfeatures & mxMask) != 0 && (xfeatures & XFeatureMasks.Fp) == 0)
-            src.Slice(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).CopyTo(regs[UabiOffsets.Mxcsr..]);
+            src.Slice(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).CopyTo(regs[XsaveOffsets.Mxcsr..]);
 
         ulong xcompBv = fps.XcompBv;
         for (int i = 0; i < XFeatureTable.Count; i++)
@@ -146,6 +148,6 @@ public static class XstateUabi
             pkru = 0;
 
         fps.XstateBv = (fps.XstateBv & UabiConfig.SupervisorAll) | xfeatures;
-        return UabiResult.Ok;
+        return SysResult.Success();
     }
 }

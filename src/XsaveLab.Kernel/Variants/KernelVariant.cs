@@ -3,7 +3,7 @@ using XsaveLab.Arch.Features;
 namespace XsaveLab.Kernel.Variants;
 
 /// <summary>A named set of differences in the Linux FPU core around the CET supervisor state series
-/// (linux-fpu.md §0 version map, §9). Every switch is data; the code paths consult it.</summary>
+/// (docs/linux-fpu-core.md, "Versions and variants"). Every switch is data; the code paths consult it.</summary>
 /// <remarks>Use <see cref="KernelVariants.Get"/> to select one by name.</remarks>
 public sealed record KernelVariant
 {

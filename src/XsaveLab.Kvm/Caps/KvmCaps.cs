@@ -1,5 +1,6 @@
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Guest;
 
@@ -99,13 +100,13 @@ public sealed record KvmCaps(
     /// CPUID(0xD,i).ECX[1] says so, the standard one CPUID(0xD,i).EBX.</summary>
     public int XstateRequiredSize(ulong xstateBv, bool compacted)
     {
-        int ret = 576;
+        int ret = XsaveOffsets.ExtendedStart;
         xstateBv &= XFeatureMasks.Extend;
         for (int i = 2; i < 63 && xstateBv >> i != 0; i++)
         {
             if ((xstateBv >> i & 1) == 0 || Cpu.Component(i) is not { } c)
                 continue;
-            int offset = compacted ? (c.Aligned64 ? (ret + 63) & ~63 : ret) : c.StandardOffset ?? 0;
+            int offset = compacted ? (c.Aligned64 ? XsaveOffsets.Align64(ret) : ret) : c.StandardOffset ?? 0;
             ret = Math.Max(ret, offset + c.Size);
         }
         return ret;

@@ -7,7 +7,7 @@ public sealed record KvmPrune(string Capability, string Cause);
 /// guests without hardware virtualization and withholds some capabilities.</summary>
 /// <remarks>PVM (the kvm_pvm module) runs on top of a cloud VM: the supported CPUID it reports is pruned
 /// (leaf 1 XSAVE/AVX bits, XSAVES/XSAVEC/XSAVEOPT/XGETBV1 in 0xD.1, SHSTK/IBT), it has no IA32_XSS for guests
-/// and no CET MSRs; the XSAVE state ioctls still work (host-interfaces.md §5).</remarks>
+/// and no CET MSRs; the XSAVE state ioctls still work (docs/host-interfaces.md, "KVM from managed code").</remarks>
 public sealed record KvmFlavour(string Name, bool PruneLeaf1Xsave, bool PruneD1Eax, bool PruneCet, bool PruneXfd,
     IReadOnlyList<KvmPrune> Prunes, bool PruneLeaf7 = false)
 {

@@ -3,7 +3,7 @@ namespace XsaveLab.Kvm.Caps;
 /// <summary>The KVM module release the model behaves like, set next to the kernel variant.</summary>
 /// <remarks>≤6.17: <c>KVM_SUPPORTED_XSS</c> = 0 (no supervisor state for guests, no CET).
 /// 6.18 (pull tag kvm-x86-cet-6.18): <c>KVM_SUPPORTED_XSS</c> = CET_USER | CET_KERNEL, SHSTK/IBT caps, CET MSRs,
-/// XSS reported as to-be-saved (linux-fpu.md §6.7).</remarks>
+/// XSS reported as to-be-saved (arch/x86/kvm/x86.c; docs/linux-fpu-core.md, "Versions and variants").</remarks>
 public enum KvmRelease
 {
     Kvm617,

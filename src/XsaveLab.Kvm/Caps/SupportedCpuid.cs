@@ -14,7 +14,7 @@ public readonly record struct CpuidEntry(uint Function, uint Index, uint Flags, 
 
 /// <summary>The XSAVE-relevant part of KVM_GET_SUPPORTED_CPUID: leaf 1 XSAVE/AVX, leaf 7 MPX/AVX-512/PKU/CET/AMX bits,
 /// all of leaf 0xD, AMX palette leaves 0x1D/0x1E.</summary>
-/// <remarks><c>__do_cpuid_func()</c> case 0xD (arch/x86/kvm/cpuid.c, v6.17; linux-fpu.md §6.6).</remarks>
+/// <remarks><c>__do_cpuid_func()</c> case 0xD (arch/x86/kvm/cpuid.c, v6.17; docs/linux-fpu-core.md, "Guest FPU and KVM").</remarks>
 public static class SupportedCpuid
 {
     /// <summary>Bits of leaf 1 / leaf 7 the model predicts; comparisons with a live table use these masks.</summary>

@@ -4,8 +4,8 @@ namespace XsaveLab.Kvm.Script;
 /// known pitfalls with the outcome the real kernel gives.</summary>
 /// <remarks>QEMU: target/i386/kvm/kvm.c (<c>kvm_request_xsave_components()</c> before the first
 /// KVM_GET_SUPPORTED_CPUID; XSAVE2-sized buffers). Firecracker: src/vmm/src/arch/x86_64/xstate.rs
-/// (<c>request_dynamic_xstate_features()</c>), vcpu.rs (KVM_CAP_XSAVE2 size). Pitfalls: peers-and-pain-points.md §2
-/// items 3, 4, 7, 8 and Firecracker PR #5972.</remarks>
+/// (<c>request_dynamic_xstate_features()</c>), vcpu.rs (KVM_CAP_XSAVE2 size). Pitfalls: docs/vmm-pitfalls.md
+/// (Firecracker PRs #5065 and #5972, Cloud Hypervisor PR #7534).</remarks>
 public static class BuiltinScripts
 {
     public const string Qemu = """

@@ -1,4 +1,5 @@
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kvm.Caps;
 
 namespace XsaveLab.Kvm.Script;
@@ -81,18 +82,27 @@ public sealed record XsaveMutation(string Field, ulong Value, int Offset, bool O
             return null;
         string f = kv[0].ToLowerInvariant();
         if (f.StartsWith("byte@", StringComparison.Ordinal))
-            return int.TryParse(f[5..], out var off) && off >= 0 && v <= 0xFF ? new XsaveMutation("byte", v, off, or) : null;
+            return int.TryParse(f[5..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var off) && v <= 0xFF ? new XsaveMutation("byte", v, off, or) : null;
         return f switch
         {
-            "xstate_bv" => new(f, v, 512, or),
-            "xcomp_bv" => new(f, v, 520, or),
-            "mxcsr" => v <= uint.MaxValue ? new(f, v, 24, or) : null,
+            "xstate_bv" => new(f, v, XsaveOffsets.XstateBv, or),
+            "xcomp_bv" => new(f, v, XsaveOffsets.XcompBv, or),
+            "mxcsr" => v <= uint.MaxValue ? new(f, v, XsaveOffsets.Mxcsr, or) : null,
             _ => null,
         };
     }
 
-    public void Apply(Span<byte> img)
+    /// <summary>Bytes the change writes at <see cref="Offset"/>.</summary>
+    public int Width => Field switch { "byte" => 1, "mxcsr" => 4, _ => 8 };
+
+    /// <summary>Whether the change lies inside an image of <paramref name="length"/> bytes.</summary>
+    public bool FitsIn(int length) => (long)Offset + Width <= length;
+
+    /// <summary>Writes the change; false (and <paramref name="img"/> untouched) when it lies past the image.</summary>
+    public bool Apply(Span<byte> img)
     {
+        if (!FitsIn(img.Length))
+            return false;
         switch (Field)
         {
             case "byte":
@@ -107,5 +117,6 @@ public sealed record XsaveMutation(string Field, ulong Value, int Offset, bool O
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(img[Offset..], Or ? q | Value : Value);
                 break;
         }
+        return true;
     }
 }

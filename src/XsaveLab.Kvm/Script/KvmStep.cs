@@ -1,4 +1,5 @@
 using XsaveLab.Kvm.Vm;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Script;
 
@@ -7,8 +8,8 @@ namespace XsaveLab.Kvm.Script;
 public sealed record KvmStep(int Line, string Ioctl, string Args, SysResult Result, string Text,
     IReadOnlyList<GuestOutcome> Guest, string? Expect = null, bool? ExpectMet = null)
 {
-    /// <summary>The result as the JSON shows it: a number, or <c>-ERRNO</c>.</summary>
-    public string ResultText => Result.Ok ? Result.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"-{Result.Error}";
+    /// <summary>The result as reports show it (<see cref="SysResult.Text"/>): a number, or <c>-ERRNO</c>.</summary>
+    public string ResultText => Result.Text;
 
     public bool Failed => ExpectMet == false || Guest.Any(g => g.ExpectationFailure is not null);
 }

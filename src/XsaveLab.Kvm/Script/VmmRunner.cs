@@ -1,7 +1,8 @@
-using System.Globalization;
-using XsaveLab.Arch.Catalog;
+using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Variants;
+using XsaveLab.Kernel.Abi;
 using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
@@ -10,7 +11,8 @@ using XsaveLab.Kvm.Vm;
 namespace XsaveLab.Kvm.Script;
 
 /// <summary>Runs a <see cref="VmmScript"/> against the KVM model: one VMM process (a <see cref="KvmSystem"/>), its VMs
-/// and vCPUs, saved snapshots, and a new process for every <c>restore</c>.</summary>
+/// and vCPUs, saved snapshots, and a new process for every <c>restore</c>. It executes the typed calls the parser
+/// built and never reads script text.</summary>
 public sealed class VmmRunner
 {
     private readonly List<KvmStep> _steps = [];
@@ -46,10 +48,10 @@ public sealed class VmmRunner
 
     private void Execute(ScriptLine line)
     {
-        if (line.Verb == "expect")
+        if (line.Call is VmmCall.Expect expect)
         {
             if (_skipNext) { _skipNext = false; return; }
-            CheckExpect(line);
+            CheckExpect(expect);
             return;
         }
         _skipNext = false;
@@ -62,297 +64,274 @@ public sealed class VmmRunner
         _steps.Add(new KvmStep(line.Number, line.Verb, string.Join(' ', line.Args), res, text, guest));
     }
 
-    private bool Holds(string cond)
+    private bool Holds(ScriptCondition cond)
     {
-        bool neg = cond.StartsWith('!');
-        bool v = cond.TrimStart('!').ToLowerInvariant() switch
+        bool v = cond.Kind switch
         {
-            "amx" => (Sys.Host.UserMaxFeatures & XFeatureMasks.XtileData) != 0,
-            "cet" => Sys.Caps.Shstk,
-            "xfd" => Sys.Caps.Xfd,
-            "guestxsave" => ((_supported ?? Sys.GetSupportedCpuid()).FirstOrDefault(e => e.Function == 1).Ecx & (1u << 26)) != 0,
+            ConditionKind.Amx => (Sys.Host.UserMaxFeatures & XFeatureMasks.XtileData) != 0,
+            ConditionKind.Cet => Sys.Caps.Shstk,
+            ConditionKind.Xfd => Sys.Caps.Xfd,
+            ConditionKind.GuestXsave => ((_supported ?? Sys.GetSupportedCpuid()).FirstOrDefault(e => e.Function == 1).Ecx & (1u << 26)) != 0,
             _ => Sys.Host.XsaveEnabled,
         };
-        return v != neg;
+        return v != cond.Negated;
     }
 
-    private void CheckExpect(ScriptLine line)
+    private void CheckExpect(VmmCall.Expect x)
     {
         if (_steps.Count == 0)
             return;
         var last = _steps[^1];
-        string a = line.Args[0];
-        bool ok;
-        if (a.Equals("ok", StringComparison.OrdinalIgnoreCase))
-            ok = last.Result.Ok && last.Guest.All(g => g.ExpectationFailure is null);
-        else if (a.StartsWith("errno=", StringComparison.OrdinalIgnoreCase))
-            ok = Enum.TryParse<Errno>(a[6..], true, out var e) && last.Result.Error == e;
-        else if (a.StartsWith("value=", StringComparison.OrdinalIgnoreCase))
-            ok = GuestOp.Num(a[6..], out var v) && last.Result.Ok && (ulong)last.Result.Value == v;
-        else
-            ok = (last.Text + " " + string.Join(" ", last.Guest)).Contains(a[9..], StringComparison.OrdinalIgnoreCase);
-        _steps[^1] = last with { Expect = a, ExpectMet = ok };
+        bool ok = x.Kind switch
+        {
+            ExpectKind.Ok => last.Result.Ok && last.Guest.All(g => g.ExpectationFailure is null),
+            ExpectKind.Errno => last.Result.Errno == x.Errno,
+            ExpectKind.Value => last.Result.Ok && (ulong)last.Result.Value == x.Value,
+            _ => (last.Text + " " + string.Join(" ", last.Guest)).Contains(x.Text[9..], StringComparison.OrdinalIgnoreCase),
+        };
+        _steps[^1] = last with { Expect = x.Text, ExpectMet = ok };
     }
+
+    private static (SysResult, string, IReadOnlyList<GuestOutcome>) Done(SysResult r, string text) => (r, text, []);
+
+    private static (SysResult, string, IReadOnlyList<GuestOutcome>) NoFd(string what) =>
+        Done(SysResult.Fail(Errno.EBADF, $"no {what} fd"), $"no {what}");
 
     private (SysResult, string, IReadOnlyList<GuestOutcome>) Do(ScriptLine l)
     {
-        switch (l.Verb)
+        switch (l.Call)
         {
-            case "cpu":
-                if (!CpuCatalog.TryGet(l.Args[0], out var cpu))
-                    return (SysResult.Fail(Errno.EINVAL, $"no built-in CPU '{l.Args[0]}'"), "unknown CPU", []);
-                _settings = KvmSettings.For(cpu, _settings.Kernel, _settings.Release, _settings.Flavour);
-                return (SysResult.Success(), _settings.Describe(), []);
-            case "kernel":
-                if (KernelVariants.Find(l.Args[0]) is not { } kv)
-                    return (SysResult.Fail(Errno.EINVAL, $"unknown kernel variant '{l.Args[0]}'"), "unknown variant", []);
-                _settings = _settings with { Kernel = kv };
-                return (SysResult.Success(), _settings.Describe(), []);
-            case "kvm":
-                if (!KvmReleases.TryParse(l.Args[0], out var rel))
-                    return (SysResult.Fail(Errno.EINVAL, $"unknown KVM release '{l.Args[0]}'"), "unknown release", []);
-                _settings = _settings with { Release = rel };
-                return (SysResult.Success(), _settings.Describe(), []);
-            case "flavour":
-                if (!KvmFlavour.TryParse(l.Args[0], out var fl))
-                    return (SysResult.Fail(Errno.EINVAL, $"unknown flavour '{l.Args[0]}'"), "unknown flavour", []);
-                _settings = _settings with { Flavour = fl };
-                return (SysResult.Success(), _settings.Describe(), []);
-            case "arch_prctl":
+            case VmmCall.SetCpu c:
+                _settings = KvmSettings.For(c.Cpu, _settings.Kernel, _settings.Release, _settings.Flavour);
+                return Done(SysResult.Success(), _settings.Describe());
+            case VmmCall.SetKernel k:
+                _settings = _settings with { Kernel = k.Kernel };
+                return Done(SysResult.Success(), _settings.Describe());
+            case VmmCall.SetRelease r:
+                _settings = _settings with { Release = r.Release };
+                return Done(SysResult.Success(), _settings.Describe());
+            case VmmCall.SetFlavour f:
+                _settings = _settings with { Flavour = f.Flavour };
+                return Done(SysResult.Success(), _settings.Describe());
+            case VmmCall.ArchPrctl a:
             {
-                int opt = VmmScript.ArchPrctlOption(l.Args[0])!.Value;
-                ulong arg = l.Args.Count > 1 && GuestOp.Num(l.Args[1], out var a) ? a : 0;
-                var r = Sys.ArchPrctl(opt, arg);
-                string text = r.Ok && l.Args[0].Contains("GET", StringComparison.OrdinalIgnoreCase)
-                    ? $"0x{r.Value:x} ({XFeatureTable.Describe((ulong)r.Value)})" : r.Detail;
-                return (r, text, []);
+                var r = Sys.ArchPrctl(a.Option, a.Argument);
+                return Done(r, r.Ok && a.IsGet ? $"0x{r.Value:x} ({XFeatureTable.Describe((ulong)r.Value)})" : r.Rule);
             }
-            case "KVM_CHECK_EXTENSION":
+            case VmmCall.CheckExtension ce:
             {
-                int cap = VmmScript.CapNumber(l.Args[0])!.Value;
-                bool onVm = l.Args.Count == 2;
-                if (onVm && _vm is null)
-                    return (SysResult.Fail(Errno.EBADF, "no VM fd"), "no VM", []);
-                var r = onVm ? _vm!.CheckExtension(cap) : Sys.CheckExtension(cap);
-                return (r, $"{(onVm ? "VM fd" : "/dev/kvm")}: {r.Value}", []);
+                if (ce.OnVm && _vm is null)
+                    return NoFd("VM");
+                var r = ce.OnVm ? _vm!.CheckExtension(ce.Capability) : Sys.CheckExtension(ce.Capability);
+                return Done(r, $"{(ce.OnVm ? "VM fd" : "/dev/kvm")}: {r.Value}");
             }
-            case "KVM_GET_SUPPORTED_CPUID":
+            case VmmCall.GetSupportedCpuid:
             {
                 _supported = Sys.GetSupportedCpuid();
                 var d0 = _supported.FirstOrDefault(e => e.Function == 0xD && e.Index == 0);
                 ulong x = d0.Eax | (ulong)d0.Edx << 32;
-                return (SysResult.Success(_supported.Count), $"0xD.0 XCR0 0x{x:x} ({XFeatureTable.Describe(x)}), EBX {d0.Ebx}", []);
+                return Done(SysResult.Success(_supported.Count), $"0xD.0 XCR0 0x{x:x} ({XFeatureTable.Describe(x)}), EBX {d0.Ebx}");
             }
-            case "KVM_GET_DEVICE_ATTR":
+            case VmmCall.GetDeviceAttr da:
             {
-                var r = l.Args[0].Equals("KVM_X86_XCOMP_GUEST_SUPP", StringComparison.OrdinalIgnoreCase)
-                    ? Sys.GetDeviceAttr(0, KvmAbi.XcompGuestSupp)
-                    : Sys.GetDeviceAttr(0, 1);
-                return (r, r.Ok ? $"0x{r.Value:x}" : r.Detail, []);
+                var r = Sys.GetDeviceAttr(KvmAbi.GroupSystem, da.Attribute);
+                return Done(r, r.Ok ? $"0x{r.Value:x}" : r.Rule);
             }
-            case "KVM_GET_MSR_INDEX_LIST":
+            case VmmCall.GetMsrIndexList:
             {
                 var list = Sys.GetMsrIndexList();
-                return (SysResult.Success(list.Count), list.Count == 0 ? "no XSAVE/CET MSR" : string.Join(", ", list.Select(MsrNames.Name)), []);
+                return Done(SysResult.Success(list.Count), list.Count == 0 ? "no XSAVE/CET MSR" : string.Join(", ", list.Select(MsrNames.Name)));
             }
-            case "KVM_CREATE_VM":
+            case VmmCall.CreateVm:
                 _vm = Sys.CreateVm();
-                return (SysResult.Success(_vm.Id), $"VM {_vm.Id}", []);
-            case "KVM_CREATE_VCPU":
+                return Done(SysResult.Success(_vm.Id), $"VM {_vm.Id}");
+            case VmmCall.CreateVcpu cv:
             {
-                if (_vm is null) return (SysResult.Fail(Errno.EBADF, "no VM fd"), "no VM", []);
-                var (r, v) = _vm.CreateVcpu(int.Parse(l.Args[0], CultureInfo.InvariantCulture));
+                if (_vm is null) return NoFd("VM");
+                var (r, v) = _vm.CreateVcpu(cv.Id);
                 if (v is not null)
                 {
                     _vcpu = v;
                     FirstVcpu ??= v;
                 }
-                return (r, r.Detail, []);
+                return Done(r, r.Rule);
             }
-            case "vcpu":
+            case VmmCall.SelectVcpu sv:
             {
-                var v = _vm?.Vcpu(int.Parse(l.Args[0], CultureInfo.InvariantCulture));
-                if (v is null) return (SysResult.Fail(Errno.EBADF, "no such vCPU"), "no such vCPU", []);
+                var v = _vm?.Vcpu(sv.Id);
+                if (v is null) return Done(SysResult.Fail(Errno.EBADF, "no such vCPU"), "no such vCPU");
                 _vcpu = v;
-                return (SysResult.Success(v.Id), $"vCPU {v.Id}", []);
+                return Done(SysResult.Success(v.Id), $"vCPU {v.Id}");
             }
-            case "KVM_DESTROY_VCPU":
+            case VmmCall.DestroyVcpu:
             {
-                if (_vcpu is null) return (SysResult.Fail(Errno.EBADF, "no vCPU fd"), "no vCPU", []);
+                if (_vcpu is null) return NoFd("vCPU");
                 var r = _vcpu.Destroy();
-                return (r, r.Ok ? "guest fpstate freed" : r.Detail, []);
+                return Done(r, r.Ok ? "guest fpstate freed" : r.Rule);
             }
-            case "save":
+            case VmmCall.Save s:
             {
-                if (_vcpu is null) return (SysResult.Fail(Errno.EBADF, "no vCPU fd"), "no vCPU", []);
-                var omit = l.Args.Skip(1).Where(a => a.StartsWith("omit=", StringComparison.OrdinalIgnoreCase))
-                    .SelectMany(a => a[5..].Split(',')).Select(m => { MsrNames.TryParse(m, out var i); return i; }).ToArray();
-                var snap = _vcpu.Save(omit);
-                _snapshots[l.Args[0]] = snap;
-                return (SysResult.Success(snap.Xsave.Length), $"XSAVE image {snap.Xsave.Length} bytes (XSTATE_BV 0x{snap.XstateBv:x}), XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}", []);
+                if (_vcpu is null) return NoFd("vCPU");
+                var (r, snap) = _vcpu.Save(s.Omit);
+                if (snap is null)
+                    return Done(r, r.Rule);
+                _snapshots[s.Name] = snap;
+                return Done(SysResult.Success(snap.Xsave.Length), $"XSAVE image {snap.Xsave.Length} bytes (XSTATE_BV 0x{snap.XstateBv:x}), XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}");
             }
-            case "restore":
-                return Restore(l);
+            case VmmCall.Restore rs:
+                return Restore(l.Number, rs);
             default:
-                return VcpuCall(l);
+                return VcpuCall(l.Call);
         }
     }
 
-    private (SysResult, string, IReadOnlyList<GuestOutcome>) VcpuCall(ScriptLine l)
+    private (SysResult, string, IReadOnlyList<GuestOutcome>) VcpuCall(VmmCall call)
     {
         if (_vcpu is null)
-            return (SysResult.Fail(Errno.EBADF, "no vCPU fd"), "no vCPU", []);
+            return NoFd("vCPU");
         var v = _vcpu;
-        switch (l.Verb)
+        switch (call)
         {
-            case "KVM_SET_CPUID2":
+            case VmmCall.SetCpuid2 sc:
             {
-                var basis = _supported ?? Sys.GetSupportedCpuid();
-                var exp = l.Args.Count == 0 ? CpuidExposure.All : CpuidExposure.Parse(l.Args[0][7..])!;
-                var r = v.SetCpuid2(exp.Apply(basis));
+                var r = v.SetCpuid2(sc.Exposure.Apply(_supported ?? Sys.GetSupportedCpuid()));
                 string notes = v.Notes.Count > 0 ? " | " + string.Join(" | ", v.Notes) : "";
-                return (r, r.Detail + notes, []);
+                return Done(r, r.Rule + notes);
             }
-            case "KVM_GET_CPUID2":
+            case VmmCall.GetCpuid2:
             {
                 var r = v.GetCpuid2(out var e);
                 var d0 = e.FirstOrDefault(x => x.Function == 0xD && x.Index == 0);
-                return (r, $"{e.Count} entries, 0xD.0 EAX 0x{d0.Eax:x}", []);
+                return Done(r, $"{e.Count} entries, 0xD.0 EAX 0x{d0.Eax:x}");
             }
-            case "KVM_RUN":
+            case VmmCall.Run run:
             {
-                var rr = v.Run(l.Guest);
-                return (rr.Result, rr.Result.Detail, rr.Guest);
+                var rr = v.Run(run.Guest);
+                return (rr.Result, rr.Result.Rule, rr.Guest);
             }
-            case "KVM_GET_XSAVE" or "KVM_GET_XSAVE2":
+            case VmmCall.GetXsave gx:
             {
-                var r = l.Verb == "KVM_GET_XSAVE" ? v.GetXsave(out var img) : v.GetXsave2(out img);
+                var r = gx.Xsave2 ? v.GetXsave2(out var img) : v.GetXsave(out img);
                 if (!r.Ok)
-                    return (r, r.Detail, []);
+                    return Done(r, r.Rule);
                 _lastImage = img;
-                ulong bv = BitConverter.ToUInt64(img, 512);
-                return (SysResult.Success(img.Length), $"{img.Length} bytes, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BitConverter.ToUInt64(img, 520):x}, sw_reserved[0] 0x{BitConverter.ToUInt64(img, 464):x}", []);
+                ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv));
+                return Done(SysResult.Success(img.Length), $"{img.Length} bytes, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XcompBv)):x}, sw_reserved[0] 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.SwReserved)):x}");
             }
-            case "KVM_SET_XSAVE":
-            {
-                if (_lastImage is null)
-                    v.GetXsave2(out _lastImage);
-                var img = new byte[Math.Max(_lastImage.Length, v.Fpu.UabiSize)];
-                _lastImage.CopyTo(img, 0);
-                foreach (var a in l.Args)
-                    XsaveMutation.Parse(a)!.Apply(img);
-                var r = v.SetXsave(img);
-                return (r, r.Ok ? $"XSTATE_BV 0x{BitConverter.ToUInt64(img, 512):x} accepted" : r.Detail, []);
-            }
-            case "KVM_GET_XCRS":
+            case VmmCall.SetXsave sx:
+                return SetXsave(v, sx);
+            case VmmCall.GetXcrs:
             {
                 var r = v.GetXcrs(out var x);
-                return (r, x.Count == 0 ? "none" : string.Join(", ", x.Select(p => $"XCR{p.Xcr}=0x{p.Value:x}")), []);
+                return Done(r, x.Count == 0 ? "none" : string.Join(", ", x.Select(p => $"XCR{p.Xcr}=0x{p.Value:x}")));
             }
-            case "KVM_SET_XCRS":
+            case VmmCall.SetXcrs sx:
             {
-                GuestOp.Val(l.Args[0], out var val, out var fromCpuid);
-                if (fromCpuid)
+                ulong val = sx.Value;
+                if (sx.FromCpuid)
                     val |= v.Cpuid.Where(e => e.Function == 0xD && e.Index == 0).Select(e => e.Eax | (ulong)e.Edx << 32).FirstOrDefault();
                 var r = v.SetXcrs([(0u, val)]);
-                return (r, r.Detail, []);
+                return Done(r, r.Rule);
             }
-            case "KVM_GET_MSRS":
+            case VmmCall.GetMsrs gm:
             {
-                var idx = l.Args.Select(a => { MsrNames.TryParse(a, out var i); return i; }).ToArray();
+                var idx = gm.Msrs.ToArray();
                 var r = v.GetMsrs(idx, out var vals);
-                return (r, string.Join(", ", idx.Take((int)r.Value).Zip(vals).Select(p => $"{MsrNames.Name(p.First)}=0x{p.Second:x}")) + $" ({r.Value} of {idx.Length})", []);
+                return Done(r, string.Join(", ", idx.Take((int)r.Value).Zip(vals).Select(p => $"{MsrNames.Name(p.First)}=0x{p.Second:x}")) + $" ({r.Value} of {idx.Length})");
             }
-            case "KVM_SET_MSRS":
+            case VmmCall.SetMsrs sm:
             {
                 var cpuidXss = v.Cpuid.Where(e => e.Function == 0xD && e.Index == 1).Select(e => e.Ecx | (ulong)e.Edx << 32).FirstOrDefault();
-                var msrs = l.Args.Select(a =>
-                {
-                    var kv = a.Split('=', 2);
-                    MsrNames.TryParse(kv[0], out var i);
-                    GuestOp.Val(kv[1], out var val, out var fc);
-                    return (i, fc ? val | cpuidXss : val);
-                }).ToArray();
+                var msrs = sm.Msrs.Select(m => (m.Index, m.FromCpuid ? m.Value | cpuidXss : m.Value)).ToArray();
                 var r = v.SetMsrs(msrs);
-                return (r, $"{r.Value} of {msrs.Length} written ({r.Detail})", []);
+                return Done(r, $"{r.Value} of {msrs.Length} written ({r.Rule})");
             }
             default:
-                return (SysResult.Fail(Errno.ENOTTY, "not modelled"), "not modelled", []);
+                return Done(SysResult.Fail(Errno.ENOTTY, "not modelled"), "not modelled");
         }
+    }
+
+    /// <summary>KVM_SET_XSAVE with the last image read (or a fresh KVM_GET_XSAVE2 one), changed as the line says, in a
+    /// buffer of the vCPU's uabi_size. A change past the end of that buffer is the VMM writing outside its own
+    /// memory: the call is not made and the step fails with -EFAULT, as copy_from_user() would for a buffer that
+    /// does not hold the bytes.</summary>
+    private (SysResult, string, IReadOnlyList<GuestOutcome>) SetXsave(KvmVcpu v, VmmCall.SetXsave sx)
+    {
+        if (_lastImage is null)
+        {
+            var g = v.GetXsave2(out var fresh);
+            if (!g.Ok)
+                return Done(g, g.Rule);
+            _lastImage = fresh;
+        }
+        var img = new byte[Math.Max(_lastImage.Length, v.Fpu.UabiSize)];
+        _lastImage.CopyTo(img, 0);
+        foreach (var m in sx.Changes)
+            if (!m.FitsIn(img.Length))
+                return Done(SysResult.Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {img.Length}-byte image"), $"change {m.Field}@{m.Offset} lies beyond the {img.Length}-byte image");
+        foreach (var m in sx.Changes)
+            m.Apply(img);
+        var r = v.SetXsave(img);
+        return Done(r, r.Ok ? $"XSTATE_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(512)):x} accepted" : r.Rule);
     }
 
     /// <summary>A new VMM process restores a snapshot the way QEMU and the selftests do: guest permission when the
     /// saved CPUID has AMX, VM and vCPU, KVM_SET_CPUID2, CR4, KVM_SET_XCRS, KVM_SET_XSAVE (with a buffer of the new
     /// vCPU's uabi_size), KVM_SET_MSRS. Each is a step; the first failure ends the restore.</summary>
-    private (SysResult, string, IReadOnlyList<GuestOutcome>) Restore(ScriptLine l)
+    private (SysResult, string, IReadOnlyList<GuestOutcome>) Restore(int lineNumber, VmmCall.Restore rs)
     {
-        if (!_snapshots.TryGetValue(l.Args[0], out var snap))
-            return (SysResult.Fail(Errno.EINVAL, $"no snapshot '{l.Args[0]}'"), "no snapshot", []);
+        if (!_snapshots.TryGetValue(rs.Name, out var snap))
+            return Done(SysResult.Fail(Errno.EINVAL, $"no snapshot '{rs.Name}'"), "no snapshot");
         var s = _settings;
-        foreach (var a in l.Args.Skip(1))
-        {
-            var kv = a.Split('=', 2);
-            switch (kv[0].ToLowerInvariant())
-            {
-                case "cpu":
-                    if (!CpuCatalog.TryGet(kv[1], out var c)) return (SysResult.Fail(Errno.EINVAL, $"no built-in CPU '{kv[1]}'"), "unknown CPU", []);
-                    s = KvmSettings.For(c, s.Kernel, s.Release, s.Flavour);
-                    break;
-                case "kernel":
-                    if (KernelVariants.Find(kv[1]) is not { } k) return (SysResult.Fail(Errno.EINVAL, $"unknown kernel variant '{kv[1]}'"), "unknown variant", []);
-                    s = s with { Kernel = k };
-                    break;
-                case "kvm":
-                    if (!KvmReleases.TryParse(kv[1], out var rel)) return (SysResult.Fail(Errno.EINVAL, $"unknown release '{kv[1]}'"), "unknown release", []);
-                    s = s with { Release = rel };
-                    break;
-                case "flavour":
-                    KvmFlavour.TryParse(kv[1], out var f);
-                    s = s with { Flavour = f };
-                    break;
-            }
-        }
+        if (rs.Cpu is { } cpu)
+            s = KvmSettings.For(cpu, s.Kernel, s.Release, s.Flavour);
+        if (rs.Kernel is { } k)
+            s = s with { Kernel = k };
+        if (rs.Release is { } rel)
+            s = s with { Release = rel };
+        if (rs.Flavour is { } f)
+            s = s with { Flavour = f };
         _settings = s;
         _sys = new KvmSystem(s);
         _supported = null;
         FirstVcpu = null;
-        void Sub(string ioctl, SysResult r, string text) => _steps.Add(new KvmStep(l.Number, ioctl, "(restore)", r, text, []));
+        void Sub(string ioctl, SysResult r, string text) => _steps.Add(new KvmStep(lineNumber, ioctl, "(restore)", r, text, []));
 
         var d0 = snap.Cpuid.FirstOrDefault(e => e.Function == 0xD && e.Index == 0);
         if ((d0.Eax & XFeatureMasks.XtileData) != 0)
         {
             var p = _sys.ArchPrctl(XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm, 18);
-            Sub("arch_prctl", p, "REQ_XCOMP_GUEST_PERM 18: " + p.Detail);
+            Sub("arch_prctl", p, "REQ_XCOMP_GUEST_PERM 18: " + p.Rule);
         }
         _vm = _sys.CreateVm();
         foreach (var (name, mem) in snap.Memory)
             _vm.GuestMemory[name] = (byte[])mem.Clone();
         Sub("KVM_CREATE_VM", SysResult.Success(_vm.Id), $"on {s.Describe()}");
         var (cr, v) = _vm.CreateVcpu(0);
-        Sub("KVM_CREATE_VCPU", cr, cr.Detail);
+        Sub("KVM_CREATE_VCPU", cr, cr.Rule);
         _vcpu = v;
         FirstVcpu = v;
         var r = v!.SetCpuid2(snap.Cpuid);
-        Sub("KVM_SET_CPUID2", r, r.Detail);
-        if (!r.Ok) return (r, "restore stopped", []);
+        Sub("KVM_SET_CPUID2", r, r.Rule);
+        if (!r.Ok) return Done(r, "restore stopped");
         r = v.SetCr4OsXsave(snap.Cr4OsXsave);
         Sub("KVM_SET_SREGS", r, $"CR4.OSXSAVE = {(snap.Cr4OsXsave ? 1 : 0)}");
-        if (!r.Ok) return (r, "restore stopped", []);
+        if (!r.Ok) return Done(r, "restore stopped");
         r = v.SetXcrs(snap.Xcrs);
-        Sub("KVM_SET_XCRS", r, r.Detail);
-        if (!r.Ok) return (r, "restore stopped", []);
+        Sub("KVM_SET_XCRS", r, r.Rule);
+        if (!r.Ok) return Done(r, "restore stopped");
         var buf = new byte[Math.Max(v.Fpu.UabiSize, KvmAbi.XsaveStructSize)];
         int n = Math.Min(buf.Length, snap.Xsave.Length);
         snap.Xsave.AsSpan(0, n).CopyTo(buf);
         bool lost = snap.Xsave.AsSpan(n).IndexOfAnyExcept((byte)0) >= 0;
         r = v.SetXsave(buf);
-        Sub("KVM_SET_XSAVE", r, (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Detail)
+        Sub("KVM_SET_XSAVE", r, (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Rule)
             + (lost ? " | bytes past the destination's size were dropped" : ""));
-        if (!r.Ok) return (r, "restore stopped", []);
+        if (!r.Ok) return Done(r, "restore stopped");
         _lastImage = null;
         r = v.SetMsrs(snap.Msrs);
-        Sub("KVM_SET_MSRS", r, $"{r.Value} of {snap.Msrs.Count} written ({r.Detail})");
-        if (r.Value != snap.Msrs.Count) return (SysResult.Fail(Errno.EINVAL, "KVM_SET_MSRS did not take every MSR"), "restore stopped", []);
-        return (SysResult.Success(), $"snapshot '{l.Args[0]}' from {snap.SourceCpu} restored on {s.Cpu.Name}", []);
+        Sub("KVM_SET_MSRS", r, $"{r.Value} of {snap.Msrs.Count} written ({r.Rule})");
+        if (r.Value != snap.Msrs.Count) return Done(SysResult.Fail(Errno.EINVAL, "KVM_SET_MSRS did not take every MSR"), "restore stopped");
+        return Done(SysResult.Success(), $"snapshot '{rs.Name}' from {snap.SourceCpu} restored on {s.Cpu.Name}");
     }
 }

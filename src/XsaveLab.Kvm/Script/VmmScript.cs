@@ -1,25 +1,36 @@
 using System.Globalization;
+using XsaveLab.Arch.Catalog;
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Kernel.Abi;
+using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Kvm.Script;
 
-/// <summary>A script error: names the file and line. Nothing runs when parsing fails.</summary>
+/// <summary>A script error: names the file and line. Nothing runs when parsing fails. The message is one line with
+/// control characters escaped, whatever the script held.</summary>
 public sealed class VmmScriptException(string file, int line, string problem)
-    : Exception($"{file}:{line}: {problem}")
+    : Exception($"{ScriptText.Excerpt(file, 200)}:{line}: {ScriptText.Excerpt(problem, 1000)}")
 {
     public string File { get; } = file;
     public int Line { get; } = line;
     public string Problem { get; } = problem;
 }
 
-/// <summary>One parsed line: an optional condition (<c>when amx:</c>), the verb (an ioctl, <c>arch_prctl</c>, or a
-/// directive) and its words; KVM_RUN lines carry their guest instructions.</summary>
-public sealed record ScriptLine(string File, int Number, string Text, string? Condition, string Verb, IReadOnlyList<string> Args,
-    IReadOnlyList<GuestOp> Guest);
+/// <summary>One parsed line: an optional condition (<c>when amx:</c>), the verb, the words after it (as written, for
+/// the report) and the typed <see cref="Call"/> the runner executes.</summary>
+public sealed record ScriptLine(string File, int Number, string Text, ScriptCondition? Condition, string Verb,
+    IReadOnlyList<string> Args, VmmCall Call)
+{
+    /// <summary>The guest instructions of a KVM_RUN line (none for other lines).</summary>
+    public IReadOnlyList<GuestOp> Guest => Call is VmmCall.Run r ? r.Guest : [];
+}
 
 /// <summary>VMM sequences as text: one ioctl per line, <c>#</c> comments, <c>expect …</c> lines checking the line
-/// before. See <see cref="Verbs"/> for what each line may say.</summary>
+/// before. See <see cref="Verbs"/> for what each line may say. Parsed once into typed calls: every unknown name,
+/// bad number or missing value is a <see cref="VmmScriptException"/> before anything runs.</summary>
 public sealed class VmmScript
 {
     public static readonly IReadOnlyDictionary<string, string> Verbs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
@@ -31,7 +42,7 @@ public sealed class VmmScript
         ["arch_prctl"] = "arch_prctl GET_XCOMP_SUPP|GET_XCOMP_PERM|GET_XCOMP_GUEST_PERM|REQ_XCOMP_PERM N|REQ_XCOMP_GUEST_PERM N",
         ["KVM_CHECK_EXTENSION"] = "KVM_CHECK_EXTENSION KVM_CAP_XSAVE|KVM_CAP_XCRS|KVM_CAP_XSAVE2|N [vm]",
         ["KVM_GET_SUPPORTED_CPUID"] = "KVM_GET_SUPPORTED_CPUID",
-        ["KVM_GET_DEVICE_ATTR"] = "KVM_GET_DEVICE_ATTR KVM_X86_XCOMP_GUEST_SUPP",
+        ["KVM_GET_DEVICE_ATTR"] = "KVM_GET_DEVICE_ATTR KVM_X86_XCOMP_GUEST_SUPP|N",
         ["KVM_GET_MSR_INDEX_LIST"] = "KVM_GET_MSR_INDEX_LIST",
         ["KVM_CREATE_VM"] = "KVM_CREATE_VM",
         ["KVM_CREATE_VCPU"] = "KVM_CREATE_VCPU ID",
@@ -48,7 +59,7 @@ public sealed class VmmScript
         ["KVM_SET_MSRS"] = "KVM_SET_MSRS MSR=VALUE …",
         ["KVM_DESTROY_VCPU"] = "KVM_DESTROY_VCPU — close the vCPU fd",
         ["save"] = "save NAME [omit=MSR,MSR] — the VMM saves the vCPU state",
-        ["restore"] = "restore NAME [cpu=X] [kernel=V] [kvm=R] — a new VMM process restores it",
+        ["restore"] = "restore NAME [cpu=X] [kernel=V] [kvm=R] [flavour=F] — a new VMM process restores it",
         ["expect"] = "expect ok | errno=E | value=N | contains=TEXT — checks the line before",
     };
 
@@ -63,144 +74,270 @@ public sealed class VmmScript
     public string Name { get; }
     public IReadOnlyList<ScriptLine> Lines { get; }
 
-    public static VmmScript ParseFile(string path)
-    {
-        if (!System.IO.File.Exists(path))
-            throw new VmmScriptException(path, 0, "file not found");
-        return Parse(System.IO.File.ReadAllText(path), path);
-    }
+    /// <summary>Reads and parses a script file: a regular file of at most <see cref="ScriptText.MaxFileBytes"/>.</summary>
+    public static VmmScript ParseFile(string path) => Parse(ScriptFile.ReadText(path), path);
 
     public static VmmScript Parse(string text, string file)
     {
+        if (text.Length > ScriptText.MaxFileBytes)
+            throw new VmmScriptException(file, 0, $"the script has {text.Length} characters; a VMM script is at most {ScriptText.MaxFileBytes} (4 MiB)");
         var lines = new List<ScriptLine>();
-        int n = 0;
+        int n = 0, calls = 0;
         bool sawCall = false;
         foreach (var raw in text.Split('\n'))
         {
             n++;
+            if (raw.Length > ScriptText.MaxLineChars)
+                throw new VmmScriptException(file, n, $"the line has {raw.Length} characters; a script line is at most {ScriptText.MaxLineChars}");
             var t = raw.TrimEnd('\r');
             int hash = CommentStart(t);
             if (hash >= 0) t = t[..hash];
             t = t.Trim();
             if (t.Length == 0) continue;
-
-            string? cond = null;
-            if (t.StartsWith("when ", StringComparison.OrdinalIgnoreCase))
+            var line = ParseLine(file, n, t, lines.Count > 0 ? lines[^1] : null, sawCall);
+            if (line.Call is not (VmmCall.SetCpu or VmmCall.SetKernel or VmmCall.SetRelease or VmmCall.SetFlavour or VmmCall.Expect))
             {
-                int colon = t.IndexOf(':');
-                if (colon < 0) throw new VmmScriptException(file, n, "'when' needs 'when COND: LINE'");
-                cond = t[5..colon].Trim();
-                if (!Conditions.Contains(cond.TrimStart('!')))
-                    throw new VmmScriptException(file, n, $"unknown condition '{cond}' (known: {string.Join(", ", Conditions)}, optionally with '!')");
-                t = t[(colon + 1)..].Trim();
-            }
-
-            var words = t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            string verb = words[0];
-            if (!Verbs.ContainsKey(verb))
-                throw new VmmScriptException(file, n, $"unknown call '{verb}' (known: {string.Join(", ", Verbs.Keys)})");
-            verb = Verbs.Keys.First(k => string.Equals(k, verb, StringComparison.OrdinalIgnoreCase));
-            var args = words.Skip(1).ToArray();
-            IReadOnlyList<GuestOp> guest = [];
-
-            switch (verb)
-            {
-                case "cpu" or "kernel" or "kvm" or "flavour":
-                    if (sawCall) throw new VmmScriptException(file, n, $"'{verb}' must come before the first call");
-                    Need(1);
-                    break;
-                case "expect":
-                    if (lines.Count == 0 || lines[^1].Verb is "expect") throw new VmmScriptException(file, n, "'expect' must follow the line it checks");
-                    if (args.Length != 1 || !ValidExpect(args[0]))
-                        throw new VmmScriptException(file, n, "usage: expect ok | errno=E | value=N | contains=TEXT");
-                    break;
-                case "KVM_RUN":
-                {
-                    int colon = t.IndexOf("guest:", StringComparison.OrdinalIgnoreCase);
-                    if (colon < 0)
-                    {
-                        if (args.Length != 0) throw new VmmScriptException(file, n, "usage: KVM_RUN guest: INSN; INSN …");
-                        break;
-                    }
-                    var ops = new List<GuestOp>();
-                    foreach (var part in t[(colon + 6)..].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                        ops.Add(GuestOp.Parse(part, out var err) ?? throw new VmmScriptException(file, n, $"guest instruction '{part}': {err}"));
-                    guest = ops;
-                    args = [];
-                    break;
-                }
-                case "arch_prctl":
-                    if (args.Length is < 1 or > 2 || ArchPrctlOption(args[0]) is null)
-                        throw new VmmScriptException(file, n, "usage: " + Verbs[verb]);
-                    if (args[0].Contains("REQ", StringComparison.OrdinalIgnoreCase) && (args.Length != 2 || !GuestOp.Num(args[1], out _)))
-                        throw new VmmScriptException(file, n, "REQ_XCOMP_* needs a feature number");
-                    break;
-                case "KVM_CREATE_VCPU" or "vcpu":
-                    if (args.Length != 1 || !int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
-                        throw new VmmScriptException(file, n, $"usage: {Verbs[verb]}");
-                    break;
-                case "KVM_SET_XCRS":
-                    if (args.Length != 1 || !GuestOp.Val(args[0], out _, out _)) throw new VmmScriptException(file, n, "usage: " + Verbs[verb]);
-                    break;
-                case "KVM_GET_MSRS":
-                    if (args.Length == 0) throw new VmmScriptException(file, n, "usage: " + Verbs[verb]);
-                    foreach (var a in args)
-                        if (!MsrNames.TryParse(a, out _)) throw new VmmScriptException(file, n, $"unknown MSR '{a}'");
-                    break;
-                case "KVM_SET_MSRS":
-                    if (args.Length == 0) throw new VmmScriptException(file, n, "usage: " + Verbs[verb]);
-                    foreach (var a in args)
-                    {
-                        var kv = a.Split('=', 2);
-                        if (kv.Length != 2 || !MsrNames.TryParse(kv[0], out _) || !GuestOp.Val(kv[1], out _, out _))
-                            throw new VmmScriptException(file, n, $"bad MSR assignment '{a}' (MSR=VALUE)");
-                    }
-                    break;
-                case "KVM_SET_CPUID2":
-                    foreach (var a in args)
-                        if (!a.StartsWith("expose=", StringComparison.OrdinalIgnoreCase) || CpuidExposure.Parse(a[7..]) is null)
-                            throw new VmmScriptException(file, n, $"bad argument '{a}': {Verbs[verb]}");
-                    break;
-                case "KVM_SET_XSAVE":
-                    foreach (var a in args)
-                        if (XsaveMutation.Parse(a) is null)
-                            throw new VmmScriptException(file, n, $"bad change '{a}': {Verbs[verb]}");
-                    break;
-                case "save" or "restore":
-                    if (args.Length < 1) throw new VmmScriptException(file, n, "usage: " + Verbs[verb]);
-                    foreach (var a in args.Skip(1))
-                    {
-                        var kv = a.Split('=', 2);
-                        var allowed = verb == "save" ? new[] { "omit" } : ["cpu", "kernel", "kvm", "flavour"];
-                        if (kv.Length != 2 || !allowed.Contains(kv[0], StringComparer.OrdinalIgnoreCase))
-                            throw new VmmScriptException(file, n, $"bad argument '{a}': {Verbs[verb]}");
-                        if (kv[0].Equals("omit", StringComparison.OrdinalIgnoreCase))
-                            foreach (var m in kv[1].Split(','))
-                                if (!MsrNames.TryParse(m, out _)) throw new VmmScriptException(file, n, $"unknown MSR '{m}'");
-                    }
-                    break;
-                case "KVM_CHECK_EXTENSION":
-                    if (args.Length is < 1 or > 2 || CapNumber(args[0]) is null || args.Length == 2 && !args[1].Equals("vm", StringComparison.OrdinalIgnoreCase))
-                        throw new VmmScriptException(file, n, "usage: " + Verbs[verb]);
-                    break;
-                case "KVM_GET_DEVICE_ATTR":
-                    if (args.Length != 1) throw new VmmScriptException(file, n, "usage: " + Verbs[verb]);
-                    break;
-                default:
-                    if (args.Length != 0) throw new VmmScriptException(file, n, $"'{verb}' takes no arguments");
-                    break;
-            }
-            if (verb is not ("cpu" or "kernel" or "kvm" or "flavour" or "expect"))
                 sawCall = true;
-            lines.Add(new ScriptLine(file, n, t, cond, verb, args, guest));
-
-            void Need(int k)
-            {
-                if (args.Length != k) throw new VmmScriptException(file, n, "usage: " + Verbs[verb]);
+                if (++calls > ScriptText.MaxCalls)
+                    throw new VmmScriptException(file, n, $"more than {ScriptText.MaxCalls} calls; a VMM script makes at most {ScriptText.MaxCalls}");
             }
+            lines.Add(line);
         }
+        if (!sawCall)
+            throw new VmmScriptException(file, Math.Max(text.EndsWith('\n') ? n - 1 : n, 1), "the script makes no call (an empty sequence checks nothing)");
         return new VmmScript(file, lines);
     }
+
+    private static ScriptLine ParseLine(string file, int n, string t, ScriptLine? previous, bool sawCall)
+    {
+        ScriptCondition? cond = null;
+        if (t.StartsWith("when ", StringComparison.OrdinalIgnoreCase) || t.Equals("when", StringComparison.OrdinalIgnoreCase))
+        {
+            int colon = t.IndexOf(':');
+            if (colon < 0) throw Error("'when' needs 'when COND: LINE'");
+            cond = Condition(t[4..colon].Trim()) ?? throw Error($"unknown condition '{ScriptText.Excerpt(t[4..colon].Trim())}' (known: {string.Join(", ", Conditions)}, optionally with '!')");
+            t = t[(colon + 1)..].Trim();
+            if (t.Length == 0) throw Error("'when COND:' needs the line to run after the colon");
+        }
+
+        var words = t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        string verb = Verbs.Keys.FirstOrDefault(k => string.Equals(k, words[0], StringComparison.OrdinalIgnoreCase))
+            ?? throw Error($"unknown call '{ScriptText.Excerpt(words[0])}' (known: {string.Join(", ", Verbs.Keys)})");
+        var args = words[1..];
+        VmmCall call = verb switch
+        {
+            "cpu" or "kernel" or "kvm" or "flavour" => Setting(),
+            "expect" => Expectation(),
+            "arch_prctl" => ArchPrctl(),
+            "KVM_CHECK_EXTENSION" => CheckExtension(),
+            "KVM_GET_DEVICE_ATTR" => DeviceAttr(),
+            "KVM_CREATE_VCPU" => new VmmCall.CreateVcpu(VcpuId()),
+            "vcpu" => new VmmCall.SelectVcpu(VcpuId()),
+            "KVM_SET_CPUID2" => SetCpuid2(),
+            "KVM_RUN" => Run(),
+            "KVM_SET_XSAVE" => new VmmCall.SetXsave(args.Select(a => XsaveMutation.Parse(a)
+                ?? throw Error($"bad change '{ScriptText.Excerpt(a)}': {Verbs[verb]}")).ToArray()),
+            "KVM_SET_XCRS" => args.Length == 1 && GuestOp.Val(args[0], out var x, out var fc) ? new VmmCall.SetXcrs(x, fc) : throw Usage(),
+            "KVM_GET_MSRS" => args.Length > 0 ? new VmmCall.GetMsrs(args.Select(Msr).ToArray()) : throw Usage(),
+            "KVM_SET_MSRS" => args.Length > 0 ? new VmmCall.SetMsrs(args.Select(MsrAssignment).ToArray()) : throw Usage(),
+            "save" => Save(),
+            "restore" => Restore(),
+            _ => NoArgs(),
+        };
+        if (cond is not null && call is VmmCall.SetCpu or VmmCall.SetKernel or VmmCall.SetRelease or VmmCall.SetFlavour or VmmCall.Expect)
+            throw Error($"'{verb}' cannot have a 'when' condition");
+        // A KVM_RUN line's words are its guest instructions, reported per instruction rather than as arguments.
+        return new ScriptLine(file, n, t, cond, verb, call is VmmCall.Run ? [] : args, call);
+
+        VmmScriptException Error(string problem) => new(file, n, problem);
+        VmmScriptException Usage() => Error("usage: " + Verbs[verb]);
+
+        VmmCall Setting()
+        {
+            if (sawCall) throw Error($"'{verb}' must come before the first call");
+            if (args.Length != 1) throw Usage();
+            string a = args[0];
+            switch (verb)
+            {
+                case "cpu":
+                    if (!CpuCatalog.TryGet(a, out var cpu))
+                        throw Error($"unknown CPU '{ScriptText.Excerpt(a)}' (known: {string.Join(", ", CpuCatalog.Names)})");
+                    return new VmmCall.SetCpu(Bounded(cpu));
+                case "kernel":
+                    return new VmmCall.SetKernel(KernelVariants.Find(a) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(a)}'"));
+                case "kvm":
+                    return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' (6.17 or 6.18)");
+                default:
+                    return KvmFlavour.TryParse(a, out var fl) ? new VmmCall.SetFlavour(fl) : throw Error($"unknown flavour '{ScriptText.Excerpt(a)}' (upstream or pvm)");
+            }
+        }
+
+        CpuProfile Bounded(CpuProfile cpu) =>
+            KvmLimits.Problem(cpu) is { } why ? throw Error($"CPU '{cpu.Name}': {why}") : cpu;
+
+        VmmCall Expectation()
+        {
+            if (previous is null || previous.Call is VmmCall.Expect) throw Error("'expect' must follow the line it checks");
+            if (args.Length != 1) throw Usage();
+            string a = args[0];
+            if (a.Equals("ok", StringComparison.OrdinalIgnoreCase))
+                return new VmmCall.Expect(ExpectKind.Ok, Errno.None, 0, a);
+            if (a.StartsWith("errno=", StringComparison.OrdinalIgnoreCase))
+                return ErrnoName(a[6..]) is { } e ? new VmmCall.Expect(ExpectKind.Errno, e, 0, a)
+                    : throw Error($"unknown errno '{ScriptText.Excerpt(a[6..])}' (a name such as EINVAL, EBUSY)");
+            if (a.StartsWith("value=", StringComparison.OrdinalIgnoreCase))
+                return GuestOp.Num(a[6..], out var v) ? new VmmCall.Expect(ExpectKind.Value, Errno.None, v, a) : throw Error($"bad number '{ScriptText.Excerpt(a[6..])}'");
+            if (a.StartsWith("contains=", StringComparison.OrdinalIgnoreCase) && a.Length > 9)
+                return new VmmCall.Expect(ExpectKind.Contains, Errno.None, 0, a);
+            throw Error("usage: expect ok | errno=E | value=N | contains=TEXT");
+        }
+
+        VmmCall ArchPrctl()
+        {
+            if (args.Length is < 1 or > 2 || ArchPrctlOption(args[0]) is not { } opt) throw Usage();
+            bool req = args[0].Contains("REQ", StringComparison.OrdinalIgnoreCase);
+            if (req && (args.Length != 2 || !GuestOp.Num(args[1], out _)))
+                throw Error("REQ_XCOMP_* needs a feature number");
+            if (!req && args.Length != 1)
+                throw Error($"'{ScriptText.Excerpt(args[0])}' takes no argument");
+            ulong arg = req && GuestOp.Num(args[1], out var f) ? f : 0;
+            return new VmmCall.ArchPrctl(opt, arg, !req);
+        }
+
+        VmmCall CheckExtension()
+        {
+            if (args.Length is < 1 or > 2 || CapNumber(args[0]) is not { } cap || args.Length == 2 && !args[1].Equals("vm", StringComparison.OrdinalIgnoreCase))
+                throw Usage();
+            return new VmmCall.CheckExtension(cap, args.Length == 2);
+        }
+
+        VmmCall DeviceAttr()
+        {
+            if (args.Length != 1) throw Usage();
+            if (args[0].Equals("KVM_X86_XCOMP_GUEST_SUPP", StringComparison.OrdinalIgnoreCase))
+                return new VmmCall.GetDeviceAttr(KvmAbi.XcompGuestSupp);
+            return GuestOp.Num(args[0], out var attr) ? new VmmCall.GetDeviceAttr(attr) : throw Usage();
+        }
+
+        int VcpuId() =>
+            args.Length == 1 && int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : throw Usage();
+
+        VmmCall SetCpuid2()
+        {
+            if (args.Length > 1) throw Usage();
+            if (args.Length == 0) return new VmmCall.SetCpuid2(CpuidExposure.All);
+            string a = args[0];
+            return a.StartsWith("expose=", StringComparison.OrdinalIgnoreCase) && CpuidExposure.Parse(a[7..]) is { } exp
+                ? new VmmCall.SetCpuid2(exp)
+                : throw Error($"bad argument '{ScriptText.Excerpt(a)}': {Verbs[verb]}");
+        }
+
+        VmmCall Run()
+        {
+            int colon = t.IndexOf("guest:", StringComparison.OrdinalIgnoreCase);
+            if (colon < 0)
+                return args.Length == 0 ? new VmmCall.Run([]) : throw Error("usage: KVM_RUN guest: INSN; INSN …");
+            if (t[..colon].Trim().Length != verb.Length) throw Error("usage: KVM_RUN guest: INSN; INSN …");
+            var ops = new List<GuestOp>();
+            foreach (var part in t[(colon + 6)..].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                ops.Add(GuestOp.Parse(part, out var err) ?? throw Error($"guest instruction '{ScriptText.Excerpt(part)}': {err}"));
+            if (ops.Count == 0) throw Error("'guest:' needs at least one instruction");
+            return new VmmCall.Run(ops);
+        }
+
+        uint Msr(string a) => MsrNames.TryParse(a, out var i) ? i : throw Error($"unknown MSR '{ScriptText.Excerpt(a)}'");
+
+        (uint, ulong, bool) MsrAssignment(string a)
+        {
+            var kv = a.Split('=', 2);
+            if (kv.Length != 2 || !MsrNames.TryParse(kv[0], out var i) || !GuestOp.Val(kv[1], out var v, out var fc))
+                throw Error($"bad MSR assignment '{ScriptText.Excerpt(a)}' (MSR=VALUE)");
+            return (i, v, fc);
+        }
+
+        VmmCall Save()
+        {
+            if (args.Length < 1) throw Usage();
+            var omit = new List<uint>();
+            foreach (var a in args[1..])
+            {
+                var kv = a.Split('=', 2);
+                if (kv.Length != 2 || !kv[0].Equals("omit", StringComparison.OrdinalIgnoreCase))
+                    throw Error($"bad argument '{ScriptText.Excerpt(a)}': {Verbs[verb]}");
+                omit.AddRange(kv[1].Split(',').Select(Msr));
+            }
+            return new VmmCall.Save(args[0], omit);
+        }
+
+        VmmCall Restore()
+        {
+            if (args.Length < 1) throw Usage();
+            CpuProfile? cpu = null;
+            KernelVariant? kernel = null;
+            KvmRelease? release = null;
+            KvmFlavour? flavour = null;
+            foreach (var a in args[1..])
+            {
+                var kv = a.Split('=', 2);
+                string v = kv.Length == 2 ? kv[1] : "";
+                switch (kv.Length == 2 ? kv[0].ToLowerInvariant() : "")
+                {
+                    case "cpu":
+                        cpu = CpuCatalog.TryGet(v, out var c) ? Bounded(c)
+                            : throw Error($"unknown CPU '{ScriptText.Excerpt(v)}' (known: {string.Join(", ", CpuCatalog.Names)})");
+                        break;
+                    case "kernel":
+                        kernel = KernelVariants.Find(v) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(v)}'");
+                        break;
+                    case "kvm":
+                        release = KvmReleases.TryParse(v, out var r) ? r : throw Error($"unknown KVM release '{ScriptText.Excerpt(v)}' (6.17 or 6.18)");
+                        break;
+                    case "flavour":
+                        flavour = v.Length > 0 && KvmFlavour.TryParse(v, out var f) ? f : throw Error($"unknown flavour '{ScriptText.Excerpt(v)}' (upstream or pvm)");
+                        break;
+                    default:
+                        throw Error($"bad argument '{ScriptText.Excerpt(a)}': {Verbs[verb]}");
+                }
+            }
+            return new VmmCall.Restore(args[0], cpu, kernel, release, flavour);
+        }
+
+        VmmCall NoArgs()
+        {
+            if (args.Length != 0) throw Error($"'{verb}' takes no arguments");
+            return verb switch
+            {
+                "KVM_GET_SUPPORTED_CPUID" => new VmmCall.GetSupportedCpuid(),
+                "KVM_GET_MSR_INDEX_LIST" => new VmmCall.GetMsrIndexList(),
+                "KVM_CREATE_VM" => new VmmCall.CreateVm(),
+                "KVM_GET_CPUID2" => new VmmCall.GetCpuid2(),
+                "KVM_GET_XSAVE" => new VmmCall.GetXsave(false),
+                "KVM_GET_XSAVE2" => new VmmCall.GetXsave(true),
+                "KVM_GET_XCRS" => new VmmCall.GetXcrs(),
+                "KVM_DESTROY_VCPU" => new VmmCall.DestroyVcpu(),
+                _ => throw new InvalidOperationException($"verb '{verb}' has no parser"),
+            };
+        }
+    }
+
+    private static ScriptCondition? Condition(string s)
+    {
+        bool neg = s.StartsWith('!');
+        ConditionKind? kind = s.TrimStart('!').ToLowerInvariant() switch
+        {
+            "amx" => ConditionKind.Amx,
+            "cet" => ConditionKind.Cet,
+            "xsave" => ConditionKind.Xsave,
+            "xfd" => ConditionKind.Xfd,
+            "guestxsave" => ConditionKind.GuestXsave,
+            _ => null,
+        };
+        return kind is { } k && s.Count(c => c == '!') <= 1 ? new ScriptCondition(k, neg) : null;
+    }
+
+    /// <summary>An errno by its symbolic name only (<c>EBUSY</c>, case-insensitive); numbers are not names.</summary>
+    private static Errno? ErrnoName(string s) =>
+        s.Length > 0 && char.IsLetter(s[0]) && Enum.TryParse<Errno>(s, true, out var e) && e != Errno.None && Enum.IsDefined(e) ? e : null;
 
     /// <summary>A comment is '#' at the start of a line or '#' followed by a blank ('#GP' is an expectation).</summary>
     private static int CommentStart(string t)
@@ -210,12 +347,6 @@ public sealed class VmmScript
                 return i;
         return -1;
     }
-
-    private static bool ValidExpect(string a) =>
-        a.Equals("ok", StringComparison.OrdinalIgnoreCase)
-        || a.StartsWith("errno=", StringComparison.OrdinalIgnoreCase) && Enum.TryParse<Errno>(a[6..], true, out _)
-        || a.StartsWith("value=", StringComparison.OrdinalIgnoreCase) && GuestOp.Num(a[6..], out _)
-        || a.StartsWith("contains=", StringComparison.OrdinalIgnoreCase) && a.Length > 9;
 
     public static int? ArchPrctlOption(string s) => s.ToUpperInvariant().Replace("ARCH_", "") switch
     {

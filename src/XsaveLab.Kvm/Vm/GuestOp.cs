@@ -1,5 +1,6 @@
 using System.Globalization;
 using XsaveLab.Arch.Machine;
+using XsaveLab.Kvm.Script;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -7,6 +8,28 @@ namespace XsaveLab.Kvm.Vm;
 public sealed record GuestOutcome(string Op, XsaveFault Fault, ulong? Value, string Text, string? ExpectationFailure = null)
 {
     public override string ToString() => ExpectationFailure is null ? $"{Op}: {Text}" : $"{Op}: {Text} [EXPECTED {ExpectationFailure}]";
+}
+
+/// <summary>What a guest instruction is expected to do (<c>=&gt; ok</c>, <c>=&gt; #GP</c>, <c>=&gt; 0x40000</c>): run
+/// without a fault, raise <see cref="Fault"/>, or run and produce <see cref="Value"/>.</summary>
+public sealed record GuestExpectation(string Text, FaultKind Fault, ulong? Value)
+{
+    public static GuestExpectation? Parse(string text)
+    {
+        string t = text.Trim();
+        return t.ToLowerInvariant() switch
+        {
+            "ok" => new(t, FaultKind.None, null),
+            "#gp" => new(t, FaultKind.GeneralProtection, null),
+            "#ud" => new(t, FaultKind.InvalidOpcode, null),
+            "#nm" => new(t, FaultKind.DeviceNotAvailable, null),
+            _ => GuestOp.Num(t, out var v) ? new(t, FaultKind.None, v) : null,
+        };
+    }
+
+    public bool MetBy(GuestOutcome o) => Value is { } v
+        ? !o.Fault.IsFault && o.Value == v
+        : Fault == FaultKind.None ? !o.Fault.IsFault : o.Fault.Kind == Fault;
 }
 
 /// <summary>Kinds of guest instruction the model runs inside KVM_RUN.</summary>
@@ -35,7 +58,7 @@ public enum GuestOpKind
 
 /// <summary>One guest instruction with an optional expected outcome (<c>=&gt; #GP</c>, <c>=&gt; 0x40000</c>, <c>=&gt; ok</c>).</summary>
 public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong Value = 0, uint Msr = 0, int Component = 0,
-    string Buffer = "", string? Expect = null, bool FromCpuid = false)
+    string Buffer = "", string? Expect = null, bool FromCpuid = false, GuestExpectation? Outcome = null)
 {
     /// <summary>Parses e.g. <c>xsetbv 0x602e7</c>, <c>wrmsr IA32_XFD 0x40000</c>, <c>tileloadd =&gt; #NM</c>,
     /// <c>xsavec buf 0x40000</c>, <c>rdmsr IA32_XFD_ERR =&gt; 0x40000</c>. Returns null and an error on bad input.</summary>
@@ -58,6 +81,11 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
             expect = t[(arrow + 2)..].Trim();
             t = t[..arrow].Trim();
             if (expect.Length == 0) { errorOut = "empty expectation after '=>'"; return null; }
+            if (GuestExpectation.Parse(expect) is null)
+            {
+                errorOut = $"unknown outcome '{ScriptText.Excerpt(expect)}' after '=>' (ok, #GP, #UD, #NM or a number)";
+                return null;
+            }
         }
         var w = t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (w.Length == 0) { errorOut = "empty guest instruction"; return null; }
@@ -115,7 +143,7 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
                 return null;
         }
         if (r is null) { errorOut = error ?? $"bad operands in '{t}'"; return null; }
-        return r with { Expect = expect };
+        return r with { Expect = expect, Outcome = expect is null ? null : GuestExpectation.Parse(expect) };
 
         bool Need(int n)
         {

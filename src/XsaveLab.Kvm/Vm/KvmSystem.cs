@@ -5,6 +5,7 @@ using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -12,8 +13,12 @@ namespace XsaveLab.Kvm.Vm;
 /// settings, the VMM's thread (<see cref="Task"/>) running on CPU 0 where its vCPUs run, and the system ioctls.</summary>
 public sealed class KvmSystem
 {
+    /// <summary>Boots the model for <paramref name="settings"/>. A CPU whose leaf 0xD breaks <see cref="KvmLimits"/>
+    /// is refused before anything is allocated from it (callers check <see cref="KvmLimits.Problem"/> on input).</summary>
     public KvmSystem(KvmSettings settings)
     {
+        if (KvmLimits.Problem(settings.Cpu) is { } problem)
+            throw new ArgumentException($"CPU '{settings.Cpu.Name}': {problem}", nameof(settings));
         Settings = settings;
         Host = HostFpuConfig.Boot(settings.Cpu, settings.Kernel);
         Caps = KvmCaps.Create(Host, settings.Release, settings.Flavour);
@@ -42,7 +47,7 @@ public sealed class KvmSystem
     {
         long r = Kernel.ArchPrctlCall(Task, option, arg, out ulong v);
         if (r < 0)
-            return SysResult.Fail((Errno)(int)-r, KernelErrno.Name(r));
+            return SysResult.Fail(ErrnoNames.Of(r), ErrnoNames.Result(r));
         if (option is XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm or XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm)
         {
             var p = option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? Task.Leader.Fpu.GuestPerm : Task.Leader.Fpu.Perm;

@@ -1,6 +1,7 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kvm.Caps;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -14,13 +15,6 @@ public enum MsrStatus
 
 public sealed partial class KvmVcpu
 {
-    /// <summary>CET_US_RESERVED_BITS: bits 9:6.</summary>
-    private const ulong CetReserved = 0x3C0;
-    private const ulong CetShstkBits = 0x3;
-    private const ulong CetIbtBits = 0x3C | ~0x3FFUL;
-    private const ulong CetSuppress = 1UL << 10;
-    private const ulong CetWaitEndbr = 1UL << 11;
-
     /// <summary>KVM_GET_MSRS: entries are processed in order until one fails; returns how many succeeded.</summary>
     public SysResult GetMsrs(IReadOnlyList<uint> indices, out ulong[] values)
     {
@@ -150,8 +144,7 @@ public sealed partial class KvmVcpu
                 return WriteLive(msr, data);
             case >= Msr.IA32_PL0_SSP and <= Msr.IA32_INT_SSP_TAB:
                 if (!Caps.Release.HasCet() || !GuestShstk) return MsrStatus.Unsupported;
-                if (!IsCanonical(data)) return MsrStatus.Invalid;
-                if (msr != Msr.IA32_INT_SSP_TAB && (data & 3) != 0) return MsrStatus.Invalid;
+                if (XsaveDataRules.SspViolation(data, 48, requireAlignment: msr != Msr.IA32_INT_SSP_TAB) is not null) return MsrStatus.Invalid;
                 if (msr == Msr.IA32_INT_SSP_TAB) { IntSspTab = data; return MsrStatus.Ok; }
                 return WriteLive(msr, data);
             default:
@@ -166,13 +159,9 @@ public sealed partial class KvmVcpu
     /// SUPPRESS with WAIT_ENDBR is invalid.</summary>
     private bool ValidUsCet(ulong data)
     {
-        if ((data & CetReserved) != 0) return false;
-        if (!GuestShstk && (data & CetShstkBits) != 0) return false;
-        if (!GuestIbt && (data & CetIbtBits) != 0) return false;
-        if ((data & CetSuppress) != 0 && (data & CetWaitEndbr) != 0) return false;
-        return true;
+        if ((data & XsaveDataRules.CetReservedBits) != 0) return false;
+        if (!GuestShstk && (data & XsaveDataRules.CetShstkBits) != 0) return false;
+        if (!GuestIbt && (data & XsaveDataRules.CetIbtBits) != 0) return false;
+        return XsaveDataRules.CetControlBitsViolation(data) is null;
     }
-
-    /// <summary>48-bit canonical form (bits 63:47 equal).</summary>
-    public static bool IsCanonical(ulong v) => ((long)v << 16 >> 16) == (long)v;
 }

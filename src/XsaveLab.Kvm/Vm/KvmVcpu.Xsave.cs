@@ -1,5 +1,7 @@
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel;
+using XsaveLab.Kernel.Abi;
 using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Guest;
 
@@ -44,23 +46,11 @@ public sealed partial class KvmVcpu
         if (image.Length < Fpu.UabiSize)
             return SysResult.Fail(Errno.EFAULT, $"KVM_SET_XSAVE copies uabi_size = {Fpu.UabiSize} bytes; the caller's buffer has {image.Length}");
         uint pkru = Pkru;
-        long r = K.FpuCopyUabiToGuestFpstate(Fpu, image[..Fpu.UabiSize], Caps.SupportedXcr0, ref pkru);
-        if (r < 0)
-            return SysResult.Fail((Errno)(int)-r, $"fpu_copy_uabi_to_guest_fpstate(): {KernelErrno.Name(r)} ({Reject(image)})");
+        var r = K.FpuCopyUabiToGuestFpstate(Fpu, image[..Fpu.UabiSize], Caps.SupportedXcr0, ref pkru);
+        if (!r.Ok)
+            return r;
         Pkru = pkru;
         return SysResult.Success();
-    }
-
-    /// <summary>Which rule an image breaks (for the message; the kernel model decided).</summary>
-    private string Reject(ReadOnlySpan<byte> img)
-    {
-        ulong bv = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img[512..]);
-        ulong comp = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(img[520..]);
-        if ((bv & ~Caps.SupportedXcr0) != 0) return $"XSTATE_BV 0x{bv:x} outside supported XCR0 0x{Caps.SupportedXcr0:x}";
-        if ((bv & ~Fpu.FpState!.UserXfeatures) != 0) return $"XSTATE_BV 0x{bv:x} outside user_xfeatures 0x{Fpu.FpState.UserXfeatures:x}";
-        if (comp != 0) return "XCOMP_BV != 0 (UABI is standard format)";
-        if (img[528..576].IndexOfAnyExcept((byte)0) >= 0) return "reserved header bytes not zero";
-        return "MXCSR reserved bits";
     }
 
     /// <summary>KVM_GET_XCRS: one entry (XCR0) with XSAVE, none without.</summary>

@@ -2,6 +2,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kernel.Guest;
 using XsaveLab.Kvm.Guest;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -79,7 +80,7 @@ public sealed partial class KvmVcpu
         ulong xfeatures = d0 is { } e0 ? e0.Eax | (ulong)e0.Edx << 32 : 0;
         long er = K.FpuEnableGuestXfdFeatures(T, Fpu, xfeatures & XFeatureMasks.UserDynamic);
         if (er < 0)
-            return SysResult.Fail((Errno)(int)-er, $"fpu_enable_guest_xfd_features(0x{xfeatures & XFeatureMasks.UserDynamic:x}): guest permission lacks it (ARCH_REQ_XCOMP_GUEST_PERM not granted)");
+            return SysResult.Fail(ErrnoNames.Of(er), $"fpu_enable_guest_xfd_features(0x{xfeatures & XFeatureMasks.UserDynamic:x}): guest permission lacks it (ARCH_REQ_XCOMP_GUEST_PERM not granted)");
 
         var l1 = Find(entries, 1, 0);
         var l7 = Find(entries, 7, 0);
@@ -88,7 +89,7 @@ public sealed partial class KvmVcpu
         if (Host.Variant.DeferredGuestSupervisor && d1 is { } x1 && ((x1.Ecx | (ulong)x1.Edx << 32) & Host.GuestSupervisorMask & Caps.SupportedXss) != 0)
         {
             long g = K.FpuEnableGuestXfdFeatures(T, Fpu, Host.GuestSupervisorMask);
-            Notes.Add(g == 0 ? $"deferred: guest fpstate grown to {Fpu.FpState!.Size} bytes for CET-S" : $"deferred: growing for CET-S failed ({Kernel.KernelErrno.Name(g)})");
+            Notes.Add(g == 0 ? $"deferred: guest fpstate grown to {Fpu.FpState!.Size} bytes for CET-S" : $"deferred: growing for CET-S failed ({ErrnoNames.Result(g)})");
         }
 
         Cpuid = entries.ToArray();

@@ -1,3 +1,4 @@
+using XsaveLab.Kernel.Abi;
 namespace XsaveLab.Kvm.Vm;
 
 /// <summary>A VM file descriptor: vCPU creation and the per-VM capability query.</summary>

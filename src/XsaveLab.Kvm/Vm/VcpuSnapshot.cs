@@ -1,4 +1,5 @@
 using XsaveLab.Kvm.Caps;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -14,22 +15,25 @@ public sealed record VcpuSnapshot(
     IReadOnlyDictionary<string, byte[]> Memory,
     string SourceCpu)
 {
-    /// <summary>Features present in the saved image (XSTATE_BV).</summary>
-    public ulong XstateBv => System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Xsave.AsSpan(512));
+    /// <summary>Features present in the saved image (XSTATE_BV); 0 for an image too short to hold the header.</summary>
+    public ulong XstateBv => Xsave.Length >= XsaveLab.Arch.Machine.XsaveOffsets.XcompBv ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Xsave.AsSpan(XsaveLab.Arch.Machine.XsaveOffsets.XstateBv)) : 0;
 }
 
 public sealed partial class KvmVcpu
 {
-    /// <summary>Saves the state a VMM saves; <paramref name="omitMsrs"/> leaves MSRs out (a VMM that does not know them).</summary>
-    public VcpuSnapshot Save(IEnumerable<uint>? omitMsrs = null)
+    /// <summary>Saves the state a VMM saves; <paramref name="omitMsrs"/> leaves MSRs out (a VMM that does not know them).
+    /// A destroyed vCPU has no fd to save from: its first ioctl fails with -EBADF and there is no snapshot.</summary>
+    public (SysResult Result, VcpuSnapshot? Snapshot) Save(IEnumerable<uint>? omitMsrs = null)
     {
         var omit = new HashSet<uint>(omitMsrs ?? []);
-        GetXsave2(out var img);
+        var r = GetXsave2(out var img);
+        if (!r.Ok)
+            return (r, null);
         GetXcrs(out var xcrs);
         var list = Sys.GetMsrIndexList().Where(m => !omit.Contains(m)).ToArray();
         GetMsrs(list, out var vals);
         var mem = Vm.GuestMemory.ToDictionary(kv => kv.Key, kv => (byte[])kv.Value.Clone(), StringComparer.OrdinalIgnoreCase);
-        return new VcpuSnapshot(Cpuid, Cr4OsXsave, img, xcrs, list.Zip(vals).Select(p => (p.First, p.Second)).ToArray(), mem, Sys.Settings.Cpu.Name);
+        return (SysResult.Success(img.Length), new VcpuSnapshot(Cpuid, Cr4OsXsave, img, xcrs, list.Zip(vals).Select(p => (p.First, p.Second)).ToArray(), mem, Sys.Settings.Cpu.Name));
     }
 
     /// <summary>KVM_SET_SREGS for the one bit the model keeps: CR4.OSXSAVE (needs XSAVE in guest CPUID).</summary>

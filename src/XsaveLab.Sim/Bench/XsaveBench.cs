@@ -53,7 +53,7 @@ public sealed class XsaveBench : IDisposable
             _native = new NativeXsave();
             Xcr0 = _native.Xcr0;
             _nativeImage = new byte[_native.AreaSize];
-            _native.SaveLive(NativeSaveKind.Xsave, Xcr0, _nativeImage);
+            _native.SaveLive(SaveInstruction.Xsave, Xcr0, _nativeImage);
             FillNonInit(_nativeImage, Profile, Xcr0 & ~XFeatureMasks.Pkru, compacted: false, new Random(1));
         }
         else
@@ -79,7 +79,7 @@ public sealed class XsaveBench : IDisposable
     {
         if (_native is null)
             throw new InvalidOperationException("native harness unavailable: " + NativeSkipped);
-        _native.RunPairs(NativeSaveKind.Xsavec, Xcr0, count, _nativeImage);
+        _native.RunPairs(SaveInstruction.Xsavec, Xcr0, count, _nativeImage);
     }
 
     /// <summary>A buffer large enough for any save of the host profile (XCR0|IA32_XSS, either form).</summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Sim.Cost;
 
@@ -10,7 +11,7 @@ public readonly record struct ComponentMix(ulong Rfbm, ulong InUse)
 }
 
 /// <summary>A held-out pair: measured natively, predicted by the model fitted without it.</summary>
-public sealed record HeldOutPair(SaveInstr Instr, ComponentMix Mix, double MeasuredNs, double PredictedNs)
+public sealed record HeldOutPair(SaveInstruction Instr, ComponentMix Mix, double MeasuredNs, double PredictedNs)
 {
     public double ErrorPct => (PredictedNs - MeasuredNs) / MeasuredNs * 100;
 }
@@ -22,7 +23,7 @@ public sealed record CalibrationResult(
     int Seed)
 {
     /// <summary>Largest |error| over held-out pairs of the given instructions.</summary>
-    public double MaxAbsErrorPct(params SaveInstr[] instrs) =>
+    public double MaxAbsErrorPct(params SaveInstruction[] instrs) =>
         HeldOut.Where(h => instrs.Length == 0 || instrs.Contains(h.Instr)).Select(h => Math.Abs(h.ErrorPct)).DefaultIfEmpty(0).Max();
 }
 
@@ -72,13 +73,13 @@ public static class Calibrator
     {
         var o = options ?? new CalibrationOptions();
         var mixes = Mixes(timer.Xcr0, o.MaxMixes, o.Seed);
-        var instrs = new[] { SaveInstr.Xsave, SaveInstr.Xsaveopt, SaveInstr.Xsavec }.Where(timer.Supports).ToArray();
-        if (!instrs.Contains(SaveInstr.Xsave))
+        var instrs = new[] { SaveInstruction.Xsave, SaveInstruction.Xsaveopt, SaveInstruction.Xsavec }.Where(timer.Supports).ToArray();
+        if (!instrs.Contains(SaveInstruction.Xsave))
             throw new InvalidOperationException("the timer cannot run XSAVE");
 
         var saveRows = instrs.ToDictionary(i => i, _ => (Rows: new List<double[]>(), Y: new List<double>()));
         var restoreRows = (Rows: new List<double[]>(), Y: new List<double>());
-        var pairs = new List<(SaveInstr Instr, ComponentMix Mix, double Ns, bool Train)>();
+        var pairs = new List<(SaveInstruction Instr, ComponentMix Mix, double Ns, bool Train)>();
         var training = new List<ComponentMix>();
         int steps = mixes.Count, done = 0;
         for (int k = 0; k < mixes.Count; k++)
@@ -133,15 +134,15 @@ public static class Calibrator
         return new CalibrationResult(p, training, held, o.Seed);
     }
 
-    private static double Predict(CostModel m, SaveInstr instr, ComponentMix mix, ComponentBytes bytes, double overlap) =>
+    private static double Predict(CostModel m, SaveInstruction instr, ComponentMix mix, ComponentBytes bytes, double overlap) =>
         m.SaveNs(instr, PairSave(instr, mix, bytes)) + m.RestoreNs(PairRestore(instr, mix, bytes)) + overlap;
 
     /// <summary>In a pair loop XSAVEOPT follows an XRSTOR of the same buffer, so its modified optimisation applies.</summary>
-    internal static XferCounts PairSave(SaveInstr instr, ComponentMix mix, ComponentBytes bytes) =>
-        CostModel.SaveCounts(instr, mix.Rfbm, mix.InUse, bytes, modifiedOptimisation: instr == SaveInstr.Xsaveopt);
+    internal static XferCounts PairSave(SaveInstruction instr, ComponentMix mix, ComponentBytes bytes) =>
+        CostModel.SaveCounts(instr, mix.Rfbm, mix.InUse, bytes, modifiedOptimisation: instr == SaveInstruction.Xsaveopt);
 
-    internal static XferCounts PairRestore(SaveInstr instr, ComponentMix mix, ComponentBytes bytes) =>
-        CostModel.RestoreCounts(mix.Rfbm, mix.InUse, bytes, compacted: instr == SaveInstr.Xsavec);
+    internal static XferCounts PairRestore(SaveInstruction instr, ComponentMix mix, ComponentBytes bytes) =>
+        CostModel.RestoreCounts(mix.Rfbm, mix.InUse, bytes, compacted: instr == SaveInstruction.Xsavec);
 
     private static CostFit ToFit(LeastSquares.Fit f)
     {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Sim.Cost;
 
@@ -33,30 +34,33 @@ public sealed class CostModel(CostModelParameters parameters)
 
     public CostModelParameters Parameters { get; } = parameters;
 
-    private CostFit SaveFit(SaveInstr instr) => instr switch
+    private CostFit SaveFit(SaveInstruction instr) => instr switch
     {
-        SaveInstr.Xsave => Parameters.Save["xsave"],
-        SaveInstr.Xsaveopt => Parameters.Save.GetValueOrDefault("xsaveopt") ?? Parameters.Save["xsave"],
+        SaveInstruction.Xsave => Parameters.Save["xsave"],
+        SaveInstruction.Xsaveopt => Parameters.Save.GetValueOrDefault("xsaveopt") ?? Parameters.Save["xsave"],
         _ => Parameters.Save["xsavec"],
     };
 
-    public double SaveNs(SaveInstr instr, XferCounts c) => SaveFit(instr).Cost.Predict(c.Requested, c.Moved, c.Bytes);
+    /// <summary>The fitted save cost the model charges <paramref name="instr"/> with.</summary>
+    public LinearCost SaveCost(SaveInstruction instr) => SaveFit(instr).Cost;
+
+    public double SaveNs(SaveInstruction instr, XferCounts c) => SaveFit(instr).Cost.Predict(c.Requested, c.Moved, c.Bytes);
 
     public double RestoreNs(XferCounts c) => Parameters.Restore.Cost.Predict(c.Requested, c.Moved, c.Bytes);
 
     /// <summary>Predicted native time of a save immediately followed by a restore of the same buffer (what the
     /// calibration loops time): save + restore + the measured pairing overlap.</summary>
-    public double PairNs(SaveInstr instr, XferCounts save, XferCounts restore) =>
+    public double PairNs(SaveInstruction instr, XferCounts save, XferCounts restore) =>
         SaveNs(instr, save) + RestoreNs(restore) + Parameters.PairOverlapNs.GetValueOrDefault(Key(instr));
 
     /// <summary>Predicted ns of one context switch: the fixed part plus the outgoing task's save and the
     /// incoming task's restore.</summary>
-    public double SwitchNs(SaveInstr instr, XferCounts save, XferCounts restore) =>
+    public double SwitchNs(SaveInstruction instr, XferCounts save, XferCounts restore) =>
         (Parameters.SwitchFixedNs ?? 0) + SaveNs(instr, save) + RestoreNs(restore);
 
     /// <summary>Mean and standard deviation of (switch b − switch a) in ns from the coefficient covariances:
     /// correlated errors cancel, so identical work gives zero uncertainty.</summary>
-    public (double Mean, double StdDev) SwitchDifferenceNs(SaveInstr instr, (XferCounts Save, XferCounts Restore) a, (XferCounts Save, XferCounts Restore) b)
+    public (double Mean, double StdDev) SwitchDifferenceNs(SaveInstruction instr, (XferCounts Save, XferCounts Restore) a, (XferCounts Save, XferCounts Restore) b)
     {
         double mean = (SaveNs(instr, b.Save) - SaveNs(instr, a.Save)) + (RestoreNs(b.Restore) - RestoreNs(a.Restore));
         var gs = Sub(b.Save.Features(), a.Save.Features());
@@ -68,7 +72,7 @@ public sealed class CostModel(CostModelParameters parameters)
 
     /// <summary>As above for mean feature vectors [1, |RFBM|, moved, bytes] (linear model: the mean prediction
     /// is the prediction of the means).</summary>
-    public (double Mean, double StdDev) SwitchDifferenceNs(SaveInstr instr, double[] saveA, double[] restoreA, double[] saveB, double[] restoreB)
+    public (double Mean, double StdDev) SwitchDifferenceNs(SaveInstruction instr, double[] saveA, double[] restoreA, double[] saveB, double[] restoreB)
     {
         var fit = SaveFit(instr);
         double Pred(LinearCost c, double[] f) => c.Base * f[0] + c.PerRequested * f[1] + c.PerComponent * f[2] + c.PerByte * f[3];
@@ -78,20 +82,20 @@ public sealed class CostModel(CostModelParameters parameters)
         return (mean, Math.Sqrt(vs * vs + vr * vr));
     }
 
-    public static string Key(SaveInstr instr) => instr.ToString().ToLowerInvariant();
+    public static string Key(SaveInstruction instr) => instr.ToString().ToLowerInvariant();
 
     /// <summary>Counts for a save by rule: which components the instruction writes given RFBM and XINUSE.</summary>
     /// <param name="modifiedOptimisation">The last restore was from this buffer and nothing was modified since
     /// (XSAVEOPT/XSAVES then write nothing beyond the header).</param>
-    public static XferCounts SaveCounts(SaveInstr instr, ulong rfbm, ulong inUse, ComponentBytes bytes, bool modifiedOptimisation = false)
+    public static XferCounts SaveCounts(SaveInstruction instr, ulong rfbm, ulong inUse, ComponentBytes bytes, bool modifiedOptimisation = false)
     {
         ulong written = instr switch
         {
-            SaveInstr.Xsave => rfbm,
-            SaveInstr.Xsavec => rfbm & inUse,
+            SaveInstruction.Xsave => rfbm,
+            SaveInstruction.Xsavec => rfbm & inUse,
             _ => modifiedOptimisation ? 0 : rfbm & inUse,
         };
-        bool compacted = instr is SaveInstr.Xsavec or SaveInstr.Xsaves;
+        bool compacted = instr is SaveInstruction.Xsavec or SaveInstruction.Xsaves;
         return new XferCounts(BitOperations.PopCount(rfbm & ~XFeatureMasks.CompactedFormat), BitOperations.PopCount(written),
             bytes.WithHeader(written, compacted));
     }

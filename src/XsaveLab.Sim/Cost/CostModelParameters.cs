@@ -69,10 +69,22 @@ public sealed record CostModelParameters
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>Largest cost-model file read: the files <c>calibrate</c> writes are about 5 KiB.</summary>
+    public const int MaxFileBytes = 1 << 20;
+
+    /// <summary>Largest |value| of a cost coefficient, a pair overlap or the fixed per-switch part, in ns: far above
+    /// any real XSAVE-family cost (tens to hundreds of ns) yet small enough that no prediction overflows.</summary>
+    public const double MaxNs = 1e9;
+
+    /// <summary>Largest |value| of a coefficient covariance entry (ns²).</summary>
+    public const double MaxCovariance = 1e18;
+
     /// <summary>Parses and validates; errors name the file and the field.</summary>
     /// <exception cref="CostModelFormatException">Bad JSON or a missing/invalid field.</exception>
     public static CostModelParameters FromJson(string json, string file)
     {
+        if (json.Length > MaxFileBytes)
+            throw new CostModelFormatException(file, "$", $"larger than {MaxFileBytes / 1024} KiB: not a cost-model file");
         CostModelParameters? p;
         try
         {
@@ -82,57 +94,65 @@ public sealed record CostModelParameters
         {
             // JsonException's message repeats path and position ("… Path: $ | LineNumber: 0 | …"): name them once.
             string line = $"line {e.LineNumber + 1}";
-            string field = e.Path is null or "$" ? line : $"{e.Path} ({line})";
+            string field = e.Path is null or "$" ? line : $"{CostModelFormatException.Excerpt(e.Path)} ({line})";
             string problem = e.Message.Split(" Path: ")[0].Trim();
             throw new CostModelFormatException(file, field, $"not a cost-model file: {problem}");
         }
         if (p is null)
             throw new CostModelFormatException(file, "$", "empty document");
-        if (p.Format != CurrentFormat)
-            throw new CostModelFormatException(file, "format", $"expected \"{CurrentFormat}\", found \"{p.Format}\"");
-        foreach (var key in new[] { "xsave", "xsavec" })
-            if (!p.Save.ContainsKey(key))
-                throw new CostModelFormatException(file, $"save.{key}", "missing");
-        foreach (var (k, f) in p.Save.Append(new("restore", p.Restore)))
-        {
-            if (f?.Cost is null)
-                throw new CostModelFormatException(file, k == "restore" ? "restore.cost" : $"save.{k}.cost", "missing");
-            var c = f.Cost;
-            foreach (var (name, v) in new[] { ("base", c.Base), ("perRequested", c.PerRequested), ("perComponent", c.PerComponent), ("perByte", c.PerByte) })
-                if (!double.IsFinite(v) || v < 0)
-                    throw new CostModelFormatException(file, (k == "restore" ? "restore" : $"save.{k}") + $".cost.{name}", $"must be a finite number ≥ 0, found {v}");
-            if (f.Covariance is null || f.Covariance.Length != 4 || f.Covariance.Any(r => r is null || r.Length != 4))
-                throw new CostModelFormatException(file, (k == "restore" ? "restore" : $"save.{k}") + ".covariance", "must be a 4×4 array");
-        }
-        if (p.SwitchFixedNs is { } s && (!double.IsFinite(s) || s < 0))
-            throw new CostModelFormatException(file, "switchFixedNs", $"must be ≥ 0, found {s}");
+        CostModelValidation.Check(p, file);
         return p;
     }
 
+    /// <summary>Reads and validates a cost-model file: at most <see cref="MaxFileBytes"/> are read (a device or a
+    /// huge file is refused without being read whole); errors name the file and the field.</summary>
+    /// <exception cref="CostModelFormatException">Unreadable, too large, bad JSON or an invalid field.</exception>
     public static CostModelParameters Load(string path)
     {
         string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        try
         {
-            throw new CostModelFormatException(path, "$", e.Message);
+            if (Directory.Exists(path))
+                throw new CostModelFormatException(path, "$", "is a directory");
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
+            var buf = new byte[MaxFileBytes + 1];
+            int n = 0, r;
+            while (n < buf.Length && (r = fs.Read(buf, n, buf.Length - n)) > 0)
+                n += r;
+            if (n > MaxFileBytes)
+                throw new CostModelFormatException(path, "$", $"larger than {MaxFileBytes / 1024} KiB: not a cost-model file");
+            text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buf, 0, n);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new CostModelFormatException(path, "$", "not UTF-8 text: not a cost-model file");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new CostModelFormatException(path, "$", e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message);
         }
         return FromJson(text, path);
     }
 
-    /// <summary>Writes to a temporary file first, so a failure leaves nothing half-written.</summary>
-    public void SaveTo(string path)
-    {
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, ToJson());
-        File.Move(tmp, path, overwrite: true);
-    }
+    /// <summary>Writes to a temporary file first, so a failure leaves nothing half-written, and removes that file
+    /// when writing or renaming fails.</summary>
+    public void SaveTo(string path) => AtomicFile.Write(path, ToJson());
 }
 
 /// <summary>A cost-model file that cannot be used: which file, which field, what is wrong.</summary>
 public sealed class CostModelFormatException(string file, string field, string problem)
-    : Exception($"{file}: {field}: {problem}")
+    : Exception($"{Excerpt(file)}: {Excerpt(field)}: {Excerpt(problem)}")
 {
+    /// <summary>At most 160 characters of <paramref name="s"/>, control characters escaped, so an error stays one
+    /// short line whatever the input held.</summary>
+    public static string Excerpt(string s)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (char c in s.Length > 160 ? s[..160] : s)
+            sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
+        return s.Length > 160 ? sb.Append('…').ToString() : sb.ToString();
+    }
+
     public string File { get; } = file;
     public string Field { get; } = field;
     public string Problem { get; } = problem;

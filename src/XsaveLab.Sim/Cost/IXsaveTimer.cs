@@ -1,3 +1,5 @@
+using XsaveLab.Arch.Machine;
+
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>Something that can time user-mode XSAVE-family instructions for given component mixes
@@ -11,15 +13,15 @@ public interface IXsaveTimer
     /// <summary>Component sizes of this machine.</summary>
     ComponentBytes Bytes { get; }
 
-    bool Supports(SaveInstr instr);
+    bool Supports(SaveInstruction instr);
 
     /// <summary>ns per save of <paramref name="instr"/> with RFBM <paramref name="rfbm"/> while exactly
     /// <paramref name="inUse"/> (⊆ rfbm) is out of its initial configuration.</summary>
-    double SaveNs(SaveInstr instr, ulong rfbm, ulong inUse);
+    double SaveNs(SaveInstruction instr, ulong rfbm, ulong inUse);
 
     /// <summary>ns per XRSTOR (standard form) of an image with XSTATE_BV = <paramref name="inUse"/>.</summary>
     double RestoreNs(ulong rfbm, ulong inUse);
 
     /// <summary>ns per save + XRSTOR pair on one buffer.</summary>
-    double PairNs(SaveInstr instr, ulong rfbm, ulong inUse);
+    double PairNs(SaveInstruction instr, ulong rfbm, ulong inUse);
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Cpu;
 using XsaveLab.Host.Native;
 
@@ -14,7 +15,7 @@ namespace XsaveLab.Sim.Cost;
 /// fastest short call is the undisturbed one and the median across rounds keeps one lucky outlier out.</summary>
 /// <remarks>In-use components are set by the image restored before the loop: its XSTATE_BV holds exactly the
 /// requested in-use set, every in-use component carries non-zero data. PKRU is never in a mask (a restore
-/// must not load a foreign PKRU value: host-interfaces.md safety rule 3).</remarks>
+/// must not load a foreign PKRU value: docs/host-interfaces.md item 3).</remarks>
 public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
 {
     private readonly NativeXsave _cpu;
@@ -39,7 +40,7 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
         _reps = repetitions;
         Bytes = new ComponentBytes(Profile);
         _live = new byte[_cpu.AreaSize];
-        _cpu.SaveLive(NativeSaveKind.Xsave, _cpu.Xcr0 & ~XFeatureMasks.Pkru, _live);
+        _cpu.SaveLive(SaveInstruction.Xsave, _cpu.Xcr0 & ~XFeatureMasks.Pkru, _live);
     }
 
     public CpuProfile Profile { get; }
@@ -48,23 +49,20 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
     public ulong Xcr0 => _cpu.Xcr0;
     public ComponentBytes Bytes { get; }
 
-    public bool Supports(SaveInstr instr) => instr switch
+    public bool Supports(SaveInstruction instr) => instr switch
     {
-        SaveInstr.Xsave => true,
-        SaveInstr.Xsavec => _cpu.HasXsavec,
-        SaveInstr.Xsaveopt => _cpu.HasXsaveopt,
+        SaveInstruction.Xsave => true,
+        SaveInstruction.Xsavec => _cpu.HasXsavec,
+        SaveInstruction.Xsaveopt => _cpu.HasXsaveopt,
         _ => false,
     };
 
-    private static NativeSaveKind Kind(SaveInstr i) => i switch
-    {
-        SaveInstr.Xsave => NativeSaveKind.Xsave,
-        SaveInstr.Xsavec => NativeSaveKind.Xsavec,
-        SaveInstr.Xsaveopt => NativeSaveKind.Xsaveopt,
-        _ => throw new PlatformNotSupportedException($"{i} cannot run in user mode"),
-    };
+    /// <summary>The instructions the native harness runs (user mode: not XSAVES).</summary>
+    private static SaveInstruction Kind(SaveInstruction i) => i is SaveInstruction.Xsave or SaveInstruction.Xsavec or SaveInstruction.Xsaveopt
+        ? i
+        : throw new PlatformNotSupportedException($"{i} cannot run in user mode");
 
-    public double SaveNs(SaveInstr instr, ulong rfbm, ulong inUse)
+    public double SaveNs(SaveInstruction instr, ulong rfbm, ulong inUse)
     {
         var img = Image(inUse);
         return Time(n => _cpu.RunSaves(Kind(instr), rfbm, n, img));
@@ -76,7 +74,7 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
         return Time(n => _cpu.RunRestores(rfbm, n, img));
     }
 
-    public double PairNs(SaveInstr instr, ulong rfbm, ulong inUse)
+    public double PairNs(SaveInstruction instr, ulong rfbm, ulong inUse)
     {
         var img = Image(inUse);
         return Time(n => _cpu.RunPairs(Kind(instr), rfbm, n, img));
@@ -111,13 +109,13 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
         if (_images.TryGetValue(inUse, out var img))
             return img;
         img = (byte[])_live.Clone();
-        img.AsSpan(512, 64).Clear();
+        img.AsSpan(XsaveOffsets.Header, XsaveOffsets.HeaderSize).Clear();
         if ((inUse & XFeatureMasks.Fp) != 0)
-            for (int st = 0; st < 8; st++)
-                img[32 + st * 16] = (byte)(st + 1); // ST mantissas; FCW/FSW/FTW stay the live ones
+            for (int st = 0; st < XsaveOffsets.StCount; st++)
+                img[XsaveOffsets.St(st)] = (byte)(st + 1); // ST mantissas; FCW/FSW/FTW stay the live ones
         if ((inUse & XFeatureMasks.Sse) != 0)
-            for (int b = 0; b < 256; b++)
-                img[160 + b] = (byte)(b + 1);
+            for (int b = 0; b < XsaveOffsets.XmmSpaceSize; b++)
+                img[XsaveOffsets.XmmSpace + b] = (byte)(b + 1);
         for (ulong m = inUse & XFeatureMasks.Extend; m != 0; m &= m - 1)
         {
             int i = System.Numerics.BitOperations.TrailingZeroCount(m);
@@ -127,7 +125,7 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
             for (int b = 0; b < size; b++)
                 img[off + b] = (byte)(i * 13 + b % 241 + 1);
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), inUse);
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv), inUse);
         _images[inUse] = img;
         return img;
     }

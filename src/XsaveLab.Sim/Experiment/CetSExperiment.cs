@@ -51,7 +51,7 @@ public sealed record CetSOptions
 }
 
 /// <summary>The series' experiment (cover letter of "[PATCH v4 0/8] Introduce CET supervisor state support";
-/// linux-fpu.md §9.4): context_switch1 under case 1 (6.16), case 2 (6.17), case 3 and the deferred alternative,
+/// docs/linux-fpu-core.md, "The series' experiment"): context_switch1 under case 1 (6.16), case 2 (6.17), case 3 and the deferred alternative,
 /// on the kernel model with simulated switches, priced by the calibrated cost model, next to a real measurement.</summary>
 public static class CetSExperiment
 {
@@ -65,8 +65,8 @@ public static class CetSExperiment
         (KernelVariants.Deferred, "deferred (review alternative)"),
     ];
 
-    /// <summary>The seed's run-to-run variation when no measurement is given: Chao Gao's 0.4–0.7 %
-    /// (linux-fpu.md §9.3), lower bound.</summary>
+    /// <summary>The run-to-run variation assumed when no measurement is given: Chao Gao's 0.4–0.7 %
+    /// (docs/linux-fpu-core.md, "The series' experiment"), lower bound.</summary>
     public const double ReportedVariationPct = 0.4;
 
     public static CetSResult Run(CpuProfile cpu, CetSOptions? options = null, IProgress<double>? progress = null)
@@ -87,7 +87,7 @@ public static class CetSExperiment
         else
             notes.Add("No cost model: bytes are counted, times are not predicted (run `calibrate` or give --cost-model).");
 
-        var rows = new List<(KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstr Instr)>();
+        var rows = new List<(KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstruction Instr)>();
         int step = 0, steps = Variants.Count + 1;
         foreach (var (variant, label) in Variants)
         {
@@ -117,6 +117,7 @@ public static class CetSExperiment
         }
 
         var baseRow = r16.Sys is not null ? r16 : rows.FirstOrDefault();
+        double threshold = o.Measured is { } mt ? mt.SpreadPct : ReportedVariationPct;
         var variants = new List<VariantResult>();
         foreach (var r in rows)
         {
@@ -146,6 +147,8 @@ public static class CetSExperiment
                 PredictedNsPerSwitch = ns,
                 PredictedThroughputDeltaPct = delta,
                 PredictedThroughputDeltaUncertaintyPct = unc,
+                Breakdown = cost is null ? null : PredictionBreakdown.Of(r.Ping, cost, r.Instr),
+                WithinVariation = delta is { } d ? ClaimVerdicts.Within(d, unc ?? 0, threshold) : null,
                 FpstateMemoryBytes = (long)o.Tasks * r.Shapes.Task.Size + (long)o.Vcpus * (r.Shapes.Task.Size + r.Shapes.Vcpu.Size),
                 TaskLayout = Map(r.Sys, r.Shapes.Task),
                 VcpuLayout = Map(r.Sys, r.Shapes.Vcpu),
@@ -170,6 +173,7 @@ public static class CetSExperiment
             Vcpus = o.Vcpus,
             CostModel = o.CostModel is null ? null : o.CostModelSource ?? $"{o.CostModel.Machine} ({o.CostModel.CpuSignature})",
             SwitchFixedNs = fixedNs,
+            VariationThresholdPct = threshold,
             Variants = variants,
             Measured = measured,
             Sweep = sweep,
@@ -213,8 +217,8 @@ public static class CetSExperiment
         return d;
     }
 
-    private static bool Same((KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstr Instr) a,
-                             (KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstr Instr) b) =>
+    private static bool Same((KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstruction Instr) a,
+                             (KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstruction Instr) b) =>
         a.Shapes.Task == b.Shapes.Task && a.Shapes.Vcpu == b.Shapes.Vcpu && a.Sys.Xss == b.Sys.Xss
         && a.Ping.SwitchSaves.Bytes == b.Ping.SwitchSaves.Bytes && a.Ping.SwitchRestores.Bytes == b.Ping.SwitchRestores.Bytes
         && a.Vcpu.SwitchSaves.Bytes == b.Vcpu.SwitchSaves.Bytes;
@@ -228,7 +232,7 @@ public static class CetSExperiment
         {
             new(0, XFeatureTable.Get(0).ShortName, 0, 160, false),
             new(1, XFeatureTable.Get(1).ShortName, 160, 352, false),
-            new(-1, "header", XStateGeometry.HeaderOffset, XStateGeometry.HeaderSize, false),
+            new(-1, "header", XsaveOffsets.Header, XsaveOffsets.HeaderSize, false),
         };
         foreach (var p in layout.Components)
             if (p.Number >= 2)
@@ -296,21 +300,25 @@ public static class CetSExperiment
         var c2 = v.FirstOrDefault(x => x.Name == "6.17");
         var c3 = v.FirstOrDefault(x => x.Name == "case3");
         const string claim1 = "The performance differences in the three cases are very small and fall within the run-to-run variation.";
-        if (c1 is null || c2 is null || c3 is null || c2.PredictedThroughputDeltaPct is null)
-            claims.Add(new("within-variation", claim1, null, c1 is null ? $"{cpu.Name} has no XSAVE" : "no cost model: throughput not predicted"));
+        if (c1 is null || c2 is null || c3 is null || c2.WithinVariation is null || c3.WithinVariation is null)
+            claims.Add(new("within-variation", claim1, ClaimVerdict.Inconclusive, c1 is null ? $"{cpu.Name} has no XSAVE" : "no cost model: throughput not predicted"));
         else
         {
             double spread = measured?.RunToRunSpreadPct ?? ReportedVariationPct;
             string spreadSrc = measured is null ? $"the series' reported {ReportedVariationPct:F1} % (no measurement here)" : $"measured run-to-run spread {spread:F2} % ({measured.Runs} runs)";
-            double worst2 = Math.Abs(c2.PredictedThroughputDeltaPct.Value) + 2 * (c2.PredictedThroughputDeltaUncertaintyPct ?? 0);
-            double worst3 = Math.Abs(c3.PredictedThroughputDeltaPct!.Value) + 2 * (c3.PredictedThroughputDeltaUncertaintyPct ?? 0);
-            bool ok = worst2 < spread && worst3 < spread;
-            claims.Add(new("within-variation", claim1, ok, string.Create(CultureInfo.InvariantCulture,
-                $"predicted change vs case 1: case 2 {c2.PredictedThroughputDeltaPct:+0.000;-0.000} ± {c2.PredictedThroughputDeltaUncertaintyPct:0.000} %, case 3 {c3.PredictedThroughputDeltaPct:+0.000;-0.000} ± {c3.PredictedThroughputDeltaUncertaintyPct:0.000} % (1σ); {spreadSrc}; bytes written per switch {c1.SavedBytesPerSwitch:F0}/{c2.SavedBytesPerSwitch:F0}/{c3.SavedBytesPerSwitch:F0}, read {c1.RestoredBytesPerSwitch:F0}/{c2.RestoredBytesPerSwitch:F0}/{c3.RestoredBytesPerSwitch:F0} (cases 1/2/3)")));
+            var verdict = ClaimVerdicts.All(c2.WithinVariation.Value, c3.WithinVariation.Value);
+            string rule = verdict switch
+            {
+                ClaimVerdict.Confirmed => "both ±2σ bands lie inside ± the run-to-run variation",
+                ClaimVerdict.NotConfirmed => "a ±2σ band lies wholly outside ± the run-to-run variation",
+                _ => "a ±2σ band straddles the run-to-run variation: the cost model cannot decide",
+            };
+            claims.Add(new("within-variation", claim1, verdict, string.Create(CultureInfo.InvariantCulture,
+                $"predicted change vs case 1: case 2 {c2.PredictedThroughputDeltaPct:+0.000;-0.000;0.000} ± {c2.PredictedThroughputDeltaUncertaintyPct:0.000} %, case 3 {c3.PredictedThroughputDeltaPct:+0.000;-0.000;0.000} ± {c3.PredictedThroughputDeltaUncertaintyPct:0.000} % (1σ); {spreadSrc}; {rule}; bytes written per switch {c1.SavedBytesPerSwitch:F0}/{c2.SavedBytesPerSwitch:F0}/{c3.SavedBytesPerSwitch:F0}, read {c1.RestoredBytesPerSwitch:F0}/{c2.RestoredBytesPerSwitch:F0}/{c3.RestoredBytesPerSwitch:F0} (cases 1/2/3)")));
         }
         const string claim2 = "Case 2 is preferred over case 3 because it saves 24B of CET-S space for all non-vCPU threads.";
         if (c2 is null || c3 is null)
-            claims.Add(new("saves-24-bytes", claim2, null, $"{cpu.Name} has no XSAVE"));
+            claims.Add(new("saves-24-bytes", claim2, ClaimVerdict.Inconclusive, $"{cpu.Name} has no XSAVE"));
         else
         {
             int saving = c3.TaskFpstateBytes - c2.TaskFpstateBytes;
@@ -319,7 +327,7 @@ public static class CetSExperiment
                 $"task fpstate {c2.TaskFpstateBytes} B (case 2) vs {c3.TaskFpstateBytes} B (case 3): {saving} B per non-vCPU thread; vCPU guest fpstate {c2.VcpuFpstateBytes} B in both; for {o.Tasks} threads + {o.Vcpus} vCPUs: {c2.FpstateMemoryBytes} B vs {c3.FpstateMemoryBytes} B");
             if (!c3.TaskRfbmCetS)
                 ev += $"; {cpu.Name} has no CET_S, so there is nothing to save";
-            claims.Add(new("saves-24-bytes", claim2, cet && saving == 24, ev));
+            claims.Add(new("saves-24-bytes", claim2, cet && saving == 24 ? ClaimVerdict.Confirmed : ClaimVerdict.NotConfirmed, ev));
         }
         return claims;
     }

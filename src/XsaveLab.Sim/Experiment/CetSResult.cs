@@ -43,6 +43,14 @@ public sealed record VariantResult
     /// <summary>One standard deviation of that change from the cost-model fit, %.</summary>
     public double? PredictedThroughputDeltaUncertaintyPct { get; init; }
 
+    /// <summary>Where <see cref="PredictedNsPerSwitch"/> comes from, term by term; null without a cost model.</summary>
+    public PredictionBreakdown? Breakdown { get; init; }
+
+    /// <summary>Is this variant's change against case 1 inside the run-to-run threshold
+    /// (<see cref="CetSResult.VariationThresholdPct"/>)? Decided as the claim is: the whole ±2σ band inside, the
+    /// whole band outside, or straddling (inconclusive); null without a prediction.</summary>
+    public ClaimVerdict? WithinVariation { get; init; }
+
     /// <summary>fpstate memory for the experiment's N threads + M vCPUs (a vCPU thread holds its task
     /// fpstate and a guest fpstate).</summary>
     public required long FpstateMemoryBytes { get; init; }
@@ -68,7 +76,17 @@ public sealed record SweepRow(
     string Why);
 
 /// <summary>A claim of the series' cover letter checked against the numbers.</summary>
-public sealed record ClaimResult(string Id, string Claim, bool? Confirmed, string Evidence);
+/// <param name="Verdict">Confirmed, not confirmed, or inconclusive when the prediction's ±2σ band straddles the
+/// threshold (or nothing was predicted).</param>
+public sealed record ClaimResult(string Id, string Claim, ClaimVerdict Verdict, string Evidence)
+{
+    /// <summary>true / false for a decided claim, null when inconclusive (kept for readers of the older key).</summary>
+    public bool? Confirmed => Verdict switch { ClaimVerdict.Confirmed => true, ClaimVerdict.NotConfirmed => false, _ => null };
+
+    /// <summary>The verdict as printed: CONFIRMED, NOT CONFIRMED or INCONCLUSIVE.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Label => Verdict.Label();
+}
 
 /// <summary>The whole experiment, independent of how it is rendered.</summary>
 public sealed record CetSResult
@@ -84,9 +102,17 @@ public sealed record CetSResult
     /// <summary>Fixed per-switch ns used in predictions and where it comes from.</summary>
     public double? SwitchFixedNs { get; init; }
 
+    /// <summary>The run-to-run variation a predicted change is compared with, % (measured spread, or the
+    /// series' reported figure).</summary>
+    public double VariationThresholdPct { get; init; }
+
     public required IReadOnlyList<VariantResult> Variants { get; init; }
     public MeasuredSummary? Measured { get; init; }
     public required IReadOnlyList<SweepRow> Sweep { get; init; }
     public required IReadOnlyList<ClaimResult> Claims { get; init; }
     public required IReadOnlyList<string> Notes { get; init; }
+
+    /// <summary>Why a figure of this run may be unreliable (a loaded machine, a wide spread), with how to get a
+    /// quiet run; empty when nothing was measured or nothing is wrong.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }

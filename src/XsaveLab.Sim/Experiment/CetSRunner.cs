@@ -1,5 +1,4 @@
 using XsaveLab.Arch.Cpuid;
-using XsaveLab.Host.Cpu;
 using XsaveLab.Sim.Cost;
 using XsaveLab.Sim.Measure;
 
@@ -11,50 +10,42 @@ public sealed record CetSRunOptions
     public int Tasks { get; init; } = 1000;
     public int Vcpus { get; init; } = 8;
 
-    /// <summary>Cost-model parameters from a file; null = calibrate on this machine when possible.</summary>
+    /// <summary>Cost-model parameters from a file; null = the shipped reference model
+    /// (<see cref="ReferenceCostModel"/>) unless <see cref="Calibrate"/>.</summary>
     public string? CostModelFile { get; init; }
 
+    /// <summary>Fit the cost model on this machine now instead of using the shipped one (only when asked: the
+    /// answer then depends on the machine and its load).</summary>
+    public bool Calibrate { get; init; }
+
     /// <summary>Measure context_switch1-style ping-pong on this machine (only when the CPU is this machine's).</summary>
-    public bool Measure { get; init; } = true;
+    public bool Measure { get; init; }
 
     public int MeasureRuns { get; init; } = 5;
     public TimeSpan MeasureRunDuration { get; init; } = TimeSpan.FromSeconds(1);
     public PingPongMode MeasureMode { get; init; } = PingPongMode.Threads;
 
-    /// <summary>Quick calibration (fewer mixes and rounds) for the report section.</summary>
-    public bool QuickCalibration { get; init; }
-
     public bool ModifiedOptimization { get; init; } = true;
 }
 
-/// <summary>Runs the experiment end to end: load or calibrate the cost model, measure this machine when the
-/// CPU is this machine, then <see cref="CetSExperiment.Run"/>.</summary>
+/// <summary>Runs the experiment end to end: load the cost model (file, shipped reference, or a calibration when
+/// asked), measure this machine when asked and the CPU is this machine, then <see cref="CetSExperiment.Run"/>.
+/// Without <see cref="CetSRunOptions.Calibrate"/> and <see cref="CetSRunOptions.Measure"/> nothing is timed, so
+/// the same input gives the same bytes.</summary>
 public static class CetSRunner
 {
+    /// <exception cref="CostModelFormatException">The cost-model file cannot be used (names file and field).</exception>
     public static CetSResult Run(CpuProfile cpu, bool cpuIsHost, CetSRunOptions o, IProgress<(string Stage, double Fraction)>? progress = null)
     {
         var notes = new List<string>();
-        CostModelParameters? parameters = null;
-        string? source = null;
-        if (o.CostModelFile is { } file)
-        {
-            parameters = CostModelParameters.Load(file); // CostModelFormatException names file and field
-            source = $"{file} ({parameters.Machine}, {parameters.CpuSignature})";
-        }
-        else if (NativeXsaveTimer.Unavailable() is null)
-        {
-            using var timer = o.QuickCalibration ? new NativeXsaveTimer(2_000, 3) : new NativeXsaveTimer();
-            var cal = Calibrator.Run(timer, o.QuickCalibration ? new CalibrationOptions { MaxMixes = 27 } : null,
-                Wrap(progress, "calibrating native XSAVE/XRSTOR"));
-            parameters = cal.Parameters;
-            source = $"calibrated now on this machine ({parameters.Machine}, {parameters.CpuSignature}); held-out error ≤ {cal.MaxAbsErrorPct():F1} %";
-        }
-        else
-            notes.Add($"No cost model: native timing unavailable ({NativeXsaveTimer.Unavailable()}) and no --cost-model given.");
+        var warnings = new List<string>();
+        // A CPU without XSAVE has nothing to price or compare: no calibration, no measurement.
+        bool live = cpu.HasXsave;
+        var (parameters, source) = CostModelFor(o, live, notes, warnings, progress);
 
         ContextSwitchMeasurement? measured = null;
         CpuProfile? measuredOn = null;
-        if (o.Measure && cpuIsHost)
+        if (o.Measure && cpuIsHost && live)
         {
             var mo = new ContextSwitchOptions
             {
@@ -65,7 +56,9 @@ public static class CetSRunner
             };
             if (ContextSwitchMeter.Unavailable(mo) is null || ContextSwitchMeter.Unavailable(mo = mo with { State = VectorState.AsIs }) is null)
             {
+                var before = MachineLoad.Read();
                 measured = ContextSwitchMeter.Measure(mo, Wrap(progress, "measuring context switches"));
+                warnings.AddRange(MeasurementQuality.Assess("context-switch measurement", before, MachineLoad.Read(), measured.SpreadPct, pingPong: true));
                 measuredOn = cpu;
             }
             else
@@ -85,7 +78,33 @@ public static class CetSRunner
             MeasuredOn = measuredOn,
             ModifiedOptimization = o.ModifiedOptimization,
         }, Wrap(progress, "simulating variants"));
-        return r with { Notes = [.. notes, .. r.Notes] };
+        return r with { Notes = [.. notes, .. r.Notes], Warnings = [.. warnings.Distinct()] };
+    }
+
+    private static (CostModelParameters? Parameters, string? Source) CostModelFor(CetSRunOptions o, bool live, List<string> notes,
+        List<string> warnings, IProgress<(string, double)>? progress)
+    {
+        if (o.CostModelFile is { } file)
+        {
+            var p = CostModelParameters.Load(file);
+            return (p, $"{file} ({p.Machine}, {p.CpuSignature})");
+        }
+        if (o.Calibrate && live)
+        {
+            if (NativeXsaveTimer.Unavailable() is { } why)
+            {
+                notes.Add($"Not calibrated: native timing unavailable ({why}); the shipped reference model is used.");
+                var reference = ReferenceCostModel.Load();
+                return (reference, ReferenceCostModel.Describe(reference));
+            }
+            var before = MachineLoad.Read();
+            using var timer = new NativeXsaveTimer();
+            var cal = Calibrator.Run(timer, null, Wrap(progress, "calibrating native XSAVE/XRSTOR"));
+            warnings.AddRange(MeasurementQuality.Assess("calibration", before, MachineLoad.Read(), heldOutErrorPct: cal.MaxAbsErrorPct()));
+            return (cal.Parameters, $"calibrated now on this machine ({cal.Parameters.Machine}, {cal.Parameters.CpuSignature}); held-out error ≤ {cal.MaxAbsErrorPct():F1} %");
+        }
+        var shipped = ReferenceCostModel.Load();
+        return (shipped, ReferenceCostModel.Describe(shipped));
     }
 
     private static IProgress<double>? Wrap(IProgress<(string, double)>? p, string stage) =>

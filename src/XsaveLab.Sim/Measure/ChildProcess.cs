@@ -2,6 +2,7 @@ using System.Collections;
 using System.Runtime.InteropServices;
 using System.Text;
 using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Sim.Measure;
 
@@ -76,14 +77,14 @@ internal sealed unsafe class ChildProcess : IDisposable
             int r = Libc.waitpid(Pid, &status, Libc.WNoHang);
             if (r == Pid)
                 return ExitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F);
-            if (r < 0 && Marshal.GetLastPInvokeError() != Libc.Eintr)
+            if (r < 0 && Marshal.GetLastPInvokeError() != (int)Errno.EINTR)
                 return ExitStatus = -1; // already reaped elsewhere
             if (Environment.TickCount64 > deadline)
                 break;
             Thread.Sleep(5);
         }
         Libc.kill(Pid, Libc.SigKill);
-        while (Libc.waitpid(Pid, &status, 0) < 0 && Marshal.GetLastPInvokeError() == Libc.Eintr) { }
+        while (Libc.waitpid(Pid, &status, 0) < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR) { }
         return ExitStatus = 128 + Libc.SigKill;
     }
 

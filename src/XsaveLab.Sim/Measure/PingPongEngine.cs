@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Sim.Measure;
@@ -45,8 +46,8 @@ public sealed unsafe class PingPongEngine : IDisposable
             for (int b = 0; b < size; b++)
                 _wideImage[offset + b] = (byte)(0x11 * i + b % 251 + 1);
         }
-        *(ulong*)(_wideImage + 512) = WideMask;
-        *(ulong*)(_initImage + 512) = 0;
+        *(ulong*)(_wideImage + XsaveOffsets.XstateBv) = WideMask;
+        *(ulong*)(_initImage + XsaveOffsets.XstateBv) = 0;
     }
 
     /// <summary>Probes this machine (CPUID, XGETBV) and prepares the loop. Linux x86-64 only.</summary>

@@ -22,6 +22,13 @@ public static class HtmlReport
         if (r.SwitchFixedNs is { } f)
             sb.Append($"; fixed per-switch part {N(f)} ns");
         sb.Append(".</p>");
+        if (r.Warnings.Count > 0)
+        {
+            sb.Append("<ul id=\"warnings\">");
+            foreach (var w in r.Warnings)
+                sb.Append($"<li>warning: {E(w)}</li>");
+            sb.Append("</ul>");
+        }
 
         Claims(sb, r);
         sb.Append("<h2>Variants</h2>");
@@ -33,6 +40,7 @@ public static class HtmlReport
             sb.Append($"<tr><td>{E(m.Mode)}</td><td>{E(m.VectorState)}</td><td>{m.Runs}</td><td class=\"num\">{m.SwitchesPerSecond.ToString("N0", CultureInfo.InvariantCulture)}</td>");
             sb.Append($"<td class=\"num\">{N(m.RunToRunSpreadPct)} %</td><td>{E(string.Join(", ", m.Samples.Select(x => x.ToString("N0", CultureInfo.InvariantCulture))))}</td></tr></table>");
         }
+        Breakdown(sb, r);
         sb.Append("<h2>Charts</h2><div class=\"charts\">");
         ThroughputChart(sb, r);
         BytesChart(sb, r);
@@ -58,22 +66,16 @@ public static class HtmlReport
         return sb.ToString();
     }
 
-    /// <summary>Writes through a temporary file so a failure leaves nothing half-written.</summary>
-    public static void WriteFile(CetSResult r, string path)
-    {
-        var html = Render(r);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, html, new UTF8Encoding(false));
-        File.Move(tmp, path, overwrite: true);
-    }
+    /// <summary>Writes through a temporary file so a failure leaves nothing half-written (and no temporary file).</summary>
+    public static void WriteFile(CetSResult r, string path) => Cost.AtomicFile.Write(path, Render(r));
 
     private static void Claims(StringBuilder sb, CetSResult r)
     {
         sb.Append("<h2>The cover letter's claims</h2><div id=\"claims\">");
         foreach (var c in r.Claims)
         {
-            string cls = c.Confirmed switch { true => "ok", false => "no", null => "na" };
-            string verdict = c.Confirmed switch { true => "confirmed", false => "not confirmed", null => "not decided" };
+            string cls = c.Verdict switch { ClaimVerdict.Confirmed => "ok", ClaimVerdict.NotConfirmed => "no", _ => "inconclusive" };
+            string verdict = c.Label.ToLowerInvariant();
             sb.Append($"<div class=\"claim {cls}\" data-claim=\"{E(c.Id)}\"><div class=\"verdict\">{verdict}</div><blockquote>{E(c.Claim)}</blockquote><p>{E(c.Evidence)}</p></div>");
         }
         sb.Append("</div>");
@@ -97,30 +99,38 @@ public static class HtmlReport
         sb.Append("</table>");
     }
 
+    /// <summary>Bar class of a variant: the same rule as the claim's verdict (<see cref="ClaimVerdicts.Within"/>).</summary>
+    public static string BarClass(ClaimVerdict? v) => v switch
+    {
+        ClaimVerdict.Confirmed => "inside",
+        ClaimVerdict.NotConfirmed => "outside",
+        _ => "straddles",
+    };
+
     private static void ThroughputChart(StringBuilder sb, CetSResult r)
     {
         const int w = 520, h = 260, left = 60, bottom = 40, top = 30;
         var vs = r.Variants.Where(v => v.PredictedThroughputDeltaPct is not null).ToList();
-        double spread = r.Measured?.RunToRunSpreadPct ?? CetSExperiment.ReportedVariationPct;
-        // Scale to the predictions so they stay visible; a wider run-to-run band is clipped and labelled.
+        double threshold = r.VariationThresholdPct;
+        // Scale to the predictions and their whiskers so they stay visible; a wider threshold band is clipped and labelled.
         double pred = vs.Select(v => Math.Abs(v.PredictedThroughputDeltaPct!.Value) + 2 * (v.PredictedThroughputDeltaUncertaintyPct ?? 0)).DefaultIfEmpty(0).Max();
-        double max = pred > 0 ? Math.Min(Math.Max(pred * 1.3, spread / 2 * 1.15), pred * 20) : Math.Max(spread / 2 * 1.15, 0.01);
-        bool clipped = spread / 2 > max;
+        double max = pred > 0 ? Math.Min(Math.Max(pred * 1.3, threshold * 1.15), pred * 20) : Math.Max(threshold * 1.15, 0.01);
+        bool clipped = threshold > max;
         double plotH = h - top - bottom, zeroY = top + plotH / 2;
-        double Y(double pct) => zeroY - pct / max * (plotH / 2);
+        double Y(double pct) => zeroY - Math.Clamp(pct, -max, max) / max * (plotH / 2);
         sb.Append($"<figure><svg class=\"chart\" data-chart=\"throughput\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"predicted throughput change\">");
         Text(sb, w / 2.0, 18, "Predicted context_switch1 throughput change vs case 1 (%)", "middle", "title");
-        // Run-to-run band: ± half the spread around 0.
-        double half = Math.Min(spread / 2, max);
-        sb.Append($"<rect class=\"band\" x=\"{left}\" y=\"{N(Y(half))}\" width=\"{w - left - 10}\" height=\"{N(Y(-half) - Y(half))}\"><title>{(r.Measured is null ? "reported" : "measured")} run-to-run spread {N(spread)} %</title></rect>");
+        // The verdict's threshold: ± the run-to-run variation around 0.
+        double half = Math.Min(threshold, max);
+        sb.Append($"<rect class=\"band\" data-threshold=\"{N(threshold)}\" x=\"{left}\" y=\"{N(Y(half))}\" width=\"{w - left - 10}\" height=\"{N(Y(-half) - Y(half))}\"><title>{(r.Measured is null ? "reported" : "measured")} run-to-run variation ±{N(threshold)} %</title></rect>");
         if (clipped)
-            Text(sb, w - 14, top + 12, $"run-to-run spread ±{N(spread / 2)} % (beyond this scale)", "end", "tick");
-        sb.Append($"<line class=\"axis\" x1=\"{left}\" y1=\"{N(zeroY)}\" x2=\"{w - 10}\" y2=\"{N(zeroY)}\"/>");
+            Text(sb, w - 14, top + 12, $"run-to-run variation ±{N(threshold)} % (beyond this scale)", "end", "tick");
         foreach (double t in new[] { max, max / 2, -max / 2, -max })
         {
             Text(sb, left - 6, Y(t) + 4, t.ToString("+0.###;-0.###", CultureInfo.InvariantCulture), "end", "tick");
             sb.Append($"<line class=\"grid\" x1=\"{left}\" y1=\"{N(Y(t))}\" x2=\"{w - 10}\" y2=\"{N(Y(t))}\"/>");
         }
+        Text(sb, left - 6, zeroY + 4, "0", "end", "tick");
         double slot = (w - left - 10.0) / Math.Max(1, vs.Count);
         for (int i = 0; i < vs.Count; i++)
         {
@@ -128,12 +138,37 @@ public static class HtmlReport
             double d = v.PredictedThroughputDeltaPct!.Value, u = v.PredictedThroughputDeltaUncertaintyPct ?? 0;
             double x = left + slot * i + slot * 0.25, bw = slot * 0.5;
             double y0 = Math.Min(Y(d), zeroY), y1 = Math.Max(Y(d), zeroY);
-            sb.Append($"<rect class=\"bar\" x=\"{N(x)}\" y=\"{N(y0)}\" width=\"{N(bw)}\" height=\"{N(Math.Max(1, y1 - y0))}\"><title>{E(v.Name)}: {d.ToString("+0.0000;-0.0000;0", CultureInfo.InvariantCulture)} % ± {N(u)} % (1σ)</title></rect>");
+            string cls = BarClass(v.WithinVariation);
+            sb.Append($"<rect class=\"bar {cls}\" data-variant=\"{E(v.Name)}\" x=\"{N(x)}\" y=\"{N(y0)}\" width=\"{N(bw)}\" height=\"{N(Math.Max(1, y1 - y0))}\"><title>{E(v.Name)}: {d.ToString("+0.0000;-0.0000;0", CultureInfo.InvariantCulture)} % ± {N(u)} % (1σ): {cls}</title></rect>");
             double cx = x + bw / 2;
-            sb.Append($"<line class=\"err\" x1=\"{N(cx)}\" y1=\"{N(Y(d + 2 * u))}\" x2=\"{N(cx)}\" y2=\"{N(Y(d - 2 * u))}\"/>");
+            sb.Append($"<line class=\"err {cls}\" data-variant=\"{E(v.Name)}\" data-lo=\"{R(d - 2 * u)}\" data-hi=\"{R(d + 2 * u)}\" x1=\"{N(cx)}\" y1=\"{N(Y(d + 2 * u))}\" x2=\"{N(cx)}\" y2=\"{N(Y(d - 2 * u))}\"/>");
             Text(sb, cx, h - bottom + 16, v.Name, "middle", "tick");
         }
-        sb.Append("</svg><figcaption>Bars: prediction; whiskers: ±2σ of the cost-model fit; shaded band: run-to-run spread.</figcaption></figure>");
+        // The zero line last, so bars and whiskers never hide it.
+        sb.Append($"<line class=\"axis zero\" x1=\"{left}\" y1=\"{N(zeroY)}\" x2=\"{w - 10}\" y2=\"{N(zeroY)}\"/>");
+        sb.Append("</svg><figcaption>Bars: prediction; whiskers: ±2σ of the cost-model fit; shaded band: ± the run-to-run variation (the verdict's threshold). " +
+            "Green: whisker inside the band; red: wholly outside; amber: straddling its edge (inconclusive).</figcaption></figure>");
+    }
+
+    /// <summary>Round-trippable number for data attributes (tests and readers recompute from them).</summary>
+    private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static void Breakdown(StringBuilder sb, CetSResult r)
+    {
+        var rows = r.Variants.Where(v => v.Breakdown is not null).ToList();
+        if (rows.Count == 0)
+            return;
+        sb.Append("<h2>Where the predicted time goes</h2><p class=\"hint\">Per switch: fixed part + save + restore; each transfer costs base + per requested component·|RFBM| + per moved component·moved + per byte·bytes (counts are per switch). Throughput change = ns(case 1) / ns(variant) − 1.</p>");
+        sb.Append("<table id=\"breakdown\"><tr><th>variant</th><th>save instr.</th><th>fixed ns</th><th>save requested / moved / bytes</th><th>save ns (base + req + comp + byte)</th><th>restore requested / moved / bytes</th><th>restore ns (base + req + comp + byte)</th><th>total ns</th></tr>");
+        foreach (var v in rows)
+        {
+            var b = v.Breakdown!;
+            sb.Append($"<tr><td>{E(v.Name)}</td><td>{E(b.SaveInstruction)}</td><td class=\"num\">{N(b.FixedNs)}</td>");
+            foreach (var x in new[] { b.Save, b.Restore })
+                sb.Append($"<td class=\"num\">{N(x.Requested)} / {N(x.Moved)} / {N(x.Bytes)}</td><td class=\"num\">{N(x.BaseNs)} + {N(x.RequestedNs)} + {N(x.ComponentNs)} + {N(x.ByteNs)} = {N(x.TotalNs)}</td>");
+            sb.Append($"<td class=\"num\">{N(b.TotalNs)}</td></tr>");
+        }
+        sb.Append("</table>");
     }
 
     private static void BytesChart(StringBuilder sb, CetSResult r)
@@ -236,14 +271,14 @@ public static class HtmlReport
     private const string Css = """
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#212121;max-width:1200px}
         h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1em;margin:1em 0 .2em}
-        .meta,.hint{color:#555}
+        .meta,.hint{color:#555}#warnings{color:#b71c1c}
         table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
         th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
         th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
         .claim{border-left:6px solid #9e9e9e;padding:6px 12px;margin:8px 0;background:#fafafa}
-        .claim.ok{border-color:#43a047}.claim.no{border-color:#e53935}
+        .claim.ok{border-color:#43a047}.claim.no{border-color:#e53935}.claim.inconclusive{border-color:#ffb300}
         .claim .verdict{font-weight:bold;text-transform:uppercase;font-size:.8em}
-        .claim.ok .verdict{color:#2e7d32}.claim.no .verdict{color:#c62828}
+        .claim.ok .verdict{color:#2e7d32}.claim.no .verdict{color:#c62828}.claim.inconclusive .verdict{color:#e65100}
         blockquote{margin:4px 0;font-style:italic}
         .charts{display:flex;flex-wrap:wrap;gap:16px}
         figure{margin:0}figcaption{font-size:.8em;color:#555}
@@ -251,7 +286,8 @@ public static class HtmlReport
         svg text.seglabel{fill:#fff;font-size:10px}svg text.callout{fill:#d81b60;font-weight:bold}
         svg text.maplabel{font-size:12px}
         .axis{stroke:#333}.grid{stroke:#e0e0e0}.err{stroke:#212121;stroke-width:1.5}
-        .band{fill:#ffe082;opacity:.45}.bar{fill:#5b8def}
+        .band{fill:#c8e6c9;opacity:.6}.bar{fill:#5b8def}.bar.inside{fill:#66bb6a}.bar.outside{fill:#e53935}.bar.straddles{fill:#ffb300}
+        .err.outside{stroke:#b71c1c}.err.straddles{stroke:#e65100}.axis.zero{stroke:#000;stroke-width:1.5}
         .sw.holds{fill:#66bb6a}.sw.zero{fill:#ffb300}.sw.absent{fill:#bdbdbd}
         .outline{fill:none;stroke:#212121;stroke-dasharray:3 2}
         svg text.holds{fill:#2e7d32}svg text.zero{fill:#e65100}svg text.absent{fill:#757575}

@@ -1,3 +1,5 @@
+using XsaveLab.Arch.Machine;
+
 namespace XsaveLab.Sim.Workload;
 
 /// <summary>Pooled fpstate buffers of one shape: one array, slots at a 64-byte stride, handed out by index.
@@ -10,7 +12,7 @@ internal sealed class FpstateArena
     public FpstateArena(FpstateShape shape, ulong baseAddress, int capacity)
     {
         Shape = shape;
-        Stride = (shape.Size + 63) & ~63;
+        Stride = XsaveOffsets.Align64(shape.Size);
         BaseAddress = baseAddress;
         _bytes = GC.AllocateUninitializedArray<byte>(checked(Stride * Math.Max(1, capacity)), pinned: false);
     }

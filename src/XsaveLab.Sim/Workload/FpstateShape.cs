@@ -1,4 +1,5 @@
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 
 namespace XsaveLab.Sim.Workload;

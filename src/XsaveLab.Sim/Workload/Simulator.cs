@@ -36,7 +36,7 @@ public sealed class Simulator
     private readonly CostModel? _cost;
     private readonly FpuShapes _shapes;
     private readonly ComponentBytes _bytes;
-    private readonly SaveInstr _costInstr;
+    private readonly SaveInstruction _costInstr;
     private readonly ulong _xfdInit;
     private readonly bool _dynamic;
     private ulong _enabled;
@@ -80,13 +80,7 @@ public sealed class Simulator
         _cost = cost;
         _shapes = FpuShapes.Of(sys, spec.GuestUsesCet);
         _bytes = new ComponentBytes(sys.Profile);
-        _costInstr = sys.SaveInstruction switch
-        {
-            SaveInstruction.Xsaves => SaveInstr.Xsaves,
-            SaveInstruction.Xsavec => SaveInstr.Xsavec,
-            SaveInstruction.Xsaveopt => SaveInstr.Xsaveopt,
-            _ => SaveInstr.Xsave,
-        };
+        _costInstr = sys.SaveInstruction;
         _xfdInit = sys.InitXfd;
         _dynamic = sys.DynamicStateEnabled;
 
@@ -197,7 +191,7 @@ public sealed class Simulator
     public ulong PingPongInUse => _pingInUse;
 
     /// <summary>The instruction the cost model charges saves as (XSAVES costed as XSAVEC: see <see cref="CostModel"/>).</summary>
-    public SaveInstr CostInstruction => _costInstr;
+    public SaveInstruction CostInstruction => _costInstr;
 
     public SimMemory Memory
     {
@@ -422,7 +416,7 @@ public sealed class Simulator
             Fault(f, "save");
             return;
         }
-        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(area[512..]);
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
         ulong written = _shapes.Save switch
         {
             SaveInstruction.Xsave => rfbm & enabled,
@@ -484,7 +478,7 @@ public sealed class Simulator
             return;
         }
         ulong rfbm = mask & _enabled;
-        ulong loaded = rfbm & BinaryPrimitives.ReadUInt64LittleEndian(area[512..]);
+        ulong loaded = rfbm & BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
         if (loaded != _lastRestoreMask)
         {
             _lastRestoreMask = loaded;
@@ -541,10 +535,10 @@ public sealed class Simulator
     {
         var area = arena.Slot(slot);
         var init = _sys.InitFpStateRegs;
-        init[..Math.Min(512, init.Length)].CopyTo(area);
-        area.Slice(512, 64).Clear();
+        init[..Math.Min(XsaveOffsets.LegacySize, init.Length)].CopyTo(area);
+        area.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize).Clear();
         if (_shapes.Compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(area[520..], arena.Shape.Xfeatures | XFeatureMasks.CompactedFormat);
+            BinaryPrimitives.WriteUInt64LittleEndian(area[XsaveOffsets.XcompBv..], arena.Shape.Xfeatures | XFeatureMasks.CompactedFormat);
     }
 
     private void Enqueue(int c, int t)

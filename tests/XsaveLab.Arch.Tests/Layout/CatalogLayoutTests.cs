@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
-
 namespace XsaveLab.Arch.Tests.Layout;
 
 /// <summary>Vendor layouts the SDM, AMD's APM and Xen's comments describe, checked on the catalog CPUs.</summary>

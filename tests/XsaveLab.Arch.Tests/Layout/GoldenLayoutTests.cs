@@ -1,9 +1,4 @@
 using System.Text;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
 using XsaveLab.Tests;
 
 namespace XsaveLab.Arch.Tests.Layout;

@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
-
 namespace XsaveLab.Arch.Tests.Layout;
 
 /// <summary>The compacted-form rules (SDM Vol.1 §13.4.3) on random valid masks of every catalog CPU.</summary>
@@ -35,7 +29,7 @@ public class LayoutPropertyTests
         {
             var v = LayoutView.Create(cpu, x, s);
             var placed = v.Components.Where(c => c.Number >= 2).OrderBy(c => c.Number).ToList();
-            int end = XStateGeometry.ExtendedStart;
+            int end = XsaveOffsets.ExtendedStart;
             foreach (var c in placed)
             {
                 int off = c.CompactedOffset!.Value;

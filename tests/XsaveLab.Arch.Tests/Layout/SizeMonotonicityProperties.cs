@@ -1,8 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
 
 namespace XsaveLab.Arch.Tests.Layout;
 

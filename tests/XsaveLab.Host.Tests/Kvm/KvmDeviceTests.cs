@@ -4,6 +4,7 @@ using XsaveLab.Host.Linux;
 using XsaveLab.Host.Tests.Linux;
 using XsaveLab.Kvm.Abi;
 using Xunit.Abstractions;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Tests.Kvm;
 

@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics.X86;
 using XsaveLab.Host.Kvm;
 using XsaveLab.Host.Linux;
 using XsaveLab.Host.Tests.Linux;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Tests.Kvm;
 
@@ -13,7 +14,7 @@ internal static class KvmFacts
         HostFacts.SkipUnlessXsaveLinux();
         Skip.IfNot(File.Exists(KvmDevice.DefaultPath), "/dev/kvm is absent");
         var dev = KvmDevice.TryOpen(out int errno);
-        Skip.If(dev is null, $"/dev/kvm cannot be opened: {Errno.Name(errno)}");
+        Skip.If(dev is null, $"/dev/kvm cannot be opened: {ErrnoNames.Name(errno)}");
         return dev!;
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Host.Kvm;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Abi;
 using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Host.Tests.Kvm;
@@ -24,7 +25,7 @@ public sealed class KvmVcpuXsaveTests : IDisposable
         _dev = KvmDevice.TryOpen(out int errno);
         if (_dev is null)
         {
-            _skip = $"/dev/kvm cannot be opened: {Errno.Name(errno)}";
+            _skip = $"/dev/kvm cannot be opened: {ErrnoNames.Name(errno)}";
             return;
         }
         var vm = _dev.CreateVm();
@@ -168,7 +169,7 @@ public sealed class KvmVcpuXsaveTests : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), bv);
         var r = vcpu.SetXsave(img);
         Assert.Equal(-1, r.Ret);
-        Assert.Equal(Errno.Name(Errno.EINVAL), Errno.Name(r.Errno));
+        Assert.Equal(ErrnoNames.Name(Errno.EINVAL), ErrnoNames.Name(r.Errno));
         Assert.Equal(before, vcpu.GetXsave2(size).Data);
     }
 
@@ -190,7 +191,7 @@ public sealed class KvmVcpuXsaveTests : IDisposable
 
         // x87 may never be cleared in XCR0 (__kvm_set_xcr: !(xcr0 & XFEATURE_MASK_FP) → fail).
         var bad = vcpu.SetXcrs([new KvmXcr(0, xcr0 & ~XFeatureMasks.Fp)]);
-        Assert.Equal(Errno.Name(Errno.EINVAL), Errno.Name(bad.Errno));
+        Assert.Equal(ErrnoNames.Name(Errno.EINVAL), ErrnoNames.Name(bad.Errno));
         Assert.Equal([new KvmXcr(0, xcr0)], vcpu.GetXcrs().Data);
     }
 }

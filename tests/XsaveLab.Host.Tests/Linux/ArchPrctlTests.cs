@@ -1,5 +1,6 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Tests.Linux;
 

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Tests.Linux;
 
@@ -14,7 +15,7 @@ public class AuxvTests
         var (aux, _) = Auxv.GetAuxval(Auxv.AtMinSigStkSz);
         Assert.Equal(raw.Value, aux);
         var (sc, err) = Auxv.Sysconf(Auxv.ScMinSigStkSz);
-        Skip.If(sc < 0, $"libc has no _SC_MINSIGSTKSZ ({Errno.Name(err)})");
+        Skip.If(sc < 0, $"libc has no _SC_MINSIGSTKSZ ({ErrnoNames.Name(err)})");
         Assert.Equal((long)raw.Value, sc);
     }
 

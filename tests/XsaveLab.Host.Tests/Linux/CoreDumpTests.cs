@@ -6,7 +6,7 @@ using XsaveLab.Kernel.Uabi.CoreNotes;
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>Core files of a child that loaded seeded registers: NT_X86_XSTATE and NT_X86_XSAVE_LAYOUT
-/// (linux-fpu.md §8.5).</summary>
+/// (docs/linux-fpu-core.md, "User ABI").</summary>
 public sealed class CoreDumpTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-core-").FullName;

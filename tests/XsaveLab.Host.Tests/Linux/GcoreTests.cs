@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Uabi;
@@ -73,7 +74,7 @@ public sealed class GcoreTests(ITestOutputHelper output) : IDisposable
                 // are the same in every layout and must hold the loaded registers; the rest is reported:
                 // gdb 13 places components at fixed Intel offsets, which differ from AMD's for AVX-512.
                 var diffs = expected.CompareWith(xstate.Desc);
-                var shared = diffs.Where(d => d.Offset < SeededXstateImage.ExtendedStart + 256 && d.Field != "length").ToList();
+                var shared = diffs.Where(d => d.Offset < XsaveOffsets.ExtendedStart + 256 && d.Field != "length").ToList();
                 Assert.True(shared.Count == 0, string.Join("\n", shared));
                 foreach (var d in diffs)
                     output.WriteLine($"  differs from the host layout: {d.Field} @{d.Offset}+{d.Length}");

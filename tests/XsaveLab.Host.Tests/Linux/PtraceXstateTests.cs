@@ -2,12 +2,13 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
 using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Abi;
+using XsaveLab.Kernel.Uabi;
 
 namespace XsaveLab.Host.Tests.Linux;
 
-/// <summary>NT_X86_XSTATE through ptrace on a stopped /bin/sleep (linux-fpu.md §8.1, §8.2, §8.4).</summary>
+/// <summary>NT_X86_XSTATE through ptrace on a stopped /bin/sleep (arch/x86/kernel/fpu/regset.c <c>xstateregs_get/set()</c>).</summary>
 public class PtraceXstateTests
 {
     private static TracedChild SpawnSleeper()
@@ -142,7 +143,7 @@ public class PtraceXstateTests
         var orig = child.GetRegset(NoteType.NtX86Xstate).Data;
         var img = (byte[])orig.Clone();
         ulong bv = U64(img, 512);
-        int len = img.Length, expected = Errno.EINVAL;
+        int len = img.Length, expected = (int)Errno.EINVAL;
         switch (kind)
         {
             case "compacted XCOMP_BV":
@@ -164,12 +165,12 @@ public class PtraceXstateTests
                 break;
             case "short buffer (512)":
                 len = 512;
-                expected = Errno.EFAULT;
+                expected = (int)Errno.EFAULT;
                 break;
         }
         var r = child.SetRegset(NoteType.NtX86Xstate, img, len);
         Assert.Equal(-1, r.Ret);
-        Assert.Equal(Errno.Name(expected), Errno.Name(r.Errno));
+        Assert.Equal(ErrnoNames.Name(expected), ErrnoNames.Name(r.Errno));
         Assert.Equal(orig, child.GetRegset(NoteType.NtX86Xstate).Data);
     }
 
@@ -210,9 +211,9 @@ public class PtraceXstateTests
         // Reaped: no such child any more (ECHILD), and no such process (ESRCH).
         int st;
         Assert.Equal(-1, Libc.waitpid(pid, &st, Libc.WAll | Libc.WNoHang));
-        Assert.Equal(Errno.ECHILD, Marshal.GetLastPInvokeError());
+        Assert.Equal((int)Errno.ECHILD, Marshal.GetLastPInvokeError());
         Assert.Equal(-1, Libc.kill(pid, 0));
-        Assert.Equal(Errno.ESRCH, Marshal.GetLastPInvokeError());
+        Assert.Equal((int)Errno.ESRCH, Marshal.GetLastPInvokeError());
     }
 
     [SkippableFact]

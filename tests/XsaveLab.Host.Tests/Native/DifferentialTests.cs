@@ -74,7 +74,7 @@ public sealed class DifferentialTests : IDisposable
         Skip.If(_skip is not null, _skip);
         var model = NewModel();
         var image = new byte[_hw!.AreaSize];
-        _hw.SaveLive(NativeSaveKind.Xsave, _hw.Xcr0, image);
+        _hw.SaveLive(SaveInstruction.Xsave, _hw.Xcr0, image);
         var area = new XsaveArea(image);
         area.ClearHeader();
         image.AsSpan(0, 24).Clear();
@@ -89,7 +89,7 @@ public sealed class DifferentialTests : IDisposable
         var c = new DiffCase(false, XFeatureMasks.Fp, 0, XFeatureMasks.Fp, _hw.Xcr0);
         string? diff = null;
         for (int attempt = 0; attempt < 3 && (attempt == 0 || diff is not null); attempt++)
-            diff = RunCase(NativeSaveKind.Xsavec, c, image, fill, new byte[_hw.AreaSize], new byte[_hw.AreaSize], model,
+            diff = RunCase(SaveInstruction.Xsavec, c, image, fill, new byte[_hw.AreaSize], new byte[_hw.AreaSize], model,
                 new byte[_hw.AreaSize], $"FTW 0x{ftw:X2}, {(randomRegisters ? "random" : "zero")} ST registers");
         Assert.True(diff is null, diff);
     }
@@ -102,10 +102,10 @@ public sealed class DifferentialTests : IDisposable
     private const double MaxTransientShare = 0.01;
 
     [SkippableTheory]
-    [InlineData(NativeSaveKind.Xsave)]
-    [InlineData(NativeSaveKind.Xsavec)]
-    [InlineData(NativeSaveKind.Xsaveopt)]
-    public void Save_images_and_xgetbv1_match_the_processor(NativeSaveKind kind)
+    [InlineData(SaveInstruction.Xsave)]
+    [InlineData(SaveInstruction.Xsavec)]
+    [InlineData(SaveInstruction.Xsaveopt)]
+    public void Save_images_and_xgetbv1_match_the_processor(SaveInstruction kind)
     {
         Skip.If(_skip is not null, _skip);
         Skip.IfNot(_hw!.Supports(kind), $"{kind} is not enumerated here");
@@ -118,10 +118,10 @@ public sealed class DifferentialTests : IDisposable
     public void Register_state_after_xrstor_matches_the_processor()
     {
         Skip.If(_skip is not null, _skip);
-        RunCases(BaseSeed(7), NativeSaveKind.Xsave, (gen, rng, image, it) => gen.Next(rng, image, forceCompacted: it % 2 == 1), randomFill: false, saveAll: true);
+        RunCases(BaseSeed(7), SaveInstruction.Xsave, (gen, rng, image, it) => gen.Next(rng, image, forceCompacted: it % 2 == 1), randomFill: false, saveAll: true);
     }
 
-    private void RunCases(int seed, NativeSaveKind kind, Func<ImageGenerator, Random, byte[], int, DiffCase> next, bool randomFill, bool saveAll)
+    private void RunCases(int seed, SaveInstruction kind, Func<ImageGenerator, Random, byte[], int, DiffCase> next, bool randomFill, bool saveAll)
     {
         var gen = new ImageGenerator(_profile!, _hw!);
         var model = NewModel();
@@ -163,7 +163,7 @@ public sealed class DifferentialTests : IDisposable
     }
 
     /// <summary>One case on both sides; null when they agree, else what differs.</summary>
-    private string? RunCase(NativeSaveKind kind, DiffCase c, byte[] image, byte[] fill, byte[] outHw, byte[] outModel, XsaveCpu model, byte[] entry, string where)
+    private string? RunCase(SaveInstruction kind, DiffCase c, byte[] image, byte[] fill, byte[] outHw, byte[] outModel, XsaveCpu model, byte[] entry, string where)
     {
         fill.CopyTo(outHw, 0);
         fill.CopyTo(outModel, 0);
@@ -179,8 +179,8 @@ public sealed class DifferentialTests : IDisposable
         }
         f = kind switch
         {
-            NativeSaveKind.Xsave => model.Xsave(outModel, OutAddress, c.SaveMask),
-            NativeSaveKind.Xsavec => model.Xsavec(outModel, OutAddress, c.SaveMask),
+            SaveInstruction.Xsave => model.Xsave(outModel, OutAddress, c.SaveMask),
+            SaveInstruction.Xsavec => model.Xsavec(outModel, OutAddress, c.SaveMask),
             _ => model.Xsaveopt(outModel, OutAddress, c.SaveMask),
         };
         Assert.False(f.IsFault, $"{where}: model save faulted: {f}");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
@@ -18,7 +19,7 @@ public class NativeGuardTests
         var problem = x.CheckRestorable(image, mask);
         Assert.NotNull(problem);
         Assert.Contains(fragment, problem);
-        var e = Assert.Throws<ArgumentException>(() => x.Probe(NativeSaveKind.Xsave, image, mask, x.Xcr0, new byte[x.AreaSize]));
+        var e = Assert.Throws<ArgumentException>(() => x.Probe(SaveInstruction.Xsave, image, mask, x.Xcr0, new byte[x.AreaSize]));
         Assert.Equal("image", e.ParamName);
         Assert.Throws<ArgumentException>(() => x.RunRestores(mask, 1, image));
     }
@@ -34,7 +35,7 @@ public class NativeGuardTests
             // Reserved header bytes are the harness's to zero, not a reason to refuse.
             image.AsSpan(528, 48).Fill(0xEE);
             Assert.Null(x.CheckRestorable(image, x.Xcr0));
-            x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, new byte[x.AreaSize]);
+            x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, new byte[x.AreaSize]);
         }
     }
 
@@ -140,7 +141,7 @@ public class NativeGuardTests
         {
             Skip.If((x.Xcr0 & PkruBit) == 0, $"PKRU is not enabled in XCR0 (0x{x.Xcr0:X})");
             var a = new byte[x.AreaSize];
-            Assert.Throws<ArgumentException>(() => x.ProbeRoundTrip(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, a, x.Xcr0, NativeSaveKind.Xsave, x.Xcr0, a));
+            Assert.Throws<ArgumentException>(() => x.ProbeRoundTrip(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, a, x.Xcr0, SaveInstruction.Xsave, x.Xcr0, a));
         }
     }
 
@@ -149,12 +150,12 @@ public class NativeGuardTests
     {
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         var (x, image) = Setup();
-        Assert.Throws<ArgumentException>(() => x.Probe(NativeSaveKind.Xsave, image.AsSpan(0, 100), x.Xcr0, x.Xcr0, new byte[x.AreaSize]));
-        Assert.Throws<ArgumentException>(() => x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, new byte[x.AreaSize + 1]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => x.RunPairs(NativeSaveKind.Xsave, x.Xcr0, -1, image));
+        Assert.Throws<ArgumentException>(() => x.Probe(SaveInstruction.Xsave, image.AsSpan(0, 100), x.Xcr0, x.Xcr0, new byte[x.AreaSize]));
+        Assert.Throws<ArgumentException>(() => x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, new byte[x.AreaSize + 1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => x.RunPairs(SaveInstruction.Xsave, x.Xcr0, -1, image));
         x.Dispose();
         Assert.Throws<ObjectDisposedException>(() => x.Xgetbv(0));
-        Assert.Throws<ObjectDisposedException>(() => x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, new byte[16]));
+        Assert.Throws<ObjectDisposedException>(() => x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, new byte[16]));
         x.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using Xunit.Abstractions;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
@@ -16,7 +17,7 @@ public class NativeLoopTests(ITestOutputHelper log)
         using var x = new NativeXsave();
         var image = Known(x, HostCpuidProfile.Read(), 51);
         const long count = 20_000;
-        foreach (var kind in Enum.GetValues<NativeSaveKind>().Where(x.Supports))
+        foreach (var kind in Enum.GetValues<SaveInstruction>().Where(x.Supports))
         {
             x.RunPairs(kind, x.Xcr0, 10, image); // warm-up
             long before = GC.GetAllocatedBytesForCurrentThread();
@@ -47,15 +48,15 @@ public class NativeLoopTests(ITestOutputHelper log)
         var image = Known(x, HostCpuidProfile.Read(), 52);
         var a = new byte[x.AreaSize];
         var b = new byte[x.AreaSize];
-        x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, a);
-        x.ProbeRoundTrip(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, a, x.RestoreMaskWithoutPkru, NativeSaveKind.Xsave, x.Xcr0, b);
+        x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, a);
+        x.ProbeRoundTrip(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, a, x.RestoreMaskWithoutPkru, SaveInstruction.Xsave, x.Xcr0, b);
         long before = GC.GetAllocatedBytesForCurrentThread();
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < 1000; i++)
-            x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, a);
+            x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, a);
         var probe = Stopwatch.GetElapsedTime(t0);
         for (int i = 0; i < 100; i++)
-            x.ProbeRoundTrip(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, a, x.RestoreMaskWithoutPkru, NativeSaveKind.Xsave, x.Xcr0, b);
+            x.ProbeRoundTrip(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, a, x.RestoreMaskWithoutPkru, SaveInstruction.Xsave, x.Xcr0, b);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         log.WriteLine($"Probe: {probe.TotalNanoseconds / 1000:F0} ns per call including checks and copies");
     }

@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using Xunit.Abstractions;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
@@ -20,7 +21,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         using var x = new NativeXsave();
         var cpu = HostCpuidProfile.Read();
-        var kinds = Enum.GetValues<NativeSaveKind>().Where(x.Supports).ToArray();
+        var kinds = Enum.GetValues<SaveInstruction>().Where(x.Supports).ToArray();
         var live = new byte[x.AreaSize];
         var output = new byte[x.AreaSize];
         const int baseSeed = 20261121;
@@ -29,7 +30,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
         {
             int seed = baseSeed + n;
             var rng = new Random(seed);
-            x.SaveLive(NativeSaveKind.Xsave, x.Xcr0, live);
+            x.SaveLive(SaveInstruction.Xsave, x.Xcr0, live);
             var image = SaveOracle.RandomImage(x, cpu, live, rng);
             var kind = kinds[rng.Next(kinds.Length)];
             ulong restoreMask = rng.Next(4) == 0 ? x.RestoreMaskWithoutPkru : (ulong)rng.NextInt64() & x.RestoreMaskWithoutPkru;
@@ -82,7 +83,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
         {
             int seed = baseSeed + n;
             var rng = new Random(seed);
-            x.SaveLive(NativeSaveKind.Xsave, x.Xcr0, live);
+            x.SaveLive(SaveInstruction.Xsave, x.Xcr0, live);
             var image = SaveOracle.RandomImage(x, cpu, live, rng);
             ulong m1 = rng.Next(2) == 0 ? x.RestoreMaskWithoutPkru : (ulong)rng.NextInt64() & x.RestoreMaskWithoutPkru;
             ulong r1 = rng.Next(4) == 0 ? ~0UL : (ulong)rng.NextInt64();
@@ -98,11 +99,11 @@ public class NativeRandomStateTests(ITestOutputHelper log)
             {
                 fill1.CopyTo(first, 0);
                 fill2.CopyTo(second, 0);
-                var r = x.ProbeRoundTrip(NativeSaveKind.Xsavec, image, m1, r1, first, m2, NativeSaveKind.Xsave, ~0UL, second);
+                var r = x.ProbeRoundTrip(SaveInstruction.Xsavec, image, m1, r1, first, m2, SaveInstruction.Xsave, ~0UL, second);
                 var entry = x.EntryState.ToArray();
                 ulong inUse1 = SaveOracle.InUseAfterRestore(x, entry, image, m1);
                 var state1 = SaveOracle.StateAfterRestore(x, cpu, entry, image, m1);
-                var exp1 = SaveOracle.Save(x, cpu, state1, inUse1, r1, NativeSaveKind.Xsavec, fill1);
+                var exp1 = SaveOracle.Save(x, cpu, state1, inUse1, r1, SaveInstruction.Xsavec, fill1);
                 var state2 = SaveOracle.StateAfterCompactedRestore(x, cpu, state1, exp1, m2);
                 ulong inUse2 = SaveOracle.InUseAfterCompactedRestore(x, inUse1, exp1, m2);
                 // A component loaded with init-valued data may be reported either way (SDM: XINUSE[i] may be
@@ -111,7 +112,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
                 foreach (int i in Bits(inUse2 & m2))
                     if (SaveOracle.InitValued(cpu, state2, i) && (XstateBv(second) >> i & 1) == 0)
                         inUse2 &= ~(1UL << i);
-                var exp2 = SaveOracle.Save(x, cpu, state2, inUse2, ~0UL, NativeSaveKind.Xsave, fill2);
+                var exp2 = SaveOracle.Save(x, cpu, state2, inUse2, ~0UL, SaveInstruction.Xsave, fill2);
                 ulong reported2 = x.HasXgetbv1 ? SaveOracle.Xgetbv1(x, state2, inUse2) : 0;
                 if (exp1.AsSpan().SequenceEqual(first) && exp2.AsSpan().SequenceEqual(second) && r.Xgetbv1SecondStep == reported2)
                     break;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
@@ -13,9 +14,9 @@ public class NativeRoundTripTests
 {
     /// <summary>What a save of the (fully in-use) <paramref name="image"/> with RFBM = XCR0 must leave
     /// in an area pre-filled with <see cref="Fill"/>.</summary>
-    internal static byte[] ExpectedFullSave(NativeXsave x, CpuProfile cpu, byte[] image, NativeSaveKind kind)
+    internal static byte[] ExpectedFullSave(NativeXsave x, CpuProfile cpu, byte[] image, SaveInstruction kind)
     {
-        bool compacted = kind == NativeSaveKind.Xsavec;
+        bool compacted = kind == SaveInstruction.Xsavec;
         var layout = compacted ? XStateLayout.CompactedForm(cpu, x.Xcr0) : XStateLayout.Standard(cpu, x.Xcr0);
         var exp = Filled(x.AreaSize);
         ulong loaded = x.RestorableComponents;
@@ -26,7 +27,7 @@ public class NativeRoundTripTests
             {
                 if ((loaded >> i & 1) != 0)
                     image.AsSpan(off, len).CopyTo(exp.AsSpan(off + dst));
-                else if (kind == NativeSaveKind.Xsave)
+                else if (kind == SaveInstruction.Xsave)
                     exp.AsSpan(off + dst, len).Clear(); // initialised; XSAVE writes its initial value
             }
         }
@@ -46,10 +47,10 @@ public class NativeRoundTripTests
     }
 
     [SkippableTheory]
-    [InlineData(NativeSaveKind.Xsave)]
-    [InlineData(NativeSaveKind.Xsavec)]
-    [InlineData(NativeSaveKind.Xsaveopt)]
-    public void KnownImageRoundTripsByteForByte(NativeSaveKind kind)
+    [InlineData(SaveInstruction.Xsave)]
+    [InlineData(SaveInstruction.Xsavec)]
+    [InlineData(SaveInstruction.Xsaveopt)]
+    public void KnownImageRoundTripsByteForByte(SaveInstruction kind)
     {
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         using var x = new NativeXsave();
@@ -68,10 +69,10 @@ public class NativeRoundTripTests
     }
 
     [SkippableTheory]
-    [InlineData(NativeSaveKind.Xsave)]
-    [InlineData(NativeSaveKind.Xsavec)]
-    [InlineData(NativeSaveKind.Xsaveopt)]
-    public void SavedImageRestoresToTheSameRegisterState(NativeSaveKind kind)
+    [InlineData(SaveInstruction.Xsave)]
+    [InlineData(SaveInstruction.Xsavec)]
+    [InlineData(SaveInstruction.Xsaveopt)]
+    public void SavedImageRestoresToTheSameRegisterState(SaveInstruction kind)
     {
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         using var x = new NativeXsave();
@@ -81,8 +82,8 @@ public class NativeRoundTripTests
         var first = Filled(x.AreaSize);
         var second = Filled(x.AreaSize);
         // XRSTOR image; <kind> → first; XRSTOR first (no PKRU); XSAVE everything → second.
-        x.ProbeRoundTrip(kind, image, x.Xcr0, x.Xcr0, first, x.RestoreMaskWithoutPkru, NativeSaveKind.Xsave, x.Xcr0, second);
-        var exp = ExpectedFullSave(x, cpu, image, NativeSaveKind.Xsave);
+        x.ProbeRoundTrip(kind, image, x.Xcr0, x.Xcr0, first, x.RestoreMaskWithoutPkru, SaveInstruction.Xsave, x.Xcr0, second);
+        var exp = ExpectedFullSave(x, cpu, image, SaveInstruction.Xsave);
         ByteAssert.Equal(exp, second, $"XSAVE after XRSTOR of the {kind} image");
     }
 

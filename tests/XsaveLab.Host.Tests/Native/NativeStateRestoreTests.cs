@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
@@ -24,10 +25,10 @@ public class NativeStateRestoreTests
         var image = Known(x, cpu, 11);
         var a = Filled(x.AreaSize);
         var b = Filled(x.AreaSize);
-        foreach (var kind in Enum.GetValues<NativeSaveKind>().Where(x.Supports))
+        foreach (var kind in Enum.GetValues<SaveInstruction>().Where(x.Supports))
         {
             AssertRestored(x, () => x.Probe(kind, image, x.Xcr0, x.Xcr0, a), $"Probe {kind}");
-            foreach (var kind2 in Enum.GetValues<NativeSaveKind>().Where(x.Supports))
+            foreach (var kind2 in Enum.GetValues<SaveInstruction>().Where(x.Supports))
                 AssertRestored(x, () => x.ProbeRoundTrip(kind, image, x.Xcr0, x.Xcr0, a, x.RestoreMaskWithoutPkru, kind2, x.Xcr0, b), $"ProbeRoundTrip {kind} then {kind2}");
             AssertRestored(x, () => x.RunPairs(kind, x.Xcr0, 100, image), $"RunPairs {kind}");
             AssertRestored(x, () => x.RunSaves(kind, x.Xcr0, 100, image), $"RunSaves {kind}");
@@ -43,41 +44,41 @@ public class NativeStateRestoreTests
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         using var x = new NativeXsave { CaptureExitState = true };
         var image = Known(x, HostCpuidProfile.Read(), 13);
-        var r = x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, Filled(x.AreaSize));
+        var r = x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, Filled(x.AreaSize));
         var entry = x.EntryState[..x.StandardSize].ToArray();
         Assert.Null(LiveState.Difference(x, entry, entry));
 
         // One register byte changed (XMM0): caught.
         var xmm = entry.ToArray();
-        xmm[160] ^= 0x5A;
+        xmm[XsaveOffsets.XmmSpace] ^= 0x5A;
         Assert.NotNull(LiveState.Difference(x, entry, xmm));
         // MXCSR changed: caught.
         var mxcsr = entry.ToArray();
-        mxcsr[24] ^= 0x01;
+        mxcsr[XsaveOffsets.Mxcsr] ^= 0x01;
         Assert.NotNull(LiveState.Difference(x, entry, mxcsr));
         // A component gaining an in-use bit: caught.
         int avxOffset = x.StandardOffsetOf(2);
         Skip.If(avxOffset < 0, "XCR0 has no AVX: no YMM component to corrupt");
         var noYmm = entry.ToArray();
-        noYmm[512] &= unchecked((byte)~4);
+        noYmm[XsaveOffsets.XstateBv] &= unchecked((byte)~4);
         var ymmSet = entry.ToArray();
-        ymmSet[512] |= 4;
+        ymmSet[XsaveOffsets.XstateBv] |= 4;
         Assert.NotNull(LiveState.Difference(x, noYmm, ymmSet));
         // YMM in use with non-zero upper halves, then not in use: caught.
         var ymmValue = entry.ToArray();
-        ymmValue[512] |= 4;
+        ymmValue[XsaveOffsets.XstateBv] |= 4;
         ymmValue[avxOffset] = 0x77;
         var ymmDropped = ymmValue.ToArray();
-        ymmDropped[512] &= unchecked((byte)~4);
+        ymmDropped[XsaveOffsets.XstateBv] &= unchecked((byte)~4);
         Assert.NotNull(LiveState.Difference(x, ymmValue, ymmDropped));
         Assert.NotNull(LiveState.XinUseDifference(x, ymmValue, r with { Xgetbv1AtEntry = x.Xcr0 & 7, Xgetbv1AtExit = x.Xcr0 & 3 }));
         // YMM in use holding zeros, then not in use (what XRSTOR's re-derivation does): allowed, whatever the
         // dropped component's stale area holds.
         var ymmZero = entry.ToArray();
-        ymmZero[512] |= 4;
+        ymmZero[XsaveOffsets.XstateBv] |= 4;
         ymmZero.AsSpan(avxOffset, 256).Clear();
         var ymmZeroDropped = ymmZero.ToArray();
-        ymmZeroDropped[512] &= unchecked((byte)~4);
+        ymmZeroDropped[XsaveOffsets.XstateBv] &= unchecked((byte)~4);
         ymmZeroDropped[avxOffset] = 0xEE;
         Assert.Null(LiveState.Difference(x, ymmZero, ymmZeroDropped));
         Assert.Null(LiveState.XinUseDifference(x, ymmZero, r with { Xgetbv1AtEntry = x.Xcr0 & 7, Xgetbv1AtExit = x.Xcr0 & 3 }));
@@ -91,11 +92,11 @@ public class NativeStateRestoreTests
         Skip.IfNot(x.HasXgetbv1, "XGETBV1 is not enumerated");
         var image = Known(x, HostCpuidProfile.Read(), 12);
         var output = Filled(x.AreaSize);
-        LiveState.Holds(() => x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, output), r => LiveState.XinUseDifference(x, x.EntryState, r), "first probe");
+        LiveState.Holds(() => x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, output), r => LiveState.XinUseDifference(x, x.EntryState, r), "first probe");
         for (int i = 0; i < 1000; i++)
-            x.Probe((NativeSaveKind)(i % 3) is var k && x.Supports(k) ? k : NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, output);
+            x.Probe((SaveInstruction)(i % 3) is var k && x.Supports(k) ? k : SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, output);
         // The image makes every component in use inside the probe; outside it the runtime's own bits rule.
-        LiveState.Holds(() => x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, x.Xcr0, output),
+        LiveState.Holds(() => x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, output),
             r => r.Xgetbv1AfterRestore != x.RestorableComponents
                 ? $"XGETBV(1) after the restore 0x{r.Xgetbv1AfterRestore:X}, expected 0x{x.RestorableComponents:X}"
                 : LiveState.XinUseDifference(x, x.EntryState, r), "last probe");

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 
 namespace XsaveLab.Host.Tests.Native;
@@ -37,7 +38,7 @@ internal static class NativeTestImages
     public static byte[] Known(NativeXsave x, CpuProfile cpu, int seed)
     {
         var img = new byte[x.StandardSize];
-        x.SaveLive(NativeSaveKind.Xsave, x.Xcr0, img);
+        x.SaveLive(SaveInstruction.Xsave, x.Xcr0, img);
         var rng = new Random(seed);
         img.AsSpan(0, 24).Clear();
         BinaryPrimitives.WriteUInt16LittleEndian(img, 0x037F);     // FCW

@@ -1,17 +1,18 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
 namespace XsaveLab.Host.Tests.Native;
 
-/// <summary>Bytes the save instructions must leave alone (host-interfaces "Safety rules" 1, 5, 6, 7).</summary>
+/// <summary>Bytes the save instructions must leave alone (docs/host-interfaces.md items 1, 4, 5, 6).</summary>
 public class NativeUntouchedBytesTests
 {
     [SkippableTheory]
-    [InlineData(NativeSaveKind.Xsave)]
-    [InlineData(NativeSaveKind.Xsaveopt)]
-    public void StandardSavesWriteOnlyRfbmBitsOfXstateBvAndNoOtherHeaderByte(NativeSaveKind kind)
+    [InlineData(SaveInstruction.Xsave)]
+    [InlineData(SaveInstruction.Xsaveopt)]
+    public void StandardSavesWriteOnlyRfbmBitsOfXstateBvAndNoOtherHeaderByte(SaveInstruction kind)
     {
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         using var x = new NativeXsave();
@@ -34,15 +35,15 @@ public class NativeUntouchedBytesTests
         using var x = new NativeXsave();
         Skip.IfNot(x.HasXsavec, "XSAVEC is not enumerated");
         var output = Filled(x.AreaSize);
-        x.Probe(NativeSaveKind.Xsavec, Known(x, HostCpuidProfile.Read(), 2), x.Xcr0, x.Xcr0, output);
+        x.Probe(SaveInstruction.Xsavec, Known(x, HostCpuidProfile.Read(), 2), x.Xcr0, x.Xcr0, output);
         Assert.Equal($"0x{x.Xcr0 | 1UL << 63:X}", $"0x{XcompBv(output):X}");
         Assert.True(output.AsSpan(528, 48).IndexOfAnyExcept(Fill) < 0, "XSAVEC wrote reserved header bytes 528..575");
     }
 
     [SkippableTheory]
-    [InlineData(NativeSaveKind.Xsave)]
-    [InlineData(NativeSaveKind.Xsaveopt)]
-    public void StandardSavesWriteMxcsrAndItsMaskOnlyWithSseOrAvx(NativeSaveKind kind)
+    [InlineData(SaveInstruction.Xsave)]
+    [InlineData(SaveInstruction.Xsaveopt)]
+    public void StandardSavesWriteMxcsrAndItsMaskOnlyWithSseOrAvx(SaveInstruction kind)
     {
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         using var x = new NativeXsave();
@@ -77,7 +78,7 @@ public class NativeUntouchedBytesTests
         for (int attempt = 0; attempt < 4; attempt++)
         {
             output = Filled(x.AreaSize);
-            r = x.Probe(NativeSaveKind.Xsavec, image, x.RestoreMaskWithoutPkru, x.Xcr0, output);
+            r = x.Probe(SaveInstruction.Xsavec, image, x.RestoreMaskWithoutPkru, x.Xcr0, output);
             if ((XstateBv(output) & x.RestoreMaskWithoutPkru) == 0)
                 break;
         }
@@ -102,13 +103,13 @@ public class NativeUntouchedBytesTests
         var image = Known(x, cpu, 5);
         uint live = x.ReadPkru();
         Assert.Equal(0u, live & 3); // key 0: access and write allowed
-        foreach (var kind in Enum.GetValues<NativeSaveKind>().Where(x.Supports))
+        foreach (var kind in Enum.GetValues<SaveInstruction>().Where(x.Supports))
         {
             var output = Filled(x.AreaSize);
             x.Probe(kind, image, x.Xcr0, PkruBit, output);
-            int off = kind == NativeSaveKind.Xsavec ? XStateLayout.CompactedForm(cpu, PkruBit).OffsetOf(9) : cpu.Component(9)!.Value.StandardOffset!.Value;
+            int off = kind == SaveInstruction.Xsavec ? XStateLayout.CompactedForm(cpu, PkruBit).OffsetOf(9) : cpu.Component(9)!.Value.StandardOffset!.Value;
             Assert.Equal(8, cpu.Component(9)!.Value.Size);
-            if ((XstateBv(output) & PkruBit) != 0 || kind == NativeSaveKind.Xsave)
+            if ((XstateBv(output) & PkruBit) != 0 || kind == SaveInstruction.Xsave)
                 Assert.Equal(live, BinaryPrimitives.ReadUInt32LittleEndian(output.AsSpan(off)));
             Assert.True(output.AsSpan(off + 4, 4).IndexOfAnyExcept(Fill) < 0, $"{kind} wrote PKRU bytes 4..7");
         }

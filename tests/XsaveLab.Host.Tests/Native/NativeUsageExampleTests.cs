@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
@@ -13,15 +14,15 @@ public class NativeUsageExampleTests
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         using var cpu = new NativeXsave();
         var image = new byte[cpu.AreaSize];
-        cpu.SaveLive(NativeSaveKind.Xsave, cpu.Xcr0, image);
+        cpu.SaveLive(SaveInstruction.Xsave, cpu.Xcr0, image);
         image.AsSpan(160, 16).Fill(0x5A);
         image[512] |= 2;
         var output = new byte[cpu.AreaSize];
         output.AsSpan().Fill(0xCC);
         Skip.IfNot(cpu.HasXsavec, "XSAVEC is not enumerated");
-        var r = cpu.Probe(NativeSaveKind.Xsavec, image, cpu.Xcr0, cpu.Xcr0, output);
+        var r = cpu.Probe(SaveInstruction.Xsavec, image, cpu.Xcr0, cpu.Xcr0, output);
         long t0 = Stopwatch.GetTimestamp();
-        cpu.RunPairs(NativeSaveKind.Xsavec, cpu.Xcr0, 1000, image);
+        cpu.RunPairs(SaveInstruction.Xsavec, cpu.Xcr0, 1000, image);
         Assert.True(Stopwatch.GetTimestamp() > t0);
 
         Assert.Equal(2UL, XstateBv(output) & 2);

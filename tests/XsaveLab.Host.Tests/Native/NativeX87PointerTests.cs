@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using Xunit.Abstractions;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
@@ -23,10 +24,10 @@ public class NativeX87PointerTests(ITestOutputHelper log)
     }
 
     [SkippableTheory]
-    [InlineData(NativeSaveKind.Xsave)]
-    [InlineData(NativeSaveKind.Xsavec)]
-    [InlineData(NativeSaveKind.Xsaveopt)]
-    public void PointersRoundTripWhileAnExceptionIsPending(NativeSaveKind kind)
+    [InlineData(SaveInstruction.Xsave)]
+    [InlineData(SaveInstruction.Xsavec)]
+    [InlineData(SaveInstruction.Xsaveopt)]
+    public void PointersRoundTripWhileAnExceptionIsPending(SaveInstruction kind)
     {
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
         using var x = new NativeXsave();
@@ -46,7 +47,7 @@ public class NativeX87PointerTests(ITestOutputHelper log)
         var (_, ebx, _, _) = X86Base.CpuId(unchecked((int)0x80000008), 0);
         var image = Image(x, 0x037F, 0x0001); // IE flagged but masked: ES = 0
         var output = Filled(x.AreaSize);
-        x.Probe(NativeSaveKind.Xsave, image, x.Xcr0, 1, output);
+        x.Probe(SaveInstruction.Xsave, image, x.Xcr0, 1, output);
         bool kept = output.AsSpan(6, 18).SequenceEqual(image.AsSpan(6, 18));
         log.WriteLine($"XSaveErPtr (CPUID 0x80000008 EBX[2]) = {(ebx >> 2) & 1}; with FSW.ES = 0 XSAVE64 stored FOP/FIP/FDP " +
             $"{Convert.ToHexString(output.AsSpan(6, 18))} ({(kept ? "as restored" : "not as restored")})");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using Xunit.Abstractions;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
@@ -25,7 +26,7 @@ public class NativeXinUseTests(ITestOutputHelper log)
         BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(Header), present);
 
         ulong? observed = null;
-        foreach (var kind in new[] { NativeSaveKind.Xsavec, NativeSaveKind.Xsaveopt }.Where(x.Supports))
+        foreach (var kind in new[] { SaveInstruction.Xsavec, SaveInstruction.Xsaveopt }.Where(x.Supports))
         {
             var output = Filled(x.AreaSize);
             NativeProbeResult r = default;
@@ -65,7 +66,7 @@ public class NativeXinUseTests(ITestOutputHelper log)
             for (int attempt = 0; attempt < 4; attempt++)
             {
                 output = Filled(x.AreaSize);
-                r = x.Probe(NativeSaveKind.Xsavec, image, x.RestoreMaskWithoutPkru, x.Xcr0, output);
+                r = x.Probe(SaveInstruction.Xsavec, image, x.RestoreMaskWithoutPkru, x.Xcr0, output);
                 if (XstateBv(output) == (r.Xgetbv1AfterRestore & x.Xcr0))
                     break;
             }

@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
 namespace XsaveLab.Host.Tests.Native;
 
 /// <summary>
-/// A small test oracle for the user-mode instructions (xsave-architecture.md §3): register state after a
+/// A small test oracle for the user-mode instructions (SDM Vol.1 §13.7–§13.11): register state after a
 /// standard-form XRSTOR, and the area a save leaves given that state and XINUSE. It exists to check the
 /// harness end to end; the instruction model proper lives in XsaveLab.Arch.
 /// </summary>
@@ -126,11 +127,11 @@ internal static class SaveOracle
     /// <summary>The area <paramref name="kind"/> with <paramref name="rfbm"/> leaves in
     /// <paramref name="fill"/>, given register state <paramref name="state"/> and <paramref name="inUse"/>.
     /// No modified optimization (the save never targets the address of the last XRSTOR here).</summary>
-    public static byte[] Save(NativeXsave x, CpuProfile cpu, ReadOnlySpan<byte> state, ulong inUse, ulong rfbm, NativeSaveKind kind, ReadOnlySpan<byte> fill)
+    public static byte[] Save(NativeXsave x, CpuProfile cpu, ReadOnlySpan<byte> state, ulong inUse, ulong rfbm, SaveInstruction kind, ReadOnlySpan<byte> fill)
     {
         rfbm &= x.Xcr0;
         var o = fill.ToArray();
-        bool compacted = kind == NativeSaveKind.Xsavec;
+        bool compacted = kind == SaveInstruction.Xsavec;
         // Observed here: XSAVEC counts SSE as in use while MXCSR is not 1F80H (a compacted XRSTOR with
         // XSTATE_BV[1] = 0 would reset MXCSR), whereas XSAVEOPT looks at XINUSE[1] alone and writes MXCSR anyway.
         if (compacted)
@@ -138,7 +139,7 @@ internal static class SaveOracle
         var layout = compacted ? XStateLayout.CompactedForm(cpu, rfbm) : null;
         foreach (int i in Bits(rfbm))
         {
-            bool write = kind == NativeSaveKind.Xsave || (inUse >> i & 1) != 0;
+            bool write = kind == SaveInstruction.Xsave || (inUse >> i & 1) != 0;
             if (!write)
                 continue;
             int shift = i < 2 || layout is null ? 0 : layout.OffsetOf(i) - cpu.Component(i)!.Value.StandardOffset!.Value;

@@ -50,7 +50,7 @@ public class Ia32SigframeTests
             Assert.Equal((uint)(task.Fpstate.UserSize + 4 + 112), BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(112 + 464 + 4)));
             Sigframes.ClearUserStates(cfg!, task);
             var r = Ia32Sigframes.FpuRestoreSig(cfg!, task, frame);
-            Assert.True(r.Success && !r.FxOnly, $"seed {seed}: {r.Rule}");
+            Assert.True(r.Ok && !r.FxOnly, $"seed {seed}: {r.Rule}");
             Assert.Equal(UabiFixtures.Hex(expect), UabiFixtures.Hex(UabiFixtures.UserRegistersButPkru(cfg!, task)));
         }
     }
@@ -68,7 +68,7 @@ public class Ia32SigframeTests
         var edited = (byte[])frame.Clone();
         BinaryPrimitives.WriteUInt32LittleEndian(edited, 0xFFFF0C7F);
         var t = task.Clone();
-        Assert.True(Ia32Sigframes.FpuRestoreSig(cfg, t, edited).Success);
+        Assert.True(Ia32Sigframes.FpuRestoreSig(cfg, t, edited).Ok);
         Assert.Equal(0x0C7F, BinaryPrimitives.ReadUInt16LittleEndian(t.Fpstate.Regs));
 
         // copy_sigframe_from_user_to_xstate() rejects a reserved header byte: user state cleared, SIGSEGV.
@@ -84,7 +84,7 @@ public class Ia32SigframeTests
         fxOnly[112 + 464] ^= 1;
         t = task.Clone();
         r = Ia32Sigframes.FpuRestoreSig(cfg, t, fxOnly);
-        Assert.True(r.Success && r.FxOnly, r.Rule);
+        Assert.True(r.Ok && r.FxOnly, r.Rule);
         Assert.Equal(0UL, t.Fpstate.XstateBv & ~XFeatureMasks.FpSse & XFeatureMasks.UserSupported);
     }
 }

@@ -30,14 +30,14 @@ public class KernelTaskUabiTests
         k.Schedule(0, other); // t is switched out: its registers are saved in its fpstate
 
         var get = KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Xstate, 16384);
-        Assert.True(get.Success, get.Rule);
+        Assert.True(get.Ok, get.Rule);
         Assert.Equal(cfg.UserMaxFeatures, BinaryPrimitives.ReadUInt64LittleEndian(get.Data.AsSpan(464)));
         foreach (var (c, d) in written)
             Assert.Equal(d, get.Data.AsSpan(cfg.StandardOffset(c), cfg.Size(c)).ToArray());
 
         var img = UabiRandom.XstateImage(cfg, 7);
         var set = KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Xstate, img);
-        Assert.True(set.Success, set.Rule);
+        Assert.True(set.Ok, set.Rule);
         Assert.Equal(-1, t.Fpu.LastCpu);
         k.Schedule(0, t); // switched in: the registers come from the modified fpstate
         ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(512));
@@ -69,7 +69,7 @@ public class KernelTaskUabiTests
         // The handler's own state is thrown away by sigreturn.
         Sigframes.ClearUserStates(cfg, KernelTaskUabi.View(t));
         var r = KernelTaskUabi.FpuRestoreSig(cfg, t, frame);
-        Assert.True(r.Success, r.Rule);
+        Assert.True(r.Ok, r.Rule);
         var after = KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         // Registers equal; XSTATE_BV may differ only by FP|SSE, which every frame marks in use. MXCSR_MASK is
         // not a register (read-only, what FXSAVE reports): the task model's init_fpstate and its CPU model may

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tests.Uabi;
 
@@ -18,7 +19,7 @@ public class PtraceRegsetTests
         {
             var task = UabiFixtures.RandomTask(cfg!, new Random(seed));
             var r = PtraceRegsets.Get(cfg!, task, NoteType.NtX86Xstate, 16384);
-            Assert.True(r.Success, $"seed {seed}: {r.Rule}");
+            Assert.True(r.Ok, $"seed {seed}: {r.Rule}");
             Assert.Equal(cfg!.UserMaxSize, r.IovLen);
             var img = r.Data;
             Assert.Equal(cfg.UserMaxFeatures, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(464)));
@@ -54,7 +55,7 @@ public class PtraceRegsetTests
             var sup = UabiFixtures.SupervisorBytes(cfg!, task);
             var first = PtraceRegsets.Get(cfg!, task, NoteType.NtX86Xstate, cfg!.UserMaxSize).Data;
             var set = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, first);
-            Assert.True(set.Success, $"seed {seed}: {set.Rule}");
+            Assert.True(set.Ok, $"seed {seed}: {set.Rule}");
             var second = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
             Assert.True(first.AsSpan().SequenceEqual(second), $"seed {seed}: get→set→get changed the image");
             Assert.Equal(UabiFixtures.Hex(sup), UabiFixtures.Hex(UabiFixtures.SupervisorBytes(cfg, task)));
@@ -73,7 +74,7 @@ public class PtraceRegsetTests
             var task = UabiFixtures.RandomTask(cfg!, rng);
             var source = UabiFixtures.RandomTask(cfg!, rng);
             var img = PtraceRegsets.Get(cfg!, source, NoteType.NtX86Xstate, cfg!.UserMaxSize).Data;
-            Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
+            Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
             Assert.True(img.AsSpan().SequenceEqual(PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data), $"seed {1000 + seed}");
         }
     }
@@ -87,7 +88,7 @@ public class PtraceRegsetTests
     {
         var m = Enum.Parse<RegsetMalformation>(which);
         // The rule each malformation breaks decides the errno (ptrace_regset / xstateregs_set / copy_uabi_to_xstate).
-        var expected = m is RegsetMalformation.ShortBuffer512 or RegsetMalformation.OneQwordShort ? UabiErrno.Efault : UabiErrno.Einval;
+        var expected = m is RegsetMalformation.ShortBuffer512 or RegsetMalformation.OneQwordShort ? Errno.EFAULT : Errno.EINVAL;
         int checkedCpus = 0;
         foreach (var row in UabiFixtures.Cpus())
         {
@@ -121,7 +122,7 @@ public class PtraceRegsetTests
         var img = PtraceRegsets.Get(cfg!, task, NoteType.NtX86Xstate, cfg!.UserMaxSize).Data;
         var big = img.Concat(new byte[8192 - img.Length]).ToArray();
         var r = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, big);
-        Assert.True(r.Success, r.Rule);
+        Assert.True(r.Ok, r.Rule);
         Assert.Equal(cfg.UserMaxSize, r.IovLen);
     }
 
@@ -137,12 +138,12 @@ public class PtraceRegsetTests
         Assert.True(fx.Data.AsSpan(416).IndexOfAnyExcept((byte)0) < 0, "FX mode zero-fills padding and sw_reserved");
         var data = (byte[])fx.Data.Clone();
         data[160] = 0xAB; // XMM0
-        Assert.Equal(UabiErrno.Einval, PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, data[..256]).Errno);
+        Assert.Equal(Errno.EINVAL, PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, data[..256]).Errno);
         var badMx = (byte[])data.Clone();
         BinaryPrimitives.WriteUInt32LittleEndian(badMx.AsSpan(24), 0xFFFF0000);
-        Assert.Equal(UabiErrno.Einval, PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, badMx).Errno);
+        Assert.Equal(Errno.EINVAL, PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, badMx).Errno);
         Assert.Equal(0UL, task.Fpstate.XstateBv & XFeatureMasks.FpSse);
-        Assert.True(PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, data).Success);
+        Assert.True(PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, data).Ok);
         Assert.Equal(XFeatureMasks.FpSse, task.Fpstate.XstateBv & XFeatureMasks.FpSse);
         Assert.Equal(0xAB, PtraceRegsets.Get(cfg!, task, NoteType.NtX86Xstate, cfg!.UserMaxSize).Data[160]);
     }

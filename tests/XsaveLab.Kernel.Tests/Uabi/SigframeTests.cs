@@ -60,7 +60,7 @@ public class SigframeTests
             // The handler runs and clobbers user state; sigreturn must bring it back.
             Sigframes.ClearUserStates(cfg!, task);
             var r = Sigframes.FpuRestoreSig(cfg!, task, frame);
-            Assert.True(r.Success && !r.FxOnly, $"seed {seed}: {r.Rule}");
+            Assert.True(r.Ok && !r.FxOnly, $"seed {seed}: {r.Rule}");
             Assert.Equal(UabiFixtures.Hex(regs), UabiFixtures.Hex(UabiFixtures.UserRegisters(cfg!, task)));
             Assert.Equal(UabiFixtures.Hex(sup), UabiFixtures.Hex(UabiFixtures.SupervisorBytes(cfg!, task)));
             Assert.Equal(pkru, task.Pkru);
@@ -88,7 +88,7 @@ public class SigframeTests
                 var t = task.Clone();
                 Sigframes.ClearUserStates(cfg!, t);
                 var r = Sigframes.FpuRestoreSig(cfg!, t, bad);
-                Assert.True(r.Success && r.FxOnly, $"seed {seed}: {r.Rule}");
+                Assert.True(r.Ok && r.FxOnly, $"seed {seed}: {r.Rule}");
                 var img = UabiFixtures.UserRegisters(cfg!, t);
                 Assert.True(img.AsSpan(0, 416).SequenceEqual(frame.AsSpan(0, 416)), $"seed {seed}: legacy area not restored from the frame");
                 foreach (int i in cfg!.ExtendedInOrder(cfg.UserMaxFeatures))
@@ -119,7 +119,7 @@ public class SigframeTests
                 var t = task.Clone();
                 var sup = UabiFixtures.SupervisorBytes(cfg!, t);
                 var r = Sigframes.FpuRestoreSig(cfg!, t, bad);
-                Assert.True(!r.Success && r.Sigsegv, $"seed {seed}: {r.Rule}");
+                Assert.True(!r.Ok && r.Sigsegv, $"seed {seed}: {r.Rule}");
                 var init = UabiFixtures.UserRegistersButPkru(cfg!, new UabiTask(UabiFpState.CreateDefault(cfg!), 0));
                 Assert.Equal(UabiFixtures.Hex(init), UabiFixtures.Hex(UabiFixtures.UserRegistersButPkru(cfg!, t)));
                 Assert.Equal(cfg!.OsPke ? UabiTask.InitPkruValue : task.Pkru, t.Pkru);
@@ -164,7 +164,7 @@ public class SigframeTests
     {
         // 736 + 15 + (u + 4 + 112) + 63 rounded up to 16: user sizes 2432 and 2440 fall in the same 16-byte step.
         int Frame(int userSize) => (SigframeStructs.SigframeIa32.Sizeof + SigframeSizes.MaxFramePadding + userSize
-            + SigframeSizes.Magic2Size + UabiOffsets.FregsStateSize + SigframeSizes.MaxXsavePadding + 15) / 16 * 16;
+            + SigframeSizes.Magic2Size + Boot.FpuSystem.FregsStateSize + SigframeSizes.MaxXsavePadding + 15) / 16 * 16;
         Assert.Equal(Frame(2432), Frame(2440));
         Assert.NotEqual(Frame(2432), Frame(2432 + 16));
     }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Uabi;
 
@@ -35,7 +36,7 @@ internal static class UabiFixtures
     {
         var img = new byte[cfg.UserMaxSize];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, XstateCopyMode.Xsave, img);
-        img.AsSpan(UabiOffsets.XstateBv, 8).Clear();
+        img.AsSpan(XsaveOffsets.XstateBv, 8).Clear();
         return img;
     }
 

@@ -3,8 +3,10 @@ using FsCheck;
 using FsCheck.Fluent;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tests.Uabi;
 
@@ -33,8 +35,8 @@ public class UabiProperties
             img[e.Offset % img.Length] = e.Value;
             var before = task.Clone();
             var r = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img);
-            if (!r.Success)
-                return r.Errno == UabiErrno.Einval && before.Fpstate.Regs.AsSpan().SequenceEqual(task.Fpstate.Regs) && before.Pkru == task.Pkru;
+            if (!r.Ok)
+                return r.Errno == Errno.EINVAL && before.Fpstate.Regs.AsSpan().SequenceEqual(task.Fpstate.Regs) && before.Pkru == task.Pkru;
             // Accepted: GET gives the normalised image, and setting that again changes nothing — except MXCSR
             // when only FP is in use: SET stored it with FP's 160 bytes, GET shows the init MXCSR instead
             // (copy_xstate_to_uabi_buf copies MXCSR only for SSE|YMM), so setting GET's image writes that back.
@@ -45,7 +47,7 @@ public class UabiProperties
             bool mxcsrHidden = (task.Fpstate.XstateBv & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) == 0;
             int pkruOffset = (task.Fpstate.XcompBv & XFeatureMasks.Pkru) != 0 || !cfg.Compacted
                 ? cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.Pkru) : -1;
-            return PtraceRegsets.Set(cfg, again, NoteType.NtX86Xstate, back).Success
+            return PtraceRegsets.Set(cfg, again, NoteType.NtX86Xstate, back).Ok
                 && again.Pkru == task.Pkru
                 && SameRegs(again.Fpstate.Regs, task.Fpstate.Regs, mxcsrHidden, pkruOffset)
                 && PtraceRegsets.Get(cfg, again, NoteType.NtX86Xstate, cfg.UserMaxSize).Data.AsSpan().SequenceEqual(back);
@@ -58,8 +60,8 @@ public class UabiProperties
         var y = (byte[])b.Clone();
         if (ignoreMxcsr)
         {
-            x.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
-            y.AsSpan(UabiOffsets.Mxcsr, UabiOffsets.MxcsrAndFlagsSize).Clear();
+            x.AsSpan(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).Clear();
+            y.AsSpan(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).Clear();
         }
         if (pkruOffset >= 0 && pkruOffset + 8 <= x.Length)
         {
@@ -77,12 +79,12 @@ public class UabiProperties
         var cfg = UabiConfig.FromSystem(FpuSystem.Boot(CpuCatalog.Get(cpu)));
         var task = UabiRandom.Task(cfg, new Random(1));
         var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv), XFeatureMasks.Fp);
-        BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(UabiOffsets.Mxcsr), 0x1480);
-        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
-        Assert.Equal(0x1480u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(UabiOffsets.Mxcsr)));
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv), XFeatureMasks.Fp);
+        BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(XsaveOffsets.Mxcsr), 0x1480);
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
+        Assert.Equal(0x1480u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(XsaveOffsets.Mxcsr)));
         var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
-        Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(UabiOffsets.Mxcsr)));
+        Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(XsaveOffsets.Mxcsr)));
     }
 
     [Theory]
@@ -96,10 +98,10 @@ public class UabiProperties
         var task = UabiRandom.Task(cfg, new Random(-87));
         var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         int std = cfg.StandardOffset((int)XFeature.Pkru);
-        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv),
-            BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(UabiOffsets.XstateBv)) | XFeatureMasks.Pkru);
+        BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv),
+            BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv)) | XFeatureMasks.Pkru);
         img[std + 5] = 104;
-        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
         int kernelOffset = cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.Pkru);
         Assert.Equal(104, task.Fpstate.Regs[kernelOffset + 5]);
         var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
@@ -122,7 +124,7 @@ public class UabiProperties
             Sigframes.CopyFpstateToSigframe(cfg, task, frame);
             Sigframes.ClearUserStates(cfg, task);
             var r = Sigframes.FpuRestoreSig(cfg, task, frame);
-            return r.Success && !r.FxOnly && task.Pkru == pkru && regs.AsSpan().SequenceEqual(UabiFixtures.UserRegisters(cfg, task));
+            return r.Ok && !r.FxOnly && task.Pkru == pkru && regs.AsSpan().SequenceEqual(UabiFixtures.UserRegisters(cfg, task));
         }).QuickCheckThrowOnFailure();
     }
 }

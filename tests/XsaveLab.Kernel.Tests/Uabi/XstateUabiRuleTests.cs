@@ -3,6 +3,7 @@ using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Boot;
 using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Kernel.Tests.Uabi;
 
@@ -34,7 +35,7 @@ public class XstateUabiRuleTests
         Assert.Equal(0UL, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(512)) & ~XFeatureMasks.UserSupported);
         int cet = cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.CetUser);
         var before = task.Fpstate.Regs.AsSpan(cet, 16).ToArray();
-        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, UabiRandom.XstateImage(cfg, 9)).Success);
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, UabiRandom.XstateImage(cfg, 9)).Ok);
         Assert.NotEqual(0UL, task.Fpstate.XstateBv & XFeatureMasks.CetUser);
         Assert.Equal(before, task.Fpstate.Regs.AsSpan(cet, 16).ToArray());
     }
@@ -51,11 +52,11 @@ public class XstateUabiRuleTests
         Assert.Equal(0x12345674u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(cfg.StandardOffset(9))));
         var noPkru = (byte[])img.Clone();
         noPkru[513] &= unchecked((byte)~0x02); // clear XSTATE_BV bit 9
-        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, noPkru).Success);
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, noPkru).Ok);
         Assert.Equal(0u, task.Pkru);
         // KVM passes no PKRU pointer: the value is left alone.
         uint vpkru = 0xAAAA0000;
-        Assert.True(XstateUabi.CopyUabiToXstate(cfg, task.Fpstate, noPkru, ref vpkru, updatePkru: false).Success);
+        Assert.True(XstateUabi.CopyUabiToXstate(cfg, task.Fpstate, noPkru, ref vpkru, updatePkru: false).Ok);
         Assert.Equal(0xAAAA0000u, vpkru);
     }
 
@@ -67,9 +68,9 @@ public class XstateUabiRuleTests
         var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), 0xFFFFFFFF);
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), XFeatureMasks.Opmask);
-        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), XFeatureMasks.Ymm);
-        Assert.Equal(UabiErrno.Einval, PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Errno);
+        Assert.Equal(Errno.EINVAL, PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Errno);
     }
 
     [Fact]
@@ -80,7 +81,7 @@ public class XstateUabiRuleTests
         var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), 0x9FC0);
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), XFeatureMasks.Ymm);
-        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Success);
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
         Assert.Equal(0x9FC0u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(24)));
         var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         Assert.Equal(0x9FC0u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(24)));
@@ -95,7 +96,7 @@ public class XstateUabiRuleTests
         var part = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, 512);
         Assert.Equal(512, part.IovLen);
         Assert.Equal(full.AsSpan(0, 512).ToArray(), part.Data);
-        Assert.Equal(UabiErrno.Einval, PtraceRegsets.Get(cfg, task, NoteType.NtX86Shstk, 8).Errno);
+        Assert.Equal(Errno.EINVAL, PtraceRegsets.Get(cfg, task, NoteType.NtX86Shstk, 8).Errno);
     }
 
     [Fact]
@@ -110,7 +111,7 @@ public class XstateUabiRuleTests
         var big = (byte[])frame.Clone();
         BinaryPrimitives.WriteUInt32LittleEndian(big.AsSpan(464 + 16), (uint)task.Fpstate.UserSize + 64);
         var r = Sigframes.FpuRestoreSig(cfg, task.Clone(), big);
-        Assert.True(r.Success && r.FxOnly, r.Rule);
+        Assert.True(r.Ok && r.FxOnly, r.Rule);
 
         // A frame shorter than user_size + 4 fails access_ok(): SIGSEGV.
         r = Sigframes.FpuRestoreSig(cfg, task.Clone(), frame[..^8]);
@@ -119,13 +120,13 @@ public class XstateUabiRuleTests
         // NULL fpstate pointer: user states reset, success.
         var t = task.Clone();
         r = Sigframes.FpuRestoreSig(cfg, t, null);
-        Assert.True(r.Success);
+        Assert.True(r.Ok);
         Assert.Equal(0UL, t.Fpstate.XstateBv & XFeatureMasks.UserRestore);
 
         // Reserved header bytes past byte 23 are not checked by a standard-form XRSTOR.
         var hi = (byte[])frame.Clone();
         hi[512 + 40] = 1;
-        Assert.True(Sigframes.FpuRestoreSig(cfg, task.Clone(), hi).Success);
+        Assert.True(Sigframes.FpuRestoreSig(cfg, task.Clone(), hi).Ok);
     }
 
     [SkippableFact]
@@ -188,7 +189,7 @@ public class CompactedFrameTests
         BinaryPrimitives.WriteUInt64LittleEndian(compacted.AsSpan(520), xcomp);
         Sigframes.ClearUserStates(cfg, task);
         var r = Sigframes.FpuRestoreSig(cfg, task, compacted);
-        Assert.True(r.Success, r.Rule);
+        Assert.True(r.Ok, r.Rule);
         Assert.Equal(UabiFixtures.Hex(regs), UabiFixtures.Hex(UabiFixtures.UserRegisters(cfg, task)));
     }
 }

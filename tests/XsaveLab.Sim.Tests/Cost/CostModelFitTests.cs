@@ -1,4 +1,5 @@
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Sim.Cost;
 
 namespace XsaveLab.Sim.Tests.Cost;
@@ -35,9 +36,9 @@ public class CostModelFitTests
     public void Identical_work_has_zero_difference_and_zero_uncertainty()
     {
         var m = new CostModel(Calibrator.Run(new SyntheticTimer(Sizes, Xcr0, 3, 3)).Parameters);
-        var s = CostModel.SaveCounts(SaveInstr.Xsaves, Xcr0, Xcr0, Sizes);
+        var s = CostModel.SaveCounts(SaveInstruction.Xsaves, Xcr0, Xcr0, Sizes);
         var rr = CostModel.RestoreCounts(Xcr0, Xcr0, Sizes, true);
-        var (mean, sd) = m.SwitchDifferenceNs(SaveInstr.Xsaves, (s, rr), (s, rr));
+        var (mean, sd) = m.SwitchDifferenceNs(SaveInstruction.Xsaves, (s, rr), (s, rr));
         Assert.Equal(0, mean);
         Assert.Equal(0, sd);
     }
@@ -70,10 +71,10 @@ public class CostModelFitTests
     [Fact]
     public void Init_optimisation_counts_only_components_in_use()
     {
-        var c = CostModel.SaveCounts(SaveInstr.Xsavec, Xcr0, XFeatureMasks.FpSse, Sizes);
+        var c = CostModel.SaveCounts(SaveInstruction.Xsavec, Xcr0, XFeatureMasks.FpSse, Sizes);
         Assert.Equal(2, c.Moved);
         Assert.Equal(160 + 264 + 16, c.Bytes);
-        var s = CostModel.SaveCounts(SaveInstr.Xsave, Xcr0, XFeatureMasks.FpSse, Sizes);
+        var s = CostModel.SaveCounts(SaveInstruction.Xsave, Xcr0, XFeatureMasks.FpSse, Sizes);
         Assert.Equal(6, s.Moved);
     }
 }

@@ -1,3 +1,4 @@
+using XsaveLab.Arch.Machine;
 using XsaveLab.Sim.Cost;
 
 namespace XsaveLab.Sim.Tests.Cost;
@@ -16,12 +17,12 @@ internal sealed class SyntheticTimer(ComponentBytes bytes, ulong xcr0, double no
     public string CpuSignature => "0x0";
     public ulong Xcr0 => xcr0;
     public ComponentBytes Bytes => bytes;
-    public bool Supports(SaveInstr instr) => instr != SaveInstr.Xsaves;
+    public bool Supports(SaveInstruction instr) => instr != SaveInstruction.Xsaves;
 
     private double Noise(double v) => v * (1 + noisePct / 100 * (2 * _rng.NextDouble() - 1));
-    private LinearCost Of(SaveInstr i) => i switch { SaveInstr.Xsave => Xsave, SaveInstr.Xsavec => Xsavec, _ => Xsaveopt };
+    private LinearCost Of(SaveInstruction i) => i switch { SaveInstruction.Xsave => Xsave, SaveInstruction.Xsavec => Xsavec, _ => Xsaveopt };
 
-    public double SaveNs(SaveInstr instr, ulong rfbm, ulong inUse)
+    public double SaveNs(SaveInstruction instr, ulong rfbm, ulong inUse)
     {
         var c = CostModel.SaveCounts(instr, rfbm, inUse, bytes);
         return Noise(Of(instr).Predict(c.Requested, c.Moved, c.Bytes));
@@ -33,10 +34,10 @@ internal sealed class SyntheticTimer(ComponentBytes bytes, ulong xcr0, double no
         return Noise(Restore.Predict(c.Requested, c.Moved, c.Bytes));
     }
 
-    public double PairNs(SaveInstr instr, ulong rfbm, ulong inUse)
+    public double PairNs(SaveInstruction instr, ulong rfbm, ulong inUse)
     {
-        var s = CostModel.SaveCounts(instr, rfbm, inUse, bytes, instr == SaveInstr.Xsaveopt);
-        var r = CostModel.RestoreCounts(rfbm, inUse, bytes, instr == SaveInstr.Xsavec);
+        var s = CostModel.SaveCounts(instr, rfbm, inUse, bytes, instr == SaveInstruction.Xsaveopt);
+        var r = CostModel.RestoreCounts(rfbm, inUse, bytes, instr == SaveInstruction.Xsavec);
         return Noise(Of(instr).Predict(s.Requested, s.Moved, s.Bytes) + Restore.Predict(r.Requested, r.Moved, r.Bytes) + Overlap);
     }
 }

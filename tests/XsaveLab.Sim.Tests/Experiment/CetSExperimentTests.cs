@@ -16,7 +16,8 @@ public class CetSExperimentTests(ITestOutputHelper output)
 
     private static CostModelParameters SyntheticCost() =>
         Calibrator.Run(new Tests.Cost.SyntheticTimer(Sizes, XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512, 1, 3)).Parameters
-        with { SwitchFixedNs = 1500 };
+        with
+        { SwitchFixedNs = 1500 };
 
     [Fact]
     public void Sweep_classifies_every_catalog_cpu_from_the_layout_rules()
@@ -80,8 +81,59 @@ public class CetSExperimentTests(ITestOutputHelper output)
     {
         var r = CetSExperiment.Run(CpuCatalog.Get("zen4-genoa"), new CetSOptions { SimulatedSwitches = 2000 });
         Assert.All(r.Variants, v => Assert.Null(v.PredictedNsPerSwitch));
-        Assert.Null(r.Claims.Single(c => c.Id == "within-variation").Confirmed);
+        Assert.Equal(ClaimVerdict.Inconclusive, r.Claims.Single(c => c.Id == "within-variation").Verdict);
         Assert.Null(r.Measured);
+    }
+
+    [Fact]
+    public void Breakdown_terms_add_up_to_the_predicted_time_and_the_counted_bytes()
+    {
+        var r = CetSExperiment.Run(CpuCatalog.Get("zen5-turin"), new CetSOptions { CostModel = SyntheticCost(), SimulatedSwitches = 4000 });
+        foreach (var v in r.Variants)
+        {
+            var b = v.Breakdown!;
+            Assert.Equal(v.PredictedNsPerSwitch!.Value, b.TotalNs, 6);
+            Assert.Equal(v.SavedBytesPerSwitch, b.Save.Bytes, 9);
+            Assert.Equal(v.RestoredBytesPerSwitch, b.Restore.Bytes, 9);
+            Assert.Equal(1500, b.FixedNs);
+        }
+        // The throughput change is recomputable from the totals.
+        double base16 = r.Variants.Single(v => v.Name == "6.16").Breakdown!.TotalNs;
+        foreach (var v in r.Variants)
+            Assert.Equal((base16 / v.Breakdown!.TotalNs - 1) * 100, v.PredictedThroughputDeltaPct!.Value, 9);
+    }
+
+    [Fact]
+    public void Claim_1_agrees_with_each_variants_band_against_the_threshold()
+    {
+        var r = CetSExperiment.Run(CpuCatalog.Get("spr"), new CetSOptions { CostModel = SyntheticCost(), SimulatedSwitches = 2000 });
+        Assert.Equal(CetSExperiment.ReportedVariationPct, r.VariationThresholdPct);
+        foreach (var v in r.Variants)
+            Assert.Equal(ClaimVerdicts.Within(v.PredictedThroughputDeltaPct!.Value, v.PredictedThroughputDeltaUncertaintyPct!.Value, r.VariationThresholdPct), v.WithinVariation);
+        var parts = r.Variants.Where(v => v.Name is "6.17" or "case3").Select(v => v.WithinVariation!.Value).ToArray();
+        Assert.Equal(ClaimVerdicts.All(parts), r.Claims.Single(c => c.Id == "within-variation").Verdict);
+    }
+
+    [Fact]
+    public void Without_a_file_or_a_request_to_calibrate_the_runner_uses_the_shipped_model_and_times_nothing()
+    {
+        var o = new CetSRunOptions { Tasks = 10, Vcpus = 1 };
+        var a = CetSRunner.Run(CpuCatalog.Get("spr"), cpuIsHost: false, o);
+        var b = CetSRunner.Run(CpuCatalog.Get("spr"), cpuIsHost: false, o);
+        Assert.StartsWith("shipped reference model", a.CostModel);
+        Assert.Null(a.Measured);
+        Assert.Empty(a.Warnings);
+        Assert.Equal(a.Variants.Select(v => v.PredictedThroughputDeltaPct), b.Variants.Select(v => v.PredictedThroughputDeltaPct));
+        Assert.Equal(a.Claims.Select(c => c.Evidence), b.Claims.Select(c => c.Evidence));
+    }
+
+    [Fact]
+    public void A_cpu_without_xsave_is_neither_calibrated_nor_measured()
+    {
+        var r = CetSRunner.Run(CpuCatalog.Get("nehalem"), cpuIsHost: true, new CetSRunOptions { Calibrate = true, Measure = true, MeasureRuns = 1 });
+        Assert.StartsWith("shipped reference model", r.CostModel);
+        Assert.Null(r.Measured);
+        Assert.Contains(r.Notes, n => n.Contains("no XSAVE"));
     }
 
     [Fact]

@@ -15,7 +15,8 @@ public class HtmlReportTests
     {
         var sizes = new ComponentBytes(new Dictionary<int, int> { [2] = 256, [5] = 64, [6] = 512, [7] = 1024 });
         var cost = Calibrator.Run(new Tests.Cost.SyntheticTimer(sizes, XFeatureMasks.FpSse | XFeatureMasks.Ymm | XFeatureMasks.Avx512, 1, 9)).Parameters
-            with { SwitchFixedNs = 2000 };
+            with
+        { SwitchFixedNs = 2000 };
         return CetSExperiment.Run(CpuCatalog.Get("zen5-turin"), new CetSOptions { CostModel = cost, SimulatedSwitches = 4000, Tasks = 50, Vcpus = 2 });
     }
 
@@ -36,6 +37,33 @@ public class HtmlReportTests
         var cet = v.VcpuLayout.Segments.Single(s => s.Component == 12);
         Assert.Contains($"offset {cet.Offset}, {cet.Size} bytes", html);
         Assert.DoesNotContain(r.Variants.Single(x => x.Name == "6.17").TaskLayout.Segments, s => s.Component == 12);
+    }
+
+    [Fact]
+    public void Throughput_chart_agrees_with_the_verdicts()
+    {
+        var r = Result();
+        var html = HtmlReport.Render(r);
+        var band = System.Text.RegularExpressions.Regex.Match(html, "class=\"band\" data-threshold=\"([0-9.]+)\"");
+        Assert.True(band.Success);
+        Assert.Equal(r.VariationThresholdPct, double.Parse(band.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 2);
+        Assert.Contains("class=\"axis zero\"", html);
+        foreach (var v in r.Variants)
+        {
+            string cls = HtmlReport.BarClass(v.WithinVariation);
+            Assert.Contains($"class=\"bar {cls}\" data-variant=\"{v.Name}\"", html);
+            var err = System.Text.RegularExpressions.Regex.Match(html, $"class=\"err {cls}\" data-variant=\"{v.Name}\" data-lo=\"([^\"]+)\" data-hi=\"([^\"]+)\"");
+            Assert.True(err.Success, v.Name);
+            double lo = double.Parse(err.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double hi = double.Parse(err.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double t = r.VariationThresholdPct;
+            // The whisker's place against the band is exactly what the colour says.
+            Assert.Equal(lo > -t && hi < t, cls == "inside");
+            Assert.Equal(lo >= t || hi <= -t, cls == "outside");
+        }
+        foreach (var c in r.Claims)
+            Assert.Contains($"<div class=\"verdict\">{c.Label.ToLowerInvariant()}</div>", html);
+        Assert.Contains("id=\"breakdown\"", html);
     }
 
     [SkippableFact]

@@ -6,15 +6,15 @@ using XsaveLab.Sim.Experiment;
 
 namespace XsaveLab.Cli.Commands.Report;
 
-/// <summary>The CET-S experiment for the chosen CPU (quick calibration and, on this machine, a short real
-/// measurement). Computed once per report and shared by text, JSON and <c>--html</c>.</summary>
+/// <summary>The CET-S experiment for the chosen CPU, priced with the shipped reference cost model and never
+/// measured or calibrated (a report answers the same every time; live figures come from
+/// <c>experiment cet-s --host --calibrate</c>). Computed once per report and shared by text, JSON and <c>--html</c>.</summary>
 public sealed class ExperimentSection : IReportSection
 {
     private static readonly ConditionalWeakTable<ReportContext, CetSResult> Results = new();
 
     private static CetSResult Compute(ReportContext rc, IProgress<(string Stage, double Fraction)>? progress) =>
-        CetSRunner.Run(rc.Cpu, rc.Selection.IsHost,
-            new CetSRunOptions { QuickCalibration = true, MeasureRunDuration = TimeSpan.FromSeconds(0.5) }, progress);
+        CetSRunner.Run(rc.Cpu, rc.Selection.IsHost, new CetSRunOptions(), progress);
 
     public string Title => "CET supervisor state experiment (context_switch1, cases 1-3)";
     public string JsonKey => "experiment";

@@ -1,8 +1,12 @@
 using Spectre.Console;
+using XsaveLab.Arch.Machine;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
 using XsaveLab.Kernel.Boot;
 
 namespace XsaveLab.Cli.Commands.Report;
+
+public sealed record KernelJson(BootJson Boot, IReadOnlyList<VariantCost> Variants);
 
 /// <summary>The Linux FPU core's view: boot of the chosen kernel variant (default 6.17) and every variant side by
 /// side (bytes per task, per vCPU, per save), measured on the model.</summary>
@@ -33,10 +37,6 @@ public sealed class KernelSection : IReportSection
     public object ToJson(ReportContext ctx)
     {
         var (boot, cmp) = Compute(ctx);
-        return new
-        {
-            boot = BootCommand.ToJson(boot),
-            variants = cmp.Rows,
-        };
+        return new KernelJson(BootRenderer.ToBootJson(boot), cmp.Rows);
     }
 }

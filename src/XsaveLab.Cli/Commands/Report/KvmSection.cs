@@ -1,10 +1,14 @@
 using Spectre.Console;
 using XsaveLab.Cli.Cli;
+using XsaveLab.Cli.Rendering;
 using XsaveLab.Kvm;
 using XsaveLab.Kvm.Report;
 using XsaveLab.Kvm.Script;
 
 namespace XsaveLab.Cli.Commands.Report;
+
+public sealed record KvmVariantJson(
+    string Kernel, int Xsave2Size, FpstateJson GuestFpstateAtCreate, FpstateJson HostFpstate, IReadOnlyList<CetStateLocation> CetState);
 
 /// <summary>The KVM view: a QEMU-like start on upstream KVM 6.18 for every kernel variant — XSAVE2 size, the guest
 /// fpstate at vCPU creation next to the host task's, whether CET is offered, where CET-S lives.</summary>
@@ -32,12 +36,7 @@ public sealed class KvmSection : IReportSection
         console.Write(t);
     }
 
-    public object ToJson(ReportContext ctx) => Compute(ctx).Select(p => new
-    {
-        kernel = p.Variant,
-        xsave2Size = p.Report.Xsave2Size,
-        guestFpstateAtCreate = new { size = p.Report.GuestFpstateAtCreate!.Size, features = Json.Hex(p.Report.GuestFpstateAtCreate.Features) },
-        hostFpstate = new { size = p.Report.HostFpstate.Size, features = Json.Hex(p.Report.HostFpstate.Features) },
-        cetState = p.Report.CetState.Select(c => new { msr = c.Msr, location = c.Location }),
-    }).ToArray();
+    public object ToJson(ReportContext ctx) => Compute(ctx).Select(p => new KvmVariantJson(
+        p.Variant, p.Report.Xsave2Size, KvmRenderer.Fpstate(p.Report.GuestFpstateAtCreate)!, KvmRenderer.Fpstate(p.Report.HostFpstate)!,
+        p.Report.CetState)).ToArray();
 }

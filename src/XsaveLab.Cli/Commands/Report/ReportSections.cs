@@ -13,4 +13,7 @@ public static class ReportSections
         new KvmSection(),
         new ExperimentSection(),
     ];
+
+    /// <summary>The sections that apply to <paramref name="rc"/>'s CPU, in output order.</summary>
+    public static IReadOnlyList<IReportSection> For(ReportContext rc) => [.. All.Where(s => s.AppliesTo(rc))];
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
+using XsaveLab.Arch.Machine;
 
 namespace XsaveLab.Kernel.Uabi.CoreNotes;
 
@@ -46,22 +47,22 @@ public static class XstateCoreDecoder
     public static DecodedXstate Decode(ReadOnlySpan<byte> image, IReadOnlyList<XfeatComponent>? layout,
         Func<ulong, IReadOnlyList<XfeatComponent>> fallbackLayout)
     {
-        if (image.Length < UabiOffsets.ExtendedStart)
-            throw new FormatException($"NT_X86_XSTATE descriptor of {image.Length} bytes is shorter than 576");
-        ulong xcr0 = BinaryPrimitives.ReadUInt64LittleEndian(image[UabiOffsets.SwReserved..]);
-        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(image[UabiOffsets.XstateBv..]);
+        if (image.Length < XsaveOffsets.ExtendedStart)
+            throw new FormatException($"NT_X86_XSTATE descriptor of {image.Length} bytes is shorter than {XsaveOffsets.ExtendedStart}");
+        ulong xcr0 = BinaryPrimitives.ReadUInt64LittleEndian(image[XsaveOffsets.SwReserved..]);
+        ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(image[XsaveOffsets.XstateBv..]);
         var source = LayoutSource.Note;
         if (layout is null)
         {
             var host = fallbackLayout(xcr0);
-            int hostSize = host.Count == 0 ? UabiOffsets.ExtendedStart : host.Max(r => (int)(r.Offset + r.Size));
+            int hostSize = host.Count == 0 ? XsaveOffsets.ExtendedStart : host.Max(r => (int)(r.Offset + r.Size));
             var guess = hostSize == image.Length ? null : GdbXsaveLayouts.Guess(xcr0, image.Length);
             (layout, source) = guess is null ? (host, LayoutSource.Host) : (guess, LayoutSource.GdbGuess);
         }
         var comps = new List<DecodedComponent>
         {
             new(0, 0, image[..160].ToArray(), (bv & XFeatureMasks.Fp) != 0),
-            new(1, UabiOffsets.XmmSpace, image.Slice(UabiOffsets.XmmSpace, UabiOffsets.XmmSpaceSize).ToArray(), (bv & XFeatureMasks.Sse) != 0),
+            new(1, XsaveOffsets.XmmSpace, image.Slice(XsaveOffsets.XmmSpace, XsaveOffsets.XmmSpaceSize).ToArray(), (bv & XFeatureMasks.Sse) != 0),
         };
         foreach (var r in layout)
         {

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
+using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Abi;
 
-namespace XsaveLab.Host.Interop;
+namespace XsaveLab.Sim.Measure;
 
 /// <summary>Close-on-exec pipes between a measurement and its child, numbered high so that dup2 into the
 /// child's low fd numbers never collides with them.</summary>
@@ -11,7 +13,7 @@ internal static unsafe class Pipes
     {
         int* fds = stackalloc int[2];
         if (Libc.pipe2(fds, Libc.OCloexec) != 0)
-            throw new IOException($"pipe2 failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new IOException($"pipe2 failed: {ErrnoNames.Name(Marshal.GetLastPInvokeError())}");
         int r = MoveUp(fds[0], minFd), w = MoveUp(fds[1], minFd);
         return (r, w);
     }
@@ -28,7 +30,7 @@ internal static unsafe class Pipes
             int r = Libc.poll(&pfd, 1, left);
             if (r > 0)
                 break;
-            if (r == 0 || Marshal.GetLastPInvokeError() != Libc.Eintr || left == 0)
+            if (r == 0 || Marshal.GetLastPInvokeError() != (int)Errno.EINTR || left == 0)
                 return false;
         }
         byte b;
@@ -46,7 +48,7 @@ internal static unsafe class Pipes
         int err = Marshal.GetLastPInvokeError();
         Libc.close(fd);
         if (n < 0)
-            throw new IOException($"fcntl(F_DUPFD_CLOEXEC) failed: errno {err}");
+            throw new IOException($"fcntl(F_DUPFD_CLOEXEC) failed: {ErrnoNames.Name(err)}");
         return n;
     }
 }

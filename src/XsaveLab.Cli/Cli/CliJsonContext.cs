@@ -1,0 +1,29 @@
+using System.Text.Json.Serialization;
+using XsaveLab.Arch.Sanity;
+using XsaveLab.Cli.Commands.Report;
+using XsaveLab.Cli.Rendering;
+using XsaveLab.Sim.Bench;
+using XsaveLab.Sim.Experiment;
+
+namespace XsaveLab.Cli.Cli;
+
+/// <summary>Source-generated metadata for every JSON document the CLI writes. <see cref="Json.Options"/> carries
+/// the naming, escaping and hex rules; this context only supplies the type shapes.</summary>
+[JsonSerializable(typeof(LayoutJson))]
+[JsonSerializable(typeof(List<CpuJson>))]
+[JsonSerializable(typeof(BootJson))]
+[JsonSerializable(typeof(KvmJson))]
+[JsonSerializable(typeof(HostCheckJson))]
+[JsonSerializable(typeof(BenchReport))]
+[JsonSerializable(typeof(Dictionary<string, object?>))]
+[JsonSerializable(typeof(ProfileJson))]
+[JsonSerializable(typeof(IReadOnlyList<ProfileFinding>))]
+[JsonSerializable(typeof(List<ProfileFinding>))]
+[JsonSerializable(typeof(ProfileFinding[]))]
+[JsonSerializable(typeof(KernelJson))]
+[JsonSerializable(typeof(UserAbiJson))]
+[JsonSerializable(typeof(KvmVariantJson[]))]
+[JsonSerializable(typeof(CetSResult))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(int))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

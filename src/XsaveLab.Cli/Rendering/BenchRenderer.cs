@@ -1,0 +1,29 @@
+using Spectre.Console;
+using XsaveLab.Cli.Cli;
+using XsaveLab.Sim.Bench;
+
+namespace XsaveLab.Cli.Rendering;
+
+/// <summary><c>bench</c>: median times of the model, a memory copy and the native instructions.</summary>
+public sealed class BenchRenderer : IRenderer<BenchReport>
+{
+    public object ToJson(BenchReport report) => report;
+
+    public void RenderText(IAnsiConsole console, BenchReport report)
+    {
+        if (!report.Optimized)
+            console.WriteLine("warning: built without optimization (Debug); run with -c Release for figures that mean something");
+        console.WriteLine($"{report.Cpu}: XCR0 {report.Xcr0}, IA32_XSS {report.Xss}, full user state {report.StateBytes} bytes (compacted)");
+        var t = new Table().Border(TableBorder.Rounded)
+            .AddColumn("operation")
+            .AddColumn(new TableColumn("median ns").RightAligned())
+            .AddColumn(new TableColumn("allocated B/op").RightAligned());
+        foreach (var r in report.Results)
+            t.AddRow(Markup.Escape(r.Name), r.MedianNs.ToString("F1"), r.AllocatedBytes.ToString("F1"));
+        console.Write(t);
+        console.WriteLine($"model XSAVEC+XRSTOR / copy round trip: {report.Ratios.ModelPairOverCopyRoundTrip:F2}");
+        console.WriteLine(report.Ratios.ModelPairOverNativePair is { } n
+            ? $"model XSAVEC+XRSTOR / native pair: {n:F2}"
+            : $"native pair not measured: {report.NativeSkipped}");
+    }
+}

@@ -1,0 +1,44 @@
+using Spectre.Console;
+using XsaveLab.Cli.Cli;
+using XsaveLab.Host.Check;
+
+namespace XsaveLab.Cli.Rendering;
+
+public sealed record ObservableJson(string Name, string Model, string Actual, string Status, string Reason);
+
+public sealed record HostCheckJson(IReadOnlyList<ObservableJson> Observables);
+
+/// <summary><c>host check</c>: every observable, model next to kernel. Exit 1 when any mismatches.</summary>
+public sealed class HostCheckRenderer : IRenderer<HostCheckReport>
+{
+    public int ExitCode(HostCheckReport report) => report.HasMismatch ? 1 : 0;
+
+    object IRenderer<HostCheckReport>.ToJson(HostCheckReport report) => ToJson(report);
+
+    public static HostCheckJson ToJson(HostCheckReport report) =>
+        new([.. report.Observables.Select(o => new ObservableJson(o.Name, o.Model, o.Actual, StatusName(o.Status), o.Reason))]);
+
+    public static string StatusName(ObservableStatus s) => s.ToString().ToLowerInvariant();
+
+    public void RenderText(IAnsiConsole console, HostCheckReport report)
+    {
+        var t = new Table().Border(TableBorder.Rounded)
+            .AddColumn("observable").AddColumn("model").AddColumn("kernel").AddColumn("status");
+        foreach (var o in report.Observables)
+        {
+            string status = o.Status switch
+            {
+                ObservableStatus.Match => "[green]match[/]",
+                ObservableStatus.Mismatch => "[red]mismatch[/]",
+                ObservableStatus.Explained => "[yellow]explained[/]",
+                _ => "[grey]skipped[/]",
+            };
+            if (o.Status is ObservableStatus.Mismatch or ObservableStatus.Explained or ObservableStatus.Skipped && o.Reason.Length > 0)
+                status += "\n" + Markup.Escape(o.Reason);
+            t.AddRow(Markup.Escape(o.Name), Markup.Escape(o.Model), Markup.Escape(o.Actual), status);
+        }
+        console.Write(t);
+        console.WriteLine($"{report.Count(ObservableStatus.Match)} match, {report.Count(ObservableStatus.Mismatch)} mismatch, " +
+            $"{report.Count(ObservableStatus.Explained)} explained, {report.Count(ObservableStatus.Skipped)} skipped");
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json.Serialization;
+using Spectre.Console;
+using XsaveLab.Cli.Cli;
+using XsaveLab.Kvm.Report;
+using XsaveLab.Kvm.Script;
+
+namespace XsaveLab.Cli.Rendering;
+
+public sealed record KvmGuestJson(string Insn, string Outcome, string Fault, string? ExpectationFailed);
+
+/// <summary>One executed line; <c>guest</c> only for a KVM_RUN that ran guest instructions, <c>expect</c> and
+/// <c>expectMet</c> only when an <c>expect</c> line checked it.</summary>
+public sealed record KvmStepJson(
+    int Line, string Ioctl, string Args, string Result, string Detail,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<KvmGuestJson>? Guest,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Expect,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? ExpectMet);
+
+public sealed record KvmCpuidJson(string Leaf, uint Subleaf, string Eax, string Ebx, string Ecx, string Edx);
+
+public sealed record FpstateJson(int Size, string Features);
+
+public sealed record KvmJson(
+    string Cpu, string Kernel, string Kvm, string Flavour, string Vmm, bool Ok, IReadOnlyList<KvmStepJson> Steps, int Xsave2Size,
+    IReadOnlyList<KvmCpuidJson> SupportedCpuid, FpstateJson? GuestFpstate, FpstateJson? GuestFpstateAtCreate, FpstateJson HostFpstate,
+    IReadOnlyList<CetStateLocation> CetState, IReadOnlyList<string> Notes);
+
+/// <summary><c>kvm</c>: each ioctl with its result, the guest's CPUID 0xD, the XSAVE2 size, guest vs host fpstate
+/// and where CET state lives. Exit 1 when an expectation was not met.</summary>
+public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
+{
+    public int ExitCode(KvmReport r) => r.Ok ? 0 : 1;
+
+    public object ToJson(KvmReport r) => new KvmJson(
+        r.Cpu, r.Kernel, r.Kvm, r.Flavour, r.Vmm, r.Ok, [.. r.Steps.Select(Step)], r.Xsave2Size,
+        [.. r.SupportedCpuid.Select(e => new KvmCpuidJson(Json.Hex(e.Function), e.Index, Json.Hex(e.Eax), Json.Hex(e.Ebx), Json.Hex(e.Ecx), Json.Hex(e.Edx)))],
+        Fpstate(r.GuestFpstate), Fpstate(r.GuestFpstateAtCreate), Fpstate(r.HostFpstate)!, r.CetState, r.Notes);
+
+    private static KvmStepJson Step(KvmStep s) => new(
+        s.Line, s.Ioctl, s.Args, s.ResultText, s.Text,
+        s.Guest.Count > 0 ? [.. s.Guest.Select(g => new KvmGuestJson(g.Op, g.Text, g.Fault.Kind.ToString(), g.ExpectationFailure))] : null,
+        s.Expect, s.Expect is null ? null : s.ExpectMet);
+
+    internal static FpstateJson? Fpstate(FpstateView? f) => f is null ? null : new(f.Size, Json.Hex(f.Features));
+
+    public void RenderText(IAnsiConsole c, KvmReport r)
+    {
+        c.WriteLine($"CPU: {r.Cpu} - {LayoutRenderer.Describe(selection)}; kernel {r.Kernel}; KVM {r.Kvm} ({r.Flavour}); VMM sequence '{r.Vmm}'");
+        var steps = new Table().Border(TableBorder.Rounded).AddColumn("line").AddColumn("call").AddColumn("result").AddColumn("detail");
+        foreach (var s in r.Steps)
+        {
+            string detail = s.Text + string.Concat(s.Guest.Select(g => "\n  guest: " + g));
+            if (s.Expect is not null)
+                detail += $"\n  expect {s.Expect}: {(s.ExpectMet == true ? "met" : "NOT MET")}";
+            steps.AddRow(s.Line.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape((s.Ioctl + " " + s.Args).Trim()),
+                Markup.Escape(s.ResultText), Markup.Escape(detail));
+        }
+        c.Write(steps);
+
+        var cpuid = new Table().Border(TableBorder.Rounded).Title("KVM_GET_SUPPORTED_CPUID leaf 0xD")
+            .AddColumn("subleaf").AddColumn("eax").AddColumn("ebx").AddColumn("ecx").AddColumn("edx");
+        foreach (var e in r.SupportedCpuid)
+            cpuid.AddRow($"{e.Index}", $"0x{e.Eax:x8}", $"0x{e.Ebx:x8}", $"0x{e.Ecx:x8}", $"0x{e.Edx:x8}");
+        c.Write(cpuid);
+        c.WriteLine($"KVM_CAP_XSAVE2 (this process's guest permission): {r.Xsave2Size}");
+
+        var fp = new Table().Border(TableBorder.Rounded).AddColumn("fpstate").AddColumn("size").AddColumn("features");
+        if (r.GuestFpstateAtCreate is { } g0)
+            fp.AddRow("vCPU 0 at creation", $"{g0.Size}", Markup.Escape($"0x{g0.Features:x} {g0.Describe}"));
+        if (r.GuestFpstate is { } g)
+            fp.AddRow("vCPU 0 now", $"{g.Size}", Markup.Escape($"0x{g.Features:x} {g.Describe}"));
+        fp.AddRow("host task (default)", $"{r.HostFpstate.Size}", Markup.Escape($"0x{r.HostFpstate.Features:x} {r.HostFpstate.Describe}"));
+        c.Write(fp);
+
+        var cet = new Table().Border(TableBorder.Rounded).Title("CET state").AddColumn("MSR").AddColumn("guest value lives in");
+        foreach (var x in r.CetState)
+            cet.AddRow(x.Msr, Markup.Escape(x.Location));
+        c.Write(cet);
+        foreach (var n in r.Notes)
+            c.WriteLine("note: " + n);
+        c.WriteLine(r.Ok ? "All expectations met." : "Some expectations were NOT met.");
+    }
+}

@@ -1,0 +1,25 @@
+namespace XsaveLab.Kernel.Abi;
+
+/// <summary>What a system call, ioctl or kernel function returned: a non-negative value or <c>-errno</c>, with the
+/// rule (kernel function and check) that decided it. A value, never an exception, at the model boundary; the same
+/// type carries live results, where the rule names the call that was made.</summary>
+public readonly record struct SysResult(long Value, Errno Errno, string Rule = "")
+{
+    public bool Ok => Errno == Errno.None;
+
+    public static SysResult Success(long value = 0, string rule = "") => new(value, Errno.None, rule);
+
+    public static SysResult Fail(Errno e, string rule) => new(-(long)e, e, rule);
+
+    /// <summary>A libc call's outcome: <paramref name="ret"/> when non-negative, else the <paramref name="errno"/> it
+    /// left, with the call that was made as the rule.</summary>
+    public static SysResult FromLibc(long ret, int errno, string call) => ret >= 0 ? Success(ret, call) : Fail((Errno)errno, call);
+
+    /// <summary>A raw kernel-style return (<c>value</c> or <c>-errno</c>) with the rule that produced it.</summary>
+    public static SysResult FromReturn(long ret, string rule) => ret >= 0 ? Success(ret, rule) : Fail(ErrnoNames.Of(ret), rule);
+
+    /// <summary>The result as reports print it: the value, or <c>-ENAME</c>.</summary>
+    public string Text => Ok ? Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-" + Errno.Name();
+
+    public override string ToString() => Rule.Length > 0 ? $"{Text} ({Rule})" : Text;
+}

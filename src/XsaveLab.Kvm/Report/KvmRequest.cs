@@ -1,0 +1,30 @@
+using XsaveLab.Kvm.Script;
+
+namespace XsaveLab.Kvm.Report;
+
+/// <summary>A VMM sequence named by the user that cannot run: neither built-in nor a file, or a built-in sequence
+/// whose needs (e.g. AMX) the CPU does not meet.</summary>
+public sealed class KvmRequestException(string message) : Exception(message);
+
+/// <summary>The <c>kvm</c> question in one call: a built-in sequence or a script file, checked, run and reported.</summary>
+public static class KvmRequest
+{
+    /// <summary>Runs <paramref name="vmm"/> (a name in <see cref="BuiltinScripts.All"/> or a script file) under
+    /// <paramref name="settings"/>; <paramref name="notes"/> go first in the report's notes.</summary>
+    /// <exception cref="KvmRequestException">Unknown sequence, a CPU past the model's size bounds, or a built-in one whose needs the CPU does not meet.</exception>
+    /// <exception cref="VmmScriptException">The script file does not parse.</exception>
+    public static KvmReport Run(string vmm, KvmSettings settings, IReadOnlyList<string> notes)
+    {
+        bool builtin = BuiltinScripts.All.ContainsKey(vmm);
+        if (!builtin && !File.Exists(vmm))
+            throw new KvmRequestException($"--vmm: '{ScriptText.Excerpt(vmm, 200)}' is neither a built-in sequence ({string.Join(", ", BuiltinScripts.All.Keys)}) nor a file");
+        var script = builtin ? BuiltinScripts.Get(vmm) : VmmScript.ParseFile(vmm);
+        // Sizes from an untrusted dump are bounded before the model allocates a guest buffer from them.
+        if (Caps.KvmLimits.Problem(settings.Cpu) is { } bound)
+            throw new KvmRequestException($"--cpu {settings.Cpu.Name}: {bound}");
+        if (BuiltinScripts.Unmet(vmm, new Vm.KvmSystem(settings)) is { } unmet)
+            throw new KvmRequestException($"--vmm: {unmet}; this CPU is {settings.Cpu.Name}");
+        var report = KvmReport.Create(script, settings, vmm);
+        return notes.Count == 0 ? report : report with { Notes = [.. notes, .. report.Notes] };
+    }
+}

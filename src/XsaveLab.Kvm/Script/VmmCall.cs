@@ -1,0 +1,107 @@
+using XsaveLab.Arch.Cpuid;
+using XsaveLab.Kernel.Abi;
+using XsaveLab.Kernel.Variants;
+using XsaveLab.Kvm.Caps;
+using XsaveLab.Kvm.Vm;
+
+namespace XsaveLab.Kvm.Script;
+
+/// <summary>One script line as a typed call, every name and number already resolved by <see cref="VmmScript.Parse"/>:
+/// the runner never reads the text again.</summary>
+public abstract record VmmCall
+{
+    /// <summary><c>cpu NAME</c>: the CPU of the VMM process.</summary>
+    public sealed record SetCpu(CpuProfile Cpu) : VmmCall;
+
+    /// <summary><c>kernel VARIANT</c>.</summary>
+    public sealed record SetKernel(KernelVariant Kernel) : VmmCall;
+
+    /// <summary><c>kvm 6.17|6.18</c>.</summary>
+    public sealed record SetRelease(KvmRelease Release) : VmmCall;
+
+    /// <summary><c>flavour upstream|pvm</c>.</summary>
+    public sealed record SetFlavour(KvmFlavour Flavour) : VmmCall;
+
+    /// <summary><c>arch_prctl OPTION [N]</c>; <see cref="IsGet"/> for the GET_* options (the value is a mask).</summary>
+    public sealed record ArchPrctl(int Option, ulong Argument, bool IsGet) : VmmCall;
+
+    /// <summary><c>KVM_CHECK_EXTENSION CAP [vm]</c>.</summary>
+    public sealed record CheckExtension(int Capability, bool OnVm) : VmmCall;
+
+    public sealed record GetSupportedCpuid : VmmCall;
+
+    /// <summary><c>KVM_GET_DEVICE_ATTR</c> of group 0 (KVM_X86_GRP_SYSTEM).</summary>
+    public sealed record GetDeviceAttr(ulong Attribute) : VmmCall;
+
+    public sealed record GetMsrIndexList : VmmCall;
+
+    public sealed record CreateVm : VmmCall;
+
+    public sealed record CreateVcpu(int Id) : VmmCall;
+
+    /// <summary><c>vcpu ID</c>: the vCPU later lines address.</summary>
+    public sealed record SelectVcpu(int Id) : VmmCall;
+
+    /// <summary><c>KVM_SET_CPUID2 [expose=…]</c>, from the last supported table.</summary>
+    public sealed record SetCpuid2(CpuidExposure Exposure) : VmmCall;
+
+    public sealed record GetCpuid2 : VmmCall;
+
+    /// <summary><c>KVM_RUN [guest: INSN; …]</c>.</summary>
+    public sealed record Run(IReadOnlyList<GuestOp> Guest) : VmmCall;
+
+    /// <summary><c>KVM_GET_XSAVE</c> (4096 bytes) or <c>KVM_GET_XSAVE2</c>.</summary>
+    public sealed record GetXsave(bool Xsave2) : VmmCall;
+
+    /// <summary><c>KVM_SET_XSAVE [changes]</c>: the last image read, changed.</summary>
+    public sealed record SetXsave(IReadOnlyList<XsaveMutation> Changes) : VmmCall;
+
+    public sealed record GetXcrs : VmmCall;
+
+    /// <summary><c>KVM_SET_XCRS VALUE</c>; <see cref="FromCpuid"/> ORs in the vCPU's CPUID XCR0.</summary>
+    public sealed record SetXcrs(ulong Value, bool FromCpuid) : VmmCall;
+
+    public sealed record GetMsrs(IReadOnlyList<uint> Msrs) : VmmCall;
+
+    /// <summary><c>KVM_SET_MSRS MSR=VALUE …</c>; <c>cpuid</c> in a value ORs in the vCPU's CPUID XSS.</summary>
+    public sealed record SetMsrs(IReadOnlyList<(uint Index, ulong Value, bool FromCpuid)> Msrs) : VmmCall;
+
+    public sealed record DestroyVcpu : VmmCall;
+
+    /// <summary><c>save NAME [omit=MSR,…]</c>.</summary>
+    public sealed record Save(string Name, IReadOnlyList<uint> Omit) : VmmCall;
+
+    /// <summary><c>restore NAME [cpu=X] [kernel=V] [kvm=R] [flavour=F]</c>: null keeps the current setting.</summary>
+    public sealed record Restore(string Name, CpuProfile? Cpu, KernelVariant? Kernel, KvmRelease? Release, KvmFlavour? Flavour) : VmmCall;
+
+    /// <summary><c>expect …</c>: checks the line before.</summary>
+    public sealed record Expect(ExpectKind Kind, Errno Errno, ulong Value, string Text) : VmmCall;
+}
+
+/// <summary>What an <c>expect</c> line checks.</summary>
+public enum ExpectKind
+{
+    /// <summary>The call succeeded and every guest expectation was met.</summary>
+    Ok,
+    /// <summary>The call failed with this errno.</summary>
+    Errno,
+    /// <summary>The call succeeded with this value.</summary>
+    Value,
+    /// <summary>The account of the call contains this text.</summary>
+    Contains,
+}
+
+/// <summary>A <c>when COND:</c> prefix: the line runs only when the CPU and KVM have (or, negated, lack) it.</summary>
+public sealed record ScriptCondition(ConditionKind Kind, bool Negated)
+{
+    public override string ToString() => (Negated ? "!" : "") + Kind.ToString().ToLowerInvariant();
+}
+
+public enum ConditionKind
+{
+    Xsave,
+    Amx,
+    Cet,
+    Xfd,
+    GuestXsave,
+}
