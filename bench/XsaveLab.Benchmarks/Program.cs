@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Running;
-using XsaveLab.Host.Bench;
+using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Benchmarks;
 

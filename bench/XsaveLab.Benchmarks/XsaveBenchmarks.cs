@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Bench;
+using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Benchmarks;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Vm;
 
 namespace XsaveLab.Cli.Tests;
@@ -22,7 +23,7 @@ public class KvmCommandTests
         // The QEMU sequence requests guest permission first, so the XSAVE2 size includes AMX.
         var sys = new KvmSystem(KvmSettings.For(CpuCatalog.Get("spr"), KernelVariants.V6_17));
         sys.ArchPrctl(XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm, 18);
-        Assert.Equal(sys.CheckExtension(KvmSystem.KvmCapXsave2).Value, r.GetProperty("xsave2Size").GetInt64());
+        Assert.Equal(sys.CheckExtension(KvmAbi.CapXsave2).Value, r.GetProperty("xsave2Size").GetInt64());
         var cpuid = r.GetProperty("supportedCpuid").EnumerateArray().ToArray();
         Assert.Contains(cpuid, e => e.GetProperty("subleaf").GetInt32() == 0 && e.GetProperty("leaf").GetString() == "0xd");
         foreach (var key in new[] { "eax", "ebx", "ecx", "edx" })

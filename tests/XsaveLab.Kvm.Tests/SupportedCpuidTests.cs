@@ -1,9 +1,10 @@
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm.Caps;
 using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kernel.Variants;
+using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Vm;
 using XsaveLab.Kernel.Abi;
 
@@ -94,24 +95,24 @@ public class SupportedCpuidTests
         var sys = TestCpus.System(cpu);
         ulong before = sys.Caps.FilteredXcr0(sys.GuestGroupPerm);
         int expectBefore = Math.Max(sys.Host.XsaveEnabled ? XStateGeometry.Size(cpu, before, false) : 0, 4096);
-        Assert.Equal(expectBefore, sys.CheckExtension(KvmSystem.KvmCapXsave2).Value);
+        Assert.Equal(expectBefore, sys.CheckExtension(KvmAbi.CapXsave2).Value);
         var r = sys.ArchPrctl(ArchPrctl.ReqXcompGuestPerm, 18);
         bool amx = (sys.Host.UserMaxFeatures & XFeatureMasks.XtileData) != 0;
         Assert.Equal(amx, r.Ok);
         if (!amx)
             Assert.Equal(Errno.EOPNOTSUPP, r.Errno);
         ulong after = sys.Caps.FilteredXcr0(sys.GuestGroupPerm);
-        Assert.Equal(Math.Max(sys.Host.XsaveEnabled ? XStateGeometry.Size(cpu, after, false) : 0, 4096), sys.CheckExtension(KvmSystem.KvmCapXsave2).Value);
+        Assert.Equal(Math.Max(sys.Host.XsaveEnabled ? XStateGeometry.Size(cpu, after, false) : 0, 4096), sys.CheckExtension(KvmAbi.CapXsave2).Value);
         var vm = sys.CreateVm();
-        Assert.Equal(sys.CheckExtension(KvmSystem.KvmCapXsave2).Value, vm.CheckExtension(KvmSystem.KvmCapXsave2).Value);
+        Assert.Equal(sys.CheckExtension(KvmAbi.CapXsave2).Value, vm.CheckExtension(KvmAbi.CapXsave2).Value);
         if (amx)
         {
             // amx_test: the tile data component ends the standard area.
             var t = cpu.Component(18)!.Value;
-            Assert.Equal(t.StandardOffset!.Value + t.Size, sys.CheckExtension(KvmSystem.KvmCapXsave2).Value);
+            Assert.Equal(t.StandardOffset!.Value + t.Size, sys.CheckExtension(KvmAbi.CapXsave2).Value);
         }
         // KVM_X86_XCOMP_GUEST_SUPP is not filtered by permission.
-        var attr = new KvmSystem(KvmSettings.For(cpu)).GetDeviceAttr(0, KvmSystem.KvmX86XcompGuestSupp);
+        var attr = new KvmSystem(KvmSettings.For(cpu)).GetDeviceAttr(0, KvmAbi.XcompGuestSupp);
         Assert.Equal(sys.Caps.SupportedXcr0, (ulong)attr.Value);
         Assert.Equal(Errno.ENXIO, sys.GetDeviceAttr(0, 1).Errno);
     }

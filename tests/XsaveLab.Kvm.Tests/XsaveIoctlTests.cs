@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Vm;
 using XsaveLab.Kernel.Abi;
 
@@ -49,7 +50,7 @@ public class XsaveIoctlTests
         Assert.True(v.SetCpuid2(sys.GetSupportedCpuid()).Ok);
         Assert.Equal(Errno.EINVAL, v.GetXsave(out _).Errno);
         Assert.True(v.GetXsave2(out var img).Ok);
-        Assert.Equal(sys.CheckExtension(KvmSystem.KvmCapXsave2).Value, img.Length);
+        Assert.Equal(sys.CheckExtension(KvmAbi.CapXsave2).Value, img.Length);
         Assert.Equal(Errno.EFAULT, v.SetXsave(new byte[4096]).Errno);
     }
 

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using XsaveLab.Arch.Sanity;
 using XsaveLab.Cli.Commands.Report;
 using XsaveLab.Cli.Rendering;
-using XsaveLab.Host.Bench;
+using XsaveLab.Sim.Bench;
 using XsaveLab.Sim.Experiment;
 
 namespace XsaveLab.Cli.Cli;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Rendering;
-using XsaveLab.Host.Bench;
+using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Cli.Commands;
 

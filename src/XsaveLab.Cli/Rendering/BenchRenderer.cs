@@ -1,6 +1,6 @@
 using Spectre.Console;
 using XsaveLab.Cli.Cli;
-using XsaveLab.Host.Bench;
+using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Cli.Rendering;
 

@@ -1,7 +1,5 @@
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Tasks;
-using ArchPrctlCodes = XsaveLab.Kernel.Tasks.ArchPrctl;
-using ArchPrctl = XsaveLab.Host.Linux.ArchPrctl;
 using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Check;
@@ -18,9 +16,9 @@ public sealed class ArchPrctlCheck : IHostCheckProvider
         // A fresh process of the model kernel booted with this CPU: the permissions a process starts with.
         var kernel = new LinuxKernel(ctx.System, cpuCount: 1);
         var self = kernel.SpawnProcess("host check");
-        yield return Get("ARCH_GET_XCOMP_SUPP", kernel.ArchPrctlGet(self, ArchPrctlCodes.GetXcompSupp), ArchPrctl.GetSupported(), "fpu_user_cfg.max_features | legacy_features");
-        yield return Get("ARCH_GET_XCOMP_PERM", kernel.ArchPrctlGet(self, ArchPrctlCodes.GetXcompPerm), ArchPrctl.GetPermitted(), "leader's perm.__state_perm & USER_SUPPORTED");
-        yield return Get("ARCH_GET_XCOMP_GUEST_PERM", kernel.ArchPrctlGet(self, ArchPrctlCodes.GetXcompGuestPerm), ArchPrctl.GetGuestPermitted(), "leader's guest_perm.__state_perm & USER_SUPPORTED");
+        yield return Get("ARCH_GET_XCOMP_SUPP", kernel.ArchPrctlGet(self, ArchPrctl.GetXcompSupp), LiveArchPrctl.GetSupported(), "fpu_user_cfg.max_features | legacy_features");
+        yield return Get("ARCH_GET_XCOMP_PERM", kernel.ArchPrctlGet(self, ArchPrctl.GetXcompPerm), LiveArchPrctl.GetPermitted(), "leader's perm.__state_perm & USER_SUPPORTED");
+        yield return Get("ARCH_GET_XCOMP_GUEST_PERM", kernel.ArchPrctlGet(self, ArchPrctl.GetXcompGuestPerm), LiveArchPrctl.GetGuestPermitted(), "leader's guest_perm.__state_perm & USER_SUPPORTED");
 
         if (ctx.Launcher is null)
         {
@@ -44,7 +42,7 @@ public sealed class ArchPrctlCheck : IHostCheckProvider
                 yield return Observable.Compare($"{name}({feature})", Render(r), Render(result.Ret, result.Errno),
                     "xstate_request_perm(): idx >= XFEATURE_MAX ⇒ -EINVAL; only XTILE_DATA is requestable; not in user max ⇒ -EOPNOTSUPP");
             }
-            ulong after = kernel.ArchPrctlGet(child, isGuest ? ArchPrctlCodes.GetXcompGuestPerm : ArchPrctlCodes.GetXcompPerm);
+            ulong after = kernel.ArchPrctlGet(child, isGuest ? ArchPrctl.GetXcompGuestPerm : ArchPrctl.GetXcompPerm);
             yield return Observable.Compare($"{name}: GET after the requests", $"0x{after:X}",
                 report.After.Ok ? $"0x{report.After.Value:X}" : Render(report.After.Ret, report.After.Errno));
         }

@@ -41,7 +41,7 @@ public sealed class CoreDumpCheck : IHostCheckProvider
     {
         var list = new List<Observable>();
         var dump = LoadedRegistersCore.Produce(ctx.Launcher!, Seed, dir);
-        var notes = ElfCoreFile.ReadNotes(File.ReadAllBytes(dump.CorePath), dump.CorePath);
+        var notes = ElfCoreFile.Read(dump.CorePath).NotesOrThrow();
         var xs = notes.FirstOrDefault(n => n.Type == NoteType.NtX86Xstate);
         if (xs is null)
         {

@@ -4,9 +4,9 @@ using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Kvm;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kvm;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Vm;
-using ModelVcpu = XsaveLab.Kvm.Vm.KvmVcpu;
 using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Check;
@@ -60,7 +60,7 @@ public sealed class KvmChecks : IHostCheckProvider
             list.Add(new Observable($"kvm flavour: {p.Capability}", "offered by upstream KVM", "withheld", fl == "pvm" ? ObservableStatus.Explained : ObservableStatus.Mismatch, p.Cause));
 
         // Capabilities.
-        list.Add(Observable.Compare("KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) /dev/kvm", model.CheckExtension(KvmSystem.KvmCapXsave2).Value, (long)dev.CheckExtension(KvmIoctl.CapXsave2).Ret, v => v.ToString(), "max(xstate_required_size(filtered XCR0), 4096)"));
+        list.Add(Observable.Compare("KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) /dev/kvm", model.CheckExtension(KvmAbi.CapXsave2).Value, (long)dev.CheckExtension(KvmAbi.CapXsave2).Ret, v => v.ToString(), "max(xstate_required_size(filtered XCR0), 4096)"));
         var attr = dev.GetXcompGuestSupp();
         list.Add(attr.Ok
             ? Observable.Compare("KVM_GET_DEVICE_ATTR(KVM_X86_XCOMP_GUEST_SUPP)", model.Caps.XcompGuestSupp, attr.Data, Hex)
@@ -121,7 +121,7 @@ public sealed class KvmChecks : IHostCheckProvider
         }
         using var vm = vmr.Data;
         var mvm = model.CreateVm();
-        list.Add(Observable.Compare("KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) VM fd", mvm.CheckExtension(KvmSystem.KvmCapXsave2).Value, (long)vm.CheckExtension(KvmIoctl.CapXsave2).Ret, v => v.ToString()));
+        list.Add(Observable.Compare("KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) VM fd", mvm.CheckExtension(KvmAbi.CapXsave2).Value, (long)vm.CheckExtension(KvmAbi.CapXsave2).Ret, v => v.ToString()));
         var vr = vm.CreateVcpu(0);
         if (!vr.Ok || vr.Data is null)
         {
@@ -152,7 +152,7 @@ public sealed class KvmChecks : IHostCheckProvider
         SetXsaveChecks(v, vm.Xsave2Size(), mv, model, list);
     }
 
-    private static void CompareImage(string when, Host.Kvm.KvmVcpu v, int size, ModelVcpu mv, List<Observable> list)
+    private static void CompareImage(string when, KvmVcpuFd v, int size, KvmVcpu mv, List<Observable> list)
     {
         var live = v.GetXsave2(size);
         var mr = mv.GetXsave2(out var model);
@@ -180,11 +180,11 @@ public sealed class KvmChecks : IHostCheckProvider
         Region($"extended area and tail {XsaveOffsets.ExtendedStart}..{l.Length - 1}", XsaveOffsets.ExtendedStart, l.Length);
         var g1 = v.GetXsave();
         var m1 = mv.GetXsave(out var mimg);
-        list.Add(Observable.Compare($"KVM_GET_XSAVE {when}", m1.Ok ? (mimg.AsSpan().SequenceEqual(model.AsSpan(0, Math.Min(4096, model.Length))) ? "same as XSAVE2" : "differs") : $"-{m1.Errno}",
-            g1.Ok && g1.Data is not null ? (g1.Data.AsSpan().SequenceEqual(l.AsSpan(0, Math.Min(4096, l.Length))) ? "same as XSAVE2" : "differs") : $"-{ErrnoNames.Name(g1.Errno)}"));
+        list.Add(Observable.Compare($"KVM_GET_XSAVE {when}", m1.Ok ? (mimg.AsSpan().SequenceEqual(model.AsSpan(0, Math.Min(KvmAbi.XsaveStructSize, model.Length))) ? "same as XSAVE2" : "differs") : $"-{m1.Errno}",
+            g1.Ok && g1.Data is not null ? (g1.Data.AsSpan().SequenceEqual(l.AsSpan(0, Math.Min(KvmAbi.XsaveStructSize, l.Length))) ? "same as XSAVE2" : "differs") : $"-{ErrnoNames.Name(g1.Errno)}"));
     }
 
-    private static void MsrChecks(string when, Host.Kvm.KvmVcpu v, ModelVcpu mv, List<Observable> list)
+    private static void MsrChecks(string when, KvmVcpuFd v, KvmVcpu mv, List<Observable> list)
     {
         foreach (var msr in MsrNames.All)
         {
@@ -196,7 +196,7 @@ public sealed class KvmChecks : IHostCheckProvider
         }
     }
 
-    private static void SetXsaveChecks(Host.Kvm.KvmVcpu v, int size, ModelVcpu mv, KvmSystem model, List<Observable> list)
+    private static void SetXsaveChecks(KvmVcpuFd v, int size, KvmVcpu mv, KvmSystem model, List<Observable> list)
     {
         mv.GetXsave2(out var baseImg);
         void Try(string name, Action<byte[]> change)

@@ -14,40 +14,8 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
 
     private const ulong LoadSeed = 0x5EED_0001;
 
-    public IEnumerable<Observable> Run(HostCheckContext ctx)
-    {
-        if (ctx.Launcher is null)
-        {
-            yield return Observable.Skipped("ptrace NT_X86_XSTATE", ctx.LauncherUnavailableReason);
-            yield break;
-        }
-        if (!ctx.Cpu.HasXsave)
-        {
-            yield return Observable.Skipped("ptrace NT_X86_XSTATE", "the CPU has no XSAVE");
-            yield break;
-        }
-        TracedChild child;
-        string? spawnError = null;
-        try
-        {
-            child = TracedChild.SpawnLoadedRegisters(ctx.Launcher, LoadSeed);
-        }
-        catch (HostProbeException e)
-        {
-            child = null!;
-            spawnError = e.Message;
-        }
-        if (spawnError is not null)
-        {
-            yield return Observable.Skipped("ptrace NT_X86_XSTATE", $"cannot trace a child here: {spawnError}");
-            yield break;
-        }
-        using (child)
-        {
-            foreach (var o in Checks(ctx, child))
-                yield return o;
-        }
-    }
+    public IEnumerable<Observable> Run(HostCheckContext ctx) =>
+        TracedProbe.Run(ctx, "ptrace NT_X86_XSTATE", LoadSeed, child => Checks(ctx, child));
 
     private static List<Observable> Checks(HostCheckContext ctx, TracedChild child)
     {
@@ -174,7 +142,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         return list;
     }
 
-    private static string Render(Kernel.Uabi.RegsetResult r) => r.Ok ? $"0 (iov_len {r.IovLen})" : $"-1 {ErrnoNames.Name((int)r.Errno)}";
+    private static string Render(RegsetResult r) => r.Ok ? $"0 (iov_len {r.IovLen})" : $"-1 {ErrnoNames.Name((int)r.Errno)}";
 
-    private static string Render(Linux.RegsetResult r) => r.Ok ? $"0 (iov_len {r.Length})" : $"-1 {ErrnoNames.Name(r.Errno)}";
+    private static string Render(LiveRegsetResult r) => r.Ok ? $"0 (iov_len {r.Length})" : $"-1 {ErrnoNames.Name(r.Errno)}";
 }

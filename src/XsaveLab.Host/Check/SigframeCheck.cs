@@ -14,34 +14,9 @@ public sealed class SigframeCheck : IHostCheckProvider
     public string Name => "signal frame";
 
     private const ulong Seed = 0x516F_0003;
-    public IEnumerable<Observable> Run(HostCheckContext ctx)
-    {
-        if (ctx.Launcher is null || !ctx.Cpu.HasXsave)
-        {
-            yield return Observable.Skipped("signal frame", ctx.Launcher is null ? ctx.LauncherUnavailableReason : "the CPU has no XSAVE");
-            yield break;
-        }
-        TracedChild? child = null;
-        string? why = null;
-        try
-        {
-            child = TracedChild.SpawnLoadedRegisters(ctx.Launcher, Seed);
-        }
-        catch (HostProbeException e)
-        {
-            why = $"cannot trace a child here: {e.Message}";
-        }
-        if (child is null)
-        {
-            yield return Observable.Skipped("signal frame", why!);
-            yield break;
-        }
-        using (child)
-        {
-            foreach (var o in Checks(ctx, child))
-                yield return o;
-        }
-    }
+
+    public IEnumerable<Observable> Run(HostCheckContext ctx) =>
+        TracedProbe.Run(ctx, "signal frame", Seed, child => Checks(ctx, child));
 
     private static List<Observable> Checks(HostCheckContext ctx, TracedChild child)
     {

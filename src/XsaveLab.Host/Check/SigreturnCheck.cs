@@ -44,34 +44,19 @@ public sealed class SigreturnCheck : IHostCheckProvider
 
     public IEnumerable<Observable> Run(HostCheckContext ctx)
     {
-        if (ctx.Launcher is null || !ctx.Cpu.HasXsave)
+        if (TracedProbe.CannotRun(ctx) is { } why)
         {
-            yield return Observable.Skipped("sigreturn", ctx.Launcher is null ? ctx.LauncherUnavailableReason : "the CPU has no XSAVE");
+            yield return Observable.Skipped("sigreturn", why);
             yield break;
         }
         foreach (var edit in Enum.GetValues<Edit>())
         {
             ulong seed = 0x5160_0000UL + (ulong)edit;
-            TracedChild? child = null;
-            string? why = null;
-            try
-            {
-                child = TracedChild.SpawnLoadedRegisters(ctx.Launcher, seed);
-            }
-            catch (HostProbeException e)
-            {
-                why = $"cannot trace a child here: {e.Message}";
-            }
-            if (child is null)
-            {
-                yield return Observable.Skipped($"sigreturn {edit}", why!);
+            var (observations, traced) = TracedProbe.OnLoadedChild(ctx, seed, $"sigreturn {edit}", child => Scenario(ctx, child, seed, edit));
+            foreach (var o in observations)
+                yield return o;
+            if (!traced)
                 yield break;
-            }
-            using (child)
-            {
-                foreach (var o in Scenario(ctx, child, seed, edit))
-                    yield return o;
-            }
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Kvm;
@@ -12,44 +14,47 @@ namespace XsaveLab.Host.Kvm;
 public sealed unsafe class KvmDevice : IDisposable
 {
     public const string DefaultPath = "/dev/kvm";
-    private const int ORdwr = 2, OCloexec = 0x80000;
-    private readonly List<KvmVm> _vms = [];
-    private int _fd;
+    private readonly List<KvmVmFd> _vms = [];
+    private readonly SafeFdHandle _fd;
 
-    private KvmDevice(int fd) => _fd = fd;
+    private KvmDevice(SafeFdHandle fd) => _fd = fd;
 
-    public int Fd => _fd;
+    /// <summary>The descriptor number (-1 once disposed).</summary>
+    public int Fd => _fd.IsClosed ? -1 : _fd.Fd;
 
     /// <summary>Opens /dev/kvm read-write and close-on-exec; null with errno when it cannot.</summary>
     public static KvmDevice? TryOpen(out int errno, string path = DefaultPath)
     {
-        int fd = Libc.open(path, ORdwr | OCloexec);
-        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return fd < 0 ? null : new KvmDevice(fd);
+        var fd = Libc.open(path, Libc.ORdwr | Libc.OCloexec);
+        errno = fd.IsInvalid ? Marshal.GetLastPInvokeError() : 0;
+        if (!fd.IsInvalid)
+            return new KvmDevice(fd);
+        fd.Dispose();
+        return null;
     }
 
     /// <summary>KVM_GET_API_VERSION (ret = version, 12 for every released kernel).</summary>
-    public KvmResult ApiVersion() => KvmFd.Ioctl(Live(), KvmIoctl.GetApiVersion, 0);
+    public KvmResult ApiVersion() => KvmFd.Ioctl(Live(), KvmAbi.GetApiVersion, 0);
 
     /// <summary>KVM_CHECK_EXTENSION on the system fd (ret = 0 when absent, else the capability's value).</summary>
-    public KvmResult CheckExtension(int capability) => KvmFd.Ioctl(Live(), KvmIoctl.CheckExtension, capability);
+    public KvmResult CheckExtension(int capability) => KvmFd.Ioctl(Live(), KvmAbi.CheckExtension, capability);
 
     /// <summary>KVM_GET_SUPPORTED_CPUID, growing the table while the kernel answers E2BIG.</summary>
     public KvmResult<IReadOnlyList<KvmCpuidEntry>> GetSupportedCpuid()
     {
         for (int n = 64; ; n *= 2)
         {
-            var (r, entries) = CpuidCall(KvmIoctl.GetSupportedCpuid, n);
+            var (r, entries) = CpuidCall(KvmAbi.GetSupportedCpuid, n);
             if (r.Ok || r.Errno != Errno.E2BIG || n >= 1 << 14)
                 return new(r.Result, entries);
         }
     }
 
     /// <summary>KVM_GET_MSR_INDEX_LIST: MSRs a VMM should save and restore.</summary>
-    public KvmResult<uint[]> GetMsrIndexList() => MsrList(KvmIoctl.GetMsrIndexList);
+    public KvmResult<uint[]> GetMsrIndexList() => MsrList(KvmAbi.GetMsrIndexList);
 
     /// <summary>KVM_GET_MSR_FEATURE_INDEX_LIST: feature MSRs readable with KVM_GET_MSRS on /dev/kvm.</summary>
-    public KvmResult<uint[]> GetMsrFeatureIndexList() => MsrList(KvmIoctl.GetMsrFeatureIndexList);
+    public KvmResult<uint[]> GetMsrFeatureIndexList() => MsrList(KvmAbi.GetMsrFeatureIndexList);
 
     /// <summary>KVM_GET_DEVICE_ATTR on the system fd; ENXIO for an unknown attribute, and the ioctl
     /// itself is missing (EINVAL/ENOTTY) before KVM_CAP_SYS_ATTRIBUTES.</summary>
@@ -61,41 +66,37 @@ public sealed unsafe class KvmDevice : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(attr + 4, 4), group);
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(attr + 8, 8), attribute);
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(attr + 16, 8), (ulong)(nint)(&value));
-        var r = KvmFd.Ioctl(Live(), KvmIoctl.GetDeviceAttr, (nint)attr);
+        var r = KvmFd.Ioctl(Live(), KvmAbi.GetDeviceAttr, (nint)attr);
         return new(r.Result, r.Ok ? value : 0);
     }
 
     /// <summary>KVM_X86_XCOMP_GUEST_SUPP: <c>kvm_caps.supported_xcr0</c>.</summary>
-    public KvmResult<ulong> GetXcompGuestSupp() => GetDeviceAttr(KvmIoctl.GroupSystem, KvmIoctl.XcompGuestSupp);
+    public KvmResult<ulong> GetXcompGuestSupp() => GetDeviceAttr(KvmAbi.GroupSystem, KvmAbi.XcompGuestSupp);
 
     /// <summary>KVM_CREATE_VM of <paramref name="type"/> (0 = default). The VM is owned by this device too:
     /// disposing the device disposes it.</summary>
-    public KvmResult<KvmVm> CreateVm(ulong type = 0)
+    public KvmResult<KvmVmFd> CreateVm(ulong type = 0)
     {
-        var r = KvmFd.Ioctl(Live(), KvmIoctl.CreateVm, (nint)type);
+        var r = KvmFd.Ioctl(Live(), KvmAbi.CreateVm, (nint)type);
         if (!r.Ok)
             return new(r.Result, null);
-        var vm = new KvmVm(r.Ret, this);
+        var vm = new KvmVmFd(new SafeFdHandle(r.Ret), this);
         _vms.Add(vm);
         return new(r.Result, vm);
     }
 
-    internal void Forget(KvmVm vm) => _vms.Remove(vm);
+    internal void Forget(KvmVmFd vm) => _vms.Remove(vm);
 
     public void Dispose()
     {
         foreach (var vm in _vms.ToArray())
             vm.Dispose();
-        if (_fd >= 0)
-        {
-            Libc.close(_fd);
-            _fd = -1;
-        }
+        _fd.Dispose();
     }
 
-    private int Live()
+    private SafeFdHandle Live()
     {
-        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
         return _fd;
     }
 
@@ -129,7 +130,7 @@ internal static unsafe class KvmCpuid
 {
     public const int EntrySize = 40;
 
-    public static (KvmResult, IReadOnlyList<KvmCpuidEntry>?) Call(int fd, ulong request, int capacity)
+    public static (KvmResult, IReadOnlyList<KvmCpuidEntry>?) Call(SafeFdHandle fd, ulong request, int capacity)
     {
         byte* buf = (byte*)NativeMemory.AllocZeroed((nuint)(8 + EntrySize * capacity));
         try
@@ -153,7 +154,7 @@ internal static unsafe class KvmCpuid
         }
     }
 
-    public static KvmResult Set(int fd, ulong request, IReadOnlyList<KvmCpuidEntry> entries)
+    public static KvmResult Set(SafeFdHandle fd, ulong request, IReadOnlyList<KvmCpuidEntry> entries)
     {
         byte* buf = (byte*)NativeMemory.AllocZeroed((nuint)(8 + EntrySize * entries.Count));
         try

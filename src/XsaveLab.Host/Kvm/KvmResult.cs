@@ -1,3 +1,4 @@
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Abi;
 
@@ -42,7 +43,7 @@ public readonly record struct KvmXcr(uint Xcr, ulong Value);
 /// <summary>An fd-based KVM object's ioctl plumbing.</summary>
 internal static class KvmFd
 {
-    public static KvmResult Ioctl(int fd, ulong request, nint arg)
+    public static KvmResult Ioctl(SafeFdHandle fd, ulong request, nint arg)
     {
         int r = Libc.ioctl(fd, request, arg);
         return new KvmResult(SysResult.FromLibc(r, r < 0 ? System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : 0, "ioctl"));

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Linux;
 

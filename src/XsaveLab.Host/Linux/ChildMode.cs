@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using XsaveLab.Host.Interop;
 using XsaveLab.Kernel.Abi;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Host.Linux;
 
@@ -130,14 +132,14 @@ public static unsafe class ChildMode
         var features = args[2].Length == 0 ? [] : args[2].Split(',').Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
         int getOption = option == ArchPrctl.ReqXcompGuestPerm ? ArchPrctl.GetXcompGuestPerm : ArchPrctl.GetXcompPerm;
         var sb = new StringBuilder();
-        var before = ArchPrctl.Get(getOption);
+        var before = LiveArchPrctl.Get(getOption);
         sb.Append(CultureInfo.InvariantCulture, $"before {before.Ret} {(int)before.Errno} {before.Value}\n");
         foreach (long f in features)
         {
-            var r = ArchPrctl.Request(option, f);
+            var r = LiveArchPrctl.Request(option, f);
             sb.Append(CultureInfo.InvariantCulture, $"req {f} {r.Ret} {(int)r.Errno}\n");
         }
-        var after = ArchPrctl.Get(getOption);
+        var after = LiveArchPrctl.Get(getOption);
         sb.Append(CultureInfo.InvariantCulture, $"after {after.Ret} {(int)after.Errno} {after.Value}\n");
         string tmp = file + ".tmp";
         File.WriteAllText(tmp, sb.ToString());

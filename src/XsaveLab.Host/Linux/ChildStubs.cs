@@ -1,3 +1,4 @@
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Native;
 
 namespace XsaveLab.Host.Linux;

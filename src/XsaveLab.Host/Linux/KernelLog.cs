@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Linux;
 
@@ -156,17 +157,16 @@ public static partial class KernelLog
 
     /// <summary>/dev/kmsg returns one record per read(2), e.g. <c>6,123,250039,-;x86/fpu: …</c>, and blocks
     /// at the end of the buffer unless opened with O_NONBLOCK (then EAGAIN), which FileStream cannot ask for;
-    /// hence open/read/close from libc.</summary>
+    /// hence open/read from libc.</summary>
     private static unsafe bool TryKmsg(out List<string> lines, out string reason)
     {
         lines = [];
-        int fd = Open("/dev/kmsg", ORdOnly | ONonBlock);
-        if (fd < 0)
+        using var fd = Libc.open("/dev/kmsg", Libc.ORdonly | Libc.ONonblock);
+        if (fd.IsInvalid)
         {
             reason = $"open failed, errno {Marshal.GetLastPInvokeError()}";
             return false;
         }
-        try
         {
             var buf = new byte[8192];
             fixed (byte* p = buf)
@@ -174,7 +174,7 @@ public static partial class KernelLog
                 // Bounded: the ring buffer holds a finite number of records; EAGAIN ends the loop.
                 for (int n = 0; n < 1_000_000; n++)
                 {
-                    nint got = Read(fd, p, buf.Length);
+                    nint got = Libc.read(fd, p, (nuint)buf.Length);
                     if (got < 0)
                     {
                         int errno = Marshal.GetLastPInvokeError();
@@ -191,22 +191,9 @@ public static partial class KernelLog
                 }
             }
         }
-        finally
-        {
-            _ = Close(fd);
-        }
         reason = "";
         return true;
     }
 
-    private const int ORdOnly = 0, ONonBlock = 0x800, Epipe = 32;
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static unsafe partial nint Read(int fd, byte* buf, nint count);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
+    private const int Epipe = 32;
 }

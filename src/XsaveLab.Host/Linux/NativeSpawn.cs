@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using XsaveLab.Host.Interop;
 using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Linux;
@@ -9,11 +10,9 @@ namespace XsaveLab.Host.Linux;
 /// (docs/host-interfaces.md item 8). The caller owns the pid and must reap it.</summary>
 internal static unsafe class NativeSpawn
 {
-    private const short PosixSpawnSetSigDef = 0x04;
-    private const short PosixSpawnSetSigMask = 0x08;
-
     /// <summary>Returns (pid, 0) or (-1, error number from posix_spawn). The child starts with an empty
-    /// signal mask and default dispositions, whatever the calling thread had.</summary>
+    /// signal mask and default dispositions, whatever the calling thread had, and with the runtime's
+    /// diagnostics off (<see cref="ChildEnvironment"/>): a killed .NET child then leaves nothing in /tmp.</summary>
     public static (int Pid, int Error) Spawn(string path, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? environmentOverrides = null)
     {
         var argv = new List<string> { path };
@@ -21,6 +20,8 @@ internal static unsafe class NativeSpawn
         var env = new Dictionary<string, string?>();
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
             env[(string)e.Key] = (string?)e.Value;
+        foreach (var (k, v) in ChildEnvironment.Overrides)
+            env[k] = v;
         if (environmentOverrides is not null)
             foreach (var (k, v) in environmentOverrides)
                 env[k] = v;
@@ -54,7 +55,7 @@ internal static unsafe class NativeSpawn
             Libc.sigfillset(sigdef);
             Libc.posix_spawnattr_setsigmask(attr, sigset);
             Libc.posix_spawnattr_setsigdefault(attr, sigdef);
-            Libc.posix_spawnattr_setflags(attr, PosixSpawnSetSigMask | PosixSpawnSetSigDef);
+            Libc.posix_spawnattr_setflags(attr, Libc.PosixSpawnSetSigMask | Libc.PosixSpawnSetSigDef);
             int pid;
             int rc = Libc.posix_spawn(&pid, av[0], null, attr, av, ev);
             Libc.posix_spawnattr_destroy(attr);
@@ -75,11 +76,10 @@ internal static unsafe class NativeSpawn
     /// <summary>waitpid with __WALL, retried on EINTR. Returns (pid or 0 or -1, status, errno).</summary>
     public static (int Ret, WaitStatus Status, int Errno) Wait(int pid, bool noHang)
     {
-        const int WNOHANG = 1, __WALL = 0x40000000;
         while (true)
         {
             int st = 0;
-            int r = Libc.waitpid(pid, &st, __WALL | (noHang ? WNOHANG : 0));
+            int r = Libc.waitpid(pid, &st, Libc.WAll | (noHang ? Libc.WNoHang : 0));
             if (r < 0)
             {
                 int e = Marshal.GetLastPInvokeError();
@@ -114,7 +114,7 @@ internal static unsafe class NativeSpawn
     /// <summary>SIGKILL and reap; safe to call on a pid that already exited but was not reaped.</summary>
     public static WaitStatus? KillAndReap(int pid)
     {
-        Libc.kill(pid, 9);
+        Libc.kill(pid, Libc.SigKill);
         while (true)
         {
             var (r, status, e) = Wait(pid, noHang: false);

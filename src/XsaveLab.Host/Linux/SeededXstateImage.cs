@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Uabi.CoreNotes;
 
 namespace XsaveLab.Host.Linux;
 
@@ -92,7 +93,7 @@ public sealed class SeededXstateImage
     /// <summary>As <see cref="CompareWith(ReadOnlySpan{byte})"/>, but the extended components of
     /// <paramref name="actual"/> are found where <paramref name="actualLayout"/> (an NT_X86_XSAVE_LAYOUT
     /// note of the same core) says, not at this host's offsets; its length may then differ.</summary>
-    public IReadOnlyList<ImageDifference> CompareWith(ReadOnlySpan<byte> actual, IReadOnlyList<XsaveLayoutRecord>? actualLayout)
+    public IReadOnlyList<ImageDifference> CompareWith(ReadOnlySpan<byte> actual, IReadOnlyList<XfeatComponent>? actualLayout)
     {
         var diffs = new List<ImageDifference>();
         if (actualLayout is null && actual.Length != Image.Length)

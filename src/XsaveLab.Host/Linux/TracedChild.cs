@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using XsaveLab.Host.Interop;
 using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Host.Linux;
@@ -13,22 +14,6 @@ namespace XsaveLab.Host.Linux;
 /// <see cref="InvalidOperationException"/>. Waiting and Dispose work from any thread.</remarks>
 public sealed unsafe class TracedChild : IDisposable
 {
-    public const int PtraceCont = 7;
-    public const int PtraceDetach = 17;
-    public const int PtraceGetRegset = 0x4204;
-    public const int PtraceSetRegset = 0x4205;
-    public const int PtraceSeize = 0x4206;
-    public const int PtraceInterrupt = 0x4207;
-    public const int PtraceOExitKill = 0x100000;
-
-    public const int NtPrfpreg = 2;
-    public const int NtX86Xstate = 0x202;
-    public const int NtX86Shstk = 0x204;
-
-    public const int SigTrap = 5;
-    public const int SigKill = 9;
-    public const int SigStop = 19;
-
     /// <summary>Buffer offered to GETREGSET by default (the kernel writes at most the regset size).</summary>
     public const int DefaultRegsetCapacity = 16384;
 
@@ -63,7 +48,7 @@ public sealed unsafe class TracedChild : IDisposable
         var child = StartSeized(path, arguments, []);
         try
         {
-            long r = child.Ptrace(PtraceInterrupt, 0, 0, out int e);
+            long r = child.Ptrace(Libc.PtraceInterrupt, 0, 0, out int e);
             if (r != 0)
                 throw new HostProbeException($"PTRACE_INTERRUPT {child.Pid}: {ErrnoNames.Name(e)}");
             child.WaitForStop(s => s.Event == WaitStatus.PtraceEventStop, timeout ?? TimeSpan.FromSeconds(20));
@@ -122,17 +107,17 @@ public sealed unsafe class TracedChild : IDisposable
 
     /// <summary>PTRACE_GETREGSET of <paramref name="noteType"/> into a buffer of <paramref name="capacity"/>
     /// bytes pre-filled with 0xCC.</summary>
-    public RegsetResult GetRegset(int noteType, int capacity = DefaultRegsetCapacity)
+    public LiveRegsetResult GetRegset(int noteType, int capacity = DefaultRegsetCapacity)
     {
         byte* buf = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(capacity, 64), 64);
         try
         {
             new Span<byte>(buf, capacity).Fill(0xCC);
             var iov = new Libc.Iovec { Base = buf, Len = (nuint)capacity };
-            long r = Ptrace(PtraceGetRegset, noteType, (nint)(&iov), out int e);
+            long r = Ptrace(Libc.PtraceGetRegset, noteType, (nint)(&iov), out int e);
             int len = (int)iov.Len;
             byte[] data = r == 0 ? new Span<byte>(buf, Math.Min(len, capacity)).ToArray() : [];
-            return new RegsetResult(SysResult.FromLibc(r, e, "PTRACE_GETREGSET"), len, data);
+            return new LiveRegsetResult(SysResult.FromLibc(r, e, "PTRACE_GETREGSET"), len, data);
         }
         finally
         {
@@ -141,11 +126,11 @@ public sealed unsafe class TracedChild : IDisposable
     }
 
     /// <summary>PTRACE_SETREGSET of <paramref name="noteType"/> with iov_len = data length.</summary>
-    public RegsetResult SetRegset(int noteType, ReadOnlySpan<byte> data) => SetRegset(noteType, data, data.Length);
+    public LiveRegsetResult SetRegset(int noteType, ReadOnlySpan<byte> data) => SetRegset(noteType, data, data.Length);
 
     /// <summary>PTRACE_SETREGSET with an explicit iov_len (≤ data length, or larger to probe the kernel's
     /// handling of long buffers: the buffer is zero-padded to it).</summary>
-    public RegsetResult SetRegset(int noteType, ReadOnlySpan<byte> data, int iovLen)
+    public LiveRegsetResult SetRegset(int noteType, ReadOnlySpan<byte> data, int iovLen)
     {
         int size = Math.Max(Math.Max(iovLen, data.Length), 64);
         byte* buf = (byte*)NativeMemory.AlignedAlloc((nuint)size, 64);
@@ -155,8 +140,8 @@ public sealed unsafe class TracedChild : IDisposable
             span.Clear();
             data.CopyTo(span);
             var iov = new Libc.Iovec { Base = buf, Len = (nuint)iovLen };
-            long r = Ptrace(PtraceSetRegset, noteType, (nint)(&iov), out int e);
-            return new RegsetResult(SysResult.FromLibc(r, e, "PTRACE_SETREGSET"), (int)iov.Len, []);
+            long r = Ptrace(Libc.PtraceSetRegset, noteType, (nint)(&iov), out int e);
+            return new LiveRegsetResult(SysResult.FromLibc(r, e, "PTRACE_SETREGSET"), (int)iov.Len, []);
         }
         finally
         {
@@ -170,7 +155,7 @@ public sealed unsafe class TracedChild : IDisposable
     /// <summary>PTRACE_CONT with the errno of a failure.</summary>
     public long Cont(int signal, out int errno)
     {
-        long r = Ptrace(PtraceCont, 0, signal, out errno);
+        long r = Ptrace(Libc.PtraceCont, 0, signal, out errno);
         if (r == 0)
             LastStatus = null;
         return r;
@@ -179,7 +164,7 @@ public sealed unsafe class TracedChild : IDisposable
     /// <summary>PTRACE_INTERRUPT then wait for the resulting PTRACE_EVENT_STOP.</summary>
     public WaitStatus Interrupt(TimeSpan? timeout = null)
     {
-        long r = Ptrace(PtraceInterrupt, 0, 0, out int e);
+        long r = Ptrace(Libc.PtraceInterrupt, 0, 0, out int e);
         if (r != 0)
             throw new HostProbeException($"PTRACE_INTERRUPT {Pid}: {ErrnoNames.Name(e)}");
         return WaitForStop(s => s.Event == WaitStatus.PtraceEventStop, timeout ?? TimeSpan.FromSeconds(20));
@@ -188,7 +173,7 @@ public sealed unsafe class TracedChild : IDisposable
     /// <summary>PTRACE_DETACH (the child keeps running untraced until Dispose kills it).</summary>
     public long Detach(int signal = 0)
     {
-        long r = Ptrace(PtraceDetach, 0, signal, out _);
+        long r = Ptrace(Libc.PtraceDetach, 0, signal, out _);
         if (r == 0)
             LastStatus = null;
         return r;
@@ -221,7 +206,7 @@ public sealed unsafe class TracedChild : IDisposable
         if (pid < 0)
             throw new HostProbeException($"posix_spawn {path}: {ErrnoNames.Name(err)}");
         var child = new TracedChild(pid, seeds);
-        long r = child.Ptrace(PtraceSeize, 0, PtraceOExitKill, out int e);
+        long r = child.Ptrace(Libc.PtraceSeize, 0, Libc.PtraceOExitKill, out int e);
         if (r != 0)
         {
             child.Dispose();
@@ -233,7 +218,7 @@ public sealed unsafe class TracedChild : IDisposable
     /// <summary>Waits for the SIGSTOP the loading stub sends itself; any other signal-delivery stop
     /// (e.g. the runtime's own signals) is passed on to the child.</summary>
     private void WaitForLoadedStop(TimeSpan timeout) =>
-        WaitForStop(s => s.Event == 0 && s.StopSignal == SigStop, timeout);
+        WaitForStop(s => s.Event == 0 && s.StopSignal == Libc.SigStop, timeout);
 
     private WaitStatus WaitForStop(Func<WaitStatus, bool> wanted, TimeSpan timeout)
     {

@@ -43,7 +43,7 @@ public sealed class UserXstateLayout
     /// EDX:EAX &amp; USER_SUPPORTED when the syscall is unavailable), geometry from CPUID leaf 0xD.</summary>
     public static UserXstateLayout FromHost()
     {
-        var supp = ArchPrctl.GetSupported();
+        var supp = LiveArchPrctl.GetSupported();
         ulong features = supp.Ok ? supp.Value : HostCpuidXcr0() & XFeatureMasks.UserSupported;
         return new UserXstateLayout(features, i =>
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using XsaveLab.Kernel.Abi;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Host.Linux;
 
@@ -7,7 +8,7 @@ namespace XsaveLab.Host.Linux;
 /// feature numbers, in order, with the matching GET value before and after.</summary>
 public sealed record XcompRequestReport(int Option, XcompResult Before, IReadOnlyList<(long Feature, XcompResult Result)> Requests, XcompResult After, WaitStatus Exit);
 
-/// <summary>Runs the permission requests of <see cref="ArchPrctl"/> in a child process, so this process's
+/// <summary>Runs the permission requests of <see cref="LiveArchPrctl"/> in a child process, so this process's
 /// permissions never change (a successful request cannot be undone).</summary>
 public static class XcompRequestProbe
 {

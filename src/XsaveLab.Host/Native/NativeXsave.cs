@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
 using XsaveLab.Arch.Machine;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Native;
 

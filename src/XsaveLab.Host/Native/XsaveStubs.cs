@@ -1,4 +1,5 @@
 using XsaveLab.Arch.Machine;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Host.Native;
 

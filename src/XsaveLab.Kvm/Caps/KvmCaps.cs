@@ -1,6 +1,7 @@
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Caps;
@@ -113,7 +114,7 @@ public sealed record KvmCaps(
 
     /// <summary>KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2): <c>max(xstate_required_size(filtered xcr0, false), 4096)</c>.</summary>
     public int Xsave2Size(ulong guestGroupPerm) =>
-        Math.Max(XstateRequiredSize(FilteredXcr0(guestGroupPerm), false), HostFpuConfig.KvmXsaveSize);
+        Math.Max(XstateRequiredSize(FilteredXcr0(guestGroupPerm), false), KvmAbi.XsaveStructSize);
 
     /// <summary>KVM_GET_DEVICE_ATTR(group 0, KVM_X86_XCOMP_GUEST_SUPP): supported XCR0, not filtered by permission.</summary>
     public ulong XcompGuestSupp => SupportedXcr0;

@@ -36,9 +36,6 @@ public sealed record HostFpuConfig(
     /// <summary><c>init_fpstate.xfd</c>.</summary>
     public ulong InitXfd => System.InitXfd;
 
-    /// <summary><c>sizeof(struct kvm_xsave)</c>: where <c>uabi_size</c> starts.</summary>
-    public const int KvmXsaveSize = 4096;
-
     /// <summary>Boots the kernel model and takes its configuration.</summary>
     public static HostFpuConfig Boot(CpuProfile cpu, KernelVariant variant)
     {

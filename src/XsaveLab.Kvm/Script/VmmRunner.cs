@@ -3,6 +3,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Variants;
 using XsaveLab.Kernel.Abi;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
 using XsaveLab.Kvm.Vm;
@@ -133,7 +134,7 @@ public sealed class VmmRunner
             }
             case VmmCall.GetDeviceAttr da:
             {
-                var r = Sys.GetDeviceAttr(0, da.Attribute);
+                var r = Sys.GetDeviceAttr(KvmAbi.GroupSystem, da.Attribute);
                 return Done(r, r.Ok ? $"0x{r.Value:x}" : r.Rule);
             }
             case VmmCall.GetMsrIndexList:
@@ -319,7 +320,7 @@ public sealed class VmmRunner
         r = v.SetXcrs(snap.Xcrs);
         Sub("KVM_SET_XCRS", r, r.Rule);
         if (!r.Ok) return Done(r, "restore stopped");
-        var buf = new byte[Math.Max(v.Fpu.UabiSize, HostFpuConfig.KvmXsaveSize)];
+        var buf = new byte[Math.Max(v.Fpu.UabiSize, KvmAbi.XsaveStructSize)];
         int n = Math.Min(buf.Length, snap.Xsave.Length);
         snap.Xsave.AsSpan(0, n).CopyTo(buf);
         bool lost = snap.Xsave.AsSpan(n).IndexOfAnyExcept((byte)0) >= 0;

@@ -3,6 +3,7 @@ using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Kernel.Abi;
 using XsaveLab.Kernel.Variants;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Vm;
 
@@ -214,7 +215,7 @@ public sealed class VmmScript
         {
             if (args.Length != 1) throw Usage();
             if (args[0].Equals("KVM_X86_XCOMP_GUEST_SUPP", StringComparison.OrdinalIgnoreCase))
-                return new VmmCall.GetDeviceAttr(KvmSystem.KvmX86XcompGuestSupp);
+                return new VmmCall.GetDeviceAttr(KvmAbi.XcompGuestSupp);
             return GuestOp.Num(args[0], out var attr) ? new VmmCall.GetDeviceAttr(attr) : throw Usage();
         }
 
@@ -359,9 +360,9 @@ public sealed class VmmScript
 
     public static int? CapNumber(string s) => s.ToUpperInvariant() switch
     {
-        "KVM_CAP_XSAVE" => KvmSystem.KvmCapXsave,
-        "KVM_CAP_XSAVE2" => KvmSystem.KvmCapXsave2,
-        "KVM_CAP_XCRS" => KvmSystem.KvmCapXcrs,
+        "KVM_CAP_XSAVE" => KvmAbi.CapXsave,
+        "KVM_CAP_XCRS" => KvmAbi.CapXcrs,
+        "KVM_CAP_XSAVE2" => KvmAbi.CapXsave2,
         _ => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null,
     };
 }

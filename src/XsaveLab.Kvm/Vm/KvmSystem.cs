@@ -2,6 +2,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel;
 using XsaveLab.Kernel.Tasks;
+using XsaveLab.Kvm.Abi;
 using XsaveLab.Kvm.Caps;
 using XsaveLab.Kvm.Guest;
 using XsaveLab.Kernel.Abi;
@@ -12,13 +13,6 @@ namespace XsaveLab.Kvm.Vm;
 /// settings, the VMM's thread (<see cref="Task"/>) running on CPU 0 where its vCPUs run, and the system ioctls.</summary>
 public sealed class KvmSystem
 {
-    public const int KvmCapXsave = 55;
-    public const int KvmCapXcrs = 56;
-    public const int KvmCapXsave2 = 208;
-
-    /// <summary>KVM_X86_XCOMP_GUEST_SUPP attribute of group 0 (KVM_X86_GRP_SYSTEM).</summary>
-    public const ulong KvmX86XcompGuestSupp = 0;
-
     /// <summary>Boots the model for <paramref name="settings"/>. A CPU whose leaf 0xD breaks <see cref="KvmLimits"/>
     /// is refused before anything is allocated from it (callers check <see cref="KvmLimits.Problem"/> on input).</summary>
     public KvmSystem(KvmSettings settings)
@@ -65,8 +59,8 @@ public sealed class KvmSystem
     /// <summary>KVM_CHECK_EXTENSION on /dev/kvm or a VM fd (same answers for these capabilities).</summary>
     public SysResult CheckExtension(int cap) => cap switch
     {
-        KvmCapXsave or KvmCapXcrs => SysResult.Success(Host.XsaveEnabled ? 1 : 0),
-        KvmCapXsave2 => SysResult.Success(Caps.Xsave2Size(GuestGroupPerm), "max(xstate_required_size(filtered XCR0), 4096)"),
+        KvmAbi.CapXsave or KvmAbi.CapXcrs => SysResult.Success(Host.XsaveEnabled ? 1 : 0),
+        KvmAbi.CapXsave2 => SysResult.Success(Caps.Xsave2Size(GuestGroupPerm), "max(xstate_required_size(filtered XCR0), 4096)"),
         _ => SysResult.Success(0, "capability not modelled"),
     };
 
@@ -75,7 +69,7 @@ public sealed class KvmSystem
 
     /// <summary>KVM_GET_DEVICE_ATTR on /dev/kvm.</summary>
     public SysResult GetDeviceAttr(uint group, ulong attr) =>
-        group == 0 && attr == KvmX86XcompGuestSupp
+        group == 0 && attr == KvmAbi.XcompGuestSupp
             ? SysResult.Success((long)Caps.XcompGuestSupp, "kvm_caps.supported_xcr0")
             : SysResult.Fail(Errno.ENXIO, "attribute not supported");
 

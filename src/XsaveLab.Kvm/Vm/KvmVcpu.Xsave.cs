@@ -1,8 +1,9 @@
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Guest;
 using XsaveLab.Kernel;
 using XsaveLab.Kernel.Abi;
+using XsaveLab.Kvm.Abi;
+using XsaveLab.Kvm.Guest;
 
 namespace XsaveLab.Kvm.Vm;
 
@@ -14,9 +15,9 @@ public sealed partial class KvmVcpu
     {
         image = [];
         if (Dead() is { } d) return d;
-        if (Fpu.UabiSize > HostFpuConfig.KvmXsaveSize)
-            return SysResult.Fail(Errno.EINVAL, $"guest_fpu.uabi_size {Fpu.UabiSize} > sizeof(struct kvm_xsave) 4096: use KVM_GET_XSAVE2");
-        image = new byte[HostFpuConfig.KvmXsaveSize];
+        if (Fpu.UabiSize > KvmAbi.XsaveStructSize)
+            return SysResult.Fail(Errno.EINVAL, $"guest_fpu.uabi_size {Fpu.UabiSize} > sizeof(struct kvm_xsave) {KvmAbi.XsaveStructSize}: use KVM_GET_XSAVE2");
+        image = new byte[KvmAbi.XsaveStructSize];
         FillXsave(image);
         return SysResult.Success(0, $"{image.Length} bytes");
     }

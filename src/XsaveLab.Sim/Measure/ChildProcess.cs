@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Runtime.InteropServices;
 using System.Text;
+using XsaveLab.Host.Interop;
+using XsaveLab.Kernel.Abi;
 
 namespace XsaveLab.Sim.Measure;
 
@@ -27,9 +29,12 @@ internal sealed unsafe class ChildProcess : IDisposable
             allocs.Add((nint)p);
             return p;
         }
-        var env = new List<string>();
+        // The runtime's diagnostic IPC would leave dotnet-diagnostic-*/clr-debug-pipe-* entries in /tmp when the
+        // child is killed: the measurement child runs with it off.
+        var env = new List<string> { $"{ChildEnvironment.DiagnosticsVariable}=0" };
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
-            env.Add($"{e.Key}={e.Value}");
+            if ((string)e.Key != ChildEnvironment.DiagnosticsVariable)
+                env.Add($"{e.Key}={e.Value}");
         byte** argvp = (byte**)NativeMemory.AllocZeroed((nuint)(argv.Count + 1), (nuint)sizeof(nint));
         byte** envp = (byte**)NativeMemory.AllocZeroed((nuint)(env.Count + 1), (nuint)sizeof(nint));
         void* actions = NativeMemory.AllocZeroed(256);
@@ -39,13 +44,13 @@ internal sealed unsafe class ChildProcess : IDisposable
                 argvp[i] = Str(argv[i]);
             for (int i = 0; i < env.Count; i++)
                 envp[i] = Str(env[i]);
-            SimLibC.posix_spawn_file_actions_init(actions);
+            Libc.posix_spawn_file_actions_init(actions);
             foreach (var (from, to) in dups)
-                if (SimLibC.posix_spawn_file_actions_adddup2(actions, from, to) != 0)
+                if (Libc.posix_spawn_file_actions_adddup2(actions, from, to) != 0)
                     throw new IOException("posix_spawn_file_actions_adddup2 failed");
             int pid;
-            int rc = SimLibC.posix_spawn(&pid, Str(path), actions, null, argvp, envp);
-            SimLibC.posix_spawn_file_actions_destroy(actions);
+            int rc = Libc.posix_spawn(&pid, Str(path), actions, null, argvp, envp);
+            Libc.posix_spawn_file_actions_destroy(actions);
             if (rc != 0)
                 throw new IOException($"posix_spawn({path}) failed: error {rc}");
             return new ChildProcess(pid);
@@ -69,18 +74,18 @@ internal sealed unsafe class ChildProcess : IDisposable
         int status;
         while (true)
         {
-            int r = SimLibC.waitpid(Pid, &status, SimLibC.WNoHang);
+            int r = Libc.waitpid(Pid, &status, Libc.WNoHang);
             if (r == Pid)
                 return ExitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F);
-            if (r < 0 && Marshal.GetLastPInvokeError() != SimLibC.Eintr)
+            if (r < 0 && Marshal.GetLastPInvokeError() != (int)Errno.EINTR)
                 return ExitStatus = -1; // already reaped elsewhere
             if (Environment.TickCount64 > deadline)
                 break;
             Thread.Sleep(5);
         }
-        SimLibC.kill(Pid, SimLibC.SigKill);
-        while (SimLibC.waitpid(Pid, &status, 0) < 0 && Marshal.GetLastPInvokeError() == SimLibC.Eintr) { }
-        return ExitStatus = 128 + SimLibC.SigKill;
+        Libc.kill(Pid, Libc.SigKill);
+        while (Libc.waitpid(Pid, &status, 0) < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR) { }
+        return ExitStatus = 128 + Libc.SigKill;
     }
 
     public void Dispose() => Reap(TimeSpan.FromSeconds(5));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Sim.Measure;
 
@@ -16,7 +17,7 @@ public static class ContextSwitchMeter
 
     /// <summary>The CPUs this process may be pinned to (sched_getaffinity); empty when that cannot be read.</summary>
     public static IReadOnlyList<int> AllowedCpus() =>
-        OperatingSystem.IsLinux() && System.Runtime.Intrinsics.X86.X86Base.X64.IsSupported ? SimLibC.AllowedCpus() : [];
+        OperatingSystem.IsLinux() && System.Runtime.Intrinsics.X86.X86Base.X64.IsSupported ? Affinity.AllowedCpus() : [];
 
     /// <summary>Why a measurement cannot run here, or null.</summary>
     public static string? Unavailable(ContextSwitchOptions options)
@@ -90,15 +91,15 @@ public static class ContextSwitchMeter
     {
         var engine = PingPongEngine.Create();
         bool partnerStillRunning = false;
-        int cpu = o.Cpu >= 0 ? o.Cpu : SimLibC.AllowedCpus() is [var first, ..] ? first : 0;
-        int pinErr = SimLibC.PinCurrentThread(cpu);
+        int cpu = o.Cpu >= 0 ? o.Cpu : Affinity.AllowedCpus() is [var first, ..] ? first : 0;
+        int pinErr = Affinity.PinCurrentThread(cpu);
         if (pinErr != 0)
             throw new InvalidOperationException($"sched_setaffinity(cpu {cpu}) failed: errno {pinErr}");
 
-        var toPartner = SimLibC.Pipe();
+        var toPartner = Pipes.Open();
         (int Read, int Write) fromPartner;
-        try { fromPartner = SimLibC.Pipe(); }
-        catch { SimLibC.close(toPartner.Read); SimLibC.close(toPartner.Write); throw; }
+        try { fromPartner = Pipes.Open(); }
+        catch { Libc.close(toPartner.Read); Libc.close(toPartner.Write); throw; }
 
         int myRead = fromPartner.Read, myWrite = toPartner.Write;
         int theirRead = toPartner.Read, theirWrite = fromPartner.Write;
@@ -112,7 +113,7 @@ public static class ContextSwitchMeter
             {
                 partnerThread = new Thread(() =>
                 {
-                    SimLibC.PinCurrentThread(cpu);
+                    Affinity.PinCurrentThread(cpu);
                     partnerOutcome = engine.Run(theirRead, theirWrite, long.MaxValue, initiator: false, o.State);
                 }, 1 << 20) { IsBackground = true, Name = "context-switch partner" };
                 partnerThread.Start();
@@ -133,10 +134,10 @@ public static class ContextSwitchMeter
                 argv.AddRange(["3", "4", cpu.ToString(CultureInfo.InvariantCulture), o.State.ToString().ToLowerInvariant(),
                     maxSeconds.ToString(CultureInfo.InvariantCulture)]);
                 child = ChildProcess.Spawn(exe, argv, [(theirRead, 3), (theirWrite, 4)]);
-                SimLibC.close(theirRead);
-                SimLibC.close(theirWrite);
+                Libc.close(theirRead);
+                Libc.close(theirWrite);
                 theirRead = theirWrite = -1;
-                if (!SimLibC.ReadByteWithin(myRead, 30_000, out byte ready) || ready != (byte)'R')
+                if (!Pipes.ReadByteWithin(myRead, 30_000, out byte ready) || ready != (byte)'R')
                     throw new InvalidOperationException($"partner process {child.Pid} did not start (exit status {child.Reap(TimeSpan.FromSeconds(1))})");
             }
 
@@ -179,13 +180,13 @@ public static class ContextSwitchMeter
         finally
         {
             // Closing our write end is the partner's end-of-file: it leaves its loop and exits.
-            SimLibC.close(myWrite);
+            Libc.close(myWrite);
             if (partnerThread is not null && !partnerThread.Join(TimeSpan.FromSeconds(30)))
                 partnerStillRunning = true;
             child?.Reap(TimeSpan.FromSeconds(10));
-            SimLibC.close(myRead);
-            if (theirRead >= 0) SimLibC.close(theirRead);
-            if (theirWrite >= 0) SimLibC.close(theirWrite);
+            Libc.close(myRead);
+            if (theirRead >= 0) Libc.close(theirRead);
+            if (theirWrite >= 0) Libc.close(theirWrite);
             if (!partnerStillRunning)
                 engine.Dispose();
             else

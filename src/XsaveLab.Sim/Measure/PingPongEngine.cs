@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Native;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Sim.Measure;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using XsaveLab.Host.Interop;
 
 namespace XsaveLab.Sim.Measure;
 
@@ -30,20 +31,20 @@ public static class PingPongPartner
         var worker = new Thread(() => Environment.ExitCode = Partner(readFd, writeFd, cpu, state));
         worker.Start();
         worker.Join();
-        SimLibC.close(readFd);
-        SimLibC.close(writeFd);
+        Libc.close(readFd);
+        Libc.close(writeFd);
         return Environment.ExitCode;
     }
 
     private static unsafe int Partner(int readFd, int writeFd, int cpu, VectorState state)
     {
-        if (cpu >= 0 && SimLibC.PinCurrentThread(cpu) != 0)
+        if (cpu >= 0 && Affinity.PinCurrentThread(cpu) != 0)
             return ExitFailed;
         using var engine = PingPongEngine.Create();
         if (!engine.Supports(state))
             return ExitFailed;
         byte ready = (byte)'R';
-        if (SimLibC.write(writeFd, &ready, 1) != 1)
+        if (Libc.write(writeFd, &ready, 1) != 1)
             return ExitFailed;
         var outcome = engine.Run(readFd, writeFd, long.MaxValue, initiator: false, state);
         return outcome.Status == 0 ? ExitOk : ExitFailed;

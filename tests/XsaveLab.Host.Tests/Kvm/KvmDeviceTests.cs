@@ -2,6 +2,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Host.Kvm;
 using XsaveLab.Host.Linux;
 using XsaveLab.Host.Tests.Linux;
+using XsaveLab.Kvm.Abi;
 using Xunit.Abstractions;
 using XsaveLab.Kernel.Abi;
 
@@ -13,21 +14,21 @@ public class KvmDeviceTests(ITestOutputHelper output)
     public void Api_version_is_12()
     {
         using var dev = KvmFacts.Open();
-        Assert.Equal(KvmIoctl.ApiVersion, dev.ApiVersion().Ret);
+        Assert.Equal(KvmAbi.ApiVersion, dev.ApiVersion().Ret);
     }
 
     [SkippableFact]
     public void Cap_xsave2_is_the_guest_uabi_size_but_at_least_4096_on_system_and_vm_fd()
     {
         using var dev = KvmFacts.Open();
-        var sys = dev.CheckExtension(KvmIoctl.CapXsave2);
+        var sys = dev.CheckExtension(KvmAbi.CapXsave2);
         Skip.If(sys.Ret == 0, "KVM_CAP_XSAVE2 not supported by this kernel (before 5.17)");
         // kvm_vm_ioctl_check_extension: xstate_required_size(supported_xcr0 & guest perm, false), min 4096.
-        ulong filtered = KvmFacts.SupportedXcr0(dev) & ArchPrctl.GetGuestPermitted().Value;
-        int expected = Math.Max(KvmIoctl.XsaveStructSize, KvmFacts.StandardSize(filtered));
+        ulong filtered = KvmFacts.SupportedXcr0(dev) & LiveArchPrctl.GetGuestPermitted().Value;
+        int expected = Math.Max(KvmAbi.XsaveStructSize, KvmFacts.StandardSize(filtered));
         Assert.Equal(expected, sys.Ret);
         using var vm = dev.CreateVm().Data!;
-        Assert.Equal(expected, vm.CheckExtension(KvmIoctl.CapXsave2).Ret);
+        Assert.Equal(expected, vm.CheckExtension(KvmAbi.CapXsave2).Ret);
         Assert.Equal(expected, vm.Xsave2Size());
     }
 
@@ -39,7 +40,7 @@ public class KvmDeviceTests(ITestOutputHelper output)
         Assert.True(cpuid.Ok, cpuid.ToString());
         var d0 = cpuid.Data!.Single(e => e.Function == 0xD && e.Index == 0);
         ulong leafXcr0 = d0.Eax | (ulong)d0.Edx << 32;
-        ulong permitted = KvmFacts.SupportedXcr0(dev) & ArchPrctl.GetGuestPermitted().Value;
+        ulong permitted = KvmFacts.SupportedXcr0(dev) & LiveArchPrctl.GetGuestPermitted().Value;
         Assert.Equal(permitted, leafXcr0);
         Assert.True(XFeatureMasks.IsSubset(leafXcr0, UserXstateLayout.HostCpuidXcr0()));
         Assert.Equal(KvmFacts.StandardSize(leafXcr0), (int)d0.Ebx);

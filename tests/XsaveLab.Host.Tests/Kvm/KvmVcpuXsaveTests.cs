@@ -3,6 +3,7 @@ using XsaveLab.Arch.Features;
 using XsaveLab.Host.Kvm;
 using XsaveLab.Host.Linux;
 using XsaveLab.Kernel.Abi;
+using XsaveLab.Kvm.Abi;
 
 namespace XsaveLab.Host.Tests.Kvm;
 
@@ -10,8 +11,8 @@ namespace XsaveLab.Host.Tests.Kvm;
 public sealed class KvmVcpuXsaveTests : IDisposable
 {
     private readonly KvmDevice? _dev;
-    private readonly KvmVm? _vm;
-    private readonly KvmVcpu? _vcpu;
+    private readonly KvmVmFd? _vm;
+    private readonly KvmVcpuFd? _vcpu;
     private readonly string? _skip;
 
     public KvmVcpuXsaveTests()
@@ -37,7 +38,7 @@ public sealed class KvmVcpuXsaveTests : IDisposable
 
     public void Dispose() => _dev?.Dispose();
 
-    private KvmVcpu Vcpu()
+    private KvmVcpuFd Vcpu()
     {
         Linux.HostFacts.SkipUnlessXsaveLinux();
         Skip.If(_skip is not null, _skip);
@@ -57,7 +58,7 @@ public sealed class KvmVcpuXsaveTests : IDisposable
         Assert.Equal(size, img.Length);
         Assert.Equal(0UL, U64(img, 512));  // XSTATE_BV: everything in init state
         Assert.Equal(0UL, U64(img, 520));  // XCOMP_BV: standard format
-        Assert.Equal(ArchPrctl.GetSupported().Value, U64(img, 464)); // xstate_fx_sw_bytes: host user max features
+        Assert.Equal(LiveArchPrctl.GetSupported().Value, U64(img, 464)); // xstate_fx_sw_bytes: host user max features
         Assert.Equal(0x037F, BinaryPrimitives.ReadUInt16LittleEndian(img.AsSpan(0))); // FCW reset value
         Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(24))); // MXCSR_DEFAULT
         // Everything else of the legacy area, the rest of sw_reserved, the header, every extended
@@ -68,7 +69,7 @@ public sealed class KvmVcpuXsaveTests : IDisposable
                 continue;
             Assert.True(img[i] == 0, $"byte {i} = 0x{img[i]:X2}");
         }
-        if (size == KvmIoctl.XsaveStructSize)
+        if (size == KvmAbi.XsaveStructSize)
         {
             var x1 = vcpu.GetXsave();
             Assert.True(x1.Ok, x1.ToString());
@@ -77,7 +78,7 @@ public sealed class KvmVcpuXsaveTests : IDisposable
     }
 
     /// <summary>Gives the vCPU the supported CPUID, so its guest_supported_xcr0 is leaf 0xD.0's XCR0.</summary>
-    private ulong SetSupportedCpuid(KvmVcpu vcpu)
+    private ulong SetSupportedCpuid(KvmVcpuFd vcpu)
     {
         var cpuid = _dev!.GetSupportedCpuid().Data!;
         var r = vcpu.SetCpuid2(cpuid);

@@ -10,7 +10,7 @@ public class ArchPrctlTests
     public void GetSupported_equals_cpuid_xcr0_restricted_to_user_supported()
     {
         HostFacts.SkipUnlessXsaveLinux();
-        var r = ArchPrctl.GetSupported();
+        var r = LiveArchPrctl.GetSupported();
         Assert.True(r.Ok, $"ARCH_GET_XCOMP_SUPP: {r}");
         Assert.Equal(HostFacts.CpuidUserXcr0, r.Value);
     }
@@ -21,9 +21,9 @@ public class ArchPrctlTests
         HostFacts.SkipUnlessXsaveLinux();
         // Permissions start as the default features: everything but dynamic (AMX tile data) ones
         // (fpu__init_system_xstate → fpstate_reset → perm = default_features; GET masks USER_SUPPORTED).
-        ulong supp = ArchPrctl.GetSupported().Value;
-        var perm = ArchPrctl.GetPermitted();
-        var guest = ArchPrctl.GetGuestPermitted();
+        ulong supp = LiveArchPrctl.GetSupported().Value;
+        var perm = LiveArchPrctl.GetPermitted();
+        var guest = LiveArchPrctl.GetGuestPermitted();
         Assert.True(perm.Ok, $"ARCH_GET_XCOMP_PERM: {perm}");
         Assert.True(guest.Ok, $"ARCH_GET_XCOMP_GUEST_PERM: {guest}");
         Assert.Equal(supp & ~XFeatureMasks.UserDynamic, perm.Value);
@@ -34,20 +34,20 @@ public class ArchPrctlTests
     public void Unknown_option_is_EINVAL_and_writes_nothing()
     {
         HostFacts.SkipUnlessXsaveLinux();
-        var r = ArchPrctl.Get(0x1026);
+        var r = LiveArchPrctl.Get(0x1026);
         Assert.Equal(-1, r.Ret);
         Assert.Equal(Errno.EINVAL, r.Errno);
-        Assert.Equal(ArchPrctl.Unwritten, r.Value);
+        Assert.Equal(LiveArchPrctl.Unwritten, r.Value);
     }
 
     [SkippableTheory]
-    [InlineData(ArchPrctl.ReqXcompPerm)]
-    [InlineData(ArchPrctl.ReqXcompGuestPerm)]
+    [InlineData(XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm)]
+    [InlineData(XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm)]
     public void Requests_for_every_feature_number_in_a_child_follow_xstate_request_perm(int option)
     {
         var launcher = HostFacts.ChildLauncher();
-        ulong permBefore = ArchPrctl.GetPermitted().Value, guestBefore = ArchPrctl.GetGuestPermitted().Value;
-        ulong supp = ArchPrctl.GetSupported().Value;
+        ulong permBefore = LiveArchPrctl.GetPermitted().Value, guestBefore = LiveArchPrctl.GetGuestPermitted().Value;
+        ulong supp = LiveArchPrctl.GetSupported().Value;
 
         long[] features = [.. Enumerable.Range(0, 64).Select(i => (long)i), 64, -1];
         var report = XcompRequestProbe.Run(launcher, option, features);
@@ -77,20 +77,20 @@ public class ArchPrctlTests
         Assert.Equal(expectedAfter, report.After.Value);
 
         // The test process itself is untouched.
-        Assert.Equal(permBefore, ArchPrctl.GetPermitted().Value);
-        Assert.Equal(guestBefore, ArchPrctl.GetGuestPermitted().Value);
+        Assert.Equal(permBefore, LiveArchPrctl.GetPermitted().Value);
+        Assert.Equal(guestBefore, LiveArchPrctl.GetGuestPermitted().Value);
     }
 
     [SkippableFact]
     public void Failing_requests_here_do_not_change_permissions()
     {
         HostFacts.SkipUnlessXsaveLinux();
-        ulong supp = ArchPrctl.GetSupported().Value;
+        ulong supp = LiveArchPrctl.GetSupported().Value;
         Skip.If((supp & XFeatureMasks.XtileData) != 0, "AMX tile data is supported here: a request would succeed and change this process");
-        ulong before = ArchPrctl.GetPermitted().Value;
+        ulong before = LiveArchPrctl.GetPermitted().Value;
         // Feature 2 (AVX) is never requestable: EOPNOTSUPP with no change (xstate_prctl_req[2] == 0).
-        var r = ArchPrctl.RequestPermission(2);
+        var r = LiveArchPrctl.RequestPermission(2);
         Assert.Equal(Errno.EOPNOTSUPP, r.Errno);
-        Assert.Equal(before, ArchPrctl.GetPermitted().Value);
+        Assert.Equal(before, LiveArchPrctl.GetPermitted().Value);
     }
 }

@@ -1,5 +1,7 @@
 using System.Text;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Uabi.CoreNotes;
 
 namespace XsaveLab.Host.Tests.Linux;
 
@@ -24,38 +26,38 @@ public sealed class CoreDumpTests : IDisposable
     {
         var dump = Dump(0xC0FE);
         Assert.Equal(4, dump.Exit.TermSignal); // SIGILL from ud2
-        var threads = ElfCoreNotes.Threads(ElfCoreNotes.Read(dump.CorePath));
+        var threads = CoreThreadNotes.Group(ElfCoreFile.Read(dump.CorePath).NotesOrThrow());
         Assert.NotEmpty(threads);
         var main = threads[0]; // the dumping thread comes first
         Assert.Equal(dump.Pid, main.Pid);
         Assert.Equal(4, main.CurrentSignal);
-        var xstate = main.Find(ElfCoreNotes.NtX86Xstate);
+        var xstate = main.Find(NoteType.NtX86Xstate);
         Assert.NotNull(xstate);
         Assert.Equal("LINUX", xstate.Name);
         var expected = SeededXstateImage.Build(dump.Seed, UserXstateLayout.FromHost());
         var diffs = expected.CompareWith(xstate.Desc);
         Assert.True(diffs.Count == 0, string.Join("\n", diffs));
         // Decoding through the core's own layout note (when the kernel writes one) gives the same answer.
-        var layoutNote = ElfCoreNotes.Read(dump.CorePath).FirstOrDefault(n => n.Type == ElfCoreNotes.NtX86XsaveLayout);
+        var layoutNote = ElfCoreFile.Read(dump.CorePath).NotesOrThrow().FirstOrDefault(n => n.Type == NoteType.NtX86XsaveLayout);
         if (layoutNote is not null)
-            Assert.Empty(expected.CompareWith(xstate.Desc, ElfCoreNotes.DecodeLayout(layoutNote.Desc)));
+            Assert.Empty(expected.CompareWith(xstate.Desc, XsaveLayoutNote.Decode(layoutNote.Desc)));
         // Every thread carries its own NT_X86_XSTATE of the same length.
-        Assert.All(threads, t => Assert.Equal(xstate.Desc.Length, t.Find(ElfCoreNotes.NtX86Xstate)?.Desc.Length));
+        Assert.All(threads, t => Assert.Equal(xstate.Desc.Length, t.Find(NoteType.NtX86Xstate)?.Desc.Length));
     }
 
     [SkippableFact]
     public void Core_has_the_xsave_layout_note_with_one_record_per_extended_user_feature()
     {
         var dump = Dump(1);
-        var notes = ElfCoreNotes.Read(dump.CorePath);
-        var layoutNotes = notes.Where(n => n.Type == ElfCoreNotes.NtX86XsaveLayout).ToList();
+        var notes = ElfCoreFile.Read(dump.CorePath).NotesOrThrow();
+        var layoutNotes = notes.Where(n => n.Type == NoteType.NtX86XsaveLayout).ToList();
         Skip.If(layoutNotes.Count == 0, "this kernel writes no NT_X86_XSAVE_LAYOUT note (added in 6.11)");
         Assert.Single(layoutNotes);
         Assert.Equal("LINUX", layoutNotes[0].Name);
-        var records = ElfCoreNotes.DecodeLayout(layoutNotes[0].Desc);
+        var records = XsaveLayoutNote.Decode(layoutNotes[0].Desc);
         var layout = UserXstateLayout.FromHost();
         var expected = Enumerable.Range(2, 62).Where(layout.Has)
-            .Select(i => new XsaveLayoutRecord((uint)i, (uint)layout.Component(i).Size, (uint)layout.Component(i).Offset, 0))
+            .Select(i => new XfeatComponent((uint)i, (uint)layout.Component(i).Size, (uint)layout.Component(i).Offset, 0))
             .ToList();
         Assert.Equal(expected, records);
     }
@@ -68,13 +70,13 @@ public sealed class CoreDumpTests : IDisposable
             ("CORE", 1u, Prstatus(pid: 4242, sig: 11)),
             ("LINUX", 0x202u, [1, 2, 3, 4, 5]),
             ("LINUX", 0x205u, new byte[16])));
-        var notes = ElfCoreNotes.Read(path);
+        var notes = ElfCoreFile.Read(path).NotesOrThrow();
         Assert.Equal(3, notes.Count);
-        Assert.Equal(("LINUX", 0x202u), (notes[1].Name, notes[1].Type));
+        Assert.Equal(("LINUX", NoteType.NtX86Xstate), (notes[1].Name, notes[1].Type));
         Assert.Equal(new byte[] { 1, 2, 3, 4, 5 }, notes[1].Desc);
-        var t = Assert.Single(ElfCoreNotes.Threads(notes));
+        var t = Assert.Single(CoreThreadNotes.Group(notes));
         Assert.Equal((4242, 11), (t.Pid, t.CurrentSignal));
-        Assert.Equal([new XsaveLayoutRecord(0, 0, 0, 0)], ElfCoreNotes.DecodeLayout(notes[2].Desc));
+        Assert.Equal([new XfeatComponent(0, 0, 0, 0)], XsaveLayoutNote.Decode(notes[2].Desc));
     }
 
     [Fact]
@@ -83,14 +85,14 @@ public sealed class CoreDumpTests : IDisposable
         string path = Path.Combine(_dir, "truncated");
         var bytes = SyntheticCore(("LINUX", 0x202u, new byte[64]));
         File.WriteAllBytes(path, bytes[..^40]);
-        var e = Assert.Throws<InvalidDataException>(() => ElfCoreNotes.Read(path));
+        var e = Assert.Throws<FormatException>(() => ElfCoreFile.Read(path).NotesOrThrow());
         Assert.Contains(path, e.Message);
         Assert.Contains("PT_NOTE", e.Message);
 
         File.WriteAllBytes(path, Encoding.ASCII.GetBytes("not an elf file at all, really not; more bytes to pad it out to 64...."));
-        e = Assert.Throws<InvalidDataException>(() => ElfCoreNotes.Read(path));
+        e = Assert.Throws<FormatException>(() => ElfCoreFile.Read(path).NotesOrThrow());
         Assert.Contains("e_ident", e.Message);
-        Assert.Throws<InvalidDataException>(() => ElfCoreNotes.DecodeLayout(new byte[15]));
+        Assert.Throws<FormatException>(() => XsaveLayoutNote.Decode(new byte[15]));
     }
 
     private static byte[] Prstatus(int pid, short sig)

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using XsaveLab.Arch.Machine;
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Uabi.CoreNotes;
 using Xunit.Abstractions;
 
 namespace XsaveLab.Host.Tests.Linux;
@@ -34,7 +37,7 @@ public sealed class GcoreTests(ITestOutputHelper output) : IDisposable
         {
             // Hand the child over stopped: detaching with SIGSTOP puts the whole process in a group stop
             // with the seeded registers still loaded.
-            Assert.Equal(0, child.Detach(TracedChild.SigStop));
+            Assert.Equal(0, child.Detach(Libc.SigStop));
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (State(child.Pid) != 'T' && DateTime.UtcNow < deadline)
                 Thread.Sleep(5);
@@ -52,17 +55,17 @@ public sealed class GcoreTests(ITestOutputHelper output) : IDisposable
             string core = $"{prefix}.{child.Pid}";
             Skip.IfNot(File.Exists(core), $"gcore wrote no core (exit {p.ExitCode}): {stderr}");
 
-            var notes = ElfCoreNotes.Read(core);
-            var thread = ElfCoreNotes.Threads(notes).FirstOrDefault(t => t.Pid == child.Pid);
+            var notes = ElfCoreFile.Read(core).NotesOrThrow();
+            var thread = CoreThreadNotes.Group(notes).FirstOrDefault(t => t.Pid == child.Pid);
             Assert.NotNull(thread);
-            var xstate = thread.Find(ElfCoreNotes.NtX86Xstate);
+            var xstate = thread.Find(NoteType.NtX86Xstate);
             Assert.NotNull(xstate);
             var expected = SeededXstateImage.Build(seed, UserXstateLayout.FromHost());
-            var layoutNote = notes.FirstOrDefault(n => n.Type == ElfCoreNotes.NtX86XsaveLayout);
+            var layoutNote = notes.FirstOrDefault(n => n.Type == NoteType.NtX86XsaveLayout);
             output.WriteLine($"gcore NT_X86_XSTATE: {xstate.Desc.Length} bytes (kernel: {expected.Image.Length}); NT_X86_XSAVE_LAYOUT present: {layoutNote is not null}");
             if (layoutNote is not null)
             {
-                var diffs = expected.CompareWith(xstate.Desc, ElfCoreNotes.DecodeLayout(layoutNote.Desc));
+                var diffs = expected.CompareWith(xstate.Desc, XsaveLayoutNote.Decode(layoutNote.Desc));
                 Assert.True(diffs.Count == 0, string.Join("\n", diffs));
             }
             else

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Host.Linux;
+using XsaveLab.Kernel.Uabi;
 
 namespace XsaveLab.Host.Tests.Linux;
 
@@ -32,7 +33,7 @@ public class LoadedRegistersTests
         do
         {
             ulong seed = child.CurrentSeed!.Value;
-            var r = child.GetRegset(TracedChild.NtX86Xstate);
+            var r = child.GetRegset(NoteType.NtX86Xstate);
             Assert.True(r.Ok, $"seed {seed}: {r}");
             var expected = SeededXstateImage.Build(seed, layout);
             var diffs = expected.CompareWith(r.Data);
@@ -50,7 +51,7 @@ public class LoadedRegistersTests
         var launcher = HostFacts.ChildLauncher();
         var layout = UserXstateLayout.FromHost();
         using var child = Spawn(launcher, [1]);
-        var r = child.GetRegset(TracedChild.NtX86Xstate);
+        var r = child.GetRegset(NoteType.NtX86Xstate);
         Assert.NotEmpty(SeededXstateImage.Build(2, layout).CompareWith(r.Data));
         Assert.Empty(SeededXstateImage.Build(1, layout).CompareWith(r.Data));
     }
@@ -65,7 +66,7 @@ public class LoadedRegistersTests
         var img = (byte[])other.Image.Clone();
         // A kernel image carries the user features at 464; keep PKRU as the child has it (never deny key 0).
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(464), layout.Features);
-        var live = child.GetRegset(TracedChild.NtX86Xstate).Data;
+        var live = child.GetRegset(NoteType.NtX86Xstate).Data;
         if (layout.Has(9))
         {
             var (off, size) = layout.Component(9);
@@ -73,9 +74,9 @@ public class LoadedRegistersTests
             ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(512)) | (BinaryPrimitives.ReadUInt64LittleEndian(live.AsSpan(512)) & XFeatureMasks.Pkru);
             BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), bv);
         }
-        var set = child.SetRegset(TracedChild.NtX86Xstate, img);
+        var set = child.SetRegset(NoteType.NtX86Xstate, img);
         Assert.True(set.Ok, set.ToString());
-        var back = child.GetRegset(TracedChild.NtX86Xstate).Data;
+        var back = child.GetRegset(NoteType.NtX86Xstate).Data;
         Assert.Empty(other.CompareWith(back));
         // The child restores its own registers after the stop and exits normally.
         Assert.False(child.ContinueToNextSeed());

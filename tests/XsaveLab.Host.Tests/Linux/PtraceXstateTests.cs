@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using XsaveLab.Arch.Features;
 using XsaveLab.Host.Linux;
+using XsaveLab.Host.Interop;
 using XsaveLab.Kernel.Abi;
+using XsaveLab.Kernel.Uabi;
 
 namespace XsaveLab.Host.Tests.Linux;
 
@@ -30,9 +32,9 @@ public class PtraceXstateTests
     public void Getregset_returns_the_standard_format_user_image()
     {
         using var child = SpawnSleeper();
-        var r = child.GetRegset(TracedChild.NtX86Xstate);
+        var r = child.GetRegset(NoteType.NtX86Xstate);
         Assert.True(r.Ok, r.ToString());
-        ulong supp = ArchPrctl.GetSupported().Value;
+        ulong supp = LiveArchPrctl.GetSupported().Value;
         Assert.Equal(HostFacts.CpuidEnabledSize, r.Length);
         Assert.Equal(UserXstateLayout.FromHost().Size, r.Length);
         Assert.Equal(0UL, U64(r.Data, 520)); // XCOMP_BV: standard format
@@ -47,7 +49,7 @@ public class PtraceXstateTests
     public void Getregset_offered_a_small_buffer_copies_only_that_much()
     {
         using var child = SpawnSleeper();
-        var r = child.GetRegset(TracedChild.NtX86Xstate, 512);
+        var r = child.GetRegset(NoteType.NtX86Xstate, 512);
         Assert.True(r.Ok, r.ToString());
         Assert.Equal(512, r.Length);
     }
@@ -56,8 +58,8 @@ public class PtraceXstateTests
     public void Prfpreg_is_the_legacy_area_of_the_xstate_image()
     {
         using var child = SpawnSleeper();
-        var x = child.GetRegset(TracedChild.NtX86Xstate);
-        var f = child.GetRegset(TracedChild.NtPrfpreg);
+        var x = child.GetRegset(NoteType.NtX86Xstate);
+        var f = child.GetRegset(NoteType.NtPrfpreg);
         Assert.True(f.Ok, f.ToString());
         Assert.Equal(512, f.Length);
         Assert.Equal(x.Data[..416], f.Data[..416]);
@@ -69,11 +71,11 @@ public class PtraceXstateTests
     {
         using var child = SpawnSleeper();
         var layout = UserXstateLayout.FromHost();
-        var orig = child.GetRegset(TracedChild.NtX86Xstate).Data;
+        var orig = child.GetRegset(NoteType.NtX86Xstate).Data;
 
-        var same = child.SetRegset(TracedChild.NtX86Xstate, orig);
+        var same = child.SetRegset(NoteType.NtX86Xstate, orig);
         Assert.True(same.Ok, same.ToString());
-        Assert.Equal(orig, child.GetRegset(TracedChild.NtX86Xstate).Data);
+        Assert.Equal(orig, child.GetRegset(NoteType.NtX86Xstate).Data);
 
         var img = (byte[])orig.Clone();
         var rng = new Random(12345);
@@ -92,9 +94,9 @@ public class PtraceXstateTests
             bv |= XFeatureMasks.Opmask;
         }
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), bv);
-        var set = child.SetRegset(TracedChild.NtX86Xstate, img);
+        var set = child.SetRegset(NoteType.NtX86Xstate, img);
         Assert.True(set.Ok, set.ToString());
-        var back = child.GetRegset(TracedChild.NtX86Xstate).Data;
+        var back = child.GetRegset(NoteType.NtX86Xstate).Data;
         Assert.Equal(Convert.ToHexString(img), Convert.ToHexString(back));
     }
 
@@ -105,7 +107,7 @@ public class PtraceXstateTests
     {
         using var child = SpawnSleeper();
         var layout = UserXstateLayout.FromHost();
-        var live = child.GetRegset(TracedChild.NtX86Xstate).Data;
+        var live = child.GetRegset(NoteType.NtX86Xstate).Data;
         for (ulong seed = 0; seed < 200; seed++)
         {
             var expected = SeededXstateImage.Build(0xA11CE + seed, layout);
@@ -117,9 +119,9 @@ public class PtraceXstateTests
                 live.AsSpan(off, size).CopyTo(img.AsSpan(off));
                 BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), U64(img, 512) | (U64(live, 512) & XFeatureMasks.Pkru));
             }
-            var set = child.SetRegset(TracedChild.NtX86Xstate, img);
+            var set = child.SetRegset(NoteType.NtX86Xstate, img);
             Assert.True(set.Ok, $"seed {0xA11CE + seed}: {set}");
-            var diffs = expected.CompareWith(child.GetRegset(TracedChild.NtX86Xstate).Data);
+            var diffs = expected.CompareWith(child.GetRegset(NoteType.NtX86Xstate).Data);
             Assert.True(diffs.Count == 0, $"seed {0xA11CE + seed}:\n{string.Join("\n", diffs)}");
         }
     }
@@ -137,8 +139,8 @@ public class PtraceXstateTests
     public void Malformed_setregset_is_rejected_with_the_kernels_errno_and_changes_nothing(string kind)
     {
         using var child = SpawnSleeper();
-        ulong supp = ArchPrctl.GetSupported().Value;
-        var orig = child.GetRegset(TracedChild.NtX86Xstate).Data;
+        ulong supp = LiveArchPrctl.GetSupported().Value;
+        var orig = child.GetRegset(NoteType.NtX86Xstate).Data;
         var img = (byte[])orig.Clone();
         ulong bv = U64(img, 512);
         int len = img.Length, expected = (int)Errno.EINVAL;
@@ -166,20 +168,20 @@ public class PtraceXstateTests
                 expected = (int)Errno.EFAULT;
                 break;
         }
-        var r = child.SetRegset(TracedChild.NtX86Xstate, img, len);
+        var r = child.SetRegset(NoteType.NtX86Xstate, img, len);
         Assert.Equal(-1, r.Ret);
         Assert.Equal(ErrnoNames.Name(expected), ErrnoNames.Name(r.Errno));
-        Assert.Equal(orig, child.GetRegset(TracedChild.NtX86Xstate).Data);
+        Assert.Equal(orig, child.GetRegset(NoteType.NtX86Xstate).Data);
     }
 
     [SkippableFact]
     public void Setregset_with_a_longer_iov_is_clamped_to_the_regset_size()
     {
         using var child = SpawnSleeper();
-        var orig = child.GetRegset(TracedChild.NtX86Xstate).Data;
-        var r = child.SetRegset(TracedChild.NtX86Xstate, orig, orig.Length + 4096);
+        var orig = child.GetRegset(NoteType.NtX86Xstate).Data;
+        var r = child.SetRegset(NoteType.NtX86Xstate, orig, orig.Length + 4096);
         Assert.True(r.Ok, r.ToString());
-        Assert.Equal(orig, child.GetRegset(TracedChild.NtX86Xstate).Data);
+        Assert.Equal(orig, child.GetRegset(NoteType.NtX86Xstate).Data);
     }
 
     [SkippableFact]
@@ -189,7 +191,7 @@ public class PtraceXstateTests
         Exception? caught = null;
         var t = new Thread(() =>
         {
-            try { child.GetRegset(TracedChild.NtX86Xstate); }
+            try { child.GetRegset(NoteType.NtX86Xstate); }
             catch (Exception e) { caught = e; }
         });
         t.Start();
@@ -208,9 +210,9 @@ public class PtraceXstateTests
         }
         // Reaped: no such child any more (ECHILD), and no such process (ESRCH).
         int st;
-        Assert.Equal(-1, waitpid(pid, &st, 0x40000000 | 1));
+        Assert.Equal(-1, Libc.waitpid(pid, &st, Libc.WAll | Libc.WNoHang));
         Assert.Equal((int)Errno.ECHILD, Marshal.GetLastPInvokeError());
-        Assert.Equal(-1, kill(pid, 0));
+        Assert.Equal(-1, Libc.kill(pid, 0));
         Assert.Equal((int)Errno.ESRCH, Marshal.GetLastPInvokeError());
     }
 
@@ -218,14 +220,14 @@ public class PtraceXstateTests
     public void A_dedicated_thread_can_run_the_whole_sequence()
     {
         HostFacts.SkipUnlessXsaveLinux();
-        RegsetResult? result = null;
+        LiveRegsetResult? result = null;
         Exception? caught = null;
         var t = new Thread(() =>
         {
             try
             {
                 using var c = TracedChild.Spawn("/bin/sleep", ["30"]);
-                result = c.GetRegset(TracedChild.NtX86Xstate);
+                result = c.GetRegset(NoteType.NtX86Xstate);
             }
             catch (Exception e) { caught = e; }
         });
@@ -236,9 +238,4 @@ public class PtraceXstateTests
         Assert.True(result!.Ok);
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern unsafe int waitpid(int pid, int* status, int options);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
 }

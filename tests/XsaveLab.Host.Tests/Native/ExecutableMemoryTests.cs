@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using XsaveLab.Host.Interop;
 using XsaveLab.Host.Native;
 
 namespace XsaveLab.Host.Tests.Native;

@@ -1,24 +1,19 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using XsaveLab.Arch.Layout;
+using XsaveLab.Host.Linux;
 using XsaveLab.Host.Native;
 
 namespace XsaveLab.Host.Tests.Native;
 
-public partial class NativeXgetbvTests
+public class NativeXgetbvTests
 {
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial long syscall(long number, long a1, nint a2);
-
-    private const long SysArchPrctl = 158, ArchGetXcompSupp = 0x1021;
-
     [SkippableFact]
-    public unsafe void Xcr0EqualsWhatTheKernelReportsAsSupported()
+    public void Xcr0EqualsWhatTheKernelReportsAsSupported()
     {
         Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        ulong supp = 0;
-        long rc = syscall(SysArchPrctl, ArchGetXcompSupp, (nint)(&supp));
-        Skip.If(rc != 0, $"arch_prctl(ARCH_GET_XCOMP_SUPP) failed with errno {Marshal.GetLastPInvokeError()} (kernel before 5.16?)");
+        var r = LiveArchPrctl.GetSupported();
+        Skip.IfNot(r.Ok, $"arch_prctl(ARCH_GET_XCOMP_SUPP) failed with errno {r.Errno} (kernel before 5.16?)");
+        ulong supp = r.Value;
         using var x = new NativeXsave();
         // fpu__init_cpu_xstate() programs XCR0 = fpu_user_cfg.max_features; ARCH_GET_XCOMP_SUPP returns
         // fpu_user_cfg.max_features | legacy_features (x87, SSE are always enabled).

@@ -4,13 +4,17 @@ using System.Text;
 namespace XsaveLab.Kernel.Uabi.CoreNotes;
 
 /// <summary>One ELF note: <c>Elf64_Nhdr</c> {n_namesz, n_descsz, n_type} (12 bytes), the NUL-terminated name and the
-/// descriptor, each padded to 4 bytes (include/uapi/linux/elf.h, fs/binfmt_elf.c writenote()).</summary>
+/// descriptor, each padded to 4 bytes (include/uapi/linux/elf.h, fs/binfmt_elf.c writenote()). <see cref="Type"/>
+/// is n_type as the kernel's <c>int</c>: vendor types such as gdb's 0xFF000000 read as negative.</summary>
 public sealed record ElfNote(string Name, int Type, byte[] Desc)
 {
     public const int HeaderSize = 12;
 
     /// <summary>Owner name of Linux-specific notes (NT_X86_XSTATE, NT_X86_XSAVE_LAYOUT).</summary>
     public const string LinuxOwner = "LINUX";
+
+    /// <summary>Owner name of the notes every core has (NT_PRSTATUS, NT_PRFPREG, NT_PRPSINFO, NT_AUXV…).</summary>
+    public const string CoreOwner = "CORE";
 
     public int NameSize => Encoding.ASCII.GetByteCount(Name) + 1;
 
@@ -29,25 +33,41 @@ public sealed record ElfNote(string Name, int Type, byte[] Desc)
     }
 
     /// <summary>Parses a sequence of notes (a PT_NOTE segment). Throws <see cref="FormatException"/> naming the
-    /// offset when a note runs past the end.</summary>
+    /// field and offset when a note runs past the end.</summary>
     public static IReadOnlyList<ElfNote> DecodeAll(ReadOnlySpan<byte> data, string source = "notes")
     {
-        var list = new List<ElfNote>();
+        var notes = new List<ElfNote>();
+        var error = Decode(data, 0, source, notes, int.MaxValue);
+        return error is null ? notes : throw new FormatException(error.ToString());
+    }
+
+    /// <summary>Appends the notes of <paramref name="segment"/> (which starts at file offset
+    /// <paramref name="fileOffset"/>) to <paramref name="into"/>; the error of the first malformed note, or
+    /// null. Never throws: n_namesz and n_descsz are checked as unsigned 32-bit values against the segment.</summary>
+    public static ElfFormatError? Decode(ReadOnlySpan<byte> segment, long fileOffset, string source, List<ElfNote> into, int maxNotes)
+    {
         int pos = 0;
-        while (pos + HeaderSize <= data.Length)
+        while (pos + HeaderSize <= segment.Length)
         {
-            int namesz = BinaryPrimitives.ReadInt32LittleEndian(data[pos..]);
-            int descsz = BinaryPrimitives.ReadInt32LittleEndian(data[(pos + 4)..]);
-            int type = BinaryPrimitives.ReadInt32LittleEndian(data[(pos + 8)..]);
-            if (namesz < 0 || descsz < 0 || (long)pos + HeaderSize + Pad4(namesz) + descsz > data.Length)
-                throw new FormatException($"{source}: note at offset {pos} (type 0x{type:X}) runs past the end of the segment");
-            string name = namesz == 0 ? "" : Encoding.ASCII.GetString(data.Slice(pos + HeaderSize, namesz - 1));
-            var desc = data.Slice(pos + HeaderSize + Pad4(namesz), descsz).ToArray();
-            list.Add(new ElfNote(name, type, desc));
-            pos += HeaderSize + Pad4(namesz) + Pad4(descsz);
+            uint namesz = BinaryPrimitives.ReadUInt32LittleEndian(segment[pos..]);
+            uint descsz = BinaryPrimitives.ReadUInt32LittleEndian(segment[(pos + 4)..]);
+            int type = BinaryPrimitives.ReadInt32LittleEndian(segment[(pos + 8)..]);
+            long nameStart = pos + (long)HeaderSize, descStart = nameStart + Pad4(namesz);
+            if (descStart > segment.Length)
+                return new(source, "n_namesz", fileOffset + pos, $"{namesz} (note at offset {fileOffset + pos}, type 0x{type:X}) runs past the end of the segment ({segment.Length} bytes)");
+            if (descStart + descsz > segment.Length)
+                return new(source, "n_descsz", fileOffset + pos + 4, $"{descsz} (note at offset {fileOffset + pos}, type 0x{type:X}) runs past the end of the segment ({segment.Length} bytes)");
+            if (into.Count >= maxNotes)
+                return new(source, "note", fileOffset + pos, $"more than {maxNotes} notes");
+            var name = segment.Slice((int)nameStart, (int)namesz);
+            int nul = name.IndexOf((byte)0);
+            into.Add(new ElfNote(Encoding.ASCII.GetString(nul >= 0 ? name[..nul] : name), type, segment.Slice((int)descStart, (int)descsz).ToArray()));
+            pos = (int)Math.Min(descStart + Pad4(descsz), segment.Length);
         }
-        return list;
+        return null;
     }
 
     private static int Pad4(int n) => (n + 3) & ~3;
+
+    private static long Pad4(uint n) => (n + 3L) & ~3L;
 }

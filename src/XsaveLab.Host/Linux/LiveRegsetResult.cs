@@ -1,9 +1,9 @@
 using XsaveLab.Kernel.Abi;
 namespace XsaveLab.Host.Linux;
 
-/// <summary>One PTRACE_GETREGSET/SETREGSET call: return, errno, the iov_len the kernel left in the
+/// <summary>One PTRACE_GETREGSET/SETREGSET call on a live child (the model answers with Kernel.Uabi.RegsetResult): return, errno, the iov_len the kernel left in the
 /// iovec (the regset size for GET; unchanged for SET) and, for GET, the bytes it wrote.</summary>
-public sealed record RegsetResult(SysResult Result, int Length, byte[] Data)
+public sealed record LiveRegsetResult(SysResult Result, int Length, byte[] Data)
 {
     public bool Ok => Result.Ok;
 

@@ -7,7 +7,7 @@ using XsaveLab.Arch.Machine;
 using XsaveLab.Host.Cpu;
 using XsaveLab.Host.Native;
 
-namespace XsaveLab.Host.Bench;
+namespace XsaveLab.Sim.Bench;
 
 /// <summary>One measured operation: median time per operation over the samples, and bytes allocated per operation.</summary>
 public sealed record BenchResult(string Name, double MedianNs, double AllocatedBytes, long OperationsPerSample, int Samples);
@@ -16,7 +16,7 @@ public sealed record BenchResult(string Name, double MedianNs, double AllocatedB
 public sealed record BenchRatios(double ModelPairOverCopyRoundTrip, double? ModelPairOverNativePair);
 
 /// <summary>The report of one in-process run. <c>Optimized</c> is false when the measuring code or the model
-/// was compiled with the JIT optimizer disabled (a Debug build of XsaveLab.Host): the figures then say little.</summary>
+/// was compiled with the JIT optimizer disabled (a Debug build of XsaveLab.Sim): the figures then say little.</summary>
 public sealed record BenchReport(string Cpu, int StateBytes, string Xcr0, string Xss, IReadOnlyList<BenchResult> Results, BenchRatios Ratios, string? NativeSkipped, bool Optimized);
 
 /// <summary>The quick in-process speed run behind <c>xsavelab bench</c> (BenchmarkDotNet measures the same

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
+using XsaveLab.Host.Interop;
 using XsaveLab.Kernel.Abi;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Host.Linux;
 
@@ -21,41 +23,36 @@ public readonly record struct XcompResult(SysResult Result, ulong Value)
         Ok ? $"0x{Value:X}" : $"ret={Ret} {Result.Errno.Name()}";
 }
 
-/// <summary>The XSTATE permission interface of <c>arch_prctl(2)</c> (arch/x86/include/uapi/asm/prctl.h), reached through
-/// libc <c>syscall(SYS_arch_prctl = 158, …)</c>.</summary>
+/// <summary>The XSTATE permission interface of <c>arch_prctl(2)</c> on this machine (arch/x86/include/uapi/asm/prctl.h),
+/// reached through libc <c>syscall(SYS_arch_prctl = 158, …)</c>. The option numbers are the model's
+/// (<see cref="ArchPrctl"/>), which answers the same calls on the kernel model.</summary>
 /// <remarks>Kernel side: <c>fpu_xstate_prctl()</c> in arch/x86/kernel/fpu/xstate.c. The GET options are
 /// pure reads. The REQ options are NOT: a successful ARCH_REQ_XCOMP_PERM / ARCH_REQ_XCOMP_GUEST_PERM
 /// permanently widens the permissions of the whole calling process (the group leader's
 /// <c>fpu->perm</c> / <c>guest_perm</c>); there is no way to give a permission back. Call them directly
 /// only in a process you are willing to change; <see cref="XcompRequestProbe"/> runs them in a child
 /// process instead.</remarks>
-public static unsafe class ArchPrctl
+public static unsafe class LiveArchPrctl
 {
-    public const int GetXcompSupp = 0x1021;
-    public const int GetXcompPerm = 0x1022;
-    public const int ReqXcompPerm = 0x1023;
-    public const int GetXcompGuestPerm = 0x1024;
-    public const int ReqXcompGuestPerm = 0x1025;
-
     /// <summary>Value written into the out-parameter before a GET, so "kernel wrote nothing" is visible.</summary>
     public const ulong Unwritten = 0xDEADBEEFDEADBEEF;
 
     /// <summary>ARCH_GET_XCOMP_SUPP: <c>fpu_user_cfg.max_features | legacy_features</c>.</summary>
-    public static XcompResult GetSupported() => Get(GetXcompSupp);
+    public static XcompResult GetSupported() => Get(ArchPrctl.GetXcompSupp);
 
     /// <summary>ARCH_GET_XCOMP_PERM: the process's permitted features, masked with USER_SUPPORTED.</summary>
-    public static XcompResult GetPermitted() => Get(GetXcompPerm);
+    public static XcompResult GetPermitted() => Get(ArchPrctl.GetXcompPerm);
 
     /// <summary>ARCH_GET_XCOMP_GUEST_PERM: the permitted guest features, masked with USER_SUPPORTED.</summary>
-    public static XcompResult GetGuestPermitted() => Get(GetXcompGuestPerm);
+    public static XcompResult GetGuestPermitted() => Get(ArchPrctl.GetXcompGuestPerm);
 
     /// <summary>ARCH_REQ_XCOMP_PERM for feature number <paramref name="feature"/>. CHANGES THE CALLING
     /// PROCESS's permissions when it succeeds (see the type remarks).</summary>
-    public static XcompResult RequestPermission(long feature) => Request(ReqXcompPerm, feature);
+    public static XcompResult RequestPermission(long feature) => Request(ArchPrctl.ReqXcompPerm, feature);
 
     /// <summary>ARCH_REQ_XCOMP_GUEST_PERM for feature number <paramref name="feature"/>. CHANGES THE
     /// CALLING PROCESS's guest permissions when it succeeds (see the type remarks).</summary>
-    public static XcompResult RequestGuestPermission(long feature) => Request(ReqXcompGuestPerm, feature);
+    public static XcompResult RequestGuestPermission(long feature) => Request(ArchPrctl.ReqXcompGuestPerm, feature);
 
     /// <summary>A GET-style option: the kernel stores a u64 through the pointer argument.</summary>
     public static XcompResult Get(int option)

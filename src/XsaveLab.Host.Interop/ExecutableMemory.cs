@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace XsaveLab.Host.Native;
+namespace XsaveLab.Host.Interop;
 
 /// <summary>An anonymous private mapping that machine-code stubs are written into and then executed from.</summary>
 /// <remarks>
@@ -36,8 +36,8 @@ public sealed class ExecutableMemory : IDisposable
             throw new PlatformNotSupportedException("ExecutableMemory uses Linux mmap/mprotect.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = (capacity + 4095) & ~4095;
-        nint p = LibC.mmap(0, (nuint)Capacity, LibC.ProtRead | LibC.ProtWrite, LibC.MapPrivate | LibC.MapAnonymous, -1, 0);
-        if (p == LibC.MapFailed || p == 0)
+        nint p = Libc.mmap(0, (nuint)Capacity, Libc.ProtRead | Libc.ProtWrite, Libc.MapPrivate | Libc.MapAnonymous, -1, 0);
+        if (p == Libc.MapFailed || p == 0)
             throw new InvalidOperationException($"mmap({Capacity}) failed: errno {Marshal.GetLastPInvokeError()}");
         _base = p;
     }
@@ -92,7 +92,7 @@ public sealed class ExecutableMemory : IDisposable
         ObjectDisposedException.ThrowIf(_base == 0, this);
         if (IsSealed)
             return;
-        if (LibC.mprotect(_base, (nuint)Capacity, LibC.ProtRead | LibC.ProtExec) != 0)
+        if (Libc.mprotect(_base, (nuint)Capacity, Libc.ProtRead | Libc.ProtExec) != 0)
             throw new InvalidOperationException($"mprotect(R|X) failed: errno {Marshal.GetLastPInvokeError()}");
         IsSealed = true;
     }
@@ -104,13 +104,13 @@ public sealed class ExecutableMemory : IDisposable
         if (p == 0)
             return;
         _base = 0;
-        LibC.munmap(p, (nuint)Capacity);
+        Libc.munmap(p, (nuint)Capacity);
         GC.SuppressFinalize(this);
     }
 
     ~ExecutableMemory()
     {
         if (_base != 0)
-            LibC.munmap(_base, (nuint)Capacity);
+            Libc.munmap(_base, (nuint)Capacity);
     }
 }
