@@ -53,6 +53,10 @@ public static class Program
         {
             return ctx.Fail(e.Message);
         }
+        catch (NotAvailableException e)
+        {
+            return ctx.Fail(e.Message, 1);
+        }
         catch (Exception e)
         {
             // The last line of defence: whatever escaped is a defect, reported in one line without a stack trace.

@@ -87,6 +87,47 @@ public sealed class MessageSafetyTests : IDisposable
         Assert.DoesNotContain("   at ", e.ToString() + o);
     }
 
+    /// <summary>"This machine cannot" (calibrate, measure, bench) takes the one error path: one escaped, capped line,
+    /// exit 1, nothing on stdout, and warnings from a renderer are escaped the same way.</summary>
+    [Fact]
+    public void NotAvailableAndWarningsAreEscapedOneLiners()
+    {
+        string reason = "no timer\n\u001b[31m" + new string('x', 3 * SafeText.MaxLine);
+        Func<CliContext, Command> missing = _ =>
+        {
+            var c = new Command("missing");
+            c.SetAction(int (_) => throw new NotAvailableException(reason));
+            return c;
+        };
+        Func<CliContext, Command> warns = ctx =>
+        {
+            var c = new Command("warns");
+            c.SetAction(_ => ctx.Render(OutputFormat.Json, reason, new WarningRenderer()));
+            return c;
+        };
+        var o = new StringWriter();
+        var e = new StringWriter();
+        Assert.Equal(1, Program.Run(["missing"], o, e, [missing]));
+        Assert.Equal("", o.ToString());
+        var line = Assert.Single(e.ToString().TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("error: no timer\\n\\x1b[31m", line);
+        Assert.True(line.Length < SafeText.MaxLine + 100, $"{line.Length} characters");
+        e.GetStringBuilder().Clear();
+        Assert.Equal(0, Program.Run(["warns"], o, e, [warns]));
+        line = Assert.Single(e.ToString().TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("warning: no timer\\n\\x1b[31m", line);
+        Assert.DoesNotContain('\u001b', e.ToString());
+    }
+
+    private sealed class WarningRenderer : IRenderer<string>
+    {
+        public object ToJson(string result) => result.Length;
+
+        public void RenderText(Spectre.Console.IAnsiConsole console, string result) { }
+
+        public IEnumerable<string> Warnings(string result) => [result];
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("-1")]

@@ -108,6 +108,27 @@ public sealed class OutputFileTests : IDisposable
         Assert.Equal(FileKind.Special, FileKinds.Of(fifo));
     }
 
+    /// <summary>experiment cet-s --html and catalog import --out check their target before any work too: the
+    /// experiment on a CPU without XSAVE and a dump that does not exist would fail otherwise, with another message.</summary>
+    [SkippableFact]
+    public void ExperimentAndCatalogImportCheckTheirTargetFirst()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "symbolic links as on Linux");
+        string target = Path.Combine(_dir, "target");
+        File.WriteAllText(target, "keep");
+        string html = Path.Combine(_dir, "link.html"), profile = Path.Combine(_dir, "x.cpuid");
+        File.CreateSymbolicLink(html, target);
+        File.CreateSymbolicLink(profile, target);
+        var msg = CliRunner.OneError(CliRunner.Run("experiment", "cet-s", "--cpu", "nehalem", "--no-measure", "--html", html));
+        Assert.Contains("--html", msg);
+        Assert.Contains("symbolic link", msg);
+        msg = CliRunner.OneError(CliRunner.Run("catalog", "import", Path.Combine(_dir, "no-such-dump"), "--name", "x", "--description", "d", "--out", _dir));
+        Assert.Contains("--out", msg);
+        Assert.Contains("symbolic link", msg);
+        Assert.Equal("keep", File.ReadAllText(target));
+        Assert.Equal(3, Directory.GetFileSystemEntries(_dir).Length);
+    }
+
     [Fact]
     public void AWriteReplacesARegularFileAndLeavesNothingElse()
     {

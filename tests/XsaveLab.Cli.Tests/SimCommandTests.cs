@@ -18,7 +18,7 @@ public sealed class SimCommandTests : IDisposable
     {
         var p = Calibrator.Run(new LinearTimer()).Parameters with { SwitchFixedNs = 1800 };
         var path = Path.Combine(_dir, "cost.json");
-        p.SaveTo(path);
+        File.WriteAllText(path, p.ToJson());
         return path;
     }
 

@@ -48,6 +48,8 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
     /// the exit code the result means.</summary>
     public int Render<T>(OutputFormat format, T result, IRenderer<T> renderer)
     {
+        foreach (var w in renderer.Warnings(result))
+            Err.WriteLine($"warning: {SafeText.Line(w)}");
         if (format == OutputFormat.Json)
             Json.Write(Out, renderer.ToJson(result));
         else
@@ -57,9 +59,12 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
 
     /// <summary>The one error path: one line on stderr, exit code 2. The message is made safe for a terminal
     /// (<see cref="SafeText.Line"/>): control characters escaped, at most a bounded length.</summary>
-    public int Fail(string message)
+    public int Fail(string message) => Fail(message, 2);
+
+    /// <summary>As <see cref="Fail(string)"/> with another exit code (1: this machine cannot do what was asked).</summary>
+    public int Fail(string message, int exitCode)
     {
         Err.WriteLine($"error: {SafeText.Line(message)}");
-        return 2;
+        return exitCode;
     }
 }

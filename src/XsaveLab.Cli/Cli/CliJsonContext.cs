@@ -24,6 +24,9 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(UserAbiJson))]
 [JsonSerializable(typeof(KvmVariantJson[]))]
 [JsonSerializable(typeof(CetSResult))]
+[JsonSerializable(typeof(CalibrateJson))]
+[JsonSerializable(typeof(MeasureJson))]
+[JsonSerializable(typeof(BenchSimJson))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

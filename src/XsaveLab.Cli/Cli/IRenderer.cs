@@ -12,6 +12,10 @@ public interface IRenderer<in T>
 
     void RenderText(IAnsiConsole console, T result);
 
+    /// <summary>Warnings about the result (a busy machine, a wide spread), written to stderr before the result, one
+    /// <c>warning: …</c> line each.</summary>
+    IEnumerable<string> Warnings(T result) => [];
+
     /// <summary>0 unless the command checks something and the check failed (1).</summary>
     int ExitCode(T result) => 0;
 }

@@ -1,15 +1,14 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>The one JSON writer of the CLI: camelCase keys, indented, nulls kept (a null offset means "has none",
 /// which is information), enums as camelCase strings, only the characters JSON requires escaped, and one hex
 /// style (<c>0x</c>, lower case: see <see cref="HexStringConverter"/>). Type metadata comes from the
-/// source-generated <see cref="CliJsonContext"/>; a type it does not list (an anonymous object) falls back to
-/// reflection with the same options, so the output is the same either way.</summary>
+/// source-generated <see cref="CliJsonContext"/> alone: a type it does not list cannot be written (a test writes
+/// every command's JSON), so no document is shaped by reflection.</summary>
 public static class Json
 {
     public static readonly JsonSerializerOptions Options = new()
@@ -19,7 +18,7 @@ public static class Json
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new HexStringConverter() },
-        TypeInfoResolver = JsonTypeInfoResolver.Combine(CliJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+        TypeInfoResolver = CliJsonContext.Default,
     };
 
     /// <summary>Writes <paramref name="value"/> and a newline. The run-time type decides the shape (report

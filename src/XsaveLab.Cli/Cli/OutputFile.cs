@@ -56,6 +56,10 @@ public static class OutputFile
         }
     }
 
+    /// <summary><see cref="Write"/> of a whole text (UTF-8, no byte-order mark).</summary>
+    public static void WriteText(string option, string path, string text) =>
+        Write(option, path, temp => File.WriteAllText(temp, text));
+
     private static string FullPath(string option, string path)
     {
         try

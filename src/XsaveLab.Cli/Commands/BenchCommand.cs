@@ -16,18 +16,13 @@ public static class BenchCommand
         var cmd = new Command("bench", "Time the model's XSAVEC/XSAVES/XSAVEOPT pairs against a memory copy and the native instructions");
         cmd.Add(format);
         cmd.Add(BenchSimCommand.Create(ctx));
-        cmd.SetAction(parse =>
-        {
-            if (Run(ctx) is not { } report)
-                return 1;
-            return ctx.Render(FormatOption.Get(parse, format), report, new BenchRenderer());
-        });
+        cmd.SetAction(parse => ctx.Render(FormatOption.Get(parse, format), Run(), new BenchRenderer()));
         return cmd;
     }
 
-    /// <summary>The benchmark, or null (and one <c>error:</c> line) when this machine cannot run it: exit 1, the
-    /// benchmarked thing is missing, the input was fine.</summary>
-    private static BenchReport? Run(CliContext ctx)
+    /// <summary>The benchmark; <see cref="NotAvailableException"/> (exit 1: the benchmarked thing is missing, the
+    /// input was fine) when this machine cannot run it.</summary>
+    private static BenchReport Run()
     {
         try
         {
@@ -36,8 +31,7 @@ public static class BenchCommand
         }
         catch (InvalidOperationException e)
         {
-            ctx.Err.WriteLine($"error: {SafeText.Line(e.Message)}");
-            return null;
+            throw new NotAvailableException(e.Message);
         }
     }
 }

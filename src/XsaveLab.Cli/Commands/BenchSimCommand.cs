@@ -1,8 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
-using Spectre.Console;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Commands.Sim;
+using XsaveLab.Cli.Rendering;
 using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Cli.Commands;
@@ -24,44 +23,24 @@ public static class BenchSimCommand
         cmd.SetAction(parse =>
         {
             var sel = cpu.Resolve(parse);
-            int n = parse.GetValue(tasks);
-            long s = parse.GetValue(switches);
-            if (n is < 2 or > 10_000_000)
-                throw new UserErrorException($"--tasks: {n} is outside 2..10000000");
-            if (s is < 1000 or > 1_000_000_000)
-                throw new UserErrorException($"--switches: {s} is outside 1000..1000000000");
+            var options = Options(parse.GetValue(tasks), parse.GetValue(switches));
             if (!sel.Profile.HasXsave)
                 throw new UserErrorException($"{sel.Profile.Name} has no XSAVE: nothing to simulate");
             if (XsaveLab.Sim.Workload.Simulator.Unsupported(XsaveLab.Kernel.Boot.FpuSystem.Boot(sel.Profile)) is { } why)
                 throw new UserErrorException(why);
-            var r = SimProgress.RunStage(ctx, "simulating", p => SimBench.Run(sel.Profile, new SimBenchOptions { MemoryTasks = n, Switches = s }, p));
-            if (FormatOption.Get(parse, format) == OutputFormat.Json)
-            {
-                Json.Write(ctx.Out, new
-                {
-                    simulatedSwitchesPerSecond = r.SimulatedSwitchesPerSecond,
-                    bytesPerTask = r.BytesPerTask,
-                    accountedBytesPerTask = r.AccountedBytesPerTask,
-                    bytesPerTaskBound = r.BytesPerTaskBound,
-                    meetsMemoryTarget = r.MeetsMemoryTarget,
-                    cpu = r.Cpu,
-                    variant = r.Variant,
-                    taskFpstateBytes = r.TaskFpstateBytes,
-                    tasks = r.MemoryTasks,
-                    runs = r.Runs,
-                    bytesMovedPerSwitch = r.BytesMovedPerSwitch,
-                    optimizedBuild = r.OptimizedBuild,
-                });
-                return 0;
-            }
-            var c = ctx.CreateConsole();
-            c.WriteLine($"{r.Cpu}, kernel {r.Variant}: {r.SimulatedSwitchesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} simulated switches/s on one core " +
-                $"(median of {r.Runs.Count}: {string.Join(", ", r.Runs.Select(x => x.ToString("N0", CultureInfo.InvariantCulture)))}), {r.BytesMovedPerSwitch:F0} bytes moved per switch; target 2,000,000: {(r.MeetsSpeedTarget ? "met" : "not met")}");
-            if (!r.OptimizedBuild)
-                c.WriteLine("warning: the simulator is a Debug build; build with -c Release for representative speed");
-            c.WriteLine($"{r.BytesPerTask:F0} bytes per task for {r.MemoryTasks:N0} tasks (accounted {r.AccountedBytesPerTask:F0}; fpstate {r.TaskFpstateBytes} B; bound fpstate + {SimBenchResult.PerTaskOverheadBound} = {r.BytesPerTaskBound} B): {(r.MeetsMemoryTarget ? "met" : "not met")}");
-            return 0;
+            var r = SimProgress.RunStage(ctx, "simulating", p => SimBench.Run(sel.Profile, options, p));
+            return ctx.Render(FormatOption.Get(parse, format), r, new BenchSimRenderer());
         });
         return cmd;
+    }
+
+    /// <summary>The run's options, checked: a bound far above any useful run keeps memory and time finite.</summary>
+    private static SimBenchOptions Options(int tasks, long switches)
+    {
+        if (tasks is < 2 or > 10_000_000)
+            throw new UserErrorException($"--tasks: {tasks} is outside 2..10000000");
+        if (switches is < 1000 or > 1_000_000_000)
+            throw new UserErrorException($"--switches: {switches} is outside 1000..1000000000");
+        return new SimBenchOptions { MemoryTasks = tasks, Switches = switches };
     }
 }

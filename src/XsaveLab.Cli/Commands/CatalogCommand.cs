@@ -23,36 +23,38 @@ public static class CatalogCommand
         import.Add(outDir);
         import.SetAction(parse =>
         {
-            string n = parse.GetValue(name)!;
-            if (n.Length == 0 || n.Length > 64 || n.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
-                throw new UserErrorException($"--name: '{n}' must be 1 to 64 lower-case letters, digits and '-'");
-            string d = parse.GetValue(description)!;
-            if (d.Any(char.IsControl))
-                throw new UserErrorException("--description: must be one line without control characters (no newline or tab)");
+            string n = Name(parse.GetValue(name)!), d = Description(parse.GetValue(description)!);
+            string? path = parse.GetValue(outDir) is { } dir ? Target(dir, n) : null;
             // The reader applies the same limits and leaf 0xD validation as every other command's --cpuid.
-            var profile = CpuidTextReader.ReadFile(parse.GetValue(dump)!);
-            string text = CpuCatalog.ToCompactProfile(profile, n, d);
-            if (parse.GetValue(outDir) is { } dir)
+            string text = CpuCatalog.ToCompactProfile(CpuidTextReader.ReadFile(parse.GetValue(dump)!), n, d);
+            if (path is null)
             {
-                if (!Directory.Exists(dir))
-                    throw new UserErrorException($"--out: directory '{dir}' does not exist");
-                string path = Path.Combine(dir, n + ".cpuid");
-                try
-                {
-                    File.WriteAllText(path, text);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-                {
-                    throw new UserErrorException($"--out: cannot write '{path}': {e.Message}");
-                }
-                ctx.Out.WriteLine($"wrote {path}");
+                ctx.Out.Write(text); // the profile itself is the output, byte for byte
+                return 0;
             }
-            else
-                ctx.Out.Write(text);
+            OutputFile.WriteText("--out", path, text);
+            ctx.Out.WriteLine($"wrote {path}");
             return 0;
         });
         var cmd = new Command("catalog", "Maintain the built-in CPU catalog") { Hidden = true };
         cmd.Add(import);
         return cmd;
+    }
+
+    private static string Name(string n) =>
+        n.Length is > 0 and <= 64 && n.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') ? n
+        : throw new UserErrorException($"--name: '{n}' must be 1 to 64 lower-case letters, digits and '-'");
+
+    private static string Description(string d) => !d.Any(char.IsControl) ? d
+        : throw new UserErrorException("--description: must be one line without control characters (no newline or tab)");
+
+    /// <summary>NAME.cpuid in <paramref name="dir"/>, checked before the dump is read (<see cref="OutputFile.Check"/>).</summary>
+    private static string Target(string dir, string name)
+    {
+        if (!Directory.Exists(dir))
+            throw new UserErrorException($"--out: directory '{dir}' does not exist");
+        string path = Path.Combine(dir, name + ".cpuid");
+        OutputFile.Check("--out", path);
+        return path;
     }
 }

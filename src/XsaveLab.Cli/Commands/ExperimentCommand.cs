@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Spectre.Console;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Commands.Sim;
 using XsaveLab.Cli.Rendering;
@@ -81,8 +80,9 @@ public static class ExperimentCommand
         }
     }
 
-    /// <summary>Writes the HTML page; a bad path is a user error naming it.</summary>
-    public static void WriteHtml(CetSResult r, string path) => OutputFile.Write("--html", path, p => HtmlReport.WriteFile(r, p));
+    /// <summary>Writes the HTML page (<see cref="HtmlReport.Render"/>) through <see cref="OutputFile"/>; a bad path is a
+    /// user error naming it.</summary>
+    public static void WriteHtml(CetSResult r, string path) => OutputFile.WriteText("--html", path, HtmlReport.Render(r));
 
     private static Command CetS(CliContext ctx)
     {
@@ -98,14 +98,13 @@ public static class ExperimentCommand
         cmd.SetAction(parse =>
         {
             var sel = cpu.Resolve(parse);
+            string? path = parse.GetValue(html);
+            OutputFile.Check("--html", path); // before the experiment, not after
             var r = RunExperiment(ctx, sel, inputs.Resolve(parse, sel));
-            if (parse.GetValue(html) is { } path)
+            if (path is not null)
                 WriteHtml(r, path);
-            ExperimentRendering.Write(ctx, r, FormatOption.Get(parse, format), parse.GetValue(html));
-            return 0;
+            return ctx.Render(FormatOption.Get(parse, format), r, new ExperimentRenderer(path));
         });
         return cmd;
     }
-
-    internal static string Describe(ContextSwitchMeasurement m) => $"{m.Median:N0} switches/s, spread {m.SpreadPct:F2} %";
 }

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using Spectre.Console;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Commands.Sim;
+using XsaveLab.Cli.Rendering;
 using XsaveLab.Sim.Measure;
 
 namespace XsaveLab.Cli.Commands;
@@ -34,13 +34,9 @@ public static class MeasureCommand
         {
             var (plans, skipped) = Plan(parse, mode, state, runs, seconds, pin);
             if (plans.Count == 0)
-            {
-                ctx.Err.WriteLine($"error: nothing can be measured here: {string.Join("; ", skipped)}");
-                return 1;
-            }
+                throw new NotAvailableException($"nothing can be measured here: {string.Join("; ", skipped)}");
             var result = SimProgress.Run(ctx, "measuring context switches", p => ContextSwitchSuite.Run(plans, skipped, p));
-            Render(ctx, result, FormatOption.Get(parse, format));
-            return 0;
+            return ctx.Render(FormatOption.Get(parse, format), result, new MeasureRenderer());
         });
         return cmd;
     }
@@ -62,43 +58,4 @@ public static class MeasureCommand
         var states = parse.GetValue(state) switch { "init" => new[] { VectorState.Init }, "wide" => [VectorState.Wide], "asis" => [VectorState.AsIs], _ => [VectorState.Init, VectorState.Wide] };
         return ContextSwitchSuite.Plan(modes, states, new ContextSwitchOptions { Runs = n, RunDuration = TimeSpan.FromSeconds(s), Cpu = cpu });
     }
-
-    private static void Render(CliContext ctx, ContextSwitchSuiteResult r, OutputFormat format)
-    {
-        foreach (var w in r.Warnings)
-            ctx.Err.WriteLine($"warning: {w}");
-        if (format == OutputFormat.Json)
-        {
-            Json.Write(ctx.Out, new { measurements = r.Measurements.Select(ToJson), skipped = r.Skipped, warnings = r.Warnings });
-            return;
-        }
-        var console = ctx.CreateConsole();
-        var t = new Table().Border(TableBorder.Rounded)
-            .AddColumn("mode").AddColumn("vectors").AddColumn("XINUSE while switching")
-            .AddColumn(new TableColumn("median switches/s").RightAligned())
-            .AddColumn(new TableColumn("spread").RightAligned())
-            .AddColumn(new TableColumn("rel. std dev").RightAligned())
-            .AddColumn("runs (switches/s)");
-        foreach (var m in r.Measurements)
-            t.AddRow(ContextSwitchSuite.Name(m.Mode), ContextSwitchSuite.Name(m.State),
-                m.XinUseMeasuring is { } x ? $"0x{x:x}" : "-",
-                m.Median.ToString("N0", CultureInfo.InvariantCulture), $"{m.SpreadPct:F2} %", $"{m.RelativeStdDevPct:F2} %",
-                string.Join(" ", m.SwitchesPerSecond.Select(v => v.ToString("N0", CultureInfo.InvariantCulture))));
-        console.Write(t);
-        console.WriteLine($"Two switches per round trip; both sides pinned to CPU {r.Measurements[0].Cpu}; spread = (max - min) / median (reliable up to {MeasurementQuality.MaxSpreadPct:F0} %).");
-        foreach (var sk in r.Skipped)
-            console.WriteLine($"not measured: {sk}");
-    }
-
-    private static object ToJson(ContextSwitchMeasurement m) => new
-    {
-        mode = m.Mode.ToString().ToLowerInvariant(),
-        vectors = m.State.ToString().ToLowerInvariant(),
-        cpu = m.Cpu,
-        xinuse = m.XinUseMeasuring is { } x ? Json.Hex(x) : null,
-        switchesPerSecond = m.Median,
-        runToRunSpreadPct = m.SpreadPct,
-        relativeStdDevPct = m.RelativeStdDevPct,
-        runs = m.SwitchesPerSecond,
-    };
 }

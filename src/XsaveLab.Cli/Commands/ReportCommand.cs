@@ -38,7 +38,7 @@ public static class ReportCommand
     {
         if (ReportSections.For(rc).OfType<ExperimentSection>().Any())
         {
-            var result = Sim.SimProgress.Run(ctx, "experiment", p => ExperimentSection.Get(rc, p));
+            var result = Sim.SimProgress.Run(ctx, "experiment", rc.Experiment);
             if (htmlPath is not null)
                 ExperimentCommand.WriteHtml(result, htmlPath);
         }

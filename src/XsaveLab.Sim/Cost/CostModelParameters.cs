@@ -133,10 +133,6 @@ public sealed record CostModelParameters
         }
         return FromJson(text, path);
     }
-
-    /// <summary>Writes to a temporary file first, so a failure leaves nothing half-written, and removes that file
-    /// when writing or renaming fails.</summary>
-    public void SaveTo(string path) => AtomicFile.Write(path, ToJson());
 }
 
 /// <summary>A cost-model file that cannot be used: which file, which field, what is wrong.</summary>

@@ -66,9 +66,6 @@ public static class HtmlReport
         return sb.ToString();
     }
 
-    /// <summary>Writes through a temporary file so a failure leaves nothing half-written (and no temporary file).</summary>
-    public static void WriteFile(CetSResult r, string path) => Cost.AtomicFile.Write(path, Render(r));
-
     private static void Claims(StringBuilder sb, CetSResult r)
     {
         sb.Append("<h2>The cover letter's claims</h2><div id=\"claims\">");

@@ -74,7 +74,7 @@ public class HtmlReportTests
         var dir = Path.Combine(AppContext.BaseDirectory, "TestResults");
         Directory.CreateDirectory(dir);
         var file = Path.Combine(dir, "cet-s-report.html");
-        HtmlReport.WriteFile(r, file);
+        File.WriteAllText(file, HtmlReport.Render(r));
 
         var profile = Path.Combine(Path.GetTempPath(), "xsavelab-chromium-" + Guid.NewGuid().ToString("N"));
         try

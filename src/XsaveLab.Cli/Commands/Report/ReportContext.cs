@@ -3,6 +3,7 @@ using XsaveLab.Arch.Layout;
 using XsaveLab.Arch.Sanity;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Kernel.Variants;
+using XsaveLab.Sim.Experiment;
 
 namespace XsaveLab.Cli.Commands.Report;
 
@@ -22,4 +23,12 @@ public sealed class ReportContext(CpuSelection selection, KernelVariant? kernel 
     public CpuProfile Cpu => Selection.Profile;
     public LayoutView Layout { get; } = LayoutView.Create(selection.Profile);
     public IReadOnlyList<ProfileFinding> Findings { get; } = ProfileSanity.Check(selection.Profile);
+
+    private CetSResult? _experiment;
+
+    /// <summary>The CET-S experiment for this CPU, priced with the shipped reference cost model and never measured or
+    /// calibrated (a report answers the same every time); computed on first use (with <paramref name="progress"/> if
+    /// given) and shared by text, JSON and <c>--html</c>.</summary>
+    public CetSResult Experiment(IProgress<(string Stage, double Fraction)>? progress = null) =>
+        _experiment ??= CetSRunner.Run(Cpu, Selection.IsHost, new CetSRunOptions(), progress);
 }

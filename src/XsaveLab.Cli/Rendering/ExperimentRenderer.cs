@@ -5,22 +5,19 @@ using XsaveLab.Sim.Experiment;
 
 namespace XsaveLab.Cli.Rendering;
 
-/// <summary>Text rendering of the CET-S experiment: measurement, variants, claims, catalog sweep.</summary>
-public static class ExperimentRendering
+/// <summary><c>experiment cet-s</c>: the result itself as JSON, or text (measurement, variants, breakdown, claims,
+/// catalog sweep, and where the HTML page went); the experiment's warnings go to stderr. The report's experiment
+/// section shows the same text (<see cref="Render"/>).</summary>
+public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResult>
 {
     private static string F(double? v, string fmt) => v is { } x ? x.ToString(fmt, CultureInfo.InvariantCulture) : "-";
 
-    /// <summary>The experiment's one renderer: JSON, or text (with where the HTML page went); warnings on stderr.</summary>
-    public static void Write(CliContext ctx, CetSResult r, OutputFormat format, string? htmlWritten)
+    public object ToJson(CetSResult r) => r;
+
+    public IEnumerable<string> Warnings(CetSResult r) => r.Warnings;
+
+    public void RenderText(IAnsiConsole console, CetSResult r)
     {
-        foreach (var w in r.Warnings)
-            ctx.Err.WriteLine($"warning: {w}");
-        if (format == OutputFormat.Json)
-        {
-            Json.Write(ctx.Out, r);
-            return;
-        }
-        var console = ctx.CreateConsole();
         Render(r, console);
         if (htmlWritten is not null)
             console.WriteLine($"HTML report written to {htmlWritten}");
