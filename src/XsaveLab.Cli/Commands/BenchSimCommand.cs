@@ -32,6 +32,8 @@ public static class BenchSimCommand
                 throw new UserErrorException($"--switches: {s} is outside 1000..1000000000");
             if (!sel.Profile.HasXsave)
                 throw new UserErrorException($"{sel.Profile.Name} has no XSAVE: nothing to simulate");
+            if (XsaveLab.Sim.Workload.Simulator.Unsupported(XsaveLab.Kernel.Boot.FpuSystem.Boot(sel.Profile)) is { } why)
+                throw new UserErrorException(why);
             var r = SimProgress.RunStage(ctx, "simulating", p => SimBench.Run(sel.Profile, new SimBenchOptions { MemoryTasks = n, Switches = s }, p));
             if (FormatOption.Get(parse, format) == OutputFormat.Json)
             {
@@ -39,6 +41,9 @@ public static class BenchSimCommand
                 {
                     simulatedSwitchesPerSecond = r.SimulatedSwitchesPerSecond,
                     bytesPerTask = r.BytesPerTask,
+                    accountedBytesPerTask = r.AccountedBytesPerTask,
+                    bytesPerTaskBound = r.BytesPerTaskBound,
+                    meetsMemoryTarget = r.MeetsMemoryTarget,
                     cpu = r.Cpu,
                     variant = r.Variant,
                     taskFpstateBytes = r.TaskFpstateBytes,
@@ -54,7 +59,7 @@ public static class BenchSimCommand
                 $"(median of {r.Runs.Count}: {string.Join(", ", r.Runs.Select(x => x.ToString("N0", CultureInfo.InvariantCulture)))}), {r.BytesMovedPerSwitch:F0} bytes moved per switch; target 2,000,000: {(r.MeetsSpeedTarget ? "met" : "not met")}");
             if (!r.OptimizedBuild)
                 c.WriteLine("warning: the simulator is a Debug build; build with -c Release for representative speed");
-            c.WriteLine($"{r.BytesPerTask:F0} bytes per task for {r.MemoryTasks:N0} tasks (fpstate {r.TaskFpstateBytes} B; budget {r.TaskFpstateBytes + 512} B): {(r.MeetsMemoryTarget ? "met" : "not met")}");
+            c.WriteLine($"{r.BytesPerTask:F0} bytes per task for {r.MemoryTasks:N0} tasks (accounted {r.AccountedBytesPerTask:F0}; fpstate {r.TaskFpstateBytes} B; bound fpstate + {SimBenchResult.PerTaskOverheadBound} = {r.BytesPerTaskBound} B): {(r.MeetsMemoryTarget ? "met" : "not met")}");
             return 0;
         });
         return cmd;

@@ -12,7 +12,7 @@ internal static class ChildModel
 {
     public static UabiTask AfterLoad(UabiConfig cfg, SeededXstateImage seeded)
     {
-        var task = new UabiTask(UabiFpState.CreateDefault(cfg), 0);
+        var task = new UabiTask(cfg.NewDefaultFpstate(), 0);
         if (cfg.OsPke)
         {
             task.Pkru = UabiTask.InitPkruValue;

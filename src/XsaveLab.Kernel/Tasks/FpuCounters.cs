@@ -1,8 +1,9 @@
 namespace XsaveLab.Kernel.Tasks;
 
-/// <summary>What the FPU core did, for measurements. Byte counts are the component data a save stores or a
-/// restore loads (legacy parts by component, plus the 64-byte header); components skipped by the init
-/// optimization are not counted. Footprint counts are buffer sizes.</summary>
+/// <summary>What the FPU core did, for measurements. Byte counts are what each save wrote and each restore read,
+/// as <see cref="FpuSwitchPolicy"/> counts them (components the instruction skipped are not counted; a save
+/// writes XSTATE_BV and in compacted form XCOMP_BV, a restore reads the whole header). Footprint counts are
+/// buffer sizes.</summary>
 public sealed class FpuCounters
 {
     public long ContextSwitches { get; internal set; }

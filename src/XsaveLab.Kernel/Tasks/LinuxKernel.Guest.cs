@@ -87,7 +87,7 @@ public sealed partial class LinuxKernel
         if (enterGuest == guestFps.InUse)
             throw new InvalidOperationException(enterGuest ? "guest fpstate already active" : "guest fpstate not active");
         var cur = fpu.FpState;
-        if (!cur.IsConfidential && !task.NeedFpuLoad)
+        if (FpuSwitchPolicy.SwapKvmSaves(cur.IsConfidential, task.NeedFpuLoad))
             SaveFpregsToFpstate(kc, fpu);
         if (enterGuest)
         {
@@ -102,7 +102,7 @@ public sealed partial class LinuxKernel
             fpu.TaskFpState = null;
         }
         cur = fpu.FpState;
-        if (!cur.IsConfidential)
+        if (FpuSwitchPolicy.SwapKvmRestores(cur.IsConfidential))
             RestoreFpregsFromFpstate(kc, cur, System.FpstateMask);
         else
             XfdUpdateState(kc, cur);
@@ -145,13 +145,11 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>The UABI conversion configuration of this boot.</summary>
-    public UabiConfig UabiConfig => _uabi ??= new UabiConfig(System.Profile, System.UserCfg.MaxFeatures, System.UserCfg.DefaultFeatures,
-        System.KernelCfg.MaxFeatures, System.Compacted, System.MxcsrFeatureMask, _cpus[0].Cpu.MxcsrMask,
+    public UabiConfig UabiConfig => _uabi ??= new UabiConfig(System, System.UserCfg.MaxFeatures, System.UserCfg.DefaultFeatures,
+        System.KernelCfg.MaxFeatures, System.MxcsrFeatureMask, _cpus[0].Cpu.MxcsrMask,
         new KernelBuildOptions(System.Options.Ia32Emulation));
 
     private UabiConfig? _uabi;
-
-    private static UabiFpState View(FpState fps) => new(fps.Buffer, fps.Xfeatures, fps.UserXfeatures, fps.UserSize);
 
     /// <summary><c>fpu_copy_guest_fpstate_to_uabi(gfpu, buf, size, xfeatures, pkru)</c> (KVM_GET_XSAVE/2): with
     /// XSAVE the standard-format image of the guest buffer; without, the FXSAVE area with XSTATE_BV = FP|SSE.</summary>
@@ -160,7 +158,7 @@ public sealed partial class LinuxKernel
         var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
         if (System.XsaveEnabled)
         {
-            XstateUabi.CopyXstateToUabiBuf(UabiConfig, View(fps), xfeatures, pkru, XstateCopyMode.Xsave, buf);
+            XstateUabi.CopyXstateToUabiBuf(UabiConfig, fps, xfeatures, pkru, XstateCopyMode.Xsave, buf);
             return;
         }
         buf.Clear();
@@ -191,8 +189,7 @@ public sealed partial class LinuxKernel
         if ((hdr & ~xcr0) != 0)
             return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): XSTATE_BV 0x{hdr:x} outside xcr0 0x{xcr0:x}");
         bool updatePkru = (hdr & XFeatureMasks.Pkru) != 0;
-        var view = View(fps);
-        var r = XstateUabi.CopyUabiToXstate(UabiConfig, view, buf, ref vpkru, updatePkru);
+        var r = XstateUabi.CopyUabiToXstate(UabiConfig, fps, buf, ref vpkru, updatePkru);
         return r.Ok ? r : r with { Rule = "copy_uabi_to_xstate(): " + r.Rule };
     }
 }

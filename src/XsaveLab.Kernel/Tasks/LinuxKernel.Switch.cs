@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 using XsaveLab.Arch.Machine;
@@ -65,7 +64,7 @@ public sealed partial class LinuxKernel
     // ownership so a return to the same CPU skips the restore.
     private void SwitchFpu(KernelCpu kc, KernelTask old)
     {
-        if (old.NeedFpuLoad || !System.Caps.Fpu || old.IsKernelThread)
+        if (!System.Caps.Fpu || !FpuSwitchPolicy.SwitchFpuSaves(old.NeedFpuLoad, old.IsKernelThread))
             return;
         old.NeedFpuLoad = true;
         SaveFpregsToFpstate(kc, old.Fpu);
@@ -108,7 +107,7 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>fpregs_state_valid(): the registers hold <paramref name="fpu"/>'s state on this CPU.</summary>
-    public static bool FpregsStateValid(KernelCpu kc, Fpu fpu) => kc.FpregsOwnerCtx == fpu && fpu.LastCpu == kc.Id;
+    public static bool FpregsStateValid(KernelCpu kc, Fpu fpu) => FpuSwitchPolicy.FpregsStateValid(kc.FpregsOwnerCtx == fpu, fpu.LastCpu, kc.Id);
 
     // fpregs_restore_userregs(): restore unless the registers are still valid, then mark active.
     internal void FpregsRestoreUserregs(KernelCpu kc, KernelTask task)
@@ -136,7 +135,7 @@ public sealed partial class LinuxKernel
     // xfd_update_state(): only with the dynamic key, only when the cache differs.
     internal void XfdUpdateState(KernelCpu kc, FpState fps)
     {
-        if (!FpuStateSizeDynamic || kc.XfdState == fps.Xfd)
+        if (!SwitchPolicy.XfdNeedsWrite(kc.XfdState, fps.Xfd))
             return;
         XfdSetState(kc, fps.Xfd);
     }
@@ -167,27 +166,22 @@ public sealed partial class LinuxKernel
             if (Variant.WarnGuestOnlyInHostSave && !fps.IsGuest && (rfbm & Variant.GuestSupervisorMask) != 0)
                 Warn($"os_xsave(): guest-only supervisor features 0x{rfbm & Variant.GuestSupervisorMask:x} in a normal fpstate's RFBM");
             XfdValidateState(kc, fps, rfbm, rstor: false);
-            ulong enabled = System.SaveInstruction == SaveInstruction.Xsaves ? cpu.Xcr0 | cpu.Xss : cpu.Xcr0;
-            int end = XStateGeometry.Size(System.Profile, rfbm & enabled, System.Compacted);
+            ulong enabled = SwitchPolicy.SaveEnabled;
+            // Every XSAVE form writes the legacy area and the header, whatever a damaged CPUID dump says of the
+            // components (SDM Vol.1 §13.4).
+            int end = Math.Max(XsaveOffsets.ExtendedStart, XStateGeometry.Size(System.Profile, rfbm & enabled, System.Compacted));
             if (end > fps.Size)
             {
                 Violation($"save of RFBM 0x{rfbm & enabled:x} needs {end} bytes but {fps} has {fps.Size}");
                 cpu.Cpl = cpl;
                 return;
             }
-            var span = fps.Regs;
-            var f = System.SaveInstruction switch
-            {
-                SaveInstruction.Xsaves => cpu.Xsaves(span, fps.Address, rfbm),
-                SaveInstruction.Xsavec => cpu.Xsavec(span, fps.Address, rfbm),
-                SaveInstruction.Xsaveopt => cpu.Xsaveopt(span, fps.Address, rfbm),
-                _ => cpu.Xsave(span, fps.Address, rfbm),
-            };
-            if (f.IsFault)
-                Warn($"os_xsave() faulted on CPU {kc.Id} for {fps}: {f}");
-            ulong saved = fps.XstateBv & rfbm;
-            Counters.SavedBytes += XsaveOffsets.HeaderSize + ComponentBytes(saved);
-            if ((saved & XFeatureMasks.Avx512Tracking) != 0)
+            var x = SwitchPolicy.Save(cpu, fps.Regs, fps.Address, rfbm);
+            if (x.Fault.IsFault)
+                Warn($"os_xsave() faulted on CPU {kc.Id} for {fps}: {x.Fault}");
+            Counters.SavedBytes += x.Bytes;
+            // fpu->avx512_timestamp follows the saved header, not what the modified optimisation skipped.
+            if ((fps.XstateBv & rfbm & XFeatureMasks.Avx512Tracking) != 0)
                 fpu.Avx512Timestamp = Jiffies;
         }
         else
@@ -211,7 +205,7 @@ public sealed partial class LinuxKernel
         if (System.XsaveEnabled)
         {
             XfdUpdateState(kc, fps);
-            ulong rfbm = System.KernelCfg.MaxFeatures & mask;
+            ulong rfbm = SwitchPolicy.RestoreRfbm(mask);
             XfdValidateState(kc, fps, rfbm, rstor: true);
             int end = RestoreEnd(fps, rfbm);
             if (end > fps.Size)
@@ -220,16 +214,15 @@ public sealed partial class LinuxKernel
                 cpu.Cpl = cpl;
                 return;
             }
-            ReadOnlySpan<byte> span = fps.Regs;
-            var f = System.Caps.Xsaves ? cpu.Xrstors(span, fps.Address, rfbm) : cpu.Xrstor(span, fps.Address, rfbm);
-            if (f.IsFault)
+            var x = SwitchPolicy.Restore(cpu, fps.Regs, fps.Address, rfbm);
+            if (x.Fault.IsFault)
             {
-                Warn($"Bad FPU state detected for {fps} on CPU {kc.Id} ({f}), reinitializing FPU registers.");
+                Warn($"Bad FPU state detected for {fps} on CPU {kc.Id} ({x.Fault}), reinitializing FPU registers.");
                 ReadOnlySpan<byte> init = System.InitFpStateRegs;
                 _ = System.Caps.Xsaves ? cpu.Xrstors(init, 0x1000, rfbm) : cpu.Xrstor(init, 0x1000, rfbm);
             }
             else
-                Counters.RestoredBytes += XsaveOffsets.HeaderSize + ComponentBytes(fps.XstateBv & rfbm);
+                Counters.RestoredBytes += x.Bytes;
         }
         else
         {
@@ -257,25 +250,14 @@ public sealed partial class LinuxKernel
     }
 
     // How far an XRSTOR(S) of this buffer may read: the whole compacted layout its XCOMP_BV describes, or in
-    // standard form the last component it loads.
+    // standard form the last component it loads; the legacy area and header always.
     private int RestoreEnd(FpState fps, ulong rfbm)
     {
         ulong xcomp = fps.XcompBv;
-        if ((xcomp & XFeatureMasks.CompactedFormat) != 0)
-            return XStateGeometry.Size(System.Profile, xcomp, compacted: true);
-        return XStateGeometry.Size(System.Profile, rfbm & fps.XstateBv, compacted: false);
-    }
-
-    private long ComponentBytes(ulong mask)
-    {
-        long n = 0;
-        while (mask != 0)
-        {
-            int i = BitOperations.TrailingZeroCount(mask);
-            mask &= mask - 1;
-            n += System.FeatureSize(i);
-        }
-        return n;
+        int end = (xcomp & XFeatureMasks.CompactedFormat) != 0
+            ? XStateGeometry.Size(System.Profile, xcomp, compacted: true)
+            : XStateGeometry.Size(System.Profile, rfbm & fps.XstateBv, compacted: false);
+        return Math.Max(XsaveOffsets.ExtendedStart, end);
     }
 
     // FXSAVE/FXRSTOR of the legacy region (x87 image incl. MXCSR at 24, XMM0-15 at 160).

@@ -116,7 +116,6 @@ public sealed partial class LinuxKernel
     {
         var fpu = task.Fpu;
         var newfps = Valloc(ksize);
-        newfps.UserSize = usize;
         var curfps = guest != null ? guest.FpState! : fpu.FpState;
         bool inUse = fpu.FpState == curfps;
         if (guest != null)
@@ -129,9 +128,7 @@ public sealed partial class LinuxKernel
         }
         if (inUse && task.NeedFpuLoad && task.State == TaskState.Running)
             FpregsRestoreUserregs(_cpus[task.OnCpu], task);
-        newfps.Xfeatures = curfps.Xfeatures | xfeatures;
-        newfps.UserXfeatures = curfps.UserXfeatures | (xfeatures & XFeatureMasks.UserSupported);
-        newfps.Xfd = curfps.Xfd & ~xfeatures;
+        newfps.Apply(curfps.Shape.Realloc(xfeatures, ksize, usize) with { IsGuest = guest != null });
         if (System.Compacted)
             newfps.XcompBv = newfps.Xfeatures | XFeatureMasks.CompactedFormat;
         if (guest != null)

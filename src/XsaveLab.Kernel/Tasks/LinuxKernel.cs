@@ -30,6 +30,7 @@ public sealed partial class LinuxKernel
     public LinuxKernel(FpuSystem system, int? cpuCount = null, XsaveCpuOptions? cpuOptions = null)
     {
         System = system;
+        SwitchPolicy = new FpuSwitchPolicy(system);
         if (!system.Caps.Fxsr)
             throw new CpuProfileFormatException(system.Profile.Source, 0, "the CPU has no FXSR (CPUID.1:EDX[24]); FNSAVE-only CPUs are not modelled by the task layer"); // bad input, not misuse
         int n = cpuCount ?? system.Options.CpuCount;
@@ -50,6 +51,9 @@ public sealed partial class LinuxKernel
     }
 
     public FpuSystem System { get; }
+
+    /// <summary>The switch decisions and transfer accounting of this boot.</summary>
+    public FpuSwitchPolicy SwitchPolicy { get; }
 
     public KernelVariant Variant => System.Variant;
 
@@ -81,11 +85,15 @@ public sealed partial class LinuxKernel
     // vzalloc() of an fpstate (header + regs): a fresh, zeroed buffer at a new vmalloc address.
     internal FpState Valloc(int size)
     {
-        var fps = new FpState(_nextFpstate++, size, _vmallocNext + 64, isValloc: true) { Size = size };
+        var fps = new FpState(_nextFpstate++, Math.Max(size, MinimumCapacity), _vmallocNext + 64, isValloc: true) { Size = size };
         _vmallocNext += (ulong)((size + 64 + 4095) & ~4095);
         Counters.VallocBytes += size + 64;
         return fps;
     }
+
+    // Every buffer holds at least the FXSAVE area, and with XSAVE the header too, even when a damaged CPUID dump
+    // makes fpstate.size smaller: saves past fpstate.size are reported as violations, never written out of bounds.
+    private int MinimumCapacity => System.XsaveEnabled ? FpuSystem.XregsStateSize : FpuSystem.FxregsStateSize;
 
     internal void Vfree(FpState fps)
     {
@@ -98,29 +106,14 @@ public sealed partial class LinuxKernel
     private Fpu NewFpu(int pid)
     {
         // arch_task_struct_size: the embedded buffer holds fpu_kernel_cfg.default_size bytes.
-        int capacity = Math.Max(System.KernelCfg.DefaultSize, FpuSystem.FxregsStateSize);
+        int capacity = Math.Max(System.KernelCfg.DefaultSize, MinimumCapacity);
         var embedded = new FpState(_nextFpstate++, capacity, TaskBase + (ulong)pid * 0x8000 + 0x1000, isValloc: false);
         return new Fpu(embedded);
     }
 
     /// <summary><c>__fpstate_reset()</c> (6.17, fafb29e18db2): guest buffers from the variant's guest source with
     /// xfd 0, host buffers from kernel defaults with init_fpstate.xfd; user size/features always the defaults.</summary>
-    internal void FpstateResetFields(FpState fps)
-    {
-        if (fps.IsGuest && Variant.GuestState == GuestStateSource.GuestDefaults)
-        {
-            fps.Size = System.GuestDefaultCfg.Size;
-            fps.Xfeatures = System.GuestDefaultCfg.Features;
-        }
-        else
-        {
-            fps.Size = System.KernelCfg.DefaultSize;
-            fps.Xfeatures = System.KernelCfg.DefaultFeatures;
-        }
-        fps.Xfd = fps.IsGuest ? 0 : System.InitXfd;
-        fps.UserSize = System.UserCfg.DefaultSize;
-        fps.UserXfeatures = System.UserCfg.DefaultFeatures;
-    }
+    internal void FpstateResetFields(FpState fps) => fps.Apply(FpStateShape.Reset(System, fps.IsGuest));
 
     /// <summary><c>fpstate_reset()</c>: embedded buffer, default permissions, guest permissions per variant.</summary>
     internal void FpstateReset(Fpu fpu)
@@ -201,9 +194,8 @@ public sealed partial class LinuxKernel
     private void ResetFpstateRegs(Fpu fpu)
     {
         fpu.LastCpu = -1;
-        var dst = fpu.FpState.Buffer;
-        int n = Math.Min(System.InitFpStateCopySize, dst.Length);
-        System.InitFpStateRegs[..n].CopyTo(dst);
+        var fps = fpu.FpState;
+        FpState.ResetRegs(fps.Buffer, System.InitFpStateRegs, System.InitFpStateCopySize, fps.Xfeatures, System.XsaveEnabled && System.Compacted);
     }
 
     internal KernelCpu RequireRunning(KernelTask task)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -18,7 +19,7 @@ public static class Ia32Sigframes
     public const ushort X86FxsrMagic = 0x0000;
 
     /// <summary>Bytes a frame occupies: the fsave header, user_size and MAGIC2.</summary>
-    public static int FrameSize(UabiFpState fps) => Boot.FpuSystem.FregsStateSize + fps.UserSize + SigframeSizes.Magic2Size;
+    public static int FrameSize(FpState fps) => Boot.FpuSystem.FregsStateSize + fps.UserSize + SigframeSizes.Magic2Size;
 
     /// <summary><c>copy_fpstate_to_sigframe(buf, buf_fx)</c> with buf ≠ buf_fx: the XSAVE image at
     /// buf + 112 (extended_size += 112 in the sw bytes), then <c>save_fsave_header()</c>: the FSAVE environment
@@ -69,7 +70,7 @@ public static class Ia32Sigframes
         bool fxOnly = s.Magic1 == 0;
         var env = frame.AsSpan(0, FxsrConversions.EnvSize);
         var staged = task.Clone();
-        var regs = staged.Fpstate.Regs.AsSpan();
+        var regs = staged.Fpstate.Buffer.AsSpan();
         if (!fxOnly)
         {
             uint pkru = staged.Pkru;
@@ -95,7 +96,7 @@ public static class Ia32Sigframes
         FxsrConversions.ConvertToFxsr(regs, env);
         ulong userXfeatures = s.Xfeatures;
         staged.Fpstate.XstateBv &= userXfeatures | cfg.SupervisorFeatures;
-        staged.Fpstate.Regs.CopyTo(task.Fpstate.Regs, 0);
+        staged.Fpstate.Buffer.CopyTo(task.Fpstate.Buffer, 0);
         task.Pkru = staged.Pkru;
         return new(true, fxOnly, false, fxOnly ? $"FX-only frame ({why})" : "copy_sigframe_from_user_to_xstate + fsave header fold");
     }

@@ -12,12 +12,8 @@ public static class KernelTaskUabi
     /// <summary>The kernel's UABI configuration (its boot, and the model CPU's MXCSR_MASK).</summary>
     public static UabiConfig Config(LinuxKernel kernel) => kernel.UabiConfig;
 
-    /// <summary>A view of the task's fpstate; writes through the view land in the task's buffer.</summary>
-    public static UabiTask View(KernelTask task)
-    {
-        var fps = task.Fpu.FpState;
-        return new UabiTask(new UabiFpState(fps.Buffer, fps.Xfeatures, fps.UserXfeatures, fps.UserSize), task.Pkru);
-    }
+    /// <summary>The task's own fpstate object and thread.pkru; <see cref="WriteBack"/> returns the latter.</summary>
+    public static UabiTask View(KernelTask task) => new(task.Fpu.FpState, task.Pkru);
 
     public static RegsetResult PtraceGetRegset(UabiConfig cfg, KernelTask task, int noteType, int iovLen)
     {

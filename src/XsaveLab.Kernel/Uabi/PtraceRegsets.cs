@@ -84,7 +84,7 @@ public static class PtraceRegsets
         task.RegistersInvalidated = true;
         if (!r.Ok)
             return r;
-        staged.Regs.CopyTo(task.Fpstate.Regs, 0);
+        staged.Buffer.CopyTo(task.Fpstate.Buffer, 0);
         task.Fpstate.XstateBv = staged.XstateBv;
         task.Pkru = pkru;
         return r;
@@ -100,7 +100,7 @@ public static class PtraceRegsets
         if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             return SysResult.Fail(Errno.EINVAL, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
         task.RegistersInvalidated = true;
-        src.CopyTo(task.Fpstate.Regs);
+        src.CopyTo(task.Fpstate.Buffer);
         if (cfg.UseXsave)
             task.Fpstate.XstateBv |= XFeatureMasks.FpSse;
         return SysResult.Success();

@@ -1,3 +1,4 @@
+using XsaveLab.Kernel.Tasks;
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Signal-frame sizing: <c>fpu__get_fpstate_size()</c>, <c>init_sigframe_size()</c> (= AT_MINSIGSTKSZ)
@@ -49,11 +50,11 @@ public static class SigframeSizes
     public static string BootLogLine(UabiConfig cfg) => $"signal: max sigframe size: {MaxFrameSize(cfg)}";
 
     /// <summary><c>xstate_sigframe_size()</c>: user_size (+4 for MAGIC2 with XSAVE).</summary>
-    public static int XstateSigframeSize(UabiConfig cfg, UabiFpState fps) => cfg.UseXsave ? fps.UserSize + Magic2Size : fps.UserSize;
+    public static int XstateSigframeSize(UabiConfig cfg, FpState fps) => cfg.UseXsave ? fps.UserSize + Magic2Size : fps.UserSize;
 
     /// <summary><c>fpu__alloc_mathframe(sp, ia32_frame)</c>: buf_fx = round_down(sp - frame size, 64); 32-bit FXSR
     /// frames put the 112-byte fsave header below it.</summary>
-    public static (ulong Sp, ulong BufFx, int Size) AllocMathframe(UabiConfig cfg, UabiFpState fps, ulong sp, bool ia32Frame)
+    public static (ulong Sp, ulong BufFx, int Size) AllocMathframe(UabiConfig cfg, FpState fps, ulong sp, bool ia32Frame)
     {
         int frameSize = XstateSigframeSize(cfg, fps);
         ulong bufFx = (sp - (ulong)frameSize) & ~63UL;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -12,7 +13,7 @@ public static class Sigframes
 
     /// <summary>Features XSAVE writes into the frame: user_xfeatures, and when dynamic features exist only
     /// in-use ones among SIGFRAME_INITOPT (<c>xfeatures_need_sigframe_write()</c>).</summary>
-    public static ulong SigframeRfbm(UabiConfig cfg, UabiFpState fps)
+    public static ulong SigframeRfbm(UabiConfig cfg, FpState fps)
     {
         ulong mask = fps.UserXfeatures;
         if ((cfg.UserMaxFeatures & XFeatureMasks.UserDynamic) != 0)
@@ -89,7 +90,7 @@ public static class Sigframes
 
     /// <summary><c>check_xstate_in_sigframe()</c>: returns the effective sw bytes; magic1 0 means FX-only.
     /// Null when reading MAGIC2 faults (beyond the frame).</summary>
-    public static FpxSwBytes? CheckXstateInSigframe(UabiFpState fps, ReadOnlySpan<byte> frame, out string rule)
+    public static FpxSwBytes? CheckXstateInSigframe(FpState fps, ReadOnlySpan<byte> frame, out string rule)
     {
         var sw = FpxSwBytes.Read(frame);
         const int minXstateSize = XsaveOffsets.FxsaveSize + XsaveOffsets.HeaderSize;
@@ -157,7 +158,7 @@ public static class Sigframes
         // os_xrstor(&init_fpstate, user_xfeatures & ~xrestore): the remaining user features go to init.
         ulong initBv = fps.UserXfeatures & ~(fxOnly ? XFeatureMasks.FpSse : xrestore);
         InitComponents(cfg, staged, initBv);
-        staged.Fpstate.Regs.CopyTo(task.Fpstate.Regs, 0); // in place: the buffer may be shared with the task model
+        staged.Fpstate.Buffer.CopyTo(task.Fpstate.Buffer, 0); // in place: the buffer may be shared with the task model
         task.Pkru = staged.Pkru;
         return new(true, fxOnly, false, fxOnly ? $"FX-only frame ({why})" : "XRSTOR from the frame");
     }
@@ -174,7 +175,7 @@ public static class Sigframes
     private static void InitComponents(UabiConfig cfg, UabiTask task, ulong mask)
     {
         var fps = task.Fpstate;
-        var regs = fps.Regs.AsSpan();
+        var regs = fps.Buffer.AsSpan();
         ReadOnlySpan<byte> init = cfg.InitFpstate;
         if ((mask & XFeatureMasks.Fp) != 0)
         {
@@ -201,7 +202,7 @@ public static class Sigframes
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[XsaveOffsets.Mxcsr..]);
         if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
-        var regs = task.Fpstate.Regs.AsSpan();
+        var regs = task.Fpstate.Buffer.AsSpan();
         frame[..XsaveOffsets.FpEnvSize].CopyTo(regs);
         BinaryPrimitives.WriteUInt32LittleEndian(regs[XsaveOffsets.Mxcsr..], mxcsr);
         frame.Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize + XsaveOffsets.XmmSpaceSize).CopyTo(regs[XsaveOffsets.StSpace..]);
@@ -248,7 +249,7 @@ public static class Sigframes
             return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
 
         var fps = task.Fpstate;
-        var regs = fps.Regs.AsSpan();
+        var regs = fps.Buffer.AsSpan();
         ReadOnlySpan<byte> init = cfg.InitFpstate;
         ulong load = bv & rfbm;
         if ((rfbm & XFeatureMasks.Fp) != 0)

@@ -3,6 +3,8 @@ using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Layout;
 using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -16,22 +18,29 @@ public sealed record KernelBuildOptions(bool Ia32Emulation = true, bool UserShad
 }
 
 /// <summary>Everything the UABI conversions read from the booted FPU core: the user and kernel feature/size
-/// configuration, the component geometry, <c>mxcsr_feature_mask</c> and the init_fpstate image.
-/// An immutable value; build it from a boot (<see cref="Derive"/>) or from explicit numbers.</summary>
+/// configuration, the component geometry, <c>mxcsr_feature_mask</c>, the default fpstate's shape and the
+/// init_fpstate image — the last two exactly as the booted <see cref="FpuSystem"/> built them for its variant.
+/// An immutable value; build it from a boot (<see cref="FromSystem"/>, <see cref="Derive"/>), optionally with
+/// other user/kernel feature sets.</summary>
 /// <remarks>Fields mirror <c>fpu_user_cfg</c>, <c>fpu_kernel_cfg</c>, <c>init_fpstate</c> and
 /// <c>mxcsr_feature_mask</c> (arch/x86/kernel/fpu/init.c, xstate.c).</remarks>
 public sealed class UabiConfig
 {
     private readonly int[] _uncompactOrder;
 
-    public UabiConfig(CpuProfile cpu, ulong userMaxFeatures, ulong userDefaultFeatures, ulong kernelMaxFeatures,
-        bool compacted, uint mxcsrFeatureMask, uint hardwareMxcsrMask, KernelBuildOptions? build = null, int? userMaxSize = null)
+    /// <summary>The configuration of <paramref name="system"/> with the given user/kernel feature sets (the
+    /// booted ones, or others to describe a related machine); init_fpstate and the default fpstate's shape are
+    /// the system's. <paramref name="hardwareMxcsrMask"/>, when given, is what FXSAVE stores as MXCSR_MASK on the
+    /// machine described (a live host), which <c>setup_init_fpu_buf()</c> leaves in init_fpstate.</summary>
+    public UabiConfig(FpuSystem system, ulong userMaxFeatures, ulong userDefaultFeatures, ulong kernelMaxFeatures,
+        uint mxcsrFeatureMask, uint? hardwareMxcsrMask = null, KernelBuildOptions? build = null, int? userMaxSize = null)
     {
+        var cpu = system.Profile;
         Cpu = cpu;
         UserMaxFeatures = userMaxFeatures;
         UserDefaultFeatures = userDefaultFeatures;
         KernelMaxFeatures = kernelMaxFeatures;
-        Compacted = compacted;
+        Compacted = system.Compacted;
         MxcsrFeatureMask = mxcsrFeatureMask;
         Build = build ?? KernelBuildOptions.Default;
         UseXsave = cpu.HasXsave && userMaxFeatures != 0;
@@ -45,15 +54,11 @@ public sealed class UabiConfig
             .OrderBy(i => cpu.Component(i)!.Value.StandardOffset)
             .ToArray();
 
-        // setup_init_fpu_buf(): XRSTOR with an all-zero header brings every component to init, then FXSAVE
-        // fills the legacy area: FCW 0x37F, MXCSR 0x1F80 and the hardware MXCSR_MASK; the rest is zero.
-        InitFpstate = new byte[Math.Max(XsaveOffsets.ExtendedStart, XStateGeometry.Size(cpu, kernelMaxFeatures, compacted))];
-        BinaryPrimitives.WriteUInt16LittleEndian(InitFpstate.AsSpan(XsaveOffsets.Fcw), 0x037F);
-        BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(XsaveOffsets.Mxcsr), 0x1F80);
-        BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(XsaveOffsets.MxcsrMask), hardwareMxcsrMask);
-        ulong kernelDefault = kernelMaxFeatures & ~(XFeatureMasks.UserDynamic | XFeatureMasks.CetKernel);
-        if (compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(InitFpstate.AsSpan(XsaveOffsets.XcompBv), kernelDefault | XFeatureMasks.CompactedFormat);
+        InitFpstate = system.InitFpStateRegs.ToArray();
+        if (hardwareMxcsrMask is { } mask && system.Caps.Fxsr)
+            BinaryPrimitives.WriteUInt32LittleEndian(InitFpstate.AsSpan(XsaveOffsets.MxcsrMask), mask);
+        InitFpstateCopySize = system.InitFpStateCopySize;
+        DefaultFpstate = FpStateShape.Reset(system, guest: false) with { UserXfeatures = userDefaultFeatures, UserSize = UserDefaultSize };
     }
 
     public CpuProfile Cpu { get; }
@@ -86,8 +91,26 @@ public sealed class UabiConfig
     /// <summary>mxcsr_feature_mask: MXCSR bits user space may set (from FXSAVE's MXCSR_MASK; 0 ⇒ 0xFFBF).</summary>
     public uint MxcsrFeatureMask { get; }
 
-    /// <summary>init_fpstate.regs in kernel format (legacy area from FXSAVE, header, zero extended state).</summary>
+    /// <summary>init_fpstate.regs in kernel format as <see cref="FpuSystem"/> built it (legacy area from FXSAVE,
+    /// header with XCOMP_BV = default features | bit 63 when compacted, zero extended state).</summary>
     public byte[] InitFpstate { get; }
+
+    /// <summary><c>init_fpstate_copy_size()</c>: what <c>fpu_reset_fpstate_regs()</c> copies into a task's buffer.</summary>
+    public int InitFpstateCopySize { get; }
+
+    /// <summary>The shape <c>__fpstate_reset()</c> gives a task's fpstate (kernel default size and features,
+    /// user defaults, init_fpstate.xfd).</summary>
+    public FpStateShape DefaultFpstate { get; }
+
+    /// <summary>A task's default fpstate after <c>fpstate_reset()</c> + <c>fpu_reset_fpstate_regs()</c>: the
+    /// default shape holding init_fpstate's registers (its XCOMP_BV is the default features | bit 63 when
+    /// compacted). The buffer holds at least the legacy area and header.</summary>
+    public FpState NewDefaultFpstate()
+    {
+        var fps = FpState.Detached(DefaultFpstate, XsaveOffsets.ExtendedStart);
+        FpState.ResetRegs(fps.Buffer, InitFpstate, InitFpstateCopySize, fps.Xfeatures, Compacted);
+        return fps;
+    }
 
     /// <summary>xfeatures_mask_supervisor(): supervisor features the kernel manages.</summary>
     public ulong SupervisorFeatures => KernelMaxFeatures & SupervisorSupported;
@@ -126,25 +149,25 @@ public sealed class UabiConfig
     /// the given XCOMP_BV.</summary>
     public int KernelOffset(ulong xcompBv, int feature) => XStateGeometry.Offset(Cpu, xcompBv, feature, Compacted);
 
-    /// <summary>Boots the FPU core on <paramref name="cpu"/> (<see cref="Boot.FpuSystem.Boot"/>, default kernel
+    /// <summary>Boots the FPU core on <paramref name="cpu"/> (<see cref="FpuSystem.Boot"/>, default kernel
     /// variant) and takes its configuration. <paramref name="hardwareMxcsrMask"/> is FXSAVE's MXCSR_MASK (not in CPUID).</summary>
     public static UabiConfig Derive(CpuProfile cpu, uint hardwareMxcsrMask = 0x0000FFFF, KernelBuildOptions? build = null)
     {
         build ??= KernelBuildOptions.Default;
-        var sys = Boot.FpuSystem.Boot(cpu, options: Boot.BootOptions.Default with { Ia32Emulation = build.Ia32Emulation });
+        var sys = FpuSystem.Boot(cpu, options: BootOptions.Default with { Ia32Emulation = build.Ia32Emulation });
         return FromSystem(sys, hardwareMxcsrMask, build.UserShadowStack);
     }
 
-    /// <summary>The configuration of a booted <see cref="Boot.FpuSystem"/> (a thin adapter: user/kernel configs,
+    /// <summary>The configuration of a booted <see cref="FpuSystem"/> (a thin adapter: user/kernel configs,
     /// format, build options). <paramref name="hardwareMxcsrMask"/> is what FXSAVE reports as MXCSR_MASK on the
     /// modelled CPU (CPUID does not tell); mxcsr_feature_mask follows from it.</summary>
-    public static UabiConfig FromSystem(Boot.FpuSystem sys, uint hardwareMxcsrMask = 0x0000FFFF, bool userShadowStack = false)
+    public static UabiConfig FromSystem(FpuSystem sys, uint hardwareMxcsrMask = 0x0000FFFF, bool userShadowStack = false)
     {
         var build = new KernelBuildOptions(sys.Options.Ia32Emulation, userShadowStack);
         if (!sys.XsaveEnabled)
-            return new UabiConfig(sys.Profile, 0, 0, 0, false, MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build, sys.UserCfg.MaxSize);
-        return new UabiConfig(sys.Profile, sys.UserCfg.MaxFeatures, sys.UserCfg.DefaultFeatures, sys.KernelCfg.MaxFeatures,
-            sys.Compacted, MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build, sys.UserCfg.MaxSize);
+            return new UabiConfig(sys, 0, 0, 0, MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build, sys.UserCfg.MaxSize);
+        return new UabiConfig(sys, sys.UserCfg.MaxFeatures, sys.UserCfg.DefaultFeatures, sys.KernelCfg.MaxFeatures,
+            MaskFromFxsave(hardwareMxcsrMask), hardwareMxcsrMask, build, sys.UserCfg.MaxSize);
     }
 
     /// <summary>fpu__init_system_mxcsr(): an FXSAVE MXCSR_MASK of 0 means the default 0x0000FFBF.</summary>

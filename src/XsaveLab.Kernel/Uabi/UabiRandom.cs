@@ -13,9 +13,9 @@ public static class UabiRandom
     /// PKRU (in use iff non-zero, as XSAVES records it), plus random supervisor components that stay in use.</summary>
     public static UabiTask Task(UabiConfig cfg, Random rng, ulong? inUse = null)
     {
-        var fps = UabiFpState.CreateDefault(cfg);
+        var fps = cfg.NewDefaultFpstate();
         ulong bv = (inUse ?? (ulong)rng.NextInt64()) & fps.UserXfeatures;
-        var regs = fps.Regs.AsSpan();
+        var regs = fps.Buffer.AsSpan();
         if ((bv & XFeatureMasks.Fp) != 0)
         {
             rng.NextBytes(regs[..XsaveOffsets.FpEnvSize]);

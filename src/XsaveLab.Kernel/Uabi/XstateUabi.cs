@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Abi;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Kernel.Uabi;
 
@@ -19,10 +20,10 @@ public static class XstateUabi
     /// all-zero init state; ed91ad084ef9: in-order walk for APX), PKRU from <paramref name="pkru"/>; gaps and
     /// the tail are zero-filled. A short <paramref name="to"/> receives a prefix (membuf).
     /// </remarks>
-    public static void CopyXstateToUabiBuf(UabiConfig cfg, UabiFpState fps, ulong xfeatures, uint pkru,
+    public static void CopyXstateToUabiBuf(UabiConfig cfg, FpState fps, ulong xfeatures, uint pkru,
         XstateCopyMode mode, Span<byte> to)
     {
-        ReadOnlySpan<byte> xsave = fps.Regs;
+        ReadOnlySpan<byte> xsave = fps.Buffer;
         ReadOnlySpan<byte> xinit = cfg.InitFpstate;
         ulong header = fps.XstateBv;
         header &= mode switch
@@ -107,7 +108,7 @@ public static class XstateUabi
     /// pointer is given (emulates XRSTOR's init; KVM passes none). XSTATE_BV = (old &amp; SUPERVISOR_ALL) | header:
     /// supervisor state survives.
     /// </remarks>
-    public static SysResult CopyUabiToXstate(UabiConfig cfg, UabiFpState fps, ReadOnlySpan<byte> src, ref uint pkru, bool updatePkru)
+    public static SysResult CopyUabiToXstate(UabiConfig cfg, FpState fps, ReadOnlySpan<byte> src, ref uint pkru, bool updatePkru)
     {
         if (src.Length < XsaveOffsets.Header + XsaveOffsets.HeaderSize)
             return SysResult.Fail(Errno.EFAULT, "source shorter than the XSAVE header");
@@ -129,7 +130,7 @@ public static class XstateUabi
             if ((xfeatures >> i & 1) != 0 && cfg.StandardOffset(i) + cfg.Size(i) > src.Length)
                 return SysResult.Fail(Errno.EFAULT, $"component {i} lies beyond the source buffer");
 
-        var regs = fps.Regs.AsSpan();
+        var regs = fps.Buffer.AsSpan();
         if ((xfeatures & mxMask) != 0 && (xfeatures & XFeatureMasks.Fp) == 0)
             src.Slice(XsaveOffsets.Mxcsr, XsaveOffsets.MxcsrAndFlagsSize).CopyTo(regs[XsaveOffsets.Mxcsr..]);
 

@@ -225,7 +225,7 @@ public static class CetSExperiment
 
     /// <summary>Byte map of an fpstate buffer: legacy x87/SSE, the header, then each component at its
     /// <c>xfeature_get_offset()</c> place in the system's format.</summary>
-    public static FpstateMap Map(FpuSystem sys, FpstateShape shape)
+    public static FpstateMap Map(FpuSystem sys, Kernel.Tasks.FpStateShape shape)
     {
         var layout = XStateLayout.Create(sys.Profile, shape.Xfeatures, sys.Compacted);
         var segs = new List<FpstateSegment>

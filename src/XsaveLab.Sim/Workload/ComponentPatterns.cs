@@ -8,6 +8,8 @@ namespace XsaveLab.Sim.Workload;
 /// valid for the component (x87 keeps its control words, PKRU keeps key 0 accessible, XTILECFG names palette 1).</summary>
 public static class ComponentPatterns
 {
+    /// <remarks>A component whose enumerated size is too small for the registers it architecturally holds (a
+    /// damaged or hostile CPUID dump) gets no image: simulated code leaves it in its initial configuration.</remarks>
     public static byte[]?[] For(FpuSystem sys)
     {
         var result = new byte[]?[64];
@@ -15,9 +17,11 @@ public static class ComponentPatterns
         ulong all = (sys.Xcr0 | sys.Xss) & probe.Enumerated;
         for (int i = 0; i < 63; i++)
         {
-            if ((all >> i & 1) == 0)
+            if ((all >> i & 1) == 0 || (i >= 2 && sys.FeatureSize(i) <= 0))
                 continue;
             var data = probe.Read(i).ToArray();
+            if (data.Length < MinimumSize(i))
+                continue;
             switch (i)
             {
                 case 0:
@@ -52,4 +56,16 @@ public static class ComponentPatterns
         }
         return result;
     }
+
+    /// <summary>Bytes the image of component <paramref name="i"/> writes into: ST0's mantissa byte, PKRU (4),
+    /// palette byte of XTILECFG, IA32_U_CET + IA32_PL3_SSP (16), IA32_PL0/1/2_SSP (24), IA32_PASID (4);
+    /// any non-empty size for the others.</summary>
+    private static int MinimumSize(int i) => i switch
+    {
+        0 => 33,
+        (int)XFeature.Pkru or (int)XFeature.Pasid => 4,
+        (int)XFeature.CetUser => 16,
+        (int)XFeature.CetKernel => 24,
+        _ => 1,
+    };
 }

@@ -1,46 +1,84 @@
 using XsaveLab.Arch.Machine;
+using XsaveLab.Kernel.Tasks;
 
 namespace XsaveLab.Sim.Workload;
 
-/// <summary>Pooled fpstate buffers of one shape: one array, slots at a 64-byte stride, handed out by index.
-/// No per-buffer object, so memory per task is the slot itself.</summary>
+/// <summary>Pooled fpstate buffers of one shape, handed out by index. No per-buffer object: memory per task is the
+/// slot itself, packed at <c>fpstate.size</c> bytes.</summary>
+/// <remarks>Storage is a list of chunks of a power-of-two number of slots, so no single array has to hold a
+/// million fpstates (2.5 GB at 2.5 KiB each, beyond <see cref="Array.MaxLength"/>) and byte positions are 64-bit.
+/// The model's linear addresses are separate from storage: they keep the 64-byte stride XSAVE's alignment
+/// check needs (SDM Vol.1 §13.4) without spending host memory on the padding.</remarks>
 internal sealed class FpstateArena
 {
-    private byte[] _bytes;
+    /// <summary>Largest chunk in bytes (1 GiB): far below <see cref="Array.MaxLength"/>.</summary>
+    internal const long DefaultChunkBytes = 1L << 30;
+
+    private readonly List<byte[]> _chunks = [];
+    private readonly int _chunkShift;
+    private readonly int _capacity;
     private int _count;
 
-    public FpstateArena(FpstateShape shape, ulong baseAddress, int capacity)
+    public FpstateArena(FpStateShape shape, ulong baseAddress, int capacity, long chunkBytes = DefaultChunkBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shape.Size);
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         Shape = shape;
-        Stride = XsaveOffsets.Align64(shape.Size);
+        AddressStride = (ulong)XsaveOffsets.Align64(shape.Size);
         BaseAddress = baseAddress;
-        _bytes = GC.AllocateUninitializedArray<byte>(checked(Stride * Math.Max(1, capacity)), pinned: false);
+        _capacity = capacity;
+        // Slots per chunk: the largest power of two whose slots fit the chunk (at least one).
+        long perChunk = Math.Max(1, chunkBytes / shape.Size);
+        _chunkShift = 63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)perChunk);
     }
 
-    public FpstateShape Shape { get; }
-    public int Stride { get; }
+    public FpStateShape Shape { get; }
+
+    /// <summary>Distance between the model addresses of consecutive slots (fpstate.size rounded up to 64).</summary>
+    public ulong AddressStride { get; }
 
     /// <summary>The model's linear address of slot 0 (64-byte aligned; XSAVE checks alignment).</summary>
     public ulong BaseAddress { get; }
 
     public int Count => _count;
-    public long BytesReserved => _bytes.LongLength;
+
+    public int SlotsPerChunk => 1 << _chunkShift;
+
+    public long BytesReserved
+    {
+        get
+        {
+            long n = 0;
+            foreach (var c in _chunks)
+                n += c.LongLength;
+            return n;
+        }
+    }
 
     public int Allocate()
     {
-        if ((_count + 1) * (long)Stride > _bytes.Length)
+        int slot = _count;
+        int chunk = slot >> _chunkShift;
+        int index = slot & (SlotsPerChunk - 1);
+        if (chunk == _chunks.Count)
+            _chunks.Add(NewChunk(Math.Min(SlotsPerChunk, Math.Max(1, _capacity - slot))));
+        else if ((index + 1) * Shape.Size > _chunks[chunk].Length)
         {
-            long n = Math.Max(_bytes.Length * 2L, (long)Stride * 16);
-            if (n > Array.MaxLength)
-                throw new InvalidOperationException("fpstate arena too large");
-            Array.Resize(ref _bytes, (int)n);
+            // Beyond the announced capacity: grow the last chunk geometrically up to a full chunk.
+            var c = _chunks[chunk];
+            int slots = Math.Min(SlotsPerChunk, Math.Max(index + 1, c.Length / Shape.Size * 2));
+            Array.Resize(ref c, slots * Shape.Size);
+            _chunks[chunk] = c;
         }
-        int slot = _count++;
-        _bytes.AsSpan(slot * Stride, Stride).Clear();
+        _count++;
+        Slot(slot).Clear();
         return slot;
     }
 
-    public Span<byte> Slot(int slot) => _bytes.AsSpan(slot * Stride, Shape.Size);
+    private byte[] NewChunk(int slots) => GC.AllocateUninitializedArray<byte>(slots * Shape.Size, pinned: false);
 
-    public ulong Address(int slot) => BaseAddress + (ulong)slot * (ulong)Stride;
+    public Span<byte> Slot(int slot) =>
+        _chunks[slot >> _chunkShift].AsSpan((slot & (SlotsPerChunk - 1)) * Shape.Size, Shape.Size);
+
+    public ulong Address(int slot) => BaseAddress + (ulong)slot * AddressStride;
 }

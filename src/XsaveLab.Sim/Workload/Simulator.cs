@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
 using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Tasks;
 using XsaveLab.Sim.Cost;
 
 namespace XsaveLab.Sim.Workload;
@@ -9,7 +9,8 @@ namespace XsaveLab.Sim.Workload;
 /// <summary>A discrete-event scheduler over the booted FPU model: CPUs with run queues, tasks that block on
 /// pipes and are woken, vCPU threads in KVM_RUN loops, AMX users and sleeping tasks. Every context switch
 /// runs the model's save instruction on the outgoing task's fpstate and its restore on the incoming one,
-/// on real buffers; bytes are counted from what those instructions wrote and read.</summary>
+/// on real buffers. The decisions and the transfers (instruction, RFBM, bytes counted from what it wrote and
+/// read) are the kernel model's own <see cref="FpuSwitchPolicy"/>; only the bookkeeping here is different.</summary>
 /// <remarks>
 /// <para>Kernel paths followed (arch/x86/include/asm/fpu/sched.h, kernel/fpu/context.h, core.c):
 /// <c>switch_fpu()</c> — unless TIF_NEED_FPU_LOAD is already set, set it, <c>save_fpregs_to_fpstate()</c> →
@@ -35,15 +36,9 @@ public sealed class Simulator
     private readonly WorkloadSpec _spec;
     private readonly CostModel? _cost;
     private readonly FpuShapes _shapes;
-    private readonly ComponentBytes _bytes;
+    private readonly FpuSwitchPolicy _policy;
+    private readonly ulong _restoreRfbm;
     private readonly SaveInstruction _costInstr;
-    private readonly ulong _xfdInit;
-    private readonly bool _dynamic;
-    private ulong _enabled;
-
-    // One-entry caches of ComponentBytes.WithHeader: a workload moves the same few masks over and over.
-    private ulong _lastSaveMask = ulong.MaxValue, _lastRestoreMask = ulong.MaxValue;
-    private int _lastSaveBytes, _lastRestoreBytes;
 
     // Tasks (struct of arrays).
     private readonly byte[] _kind, _flags, _hostArena;
@@ -73,16 +68,15 @@ public sealed class Simulator
     public Simulator(FpuSystem sys, WorkloadSpec spec, CostModel? cost = null, XsaveCpuOptions? cpuOptions = null)
     {
         spec.Validate();
-        if (!sys.XsaveEnabled || sys.SaveInstruction is SaveInstruction.Fxsave or SaveInstruction.Fnsave)
-            throw new NotSupportedException($"{sys.Profile.Name}: the simulator needs XSAVE (booted save instruction: {sys.SaveInstruction})");
+        if (Unsupported(sys, spec.GuestUsesCet) is { } why)
+            throw new NotSupportedException(why);
         _sys = sys;
         _spec = spec;
         _cost = cost;
         _shapes = FpuShapes.Of(sys, spec.GuestUsesCet);
-        _bytes = new ComponentBytes(sys.Profile);
+        _policy = new FpuSwitchPolicy(sys);
+        _restoreRfbm = _policy.RestoreRfbm(sys.FpstateMask);
         _costInstr = sys.SaveInstruction;
-        _xfdInit = sys.InitXfd;
-        _dynamic = sys.DynamicStateEnabled;
 
         int n = spec.TotalTasks;
         _kind = new byte[n];
@@ -162,9 +156,7 @@ public sealed class Simulator
         {
             _cpus[c] = sys.CreateCpu(cpuOptions);
             _cpus[c].Cpl = 0;
-            // XCR0 and IA32_XSS never change after fpu__init_cpu_xstate(): the enabled set is fixed.
-            _enabled = _shapes.Save == SaveInstruction.Xsaves ? _cpus[c].Xcr0 | _cpus[c].Xss : _cpus[c].Xcr0;
-            _xfdState[c] = _xfdInit;
+            _xfdState[c] = sys.InitXfd;
             _rq[c] = new int[Math.Max(1, perCpu[c])];
             _current[c] = -1;
             _owner[c] = -1;
@@ -175,6 +167,20 @@ public sealed class Simulator
     }
 
     public FpuShapes Shapes => _shapes;
+
+    /// <summary>Why the simulator cannot run on <paramref name="sys"/>, or null when it can: it needs XSAVE, and
+    /// every fpstate it hands out must hold at least the legacy area and the XSAVE header (a CPU profile can
+    /// claim component sizes and offsets that make the buffer smaller).</summary>
+    public static string? Unsupported(FpuSystem sys, bool guestUsesCet = true)
+    {
+        if (!sys.XsaveEnabled || sys.SaveInstruction is SaveInstruction.Fxsave or SaveInstruction.Fnsave)
+            return $"{sys.Profile.Name}: the simulator needs XSAVE (booted save instruction: {sys.SaveInstruction})";
+        var shapes = FpuShapes.Of(sys, guestUsesCet);
+        foreach (var (what, shape) in new[] { ("task", shapes.Task), ("vCPU", shapes.Vcpu), ("AMX", shapes.Amx ?? shapes.Task) })
+            if (shape.Size < FpuSystem.XregsStateSize)
+                return $"{sys.Profile.Name}: the {what} fpstate would be {shape.Size} bytes, less than the {FpuSystem.XregsStateSize}-byte legacy area and XSAVE header";
+        return null;
+    }
 
     /// <summary>Task <paramref name="task"/>'s host fpstate buffer (tasks are numbered in creation order:
     /// ping-pong pairs first, then vCPUs, AMX users, sleeping tasks).</summary>
@@ -351,13 +357,15 @@ public sealed class Simulator
     /// running with TIF_NEED_FPU_LOAD clear), switch <c>fpu->fpstate</c>, restore the other one.</summary>
     private void SwapKvmFpstate(int c, int t, bool enterGuest)
     {
-        if ((_flags[t] & FlagNeedLoad) == 0)
+        // Simulated guests are never confidential.
+        if (FpuSwitchPolicy.SwapKvmSaves(confidential: false, (_flags[t] & FlagNeedLoad) != 0))
             Save(c, t, Stats.GuestSwapSaves);
         if (enterGuest)
             _flags[t] |= FlagInGuest;
         else
             _flags[t] &= unchecked((byte)~FlagInGuest);
-        Restore(c, t, Stats.GuestSwapRestores);
+        if (FpuSwitchPolicy.SwapKvmRestores(confidential: false))
+            Restore(c, t, Stats.GuestSwapRestores);
         _owner[c] = t;
         _lastCpu[t] = c;
         _flags[t] &= unchecked((byte)~FlagNeedLoad);
@@ -366,7 +374,7 @@ public sealed class Simulator
     /// <summary><c>switch_fpu(prev, cpu)</c>.</summary>
     private void SwitchFpu(int c, int prev)
     {
-        if ((_flags[prev] & FlagNeedLoad) != 0)
+        if (!FpuSwitchPolicy.SwitchFpuSaves((_flags[prev] & FlagNeedLoad) != 0))
             return;
         _flags[prev] |= FlagNeedLoad;
         Save(c, prev, Stats.SwitchSaves);
@@ -378,7 +386,7 @@ public sealed class Simulator
     {
         if ((_flags[next] & FlagNeedLoad) == 0)
             return;
-        if (_owner[c] == next && _lastCpu[next] == c)
+        if (FpuSwitchPolicy.FpregsStateValid(_owner[c] == next, _lastCpu[next], c))
             Stats.RestoresSkipped++;
         else
         {
@@ -394,108 +402,55 @@ public sealed class Simulator
     /// <summary><c>save_fpregs_to_fpstate()</c> → <c>os_xsave()</c>: RFBM = fpstate->xfeatures.</summary>
     private void Save(int c, int t, XferTotals totals)
     {
-        var cpu = _cpus[c];
         var (arena, slot) = Fpstate(t);
-        var area = arena.Slot(slot);
-        ulong addr = arena.Address(slot);
-        ulong rfbm = arena.Shape.Xfeatures;
-        // What the instruction will skip through the modified optimisation (SDM Vol.1 §13.6), read from the
-        // processor's tracking before it runs; XINUSE skipping is read back from XSTATE_BV afterwards.
-        ulong enabled = _enabled;
-        bool modOpt = ModifiedOptimisationApplies(cpu, addr, rfbm & enabled);
-        ulong modified = cpu.XModified;
-        XsaveFault f = _shapes.Save switch
+        var x = _policy.Save(_cpus[c], arena.Slot(slot), arena.Address(slot), arena.Shape.Xfeatures);
+        if (x.Fault.IsFault)
         {
-            SaveInstruction.Xsaves => cpu.Xsaves(area, addr, rfbm),
-            SaveInstruction.Xsavec => cpu.Xsavec(area, addr, rfbm),
-            SaveInstruction.Xsaveopt => cpu.Xsaveopt(area, addr, rfbm),
-            _ => cpu.Xsave(area, addr, rfbm),
-        };
-        if (f.IsFault)
-        {
-            Fault(f, "save");
+            Fault(x.Fault, "save");
             return;
         }
-        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
-        ulong written = _shapes.Save switch
-        {
-            SaveInstruction.Xsave => rfbm & enabled,
-            _ => xstateBv & rfbm & (modOpt ? modified : ~0UL),
-        };
-        if (written != _lastSaveMask)
-        {
-            _lastSaveMask = written;
-            _lastSaveBytes = _bytes.WithHeader(written, _shapes.Compacted);
-        }
-        int bytes = _lastSaveBytes;
-        int moved = System.Numerics.BitOperations.PopCount(written);
-        totals.Requested += System.Numerics.BitOperations.PopCount(rfbm & enabled);
-        totals.Count++;
-        totals.Bytes += bytes;
-        totals.Components += moved;
+        var counts = Count(totals, x);
         if (_cost is not null)
-        {
-            double ns = _cost.SaveNs(_costInstr, new XferCounts(System.Numerics.BitOperations.PopCount(rfbm & enabled), moved, bytes));
-            totals.PredictedNs += ns;
-            _clock[c] += ns;
-        }
+            Charge(c, totals, _cost.SaveNs(_costInstr, counts));
     }
 
-    private bool ModifiedOptimisationApplies(XsaveCpu cpu, ulong addr, ulong rfbm)
-    {
-        if (_shapes.Save is not (SaveInstruction.Xsaves or SaveInstruction.Xsaveopt) || !cpu.Options.ModifiedOptimization)
-            return false;
-        if (cpu.LastRestore is not { } r || r.Address != addr || r.Cpl != cpu.Cpl || r.Xcr0 != cpu.Xcr0 || r.Xss != cpu.Xss)
-            return false;
-        return _shapes.Save == SaveInstruction.Xsaveopt
-            ? r.Kind == RestoreKind.XrstorStandard
-            : r.Kind == RestoreKind.Xrstors && r.CompMask == (rfbm | XFeatureMasks.CompactedFormat);
-    }
-
-    /// <summary><c>restore_fpregs_from_fpstate(fpstate, XFEATURE_MASK_FPSTATE)</c>.</summary>
+    /// <summary><c>restore_fpregs_from_fpstate(fpstate, XFEATURE_MASK_FPSTATE)</c>: <c>xfd_update_state()</c>
+    /// first, then XRSTORS (or XRSTOR) with RFBM = kernel max ∩ FPSTATE.</summary>
     private void Restore(int c, int t, XferTotals totals)
     {
         var cpu = _cpus[c];
         var (arena, slot) = Fpstate(t);
-        // xfd_update_state(): a guest fpstate and an AMX user's reallocated one have xfd = 0, others init_fpstate.xfd.
-        if (_dynamic)
+        ulong xfd = arena.Shape.Xfd;
+        if (_policy.XfdNeedsWrite(_xfdState[c], xfd))
         {
-            ulong xfd = arena.Shape.IsGuest || (arena.Shape.Xfeatures & XFeatureMasks.UserDynamic) != 0 ? 0 : _xfdInit;
-            if (_xfdState[c] != xfd)
-            {
-                cpu.Wrmsr(Msr.IA32_XFD, xfd);
-                _xfdState[c] = xfd;
-            }
+            cpu.Wrmsr(Msr.IA32_XFD, xfd);
+            _xfdState[c] = xfd;
         }
-        var area = arena.Slot(slot);
-        ulong mask = _shapes.RestoreMask;
-        XsaveFault f = _shapes.Save == SaveInstruction.Xsaves
-            ? cpu.Xrstors(area, arena.Address(slot), mask)
-            : cpu.Xrstor(area, arena.Address(slot), mask);
-        if (f.IsFault)
+        var x = _policy.Restore(cpu, arena.Slot(slot), arena.Address(slot), _restoreRfbm);
+        if (x.Fault.IsFault)
         {
-            Fault(f, "restore");
+            Fault(x.Fault, "restore");
             return;
         }
-        ulong rfbm = mask & _enabled;
-        ulong loaded = rfbm & BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
-        if (loaded != _lastRestoreMask)
-        {
-            _lastRestoreMask = loaded;
-            _lastRestoreBytes = _bytes.Restored(loaded);
-        }
-        int bytes = _lastRestoreBytes;
-        int moved = System.Numerics.BitOperations.PopCount(loaded);
-        totals.Requested += System.Numerics.BitOperations.PopCount(rfbm);
-        totals.Count++;
-        totals.Bytes += bytes;
-        totals.Components += moved;
+        var counts = Count(totals, x);
         if (_cost is not null)
-        {
-            double ns = _cost.RestoreNs(new XferCounts(System.Numerics.BitOperations.PopCount(rfbm), moved, bytes));
-            totals.PredictedNs += ns;
-            _clock[c] += ns;
-        }
+            Charge(c, totals, _cost.RestoreNs(counts));
+    }
+
+    private static XferCounts Count(XferTotals totals, XstateTransfer x)
+    {
+        var counts = new XferCounts(System.Numerics.BitOperations.PopCount(x.Requested), System.Numerics.BitOperations.PopCount(x.Moved), x.Bytes);
+        totals.Requested += counts.Requested;
+        totals.Count++;
+        totals.Bytes += x.Bytes;
+        totals.Components += counts.Moved;
+        return counts;
+    }
+
+    private void Charge(int c, XferTotals totals, double ns)
+    {
+        totals.PredictedNs += ns;
+        _clock[c] += ns;
     }
 
     private void Fault(XsaveFault f, string what)
@@ -528,18 +483,10 @@ public sealed class Simulator
             _pattern[i] = p[i];
     }
 
-    /// <summary>A new fpstate: <c>__fpstate_reset()</c> + <c>fpstate_init_user()</c> — legacy defaults (FCW 0x37F,
-    /// MXCSR 0x1F80) from init_fpstate, XSTATE_BV = 0, XCOMP_BV = xfeatures | bit 63 when compacted
-    /// (<c>xstate_init_xcomp_bv()</c>).</summary>
-    private void InitFpstate(FpstateArena arena, int slot)
-    {
-        var area = arena.Slot(slot);
-        var init = _sys.InitFpStateRegs;
-        init[..Math.Min(XsaveOffsets.LegacySize, init.Length)].CopyTo(area);
-        area.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize).Clear();
-        if (_shapes.Compacted)
-            BinaryPrimitives.WriteUInt64LittleEndian(area[XsaveOffsets.XcompBv..], arena.Shape.Xfeatures | XFeatureMasks.CompactedFormat);
-    }
+    /// <summary>A new fpstate: <c>__fpstate_reset()</c> + <c>fpu_reset_fpstate_regs()</c>, as the kernel model
+    /// does it (<see cref="FpState.ResetRegs"/>).</summary>
+    private void InitFpstate(FpstateArena arena, int slot) =>
+        FpState.ResetRegs(arena.Slot(slot), _sys.InitFpStateRegs, _sys.InitFpStateCopySize, arena.Shape.Xfeatures, _sys.Compacted);
 
     private void Enqueue(int c, int t)
     {

@@ -32,7 +32,7 @@ public class CoreNoteTests
         foreach (var r in XsaveLayoutNote.Records(cfg).Where(r => (task.Fpstate.Xfeatures >> (int)r.Type & 1) != 0))
         {
             var c = dec.Component((int)r.Type)!;
-            Assert.Equal(task.Fpstate.Regs.AsSpan(cfg.KernelOffset(task.Fpstate.XcompBv, (int)r.Type), (int)r.Size).ToArray(), c.Bytes);
+            Assert.Equal(task.Fpstate.Buffer.AsSpan(cfg.KernelOffset(task.Fpstate.XcompBv, (int)r.Type), (int)r.Size).ToArray(), c.Bytes);
         }
     }
 
@@ -49,13 +49,13 @@ public class CoreNoteTests
         Skip.If(amd is null || intel is null, "catalog lacks an AVX-512 CPU with and one without MPX");
         var sysAmd = FpuSystem.Boot(amd!);
         ulong userMax = withPkru ? sysAmd.UserCfg.MaxFeatures | XsaveLab.Arch.Features.XFeatureMasks.Pkru : sysAmd.UserCfg.MaxFeatures & ~XsaveLab.Arch.Features.XFeatureMasks.Pkru;
-        var cfgAmd = new UabiConfig(amd!, userMax, userMax, sysAmd.KernelCfg.MaxFeatures | (userMax & 0x200), true, 0xFFFF, 0xFFFF);
+        var cfgAmd = new UabiConfig(sysAmd, userMax, userMax, sysAmd.KernelCfg.MaxFeatures | (userMax & 0x200), 0xFFFF, 0xFFFF);
         var cfgIntel = UabiConfig.FromSystem(FpuSystem.Boot(intel!));
         var task = UabiFixtures.RandomTask(cfgAmd, new Random(5), inUse: cfgAmd.UserMaxFeatures);
         var notes = new[] { XstateCoreDecoder.CreateXstateNote(cfgAmd, task), XsaveLayoutNote.Create(cfgAmd)! };
         Assert.Equal(withPkru ? 2440 : 2432, notes[0].Desc.Length);
         IReadOnlyList<XfeatComponent> HostLayout(ulong xcr0) => XsaveLayoutNote.Records(cfgIntel).Where(r => (xcr0 >> (int)r.Type & 1) != 0).ToArray();
-        var opmask = task.Fpstate.Regs.AsSpan(cfgAmd.KernelOffset(task.Fpstate.XcompBv, 5), 64).ToArray();
+        var opmask = task.Fpstate.Buffer.AsSpan(cfgAmd.KernelOffset(task.Fpstate.XcompBv, 5), 64).ToArray();
 
         var withNote = XstateCoreDecoder.Decode(notes, HostLayout);
         Assert.Equal(LayoutSource.Note, withNote.Source);

@@ -69,7 +69,7 @@ public class Ia32SigframeTests
         BinaryPrimitives.WriteUInt32LittleEndian(edited, 0xFFFF0C7F);
         var t = task.Clone();
         Assert.True(Ia32Sigframes.FpuRestoreSig(cfg, t, edited).Ok);
-        Assert.Equal(0x0C7F, BinaryPrimitives.ReadUInt16LittleEndian(t.Fpstate.Regs));
+        Assert.Equal(0x0C7F, BinaryPrimitives.ReadUInt16LittleEndian(t.Fpstate.Buffer));
 
         // copy_sigframe_from_user_to_xstate() rejects a reserved header byte: user state cleared, SIGSEGV.
         var bad = (byte[])frame.Clone();

@@ -33,7 +33,7 @@ public class PtraceRegsetTests
             {
                 var got = img.AsSpan(cfg.StandardOffset(i), cfg.Size(i));
                 if ((bv >> i & 1) != 0 && i != (int)XFeature.Pkru)
-                    Assert.True(got.SequenceEqual(task.Fpstate.Regs.AsSpan(cfg.KernelOffset(task.Fpstate.XcompBv, i), cfg.Size(i))), $"seed {seed} comp {i}");
+                    Assert.True(got.SequenceEqual(task.Fpstate.Buffer.AsSpan(cfg.KernelOffset(task.Fpstate.XcompBv, i), cfg.Size(i))), $"seed {seed} comp {i}");
                 else if (i != (int)XFeature.Pkru)
                     Assert.True(got.IndexOfAnyExcept((byte)0) < 0, $"seed {seed} comp {i} not zero in init state");
             }
@@ -105,7 +105,7 @@ public class PtraceRegsetTests
                 var before = task.Clone();
                 var r = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, bad);
                 Assert.True(expected == r.Errno, $"{row[0]} seed {seed} {m}: expected {expected}, got {r.Errno} ({r.Rule})");
-                Assert.True(before.Fpstate.Regs.AsSpan().SequenceEqual(task.Fpstate.Regs), $"{row[0]} seed {seed} {m}: buffer changed");
+                Assert.True(before.Fpstate.Buffer.AsSpan().SequenceEqual(task.Fpstate.Buffer), $"{row[0]} seed {seed} {m}: buffer changed");
                 Assert.Equal(before.Pkru, task.Pkru);
             }
             checkedCpus++;

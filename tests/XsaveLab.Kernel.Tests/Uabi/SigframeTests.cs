@@ -120,7 +120,7 @@ public class SigframeTests
                 var sup = UabiFixtures.SupervisorBytes(cfg!, t);
                 var r = Sigframes.FpuRestoreSig(cfg!, t, bad);
                 Assert.True(!r.Ok && r.Sigsegv, $"seed {seed}: {r.Rule}");
-                var init = UabiFixtures.UserRegistersButPkru(cfg!, new UabiTask(UabiFpState.CreateDefault(cfg!), 0));
+                var init = UabiFixtures.UserRegistersButPkru(cfg!, new UabiTask(cfg!.NewDefaultFpstate(), 0));
                 Assert.Equal(UabiFixtures.Hex(init), UabiFixtures.Hex(UabiFixtures.UserRegistersButPkru(cfg!, t)));
                 Assert.Equal(cfg!.OsPke ? UabiTask.InitPkruValue : task.Pkru, t.Pkru);
                 Assert.Equal(UabiFixtures.Hex(sup), UabiFixtures.Hex(UabiFixtures.SupervisorBytes(cfg!, t)));
@@ -174,7 +174,7 @@ public class SigframeTests
     {
         var cfg = UabiFixtures.Config("host") ?? UabiFixtures.Cpus().Select(r => UabiFixtures.Config((string)r[0])).FirstOrDefault(c => c is not null);
         Skip.If(cfg is null, "no XSAVE configuration available");
-        var fps = UabiFpState.CreateDefault(cfg!);
+        var fps = cfg!.NewDefaultFpstate();
         for (ulong sp = 0x7fff_0000_1000; sp < 0x7fff_0000_1000 + 200; sp += 7)
         {
             var (nsp, bufFx, size) = SigframeSizes.AllocMathframe(cfg!, fps, sp, false);

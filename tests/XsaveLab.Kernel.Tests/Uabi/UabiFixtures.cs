@@ -58,7 +58,7 @@ internal static class UabiFixtures
         ulong sup = fps.Xfeatures & UabiConfig.SupervisorAll;
         for (int i = 2; i < 63; i++)
             if ((sup >> i & 1) != 0)
-                list.AddRange(fps.Regs.AsSpan(cfg.KernelOffset(fps.XcompBv, i), cfg.Size(i)).ToArray());
+                list.AddRange(fps.Buffer.AsSpan(cfg.KernelOffset(fps.XcompBv, i), cfg.Size(i)).ToArray());
         list.AddRange(BitConverter.GetBytes(fps.XstateBv & UabiConfig.SupervisorAll));
         return list.ToArray();
     }

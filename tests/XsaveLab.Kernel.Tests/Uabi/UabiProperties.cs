@@ -36,7 +36,7 @@ public class UabiProperties
             var before = task.Clone();
             var r = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img);
             if (!r.Ok)
-                return r.Errno == Errno.EINVAL && before.Fpstate.Regs.AsSpan().SequenceEqual(task.Fpstate.Regs) && before.Pkru == task.Pkru;
+                return r.Errno == Errno.EINVAL && before.Fpstate.Buffer.AsSpan().SequenceEqual(task.Fpstate.Buffer) && before.Pkru == task.Pkru;
             // Accepted: GET gives the normalised image, and setting that again changes nothing — except MXCSR
             // when only FP is in use: SET stored it with FP's 160 bytes, GET shows the init MXCSR instead
             // (copy_xstate_to_uabi_buf copies MXCSR only for SSE|YMM), so setting GET's image writes that back.
@@ -49,7 +49,7 @@ public class UabiProperties
                 ? cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.Pkru) : -1;
             return PtraceRegsets.Set(cfg, again, NoteType.NtX86Xstate, back).Ok
                 && again.Pkru == task.Pkru
-                && SameRegs(again.Fpstate.Regs, task.Fpstate.Regs, mxcsrHidden, pkruOffset)
+                && SameRegs(again.Fpstate.Buffer, task.Fpstate.Buffer, mxcsrHidden, pkruOffset)
                 && PtraceRegsets.Get(cfg, again, NoteType.NtX86Xstate, cfg.UserMaxSize).Data.AsSpan().SequenceEqual(back);
         }).QuickCheckThrowOnFailure();
     }
@@ -82,7 +82,7 @@ public class UabiProperties
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv), XFeatureMasks.Fp);
         BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(XsaveOffsets.Mxcsr), 0x1480);
         Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
-        Assert.Equal(0x1480u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(XsaveOffsets.Mxcsr)));
+        Assert.Equal(0x1480u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Buffer.AsSpan(XsaveOffsets.Mxcsr)));
         var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(XsaveOffsets.Mxcsr)));
     }
@@ -103,7 +103,7 @@ public class UabiProperties
         img[std + 5] = 104;
         Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
         int kernelOffset = cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.Pkru);
-        Assert.Equal(104, task.Fpstate.Regs[kernelOffset + 5]);
+        Assert.Equal(104, task.Fpstate.Buffer[kernelOffset + 5]);
         var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         Assert.Equal(0, back[std + 5]);
     }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Boot;
+using XsaveLab.Kernel.Tasks;
 using XsaveLab.Kernel.Uabi;
 using XsaveLab.Kernel.Abi;
 
@@ -19,7 +20,7 @@ public class XstateUabiRuleTests
         var task = UabiRandom.Task(cfg, new Random(1), cfg.UserDefaultFeatures);
         var fp = new byte[512];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, XstateCopyMode.Fp, fp);
-        Assert.Equal(task.Fpstate.Regs.AsSpan(0, 24).ToArray(), fp.AsSpan(0, 24).ToArray());
+        Assert.Equal(task.Fpstate.Buffer.AsSpan(0, 24).ToArray(), fp.AsSpan(0, 24).ToArray());
         Assert.Equal(0x1F80u, BinaryPrimitives.ReadUInt32LittleEndian(fp.AsSpan(24)));
         Assert.True(fp.AsSpan(160, 256).IndexOfAnyExcept((byte)0) < 0);
     }
@@ -34,10 +35,10 @@ public class XstateUabiRuleTests
         var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         Assert.Equal(0UL, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(512)) & ~XFeatureMasks.UserSupported);
         int cet = cfg.KernelOffset(task.Fpstate.XcompBv, (int)XFeature.CetUser);
-        var before = task.Fpstate.Regs.AsSpan(cet, 16).ToArray();
+        var before = task.Fpstate.Buffer.AsSpan(cet, 16).ToArray();
         Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, UabiRandom.XstateImage(cfg, 9)).Ok);
         Assert.NotEqual(0UL, task.Fpstate.XstateBv & XFeatureMasks.CetUser);
-        Assert.Equal(before, task.Fpstate.Regs.AsSpan(cet, 16).ToArray());
+        Assert.Equal(before, task.Fpstate.Buffer.AsSpan(cet, 16).ToArray());
     }
 
     [SkippableFact]
@@ -82,7 +83,7 @@ public class XstateUabiRuleTests
         BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), 0x9FC0);
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), XFeatureMasks.Ymm);
         Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
-        Assert.Equal(0x9FC0u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Regs.AsSpan(24)));
+        Assert.Equal(0x9FC0u, BinaryPrimitives.ReadUInt32LittleEndian(task.Fpstate.Buffer.AsSpan(24)));
         var back = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         Assert.Equal(0x9FC0u, BinaryPrimitives.ReadUInt32LittleEndian(back.AsSpan(24)));
     }
@@ -137,12 +138,11 @@ public class XstateUabiRuleTests
         Skip.If((sys.UserCfg.MaxFeatures & XFeatureMasks.XtileData) == 0, "spr profile without AMX");
         var cfg = UabiConfig.FromSystem(sys);
         // A task that was granted AMX and reallocated its fpstate (fpstate_realloc()).
-        ulong xf = sys.KernelCfg.MaxFeatures & ~XFeatureMasks.CetKernel;
-        int size = XsaveLab.Arch.Layout.XStateGeometry.Size(cpu, xf, true);
-        var regs = new byte[size];
+        var fps = FpState.Detached(FpStateShape.Reset(sys, guest: false).Realloc(sys, sys.KernelCfg.MaxFeatures & XFeatureMasks.UserDynamic));
+        Assert.Equal(cfg.UserMaxFeatures, fps.UserXfeatures);
+        var regs = fps.Buffer;
         cfg.InitFpstate.AsSpan(0, 576).CopyTo(regs);
-        BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(520), xf | XFeatureMasks.CompactedFormat);
-        var fps = new UabiFpState(regs, xf, cfg.UserMaxFeatures, cfg.UserMaxSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(regs.AsSpan(520), fps.Xfeatures | XFeatureMasks.CompactedFormat);
         var task = new UabiTask(fps, 0);
         Assert.Equal(0UL, Sigframes.SigframeRfbm(cfg, fps) & XFeatureMasks.XtileData);
         var frame = new byte[fps.UserSize + 4];

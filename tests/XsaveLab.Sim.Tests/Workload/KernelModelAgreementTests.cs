@@ -28,6 +28,11 @@ public class KernelModelAgreementTests(ITestOutputHelper output)
         Assert.Empty(k.Kernel.Violations);
         Assert.Equal(c.Saves, s.SwitchSaves.Count);
         Assert.Equal(c.Restores, s.SwitchRestores.Count);
+        // The same bytes moved: what each save wrote and each restore read.
+        output.WriteLine($"bytes: sim saved {s.SwitchSaves.Bytes} restored {s.SwitchRestores.Bytes}; kernel saved {c.SavedBytes} restored {c.RestoredBytes}");
+        Assert.True(s.SwitchSaves.Bytes > 0 && s.SwitchRestores.Bytes > 0);
+        Assert.Equal(c.SavedBytes, s.SwitchSaves.Bytes);
+        Assert.Equal(c.RestoredBytes, s.SwitchRestores.Bytes);
         // Byte for byte the same fpstate buffers for both tasks (task 0 = A, task 1 = B).
         Assert.Equal(k.A.Fpu.FpState.Regs.ToArray(), sim.HostFpstate(0).ToArray());
         Assert.Equal(k.B.Fpu.FpState.Regs.ToArray(), sim.HostFpstate(1).ToArray());
@@ -52,6 +57,8 @@ public class KernelModelVcpuAgreementTests
         var c = k.Kernel.Counters;
         Assert.Equal(c.Saves, s.SwitchSaves.Count + s.GuestSwapSaves.Count);
         Assert.Equal(c.Restores, s.SwitchRestores.Count + s.GuestSwapRestores.Count);
+        Assert.Equal(c.SavedBytes, s.SwitchSaves.Bytes + s.GuestSwapSaves.Bytes);
+        Assert.Equal(c.RestoredBytes, s.SwitchRestores.Bytes + s.GuestSwapRestores.Bytes);
         for (int t = 0; t < 2; t++)
         {
             Assert.Equal(k.Guests[t].FpState!.Regs.ToArray(), sim.GuestFpstate(t).ToArray());

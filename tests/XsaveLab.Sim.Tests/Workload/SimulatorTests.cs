@@ -84,12 +84,34 @@ public class SimulatorTests
         Assert.True(sim.Shapes.Amx!.Value.Size > sys.KernelCfg.DefaultSize + 8000);
     }
 
-    [Fact]
-    public void Memory_per_task_stays_within_fpstate_size_plus_512()
+    [Theory]
+    [InlineData("zen5-turin", "6.17")]
+    [InlineData("spr", "case3")]
+    [InlineData("tgl", "6.15")]
+    public void Memory_per_task_stays_within_fpstate_size_plus_64(string cpu, string variant)
     {
-        var sys = Boot("zen5-turin", "6.17");
-        var sim = new Simulator(sys, new WorkloadSpec { PingPongPairs = 500, IdleTasks = 9000 });
-        Assert.True(sim.Memory.BytesPerTask <= sys.KernelCfg.DefaultSize + 512, $"{sim.Memory.BytesPerTask} B per task");
+        var sys = Boot(cpu, variant);
+        const int pairs = 500, idle = 9000;
+        var sim = new Simulator(sys, new WorkloadSpec { PingPongPairs = pairs, IdleTasks = idle });
+        var m = sim.Memory;
+        Assert.Equal(2 * pairs + idle, m.Tasks);
+        // Slots are packed at fpstate.size: nothing is spent on alignment padding.
+        Assert.Equal((long)m.Tasks * sys.KernelCfg.DefaultSize, m.TaskFpstateBytes);
+        Assert.True(m.BytesPerTask <= sys.KernelCfg.DefaultSize + 64, $"{m.BytesPerTask} B per task, fpstate {sys.KernelCfg.DefaultSize} B");
+    }
+
+    [Theory]
+    [InlineData("spr", "6.17")]
+    [InlineData("zen5-turin", "case3")]
+    public void The_switch_loop_does_not_allocate(string cpu, string variant)
+    {
+        var sim = new Simulator(Boot(cpu, variant), new WorkloadSpec { PingPongPairs = 2, Vcpus = 1, AmxUsers = 1 });
+        sim.Run(5000); // first runs and JIT
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var s = sim.Run(20_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(s.Faults == 0, s.FirstFault);
+        Assert.Equal(0, allocated);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class UserAbiSection : IReportSection
     public object ToJson(ReportContext ctx)
     {
         var cfg = UabiConfig.FromSystem(FpuSystem.Boot(ctx.Cpu, ctx.Kernel));
-        var fps = UabiFpState.CreateDefault(cfg);
+        var fps = cfg.NewDefaultFpstate();
         var note = XsaveLayoutNote.Create(cfg);
         return new UserAbiJson(
             SigframeSizes.MaxFrameSize(cfg), SigframeSizes.FpuGetFpstateSize(cfg), SigframeSizes.MaxFrameSiginfoUctxtSize(cfg.Build), cfg.Build.Ia32Emulation,
