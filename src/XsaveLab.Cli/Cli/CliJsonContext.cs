@@ -24,6 +24,7 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(UserAbiJson))]
 [JsonSerializable(typeof(KvmVariantJson[]))]
 [JsonSerializable(typeof(CetSResult))]
+[JsonSerializable(typeof(SectionUnavailable))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

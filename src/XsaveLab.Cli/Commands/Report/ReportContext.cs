@@ -22,4 +22,11 @@ public sealed class ReportContext(CpuSelection selection, KernelVariant? kernel 
     public CpuProfile Cpu => Selection.Profile;
     public LayoutView Layout { get; } = LayoutView.Create(selection.Profile);
     public IReadOnlyList<ProfileFinding> Findings { get; } = ProfileSanity.Check(selection.Profile);
+
+    private readonly Dictionary<string, CpuProfileFormatException> _unavailable = [];
+
+    /// <summary>The sections (by JSON key) that could not run on this CPU, with the model's refusal.</summary>
+    public IReadOnlyDictionary<string, CpuProfileFormatException> Unavailable => _unavailable;
+
+    internal void MarkUnavailable(string section, CpuProfileFormatException why) => _unavailable.TryAdd(section, why);
 }
