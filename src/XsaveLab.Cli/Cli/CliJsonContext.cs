@@ -27,6 +27,7 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(CalibrateJson))]
 [JsonSerializable(typeof(MeasureJson))]
 [JsonSerializable(typeof(BenchSimJson))]
+[JsonSerializable(typeof(SectionUnavailable))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using XsaveLab.Arch.Cpuid;
 using XsaveLab.Cli.Cli;
 using XsaveLab.Cli.Rendering;
 using XsaveLab.Cli.Commands.Report;
+using XsaveLab.Sim.Experiment;
 
 namespace XsaveLab.Cli.Commands;
 
@@ -26,23 +28,42 @@ public static class ReportCommand
             string? htmlPath = parse.GetValue(html);
             OutputFile.Check("--html", htmlPath);
             var rc = new ReportContext(cpu.Resolve(parse), variant);
-            RunExperiment(ctx, rc, htmlPath);
-            return ctx.Render(FormatOption.Get(parse, format), rc, new ReportRenderer(htmlPath));
+            bool htmlWritten = RunExperiment(ctx, rc, htmlPath);
+            int code = ctx.Render(FormatOption.Get(parse, format), rc, new ReportRenderer(htmlWritten ? htmlPath : null));
+            return rc.Unavailable.Count == 0 ? code : ctx.Fail(Unavailable(rc, htmlPath is not null && !htmlWritten));
         });
         return cmd;
     }
 
     /// <summary>The experiment calibrates and measures: it runs up front, under a progress bar on a terminal, and
     /// writes the HTML page if asked; the sections then show the stored result.</summary>
-    private static void RunExperiment(CliContext ctx, ReportContext rc, string? htmlPath)
+    /// <returns>True when the HTML page was written. A CPU the simulator cannot model is not an error here: the
+    /// section says why and the rest of the report still prints.</returns>
+    private static bool RunExperiment(CliContext ctx, ReportContext rc, string? htmlPath)
     {
         if (ReportSections.For(rc).OfType<ExperimentSection>().Any())
         {
-            var result = Sim.SimProgress.Run(ctx, "experiment", rc.Experiment);
+            CetSResult result;
+            try
+            {
+                result = Sim.SimProgress.Run(ctx, "experiment", rc.Experiment);
+            }
+            catch (CpuProfileFormatException)
+            {
+                return false;
+            }
             if (htmlPath is not null)
                 ExperimentCommand.WriteHtml(result, htmlPath);
+            return htmlPath is not null;
         }
-        else if (htmlPath is not null)
+        if (htmlPath is not null)
             throw new UserErrorException($"--html: {rc.Cpu.Name} has no XSAVE, there is no experiment to write");
+        return false;
     }
+
+    /// <summary>The one error line of a report some of whose sections could not run: the first refusal and the
+    /// sections it left out.</summary>
+    private static string Unavailable(ReportContext rc, bool htmlSkipped) =>
+        $"{rc.Unavailable.Values.First().Message}; report sections not computed: {string.Join(", ", rc.Unavailable.Keys)}"
+        + (htmlSkipped ? "; --html not written" : "");
 }

@@ -17,16 +17,20 @@ public sealed class ReportRenderer(string? htmlWritten) : IRenderer<ReportContex
             ["kernelVariant"] = rc.Kernel.Name,
         };
         foreach (var s in ReportSections.For(rc))
-            doc[s.JsonKey] = s.ToJson(rc);
+            doc[s.JsonKey] = SectionUnavailable.Try(rc, s, () => s.ToJson(rc));
         return doc;
     }
+
+    /// <summary>2 when a section could not run on this CPU (bad input, as for any other refused dump), else 0.</summary>
+    public int ExitCode(ReportContext rc) => rc.Unavailable.Count > 0 ? 2 : 0;
 
     public void RenderText(IAnsiConsole console, ReportContext rc)
     {
         foreach (var s in ReportSections.For(rc))
         {
             console.Write(new Rule(Markup.Escape(s.Title)).LeftJustified());
-            s.RenderText(rc, console);
+            if (SectionUnavailable.Try(rc, s, () => { s.RenderText(rc, console); return null; }) is SectionUnavailable u)
+                console.WriteLine($"cannot run on this CPU: {SafeText.Line(u.Unavailable)}");
             console.WriteLine();
         }
         if (htmlWritten is not null)

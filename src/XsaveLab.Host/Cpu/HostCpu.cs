@@ -27,8 +27,8 @@ public static class HostCpu
         return null;
     }
 
-    /// <summary>Reads the live CPU. On failure <paramref name="profile"/> is null and
-    /// <paramref name="reason"/> says why; on success the reason is empty.</summary>
+    /// <summary>Reads the live CPU and validates it (<see cref="Refusal"/>). On failure <paramref name="profile"/>
+    /// is null and <paramref name="reason"/> says why; on success the reason is empty.</summary>
     public static bool TryRead([NotNullWhen(true)] out CpuProfile? profile, out string reason)
     {
         profile = null;
@@ -37,9 +37,26 @@ public static class HostCpu
             reason = why;
             return false;
         }
+        var live = new CpuProfile(Name, Source, ReadLeaves());
+        if (Refusal(live) is { } refused)
+        {
+            reason = refused;
+            return false;
+        }
         reason = "";
-        profile = new CpuProfile(Name, Source, ReadLeaves());
+        profile = live;
         return true;
+    }
+
+    /// <summary>Why the models cannot be built from the live profile <paramref name="live"/>, or null when they
+    /// can. A hypervisor may present CPUID values no processor has, so the live CPU passes the same
+    /// <see cref="CpuProfileValidation"/> as every dump.</summary>
+    public static string? Refusal(CpuProfile live)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        return CpuProfileValidation.FirstProblem(live) is { } p
+            ? $"CPUID(0x{p.Leaf:x},{p.Subleaf}) of the live CPU cannot be modelled: {p.Message}"
+            : null;
     }
 
     private static List<CpuidLeaf> ReadLeaves()

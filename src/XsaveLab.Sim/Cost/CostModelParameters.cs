@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using XsaveLab.Arch.Input;
 
 namespace XsaveLab.Sim.Cost;
 
@@ -104,33 +105,23 @@ public sealed record CostModelParameters
         return p;
     }
 
-    /// <summary>Reads and validates a cost-model file: at most <see cref="MaxFileBytes"/> are read (a device or a
-    /// huge file is refused without being read whole); errors name the file and the field.</summary>
+    private static readonly TextFileLimits FileLimits = new("a cost-model file", MaxFileBytes, StrictUtf8: true);
+
+    /// <summary>Reads and validates a cost-model file through <see cref="BoundedTextFile"/>: only a regular file
+    /// (a FIFO, device or directory is refused without blocking or reading it), at most <see cref="MaxFileBytes"/>
+    /// bytes; errors name the file and the field.</summary>
     /// <exception cref="CostModelFormatException">Unreadable, too large, bad JSON or an invalid field.</exception>
     public static CostModelParameters Load(string path)
     {
-        string text;
-        try
-        {
-            if (Directory.Exists(path))
-                throw new CostModelFormatException(path, "$", "is a directory");
-            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
-            var buf = new byte[MaxFileBytes + 1];
-            int n = 0, r;
-            while (n < buf.Length && (r = fs.Read(buf, n, buf.Length - n)) > 0)
-                n += r;
-            if (n > MaxFileBytes)
-                throw new CostModelFormatException(path, "$", $"larger than {MaxFileBytes / 1024} KiB: not a cost-model file");
-            text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buf, 0, n);
-        }
-        catch (System.Text.DecoderFallbackException)
-        {
-            throw new CostModelFormatException(path, "$", "not UTF-8 text: not a cost-model file");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new CostModelFormatException(path, "$", e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message);
-        }
+        if (!BoundedTextFile.TryRead(path, FileLimits, out var text, out var error))
+            throw new CostModelFormatException(path, "$", error.Problem switch
+            {
+                InputFileProblem.TooLarge => $"larger than {MaxFileBytes / 1024} KiB: not a cost-model file",
+                InputFileProblem.NotFound => "no such file",
+                InputFileProblem.NotUtf8 => "not UTF-8 text: not a cost-model file",
+                InputFileProblem.NotRegular when error.FileType == "a directory" => "is a directory",
+                _ => error.Message,
+            });
         return FromJson(text, path);
     }
 }

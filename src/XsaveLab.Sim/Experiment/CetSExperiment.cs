@@ -98,6 +98,9 @@ public static class CetSExperiment
                 notes.Add($"{variant.Name}: {cpu.Name} has no XSAVE; nothing to simulate.");
                 continue;
             }
+            // A dump can pass the CPUID checks and still describe buffers the simulator cannot hand out: bad input.
+            if (Simulator.Unsupported(sys) is { } why)
+                throw new CpuProfileFormatException(cpu.Source, 0, $"the context-switch simulator cannot model this CPU under {variant.Name}: {why}");
             var ping = RunPingPong(sys, cost, o, wide: false);
             var vsim = new Simulator(sys, new WorkloadSpec { PingPongPairs = 0, Vcpus = 2, VcpuExitsPerSecond = 0 }, cost, CpuOptions(o));
             var vcpu = vsim.Run(Math.Max(100, o.SimulatedSwitches / 4));
@@ -189,7 +192,7 @@ public static class CetSExperiment
         if (m.Median <= 0)
             return null;
         var sys = FpuSystem.Boot(on, KernelVariants.V6_17);
-        if (!sys.XsaveEnabled || sys.SaveInstruction is SaveInstruction.Fxsave or SaveInstruction.Fnsave)
+        if (Simulator.Unsupported(sys) is not null)
             return null;
         var bare = new CostModel(cost.Parameters with { SwitchFixedNs = null });
         var s = RunPingPong(sys, bare, new CetSOptions { ModifiedOptimization = modifiedOptimization }, wide: m.State == VectorState.Wide);

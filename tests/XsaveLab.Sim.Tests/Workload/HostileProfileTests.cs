@@ -2,12 +2,13 @@ using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Cpuid;
 using XsaveLab.Arch.Features;
 using XsaveLab.Kernel.Boot;
-using XsaveLab.Sim.Workload;
 
 namespace XsaveLab.Sim.Tests.Workload;
 
-/// <summary>CPUID dumps that claim impossible component sizes or offsets: the simulator refuses them up front
-/// or runs, and never throws from inside.</summary>
+/// <summary>CPUID dumps that claim impossible component sizes or offsets once crashed the simulator
+/// (ArgumentOutOfRangeException in ComponentPatterns.For, ArgumentException in Simulator.InitFpstate). They are
+/// now refused before a simulator can be built from them: by the dump validation every reader applies (an
+/// error naming the component) and by the instruction model for a profile built through the API.</summary>
 public class HostileProfileTests
 {
     private static CpuProfile With(string cpu, uint sub, Func<CpuidLeaf, CpuidLeaf> edit)
@@ -16,36 +17,27 @@ public class HostileProfileTests
         return new(p.Name + "-edited", p.Source, p.Leaves.Select(l => l.Leaf == 0xD && l.Subleaf == sub ? edit(l) : l).ToList());
     }
 
-    // Each component shrunk below the registers it holds (PKRU is 32 bits; CET_U holds IA32_U_CET and
-    // IA32_PL3_SSP, CET_S three SSPs: SDM Vol.1 §13.5): once ArgumentOutOfRangeException in ComponentPatterns.For.
-    [Theory]
-    [InlineData("spr", XFeature.Pkru, 2u)]
-    [InlineData("spr", XFeature.CetUser, 12u)]
-    [InlineData("spr", XFeature.CetKernel, 4u)]
-    [InlineData("skx", XFeature.Pkru, 0u)]
-    public void A_component_too_small_for_its_registers_gets_no_image_and_the_simulator_still_runs(string cpu, XFeature feature, uint size)
+    private static void AssertRefused(CpuProfile hostile, string component)
     {
-        var sys = FpuSystem.Boot(With(cpu, (uint)feature, l => l with { Eax = size }));
-        var patterns = ComponentPatterns.For(sys);
-        Assert.Null(patterns[(int)feature]);
-        Assert.NotNull(patterns[(int)XFeature.Sse]);
-        Assert.Null(Simulator.Unsupported(sys));
-        var sim = new Simulator(sys, new WorkloadSpec { PingPongPairs = 1, Vcpus = 1, AmxUsers = 1 });
-        Assert.True(sim.Run(200).Switches > 0);
+        var problem = CpuProfileValidation.FirstProblem(hostile);
+        Assert.NotNull(problem);
+        Assert.Contains(component, problem.ToString());
+        Assert.ThrowsAny<ArgumentException>(() => FpuSystem.Boot(hostile));
     }
 
+    // Each component shrunk below the registers it holds (PKRU is 32 bits; CET_U holds IA32_U_CET and
+    // IA32_PL3_SSP, CET_S three SSPs: SDM Vol.1 §13.5).
+    [Theory]
+    [InlineData("spr", XFeature.Pkru, 2u, "PKRU")]
+    [InlineData("spr", XFeature.CetUser, 12u, "CET")]
+    [InlineData("spr", XFeature.CetKernel, 4u, "CET")]
+    [InlineData("skx", XFeature.Pkru, 0u, "PKRU")]
+    public void A_component_too_small_for_its_registers_is_refused_up_front(string cpu, XFeature feature, uint size, string name) =>
+        AssertRefused(With(cpu, (uint)feature, l => l with { Eax = size }), name);
+
     // AVX claimed at offset 0 on a standard-format CPU: the default fpstate would be 256 bytes, smaller than
-    // the legacy area and header every XSAVE buffer has. Once ArgumentException in Simulator.InitFpstate.
+    // the legacy area and header every XSAVE buffer has.
     [Fact]
-    public void An_fpstate_smaller_than_the_xsave_header_is_refused_up_front_with_the_reason()
-    {
-        var sys = FpuSystem.Boot(With("haswell", (uint)XFeature.Ymm, l => l with { Ebx = 0 }));
-        Assert.True(sys.XsaveEnabled);
-        Assert.True(sys.KernelCfg.DefaultSize < FpuSystem.XregsStateSize);
-        string? why = Simulator.Unsupported(sys);
-        Assert.NotNull(why);
-        Assert.Contains($"{sys.KernelCfg.DefaultSize} bytes", why);
-        var e = Assert.Throws<NotSupportedException>(() => new Simulator(sys, new WorkloadSpec()));
-        Assert.Equal(why, e.Message);
-    }
+    public void An_fpstate_smaller_than_the_xsave_header_is_refused_up_front_with_the_reason() =>
+        AssertRefused(With("haswell", (uint)XFeature.Ymm, l => l with { Ebx = 0 }), "AVX");
 }

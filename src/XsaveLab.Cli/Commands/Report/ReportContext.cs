@@ -31,4 +31,11 @@ public sealed class ReportContext(CpuSelection selection, KernelVariant? kernel 
     /// given) and shared by text, JSON and <c>--html</c>.</summary>
     public CetSResult Experiment(IProgress<(string Stage, double Fraction)>? progress = null) =>
         _experiment ??= CetSRunner.Run(Cpu, Selection.IsHost, new CetSRunOptions(), progress);
+
+    private readonly Dictionary<string, CpuProfileFormatException> _unavailable = [];
+
+    /// <summary>The sections (by JSON key) that could not run on this CPU, with the model's refusal.</summary>
+    public IReadOnlyDictionary<string, CpuProfileFormatException> Unavailable => _unavailable;
+
+    internal void MarkUnavailable(string section, CpuProfileFormatException why) => _unavailable.TryAdd(section, why);
 }
