@@ -40,7 +40,7 @@ internal static partial class Fuzz
             while (current.Length > cut && budget-- > 0 && Failure(current[..^cut], check, limits) is not null)
                 current = current[..^cut];
         }
-        for (int chunk = Math.Max(1, current.Length / 4); chunk >= 1 && budget > 0; chunk /= 4)
+        for (int chunk = Math.Max(1, current.Length / 4); chunk >= 1 && budget > 0; chunk = chunk > 1 ? Math.Max(1, chunk / 4) : 0)
         {
             for (int at = 0; at < current.Length && budget > 0; at += chunk)
             {
