@@ -20,7 +20,7 @@ public class ContextSwitchRingTests
     private static void Run(string cpu, string variant, bool migrate)
     {
         var k = KernelKit.Kernel(cpu, variant, cpus: 4);
-        int seed = HashCode.Combine(cpu, variant, migrate) & 0x7fffffff;
+        int seed = XsaveLab.Tests.StableSeed.Of(cpu, variant, migrate);
         var rng = new Random(seed);
         string ctx = $"{cpu}/{variant}/{(migrate ? "migrating" : "pinned to CPU 0")} seed {seed}";
         var main = k.SpawnProcess("xstate");

@@ -21,7 +21,7 @@ public class SupportedCpuidTests
         var caps = new KvmSystem(KvmSettings.For(cpu)).Caps;
         ulong all = cpu.SupportedXcr0 | cpu.SupportedXss;
         var bits = Enumerable.Range(2, 61).Where(i => (all >> i & 1) != 0 && cpu.Component(i) is not null).ToArray();
-        int seed = name.GetHashCode(StringComparison.Ordinal) & 0x7fffffff;
+        int seed = XsaveLab.Tests.StableSeed.Of(name);
         var rng = new Random(seed);
         for (int n = 0; n < 300; n++)
         {

@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using XsaveLab.Tests;
 
 namespace XsaveLab.Arch.Tests.Layout;
 
@@ -23,7 +24,7 @@ public class SizeMonotonicityProperties
             ulong big = small | (c.Extra & all);
             return XStateGeometry.Size(p, small, true) <= XStateGeometry.Size(p, big, true)
                 && XStateGeometry.Size(p, small, false) <= XStateGeometry.Size(p, big, false);
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded(0x5125_0001);
     }
 
     [Fact]
@@ -36,6 +37,6 @@ public class SizeMonotonicityProperties
             ulong x = (c.Small & p.SupportedXcr0) | XFeatureMasks.FpSse;
             var v = LayoutView.Create(p, x, 0);
             return v.Components.All(r => r.CompactedOffset <= r.StandardOffset);
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded(0x5125_0002);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
+using XsaveLab.Tests;
 using XsaveLab.Arch.Catalog;
 using XsaveLab.Arch.Features;
 using XsaveLab.Arch.Machine;
@@ -51,7 +52,7 @@ public class UabiProperties
                 && again.Pkru == task.Pkru
                 && SameRegs(again.Fpstate.Buffer, task.Fpstate.Buffer, mxcsrHidden, pkruOffset)
                 && PtraceRegsets.Get(cfg, again, NoteType.NtX86Xstate, cfg.UserMaxSize).Data.AsSpan().SequenceEqual(back);
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded(0x0AB1_0001);
     }
 
     private static bool SameRegs(byte[] a, byte[] b, bool ignoreMxcsr, int pkruOffset)
@@ -125,6 +126,6 @@ public class UabiProperties
             Sigframes.ClearUserStates(cfg, task);
             var r = Sigframes.FpuRestoreSig(cfg, task, frame);
             return r.Ok && !r.FxOnly && task.Pkru == pkru && regs.AsSpan().SequenceEqual(UabiFixtures.UserRegisters(cfg, task));
-        }).QuickCheckThrowOnFailure();
+        }).CheckSeeded(0x0AB1_0002);
     }
 }

@@ -66,7 +66,7 @@ public static class XstateCoreDecoder
         };
         foreach (var r in layout)
         {
-            if (r.Offset + r.Size > image.Length)
+            if ((ulong)r.Offset + r.Size > (ulong)image.Length) // in 64 bits: offset + size of two u32 fields can wrap
                 throw new FormatException($"layout record for component {r.Type} (offset {r.Offset}, size {r.Size}) lies beyond the {image.Length}-byte image");
             comps.Add(new((int)r.Type, (int)r.Offset, image.Slice((int)r.Offset, (int)r.Size).ToArray(), (bv >> (int)r.Type & 1) != 0));
         }
