@@ -1,8 +1,3 @@
-using System.Text.Json;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary>The shape of <c>bench</c> output (the figures themselves are the BenchmarkDotNet project's business).</summary>

@@ -1,8 +1,3 @@
-using System.Text.Json;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Cli.Tests;
 
 public class BootCommandTests

@@ -1,12 +1,3 @@
-using System.CommandLine;
-using System.CommandLine.Completions;
-using System.Globalization;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Kvm.Script;
-using XsaveLab.Tests;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary>The command line as a whole, fuzzed: argument vectors generated from the real command tree (the

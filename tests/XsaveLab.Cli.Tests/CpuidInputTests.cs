@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary>Hostile <c>--cpuid</c> files and <c>catalog import</c> inputs: each is refused with one

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary>Every kind of bad input: one line on stderr starting with "error:", nothing on stdout, exit 2.</summary>

@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using System.Text.Json;
-
 namespace XsaveLab.Cli.Tests;
 
 public class HostCheckCommandTests

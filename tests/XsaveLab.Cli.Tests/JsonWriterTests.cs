@@ -1,8 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.RegularExpressions;
-using XsaveLab.Cli.Cli;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary>Every command's JSON goes through one writer: one hex style (lower case, <c>0x</c>) and only the

@@ -1,10 +1,3 @@
-using System.Text.Json;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Vm;
-
 namespace XsaveLab.Cli.Tests;
 
 public class KvmCommandTests

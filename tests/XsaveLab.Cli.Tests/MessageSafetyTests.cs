@@ -1,7 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary>What reaches a terminal from an input is escaped and bounded; an error is always one line; a defect is

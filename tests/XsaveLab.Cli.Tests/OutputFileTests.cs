@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Cli.Cli;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary>Files named by output options: only regular files are written, a bad target is refused before any

@@ -1,10 +1,3 @@
-using System.Text.Json;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Host.Linux;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Cli.Tests;
 
 public class OutputTests

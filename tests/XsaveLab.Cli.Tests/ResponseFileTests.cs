@@ -1,5 +1,3 @@
-using XsaveLab.Cli.Cli;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary><c>@FILE</c> arguments: bounded in size, depth and kind of file; every problem is one error line.</summary>

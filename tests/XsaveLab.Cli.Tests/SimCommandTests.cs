@@ -1,9 +1,3 @@
-using System.Text.Json;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Sim.Cost;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary>The simulator commands: experiment cet-s, calibrate's parameter files, bench sim, report --html.</summary>

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Cli.Tests;
 
 /// <summary><c>--cost-model</c> naming a special file (a FIFO once blocked it forever) is refused at once, and

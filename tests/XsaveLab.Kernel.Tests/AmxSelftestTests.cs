@@ -1,5 +1,3 @@
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>tools/testing/selftests/x86/amx.c (docs/linux-fpu-core.md, "Selftests") on the catalog's AMX parts.</summary>

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>Boot options, the legacy and disable paths, CPU programming, and the boot-time checks.</summary>

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Machine;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Kernel.Tests;
 
 public class CatalogBootTests(ITestOutputHelper output)

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>tools/testing/selftests/x86/xstate.c context-switch test (docs/linux-fpu-core.md, "Selftests"): 5 threads in a ring,

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>The review's deferred alternative (Chang S. Bae on v3 9/10) against the landed static model.</summary>

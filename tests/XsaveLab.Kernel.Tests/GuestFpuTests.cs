@@ -1,10 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tests;
 
 public class GuestFpuTests

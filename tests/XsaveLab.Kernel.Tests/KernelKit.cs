@@ -1,10 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Checks;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>Helpers for kernel-level tests.</summary>

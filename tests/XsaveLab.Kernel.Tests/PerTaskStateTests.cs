@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Tests;
 
 public class PerTaskStateTests

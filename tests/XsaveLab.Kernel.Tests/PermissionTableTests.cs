@@ -1,5 +1,3 @@
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>The permission table of docs/linux-fpu-core.md, row by row, on an AMX part (and parts without AMX where the row needs it).</summary>

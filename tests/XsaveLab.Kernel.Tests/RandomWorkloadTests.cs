@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Checks;
-using XsaveLab.Kernel.Guest;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>A seeded random sequence of 2 000+ actions across 4 CPUs and up to 8 tasks (fork, exec, exit, prctl,

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>The bugs the CET supervisor series fixed, reproduced by the older variants and absent in 6.17.</summary>

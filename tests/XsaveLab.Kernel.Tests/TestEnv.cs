@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>Where the repository and the shared folder are, and this machine's CPUID as a profile.</summary>

@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>tools/testing/selftests/kvm/x86/amx_test.c (docs/linux-fpu-core.md, "Selftests"): the guest sequence with XFD and XFD_ERR,

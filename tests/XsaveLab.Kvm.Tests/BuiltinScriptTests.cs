@@ -1,6 +1,3 @@
-using XsaveLab.Kvm.Report;
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Kvm.Tests;
 
 public class BuiltinScriptTests

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>Where the CET MSRs' guest values live: CET_U = {U_CET, PL3_SSP}, CET_S = {PL0_SSP, PL1_SSP, PL2_SSP} in the

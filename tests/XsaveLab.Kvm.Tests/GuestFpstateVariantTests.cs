@@ -1,12 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>The system of the series: a vCPU's fpstate carries CET-S that host tasks never allocate.</summary>

@@ -1,7 +1,3 @@
-using XsaveLab.Host.Check;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Host.Kvm;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>The KVM model against this machine's /dev/kvm (skipped with the reason where it cannot be opened).</summary>

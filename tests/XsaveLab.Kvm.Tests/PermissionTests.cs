@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Tests;
 
 public class PermissionTests

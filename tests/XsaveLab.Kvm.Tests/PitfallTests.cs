@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Report;
-using XsaveLab.Kvm.Script;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>Each known VMM pitfall with the outcome the kernel gives (docs/vmm-pitfalls.md).</summary>

@@ -1,10 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Report;
-using XsaveLab.Kvm.Script;
-using XsaveLab.Kvm.Vm;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>Every script error is found by the parser, names FILE:LINE, and nothing runs; inputs that once crashed

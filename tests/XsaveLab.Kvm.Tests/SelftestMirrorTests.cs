@@ -1,11 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Script;
-using XsaveLab.Kvm.Vm;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>xcr0_cpuid_test.c, xss_msr_test.c and the CET part of msrs_test.c (tools/testing/selftests/kvm/x86).</summary>

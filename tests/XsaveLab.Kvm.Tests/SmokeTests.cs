@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kvm.Tests;
 
 public class SmokeTests

@@ -1,13 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>KVM's own CPUID math: xstate_required_size, kvm_get_filtered_xcr0, leaf 0xD, KVM_CAP_XSAVE2, device attr.</summary>

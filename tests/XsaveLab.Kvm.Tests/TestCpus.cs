@@ -1,11 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Vm;
-
 namespace XsaveLab.Kvm.Tests;
 
 internal static class TestCpus

@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Tests;
 
 public class VcpuLifecycleTests

@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using Xunit.Abstractions;
-using XsaveLab.Kvm.Report;
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>Seeded mutations of the built-in scripts and of lines made from the grammar: every input either fails to

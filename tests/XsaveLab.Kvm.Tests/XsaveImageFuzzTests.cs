@@ -1,11 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>Mutation fuzzing of KVM_SET_XSAVE (<c>fpu_copy_uabi_to_guest_fpstate()</c>) with images KVM_GET_XSAVE2

@@ -1,11 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>KVM_GET/SET_XSAVE(2) and KVM_GET/SET_XCRS.</summary>

@@ -1,5 +1,3 @@
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Kvm.Tests;
 
 /// <summary>A script's change to an XSAVE image never writes past the image (it once threw IndexOutOfRange).</summary>

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Arch.Tests.Catalog;
 
 /// <summary>Header values cannot inject lines into a generated profile.</summary>

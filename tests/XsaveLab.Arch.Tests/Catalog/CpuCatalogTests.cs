@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Catalog;
 
 public class CpuCatalogTests

@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Tests.Cpuid;
 
 /// <summary>The bounds every dump must keep (<see cref="CpuProfileValidation"/>), each with the line it names.</summary>

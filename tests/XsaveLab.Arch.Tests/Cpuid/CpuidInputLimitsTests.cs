@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Cpuid;
 
 /// <summary>What the reader refuses before it parses: files that are not regular, that are too large, lines

@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Cpuid;
 
 public class CpuidTextReaderTests

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Arch.Tests.Cpuid;
 
 /// <summary>Dump texts derived from catalog CPUs with one leaf changed, for the input tests.</summary>

@@ -1,7 +1,3 @@
-using System.Reflection;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Tests.Features;
 
 /// <summary>The <see cref="XFeature"/> enum and the <see cref="XFeatureMasks"/> constants are kept by hand next to

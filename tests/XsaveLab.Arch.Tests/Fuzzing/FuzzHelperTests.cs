@@ -1,5 +1,3 @@
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Fuzzing;
 
 /// <summary>The seeded fuzz helper itself: reproducible inputs, and failures, hangs and blow-ups reported with

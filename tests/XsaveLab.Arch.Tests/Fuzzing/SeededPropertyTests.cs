@@ -1,7 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Fuzzing;
 
 /// <summary>The seeded FsCheck runner and the byte-image fuzzer: the same seed gives the same cases, and a failure

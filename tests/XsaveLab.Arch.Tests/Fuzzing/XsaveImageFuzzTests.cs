@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-using XsaveLab.Arch.Tests.Machine;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Fuzzing;
 
 /// <summary>Mutation fuzzing of the instruction model's image consumers: XRSTOR, XRSTORS and FXRSTOR on images the

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using XsaveLab.Arch.Input;
-
 namespace XsaveLab.Arch.Tests.Input;
 
 /// <summary>The one reader of users' text files: regular files only (decided without blocking), the caller's size

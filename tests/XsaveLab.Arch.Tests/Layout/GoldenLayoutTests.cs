@@ -1,6 +1,3 @@
-using System.Text;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Layout;
 
 /// <summary>Every catalog CPU's full layout and findings, pinned in Golden/&lt;cpu&gt;.layout.txt. The files were

@@ -1,7 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Layout;
 
 /// <summary>Adding components never shrinks an area, in either form (FsCheck properties over the catalog).</summary>

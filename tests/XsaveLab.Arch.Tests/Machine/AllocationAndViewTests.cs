@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Tests.Machine;
 
 public class AllocationAndViewTests

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Tests.Machine;
 
 /// <summary>One case per fault rule of the XSAVE feature set (SDM Vol.1 ch.13, Vol.2 instruction pages).</summary>

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Tests.Machine;
 
 /// <summary>What each instruction writes and loads (SDM Vol.1 §13.7–13.12), one rule per case.</summary>

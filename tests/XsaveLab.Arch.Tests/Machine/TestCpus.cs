@@ -1,8 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Tests.Machine;
 
 /// <summary>Profiles for the instruction-model tests: synthetic CPUs built from CPUID leaves (always

@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
-
 namespace XsaveLab.Arch.Tests.Sanity;
 
 public class ProfileSanityTests

@@ -1,10 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Arch.Tests.Sanity;
 
 /// <summary>The inference of the dumping OS's XCR0/IA32_XSS is bounded whatever a profile claims, and gives the

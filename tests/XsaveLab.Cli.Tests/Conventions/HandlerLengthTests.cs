@@ -1,5 +1,3 @@
-using XsaveLab.Tests;
-
 namespace XsaveLab.Cli.Tests.Conventions;
 
 /// <summary>A command handler parses its options, calls one library entry point and hands the result to one

@@ -1,7 +1,3 @@
-using XsaveLab.Host.Check;
-using XsaveLab.Host.Tests.Linux;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Host.Tests.Check;
 
 /// <summary>Host check runs child processes, ptrace stops and gdb: alone, so that timing-sensitive native tests

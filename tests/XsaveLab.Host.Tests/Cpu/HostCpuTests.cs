@@ -1,10 +1,3 @@
-using System.Runtime.InteropServices;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Host.Linux;
-
 namespace XsaveLab.Host.Tests.Cpu;
 
 /// <summary>The model's layout of the live CPU against what this machine's kernel printed at boot.</summary>

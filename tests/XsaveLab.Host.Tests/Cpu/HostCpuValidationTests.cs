@@ -1,9 +1,3 @@
-using System.Runtime.InteropServices;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Host.Cpu;
-
 namespace XsaveLab.Host.Tests.Cpu;
 
 /// <summary>The live profile passes the same CPUID validation as a dump: a hypervisor may present values no

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Host.Cpu;
-
 namespace XsaveLab.Host.Tests.Cpu;
 
 /// <summary>The live profile against Todd Allen's <c>cpuid -r -1</c> (when installed), read by our own reader.</summary>

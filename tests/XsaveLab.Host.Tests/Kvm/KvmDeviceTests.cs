@@ -1,11 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Host.Kvm;
-using XsaveLab.Host.Linux;
-using XsaveLab.Host.Tests.Linux;
-using XsaveLab.Kvm.Abi;
-using Xunit.Abstractions;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Tests.Kvm;
 
 public class KvmDeviceTests(ITestOutputHelper output)

@@ -1,9 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Host.Kvm;
-using XsaveLab.Host.Linux;
-using XsaveLab.Host.Tests.Linux;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Tests.Kvm;
 
 internal static class KvmFacts

@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Host.Kvm;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kvm.Abi;
-
 namespace XsaveLab.Host.Tests.Kvm;
 
 /// <summary>A vCPU's XSAVE uABI image (KVM_GET_XSAVE/GET_XSAVE2/SET_XSAVE) and XCRs.</summary>

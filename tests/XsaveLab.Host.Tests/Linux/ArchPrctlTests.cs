@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 public class ArchPrctlTests

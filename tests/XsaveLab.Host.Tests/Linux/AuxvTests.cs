@@ -1,7 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 public class AuxvTests

@@ -1,7 +1,3 @@
-using System.Globalization;
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Linux;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>The .NET children of the probes leave nothing in the temporary folder, even when they are killed:

@@ -1,8 +1,3 @@
-using System.Text;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Uabi.CoreNotes;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>Core files of a child that loaded seeded registers: NT_X86_XSTATE and NT_X86_XSAVE_LAYOUT

@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Uabi.CoreNotes;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>The core-file reader on hostile input: truncated files, absurd sizes and counts, overlapping and

@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Uabi.CoreNotes;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>gdb's gcore writes its core from ptrace data: its NT_X86_XSTATE must hold the registers a

@@ -1,7 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Features;
-using XsaveLab.Host.Linux;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>What the tests derive their expectations from: this machine's CPUID and syscalls.</summary>

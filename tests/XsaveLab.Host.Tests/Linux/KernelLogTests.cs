@@ -1,5 +1,3 @@
-using XsaveLab.Host.Linux;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 public class KernelLogTests

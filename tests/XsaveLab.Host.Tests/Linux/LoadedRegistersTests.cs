@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>A child loads seeded register values and stops inside the loading stub; the kernel's

@@ -1,11 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using XsaveLab.Arch.Features;
-using XsaveLab.Host.Linux;
-using XsaveLab.Host.Interop;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>NT_X86_XSTATE through ptrace on a stopped /bin/sleep (arch/x86/kernel/fpu/regset.c <c>xstateregs_get/set()</c>).</summary>

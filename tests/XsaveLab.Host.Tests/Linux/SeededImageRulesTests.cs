@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Linux;
-
 namespace XsaveLab.Host.Tests.Linux;
 
 /// <summary>The seeded images a child loads with XRSTOR are valid by the one definition of valid XSAVE data:

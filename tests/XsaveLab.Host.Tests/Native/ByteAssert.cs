@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace XsaveLab.Host.Tests.Native;
 
 internal static class ByteAssert

@@ -1,12 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Host.Tests.Native;
 
 /// <summary>The instruction model against this processor: the same random images are restored with XRSTOR and

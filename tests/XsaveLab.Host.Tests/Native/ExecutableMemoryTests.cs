@@ -1,7 +1,3 @@
-using System.Runtime.InteropServices;
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Host.Tests.Native;
 
 public unsafe class ExecutableMemoryTests

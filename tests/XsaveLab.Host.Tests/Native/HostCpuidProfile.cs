@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Host.Cpu;
-
 namespace XsaveLab.Host.Tests.Native;
 
 /// <summary>The <see cref="CpuProfile"/> of the processor running the tests (callers have already skipped

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Host.Tests.Native;
 
 /// <summary>Compares the runtime's live state before and after a probe modulo what the rest of the system may

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
 namespace XsaveLab.Host.Tests.Native;

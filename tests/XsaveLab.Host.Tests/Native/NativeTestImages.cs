@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Host.Tests.Native;
 
 /// <summary>Standard-form test images with known register contents, and offsets of their parts.</summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Native;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
 namespace XsaveLab.Host.Tests.Native;

@@ -1,8 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Host.Linux;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Host.Tests.Native;
 
 public class NativeXgetbvTests

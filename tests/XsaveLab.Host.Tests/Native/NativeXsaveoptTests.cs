@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Host.Native;
-using Xunit.Abstractions;
 using static XsaveLab.Host.Tests.Native.NativeTestImages;
 
 namespace XsaveLab.Host.Tests.Native;

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Host.Native;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Host.Tests.Native;
 
 public class StubDisassemblyTests(ITestOutputHelper output)

@@ -1,6 +1,3 @@
-using System.Text.RegularExpressions;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tests.Abi;
 
 public class ErrnoTests

@@ -1,15 +1,3 @@
-using System.Globalization;
-using System.Text;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Arch.Sanity;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Kernel.Tests.CpuidFuzz;
 
 /// <summary>Mutation fuzzing of both CPUID dump formats through everything that consumes a profile: read and

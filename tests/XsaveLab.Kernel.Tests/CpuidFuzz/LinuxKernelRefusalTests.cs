@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Tests.CpuidFuzz;
 
 /// <summary>A CPU the task layer cannot model is bad input (<see cref="CpuProfileFormatException"/>, which the

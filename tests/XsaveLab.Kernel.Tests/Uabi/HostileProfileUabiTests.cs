@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 /// <summary>A CPUID dump that puts AVX inside the legacy area and XSAVE header (standard offset 0 or 9 on a

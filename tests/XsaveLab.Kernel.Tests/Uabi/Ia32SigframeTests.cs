@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 public class Ia32SigframeTests

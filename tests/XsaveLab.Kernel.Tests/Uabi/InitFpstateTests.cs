@@ -1,12 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Variants;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 /// <summary>The UABI configuration takes init_fpstate and the default fpstate from the boot of its own kernel

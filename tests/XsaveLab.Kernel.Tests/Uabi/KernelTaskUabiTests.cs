@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 /// <summary>The UABI paths on the task model: registers a task wrote are what ptrace reads once it is

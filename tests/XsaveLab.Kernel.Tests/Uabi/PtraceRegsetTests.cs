@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 public class PtraceRegsetTests

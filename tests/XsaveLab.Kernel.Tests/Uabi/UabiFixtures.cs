@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 /// <summary>Configurations to run the UABI properties on, and random kernel states.</summary>

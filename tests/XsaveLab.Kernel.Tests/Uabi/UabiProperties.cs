@@ -1,14 +1,5 @@
-using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
-using XsaveLab.Tests;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 /// <summary>FsCheck properties over catalog CPUs, random task states and arbitrary byte edits of a valid

@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Uabi.CoreNotes;
-using XsaveLab.Tests;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 /// <summary>Mutation fuzzing of every kernel path that takes an XSAVE image from user space or a file:

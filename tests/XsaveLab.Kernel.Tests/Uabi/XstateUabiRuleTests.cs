@@ -1,11 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tests.Uabi;
 
 /// <summary>Single rules of __copy_xstate_to_uabi_buf / copy_uabi_to_xstate and the signal-frame paths.</summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Sim.Cost;
-
 namespace XsaveLab.Sim.Tests.Cost;
 
 /// <summary>The cost-model file reader on special files: a FIFO (which once blocked the reader forever), a device

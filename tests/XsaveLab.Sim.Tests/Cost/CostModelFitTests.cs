@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Sim.Cost;
-
 namespace XsaveLab.Sim.Tests.Cost;
 
 public class CostModelFitTests

@@ -1,10 +1,3 @@
-using XsaveLab.Arch.Machine;
-using System.Diagnostics;
-using System.Text;
-using XsaveLab.Arch.Features;
-using XsaveLab.Sim.Cost;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Sim.Tests.Cost;
 
 /// <summary>The cost-model reader on mutated files: every input either loads into a model whose predictions are

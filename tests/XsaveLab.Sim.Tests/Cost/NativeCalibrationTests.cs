@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Sim.Cost;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Sim.Tests.Cost;
 
 /// <summary>Calibration on this machine produces a usable model. Its accuracy (the held-out error) depends on the

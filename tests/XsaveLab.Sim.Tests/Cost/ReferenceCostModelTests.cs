@@ -1,5 +1,3 @@
-using XsaveLab.Sim.Cost;
-
 namespace XsaveLab.Sim.Tests.Cost;
 
 public class ReferenceCostModelTests

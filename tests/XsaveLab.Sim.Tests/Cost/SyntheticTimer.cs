@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Sim.Cost;
-
 namespace XsaveLab.Sim.Tests.Cost;
 
 /// <summary>A timer whose "hardware" follows known linear costs plus seeded noise.</summary>

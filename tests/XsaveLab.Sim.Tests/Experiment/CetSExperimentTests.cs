@@ -1,13 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Sim.Cost;
-using XsaveLab.Sim.Experiment;
-using XsaveLab.Sim.Measure;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Sim.Tests.Experiment;
 
 public class CetSExperimentTests(ITestOutputHelper output)

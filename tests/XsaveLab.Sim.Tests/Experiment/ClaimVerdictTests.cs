@@ -1,5 +1,3 @@
-using XsaveLab.Sim.Experiment;
-
 namespace XsaveLab.Sim.Tests.Experiment;
 
 public class ClaimVerdictTests

@@ -1,12 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Sim.Cost;
-using XsaveLab.Sim.Experiment;
-using XsaveLab.Sim.Measure;
-using XsaveLab.Sim.Workload;
-
 namespace XsaveLab.Sim.Tests.Experiment;
 
 /// <summary>The CET-S experiment asks <see cref="Simulator.Unsupported"/> before it builds a simulator, so a CPU the

@@ -1,6 +1,3 @@
-using System.Globalization;
-using XsaveLab.Sim.Measure;
-
 namespace XsaveLab.Sim.Tests.Measure;
 
 /// <summary>The partner process of a process-mode measurement leaves nothing in the temporary folder: it runs with

@@ -1,5 +1,3 @@
-using XsaveLab.Sim.Measure;
-
 namespace XsaveLab.Sim.Tests.Measure;
 
 [Collection(TimingCollection.Name)]

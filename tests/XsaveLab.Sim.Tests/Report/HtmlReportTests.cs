@@ -1,10 +1,3 @@
-using Microsoft.Playwright;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Sim.Cost;
-using XsaveLab.Sim.Experiment;
-using XsaveLab.Sim.Report;
-
 namespace XsaveLab.Sim.Tests.Report;
 
 public class HtmlReportTests

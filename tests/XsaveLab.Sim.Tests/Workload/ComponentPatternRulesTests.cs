@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Sim.Workload;
-
 namespace XsaveLab.Sim.Tests.Workload;
 
 /// <summary>The register images the simulator writes are loadable by the one definition of valid component data

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Sim.Workload;
-
 namespace XsaveLab.Sim.Tests.Workload;
 
 /// <summary>The simulator's fpstate storage at a million tasks: positions are 64-bit and slots never overlap.</summary>

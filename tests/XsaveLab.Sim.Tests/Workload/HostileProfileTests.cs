@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-
 namespace XsaveLab.Sim.Tests.Workload;
 
 /// <summary>CPUID dumps that claim impossible component sizes or offsets once crashed the simulator

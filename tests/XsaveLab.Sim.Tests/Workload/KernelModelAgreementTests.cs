@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Sim.Workload;
-using Xunit.Abstractions;
-
 namespace XsaveLab.Sim.Tests.Workload;
 
 /// <summary>The simulator's struct-of-arrays switch path against the kernel model's task objects.</summary>

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Sim.Bench;
-
 namespace XsaveLab.Sim.Tests.Workload;
 
 /// <summary><c>bench sim</c> reports memory per task against the bound fpstate.size + 64.</summary>

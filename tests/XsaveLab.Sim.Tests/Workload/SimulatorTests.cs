@@ -1,10 +1,3 @@
-using System.Numerics;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Sim.Workload;
-
 namespace XsaveLab.Sim.Tests.Workload;
 
 public class SimulatorTests
