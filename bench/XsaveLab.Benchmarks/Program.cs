@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Running;
-using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Benchmarks;
 

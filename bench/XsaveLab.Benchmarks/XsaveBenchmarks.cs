@@ -1,6 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Sim.Bench;
 
 namespace XsaveLab.Benchmarks;
 

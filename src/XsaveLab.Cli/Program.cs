@@ -1,11 +1,3 @@
-using System.CommandLine;
-using System.CommandLine.Parsing;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Commands;
-using XsaveLab.Kvm.Report;
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Cli;
 
 /// <summary>Entry point. Commands are listed once in <see cref="CommandFactories"/>; each lives in its own

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>CPU affinity of the calling thread through a 1024-CPU <c>cpu_set_t</c>.</summary>

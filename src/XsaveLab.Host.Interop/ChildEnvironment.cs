@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>The environment of the .NET children the probes and measurements start.</summary>

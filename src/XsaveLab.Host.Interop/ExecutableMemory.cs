@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>An anonymous private mapping that machine-code stubs are written into and then executed from.</summary>

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>arch_prctl(2), which glibc does not wrap: reached through <c>syscall(SYS_arch_prctl, …)</c>

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>open(2), close(2), chdir(2), pipe2(2), fcntl(2), read(2), write(2) and poll(2).</summary>

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>ioctl(2), the only entry point of the KVM API (Documentation/virt/kvm/api.rst). The request

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>mmap(2), mprotect(2), munmap(2) (include/uapi/asm-generic/mman-common.h).</summary>

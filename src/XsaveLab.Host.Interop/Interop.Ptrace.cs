@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>ptrace(2), waitpid(2), kill(2) and gettid(2) (include/uapi/linux/ptrace.h).</summary>

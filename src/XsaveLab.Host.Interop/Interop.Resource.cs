@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>getrlimit(2), setrlimit(2) and getrusage(2) (include/uapi/linux/resource.h).</summary>

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>sched_setaffinity(2), sched_getaffinity(2) and sched_getcpu(3). pid 0 = the calling thread

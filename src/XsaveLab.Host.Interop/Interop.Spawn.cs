@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>posix_spawn(3) with its attribute and file-action objects, and the signal sets they take.

@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace XsaveLab.Host.Interop;
 
 /// <summary>A Linux file descriptor owned by this process (a KVM system, VM or vCPU fd, …): closed exactly

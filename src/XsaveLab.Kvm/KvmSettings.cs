@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kvm;
 
 /// <summary>Everything that decides what the modelled /dev/kvm answers: the CPU, the host kernel variant, and the

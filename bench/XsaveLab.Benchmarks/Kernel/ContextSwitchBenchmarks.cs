@@ -1,8 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
 
 namespace XsaveLab.Benchmarks.Kernel;
 

@@ -1,8 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Sim.Workload;
 
 namespace XsaveLab.Benchmarks.Sim;
 

@@ -1,7 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Uabi;
 
 namespace XsaveLab.Benchmarks.Uabi;
 

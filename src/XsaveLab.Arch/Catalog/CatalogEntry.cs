@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Arch.Catalog;
 
 /// <summary>One built-in CPU: its short name, the dump it was derived from, a one-line description

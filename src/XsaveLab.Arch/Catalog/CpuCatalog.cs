@@ -1,7 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Reflection;
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Arch.Catalog;
 
 /// <summary>The built-in CPUs: compact profiles (the <c>cpuid -r</c> form written by

@@ -1,7 +1,3 @@
-using System.Collections.Frozen;
-using System.Text;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Arch.Cpuid;
 
 /// <summary>A processor as far as XSAVE is concerned: the CPUID leaves that matter and the facts derived

@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Machine;
-using System.Numerics;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-
 namespace XsaveLab.Arch.Cpuid;
 
 /// <summary>The one check every CPUID dump passes before a model sees it: the values of leaf 0xD must stay

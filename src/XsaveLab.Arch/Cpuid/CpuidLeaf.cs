@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Arch.Cpuid;
 
 /// <summary>One CPUID result: the four registers returned for (leaf, subleaf).</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace XsaveLab.Arch.Cpuid;
 
 /// <summary>Reads CPUID dumps (format detected from the content) into <see cref="CpuProfile"/>s.

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace XsaveLab.Arch.Cpuid;
 
 /// <summary>Writes a profile in the project's compact form: <c>cpuid -r</c> lines of the leaves that matter,

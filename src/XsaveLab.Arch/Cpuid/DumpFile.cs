@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Input;
-
 namespace XsaveLab.Arch.Cpuid;
 
 /// <summary>Reads a dump file as text through <see cref="BoundedTextFile"/>: only a regular file, at most

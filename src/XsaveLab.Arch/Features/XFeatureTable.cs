@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Features;
 
 /// <summary>The one table of XSAVE components 0..19, plus a description for any other number. The

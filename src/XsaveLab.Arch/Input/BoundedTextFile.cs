@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
-using Microsoft.Win32.SafeHandles;
-
 namespace XsaveLab.Arch.Input;
 
 /// <summary>Reads a user's text file (a CPUID dump, a VMM script, a cost model) with bounded memory and time: only

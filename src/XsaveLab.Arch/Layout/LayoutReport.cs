@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Sanity;
-
 namespace XsaveLab.Arch.Layout;
 
 /// <summary>The <c>layout</c> question in one call: the layout of a CPU for the given masks, with the CPU's own

@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Arch.Sanity;
-
 namespace XsaveLab.Arch.Layout;
 
 /// <summary>Everything about the XSAVE areas of one CPU for one XCR0/IA32_XSS pair: each component's standard

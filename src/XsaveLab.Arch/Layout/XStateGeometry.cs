@@ -1,8 +1,3 @@
-using System.Numerics;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Layout;
 
 /// <summary>Offsets and sizes of XSAVE areas, computed from a profile's CPUID(0xD,i) facts exactly as the

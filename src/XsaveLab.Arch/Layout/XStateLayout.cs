@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Arch.Layout;
 
 /// <summary>Where one component sits in an area.</summary>

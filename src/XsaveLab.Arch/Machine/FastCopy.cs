@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace XsaveLab.Arch.Machine;
 
 /// <summary>Copying a component while finding out whether it holds anything but zeros: one pass over the

@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-
 namespace XsaveLab.Arch.Machine;
 
 /// <summary>Per-profile tables the instruction model works from: where each component's registers live in

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-
 namespace XsaveLab.Arch.Machine;
 
 /// <summary>A typed view of an XSAVE area in memory: the FXSAVE-layout legacy region, the XSAVE header and

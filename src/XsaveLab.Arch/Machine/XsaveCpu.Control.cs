@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Arch.Machine;
 
 // XGETBV, XSETBV and the MSRs of the XSAVE feature set (SDM Vol.2 XGETBV/XSETBV, Vol.1 §13.3, §13.14, Vol.4).

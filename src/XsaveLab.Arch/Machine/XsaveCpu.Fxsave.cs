@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Arch.Machine;
 
 // FXSAVE and FXRSTOR (64-bit forms): the legacy region on its own (SDM Vol.2 FXSAVE/FXRSTOR, Vol.1 §10.5).

@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Numerics;
-using System.Runtime.InteropServices;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-
 namespace XsaveLab.Arch.Machine;
 
 // XRSTOR and XRSTORS (SDM Vol.1 §13.8, §13.12; Vol.2 instruction pages).

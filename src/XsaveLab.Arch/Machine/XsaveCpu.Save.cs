@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
-using System.Numerics;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-
 namespace XsaveLab.Arch.Machine;
 
 // XSAVE, XSAVEOPT, XSAVEC, XSAVES (SDM Vol.1 §13.7, §13.9, §13.10, §13.11; Vol.2 instruction pages).

@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Arch.Machine;
 
 // The register file and the operations on registers that are not XSAVE-family instructions.

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Arch.Machine;
 
 /// <summary>The extended state of one logical CPU and the XSAVE-family instructions that act on it.

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Arch.Machine;
 
 /// <summary>What makes the data of an XSAVE area loadable: the XSAVE header rules of XRSTOR/XRSTORS, MXCSR against

@@ -1,9 +1,3 @@
-using System.Numerics;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Arch.Sanity;
 
 /// <summary>Boot-time style checks of a profile's leaf 0xD, as Xen does in <c>xstate_check_sizes()</c> and

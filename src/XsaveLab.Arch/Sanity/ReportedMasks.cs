@@ -1,8 +1,3 @@
-using System.Numerics;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-
 namespace XsaveLab.Arch.Sanity;
 
 /// <summary>Which XCR0 and IA32_XSS the OS that made a dump had set, inferred from the sizes CPUID reports

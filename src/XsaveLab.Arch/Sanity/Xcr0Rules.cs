@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Arch.Sanity;
 
 /// <summary>The combinations XSETBV accepts in XCR0, independent of what a CPU supports.</summary>

@@ -1,5 +1,4 @@
 using Spectre.Console;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>What every command needs from the outside: where to write. Passed to the command factories so

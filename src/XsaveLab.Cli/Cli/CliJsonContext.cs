@@ -1,10 +1,3 @@
-using System.Text.Json.Serialization;
-using XsaveLab.Arch.Sanity;
-using XsaveLab.Cli.Commands.Report;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Sim.Bench;
-using XsaveLab.Sim.Experiment;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>Source-generated metadata for every JSON document the CLI writes. <see cref="Json.Options"/> carries

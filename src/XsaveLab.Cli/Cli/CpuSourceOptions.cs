@@ -1,8 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Host.Cpu;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>The CPU a command works on and how it was chosen.</summary>

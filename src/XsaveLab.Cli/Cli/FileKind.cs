@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>What a path names, from <c>lstat(2)</c> (the link itself, not its target). .NET shows devices, FIFOs and

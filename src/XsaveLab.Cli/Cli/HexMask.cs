@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>Parses masks given on the command line: hex, with or without <c>0x</c>, <c>_</c> allowed as a

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>Writes every string that is a hex number (<c>0x</c> followed by hex digits and nothing else) in lower

@@ -1,5 +1,4 @@
 using Spectre.Console;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>How one command shows its result: a JSON document (written by <see cref="Json"/>) or text on a Spectre

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>Integer options with their valid range checked while parsing, so that a value out of range is a parse

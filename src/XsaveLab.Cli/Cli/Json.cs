@@ -1,7 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>The one JSON writer of the CLI: camelCase keys, indented, nulls kept (a null offset means "has none",

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>The shared <c>--kernel VARIANT</c> option (<see cref="KernelVariants.All"/>, default

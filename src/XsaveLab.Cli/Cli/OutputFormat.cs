@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace XsaveLab.Cli.Cli;
 
 public enum OutputFormat

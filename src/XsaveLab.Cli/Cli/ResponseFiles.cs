@@ -1,5 +1,3 @@
-using System.CommandLine.Parsing;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>Expands <c>@FILE</c> arguments (one or more arguments per line, <c>#</c> comment lines) before parsing,

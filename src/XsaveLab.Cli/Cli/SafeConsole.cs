@@ -1,6 +1,5 @@
 using Spectre.Console;
 using Spectre.Console.Rendering;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>A console that escapes control characters in every piece of text before the terminal sees it

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace XsaveLab.Cli.Cli;
 
 /// <summary>Text from inputs (file contents, option values, brand strings, names) made safe for a terminal and for

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Sim.Bench;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>bench</c>: how fast the instruction model is next to a plain copy of the same bytes and next to

@@ -1,9 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Commands.Sim;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Sim.Bench;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>bench sim</c>: simulated context switches per second on one core (context_switch1 with real byte

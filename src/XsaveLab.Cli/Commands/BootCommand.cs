@@ -1,8 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Kernel.Boot;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>boot</c>: the Linux FPU core's boot on a CPU for a kernel variant — the exact boot log and the

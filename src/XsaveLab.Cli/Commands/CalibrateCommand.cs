@@ -1,9 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Commands.Sim;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Sim.Cost;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>calibrate</c>: fits the cost model on this machine by timing native XSAVE/XSAVEC/XSAVEOPT/XRSTOR

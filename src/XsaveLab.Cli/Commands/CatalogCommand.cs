@@ -1,8 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Cli.Cli;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary>Hidden maintenance command: <c>catalog import DUMP --name N --description D [--out DIR]</c> turns a

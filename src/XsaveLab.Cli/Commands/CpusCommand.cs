@@ -1,8 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>cpus</c>: the built-in catalog.</summary>

@@ -1,12 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Commands.Sim;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Sim.Cost;
-using XsaveLab.Sim.Experiment;
-using XsaveLab.Sim.Measure;
-using XsaveLab.Sim.Report;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>experiment cet-s</c>: the series' context-switch experiment on the model

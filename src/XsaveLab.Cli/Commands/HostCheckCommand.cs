@@ -1,8 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Host.Check;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>host check</c>: the model booted with this machine's CPUID against the running kernel.

@@ -1,11 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Kvm;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Report;
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>kvm</c>: runs a VMM sequence (built-in or a script file) against the KVM model and shows each ioctl

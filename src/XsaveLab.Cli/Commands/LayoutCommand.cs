@@ -1,9 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>layout</c>: where every component sits, standard and compacted, and the area sizes.</summary>

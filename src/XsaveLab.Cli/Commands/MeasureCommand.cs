@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Commands.Sim;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Sim.Measure;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>measure context-switch</c>: a real will-it-scale <c>context_switch1</c>-style ping-pong on this

@@ -1,10 +1,3 @@
-using System.CommandLine;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Cli.Commands.Report;
-using XsaveLab.Sim.Experiment;
-
 namespace XsaveLab.Cli.Commands;
 
 /// <summary><c>report</c>: everything known about one CPU, one section after another

@@ -1,7 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Sim.Bench;
-
 namespace XsaveLab.Cli.Rendering;
 
 /// <summary><c>bench</c>: median times of the model, a memory copy and the native instructions.</summary>

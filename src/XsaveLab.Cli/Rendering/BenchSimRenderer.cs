@@ -1,8 +1,4 @@
-using System.Globalization;
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Sim.Bench;
-
 namespace XsaveLab.Cli.Rendering;
 
 public sealed record BenchSimJson(

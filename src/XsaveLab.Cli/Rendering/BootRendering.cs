@@ -1,7 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Kernel.Boot;
-
 namespace XsaveLab.Cli.Rendering;
 
 public sealed record FpuCfgJson(string MaxFeatures, int MaxSize, string DefaultFeatures, int DefaultSize);

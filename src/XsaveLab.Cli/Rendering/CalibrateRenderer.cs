@@ -1,9 +1,4 @@
-using System.Globalization;
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Sim.Cost;
-using XsaveLab.Sim.Measure;
-
 namespace XsaveLab.Cli.Rendering;
 
 /// <summary>One held-out save+restore pair: measured natively, predicted by the model fitted without it.</summary>

@@ -1,8 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Cli.Cli;
-
 namespace XsaveLab.Cli.Rendering;
 
 public sealed record CpuJson(

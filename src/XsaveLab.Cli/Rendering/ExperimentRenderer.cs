@@ -1,8 +1,4 @@
-using System.Globalization;
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Sim.Experiment;
-
 namespace XsaveLab.Cli.Rendering;
 
 /// <summary><c>experiment cet-s</c>: the result itself as JSON, or text (measurement, variants, breakdown, claims,

@@ -1,7 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Host.Check;
-
 namespace XsaveLab.Cli.Rendering;
 
 public sealed record ObservableJson(string Name, string Model, string Actual, string Status, string Reason);

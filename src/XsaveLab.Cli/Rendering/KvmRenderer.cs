@@ -1,9 +1,4 @@
-using System.Text.Json.Serialization;
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Kvm.Report;
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Cli.Rendering;
 
 public sealed record KvmGuestJson(string Insn, string Outcome, string Fault, string? ExpectationFailed);

@@ -1,7 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Cli.Cli;
-
 namespace XsaveLab.Cli.Rendering;
 
 /// <summary><c>layout</c>: the CPU, where it came from, its layout and the CPU's own warnings.</summary>

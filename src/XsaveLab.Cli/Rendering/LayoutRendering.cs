@@ -1,8 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Cli.Cli;
-
 namespace XsaveLab.Cli.Rendering;
 
 public sealed record LayoutComponentJson(

@@ -1,8 +1,4 @@
-using System.Globalization;
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Sim.Measure;
-
 namespace XsaveLab.Cli.Rendering;
 
 /// <summary>One measured configuration: switches/s (median over runs) and the run-to-run spread.</summary>

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Cli.Rendering;
 
 /// <summary>Display names.</summary>

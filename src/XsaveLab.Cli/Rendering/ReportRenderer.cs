@@ -1,7 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Commands.Report;
-
 namespace XsaveLab.Cli.Rendering;
 
 /// <summary><c>report</c>: the sections that apply to the CPU, one after another (<see cref="ReportSections.All"/>);

@@ -1,7 +1,3 @@
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>ARCH_GET_XCOMP_SUPP/PERM/GUEST_PERM of this process, and ARCH_REQ_XCOMP_PERM /

@@ -1,5 +1,3 @@
-using XsaveLab.Host.Linux;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>The model's <c>x86/fpu:</c> boot lines against the kernel log, line by line.</summary>

@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>The model of the probe child at its stop: a fresh task (init registers, PKRU init_pkru_value when

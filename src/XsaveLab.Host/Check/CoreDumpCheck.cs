@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Uabi.CoreNotes;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>A core file the kernel writes for the probe child after it loaded known registers: the

@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Uabi.CoreNotes;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>A core of the stopped probe child written by gdb's <c>gcore</c> (from ptrace data, in gdb's own

@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using Microsoft.Win32.SafeHandles;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>A traced child stopped at the first instruction of a signal handler, with its frame readable and

@@ -1,10 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>Options of a <c>host check</c> run.</summary>

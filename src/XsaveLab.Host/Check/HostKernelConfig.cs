@@ -1,5 +1,3 @@
-using System.IO.Compression;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>Build options of the running kernel that change user-visible sizes, read from

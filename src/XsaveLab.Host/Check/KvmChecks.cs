@@ -1,14 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Kvm;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>The KVM part of <c>host check</c>: the KVM model (this machine's CPU, kernel 6.17 FPU rules, KVM 6.18)

@@ -1,6 +1,3 @@
-using XsaveLab.Host.Kvm;
-using XsaveLab.Kvm.Caps;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>Derives the KVM flavour from what /dev/kvm reports: each capability upstream KVM would offer on this

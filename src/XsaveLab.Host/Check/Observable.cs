@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>How the model's value of an observable compares with this machine's.</summary>

@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>PTRACE_GETREGSET/SETREGSET of NT_X86_XSTATE and NT_PRFPREG on a traced child that loaded known

@@ -1,8 +1,3 @@
-using System.Globalization;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>A real signal frame: the traced child (registers loaded with known values) gets a signal it has a

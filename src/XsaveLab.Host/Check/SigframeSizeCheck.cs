@@ -1,6 +1,3 @@
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>AT_MINSIGSTKSZ (auxv 51) against <c>init_sigframe_size()</c> computed from the model's user max

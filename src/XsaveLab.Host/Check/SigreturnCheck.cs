@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Uabi;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>rt_sigreturn of real frames edited in the child's memory: a changed extended state, a legacy

@@ -1,5 +1,3 @@
-using XsaveLab.Host.Linux;
-
 namespace XsaveLab.Host.Check;
 
 /// <summary>What every check on a traced child with seeded registers shares: whether one can run here, and

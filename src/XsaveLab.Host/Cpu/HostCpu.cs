@@ -1,8 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Host.Cpu;
 
 /// <summary>The CPU this process runs on, read with the CPUID instruction.</summary>

@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Kvm;
 
 /// <summary>The system file descriptor of /dev/kvm and the system ioctls. Disposing closes every VM

@@ -1,7 +1,3 @@
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Kvm;
 
 /// <summary>One ioctl: its result (a count, size or fd for some requests, or the errno).</summary>

@@ -1,9 +1,3 @@
-using System.Runtime.InteropServices;
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Kvm;
 
 /// <summary>A live vCPU file descriptor and the FPU-related vCPU ioctls (the model's vCPU is

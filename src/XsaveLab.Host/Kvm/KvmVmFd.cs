@@ -1,7 +1,3 @@
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Linux;
-using XsaveLab.Kvm.Abi;
-
 namespace XsaveLab.Host.Kvm;
 
 /// <summary>A live VM file descriptor (the model's VM is <see cref="XsaveLab.Kvm.Vm.KvmVm"/>). Disposing closes

@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using XsaveLab.Host.Interop;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>One auxiliary-vector entry (Elf64_auxv_t).</summary>

@@ -1,6 +1,3 @@
-using System.Reflection;
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>How to start a program that understands <see cref="ChildMode"/>'s arguments: an executable

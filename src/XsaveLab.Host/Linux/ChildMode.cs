@@ -1,10 +1,3 @@
-using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
-using XsaveLab.Host.Interop;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>The child side of the host probes: a program's Main calls <see cref="TryRun"/> first and

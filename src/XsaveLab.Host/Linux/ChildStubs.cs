@@ -1,6 +1,3 @@
-using XsaveLab.Host.Interop;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>The machine code a register-loading child runs. Loading the image and stopping (or dying)

@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.RegularExpressions;
-using XsaveLab.Host.Interop;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>What the kernel's FPU core printed at boot (<c>x86/fpu:</c> lines of the kernel log).</summary>

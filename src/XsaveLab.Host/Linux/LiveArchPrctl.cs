@@ -1,8 +1,3 @@
-using System.Runtime.InteropServices;
-using XsaveLab.Host.Interop;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>Result of one <c>arch_prctl</c> call: the syscall's return, errno (0 on success) and, for the

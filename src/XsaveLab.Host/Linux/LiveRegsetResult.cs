@@ -1,4 +1,3 @@
-using XsaveLab.Kernel.Abi;
 namespace XsaveLab.Host.Linux;
 
 /// <summary>One PTRACE_GETREGSET/SETREGSET call on a live child (the model answers with Kernel.Uabi.RegsetResult): return, errno, the iov_len the kernel left in the

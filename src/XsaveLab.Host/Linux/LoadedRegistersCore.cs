@@ -1,4 +1,3 @@
-using XsaveLab.Kernel.Abi;
 namespace XsaveLab.Host.Linux;
 
 /// <summary>A core file written by the kernel for a child that loaded a seeded image and faulted.</summary>

@@ -1,8 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text;
-using XsaveLab.Host.Interop;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>Starts a process with libc <c>posix_spawn</c>. System.Diagnostics.Process is avoided on

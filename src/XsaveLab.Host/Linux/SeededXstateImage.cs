@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Uabi.CoreNotes;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>One difference between an expected and an observed standard-format XSAVE image.</summary>

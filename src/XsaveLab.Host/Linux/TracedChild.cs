@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Runtime.InteropServices;
-using XsaveLab.Host.Interop;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>A child process started with posix_spawn and traced with PTRACE_SEIZE. Dispose always

@@ -1,7 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>Where each user xstate component lives in the standard (non-compacted) format on this

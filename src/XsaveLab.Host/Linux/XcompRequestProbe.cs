@@ -1,7 +1,3 @@
-using System.Globalization;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Host.Linux;
 
 /// <summary>What a child process observed when it issued ARCH_REQ_XCOMP_(GUEST_)PERM for a list of

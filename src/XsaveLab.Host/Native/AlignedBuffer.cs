@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Native;
 
 /// <summary>Zeroed native memory aligned to 64 bytes, the alignment XSAVE/XRSTOR require (#GP otherwise).</summary>

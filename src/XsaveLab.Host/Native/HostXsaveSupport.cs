@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
-
 namespace XsaveLab.Host.Native;
 
 /// <summary>Whether this process can execute XSAVE-family instructions through native stubs, and why not.</summary>

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Host.Native;
 
 /// <summary>Image checks and buffer preparation: nothing reaches XRSTOR that would fault.</summary>

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Interop;
-
 namespace XsaveLab.Host.Native;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Host.Native;
 
 /// <summary>The parameter block every probe stub receives in RDI: addresses, masks, counts in, XGETBV(1)

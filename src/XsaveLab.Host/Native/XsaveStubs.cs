@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Interop;
-
 namespace XsaveLab.Host.Native;
 
 /// <summary>The machine code of the harness, emitted once into one sealed <see cref="ExecutableMemory"/>.</summary>

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Kernel.Boot;
 
 /// <summary>The boot CPU's capability bits as the FPU code sees them (<c>boot_cpu_has()</c>).</summary>

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Kernel.Boot;
 
 /// <summary>Kernel command-line style choices for a boot.</summary>

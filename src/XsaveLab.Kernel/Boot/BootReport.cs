@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Boot;
 
 /// <summary>A render-independent summary of a boot: the log and the three configurations.</summary>

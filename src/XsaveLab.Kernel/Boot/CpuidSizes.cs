@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Layout;
-
 namespace XsaveLab.Kernel.Boot;
 
 /// <summary>What CPUID(0xD,0).EBX and CPUID(0xD,1).EBX report once XCR0 and IA32_XSS are programmed: the

@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Boot;
 
 public sealed partial class FpuSystem

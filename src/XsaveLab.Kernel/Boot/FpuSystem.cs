@@ -1,10 +1,3 @@
-using System.Numerics;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Boot;
 
 /// <summary>A booted FPU core: the configuration <c>fpu__init_system()</c> leaves behind (fpu_kernel_cfg,

@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Boot;
 
 /// <summary>One variant's costs on one CPU.</summary>

@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Checks;
 
 /// <summary>The invariants of docs/linux-fpu-core.md, "Invariants" (with register ownership and XFD) over a running kernel.</summary>

@@ -1,5 +1,3 @@
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Guest;
 
 /// <summary><c>struct fpu_guest</c>, the guest pseudo FPU container KVM keeps per vCPU.</summary>

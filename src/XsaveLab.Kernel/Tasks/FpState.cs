@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Tasks;
 
 /// <summary><c>struct fpstate</c>: one register buffer and its metadata (arch/x86/include/asm/fpu/types.h). The

@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Tasks;
 
 /// <summary>The sizing fields of one <c>struct fpstate</c> (arch/x86/include/asm/fpu/types.h): size, user_size,

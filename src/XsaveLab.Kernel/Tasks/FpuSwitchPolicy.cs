@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Numerics;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-
 namespace XsaveLab.Kernel.Tasks;
 
 /// <summary>What one save or restore of an fpstate did: the components asked for (RFBM ∩ enabled), the

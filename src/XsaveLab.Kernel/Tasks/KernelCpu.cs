@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Tasks;
 
 /// <summary>One logical CPU: the model CPU and the per-CPU FPU variables.</summary>

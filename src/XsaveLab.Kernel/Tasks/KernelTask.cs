@@ -1,5 +1,3 @@
-using XsaveLab.Kernel.Guest;
-
 namespace XsaveLab.Kernel.Tasks;
 
 /// <summary>A task (thread) as far as the FPU core is concerned.</summary>

@@ -1,12 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Guest;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tasks;
 
 /// <summary>The guest FPU API KVM calls (arch/x86/kernel/fpu/core.c).</summary>

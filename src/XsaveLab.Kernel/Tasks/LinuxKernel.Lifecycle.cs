@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Kernel.Tasks;
 
 public sealed partial class LinuxKernel

@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tasks;
 
 public sealed partial class LinuxKernel

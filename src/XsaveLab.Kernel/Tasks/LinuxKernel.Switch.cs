@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-
 namespace XsaveLab.Kernel.Tasks;
 
 public sealed partial class LinuxKernel

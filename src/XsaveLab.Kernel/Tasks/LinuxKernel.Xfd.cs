@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Guest;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Tasks;
 
 public sealed partial class LinuxKernel

@@ -1,11 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Checks;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kernel.Tasks;
 
 /// <summary>A running kernel on a booted <see cref="FpuSystem"/>: CPUs, thread groups, tasks and the FPU core's

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Tasks;
 
 /// <summary>Outcome of a user-mode register access: done, or a signal the task got instead.</summary>

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Software bytes of a 64-bit signal frame (<c>struct _fpx_sw_bytes</c> at offset 464).</summary>

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>The i387 FSAVE environment (<c>struct user_i387_ia32_struct</c>, 108 bytes: cwd, swd, twd, fip, fcs,

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>User segment selectors of a 32-bit task (they end up in the fsave header's fcs/fos).</summary>

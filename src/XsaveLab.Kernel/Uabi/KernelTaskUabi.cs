@@ -1,5 +1,3 @@
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>The UABI paths on the task model of <see cref="LinuxKernel"/>: a thin adapter that views a

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>PTRACE_GETREGSET / PTRACE_SETREGSET for the FPU regsets of the x86-64 view.</summary>

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Ways to break an NT_X86_XSTATE SETREGSET buffer, one per kernel validation rule.</summary>

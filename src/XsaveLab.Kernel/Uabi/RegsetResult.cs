@@ -1,5 +1,3 @@
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Outcome of PTRACE_GETREGSET / PTRACE_SETREGSET: the call's result (with the rule that decided it), the

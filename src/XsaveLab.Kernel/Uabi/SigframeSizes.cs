@@ -1,4 +1,3 @@
-using XsaveLab.Kernel.Tasks;
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Signal-frame sizing: <c>fpu__get_fpstate_size()</c>, <c>init_sigframe_size()</c> (= AT_MINSIGSTKSZ)

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>64-bit signal delivery and return for the FPU part of the frame (arch/x86/kernel/fpu/signal.c).</summary>

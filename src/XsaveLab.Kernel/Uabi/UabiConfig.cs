@@ -1,11 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Kernel build options that change user-visible sizes.</summary>

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Seeded random register states, for properties and for the live SETREGSET comparison: what a

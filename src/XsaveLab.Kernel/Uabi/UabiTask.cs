@@ -1,5 +1,3 @@
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>The per-thread state the UABI paths touch: the active <see cref="FpState"/> (the task model's own

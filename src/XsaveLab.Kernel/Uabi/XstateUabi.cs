@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kernel.Uabi;
 
 /// <summary>Conversions between the kernel's (compacted) fpstate buffer and the standard-format UABI image,

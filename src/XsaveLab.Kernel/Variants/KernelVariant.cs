@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Kernel.Variants;
 
 /// <summary>A named set of differences in the Linux FPU core around the CET supervisor state series

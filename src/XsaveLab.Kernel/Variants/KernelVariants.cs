@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Kernel.Variants;
 
 /// <summary>The selectable variants: <c>6.15</c>, <c>6.16</c>, <c>6.17</c> (default, the landed series),

@@ -1,5 +1,3 @@
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Kvm.Abi;
 
 /// <summary>The KVM user ABI numbers, for the model (<see cref="Vm.KvmSystem"/>) and the live KVM fds alike:

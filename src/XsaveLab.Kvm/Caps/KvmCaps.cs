@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Guest;
-
 namespace XsaveLab.Kvm.Caps;
 
 /// <summary><c>kvm_caps</c> and the KVM CPU capabilities relevant to XSAVE, computed at module load from the host

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Kvm.Caps;
 
 /// <summary>The XSAVE geometry the KVM model accepts from a CPU profile before it allocates anything from it. The

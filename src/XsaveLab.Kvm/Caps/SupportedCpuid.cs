@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Kvm.Caps;
 
 /// <summary>One KVM_GET_SUPPORTED_CPUID entry with the register bits the model computes (others are reported 0).</summary>

@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-
 namespace XsaveLab.Kvm.Guest;
 
 /// <summary>The host kernel's boot-time FPU configuration as KVM consumes it, taken from a booted

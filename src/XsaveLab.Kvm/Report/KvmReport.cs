@@ -1,12 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Script;
-using XsaveLab.Kvm.Vm;
-
 namespace XsaveLab.Kvm.Report;
 
 /// <summary>A fpstate as the report shows it.</summary>

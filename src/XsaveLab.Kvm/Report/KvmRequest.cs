@@ -1,5 +1,3 @@
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Kvm.Report;
 
 /// <summary>A VMM sequence named by the user that cannot run: neither built-in nor a file, or a built-in sequence

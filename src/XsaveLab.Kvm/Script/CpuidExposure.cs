@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Caps;
-
 namespace XsaveLab.Kvm.Script;
 
 /// <summary>Which XSAVE features a VMM puts into the guest CPUID it builds from KVM_GET_SUPPORTED_CPUID. The

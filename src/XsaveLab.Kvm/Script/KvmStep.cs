@@ -1,6 +1,3 @@
-using XsaveLab.Kvm.Vm;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Script;
 
 /// <summary>One executed line: the call, its result (value or errno), a readable account, what the guest did, and

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Input;
-
 namespace XsaveLab.Kvm.Script;
 
 /// <summary>Reads a VMM script through <see cref="BoundedTextFile"/>: only a regular file of at most

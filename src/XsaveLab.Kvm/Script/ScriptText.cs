@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace XsaveLab.Kvm.Script;
 
 /// <summary>The bounds a VMM script is read within, and how script text is quoted in an error.</summary>

@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Vm;
-
 namespace XsaveLab.Kvm.Script;
 
 /// <summary>One script line as a typed call, every name and number already resolved by <see cref="VmmScript.Parse"/>:

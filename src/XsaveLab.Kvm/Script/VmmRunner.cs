@@ -1,13 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Guest;
-using XsaveLab.Kvm.Vm;
-
 namespace XsaveLab.Kvm.Script;
 
 /// <summary>Runs a <see cref="VmmScript"/> against the KVM model: one VMM process (a <see cref="KvmSystem"/>), its VMs

@@ -1,12 +1,3 @@
-using System.Globalization;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Vm;
-
 namespace XsaveLab.Kvm.Script;
 
 /// <summary>A script error: names the file and line. Nothing runs when parsing fails. The message is one line with

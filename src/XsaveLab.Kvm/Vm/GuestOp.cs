@@ -1,7 +1,3 @@
-using System.Globalization;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Kvm.Vm;
 
 /// <summary>What a guest instruction did: its fault (injected into the guest) and the value it produced.</summary>

@@ -1,12 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kvm.Guest;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Vm;
 
 /// <summary>A VMM process with /dev/kvm open, on the kernel model: a <see cref="LinuxKernel"/> booted for the

@@ -1,8 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Vm;
 
 /// <summary>Outcome of one MSR access inside KVM: done, refused (guest #GP / ioctl stops), or an MSR the vCPU lacks.</summary>

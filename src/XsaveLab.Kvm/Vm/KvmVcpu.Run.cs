@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kvm.Guest;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Vm;
 
 /// <summary>The result of KVM_RUN: the ioctl result and what each guest instruction did.</summary>

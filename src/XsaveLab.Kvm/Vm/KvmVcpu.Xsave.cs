@@ -1,10 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel;
-using XsaveLab.Kernel.Abi;
-using XsaveLab.Kvm.Abi;
-using XsaveLab.Kvm.Guest;
-
 namespace XsaveLab.Kvm.Vm;
 
 public sealed partial class KvmVcpu

@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kernel.Guest;
-using XsaveLab.Kvm.Guest;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Vm;
 
 /// <summary>A vCPU file descriptor: KVM's per-vCPU XSAVE state (<c>vcpu->arch.xcr0</c>, <c>ia32_xss</c>, <c>pkru</c>,

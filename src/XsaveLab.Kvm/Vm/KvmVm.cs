@@ -1,4 +1,3 @@
-using XsaveLab.Kernel.Abi;
 namespace XsaveLab.Kvm.Vm;
 
 /// <summary>A VM file descriptor: vCPU creation and the per-VM capability query.</summary>

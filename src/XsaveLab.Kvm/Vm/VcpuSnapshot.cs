@@ -1,6 +1,3 @@
-using XsaveLab.Kvm.Caps;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Kvm.Vm;
 
 /// <summary>What a VMM saves of a vCPU for migration or a snapshot (selftests' <c>vcpu_save_state()</c>): guest

@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Sim.Workload;
-
 namespace XsaveLab.Sim.Bench;
 
 public sealed record SimBenchOptions

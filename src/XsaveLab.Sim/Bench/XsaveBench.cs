@@ -1,12 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Sim.Bench;
 
 /// <summary>One measured operation: median time per operation over the samples, and bytes allocated per operation.</summary>

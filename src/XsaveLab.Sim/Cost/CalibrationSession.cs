@@ -1,7 +1,3 @@
-using XsaveLab.Host.Cpu;
-using XsaveLab.Sim.Experiment;
-using XsaveLab.Sim.Measure;
-
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>What <c>calibrate</c> produces: the fit with its held-out check, the parameters to save (with the fixed

@@ -1,7 +1,3 @@
-using System.Numerics;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>One component mix: requested components and those in use.</summary>

@@ -1,7 +1,3 @@
-using System.Numerics;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>Bytes an XSAVE-family instruction moves for a set of components, from CPUID leaf 0xD sizes.</summary>

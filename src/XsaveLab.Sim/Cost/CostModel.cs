@@ -1,7 +1,3 @@
-using System.Numerics;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>What one save or restore does, as counted by the simulator or derived from masks.</summary>

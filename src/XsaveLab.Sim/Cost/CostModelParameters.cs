@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using XsaveLab.Arch.Input;
-
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>One fitted linear cost with the covariance of its four coefficients (Base, PerRequested,

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>Something that can time user-mode XSAVE-family instructions for given component mixes

@@ -1,11 +1,3 @@
-using System.Buffers.Binary;
-using System.Diagnostics;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Cpu;
-using XsaveLab.Host.Native;
-
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>Times XSAVE/XSAVEC/XSAVEOPT/XRSTOR on this processor through the native loops of

@@ -1,15 +1,3 @@
-using System.Globalization;
-using XsaveLab.Arch.Catalog;
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Sim.Cost;
-using XsaveLab.Sim.Measure;
-using XsaveLab.Sim.Workload;
-
 namespace XsaveLab.Sim.Experiment;
 
 public sealed record CetSOptions

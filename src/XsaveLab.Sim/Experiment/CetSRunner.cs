@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Sim.Cost;
-using XsaveLab.Sim.Measure;
-
 namespace XsaveLab.Sim.Experiment;
 
 /// <summary>How the experiment gets its inputs when run as a command.</summary>

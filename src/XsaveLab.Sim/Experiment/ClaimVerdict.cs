@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace XsaveLab.Sim.Experiment;
 
 /// <summary>The three answers a claim can get.</summary>

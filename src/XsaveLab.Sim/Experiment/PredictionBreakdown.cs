@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Sim.Cost;
-using XsaveLab.Sim.Workload;
-
 namespace XsaveLab.Sim.Experiment;
 
 /// <summary>One side of a switch (the outgoing task's save or the incoming task's restore), per switch: what was

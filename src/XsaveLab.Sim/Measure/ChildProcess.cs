@@ -1,9 +1,3 @@
-using System.Collections;
-using System.Runtime.InteropServices;
-using System.Text;
-using XsaveLab.Host.Interop;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Sim.Measure;
 
 /// <summary>A child started with libc <c>posix_spawn</c> (not <see cref="System.Diagnostics.Process"/>, whose

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using XsaveLab.Host.Interop;
-
 namespace XsaveLab.Sim.Measure;
 
 /// <summary>Real context-switch throughput on this machine, measured like will-it-scale <c>context_switch1</c>:

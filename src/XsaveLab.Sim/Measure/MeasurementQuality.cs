@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace XsaveLab.Sim.Measure;
 
 /// <summary>The machine's state around a measurement: the 1-minute load average (<c>/proc/loadavg</c>), the CPU

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace XsaveLab.Sim.Measure;
 
 /// <summary>Arguments of the native ping-pong loop (layout fixed by the machine code in <see cref="PingPongCode"/>).</summary>

@@ -1,9 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Host.Interop;
-
 namespace XsaveLab.Sim.Measure;
 
 /// <summary>One end of a real ping-pong: runs the native loop of <see cref="PingPongCode"/> with the chosen

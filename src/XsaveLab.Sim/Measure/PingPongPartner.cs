@@ -1,6 +1,3 @@
-using System.Globalization;
-using XsaveLab.Host.Interop;
-
 namespace XsaveLab.Sim.Measure;
 
 /// <summary>The partner side of the process-mode ping-pong, run in a child process

@@ -1,7 +1,3 @@
-using System.Runtime.InteropServices;
-using XsaveLab.Host.Interop;
-using XsaveLab.Kernel.Abi;
-
 namespace XsaveLab.Sim.Measure;
 
 /// <summary>Close-on-exec pipes between a measurement and its child, numbered high so that dup2 into the

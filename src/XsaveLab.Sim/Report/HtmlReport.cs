@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-using XsaveLab.Sim.Experiment;
 using static XsaveLab.Sim.Report.Svg;
 
 namespace XsaveLab.Sim.Report;

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-
 namespace XsaveLab.Sim.Report;
 
 /// <summary>Hand-written SVG/HTML basics: invariant numbers, escaping, component colours.</summary>

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-
 namespace XsaveLab.Sim.Workload;
 
 /// <summary>The register images simulated user code writes to put a component in use: non-zero data that is

@@ -1,6 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Sim.Workload;
 
 /// <summary>Pooled fpstate buffers of one shape, handed out by index. No per-buffer object: memory per task is the

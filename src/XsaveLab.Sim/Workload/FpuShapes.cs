@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Sim.Workload;
 
 /// <summary>The fpstate shapes a booted system hands out, from the kernel model's own rules

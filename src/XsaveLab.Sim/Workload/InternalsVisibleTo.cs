@@ -1,4 +1,2 @@
-using System.Runtime.CompilerServices;
-
 // The fpstate arena's chunking is checked directly at a million slots (a small slot size keeps that cheap).
 [assembly: InternalsVisibleTo("XsaveLab.Sim.Tests")]

@@ -1,7 +1,3 @@
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-
 namespace XsaveLab.Sim.Workload;
 
 /// <summary>context_switch1 run through the kernel model's own task objects (<see cref="LinuxKernel"/>:

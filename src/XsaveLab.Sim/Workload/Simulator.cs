@@ -1,9 +1,3 @@
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Tasks;
-using XsaveLab.Sim.Cost;
-
 namespace XsaveLab.Sim.Workload;
 
 /// <summary>A discrete-event scheduler over the booted FPU model: CPUs with run queues, tasks that block on

@@ -1,5 +1,3 @@
-using XsaveLab.Sim.Measure;
-
 namespace XsaveLab.Sim.Workload;
 
 /// <summary>The scripted tasks of a simulation. Task i of each kind is placed on CPU i mod <see cref="Cpus"/>

@@ -1,6 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Cli.Rendering;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>The CET-S experiment for the chosen CPU (<see cref="ReportContext.Experiment"/>): the shipped reference

@@ -1,5 +1,4 @@
 using Spectre.Console;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>One part of <c>report</c>. Sections are listed in <see cref="ReportSections.All"/>; to add one

@@ -1,9 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Kernel.Boot;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record KernelJson(BootJson Boot, IReadOnlyList<VariantCost> Variants);

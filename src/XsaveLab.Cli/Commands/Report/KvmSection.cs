@@ -1,10 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-using XsaveLab.Kvm;
-using XsaveLab.Kvm.Report;
-using XsaveLab.Kvm.Script;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record KvmVariantJson(

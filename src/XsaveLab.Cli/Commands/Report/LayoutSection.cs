@@ -1,6 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Cli.Rendering;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>The layout for every supported component (same as <c>layout</c> without masks).</summary>

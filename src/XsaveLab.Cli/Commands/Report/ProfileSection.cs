@@ -1,8 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Arch.Features;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Cli.Rendering;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record ProfileJson(

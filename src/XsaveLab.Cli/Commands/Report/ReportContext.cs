@@ -1,10 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-using XsaveLab.Arch.Layout;
-using XsaveLab.Arch.Sanity;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Kernel.Variants;
-using XsaveLab.Sim.Experiment;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>What every report section can use: the chosen CPU and kernel variant, the CPU's full layout and

@@ -1,6 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Arch.Sanity;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>The boot-time sanity checks of the CPU's leaf 0xD (<see cref="ProfileSanity"/>).</summary>

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Cpuid;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>A report section the model refuses to compute for this CPU (the kernel model needs FXSR, the

@@ -1,11 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-using XsaveLab.Cli.Cli;
-using XsaveLab.Kernel.Boot;
-using XsaveLab.Kernel.Uabi;
-using XsaveLab.Kernel.Uabi.CoreNotes;
-
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record XfeatRecordJson(uint Type, uint Size, uint Offset, uint Flags);

@@ -1,6 +1,4 @@
 using Spectre.Console;
-using XsaveLab.Cli.Cli;
-
 namespace XsaveLab.Cli.Commands.Sim;
 
 /// <summary>Long runs (calibration, measurement, sweeps, big simulations) show a Spectre progress bar when

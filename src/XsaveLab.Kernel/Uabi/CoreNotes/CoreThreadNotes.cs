@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace XsaveLab.Kernel.Uabi.CoreNotes;
 
 /// <summary>The notes of one thread in a core file: the NT_PRSTATUS that opens the group and the notes up to the

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace XsaveLab.Kernel.Uabi.CoreNotes;
 
 /// <summary>Reads and writes the note part of an ELF64 little-endian core file (ET_CORE): the ELF header, the

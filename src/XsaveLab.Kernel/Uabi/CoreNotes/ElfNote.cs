@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-
 namespace XsaveLab.Kernel.Uabi.CoreNotes;
 
 /// <summary>One ELF note: <c>Elf64_Nhdr</c> {n_namesz, n_descsz, n_type} (12 bytes), the NUL-terminated name and the

@@ -1,5 +1,3 @@
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Kernel.Uabi.CoreNotes;
 
 /// <summary>The XSAVE layouts gdb assumes for a core without NT_X86_XSAVE_LAYOUT (gdb/i387-tdep.c

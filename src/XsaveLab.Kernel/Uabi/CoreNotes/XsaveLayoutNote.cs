@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-
 namespace XsaveLab.Kernel.Uabi.CoreNotes;
 
 /// <summary><c>struct x86_xfeat_component</c> {u32 type, size, offset, flags} (16 bytes, packed).</summary>

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using XsaveLab.Arch.Features;
-using XsaveLab.Arch.Machine;
-
 namespace XsaveLab.Kernel.Uabi.CoreNotes;
 
 /// <summary>One component read out of a core file's NT_X86_XSTATE image.</summary>
