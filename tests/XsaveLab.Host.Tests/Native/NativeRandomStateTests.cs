@@ -15,8 +15,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
     [SkippableFact]
     public void RandomStatesMatchTheOracleByteForByte()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
+        using var x = NativeHarness.Open();
         var cpu = HostCpuidProfile.Read();
         var kinds = Enum.GetValues<SaveInstruction>().Where(x.Supports).ToArray();
         var live = new byte[x.AreaSize];
@@ -67,9 +66,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
     [SkippableFact]
     public void RandomCompactedImagesRestoreToTheOracleState()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXsavec, "XSAVEC is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXsavec, "XSAVEC is not enumerated");
         var cpu = HostCpuidProfile.Read();
         var live = new byte[x.AreaSize];
         var first = new byte[x.AreaSize];

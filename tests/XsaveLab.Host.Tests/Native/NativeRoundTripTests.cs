@@ -47,9 +47,7 @@ public class NativeRoundTripTests
     [InlineData(SaveInstruction.Xsaveopt)]
     public void KnownImageRoundTripsByteForByte(SaveInstruction kind)
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.Supports(kind), $"{kind} is not enumerated");
+        using var x = NativeHarness.Open(kind);
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 42);
         var output = Filled(x.AreaSize);
@@ -69,9 +67,7 @@ public class NativeRoundTripTests
     [InlineData(SaveInstruction.Xsaveopt)]
     public void SavedImageRestoresToTheSameRegisterState(SaveInstruction kind)
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.Supports(kind), $"{kind} is not enumerated");
+        using var x = NativeHarness.Open(kind);
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 43);
         var first = Filled(x.AreaSize);
@@ -85,8 +81,7 @@ public class NativeRoundTripTests
     [SkippableFact]
     public void CompactedOffsetsOfTheHarnessMatchTheLayoutModel()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
+        using var x = NativeHarness.Open();
         var cpu = HostCpuidProfile.Read();
         var rng = new Random(5);
         for (int n = 0; n < 200; n++)
