@@ -20,21 +20,13 @@ public sealed class CpuidInputTests : IDisposable
         string.Join('\n', CpuidTextWriter.Write(CpuCatalog.Get(cpu)).Split('\n').Select(edit).OfType<string>());
 
     /// <summary>Runs the command on a worker thread, so that a reader that blocks fails the test instead of hanging it.</summary>
-    private static CliResult RunWithin(TimeSpan limit, params string[] args)
-    {
-        var run = Task.Factory.StartNew(() => CliRunner.Run(args), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        Assert.True(run.Wait(limit), $"'{string.Join(' ', args)}' still running after {limit.TotalSeconds} s");
-        return run.Result;
-    }
+    private static CliResult RunWithin(TimeSpan limit, params string[] args) =>
+        SpecialFiles.Within(limit, $"'{string.Join(' ', args)}'", () => CliRunner.Run(args));
 
     [SkippableFact]
     public void Fifo_IsRefusedWithoutBlocking()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs are made with mkfifo(1) on Linux");
-        string fifo = Path.Combine(_dir, "dump.fifo");
-        using (var mk = Process.Start("mkfifo", [fifo]))
-            mk.WaitForExit();
-        Skip.IfNot(File.Exists(fifo), "mkfifo did not create the FIFO");
+        string fifo = SpecialFiles.Fifo(_dir, "dump.fifo");
         foreach (var cmd in new[] { "layout", "boot" })
             Assert.Contains("FIFO", CliRunner.OneError(RunWithin(TimeSpan.FromSeconds(60), cmd, "--cpuid", fifo)));
         Assert.Contains("FIFO", CliRunner.OneError(RunWithin(TimeSpan.FromSeconds(60), "catalog", "import", fifo, "--name", "x", "--description", "d")));
