@@ -3,6 +3,10 @@ namespace XsaveLab.Host.Tests.Native;
 /// <summary>Opens the native harness for a test, skipping the test where it cannot run.</summary>
 internal static class NativeHarness
 {
+    /// <summary>The save instructions the harness runs: XSAVE, XSAVEC and XSAVEOPT.</summary>
+    public static TheoryData<SaveInstruction> SaveInstructions =>
+        new() { SaveInstruction.Xsave, SaveInstruction.Xsavec, SaveInstruction.Xsaveopt };
+
     /// <summary>A harness for this processor; skips the test when native XSAVE code cannot run here.</summary>
     public static NativeXsave Open(bool captureExitState = false)
     {

@@ -42,9 +42,7 @@ public class NativeRoundTripTests
     }
 
     [SkippableTheory]
-    [InlineData(SaveInstruction.Xsave)]
-    [InlineData(SaveInstruction.Xsavec)]
-    [InlineData(SaveInstruction.Xsaveopt)]
+    [MemberData(nameof(NativeHarness.SaveInstructions), MemberType = typeof(NativeHarness))]
     public void KnownImageRoundTripsByteForByte(SaveInstruction kind)
     {
         using var x = NativeHarness.Open(kind);
@@ -62,9 +60,7 @@ public class NativeRoundTripTests
     }
 
     [SkippableTheory]
-    [InlineData(SaveInstruction.Xsave)]
-    [InlineData(SaveInstruction.Xsavec)]
-    [InlineData(SaveInstruction.Xsaveopt)]
+    [MemberData(nameof(NativeHarness.SaveInstructions), MemberType = typeof(NativeHarness))]
     public void SavedImageRestoresToTheSameRegisterState(SaveInstruction kind)
     {
         using var x = NativeHarness.Open(kind);

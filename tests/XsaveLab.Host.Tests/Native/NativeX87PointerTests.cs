@@ -19,9 +19,7 @@ public class NativeX87PointerTests(ITestOutputHelper log)
     }
 
     [SkippableTheory]
-    [InlineData(SaveInstruction.Xsave)]
-    [InlineData(SaveInstruction.Xsavec)]
-    [InlineData(SaveInstruction.Xsaveopt)]
+    [MemberData(nameof(NativeHarness.SaveInstructions), MemberType = typeof(NativeHarness))]
     public void PointersRoundTripWhileAnExceptionIsPending(SaveInstruction kind)
     {
         using var x = NativeHarness.Open(kind);
