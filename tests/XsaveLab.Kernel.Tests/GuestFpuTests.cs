@@ -2,10 +2,8 @@ namespace XsaveLab.Kernel.Tests;
 
 public class GuestFpuTests
 {
-    public static IEnumerable<object[]> Cases() => KernelKit.CpusAndVariants();
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(KernelKit.CpusAndVariants), MemberType = typeof(KernelKit))]
     public void Alloc_sizes_features_and_lock_follow_the_variant(string cpu, string variant)
     {
         var k = KernelKit.Kernel(cpu, variant, 1);

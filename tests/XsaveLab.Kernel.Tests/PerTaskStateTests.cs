@@ -2,10 +2,8 @@ namespace XsaveLab.Kernel.Tests;
 
 public class PerTaskStateTests
 {
-    public static IEnumerable<object[]> Cases() => KernelKit.CpusAndVariants();
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(KernelKit.CpusAndVariants), MemberType = typeof(KernelKit))]
     public void Fpstate_reset_gives_default_buffer_and_permissions(string cpu, string variant)
     {
         var k = KernelKit.Kernel(cpu, variant, 1);

@@ -27,10 +27,8 @@ public class Ia32SigframeTests
     public void Ia32_delivery_then_sigreturn_restores_the_state_except_what_the_fsave_header_cannot_hold(string cpu)
     {
         var cfg = UabiFixtures.RequireConfig(cpu);
-        for (int seed = 0; seed < 30; seed++)
+        foreach (var (seed, rng, task) in UabiFixtures.RandomTasks(cfg, 30))
         {
-            var rng = new Random(seed);
-            var task = UabiFixtures.RandomTask(cfg, rng);
             var expect = UabiFixtures.UserRegistersButPkru(cfg, task);
             // The 64-bit kernel's fsave header keeps fip/foo as 32 bits and puts the user CS where FOP would go
             // (so FOP comes back as CS >> 16 = 0); the upper byte of the abridged tag word is reserved.

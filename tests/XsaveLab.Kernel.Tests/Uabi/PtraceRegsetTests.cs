@@ -9,9 +9,8 @@ public class PtraceRegsetTests
     public void Get_image_is_standard_format_with_xcr0_at_464_and_only_user_bits(string cpu)
     {
         var cfg = UabiFixtures.RequireConfig(cpu);
-        for (int seed = 0; seed < Cases; seed++)
+        foreach (var (seed, _, task) in UabiFixtures.RandomTasks(cfg, Cases))
         {
-            var task = UabiFixtures.RandomTask(cfg, new Random(seed));
             var r = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, 16384);
             Assert.True(r.Ok, $"seed {seed}: {r.Rule}");
             Assert.Equal(cfg.UserMaxSize, r.IovLen);
@@ -42,9 +41,8 @@ public class PtraceRegsetTests
     public void Get_set_get_is_the_identity(string cpu)
     {
         var cfg = UabiFixtures.RequireConfig(cpu);
-        for (int seed = 0; seed < Cases; seed++)
+        foreach (var (seed, _, task) in UabiFixtures.RandomTasks(cfg, Cases))
         {
-            var task = UabiFixtures.RandomTask(cfg, new Random(seed));
             var sup = UabiFixtures.SupervisorBytes(cfg, task);
             var first = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
             var set = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, first);
@@ -87,9 +85,8 @@ public class PtraceRegsetTests
             var cfg = UabiFixtures.Config((string)row[0]);
             if (cfg is null)
                 continue;
-            for (int seed = 0; seed < 20; seed++)
+            foreach (var (seed, _, task) in UabiFixtures.RandomTasks(cfg, 20))
             {
-                var task = UabiFixtures.RandomTask(cfg, new Random(seed));
                 var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
                 var bad = RegsetMalformations.Build(cfg, img, m);
                 if (bad is null)

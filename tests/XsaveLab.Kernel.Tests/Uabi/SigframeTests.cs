@@ -18,10 +18,8 @@ public class SigframeTests
     public void Frame_has_sw_bytes_magic2_and_fp_sse_forced(string cpu)
     {
         var cfg = UabiFixtures.RequireConfig(cpu);
-        for (int seed = 0; seed < Cases; seed++)
+        foreach (var (seed, rng, task) in UabiFixtures.RandomTasks(cfg, Cases))
         {
-            var rng = new Random(seed);
-            var task = UabiFixtures.RandomTask(cfg, rng);
             var frame = Deliver(cfg, task, rng);
             var sw = FpxSwBytes.Read(frame);
             int us = task.Fpstate.UserSize;
@@ -42,10 +40,8 @@ public class SigframeTests
     public void Delivery_then_sigreturn_restores_the_same_state(string cpu)
     {
         var cfg = UabiFixtures.RequireConfig(cpu);
-        for (int seed = 0; seed < Cases; seed++)
+        foreach (var (seed, rng, task) in UabiFixtures.RandomTasks(cfg, Cases))
         {
-            var rng = new Random(seed);
-            var task = UabiFixtures.RandomTask(cfg, rng);
             var regs = UabiFixtures.UserRegisters(cfg, task);
             var sup = UabiFixtures.SupervisorBytes(cfg, task);
             uint pkru = task.Pkru;
@@ -94,10 +90,8 @@ public class SigframeTests
     public void Bad_xsave_headers_fail_with_sigsegv_and_cleared_user_state(string cpu)
     {
         var cfg = UabiFixtures.RequireConfig(cpu);
-        for (int seed = 0; seed < 20; seed++)
+        foreach (var (seed, rng, task) in UabiFixtures.RandomTasks(cfg, 20))
         {
-            var rng = new Random(seed);
-            var task = UabiFixtures.RandomTask(cfg, rng);
             var frame = Deliver(cfg, task, rng);
             var notInXcr0 = (byte[])frame.Clone();
             BinaryPrimitives.WriteUInt64LittleEndian(notInXcr0.AsSpan(512), BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(512)) | 1UL << 62);

@@ -37,6 +37,17 @@ internal static class UabiFixtures
         return cfg!;
     }
 
+    /// <summary><paramref name="count"/> random tasks, the one for seed n made from <c>new Random(n)</c>, which is
+    /// returned with it for the test's further draws.</summary>
+    public static IEnumerable<(int Seed, Random Rng, UabiTask Task)> RandomTasks(UabiConfig cfg, int count)
+    {
+        for (int seed = 0; seed < count; seed++)
+        {
+            var rng = new Random(seed);
+            yield return (seed, rng, RandomTask(cfg, rng));
+        }
+    }
+
     public static UabiTask RandomTask(UabiConfig cfg, Random rng, ulong? inUse = null) => UabiRandom.Task(cfg, rng, inUse);
 
     /// <summary>The architectural register values of the user features: the XSAVE-mode UABI image with the
