@@ -26,8 +26,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
         {
             int seed = baseSeed + n;
             var rng = new Random(seed);
-            x.SaveLive(SaveInstruction.Xsave, x.Xcr0, live);
-            var image = SaveOracle.RandomImage(x, cpu, live, rng);
+            var image = SaveOracle.RandomImageOnLive(x, cpu, live, rng);
             var kind = kinds[rng.Next(kinds.Length)];
             ulong restoreMask = rng.Next(4) == 0 ? x.RestoreMaskWithoutPkru : (ulong)rng.NextInt64() & x.RestoreMaskWithoutPkru;
             ulong saveMask = rng.Next(4) == 0 ? ~0UL : (ulong)rng.NextInt64();
@@ -77,8 +76,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
         {
             int seed = baseSeed + n;
             var rng = new Random(seed);
-            x.SaveLive(SaveInstruction.Xsave, x.Xcr0, live);
-            var image = SaveOracle.RandomImage(x, cpu, live, rng);
+            var image = SaveOracle.RandomImageOnLive(x, cpu, live, rng);
             ulong m1 = rng.Next(2) == 0 ? x.RestoreMaskWithoutPkru : (ulong)rng.NextInt64() & x.RestoreMaskWithoutPkru;
             ulong r1 = rng.Next(4) == 0 ? ~0UL : (ulong)rng.NextInt64();
             ulong m2 = rng.Next(4) == 0 ? x.RestoreMaskWithoutPkru : (ulong)rng.NextInt64() & x.RestoreMaskWithoutPkru;
