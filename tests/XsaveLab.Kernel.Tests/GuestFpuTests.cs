@@ -54,10 +54,7 @@ public class GuestFpuTests
     [Fact]
     public void Enable_guest_AMX_grows_the_guest_buffer_and_update_xfd_writes_the_msr_when_in_use()
     {
-        var (k, t) = KernelKit.Running("qemu", "spr", "6.17", 1);
-        Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
-        var g = k.FpuAllocGuestFpstate(t);
-        Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        var (k, t, g) = KernelKit.GuestWithAmx("qemu");
         Assert.Equal(t.Fpu.GuestPerm.StateSize, g.FpState!.Size);
         Assert.Equal(t.Fpu.GuestPerm.UserStateSize, g.UabiSize);
         Assert.NotEqual(0UL, g.Xfeatures & XFeatureMasks.XtileData);
@@ -166,10 +163,7 @@ public class GuestXfdSyncTests
     [Fact]
     public void Guest_written_XFD_is_synced_into_the_guest_fpstate_after_vmexit()
     {
-        var (k, t) = KernelKit.Running("vcpu", "spr", "6.17", 1);
-        Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
-        var g = k.FpuAllocGuestFpstate(t);
-        Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        var (k, t, g) = KernelKit.GuestWithAmx("vcpu");
         k.FpuSwapKvmFpstate(t, g, enterGuest: true);
         var cpu = k.Cpus[0].Cpu;
         cpu.Cpl = 0;

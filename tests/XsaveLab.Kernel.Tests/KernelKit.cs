@@ -16,6 +16,17 @@ internal static class KernelKit
         return (k, t);
     }
 
+    /// <summary>An spr kernel on one CPU with process <paramref name="name"/> running, permitted AMX for guests,
+    /// and its guest fpstate allocated with AMX enabled (each step asserted to succeed).</summary>
+    public static (LinuxKernel K, KernelTask T, FpuGuest G) GuestWithAmx(string name)
+    {
+        var (k, t) = Running(name, "spr", "6.17", 1);
+        Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
+        var g = k.FpuAllocGuestFpstate(t);
+        Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        return (k, t, g);
+    }
+
     public static LinuxKernel Kernel(CpuProfile cpu, KernelVariant variant, int cpus = 4) =>
         new(FpuSystem.Boot(cpu, variant), cpus);
 
