@@ -4,37 +4,24 @@ namespace XsaveLab.Cli.Tests;
 /// <c>error: FILE[:LINE]: …</c> line and exit 2, without blocking, or answered with the findings shown.</summary>
 public sealed class CpuidInputTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-cli-cpuid-").FullName;
+    private readonly ScratchDirectory _scratch = new("xsavelab-cli-cpuid-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
-    private string Write(string name, string text)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _scratch.Write(name, text);
 
     /// <summary>Catalog CPU <paramref name="cpu"/> in <c>cpuid -r</c> form with lines changed by <paramref name="edit"/>.</summary>
     private static string Profile(string cpu, Func<string, string?> edit) =>
         string.Join('\n', CpuidTextWriter.Write(CpuCatalog.Get(cpu)).Split('\n').Select(edit).OfType<string>());
 
     /// <summary>Runs the command on a worker thread, so that a reader that blocks fails the test instead of hanging it.</summary>
-    private static CliResult RunWithin(TimeSpan limit, params string[] args)
-    {
-        var run = Task.Factory.StartNew(() => CliRunner.Run(args), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        Assert.True(run.Wait(limit), $"'{string.Join(' ', args)}' still running after {limit.TotalSeconds} s");
-        return run.Result;
-    }
+    private static CliResult RunWithin(TimeSpan limit, params string[] args) =>
+        SpecialFiles.Within(limit, $"'{string.Join(' ', args)}'", () => CliRunner.Run(args));
 
     [SkippableFact]
     public void Fifo_IsRefusedWithoutBlocking()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs are made with mkfifo(1) on Linux");
-        string fifo = Path.Combine(_dir, "dump.fifo");
-        using (var mk = Process.Start("mkfifo", [fifo]))
-            mk.WaitForExit();
-        Skip.IfNot(File.Exists(fifo), "mkfifo did not create the FIFO");
+        string fifo = SpecialFiles.Fifo(_scratch.Path, "dump.fifo");
         foreach (var cmd in new[] { "layout", "boot" })
             Assert.Contains("FIFO", CliRunner.OneError(RunWithin(TimeSpan.FromSeconds(60), cmd, "--cpuid", fifo)));
         Assert.Contains("FIFO", CliRunner.OneError(RunWithin(TimeSpan.FromSeconds(60), "catalog", "import", fifo, "--name", "x", "--description", "d")));
@@ -50,7 +37,7 @@ public sealed class CpuidInputTests : IDisposable
     [Fact]
     public void Directory_IsRefused()
     {
-        Assert.Contains("directory", CliRunner.OneError(CliRunner.Run("layout", "--cpuid", _dir)));
+        Assert.Contains("directory", CliRunner.OneError(CliRunner.Run("layout", "--cpuid", _scratch.Path)));
     }
 
     [Fact]
@@ -123,26 +110,26 @@ public sealed class CpuidInputTests : IDisposable
         string path = Write("ok.txt", CpuidTextWriter.Write(CpuCatalog.Get("haswell")));
         string error = CliRunner.OneError(CliRunner.Run("catalog", "import", path, "--name", "x", "--description", "one\n   0x0000000d 0x02: eax=0xffffffff ebx=0 ecx=0 edx=0"));
         Assert.Contains("--description", error);
-        Assert.Empty(Directory.GetFiles(_dir, "x.cpuid"));
+        Assert.Empty(Directory.GetFiles(_scratch.Path, "x.cpuid"));
     }
 
     [Fact]
     public void CatalogImport_OutputReadsBackAsTheSameCpu()
     {
         string path = Write("ok.txt", CpuidTextWriter.Write(CpuCatalog.Get("spr")));
-        var r = CliRunner.Run("catalog", "import", path, "--name", "copy", "--description", "a copy", "--out", _dir);
+        var r = CliRunner.Run("catalog", "import", path, "--name", "copy", "--description", "a copy", "--out", _scratch.Path);
         Assert.True(r.ExitCode == 0, r.ToString());
-        var back = CpuidTextReader.ReadFile(Path.Combine(_dir, "copy.cpuid"));
+        var back = CpuidTextReader.ReadFile(Path.Combine(_scratch.Path, "copy.cpuid"));
         Assert.Equal(CpuCatalog.Get("spr").Leaves, back.Leaves);
     }
 
     [Fact]
     public void CatalogImport_MissingDumpAndUnwritableOutput_AreErrors()
     {
-        Assert.Contains("file not found", CliRunner.OneError(CliRunner.Run("catalog", "import", Path.Combine(_dir, "none.txt"), "--name", "x", "--description", "d")));
+        Assert.Contains("file not found", CliRunner.OneError(CliRunner.Run("catalog", "import", Path.Combine(_scratch.Path, "none.txt"), "--name", "x", "--description", "d")));
         string path = Write("ok.txt", CpuidTextWriter.Write(CpuCatalog.Get("haswell")));
-        Directory.CreateDirectory(Path.Combine(_dir, "x.cpuid")); // the output path is taken by a directory
-        Assert.StartsWith("error: --out: cannot write", CliRunner.OneError(CliRunner.Run("catalog", "import", path, "--name", "x", "--description", "d", "--out", _dir)));
-        Assert.Contains("--name", CliRunner.OneError(CliRunner.Run("catalog", "import", path, "--name", new string('a', 300), "--description", "d", "--out", _dir)));
+        Directory.CreateDirectory(Path.Combine(_scratch.Path, "x.cpuid")); // the output path is taken by a directory
+        Assert.StartsWith("error: --out: cannot write", CliRunner.OneError(CliRunner.Run("catalog", "import", path, "--name", "x", "--description", "d", "--out", _scratch.Path)));
+        Assert.Contains("--name", CliRunner.OneError(CliRunner.Run("catalog", "import", path, "--name", new string('a', 300), "--description", "d", "--out", _scratch.Path)));
     }
 }

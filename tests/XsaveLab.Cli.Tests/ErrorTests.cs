@@ -3,16 +3,11 @@ namespace XsaveLab.Cli.Tests;
 /// <summary>Every kind of bad input: one line on stderr starting with "error:", nothing on stdout, exit 2.</summary>
 public sealed class ErrorTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-cli-").FullName;
+    private readonly ScratchDirectory _scratch = new("xsavelab-cli-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
-    private string File(string name, string text)
-    {
-        var path = Path.Combine(_dir, name);
-        System.IO.File.WriteAllText(path, text);
-        return path;
-    }
+    private string File(string name, string text) => _scratch.Write(name, text);
 
     private const string XsaveWithoutLeafD = """
         CPUID 00000000: 0000000D-756E6547-6C65746E-49656E69
@@ -24,7 +19,7 @@ public sealed class ErrorTests : IDisposable
     [InlineData("report")]
     public void MissingFile(string command)
     {
-        var msg = CliRunner.OneError(CliRunner.Run(command, "--cpuid", Path.Combine(_dir, "nope.txt")));
+        var msg = CliRunner.OneError(CliRunner.Run(command, "--cpuid", Path.Combine(_scratch.Path, "nope.txt")));
         Assert.Contains("nope.txt", msg);
         Assert.Contains("not found", msg);
     }
@@ -138,7 +133,7 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void MissingVmmScript_NamesTheOption()
     {
-        var msg = CliRunner.OneError(CliRunner.Run("kvm", "--cpu", "spr", "--vmm", Path.Combine(_dir, "nope.vmm")));
+        var msg = CliRunner.OneError(CliRunner.Run("kvm", "--cpu", "spr", "--vmm", Path.Combine(_scratch.Path, "nope.vmm")));
         Assert.StartsWith("error: --vmm: ", msg);
         Assert.Contains("nope.vmm", msg);
         Assert.Contains("qemu", msg);
@@ -154,7 +149,7 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void HtmlIntoAMissingDirectory_NamesTheDirectory()
     {
-        var dir = Path.Combine(_dir, "missing");
+        var dir = Path.Combine(_scratch.Path, "missing");
         var msg = CliRunner.OneError(CliRunner.Run("report", "--cpu", "tgl", "--html", Path.Combine(dir, "r.html")));
         Assert.StartsWith("error: --html: ", msg);
         Assert.Contains($"directory {dir} does not exist", msg);

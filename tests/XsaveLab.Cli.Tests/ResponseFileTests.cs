@@ -3,16 +3,11 @@ namespace XsaveLab.Cli.Tests;
 /// <summary><c>@FILE</c> arguments: bounded in size, depth and kind of file; every problem is one error line.</summary>
 public sealed class ResponseFileTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-rsp-").FullName;
+    private readonly ScratchDirectory _scratch = new("xsavelab-rsp-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
-    private string File(string name, string text)
-    {
-        var path = Path.Combine(_dir, name);
-        System.IO.File.WriteAllText(path, text);
-        return path;
-    }
+    private string File(string name, string text) => _scratch.Write(name, text);
 
     [Fact]
     public void AResponseFileGivesArguments()
@@ -26,7 +21,7 @@ public sealed class ResponseFileTests : IDisposable
     [Fact]
     public void ASelfIncludingResponseFileIsRefused()
     {
-        string rsp = Path.Combine(_dir, "self.rsp");
+        string rsp = Path.Combine(_scratch.Path, "self.rsp");
         File("self.rsp", $"--cpu spr\n@{rsp}\n");
         var msg = CliRunner.OneError(CliRunner.Run("layout", "@" + rsp));
         Assert.Contains("includes itself", msg);
@@ -35,7 +30,7 @@ public sealed class ResponseFileTests : IDisposable
     [Fact]
     public void ACycleThroughTwoFilesIsRefused()
     {
-        string a = Path.Combine(_dir, "a.rsp"), b = Path.Combine(_dir, "b.rsp");
+        string a = Path.Combine(_scratch.Path, "a.rsp"), b = Path.Combine(_scratch.Path, "b.rsp");
         File("a.rsp", $"@{b}\n");
         File("b.rsp", $"@{a}\n");
         CliRunner.OneError(CliRunner.Run("layout", "@" + a));
@@ -45,15 +40,15 @@ public sealed class ResponseFileTests : IDisposable
     public void DeepNestingIsRefused()
     {
         for (int i = 0; i <= ResponseFiles.MaxDepth + 1; i++)
-            File($"{i}.rsp", $"@{Path.Combine(_dir, $"{i + 1}.rsp")}\n");
+            File($"{i}.rsp", $"@{Path.Combine(_scratch.Path, $"{i + 1}.rsp")}\n");
         File($"{ResponseFiles.MaxDepth + 2}.rsp", "--cpu spr\n");
-        var msg = CliRunner.OneError(CliRunner.Run("layout", "@" + Path.Combine(_dir, "0.rsp")));
+        var msg = CliRunner.OneError(CliRunner.Run("layout", "@" + Path.Combine(_scratch.Path, "0.rsp")));
         Assert.Contains("nested", msg);
     }
 
     [Fact]
     public void ADirectoryIsRefused() =>
-        Assert.Contains("directory", CliRunner.OneError(CliRunner.Run("layout", "@" + _dir)));
+        Assert.Contains("directory", CliRunner.OneError(CliRunner.Run("layout", "@" + _scratch.Path)));
 
     [SkippableFact]
     public void DevZeroIsRefused()
@@ -65,7 +60,7 @@ public sealed class ResponseFileTests : IDisposable
     [Fact]
     public void AHugeFileIsRefusedWithoutReadingIt()
     {
-        string path = Path.Combine(_dir, "huge.rsp");
+        string path = Path.Combine(_scratch.Path, "huge.rsp");
         using (var f = new FileStream(path, FileMode.Create))
             f.SetLength(4L << 30); // sparse: costs nothing on disk
         var msg = CliRunner.OneError(CliRunner.Run("layout", "@" + path));
@@ -82,13 +77,13 @@ public sealed class ResponseFileTests : IDisposable
 
     [Fact]
     public void AMissingFileIsOneError() =>
-        Assert.Contains("not found", CliRunner.OneError(CliRunner.Run("layout", "@" + Path.Combine(_dir, "nope"))));
+        Assert.Contains("not found", CliRunner.OneError(CliRunner.Run("layout", "@" + Path.Combine(_scratch.Path, "nope"))));
 
     [Fact]
     public void AfterDoubleDashAnAtIsLiteral()
     {
         // "--" ends the options; the word after it is an argument layout does not take: an error, not a file read.
-        var r = CliRunner.Run("layout", "--", "@" + Path.Combine(_dir, "nope"));
+        var r = CliRunner.Run("layout", "--", "@" + Path.Combine(_scratch.Path, "nope"));
         var msg = CliRunner.OneError(r);
         Assert.DoesNotContain("not found", msg);
     }

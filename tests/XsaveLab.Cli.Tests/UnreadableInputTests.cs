@@ -9,23 +9,15 @@ public sealed class UnreadableInputTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Runs the command on a worker thread, so that a reader that blocks fails the test instead of hanging it.</summary>
-    private static CliResult RunWithin(TimeSpan limit, params string[] args)
-    {
-        var run = Task.Factory.StartNew(() => CliRunner.Run(args), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        Assert.True(run.Wait(limit), $"'{string.Join(' ', args)}' still running after {limit.TotalSeconds} s");
-        return run.Result;
-    }
+    private static CliResult RunWithin(TimeSpan limit, params string[] args) =>
+        SpecialFiles.Within(limit, $"'{string.Join(' ', args)}'", () => CliRunner.Run(args));
 
     private static string[] Experiment(string costModel) => ["experiment", "cet-s", "--cpu", "spr", "--no-measure", "--cost-model", costModel];
 
     [SkippableFact]
     public void A_fifo_as_cost_model_fails_at_once_with_exit_2()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs are made with mkfifo(1) on Linux");
-        string fifo = Path.Combine(_dir, "model.fifo");
-        using (var mk = Process.Start("mkfifo", [fifo]))
-            mk.WaitForExit();
-        Skip.IfNot(File.Exists(fifo), "mkfifo did not create the FIFO");
+        string fifo = SpecialFiles.Fifo(_dir, "model.fifo");
         // No writer ever opens the FIFO: a blocking open() would never return.
         string error = CliRunner.OneError(RunWithin(TimeSpan.FromSeconds(60), Experiment(fifo)));
         Assert.Contains(fifo, error);

@@ -10,9 +10,7 @@ public class AmxSelftestTests
     /// <summary>The selftest's process on a two-CPU kernel, running on CPU 0.</summary>
     private static (LinuxKernel K, KernelTask Main) Start(string cpu)
     {
-        var k = KernelKit.Kernel(cpu, cpus: 2);
-        var main = k.SpawnProcess("amx");
-        k.Schedule(0, main);
+        var (k, main) = KernelKit.Running("amx", cpu, cpus: 2);
         return (k, main);
     }
 

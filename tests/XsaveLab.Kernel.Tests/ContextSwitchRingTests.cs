@@ -4,10 +4,8 @@ namespace XsaveLab.Kernel.Tests;
 /// 10 rounds each; every thread checks that its registers still hold what it loaded, then loads new values.</summary>
 public class ContextSwitchRingTests
 {
-    public static IEnumerable<object[]> Cases() => KernelKit.CpusAndVariants();
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(KernelKit.CpusAndVariants), MemberType = typeof(KernelKit))]
     public void Five_threads_ten_rounds_every_register_survives(string cpu, string variant)
     {
         Run(cpu, variant, migrate: false);

@@ -2,10 +2,8 @@ namespace XsaveLab.Kernel.Tests;
 
 public class GuestFpuTests
 {
-    public static IEnumerable<object[]> Cases() => KernelKit.CpusAndVariants();
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(KernelKit.CpusAndVariants), MemberType = typeof(KernelKit))]
     public void Alloc_sizes_features_and_lock_follow_the_variant(string cpu, string variant)
     {
         var k = KernelKit.Kernel(cpu, variant, 1);
@@ -56,12 +54,7 @@ public class GuestFpuTests
     [Fact]
     public void Enable_guest_AMX_grows_the_guest_buffer_and_update_xfd_writes_the_msr_when_in_use()
     {
-        var k = KernelKit.Kernel("spr", "6.17", 1);
-        var t = k.SpawnProcess("qemu");
-        k.Schedule(0, t);
-        Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
-        var g = k.FpuAllocGuestFpstate(t);
-        Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        var (k, t, g) = KernelKit.GuestWithAmx("qemu");
         Assert.Equal(t.Fpu.GuestPerm.StateSize, g.FpState!.Size);
         Assert.Equal(t.Fpu.GuestPerm.UserStateSize, g.UabiSize);
         Assert.NotEqual(0UL, g.Xfeatures & XFeatureMasks.XtileData);
@@ -88,9 +81,7 @@ public class GuestFpuTests
     [Fact]
     public void Free_refuses_a_guest_fpstate_in_use()
     {
-        var k = KernelKit.Kernel("tgl", "6.17", 1);
-        var t = k.SpawnProcess("qemu");
-        k.Schedule(0, t);
+        var (k, t) = KernelKit.Running("qemu", "tgl", "6.17", 1);
         var g = k.FpuAllocGuestFpstate(t);
         k.FpuSwapKvmFpstate(t, g, enterGuest: true);
         k.FpuFreeGuestFpstate(g);
@@ -106,9 +97,7 @@ public class GuestFpuTests
     [Fact]
     public void Uabi_round_trip_keeps_guest_supervisor_state()
     {
-        var k = KernelKit.Kernel("tgl", "6.17", 1);
-        var t = k.SpawnProcess("qemu");
-        k.Schedule(0, t);
+        var (k, t) = KernelKit.Running("qemu", "tgl", "6.17", 1);
         var g = k.FpuAllocGuestFpstate(t);
         k.FpuSwapKvmFpstate(t, g, enterGuest: true);
         var ymm = KernelKit.RandomData(k, 2, new Random(9));
@@ -138,9 +127,7 @@ public class GuestFpuConfidentialAndTimestampTests
     [Fact]
     public void Confidential_guest_state_is_neither_saved_nor_restored()
     {
-        var k = KernelKit.Kernel("zen4-genoa", "6.17", 1);
-        var t = k.SpawnProcess("vcpu");
-        k.Schedule(0, t);
+        var (k, t) = KernelKit.Running("vcpu", "zen4-genoa", "6.17", 1);
         var g = k.FpuAllocGuestFpstate(t);
         k.MarkGuestConfidential(g);
         long saves = k.Counters.Saves, restores = k.Counters.Restores;
@@ -176,12 +163,7 @@ public class GuestXfdSyncTests
     [Fact]
     public void Guest_written_XFD_is_synced_into_the_guest_fpstate_after_vmexit()
     {
-        var k = KernelKit.Kernel("spr", "6.17", 1);
-        var t = k.SpawnProcess("vcpu");
-        k.Schedule(0, t);
-        Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
-        var g = k.FpuAllocGuestFpstate(t);
-        Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        var (k, t, g) = KernelKit.GuestWithAmx("vcpu");
         k.FpuSwapKvmFpstate(t, g, enterGuest: true);
         var cpu = k.Cpus[0].Cpu;
         cpu.Cpl = 0;

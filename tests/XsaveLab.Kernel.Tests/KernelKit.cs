@@ -6,6 +6,27 @@ internal static class KernelKit
     public static LinuxKernel Kernel(string cpu, string variant = "6.17", int cpus = 4, BootOptions? options = null) =>
         new(FpuSystem.Boot(TestEnv.CatalogCpu(cpu), KernelVariants.Get(variant), options), cpus);
 
+    /// <summary>A <see cref="Kernel(string, string, int, BootOptions?)"/> with one process, <paramref name="name"/>,
+    /// spawned and scheduled on CPU 0.</summary>
+    public static (LinuxKernel K, KernelTask T) Running(string name, string cpu, string variant = "6.17", int cpus = 4, BootOptions? options = null)
+    {
+        var k = Kernel(cpu, variant, cpus, options);
+        var t = k.SpawnProcess(name);
+        k.Schedule(0, t);
+        return (k, t);
+    }
+
+    /// <summary>An spr kernel on one CPU with process <paramref name="name"/> running, permitted AMX for guests,
+    /// and its guest fpstate allocated with AMX enabled (each step asserted to succeed).</summary>
+    public static (LinuxKernel K, KernelTask T, FpuGuest G) GuestWithAmx(string name)
+    {
+        var (k, t) = Running(name, "spr", "6.17", 1);
+        Assert.Equal(0, k.ArchPrctlRequest(t, 18, guest: true));
+        var g = k.FpuAllocGuestFpstate(t);
+        Assert.Equal(0, k.FpuEnableGuestXfdFeatures(t, g, XFeatureMasks.Xtile));
+        return (k, t, g);
+    }
+
     public static LinuxKernel Kernel(CpuProfile cpu, KernelVariant variant, int cpus = 4) =>
         new(FpuSystem.Boot(cpu, variant), cpus);
 

@@ -2,10 +2,8 @@ namespace XsaveLab.Kernel.Tests;
 
 public class PerTaskStateTests
 {
-    public static IEnumerable<object[]> Cases() => KernelKit.CpusAndVariants();
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(KernelKit.CpusAndVariants), MemberType = typeof(KernelKit))]
     public void Fpstate_reset_gives_default_buffer_and_permissions(string cpu, string variant)
     {
         var k = KernelKit.Kernel(cpu, variant, 1);
@@ -39,9 +37,7 @@ public class PerTaskStateTests
     [Fact]
     public void Fork_of_a_process_inherits_perms_but_a_thread_does_not_copy_them()
     {
-        var k = KernelKit.Kernel("spr", cpus: 2);
-        var p = k.SpawnProcess("p");
-        k.Schedule(0, p);
+        var (k, p) = KernelKit.Running("p", "spr", cpus: 2);
         Assert.Equal(0, k.ArchPrctlRequest(p, 18));
         Assert.Equal(0, k.ArchPrctlRequest(p, 18, guest: true));
         var child = k.Fork(p);
@@ -90,9 +86,7 @@ public class PerTaskStateTests
     [Fact]
     public void Exec_resets_fpstate_registers_and_permissions_and_frees_the_grown_buffer()
     {
-        var k = KernelKit.Kernel("spr", cpus: 1);
-        var p = k.SpawnProcess("p");
-        k.Schedule(0, p);
+        var (k, p) = KernelKit.Running("p", "spr", cpus: 1);
         Assert.Equal(0, k.ArchPrctlRequest(p, 18));
         Assert.Equal(0, k.ArchPrctlRequest(p, 18, guest: true));
         Assert.True(k.UseComponent(p, 18, KernelKit.RandomData(k, 18, new Random(2))).Done);
@@ -145,9 +139,7 @@ public class PerTaskStateTests
     [Fact]
     public void Return_to_the_same_cpu_skips_the_restore_and_migration_restores()
     {
-        var k = KernelKit.Kernel("tgl", cpus: 2);
-        var p = k.SpawnProcess("p");
-        k.Schedule(0, p);
+        var (k, p) = KernelKit.Running("p", "tgl", cpus: 2);
         k.Deschedule(0);
         Assert.Equal(0, p.Fpu.LastCpu);
         long restores = k.Counters.Restores;

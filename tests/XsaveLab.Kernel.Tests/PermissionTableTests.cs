@@ -5,9 +5,7 @@ public class PermissionTableTests
 {
     private static (LinuxKernel K, KernelTask T) Amx(string variant = "6.17", BootOptions? o = null)
     {
-        var k = KernelKit.Kernel("spr", variant, 2, o);
-        var t = k.SpawnProcess("p");
-        k.Schedule(0, t);
+        var (k, t) = KernelKit.Running("p", "spr", variant, 2, o);
         return (k, t);
     }
 

@@ -6,10 +6,8 @@ namespace XsaveLab.Kernel.Tests;
 /// it last wrote. The seed is in every failure message.</summary>
 public class RandomWorkloadTests
 {
-    public static IEnumerable<object[]> Cases() => KernelKit.CpusAndVariants();
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(KernelKit.CpusAndVariants), MemberType = typeof(KernelKit))]
     public void Invariants_hold_through_a_random_workload(string cpu, string variant)
     {
         int seed = Environment.GetEnvironmentVariable("XSAVELAB_SEED") is { } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)

@@ -4,14 +4,21 @@ namespace XsaveLab.Kvm.Tests;
 
 public class LiveKvmTests
 {
-    [SkippableFact]
-    public void Live_kvm_matches_the_model_or_differs_only_by_explained_flavour_prunes()
+    /// <summary>This machine's CPU; skips the test where /dev/kvm cannot be opened.</summary>
+    private static CpuProfile LiveCpu()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "not Linux");
         using (var dev = KvmDevice.TryOpen(out int errno))
             Skip.If(dev is null, $"/dev/kvm cannot be opened (errno {errno})");
         Skip.IfNot(HostCpu.TryRead(out var cpu, out var why), why);
-        var obs = new KvmChecks().Run(cpu!);
+        return cpu!;
+    }
+
+    [SkippableFact]
+    public void Live_kvm_matches_the_model_or_differs_only_by_explained_flavour_prunes()
+    {
+        var cpu = LiveCpu();
+        var obs = new KvmChecks().Run(cpu);
         var bad = obs.Where(o => o.Status == ObservableStatus.Mismatch).ToArray();
         Assert.True(bad.Length == 0, string.Join("\n", bad.Select(o => $"{o.Name}: model {o.Model}, live {o.Actual} {o.Reason}")));
         Assert.All(obs.Where(o => o.Status == ObservableStatus.Explained), o => Assert.False(string.IsNullOrWhiteSpace(o.Reason)));
@@ -26,17 +33,14 @@ public class LiveKvmTests
     [SkippableFact]
     public void Live_checks_leave_no_kvm_fd_open()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "not Linux");
-        using (var dev = KvmDevice.TryOpen(out int errno))
-            Skip.If(dev is null, $"/dev/kvm cannot be opened (errno {errno})");
-        Skip.IfNot(HostCpu.TryRead(out var cpu, out var why), why);
+        var cpu = LiveCpu();
         int Count() => Directory.GetFiles("/proc/self/fd").Count(f =>
         {
             try { return new FileInfo(f).LinkTarget?.Contains("kvm", StringComparison.Ordinal) == true; }
             catch (IOException) { return false; }
         });
         int before = Count();
-        new KvmChecks().Run(cpu!);
+        new KvmChecks().Run(cpu);
         Assert.Equal(before, Count());
     }
 }

@@ -15,6 +15,15 @@ internal static class TestCpus
     public static KvmSystem System(CpuProfile cpu, string variant = "6.17", KvmRelease release = KvmRelease.Kvm618) =>
         new(KvmSettings.For(cpu, KernelVariants.Get(variant), release));
 
+    /// <summary>Catalog CPU <paramref name="name"/> and its KVM system, asserted to have XSAVE enabled.</summary>
+    public static (CpuProfile Cpu, KvmSystem Sys) XsaveSystem(string name)
+    {
+        var cpu = Get(name);
+        var sys = System(cpu);
+        Assert.True(sys.Host.XsaveEnabled);
+        return (cpu, sys);
+    }
+
     public static KvmVcpu NewVcpu(KvmSystem sys, bool requestAmx = true, bool setCpuid = true)
     {
         if (requestAmx)

@@ -50,9 +50,7 @@ public class XsaveIoctlTests
     [MemberData(nameof(SelftestMirrorTests.XsaveCpus), MemberType = typeof(SelftestMirrorTests))]
     public void Set_xsave_rejects_what_fpu_copy_uabi_to_guest_fpstate_rejects(string name)
     {
-        var cpu = TestCpus.Get(name);
-        var sys = TestCpus.System(cpu);
-        Assert.True(sys.Host.XsaveEnabled);
+        var (_, sys) = TestCpus.XsaveSystem(name);
         var v = TestCpus.NewVcpu(sys, requestAmx: false);
         v.GetXsave2(out var good);
         Assert.True(v.SetXsave(good).Ok);
@@ -75,9 +73,7 @@ public class XsaveIoctlTests
     [MemberData(nameof(SelftestMirrorTests.XsaveCpus), MemberType = typeof(SelftestMirrorTests))]
     public void Random_valid_images_round_trip(string name)
     {
-        var cpu = TestCpus.Get(name);
-        var sys = TestCpus.System(cpu);
-        Assert.True(sys.Host.XsaveEnabled);
+        var (cpu, sys) = TestCpus.XsaveSystem(name);
         var v = TestCpus.NewVcpu(sys);
         int seed = 1000 + name.Length;
         var rng = new Random(seed);

@@ -19,10 +19,8 @@ public sealed class BoundedTextFileTests : IDisposable
     /// <summary>Reads on a worker thread so that a reader that blocks fails the test instead of hanging it.</summary>
     private static InputFileError Refused(string path, TextFileLimits limits)
     {
-        var run = Task.Factory.StartNew(() => BoundedTextFile.TryRead(path, limits, out _, out var e) ? null : e,
-            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        Assert.True(run.Wait(TimeSpan.FromSeconds(30)), $"reading {path} still blocks after 30 s");
-        var error = run.Result;
+        var error = SpecialFiles.Within(TimeSpan.FromSeconds(30), $"reading {path}",
+            () => BoundedTextFile.TryRead(path, limits, out _, out var e) ? null : e);
         Assert.NotNull(error);
         Assert.Equal(path, error.File);
         Assert.DoesNotContain('\n', error.ToString());
@@ -32,11 +30,7 @@ public sealed class BoundedTextFileTests : IDisposable
     [SkippableFact]
     public void A_fifo_a_device_and_a_directory_are_refused_without_blocking()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs are made with mkfifo(1) on Linux");
-        string fifo = Path.Combine(_dir, "in.fifo");
-        using (var mk = Process.Start("mkfifo", [fifo]))
-            mk.WaitForExit();
-        Skip.IfNot(File.Exists(fifo), "mkfifo did not create the FIFO");
+        string fifo = SpecialFiles.Fifo(_dir, "in.fifo");
         // No writer ever opens the FIFO: a blocking open() would never return.
         var e = Refused(fifo, Small);
         Assert.Equal(InputFileProblem.NotRegular, e.Problem);

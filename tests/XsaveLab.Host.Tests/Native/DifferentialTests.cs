@@ -93,9 +93,7 @@ public sealed class DifferentialTests : IDisposable
     private const double MaxTransientShare = 0.01;
 
     [SkippableTheory]
-    [InlineData(SaveInstruction.Xsave)]
-    [InlineData(SaveInstruction.Xsavec)]
-    [InlineData(SaveInstruction.Xsaveopt)]
+    [MemberData(nameof(NativeHarness.SaveInstructions), MemberType = typeof(NativeHarness))]
     public void Save_images_and_xgetbv1_match_the_processor(SaveInstruction kind)
     {
         Skip.If(_skip is not null, _skip);

@@ -9,8 +9,7 @@ public class NativeLoopTests(ITestOutputHelper log)
     [SkippableFact]
     public void LoopsRunMakeTheImageInUseAndDoNotAllocate()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
+        using var x = NativeHarness.Open();
         var image = Known(x, HostCpuidProfile.Read(), 51);
         const long count = 20_000;
         foreach (var kind in Enum.GetValues<SaveInstruction>().Where(x.Supports))
@@ -39,8 +38,7 @@ public class NativeLoopTests(ITestOutputHelper log)
     [SkippableFact]
     public void ProbesDoNotAllocate()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
+        using var x = NativeHarness.Open();
         var image = Known(x, HostCpuidProfile.Read(), 52);
         var a = new byte[x.AreaSize];
         var b = new byte[x.AreaSize];

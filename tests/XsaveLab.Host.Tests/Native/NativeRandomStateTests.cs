@@ -15,8 +15,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
     [SkippableFact]
     public void RandomStatesMatchTheOracleByteForByte()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
+        using var x = NativeHarness.Open();
         var cpu = HostCpuidProfile.Read();
         var kinds = Enum.GetValues<SaveInstruction>().Where(x.Supports).ToArray();
         var live = new byte[x.AreaSize];
@@ -27,8 +26,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
         {
             int seed = baseSeed + n;
             var rng = new Random(seed);
-            x.SaveLive(SaveInstruction.Xsave, x.Xcr0, live);
-            var image = SaveOracle.RandomImage(x, cpu, live, rng);
+            var image = SaveOracle.RandomImageOnLive(x, cpu, live, rng);
             var kind = kinds[rng.Next(kinds.Length)];
             ulong restoreMask = rng.Next(4) == 0 ? x.RestoreMaskWithoutPkru : (ulong)rng.NextInt64() & x.RestoreMaskWithoutPkru;
             ulong saveMask = rng.Next(4) == 0 ? ~0UL : (ulong)rng.NextInt64();
@@ -67,9 +65,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
     [SkippableFact]
     public void RandomCompactedImagesRestoreToTheOracleState()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXsavec, "XSAVEC is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXsavec, "XSAVEC is not enumerated");
         var cpu = HostCpuidProfile.Read();
         var live = new byte[x.AreaSize];
         var first = new byte[x.AreaSize];
@@ -80,8 +76,7 @@ public class NativeRandomStateTests(ITestOutputHelper log)
         {
             int seed = baseSeed + n;
             var rng = new Random(seed);
-            x.SaveLive(SaveInstruction.Xsave, x.Xcr0, live);
-            var image = SaveOracle.RandomImage(x, cpu, live, rng);
+            var image = SaveOracle.RandomImageOnLive(x, cpu, live, rng);
             ulong m1 = rng.Next(2) == 0 ? x.RestoreMaskWithoutPkru : (ulong)rng.NextInt64() & x.RestoreMaskWithoutPkru;
             ulong r1 = rng.Next(4) == 0 ? ~0UL : (ulong)rng.NextInt64();
             ulong m2 = rng.Next(4) == 0 ? x.RestoreMaskWithoutPkru : (ulong)rng.NextInt64() & x.RestoreMaskWithoutPkru;

@@ -42,14 +42,10 @@ public class NativeRoundTripTests
     }
 
     [SkippableTheory]
-    [InlineData(SaveInstruction.Xsave)]
-    [InlineData(SaveInstruction.Xsavec)]
-    [InlineData(SaveInstruction.Xsaveopt)]
+    [MemberData(nameof(NativeHarness.SaveInstructions), MemberType = typeof(NativeHarness))]
     public void KnownImageRoundTripsByteForByte(SaveInstruction kind)
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.Supports(kind), $"{kind} is not enumerated");
+        using var x = NativeHarness.Open(kind);
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 42);
         var output = Filled(x.AreaSize);
@@ -64,14 +60,10 @@ public class NativeRoundTripTests
     }
 
     [SkippableTheory]
-    [InlineData(SaveInstruction.Xsave)]
-    [InlineData(SaveInstruction.Xsavec)]
-    [InlineData(SaveInstruction.Xsaveopt)]
+    [MemberData(nameof(NativeHarness.SaveInstructions), MemberType = typeof(NativeHarness))]
     public void SavedImageRestoresToTheSameRegisterState(SaveInstruction kind)
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.Supports(kind), $"{kind} is not enumerated");
+        using var x = NativeHarness.Open(kind);
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 43);
         var first = Filled(x.AreaSize);
@@ -85,8 +77,7 @@ public class NativeRoundTripTests
     [SkippableFact]
     public void CompactedOffsetsOfTheHarnessMatchTheLayoutModel()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
+        using var x = NativeHarness.Open();
         var cpu = HostCpuidProfile.Read();
         var rng = new Random(5);
         for (int n = 0; n < 200; n++)

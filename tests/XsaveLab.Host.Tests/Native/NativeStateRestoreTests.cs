@@ -17,8 +17,7 @@ public class NativeStateRestoreTests
     [SkippableFact]
     public void EveryProbeAndLoopRestoresTheLiveStateByteForByte()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave { CaptureExitState = true };
+        using var x = NativeHarness.Open(captureExitState: true);
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 11);
         var a = Filled(x.AreaSize);
@@ -39,8 +38,7 @@ public class NativeStateRestoreTests
     [SkippableFact]
     public void TheComparisonCatchesACorruptedStateAndAllowsOnlyAnInitialComponentToLeaveUse()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave { CaptureExitState = true };
+        using var x = NativeHarness.Open(captureExitState: true);
         var image = Known(x, HostCpuidProfile.Read(), 13);
         var r = x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, Filled(x.AreaSize));
         var entry = x.EntryState[..x.StandardSize].ToArray();
@@ -85,9 +83,7 @@ public class NativeStateRestoreTests
     [SkippableFact]
     public void TheThreadsXinUseIsUnchangedAfterManyProbes()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXgetbv1, "XGETBV1 is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXgetbv1, "XGETBV1 is not enumerated");
         var image = Known(x, HostCpuidProfile.Read(), 12);
         var output = Filled(x.AreaSize);
         LiveState.Holds(() => x.Probe(SaveInstruction.Xsave, image, x.Xcr0, x.Xcr0, output), r => LiveState.XinUseDifference(x, x.EntryState, r), "first probe");

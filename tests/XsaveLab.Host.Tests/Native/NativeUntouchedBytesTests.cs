@@ -10,9 +10,7 @@ public class NativeUntouchedBytesTests
     [InlineData(SaveInstruction.Xsaveopt)]
     public void StandardSavesWriteOnlyRfbmBitsOfXstateBvAndNoOtherHeaderByte(SaveInstruction kind)
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.Supports(kind), $"{kind} is not enumerated");
+        using var x = NativeHarness.Open(kind);
         var image = Known(x, HostCpuidProfile.Read(), 1);
         var output = Filled(x.AreaSize);
         const ulong fillBv = 0xA5A5_A5A5_A5A5_A5A5;
@@ -27,9 +25,7 @@ public class NativeUntouchedBytesTests
     [SkippableFact]
     public void XsavecLeavesHeaderBytes528To575()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXsavec, "XSAVEC is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXsavec, "XSAVEC is not enumerated");
         var output = Filled(x.AreaSize);
         x.Probe(SaveInstruction.Xsavec, Known(x, HostCpuidProfile.Read(), 2), x.Xcr0, x.Xcr0, output);
         Assert.Equal($"0x{x.Xcr0 | 1UL << 63:X}", $"0x{XcompBv(output):X}");
@@ -41,9 +37,7 @@ public class NativeUntouchedBytesTests
     [InlineData(SaveInstruction.Xsaveopt)]
     public void StandardSavesWriteMxcsrAndItsMaskOnlyWithSseOrAvx(SaveInstruction kind)
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.Supports(kind), $"{kind} is not enumerated");
+        using var x = NativeHarness.Open(kind);
         var image = Known(x, HostCpuidProfile.Read(), 3); // MXCSR_MASK field 0 in the image
         var output = Filled(x.AreaSize);
         x.Probe(kind, image, x.Xcr0, 1, output); // x87 only
@@ -62,9 +56,7 @@ public class NativeUntouchedBytesTests
     [SkippableFact]
     public void XsavecOfAnAllInitImageWritesNoLegacyByte()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXsavec, "XSAVEC is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXsavec, "XSAVEC is not enumerated");
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 4);
         BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(Header), 0); // everything restored as init (MXCSR 1F80H)
@@ -92,8 +84,7 @@ public class NativeUntouchedBytesTests
     [SkippableFact]
     public void PkruIsSavedAsFourBytesOfItsEightByteSlot()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
+        using var x = NativeHarness.Open();
         Skip.If((x.Xcr0 & PkruBit) == 0, $"PKRU is not enabled in XCR0 (0x{x.Xcr0:X})");
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 5);

@@ -19,14 +19,10 @@ public class NativeX87PointerTests(ITestOutputHelper log)
     }
 
     [SkippableTheory]
-    [InlineData(SaveInstruction.Xsave)]
-    [InlineData(SaveInstruction.Xsavec)]
-    [InlineData(SaveInstruction.Xsaveopt)]
+    [MemberData(nameof(NativeHarness.SaveInstructions), MemberType = typeof(NativeHarness))]
     public void PointersRoundTripWhileAnExceptionIsPending(SaveInstruction kind)
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.Supports(kind), $"{kind} is not enumerated");
+        using var x = NativeHarness.Open(kind);
         var image = Image(x, 0x037E, 0x0001); // IE flagged and unmasked → ES
         var output = Filled(x.AreaSize);
         x.Probe(kind, image, x.Xcr0, 1, output);
@@ -37,8 +33,7 @@ public class NativeX87PointerTests(ITestOutputHelper log)
     [SkippableFact]
     public void PointersWithoutAPendingExceptionAreLogged()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
+        using var x = NativeHarness.Open();
         var (_, ebx, _, _) = X86Base.CpuId(unchecked((int)0x80000008), 0);
         var image = Image(x, 0x037F, 0x0001); // IE flagged but masked: ES = 0
         var output = Filled(x.AreaSize);

@@ -10,9 +10,7 @@ public class NativeXinUseTests(ITestOutputHelper log)
     [SkippableFact]
     public void ZeroDataMarkedPresentIsReportedConsistentlyByXgetbv1AndTheSaves()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXgetbv1, "XGETBV1 is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXgetbv1, "XGETBV1 is not enumerated");
         var image = Known(x, HostCpuidProfile.Read(), 31);
         image.AsSpan(0, Header).Clear();
         BinaryPrimitives.WriteUInt16LittleEndian(image, 0x037F);            // x87 init: FCW 037FH, rest 0
@@ -44,9 +42,7 @@ public class NativeXinUseTests(ITestOutputHelper log)
     [SkippableFact]
     public void EachComponentWithInitDataIsReportedConsistently()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXgetbv1 && x.HasXsavec, "XGETBV1 or XSAVEC is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXgetbv1 && h.HasXsavec, "XGETBV1 or XSAVEC is not enumerated");
         var cpu = HostCpuidProfile.Read();
         var zeroTracked = new List<int>();
         ulong loadable = x.RestorableComponents & ~PkruBit;

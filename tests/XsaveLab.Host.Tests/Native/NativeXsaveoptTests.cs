@@ -10,9 +10,7 @@ public class NativeXsaveoptTests(ITestOutputHelper log)
     [SkippableFact]
     public void ModifiedOptimizationSkipsWholeComponentsOrNone()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXsaveopt, "XSAVEOPT is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXsaveopt, "XSAVEOPT is not enumerated");
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 21);
         var clobber = Filled(x.AreaSize);
@@ -47,9 +45,7 @@ public class NativeXsaveoptTests(ITestOutputHelper log)
     [SkippableFact]
     public void WithoutOverwritingTheAreaXsaveoptTwiceReproducesTheImage()
     {
-        Skip.IfNot(NativeXsave.IsSupported, NativeXsave.UnsupportedReason);
-        using var x = new NativeXsave();
-        Skip.IfNot(x.HasXsaveopt, "XSAVEOPT is not enumerated");
+        using var x = NativeHarness.Open(h => h.HasXsaveopt, "XSAVEOPT is not enumerated");
         var cpu = HostCpuidProfile.Read();
         var image = Known(x, cpu, 22);
         var first = new byte[x.AreaSize];

@@ -160,6 +160,13 @@ internal static class SaveOracle
         return o;
     }
 
+    /// <summary><see cref="RandomImage"/> on the live state, saved by XSAVE into <paramref name="live"/> first.</summary>
+    public static byte[] RandomImageOnLive(NativeXsave x, CpuProfile cpu, byte[] live, Random rng)
+    {
+        x.SaveLive(SaveInstruction.Xsave, x.Xcr0, live);
+        return RandomImage(x, cpu, live, rng);
+    }
+
     /// <summary>A standard image with random register contents and a random XSTATE_BV; PKRU holds the live
     /// value; FOP/FIP/FDP are zero (what a save stores there is vendor-specific); MXCSR is valid.</summary>
     public static byte[] RandomImage(NativeXsave x, CpuProfile cpu, ReadOnlySpan<byte> live, Random rng)

@@ -35,20 +35,16 @@ public class CpuidDumpFuzzTests
         Assert.True(answered >= count / 10, $"only {answered} of {count} mutated dumps got past the reader");
     }
 
-    public static TheoryData<string> Regressions()
-    {
-        var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "CpuidFuzz", "Regressions"), "*.txt").Order(StringComparer.Ordinal))
-            data.Add(Path.GetFileName(f));
-        return data;
-    }
+    private const string RegressionFolder = "CpuidFuzz/Regressions";
+
+    public static TheoryData<string> Regressions() => FuzzRegressions.Files(RegressionFolder, "*.txt");
 
     /// <summary>Inputs that once crashed, hung or blew up a consumer: each must now be refused or answered.</summary>
     [Theory]
     [MemberData(nameof(Regressions))]
     public void OnceFailingInputs_AreRefusedOrAnswered(string file)
     {
-        string text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CpuidFuzz", "Regressions", file));
+        string text = FuzzRegressions.Text(RegressionFolder, file);
         Assert.Null(Fuzz.Failure(text, CpuidPipeline.Run, Fuzz.Limits.Default));
     }
 

@@ -6,9 +6,8 @@ public class CoreNoteTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Notes_written_as_elf_bytes_read_back_and_decode_to_the_registers(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
-        var task = UabiFixtures.RandomTask(cfg!, new Random(11), inUse: cfg!.UserMaxFeatures);
+        var cfg = UabiFixtures.RequireConfig(cpu);
+        var task = UabiFixtures.RandomTask(cfg, new Random(11), inUse: cfg.UserMaxFeatures);
         var xs = XstateCoreDecoder.CreateXstateNote(cfg, task);
         var layout = XsaveLayoutNote.Create(cfg)!;
         var core = ElfCoreFile.WriteNotesOnly([xs, layout]);

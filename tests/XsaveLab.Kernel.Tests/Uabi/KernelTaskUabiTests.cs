@@ -82,10 +82,8 @@ public class KernelTaskUabiTests
 /// sees the full user size and the tiles, and signal frames carry tile data only while it is in use.</summary>
 public class KernelTaskUabiAmxTests
 {
-    public static IEnumerable<object[]> Cpus() => KernelKit.AmxCpus();
-
     [Theory]
-    [MemberData(nameof(Cpus))]
+    [MemberData(nameof(KernelKit.AmxCpus), MemberType = typeof(KernelKit))]
     public void Reallocated_fpstate_shows_tiles_in_ptrace_and_in_frames_only_while_in_use(string cpu)
     {
         var k = KernelKit.Kernel(cpu, cpus: 2);
@@ -122,10 +120,8 @@ public class KernelTaskUabiAmxTests
 
 public class SigaltstackSizeTests
 {
-    public static IEnumerable<object[]> Cpus() => KernelKit.AmxCpus();
-
     [Theory]
-    [MemberData(nameof(Cpus))]
+    [MemberData(nameof(KernelKit.AmxCpus), MemberType = typeof(KernelKit))]
     public void Sigaltstack_rule_agrees_with_the_task_model_around_the_threshold(string cpu)
     {
         var k = KernelKit.Kernel(cpu, cpus: 1);

@@ -8,14 +8,12 @@ public class PtraceRegsetTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Get_image_is_standard_format_with_xcr0_at_464_and_only_user_bits(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
-        for (int seed = 0; seed < Cases; seed++)
+        var cfg = UabiFixtures.RequireConfig(cpu);
+        foreach (var (seed, _, task) in UabiFixtures.RandomTasks(cfg, Cases))
         {
-            var task = UabiFixtures.RandomTask(cfg!, new Random(seed));
-            var r = PtraceRegsets.Get(cfg!, task, NoteType.NtX86Xstate, 16384);
+            var r = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, 16384);
             Assert.True(r.Ok, $"seed {seed}: {r.Rule}");
-            Assert.Equal(cfg!.UserMaxSize, r.IovLen);
+            Assert.Equal(cfg.UserMaxSize, r.IovLen);
             var img = r.Data;
             Assert.Equal(cfg.UserMaxFeatures, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(464)));
             Assert.True(img.AsSpan(472, 40).IndexOfAnyExcept((byte)0) < 0, $"seed {seed}: sw_reserved beyond XCR0 not zero");
@@ -42,13 +40,11 @@ public class PtraceRegsetTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Get_set_get_is_the_identity(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
-        for (int seed = 0; seed < Cases; seed++)
+        var cfg = UabiFixtures.RequireConfig(cpu);
+        foreach (var (seed, _, task) in UabiFixtures.RandomTasks(cfg, Cases))
         {
-            var task = UabiFixtures.RandomTask(cfg!, new Random(seed));
-            var sup = UabiFixtures.SupervisorBytes(cfg!, task);
-            var first = PtraceRegsets.Get(cfg!, task, NoteType.NtX86Xstate, cfg!.UserMaxSize).Data;
+            var sup = UabiFixtures.SupervisorBytes(cfg, task);
+            var first = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
             var set = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, first);
             Assert.True(set.Ok, $"seed {seed}: {set.Rule}");
             var second = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
@@ -61,14 +57,13 @@ public class PtraceRegsetTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Random_images_written_by_set_read_back_identically(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
+        var cfg = UabiFixtures.RequireConfig(cpu);
         for (int seed = 0; seed < Cases; seed++)
         {
             var rng = new Random(1000 + seed);
-            var task = UabiFixtures.RandomTask(cfg!, rng);
-            var source = UabiFixtures.RandomTask(cfg!, rng);
-            var img = PtraceRegsets.Get(cfg!, source, NoteType.NtX86Xstate, cfg!.UserMaxSize).Data;
+            var task = UabiFixtures.RandomTask(cfg, rng);
+            var source = UabiFixtures.RandomTask(cfg, rng);
+            var img = PtraceRegsets.Get(cfg, source, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
             Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
             Assert.True(img.AsSpan().SequenceEqual(PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data), $"seed {1000 + seed}");
         }
@@ -90,9 +85,8 @@ public class PtraceRegsetTests
             var cfg = UabiFixtures.Config((string)row[0]);
             if (cfg is null)
                 continue;
-            for (int seed = 0; seed < 20; seed++)
+            foreach (var (seed, _, task) in UabiFixtures.RandomTasks(cfg, 20))
             {
-                var task = UabiFixtures.RandomTask(cfg, new Random(seed));
                 var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
                 var bad = RegsetMalformations.Build(cfg, img, m);
                 if (bad is null)
@@ -111,10 +105,9 @@ public class PtraceRegsetTests
     [SkippableFact]
     public void Oversized_iov_is_clamped_and_accepted()
     {
-        var cfg = UabiFixtures.Config("host") ?? UabiFixtures.Cpus().Select(r => UabiFixtures.Config((string)r[0])).FirstOrDefault(c => c is not null);
-        Skip.If(cfg is null, "no XSAVE configuration available");
-        var task = UabiFixtures.RandomTask(cfg!, new Random(7));
-        var img = PtraceRegsets.Get(cfg!, task, NoteType.NtX86Xstate, cfg!.UserMaxSize).Data;
+        var cfg = UabiFixtures.AnyConfig();
+        var task = UabiFixtures.RandomTask(cfg, new Random(7));
+        var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
         var big = img.Concat(new byte[8192 - img.Length]).ToArray();
         var r = PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, big);
         Assert.True(r.Ok, r.Rule);
@@ -124,22 +117,21 @@ public class PtraceRegsetTests
     [SkippableFact]
     public void Prfpreg_set_validates_size_and_mxcsr_and_marks_fp_sse_in_use()
     {
-        var cfg = UabiFixtures.Config("host") ?? UabiFixtures.Cpus().Select(r => UabiFixtures.Config((string)r[0])).FirstOrDefault(c => c is not null);
-        Skip.If(cfg is null, "no XSAVE configuration available");
-        var task = UabiFixtures.RandomTask(cfg!, new Random(3), inUse: 0);
-        var fx = PtraceRegsets.Get(cfg!, task, NoteType.NtPrfpreg, 512);
+        var cfg = UabiFixtures.AnyConfig();
+        var task = UabiFixtures.RandomTask(cfg, new Random(3), inUse: 0);
+        var fx = PtraceRegsets.Get(cfg, task, NoteType.NtPrfpreg, 512);
         Assert.Equal(512, fx.IovLen);
         Assert.Equal(0x37F, BinaryPrimitives.ReadUInt16LittleEndian(fx.Data));
         Assert.True(fx.Data.AsSpan(416).IndexOfAnyExcept((byte)0) < 0, "FX mode zero-fills padding and sw_reserved");
         var data = (byte[])fx.Data.Clone();
         data[160] = 0xAB; // XMM0
-        Assert.Equal(Errno.EINVAL, PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, data[..256]).Errno);
+        Assert.Equal(Errno.EINVAL, PtraceRegsets.Set(cfg, task, NoteType.NtPrfpreg, data[..256]).Errno);
         var badMx = (byte[])data.Clone();
         BinaryPrimitives.WriteUInt32LittleEndian(badMx.AsSpan(24), 0xFFFF0000);
-        Assert.Equal(Errno.EINVAL, PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, badMx).Errno);
+        Assert.Equal(Errno.EINVAL, PtraceRegsets.Set(cfg, task, NoteType.NtPrfpreg, badMx).Errno);
         Assert.Equal(0UL, task.Fpstate.XstateBv & XFeatureMasks.FpSse);
-        Assert.True(PtraceRegsets.Set(cfg!, task, NoteType.NtPrfpreg, data).Ok);
+        Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtPrfpreg, data).Ok);
         Assert.Equal(XFeatureMasks.FpSse, task.Fpstate.XstateBv & XFeatureMasks.FpSse);
-        Assert.Equal(0xAB, PtraceRegsets.Get(cfg!, task, NoteType.NtX86Xstate, cfg!.UserMaxSize).Data[160]);
+        Assert.Equal(0xAB, PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data[160]);
     }
 }

@@ -17,13 +17,10 @@ public class SigframeTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Frame_has_sw_bytes_magic2_and_fp_sse_forced(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
-        for (int seed = 0; seed < Cases; seed++)
+        var cfg = UabiFixtures.RequireConfig(cpu);
+        foreach (var (seed, rng, task) in UabiFixtures.RandomTasks(cfg, Cases))
         {
-            var rng = new Random(seed);
-            var task = UabiFixtures.RandomTask(cfg!, rng);
-            var frame = Deliver(cfg!, task, rng);
+            var frame = Deliver(cfg, task, rng);
             var sw = FpxSwBytes.Read(frame);
             int us = task.Fpstate.UserSize;
             Assert.Equal(Sigframes.FpXstateMagic1, sw.Magic1);
@@ -42,22 +39,19 @@ public class SigframeTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Delivery_then_sigreturn_restores_the_same_state(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
-        for (int seed = 0; seed < Cases; seed++)
+        var cfg = UabiFixtures.RequireConfig(cpu);
+        foreach (var (seed, rng, task) in UabiFixtures.RandomTasks(cfg, Cases))
         {
-            var rng = new Random(seed);
-            var task = UabiFixtures.RandomTask(cfg!, rng);
-            var regs = UabiFixtures.UserRegisters(cfg!, task);
-            var sup = UabiFixtures.SupervisorBytes(cfg!, task);
+            var regs = UabiFixtures.UserRegisters(cfg, task);
+            var sup = UabiFixtures.SupervisorBytes(cfg, task);
             uint pkru = task.Pkru;
-            var frame = Deliver(cfg!, task, rng);
+            var frame = Deliver(cfg, task, rng);
             // The handler runs and clobbers user state; sigreturn must bring it back.
-            Sigframes.ClearUserStates(cfg!, task);
-            var r = Sigframes.FpuRestoreSig(cfg!, task, frame);
+            Sigframes.ClearUserStates(cfg, task);
+            var r = Sigframes.FpuRestoreSig(cfg, task, frame);
             Assert.True(r.Ok && !r.FxOnly, $"seed {seed}: {r.Rule}");
-            Assert.Equal(UabiFixtures.Hex(regs), UabiFixtures.Hex(UabiFixtures.UserRegisters(cfg!, task)));
-            Assert.Equal(UabiFixtures.Hex(sup), UabiFixtures.Hex(UabiFixtures.SupervisorBytes(cfg!, task)));
+            Assert.Equal(UabiFixtures.Hex(regs), UabiFixtures.Hex(UabiFixtures.UserRegisters(cfg, task)));
+            Assert.Equal(UabiFixtures.Hex(sup), UabiFixtures.Hex(UabiFixtures.SupervisorBytes(cfg, task)));
             Assert.Equal(pkru, task.Pkru);
         }
     }
@@ -66,13 +60,12 @@ public class SigframeTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Legacy_frames_restore_only_x87_and_sse(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
+        var cfg = UabiFixtures.RequireConfig(cpu);
         for (int seed = 0; seed < 20; seed++)
         {
             var rng = new Random(seed);
-            var task = UabiFixtures.RandomTask(cfg!, rng, inUse: UabiFixtures.Config(cpu)!.UserMaxFeatures & ~XFeatureMasks.Pkru);
-            var frame = Deliver(cfg!, task, rng);
+            var task = UabiFixtures.RandomTask(cfg, rng, inUse: UabiFixtures.Config(cpu)!.UserMaxFeatures & ~XFeatureMasks.Pkru);
+            var frame = Deliver(cfg, task, rng);
             int us = task.Fpstate.UserSize;
             var bad1 = (byte[])frame.Clone();
             bad1[464] ^= 1; // magic1
@@ -81,12 +74,12 @@ public class SigframeTests
             foreach (var bad in new[] { bad1, bad2 })
             {
                 var t = task.Clone();
-                Sigframes.ClearUserStates(cfg!, t);
-                var r = Sigframes.FpuRestoreSig(cfg!, t, bad);
+                Sigframes.ClearUserStates(cfg, t);
+                var r = Sigframes.FpuRestoreSig(cfg, t, bad);
                 Assert.True(r.Ok && r.FxOnly, $"seed {seed}: {r.Rule}");
-                var img = UabiFixtures.UserRegisters(cfg!, t);
+                var img = UabiFixtures.UserRegisters(cfg, t);
                 Assert.True(img.AsSpan(0, 416).SequenceEqual(frame.AsSpan(0, 416)), $"seed {seed}: legacy area not restored from the frame");
-                foreach (int i in cfg!.ExtendedInOrder(cfg.UserMaxFeatures))
+                foreach (int i in cfg.ExtendedInOrder(cfg.UserMaxFeatures))
                     Assert.True(img.AsSpan(cfg.StandardOffset(i), cfg.Size(i)).IndexOfAnyExcept((byte)0) < 0, $"seed {seed}: component {i} not in init state");
             }
         }
@@ -96,13 +89,10 @@ public class SigframeTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Bad_xsave_headers_fail_with_sigsegv_and_cleared_user_state(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
-        for (int seed = 0; seed < 20; seed++)
+        var cfg = UabiFixtures.RequireConfig(cpu);
+        foreach (var (seed, rng, task) in UabiFixtures.RandomTasks(cfg, 20))
         {
-            var rng = new Random(seed);
-            var task = UabiFixtures.RandomTask(cfg!, rng);
-            var frame = Deliver(cfg!, task, rng);
+            var frame = Deliver(cfg, task, rng);
             var notInXcr0 = (byte[])frame.Clone();
             BinaryPrimitives.WriteUInt64LittleEndian(notInXcr0.AsSpan(512), BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(512)) | 1UL << 62);
             var badXcomp = (byte[])frame.Clone();
@@ -112,13 +102,13 @@ public class SigframeTests
             foreach (var bad in new[] { notInXcr0, badXcomp, badMxcsr })
             {
                 var t = task.Clone();
-                var sup = UabiFixtures.SupervisorBytes(cfg!, t);
-                var r = Sigframes.FpuRestoreSig(cfg!, t, bad);
+                var sup = UabiFixtures.SupervisorBytes(cfg, t);
+                var r = Sigframes.FpuRestoreSig(cfg, t, bad);
                 Assert.True(!r.Ok && r.Sigsegv, $"seed {seed}: {r.Rule}");
-                var init = UabiFixtures.UserRegistersButPkru(cfg!, new UabiTask(cfg!.NewDefaultFpstate(), 0));
-                Assert.Equal(UabiFixtures.Hex(init), UabiFixtures.Hex(UabiFixtures.UserRegistersButPkru(cfg!, t)));
-                Assert.Equal(cfg!.OsPke ? UabiTask.InitPkruValue : task.Pkru, t.Pkru);
-                Assert.Equal(UabiFixtures.Hex(sup), UabiFixtures.Hex(UabiFixtures.SupervisorBytes(cfg!, t)));
+                var init = UabiFixtures.UserRegistersButPkru(cfg, new UabiTask(cfg.NewDefaultFpstate(), 0));
+                Assert.Equal(UabiFixtures.Hex(init), UabiFixtures.Hex(UabiFixtures.UserRegistersButPkru(cfg, t)));
+                Assert.Equal(cfg.OsPke ? UabiTask.InitPkruValue : task.Pkru, t.Pkru);
+                Assert.Equal(UabiFixtures.Hex(sup), UabiFixtures.Hex(UabiFixtures.SupervisorBytes(cfg, t)));
             }
         }
     }
@@ -127,11 +117,10 @@ public class SigframeTests
     [MemberData(nameof(UabiFixtures.Cpus), MemberType = typeof(UabiFixtures))]
     public void Max_frame_size_from_struct_layouts_matches_the_boot(string cpu)
     {
-        var cfg = UabiFixtures.Config(cpu);
-        Skip.If(cfg is null, $"{cpu}: no XSAVE or catalog missing");
+        var cfg = UabiFixtures.RequireConfig(cpu);
         foreach (bool ia32 in new[] { true, false })
         {
-            var profile = cfg!.Cpu;
+            var profile = cfg.Cpu;
             var sys = FpuSystem.Boot(profile, options: BootOptions.Default with { Ia32Emulation = ia32 });
             var c = UabiConfig.FromSystem(sys);
             Assert.Equal(sys.MaxFrameSize, SigframeSizes.MaxFrameSize(c));
@@ -167,16 +156,15 @@ public class SigframeTests
     [SkippableFact]
     public void Alloc_mathframe_aligns_buf_fx_to_64_and_reserves_the_fsave_header_for_ia32()
     {
-        var cfg = UabiFixtures.Config("host") ?? UabiFixtures.Cpus().Select(r => UabiFixtures.Config((string)r[0])).FirstOrDefault(c => c is not null);
-        Skip.If(cfg is null, "no XSAVE configuration available");
-        var fps = cfg!.NewDefaultFpstate();
+        var cfg = UabiFixtures.AnyConfig();
+        var fps = cfg.NewDefaultFpstate();
         for (ulong sp = 0x7fff_0000_1000; sp < 0x7fff_0000_1000 + 200; sp += 7)
         {
-            var (nsp, bufFx, size) = SigframeSizes.AllocMathframe(cfg!, fps, sp, false);
+            var (nsp, bufFx, size) = SigframeSizes.AllocMathframe(cfg, fps, sp, false);
             Assert.Equal(0UL, bufFx % 64);
             Assert.Equal(bufFx, nsp);
             Assert.True(bufFx + (ulong)size <= sp);
-            var (sp32, bufFx32, size32) = SigframeSizes.AllocMathframe(cfg!, fps, sp, true);
+            var (sp32, bufFx32, size32) = SigframeSizes.AllocMathframe(cfg, fps, sp, true);
             Assert.Equal(bufFx, bufFx32);
             Assert.Equal(bufFx32 - 112, sp32);
             Assert.Equal(size + 112, size32);

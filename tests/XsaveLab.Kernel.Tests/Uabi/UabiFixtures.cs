@@ -21,6 +21,33 @@ internal static class UabiFixtures
         return UabiConfig.FromSystem(FpuSystem.Boot(cpu), 0x0000FFFF);
     }
 
+    /// <summary>The configuration of <paramref name="name"/>; skips the test when it has none.</summary>
+    public static UabiConfig RequireConfig(string name)
+    {
+        var cfg = Config(name);
+        Skip.If(cfg is null, $"{name}: no XSAVE or catalog missing");
+        return cfg!;
+    }
+
+    /// <summary>This host's configuration, else the first catalog CPU's; skips the test when there is none.</summary>
+    public static UabiConfig AnyConfig()
+    {
+        var cfg = Config("host") ?? Cpus().Select(r => Config((string)r[0])).FirstOrDefault(c => c is not null);
+        Skip.If(cfg is null, "no XSAVE configuration available");
+        return cfg!;
+    }
+
+    /// <summary><paramref name="count"/> random tasks, the one for seed n made from <c>new Random(n)</c>, which is
+    /// returned with it for the test's further draws.</summary>
+    public static IEnumerable<(int Seed, Random Rng, UabiTask Task)> RandomTasks(UabiConfig cfg, int count)
+    {
+        for (int seed = 0; seed < count; seed++)
+        {
+            var rng = new Random(seed);
+            yield return (seed, rng, RandomTask(cfg, rng));
+        }
+    }
+
     public static UabiTask RandomTask(UabiConfig cfg, Random rng, ulong? inUse = null) => UabiRandom.Task(cfg, rng, inUse);
 
     /// <summary>The architectural register values of the user features: the XSAVE-mode UABI image with the

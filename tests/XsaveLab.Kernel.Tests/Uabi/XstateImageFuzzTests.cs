@@ -37,13 +37,9 @@ public class XstateImageFuzzTests
         Assert.True(accepted >= count / 50 && accepted <= count - count / 50, $"{consumer}: {accepted} of {count} mutated images accepted");
     }
 
-    public static TheoryData<string> Regressions()
-    {
-        var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Uabi", "ImageFuzzRegressions"), "*.hex").Order(StringComparer.Ordinal))
-            data.Add(Path.GetFileName(f));
-        return data;
-    }
+    private const string RegressionFolder = "Uabi/ImageFuzzRegressions";
+
+    public static TheoryData<string> Regressions() => FuzzRegressions.Files(RegressionFolder, "*.hex");
 
     /// <summary>Inputs that once failed (file name: consumer, then what was wrong), in the form a failure prints.</summary>
     [Theory]
@@ -51,7 +47,7 @@ public class XstateImageFuzzTests
     public void OnceFailingInputs_AreAnsweredOrRefused(string file)
     {
         var consumer = Enum.Parse<Consumer>(file[..file.IndexOf('-', StringComparison.Ordinal)]);
-        byte[] input = Fuzz.ParseSparse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Uabi", "ImageFuzzRegressions", file)));
+        byte[] input = Fuzz.ParseSparse(FuzzRegressions.Text(RegressionFolder, file));
         Assert.Null(Fuzz.Failure(input, i => Check(consumer, i), Fuzz.Limits.Default));
     }
 

@@ -5,6 +5,15 @@ public class XstateUabiRuleTests
 {
     private static UabiConfig Spr() => UabiConfig.FromSystem(FpuSystem.Boot(CpuCatalog.Get("spr")), 0x0000FFFF);
 
+    /// <summary>An spr task with no component in use (registers drawn from <paramref name="seed"/>) and its
+    /// NT_X86_XSTATE image.</summary>
+    private static (UabiConfig Cfg, UabiTask Task, byte[] Image) InitStateImage(int seed)
+    {
+        var cfg = Spr();
+        var task = UabiRandom.Task(cfg, new Random(seed), 0);
+        return (cfg, task, PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data);
+    }
+
     [Fact]
     public void Fp_mode_copies_only_x87_and_leaves_mxcsr_and_xmm_at_init()
     {
@@ -56,9 +65,7 @@ public class XstateUabiRuleTests
     [Fact]
     public void Mxcsr_is_only_validated_when_fp_sse_or_ymm_is_present()
     {
-        var cfg = Spr();
-        var task = UabiRandom.Task(cfg, new Random(4), 0);
-        var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        var (cfg, task, img) = InitStateImage(4);
         BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), 0xFFFFFFFF);
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), XFeatureMasks.Opmask);
         Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
@@ -69,9 +76,7 @@ public class XstateUabiRuleTests
     [Fact]
     public void Ymm_without_fp_stores_mxcsr_directly()
     {
-        var cfg = Spr();
-        var task = UabiRandom.Task(cfg, new Random(5), 0);
-        var img = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;
+        var (cfg, task, img) = InitStateImage(5);
         BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(24), 0x9FC0);
         BinaryPrimitives.WriteUInt64LittleEndian(img.AsSpan(512), XFeatureMasks.Ymm);
         Assert.True(PtraceRegsets.Set(cfg, task, NoteType.NtX86Xstate, img).Ok);
