@@ -8,6 +8,9 @@ public static partial class CpuidTextReader
     /// <summary>Longest <c># name:</c> or <c># source:</c> value: they name the CPU in every output and message.</summary>
     private const int MaxHeaderChars = 128;
 
+    private static readonly TextFileLimits FileLimits =
+        new("a CPUID dump", CpuProfileLimits.MaxFileBytes, CpuProfileLimits.MaxLineChars, "a CPUID dump line");
+
     // Register fields are exactly eight hex digits: a ninth would otherwise be dropped and the value misread.
     [GeneratedRegex(@"^\s*CPUID\s+([0-9A-Fa-f]{8}):\s*([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})-([0-9A-Fa-f]{8})(?![0-9A-Fa-f-])")]
     private static partial Regex InstLatLine();
@@ -33,12 +36,13 @@ public static partial class CpuidTextReader
 
     /// <summary>Reads a file; the profile is named after the file unless the text names itself
     /// (<c># name: …</c>). Only a regular file of at most <see cref="CpuProfileLimits.MaxFileBytes"/> is read.</summary>
-    public static CpuProfile ReadFile(string path) => Parse(DumpFile.ReadText(path), path);
+    public static CpuProfile ReadFile(string path) =>
+        Parse(BoundedTextFile.ReadOrThrow(path, FileLimits, e => new CpuProfileFormatException(path, e.Line, e.Message)), path);
 
     /// <summary>Detects the format of <paramref name="text"/>, or null when no line looks like CPUID output.</summary>
     public static CpuidTextFormat? Detect(string text)
     {
-        foreach (var line in Lines(text))
+        foreach (var line in BoundedTextFile.Lines(text))
         {
             if (line.Text.Length > CpuProfileLimits.MaxLineChars)
                 continue;
@@ -56,7 +60,7 @@ public static partial class CpuidTextReader
     {
         if (text.Length > CpuProfileLimits.MaxFileBytes)
             throw new CpuProfileFormatException(file, 0, $"the text has {text.Length} characters; a CPUID dump is at most {CpuProfileLimits.MaxFileBytes} bytes (4 MiB)");
-        foreach (var line in Lines(text))
+        foreach (var line in BoundedTextFile.Lines(text))
             if (line.Text.Length > CpuProfileLimits.MaxLineChars)
                 throw new CpuProfileFormatException(file, line.Number, $"the line has {line.Text.Length} characters; a CPUID dump line is at most {CpuProfileLimits.MaxLineChars}");
         var format = Detect(text) ?? throw new CpuProfileFormatException(file, 0,
@@ -65,7 +69,7 @@ public static partial class CpuidTextReader
         var lineOf = new Dictionary<(uint, uint), int>();
         var meta = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         bool seenCpuHeader = false;
-        foreach (var (number, span) in Lines(text))
+        foreach (var (number, span) in BoundedTextFile.Lines(text))
         {
             int lineNo = number;
             var line = span.ToString();
@@ -148,24 +152,6 @@ public static partial class CpuidTextReader
         if (CpuProfileValidation.FirstProblem(profile) is { } problem)
             throw new CpuProfileFormatException(file, lineOf.GetValueOrDefault((problem.Leaf, problem.Subleaf)), problem.Message);
         return profile;
-    }
-
-    /// <summary>The lines of <paramref name="text"/> split at '\n' (a trailing '\r' dropped), numbered from 1.</summary>
-    private static IEnumerable<(int Number, ReadOnlyMemory<char> Text)> Lines(string text)
-    {
-        int start = 0, number = 0;
-        while (start <= text.Length)
-        {
-            int nl = text.IndexOf('\n', start);
-            int end = nl < 0 ? text.Length : nl;
-            int len = end - start;
-            if (len > 0 && text[end - 1] == '\r')
-                len--;
-            yield return (++number, text.AsMemory(start, len));
-            if (nl < 0)
-                yield break;
-            start = nl + 1;
-        }
     }
 
     /// <summary>At most 60 characters of <paramref name="s"/>, quoted, with control characters escaped, so that

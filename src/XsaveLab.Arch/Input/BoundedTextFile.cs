@@ -23,6 +23,14 @@ public static class BoundedTextFile
         return error is null;
     }
 
+    /// <summary>Reads <paramref name="path"/> within <paramref name="limits"/>, or throws the reader's own exception
+    /// made from the problem by <paramref name="toException"/>.</summary>
+    public static string ReadOrThrow(string path, TextFileLimits limits, Func<InputFileError, Exception> toException)
+    {
+        ArgumentNullException.ThrowIfNull(toException);
+        return TryRead(path, limits, out var text, out var error) ? text : throw toException(error);
+    }
+
     private static InputFileError? Read(string path, TextFileLimits limits, ref string? text)
     {
         if (path.Length == 0)
@@ -75,8 +83,19 @@ public static class BoundedTextFile
         return limits.MaxLineChars > 0 ? LongLine(path, text, limits) : null;
     }
 
-    /// <summary>The first line (split at '\n', a trailing '\r' not counted) longer than the limit.</summary>
+    /// <summary>The first line (a trailing '\r' not counted) longer than the limit.</summary>
     private static InputFileError? LongLine(string path, string text, TextFileLimits limits)
+    {
+        foreach (var (number, line) in Lines(text))
+            if (line.Length > limits.MaxLineChars)
+                return new(path, number, InputFileProblem.LineTooLong,
+                    $"the line has {line.Length} characters; {limits.LineNoun ?? limits.Noun + " line"} is at most {limits.MaxLineChars}");
+        return null;
+    }
+
+    /// <summary>The lines of <paramref name="text"/> split at '\n' (a trailing '\r' dropped), numbered from 1;
+    /// text ending in '\n' has a last, empty line.</summary>
+    internal static IEnumerable<(int Number, ReadOnlyMemory<char> Text)> Lines(string text)
     {
         int start = 0, number = 0;
         while (start <= text.Length)
@@ -86,15 +105,11 @@ public static class BoundedTextFile
             int len = end - start;
             if (len > 0 && text[end - 1] == '\r')
                 len--;
-            number++;
-            if (len > limits.MaxLineChars)
-                return new(path, number, InputFileProblem.LineTooLong,
-                    $"the line has {len} characters; {limits.LineNoun ?? limits.Noun + " line"} is at most {limits.MaxLineChars}");
+            yield return (++number, text.AsMemory(start, len));
             if (nl < 0)
-                break;
+                yield break;
             start = nl + 1;
         }
-        return null;
     }
 
     /// <summary>At most <paramref name="max"/> characters of <paramref name="s"/>, control characters and

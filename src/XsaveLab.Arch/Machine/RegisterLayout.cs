@@ -98,4 +98,43 @@ internal sealed class RegisterLayout
         }
         return end;
     }
+
+    /// <summary>Walks the extended components (2..62) of <paramref name="moved"/> with each one's offset in the
+    /// area: its standard offset (CPUID.(EAX=0DH,ECX=i):EBX), or in compacted form the slot after every earlier
+    /// component of <paramref name="slots"/> (XCOMP_BV; RFBM when saving), 64-byte aligned where
+    /// CPUID.(EAX=0DH,ECX=i):ECX[1] is set (SDM Vol. 1 §13.4.3). A compacted slot is reserved whether or not its
+    /// component is moved.</summary>
+    public AreaWalk Walk(ulong slots, ulong moved, bool compacted) => new(this, slots, moved, compacted);
+
+    /// <summary>The state of a <see cref="Walk"/>: a struct so that the save and restore loops allocate nothing.</summary>
+    internal struct AreaWalk(RegisterLayout layout, ulong slots, ulong moved, bool compacted)
+    {
+        private ulong _left = (compacted ? slots : moved) & XFeatureMasks.Extend;
+        private int _offs = XsaveOffsets.ExtendedStart;
+
+        /// <summary>The next component moved and its offset in the area; false when there is none.</summary>
+        public bool Next(out int component, out int offset)
+        {
+            while (_left != 0)
+            {
+                int i = BitOperations.TrailingZeroCount(_left);
+                _left &= _left - 1;
+                if (compacted)
+                {
+                    if ((layout.Aligned >> i & 1) != 0)
+                        _offs = XsaveOffsets.Align64(_offs);
+                    offset = _offs;
+                    _offs += layout.Size[i];
+                    if ((moved >> i & 1) == 0)
+                        continue;
+                }
+                else
+                    offset = layout.StandardOffset[i];
+                component = i;
+                return true;
+            }
+            component = offset = 0;
+            return false;
+        }
+    }
 }

@@ -8,11 +8,9 @@ public sealed partial class XsaveCpu
     /// #NM with CR0.TS, #GP unless the address is 16-byte aligned.</summary>
     public XsaveFault Fxsave(Span<byte> area, ulong address)
     {
-        var f = CheckFx(address);
+        var f = CheckFx(address, area.Length);
         if (f.IsFault)
             return f;
-        if (area.Length < XsaveOffsets.FxsaveSize)
-            AreaTooShort(area.Length, XsaveOffsets.FxsaveSize);
         _regs.AsSpan(0, XsaveOffsets.XmmSpace + XsaveOffsets.XmmSpaceSize).CopyTo(area);
         return XsaveFault.None;
     }
@@ -23,11 +21,9 @@ public sealed partial class XsaveCpu
     /// the loaded components count as modified.</summary>
     public XsaveFault Fxrstor(ReadOnlySpan<byte> area, ulong address)
     {
-        var f = CheckFx(address);
+        var f = CheckFx(address, area.Length);
         if (f.IsFault)
             return f;
-        if (area.Length < XsaveOffsets.FxsaveSize)
-            AreaTooShort(area.Length, XsaveOffsets.FxsaveSize);
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[XsaveOffsets.Mxcsr..]);
         if (XsaveDataRules.MxcsrViolation(mxcsr, _mxcsrMask) is { } mxcsrRule)
             return XsaveFault.GP(mxcsrRule);
@@ -42,7 +38,9 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    private XsaveFault CheckFx(ulong address)
+    /// <summary>The fault FXSAVE or FXRSTOR takes before touching the area; with none, an area shorter than the
+    /// 512-byte FXSAVE image is the caller's error and throws.</summary>
+    private XsaveFault CheckFx(ulong address, int areaLength)
     {
         if (!_hasFxsr)
             return XsaveFault.UD(XsaveRules.NoFxsr);
@@ -50,6 +48,8 @@ public sealed partial class XsaveCpu
             return XsaveFault.NM(XsaveRules.TaskSwitched);
         if ((address & 15) != 0)
             return XsaveFault.GP(XsaveRules.FxMisaligned);
+        if (areaLength < XsaveOffsets.FxsaveSize)
+            AreaTooShort(areaLength, XsaveOffsets.FxsaveSize);
         return XsaveFault.None;
     }
 }

@@ -109,28 +109,11 @@ public sealed partial class XsaveCpu
     private ulong ReadExtended(ReadOnlySpan<byte> area, ulong xcompBv, ulong load, bool compacted)
     {
         var L = _layout;
-        ulong m = (compacted ? xcompBv : load) & XFeatureMasks.Extend;
         ulong nonZero = 0;
-        int offs = XsaveOffsets.ExtendedStart;
-        while (m != 0)
-        {
-            int i = BitOperations.TrailingZeroCount(m);
-            m &= m - 1;
-            int src;
-            if (compacted)
-            {
-                if ((L.Aligned >> i & 1) != 0)
-                    offs = XsaveOffsets.Align64(offs);
-                src = offs;
-                offs += L.Size[i];
-                if ((load >> i & 1) == 0)
-                    continue;
-            }
-            else
-                src = L.StandardOffset[i];
+        var walk = L.Walk(xcompBv, load, compacted);
+        while (walk.Next(out int i, out int src))
             if (FastCopy.CopyTestNonZero(area.Slice(src, L.Transfer[i]), _regs.AsSpan(L.RegOffset[i])))
                 nonZero |= 1UL << i;
-        }
         return nonZero;
     }
 }

@@ -147,25 +147,10 @@ public sealed partial class XsaveCpu
     private void WriteExtended(Span<byte> area, ulong rfbm, ulong write, bool compacted, ulong zeroInstead)
     {
         var L = _layout;
-        ulong m = (compacted ? rfbm : write) & XFeatureMasks.Extend;
-        int offs = XsaveOffsets.ExtendedStart;
         int runSrc = 0, runDst = 0, runLen = 0;
-        while (m != 0)
+        var walk = L.Walk(rfbm, write, compacted);
+        while (walk.Next(out int i, out int dst))
         {
-            int i = BitOperations.TrailingZeroCount(m);
-            m &= m - 1;
-            int dst;
-            if (compacted)
-            {
-                if ((L.Aligned >> i & 1) != 0)
-                    offs = XsaveOffsets.Align64(offs);
-                dst = offs;
-                offs += L.Size[i];
-                if ((write >> i & 1) == 0)
-                    continue;
-            }
-            else
-                dst = L.StandardOffset[i];
             int src = L.RegOffset[i], len = L.Transfer[i];
             if ((zeroInstead >> i & 1) != 0)
             {

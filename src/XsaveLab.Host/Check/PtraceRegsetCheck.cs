@@ -10,18 +10,11 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
     private const ulong LoadSeed = 0x5EED_0001;
 
     public IEnumerable<Observable> Run(HostCheckContext ctx) =>
-        TracedProbe.Run(ctx, "ptrace NT_X86_XSTATE", LoadSeed, child => Checks(ctx, child));
+        TracedProbe.RunOnXstate(ctx, "ptrace NT_X86_XSTATE", "ptrace NT_X86_XSTATE GET", LoadSeed, (child, get, cfg) => Checks(ctx, child, get, cfg));
 
-    private static List<Observable> Checks(HostCheckContext ctx, TracedChild child)
+    private static List<Observable> Checks(HostCheckContext ctx, TracedChild child, LiveRegsetResult get, UabiConfig cfg)
     {
         var list = new List<Observable>();
-        var get = child.GetRegset(NoteType.NtX86Xstate);
-        if (!get.Ok)
-        {
-            list.Add(Observable.Skipped("ptrace NT_X86_XSTATE GET", $"PTRACE_GETREGSET failed: {get}"));
-            return list;
-        }
-        var cfg = ctx.Uabi(ChildModel.HardwareMxcsrMask(get.Data));
         const string why = "copy_xstate_to_uabi_buf(XSAVE) of the child's state after XRSTOR of the seeded image; MXCSR_MASK (not in CPUID) taken from the child's image";
         list.Add(Observable.Compare("NT_X86_XSTATE GET iov_len (16384 offered)", PtraceRegsets.Length(cfg, NoteType.NtX86Xstate).ToString(), get.Length.ToString(),
             "ptrace_regset clamps iov_len to n*size = fpu_user_cfg.max_size"));

@@ -11,18 +11,11 @@ public sealed class SigframeCheck : IHostCheckProvider
     private const ulong Seed = 0x516F_0003;
 
     public IEnumerable<Observable> Run(HostCheckContext ctx) =>
-        TracedProbe.Run(ctx, "signal frame", Seed, child => Checks(ctx, child));
+        TracedProbe.RunOnXstate(ctx, "signal frame", "signal frame", Seed, (child, get, cfg) => Checks(ctx, child, get, cfg));
 
-    private static List<Observable> Checks(HostCheckContext ctx, TracedChild child)
+    private static List<Observable> Checks(HostCheckContext ctx, TracedChild child, LiveRegsetResult get, UabiConfig cfg)
     {
         var list = new List<Observable>();
-        var get = child.GetRegset(NoteType.NtX86Xstate);
-        if (!get.Ok)
-        {
-            list.Add(Observable.Skipped("signal frame", $"PTRACE_GETREGSET failed: {get}"));
-            return list;
-        }
-        var cfg = ctx.Uabi(ChildModel.HardwareMxcsrMask(get.Data));
         var model = ChildModel.AfterLoad(cfg, SeededXstateImage.Build(Seed, UserXstateLayout.FromHost()));
         using var hs = HandlerStop.Enter(child, out string why);
         if (hs is null)

@@ -22,6 +22,19 @@ internal static class TracedProbe
             yield return o;
     }
 
+    /// <summary><see cref="Run"/> for checks that start from the child's NT_X86_XSTATE image (PTRACE_GETREGSET)
+    /// and the UABI configuration it implies: MXCSR_MASK is not in CPUID, so it is taken from the image. When the
+    /// GET fails the only observation is a skipped one named <paramref name="getName"/>.</summary>
+    public static IEnumerable<Observable> RunOnXstate(HostCheckContext ctx, string name, string getName, ulong seed,
+        Func<TracedChild, LiveRegsetResult, UabiConfig, List<Observable>> checks) =>
+        Run(ctx, name, seed, child =>
+        {
+            var get = child.GetRegset(NoteType.NtX86Xstate);
+            return get.Ok
+                ? checks(child, get, ctx.Uabi(ChildModel.HardwareMxcsrMask(get.Data)))
+                : [Observable.Skipped(getName, $"PTRACE_GETREGSET failed: {get}")];
+        });
+
     /// <summary>Starts a traced child whose registers hold <see cref="SeededXstateImage"/> of <paramref name="seed"/>,
     /// runs <paramref name="checks"/> on it and kills it. A child that cannot be traced gives one skipped observation
     /// named <paramref name="name"/> and <c>Traced</c> false.</summary>

@@ -7,7 +7,7 @@ namespace XsaveLab.Host.Kvm;
 public sealed unsafe class KvmDevice : IDisposable
 {
     public const string DefaultPath = "/dev/kvm";
-    private readonly List<KvmVmFd> _vms = [];
+    private readonly OwnedFds<KvmVmFd> _vms = new();
     private readonly SafeFdHandle _fd;
 
     private KvmDevice(SafeFdHandle fd) => _fd = fd;
@@ -68,22 +68,14 @@ public sealed unsafe class KvmDevice : IDisposable
 
     /// <summary>KVM_CREATE_VM of <paramref name="type"/> (0 = default). The VM is owned by this device too:
     /// disposing the device disposes it.</summary>
-    public KvmResult<KvmVmFd> CreateVm(ulong type = 0)
-    {
-        var r = KvmFd.Ioctl(Live(), KvmAbi.CreateVm, (nint)type);
-        if (!r.Ok)
-            return new(r.Result, null);
-        var vm = new KvmVmFd(new SafeFdHandle(r.Ret), this);
-        _vms.Add(vm);
-        return new(r.Result, vm);
-    }
+    public KvmResult<KvmVmFd> CreateVm(ulong type = 0) =>
+        _vms.Adopt(KvmFd.Ioctl(Live(), KvmAbi.CreateVm, (nint)type), fd => new KvmVmFd(fd, this));
 
-    internal void Forget(KvmVmFd vm) => _vms.Remove(vm);
+    internal void Forget(KvmVmFd vm) => _vms.Forget(vm);
 
     public void Dispose()
     {
-        foreach (var vm in _vms.ToArray())
-            vm.Dispose();
+        _vms.DisposeAll();
         _fd.Dispose();
     }
 

@@ -5,7 +5,7 @@ namespace XsaveLab.Host.Kvm;
 public sealed class KvmVmFd : IDisposable
 {
     private readonly KvmDevice _device;
-    private readonly List<KvmVcpuFd> _vcpus = [];
+    private readonly OwnedFds<KvmVcpuFd> _vcpus = new();
     private readonly SafeFdHandle _fd;
 
     internal KvmVmFd(SafeFdHandle fd, KvmDevice device)
@@ -31,22 +31,14 @@ public sealed class KvmVmFd : IDisposable
 
     /// <summary>KVM_CREATE_VCPU with <paramref name="id"/>. Creating the first vCPU locks the process's
     /// guest FPU permissions (<c>fpu_lock_guest_permissions()</c>, arch/x86/kernel/fpu/xstate.c).</summary>
-    public KvmResult<KvmVcpuFd> CreateVcpu(int id = 0)
-    {
-        var r = KvmFd.Ioctl(Live(), KvmAbi.CreateVcpu, id);
-        if (!r.Ok)
-            return new(r.Result, null);
-        var v = new KvmVcpuFd(new SafeFdHandle(r.Ret), this);
-        _vcpus.Add(v);
-        return new(r.Result, v);
-    }
+    public KvmResult<KvmVcpuFd> CreateVcpu(int id = 0) =>
+        _vcpus.Adopt(KvmFd.Ioctl(Live(), KvmAbi.CreateVcpu, id), fd => new KvmVcpuFd(fd, this));
 
-    internal void Forget(KvmVcpuFd vcpu) => _vcpus.Remove(vcpu);
+    internal void Forget(KvmVcpuFd vcpu) => _vcpus.Forget(vcpu);
 
     public void Dispose()
     {
-        foreach (var v in _vcpus.ToArray())
-            v.Dispose();
+        _vcpus.DisposeAll();
         if (_fd.IsClosed)
             return;
         _fd.Dispose();

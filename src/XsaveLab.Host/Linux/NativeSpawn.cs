@@ -22,29 +22,15 @@ internal static unsafe class NativeSpawn
                 env[k] = v;
         var envp = env.Where(kv => kv.Value is not null).Select(kv => $"{kv.Key}={kv.Value}").ToList();
 
-        var allocations = new List<nint>();
-        byte* Str(string s)
-        {
-            byte[] b = Encoding.UTF8.GetBytes(s);
-            byte* p = (byte*)NativeMemory.Alloc((nuint)b.Length + 1);
-            b.CopyTo(new Span<byte>(p, b.Length));
-            p[b.Length] = 0;
-            allocations.Add((nint)p);
-            return p;
-        }
-
+        using var strings = new NativeStrings();
+        byte** av = strings.Array(argv);
+        byte** ev = strings.Array(envp);
         // glibc sizes: posix_spawnattr_t 336 bytes, sigset_t 128 bytes; generous buffers.
         byte* attr = (byte*)NativeMemory.AllocZeroed(1024);
         byte* sigset = (byte*)NativeMemory.AllocZeroed(256);
         byte* sigdef = (byte*)NativeMemory.AllocZeroed(256);
-        byte** av = (byte**)NativeMemory.AllocZeroed((nuint)(argv.Count + 1) * (nuint)sizeof(nint));
-        byte** ev = (byte**)NativeMemory.AllocZeroed((nuint)(envp.Count + 1) * (nuint)sizeof(nint));
         try
         {
-            for (int i = 0; i < argv.Count; i++)
-                av[i] = Str(argv[i]);
-            for (int i = 0; i < envp.Count; i++)
-                ev[i] = Str(envp[i]);
             Libc.posix_spawnattr_init(attr);
             Libc.sigemptyset(sigset);
             Libc.sigfillset(sigdef);
@@ -58,10 +44,6 @@ internal static unsafe class NativeSpawn
         }
         finally
         {
-            foreach (var p in allocations)
-                NativeMemory.Free((void*)p);
-            NativeMemory.Free(av);
-            NativeMemory.Free(ev);
             NativeMemory.Free(attr);
             NativeMemory.Free(sigset);
             NativeMemory.Free(sigdef);

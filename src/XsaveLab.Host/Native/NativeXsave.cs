@@ -240,11 +240,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
         RequireKind(kind);
         LoadImage(_image, image, restoreMask, nameof(image));
         LoadFill(_out, output, nameof(output), restorable: false);
-        Reset();
-        _block->Image = _image.Address;
-        _block->RestoreMask = restoreMask;
-        _block->Output = _out.Address;
-        _block->SaveMask = saveMask;
+        ResetForProbe(restoreMask, saveMask);
         Call(_stubs.Probe[(int)kind]);
         _out.Span[..output.Length].CopyTo(output);
         return Result();
@@ -269,11 +265,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
         LoadImage(_image, image, restoreMask, nameof(image));
         LoadFill(_out, output, nameof(output), restorable: true);
         LoadFill(_out2, output2, nameof(output2), restorable: false);
-        Reset();
-        _block->Image = _image.Address;
-        _block->RestoreMask = restoreMask;
-        _block->Output = _out.Address;
-        _block->SaveMask = saveMask;
+        ResetForProbe(restoreMask, saveMask);
         _block->RestoreMask2 = restoreMask2;
         _block->Output2 = _out2.Address;
         _block->SaveMask2 = saveMask2;
@@ -394,6 +386,17 @@ public sealed unsafe partial class NativeXsave : IDisposable
         ThrowIfDisposed();
         if (!Supports(kind))
             throw new PlatformNotSupportedException($"this processor does not enumerate {kind} (CPUID(0xD,1).EAX)");
+    }
+
+    /// <summary>A cleared block for a probe: XRSTOR64 of the loaded image with <paramref name="restoreMask"/>, then
+    /// the save with <paramref name="saveMask"/> into the first output.</summary>
+    private void ResetForProbe(ulong restoreMask, ulong saveMask)
+    {
+        Reset();
+        _block->Image = _image.Address;
+        _block->RestoreMask = restoreMask;
+        _block->Output = _out.Address;
+        _block->SaveMask = saveMask;
     }
 
     private void Reset()

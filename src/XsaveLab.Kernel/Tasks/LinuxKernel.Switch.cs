@@ -152,8 +152,7 @@ public sealed partial class LinuxKernel
     {
         var fps = fpu.FpState;
         var cpu = kc.Cpu;
-        int cpl = cpu.Cpl;
-        cpu.Cpl = 0;
+        using var kernelMode = new KernelMode(cpu);
         if (System.XsaveEnabled)
         {
             ulong rfbm = fps.Xfeatures;
@@ -167,7 +166,6 @@ public sealed partial class LinuxKernel
             if (end > fps.Size)
             {
                 Violation($"save of RFBM 0x{rfbm & enabled:x} needs {end} bytes but {fps} has {fps.Size}");
-                cpu.Cpl = cpl;
                 return;
             }
             var x = SwitchPolicy.Save(cpu, fps.Regs, fps.Address, rfbm);
@@ -185,7 +183,6 @@ public sealed partial class LinuxKernel
         }
         Counters.Saves++;
         Counters.SaveFootprintBytes += fps.Size;
-        cpu.Cpl = cpl;
     }
 
     /// <summary>restore_fpregs_from_fpstate(fps, mask): XFD first, then XRSTORS (or XRSTOR) with
@@ -194,8 +191,7 @@ public sealed partial class LinuxKernel
     internal void RestoreFpregsFromFpstate(KernelCpu kc, FpState fps, ulong mask)
     {
         var cpu = kc.Cpu;
-        int cpl = cpu.Cpl;
-        cpu.Cpl = 0;
+        using var kernelMode = new KernelMode(cpu);
         if (System.XsaveEnabled)
         {
             XfdUpdateState(kc, fps);
@@ -205,7 +201,6 @@ public sealed partial class LinuxKernel
             if (end > fps.Size)
             {
                 Violation($"restore of RFBM 0x{rfbm:x} reads {end} bytes but {fps} has {fps.Size}");
-                cpu.Cpl = cpl;
                 return;
             }
             var x = SwitchPolicy.Restore(cpu, fps.Regs, fps.Address, rfbm);
@@ -224,7 +219,6 @@ public sealed partial class LinuxKernel
             Counters.RestoredBytes += FpuSystem.FxregsStateSize;
         }
         Counters.Restores++;
-        cpu.Cpl = cpl;
     }
 
     // xfd_validate_state() (CONFIG_X86_DEBUG_FPU, kernel/fpu/xstate.c): with IA32_XFD not matching this fpstate,
@@ -307,5 +301,22 @@ public sealed partial class LinuxKernel
         kc.KernelFpuAllowed = true;
         if (kc.Current is { IsKernelThread: false } cur)
             ExitToUser(kc, cur);
+    }
+
+    /// <summary>Kernel code on a CPU: CPL 0 until disposed, then the CPL the CPU had, on every return path. XSAVES
+    /// and XRSTORS fault at CPL &gt; 0 (SDM Vol. 1 §13.11, §13.12).</summary>
+    private readonly struct KernelMode : IDisposable
+    {
+        private readonly XsaveCpu _cpu;
+        private readonly int _cpl;
+
+        public KernelMode(XsaveCpu cpu)
+        {
+            _cpu = cpu;
+            _cpl = cpu.Cpl;
+            cpu.Cpl = 0;
+        }
+
+        public void Dispose() => _cpu.Cpl = _cpl;
     }
 }

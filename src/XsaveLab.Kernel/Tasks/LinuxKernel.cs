@@ -155,14 +155,22 @@ public sealed partial class LinuxKernel
         return g;
     }
 
+    /// <summary>The first task of a new thread group, its fpstate pointing at the default buffer
+    /// (fpstate_reset()); the caller fills the registers.</summary>
+    private KernelTask NewLeader(string name, bool kthread)
+    {
+        var g = NewGroup(_nextPid);
+        var t = NewTask(name, g, kthread);
+        g.Leader = t;
+        FpstateReset(t.Fpu);
+        return t;
+    }
+
     /// <summary>A new process in the state a fresh exec leaves: default fpstate holding init_fpstate's registers,
     /// default permissions, TIF_NEED_FPU_LOAD set, PKRU at its init value.</summary>
     public KernelTask SpawnProcess(string name)
     {
-        var g = NewGroup(_nextPid);
-        var t = NewTask(name, g, kthread: false);
-        g.Leader = t;
-        FpstateReset(t.Fpu);
+        var t = NewLeader(name, kthread: false);
         ResetFpstateRegs(t.Fpu);
         t.NeedFpuLoad = true;
         t.Pkru = InitPkruValue;
@@ -172,10 +180,7 @@ public sealed partial class LinuxKernel
     /// <summary>A kernel thread: <c>fpu_clone(minimal)</c> copies init_fpstate; it never has user FPU state.</summary>
     public KernelTask SpawnKernelThread(string name)
     {
-        var g = NewGroup(_nextPid);
-        var t = NewTask(name, g, kthread: true);
-        g.Leader = t;
-        FpstateReset(t.Fpu);
+        var t = NewLeader(name, kthread: true);
         System.InitFpStateRegs[..System.InitFpStateCopySize].CopyTo(t.Fpu.FpState.Buffer);
         t.NeedFpuLoad = true;
         t.Pkru = InitPkruValue;

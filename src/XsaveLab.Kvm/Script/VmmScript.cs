@@ -66,7 +66,11 @@ public sealed class VmmScript
     public IReadOnlyList<ScriptLine> Lines { get; }
 
     /// <summary>Reads and parses a script file: a regular file of at most <see cref="ScriptText.MaxFileBytes"/>.</summary>
-    public static VmmScript ParseFile(string path) => Parse(ScriptFile.ReadText(path), path);
+    public static VmmScript ParseFile(string path) =>
+        Parse(BoundedTextFile.ReadOrThrow(path, FileLimits, e => new VmmScriptException(path, e.Line, e.Message)), path);
+
+    private static readonly TextFileLimits FileLimits =
+        new("a VMM script", ScriptText.MaxFileBytes, ScriptText.MaxLineChars, "a script line");
 
     public static VmmScript Parse(string text, string file)
     {

@@ -14,36 +14,24 @@ internal sealed unsafe class ChildProcess : IDisposable
     /// <param name="dups">(fd in this process, fd number in the child).</param>
     public static ChildProcess Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<(int From, int To)> dups)
     {
-        var allocs = new List<nint>();
-        byte* Str(string s)
-        {
-            var bytes = Encoding.UTF8.GetBytes(s + "\0");
-            var p = (byte*)NativeMemory.Alloc((nuint)bytes.Length);
-            bytes.CopyTo(new Span<byte>(p, bytes.Length));
-            allocs.Add((nint)p);
-            return p;
-        }
         // The runtime's diagnostic IPC would leave dotnet-diagnostic-*/clr-debug-pipe-* entries in /tmp when the
         // child is killed: the measurement child runs with it off.
         var env = new List<string> { $"{ChildEnvironment.DiagnosticsVariable}=0" };
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
             if ((string)e.Key != ChildEnvironment.DiagnosticsVariable)
                 env.Add($"{e.Key}={e.Value}");
-        byte** argvp = (byte**)NativeMemory.AllocZeroed((nuint)(argv.Count + 1), (nuint)sizeof(nint));
-        byte** envp = (byte**)NativeMemory.AllocZeroed((nuint)(env.Count + 1), (nuint)sizeof(nint));
+        using var strings = new NativeStrings();
+        byte** argvp = strings.Array(argv);
+        byte** envp = strings.Array(env);
         void* actions = NativeMemory.AllocZeroed(256);
         try
         {
-            for (int i = 0; i < argv.Count; i++)
-                argvp[i] = Str(argv[i]);
-            for (int i = 0; i < env.Count; i++)
-                envp[i] = Str(env[i]);
             Libc.posix_spawn_file_actions_init(actions);
             foreach (var (from, to) in dups)
                 if (Libc.posix_spawn_file_actions_adddup2(actions, from, to) != 0)
                     throw new IOException("posix_spawn_file_actions_adddup2 failed");
             int pid;
-            int rc = Libc.posix_spawn(&pid, Str(path), actions, null, argvp, envp);
+            int rc = Libc.posix_spawn(&pid, strings.String(path), actions, null, argvp, envp);
             Libc.posix_spawn_file_actions_destroy(actions);
             if (rc != 0)
                 throw new IOException($"posix_spawn({path}) failed: error {rc}");
@@ -51,10 +39,6 @@ internal sealed unsafe class ChildProcess : IDisposable
         }
         finally
         {
-            foreach (var p in allocs)
-                NativeMemory.Free((void*)p);
-            NativeMemory.Free(argvp);
-            NativeMemory.Free(envp);
             NativeMemory.Free(actions);
         }
     }
