@@ -76,7 +76,8 @@ public sealed class CommandLineFuzzTests(ITestOutputHelper output) : IDisposable
                 escaped = e;
             }
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }, maxStackSize: 16 << 20) { IsBackground = true };
+        }, maxStackSize: 16 << 20)
+        { IsBackground = true };
         thread.Start();
         if (!thread.Join(PerInput))
             return $"no answer within {PerInput.TotalSeconds} s";

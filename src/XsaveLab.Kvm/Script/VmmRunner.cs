@@ -104,70 +104,70 @@ public sealed class VmmRunner
                 _settings = _settings with { Flavour = f.Flavour };
                 return Done(SysResult.Success(), _settings.Describe());
             case VmmCall.ArchPrctl a:
-            {
-                var r = Sys.ArchPrctl(a.Option, a.Argument);
-                return Done(r, r.Ok && a.IsGet ? $"0x{r.Value:x} ({XFeatureTable.Describe((ulong)r.Value)})" : r.Rule);
-            }
+                {
+                    var r = Sys.ArchPrctl(a.Option, a.Argument);
+                    return Done(r, r.Ok && a.IsGet ? $"0x{r.Value:x} ({XFeatureTable.Describe((ulong)r.Value)})" : r.Rule);
+                }
             case VmmCall.CheckExtension ce:
-            {
-                if (ce.OnVm && _vm is null)
-                    return NoFd("VM");
-                var r = ce.OnVm ? _vm!.CheckExtension(ce.Capability) : Sys.CheckExtension(ce.Capability);
-                return Done(r, $"{(ce.OnVm ? "VM fd" : "/dev/kvm")}: {r.Value}");
-            }
+                {
+                    if (ce.OnVm && _vm is null)
+                        return NoFd("VM");
+                    var r = ce.OnVm ? _vm!.CheckExtension(ce.Capability) : Sys.CheckExtension(ce.Capability);
+                    return Done(r, $"{(ce.OnVm ? "VM fd" : "/dev/kvm")}: {r.Value}");
+                }
             case VmmCall.GetSupportedCpuid:
-            {
-                _supported = Sys.GetSupportedCpuid();
-                var d0 = _supported.FirstOrDefault(e => e.Function == 0xD && e.Index == 0);
-                ulong x = d0.Eax | (ulong)d0.Edx << 32;
-                return Done(SysResult.Success(_supported.Count), $"0xD.0 XCR0 0x{x:x} ({XFeatureTable.Describe(x)}), EBX {d0.Ebx}");
-            }
+                {
+                    _supported = Sys.GetSupportedCpuid();
+                    var d0 = _supported.FirstOrDefault(e => e.Function == 0xD && e.Index == 0);
+                    ulong x = d0.Eax | (ulong)d0.Edx << 32;
+                    return Done(SysResult.Success(_supported.Count), $"0xD.0 XCR0 0x{x:x} ({XFeatureTable.Describe(x)}), EBX {d0.Ebx}");
+                }
             case VmmCall.GetDeviceAttr da:
-            {
-                var r = Sys.GetDeviceAttr(KvmAbi.GroupSystem, da.Attribute);
-                return Done(r, r.Ok ? $"0x{r.Value:x}" : r.Rule);
-            }
+                {
+                    var r = Sys.GetDeviceAttr(KvmAbi.GroupSystem, da.Attribute);
+                    return Done(r, r.Ok ? $"0x{r.Value:x}" : r.Rule);
+                }
             case VmmCall.GetMsrIndexList:
-            {
-                var list = Sys.GetMsrIndexList();
-                return Done(SysResult.Success(list.Count), list.Count == 0 ? "no XSAVE/CET MSR" : string.Join(", ", list.Select(MsrNames.Name)));
-            }
+                {
+                    var list = Sys.GetMsrIndexList();
+                    return Done(SysResult.Success(list.Count), list.Count == 0 ? "no XSAVE/CET MSR" : string.Join(", ", list.Select(MsrNames.Name)));
+                }
             case VmmCall.CreateVm:
                 _vm = Sys.CreateVm();
                 return Done(SysResult.Success(_vm.Id), $"VM {_vm.Id}");
             case VmmCall.CreateVcpu cv:
-            {
-                if (_vm is null) return NoFd("VM");
-                var (r, v) = _vm.CreateVcpu(cv.Id);
-                if (v is not null)
                 {
-                    _vcpu = v;
-                    FirstVcpu ??= v;
-                }
-                return Done(r, r.Rule);
-            }
-            case VmmCall.SelectVcpu sv:
-            {
-                var v = _vm?.Vcpu(sv.Id);
-                if (v is null) return Done(SysResult.Fail(Errno.EBADF, "no such vCPU"), "no such vCPU");
-                _vcpu = v;
-                return Done(SysResult.Success(v.Id), $"vCPU {v.Id}");
-            }
-            case VmmCall.DestroyVcpu:
-            {
-                if (_vcpu is null) return NoFd("vCPU");
-                var r = _vcpu.Destroy();
-                return Done(r, r.Ok ? "guest fpstate freed" : r.Rule);
-            }
-            case VmmCall.Save s:
-            {
-                if (_vcpu is null) return NoFd("vCPU");
-                var (r, snap) = _vcpu.Save(s.Omit);
-                if (snap is null)
+                    if (_vm is null) return NoFd("VM");
+                    var (r, v) = _vm.CreateVcpu(cv.Id);
+                    if (v is not null)
+                    {
+                        _vcpu = v;
+                        FirstVcpu ??= v;
+                    }
                     return Done(r, r.Rule);
-                _snapshots[s.Name] = snap;
-                return Done(SysResult.Success(snap.Xsave.Length), $"XSAVE image {snap.Xsave.Length} bytes (XSTATE_BV 0x{snap.XstateBv:x}), XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}");
-            }
+                }
+            case VmmCall.SelectVcpu sv:
+                {
+                    var v = _vm?.Vcpu(sv.Id);
+                    if (v is null) return Done(SysResult.Fail(Errno.EBADF, "no such vCPU"), "no such vCPU");
+                    _vcpu = v;
+                    return Done(SysResult.Success(v.Id), $"vCPU {v.Id}");
+                }
+            case VmmCall.DestroyVcpu:
+                {
+                    if (_vcpu is null) return NoFd("vCPU");
+                    var r = _vcpu.Destroy();
+                    return Done(r, r.Ok ? "guest fpstate freed" : r.Rule);
+                }
+            case VmmCall.Save s:
+                {
+                    if (_vcpu is null) return NoFd("vCPU");
+                    var (r, snap) = _vcpu.Save(s.Omit);
+                    if (snap is null)
+                        return Done(r, r.Rule);
+                    _snapshots[s.Name] = snap;
+                    return Done(SysResult.Success(snap.Xsave.Length), $"XSAVE image {snap.Xsave.Length} bytes (XSTATE_BV 0x{snap.XstateBv:x}), XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}");
+                }
             case VmmCall.Restore rs:
                 return Restore(l.Number, rs);
             default:
@@ -183,59 +183,59 @@ public sealed class VmmRunner
         switch (call)
         {
             case VmmCall.SetCpuid2 sc:
-            {
-                var r = v.SetCpuid2(sc.Exposure.Apply(_supported ?? Sys.GetSupportedCpuid()));
-                string notes = v.Notes.Count > 0 ? " | " + string.Join(" | ", v.Notes) : "";
-                return Done(r, r.Rule + notes);
-            }
+                {
+                    var r = v.SetCpuid2(sc.Exposure.Apply(_supported ?? Sys.GetSupportedCpuid()));
+                    string notes = v.Notes.Count > 0 ? " | " + string.Join(" | ", v.Notes) : "";
+                    return Done(r, r.Rule + notes);
+                }
             case VmmCall.GetCpuid2:
-            {
-                var r = v.GetCpuid2(out var e);
-                var d0 = e.FirstOrDefault(x => x.Function == 0xD && x.Index == 0);
-                return Done(r, $"{e.Count} entries, 0xD.0 EAX 0x{d0.Eax:x}");
-            }
+                {
+                    var r = v.GetCpuid2(out var e);
+                    var d0 = e.FirstOrDefault(x => x.Function == 0xD && x.Index == 0);
+                    return Done(r, $"{e.Count} entries, 0xD.0 EAX 0x{d0.Eax:x}");
+                }
             case VmmCall.Run run:
-            {
-                var rr = v.Run(run.Guest);
-                return (rr.Result, rr.Result.Rule, rr.Guest);
-            }
+                {
+                    var rr = v.Run(run.Guest);
+                    return (rr.Result, rr.Result.Rule, rr.Guest);
+                }
             case VmmCall.GetXsave gx:
-            {
-                var r = gx.Xsave2 ? v.GetXsave2(out var img) : v.GetXsave(out img);
-                if (!r.Ok)
-                    return Done(r, r.Rule);
-                _lastImage = img;
-                ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv));
-                return Done(SysResult.Success(img.Length), $"{img.Length} bytes, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XcompBv)):x}, sw_reserved[0] 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.SwReserved)):x}");
-            }
+                {
+                    var r = gx.Xsave2 ? v.GetXsave2(out var img) : v.GetXsave(out img);
+                    if (!r.Ok)
+                        return Done(r, r.Rule);
+                    _lastImage = img;
+                    ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv));
+                    return Done(SysResult.Success(img.Length), $"{img.Length} bytes, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XcompBv)):x}, sw_reserved[0] 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.SwReserved)):x}");
+                }
             case VmmCall.SetXsave sx:
                 return SetXsave(v, sx);
             case VmmCall.GetXcrs:
-            {
-                var r = v.GetXcrs(out var x);
-                return Done(r, x.Count == 0 ? "none" : string.Join(", ", x.Select(p => $"XCR{p.Xcr}=0x{p.Value:x}")));
-            }
+                {
+                    var r = v.GetXcrs(out var x);
+                    return Done(r, x.Count == 0 ? "none" : string.Join(", ", x.Select(p => $"XCR{p.Xcr}=0x{p.Value:x}")));
+                }
             case VmmCall.SetXcrs sx:
-            {
-                ulong val = sx.Value;
-                if (sx.FromCpuid)
-                    val |= v.Cpuid.Where(e => e.Function == 0xD && e.Index == 0).Select(e => e.Eax | (ulong)e.Edx << 32).FirstOrDefault();
-                var r = v.SetXcrs([(0u, val)]);
-                return Done(r, r.Rule);
-            }
+                {
+                    ulong val = sx.Value;
+                    if (sx.FromCpuid)
+                        val |= v.Cpuid.Where(e => e.Function == 0xD && e.Index == 0).Select(e => e.Eax | (ulong)e.Edx << 32).FirstOrDefault();
+                    var r = v.SetXcrs([(0u, val)]);
+                    return Done(r, r.Rule);
+                }
             case VmmCall.GetMsrs gm:
-            {
-                var idx = gm.Msrs.ToArray();
-                var r = v.GetMsrs(idx, out var vals);
-                return Done(r, string.Join(", ", idx.Take((int)r.Value).Zip(vals).Select(p => $"{MsrNames.Name(p.First)}=0x{p.Second:x}")) + $" ({r.Value} of {idx.Length})");
-            }
+                {
+                    var idx = gm.Msrs.ToArray();
+                    var r = v.GetMsrs(idx, out var vals);
+                    return Done(r, string.Join(", ", idx.Take((int)r.Value).Zip(vals).Select(p => $"{MsrNames.Name(p.First)}=0x{p.Second:x}")) + $" ({r.Value} of {idx.Length})");
+                }
             case VmmCall.SetMsrs sm:
-            {
-                var cpuidXss = v.Cpuid.Where(e => e.Function == 0xD && e.Index == 1).Select(e => e.Ecx | (ulong)e.Edx << 32).FirstOrDefault();
-                var msrs = sm.Msrs.Select(m => (m.Index, m.FromCpuid ? m.Value | cpuidXss : m.Value)).ToArray();
-                var r = v.SetMsrs(msrs);
-                return Done(r, $"{r.Value} of {msrs.Length} written ({r.Rule})");
-            }
+                {
+                    var cpuidXss = v.Cpuid.Where(e => e.Function == 0xD && e.Index == 1).Select(e => e.Ecx | (ulong)e.Edx << 32).FirstOrDefault();
+                    var msrs = sm.Msrs.Select(m => (m.Index, m.FromCpuid ? m.Value | cpuidXss : m.Value)).ToArray();
+                    var r = v.SetMsrs(msrs);
+                    return Done(r, $"{r.Value} of {msrs.Length} written ({r.Rule})");
+                }
             default:
                 return Done(SysResult.Fail(Errno.ENOTTY, "not modelled"), "not modelled");
         }

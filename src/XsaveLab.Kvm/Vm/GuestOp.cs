@@ -129,8 +129,12 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
             case "xsave" or "xsavec" or "xsaveopt" or "xsaves" or "xrstor" or "xrstors":
                 var kind = op switch
                 {
-                    "xsave" => GuestOpKind.Xsave, "xsavec" => GuestOpKind.Xsavec, "xsaveopt" => GuestOpKind.Xsaveopt,
-                    "xsaves" => GuestOpKind.Xsaves, "xrstor" => GuestOpKind.Xrstor, _ => GuestOpKind.Xrstors,
+                    "xsave" => GuestOpKind.Xsave,
+                    "xsavec" => GuestOpKind.Xsavec,
+                    "xsaveopt" => GuestOpKind.Xsaveopt,
+                    "xsaves" => GuestOpKind.Xsaves,
+                    "xrstor" => GuestOpKind.Xrstor,
+                    _ => GuestOpKind.Xrstors,
                 };
                 r = Need(2) && Val(w[2], out var rfbm, out var cr) ? new(kind, t, Value: rfbm, Buffer: w[1], FromCpuid: cr) : Fail($"usage: {op} BUFFER RFBM");
                 break;

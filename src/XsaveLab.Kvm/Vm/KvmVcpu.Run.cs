@@ -136,53 +136,53 @@ public sealed partial class KvmVcpu
                 pc.Cpl = _guestCpl;
                 return new(t, XsaveFault.None, null, $"CPL {op.Value}");
             case GuestOpKind.Xsetbv:
-            {
-                if (!Cr4OsXsave)
-                    return new(t, XsaveFault.UD("XSETBV with CR4.OSXSAVE = 0"), null, "#UD");
-                if (_guestCpl != 0)
-                    return new(t, XsaveFault.GP("XSETBV at CPL > 0 (kvm_set_xcr)"), null, "#GP");
-                var why = SetXcr(op.Ecx, op.Value);
-                if (why is not null)
-                    return new(t, XsaveFault.GP($"__kvm_set_xcr: {why}"), null, $"#GP injected ({why})");
-                var f = pc.Xsetbv(0, op.Value);
-                return new(t, f, f.IsFault ? null : op.Value, f.IsFault ? f.ToString() : $"XCR0 = 0x{op.Value:x}");
-            }
+                {
+                    if (!Cr4OsXsave)
+                        return new(t, XsaveFault.UD("XSETBV with CR4.OSXSAVE = 0"), null, "#UD");
+                    if (_guestCpl != 0)
+                        return new(t, XsaveFault.GP("XSETBV at CPL > 0 (kvm_set_xcr)"), null, "#GP");
+                    var why = SetXcr(op.Ecx, op.Value);
+                    if (why is not null)
+                        return new(t, XsaveFault.GP($"__kvm_set_xcr: {why}"), null, $"#GP injected ({why})");
+                    var f = pc.Xsetbv(0, op.Value);
+                    return new(t, f, f.IsFault ? null : op.Value, f.IsFault ? f.ToString() : $"XCR0 = 0x{op.Value:x}");
+                }
             case GuestOpKind.Xgetbv:
-            {
-                var f = pc.Xgetbv(op.Ecx, out var v);
-                return new(t, f, f.IsFault ? null : v, f.IsFault ? f.ToString() : $"0x{v:x}");
-            }
+                {
+                    var f = pc.Xgetbv(op.Ecx, out var v);
+                    return new(t, f, f.IsFault ? null : v, f.IsFault ? f.ToString() : $"0x{v:x}");
+                }
             case GuestOpKind.Rdmsr:
-            {
-                if (_guestCpl != 0)
-                    return new(t, XsaveFault.GP("RDMSR at CPL > 0"), null, "#GP");
-                var (st, v) = GetMsr(op.Msr, false);
-                return st == MsrStatus.Ok
-                    ? new(t, XsaveFault.None, v, $"0x{v:x}")
-                    : new(t, XsaveFault.GP($"KVM refused RDMSR {MsrNames.Name(op.Msr)} ({st})"), null, "#GP injected");
-            }
+                {
+                    if (_guestCpl != 0)
+                        return new(t, XsaveFault.GP("RDMSR at CPL > 0"), null, "#GP");
+                    var (st, v) = GetMsr(op.Msr, false);
+                    return st == MsrStatus.Ok
+                        ? new(t, XsaveFault.None, v, $"0x{v:x}")
+                        : new(t, XsaveFault.GP($"KVM refused RDMSR {MsrNames.Name(op.Msr)} ({st})"), null, "#GP injected");
+                }
             case GuestOpKind.Wrmsr:
-            {
-                if (_guestCpl != 0)
-                    return new(t, XsaveFault.GP("WRMSR at CPL > 0"), null, "#GP");
-                var st = SetMsr(op.Msr, op.Value, false);
-                return st == MsrStatus.Ok
-                    ? new(t, XsaveFault.None, op.Value, $"{MsrNames.Name(op.Msr)} = 0x{op.Value:x}")
-                    : new(t, XsaveFault.GP($"KVM refused WRMSR {MsrNames.Name(op.Msr)} = 0x{op.Value:x} ({st})"), null, "#GP injected");
-            }
+                {
+                    if (_guestCpl != 0)
+                        return new(t, XsaveFault.GP("WRMSR at CPL > 0"), null, "#GP");
+                    var st = SetMsr(op.Msr, op.Value, false);
+                    return st == MsrStatus.Ok
+                        ? new(t, XsaveFault.None, op.Value, $"{MsrNames.Name(op.Msr)} = 0x{op.Value:x}")
+                        : new(t, XsaveFault.GP($"KVM refused WRMSR {MsrNames.Name(op.Msr)} = 0x{op.Value:x} ({st})"), null, "#GP injected");
+                }
             case GuestOpKind.Ldtilecfg:
                 return NotEnumerated(t, 17) ?? WriteComponent(t, pc, 17, TileConfig());
             case GuestOpKind.Tileloadd:
-            {
-                if (NotEnumerated(t, 18) is { } missing)
-                    return missing;
-                if ((pc.Xcr0 & XFeatureMasks.Xtile) != XFeatureMasks.Xtile || !pc.OsXsave)
-                    return new(t, XsaveFault.UD("TILELOADD without AMX enabled in XCR0"), null, "#UD");
-                var data = pc.Read(18).ToArray();
-                for (int i = 0; i < 1024 && i < data.Length; i++)
-                    data[i] = (byte)(0xA5 ^ i);
-                return WriteComponent(t, pc, 18, data);
-            }
+                {
+                    if (NotEnumerated(t, 18) is { } missing)
+                        return missing;
+                    if ((pc.Xcr0 & XFeatureMasks.Xtile) != XFeatureMasks.Xtile || !pc.OsXsave)
+                        return new(t, XsaveFault.UD("TILELOADD without AMX enabled in XCR0"), null, "#UD");
+                    var data = pc.Read(18).ToArray();
+                    for (int i = 0; i < 1024 && i < data.Length; i++)
+                        data[i] = (byte)(0xA5 ^ i);
+                    return WriteComponent(t, pc, 18, data);
+                }
             case GuestOpKind.Tilerelease:
                 if ((NotEnumerated(t, 17) ?? NotEnumerated(t, 18)) is { } absent)
                     return absent;
@@ -192,25 +192,25 @@ public sealed partial class KvmVcpu
                 pc.Init(18);
                 return new(t, XsaveFault.None, null, "tiles in init state");
             case GuestOpKind.WriteComponent:
-            {
-                var c = Host.Cpu.Component(op.Component);
-                if (c is null || (pc.Xcr0 >> op.Component & 1) == 0 && op.Component < 32 && (pc.Xss >> op.Component & 1) == 0)
-                    return new(t, XsaveFault.UD($"component {op.Component} not enabled"), null, "#UD");
-                var data = new byte[c.Value.Size];
-                for (int i = 0; i < data.Length; i++)
-                    data[i] = (byte)(0x11 * (op.Component + 1) + i);
-                return WriteComponent(t, pc, op.Component, data);
-            }
+                {
+                    var c = Host.Cpu.Component(op.Component);
+                    if (c is null || (pc.Xcr0 >> op.Component & 1) == 0 && op.Component < 32 && (pc.Xss >> op.Component & 1) == 0)
+                        return new(t, XsaveFault.UD($"component {op.Component} not enabled"), null, "#UD");
+                    var data = new byte[c.Value.Size];
+                    for (int i = 0; i < data.Length; i++)
+                        data[i] = (byte)(0x11 * (op.Component + 1) + i);
+                    return WriteComponent(t, pc, op.Component, data);
+                }
             case GuestOpKind.InitComponent:
                 if (NotEnumerated(t, op.Component) is { } none)
                     return none;
                 pc.Init(op.Component);
                 return new(t, XsaveFault.None, null, "init");
             case GuestOpKind.Cpuid:
-            {
-                var e = GuestCpuid(op.Msr, op.Ecx);
-                return new(t, XsaveFault.None, e.Ebx, $"eax=0x{e.Eax:x} ebx=0x{e.Ebx:x} ecx=0x{e.Ecx:x} edx=0x{e.Edx:x}");
-            }
+                {
+                    var e = GuestCpuid(op.Msr, op.Ecx);
+                    return new(t, XsaveFault.None, e.Ebx, $"eax=0x{e.Eax:x} ebx=0x{e.Ebx:x} ecx=0x{e.Ecx:x} edx=0x{e.Edx:x}");
+                }
             case GuestOpKind.SetXstateBv:
                 BinaryPrimitives.WriteUInt64LittleEndian(Buffer(op.Buffer).AsSpan(XsaveOffsets.XstateBv), op.Value);
                 return new(t, XsaveFault.None, op.Value, $"XSTATE_BV of {op.Buffer} = 0x{op.Value:x}");

@@ -122,7 +122,8 @@ public sealed class XsaveBench : IDisposable
                 c.Xsavec(area, Address, ~0UL);
                 c.Xrstor(area, Address, ~0UL);
             }
-        }));
+        }
+        ));
 
         if (Profile.HasXsaves)
         {
@@ -136,7 +137,8 @@ public sealed class XsaveBench : IDisposable
                     s.Xsaves(area, Address, ~0UL);
                     s.Xrstors(area, Address, ~0UL);
                 }
-            }));
+            }
+            ));
         }
 
         if (Profile.HasXsaveopt)
@@ -153,7 +155,8 @@ public sealed class XsaveBench : IDisposable
                     o.Xrstor(std, Address, ~0UL);
                     o.Xsaveopt(std, Address, ~0UL);
                 }
-            }));
+            }
+            ));
         }
 
         var a = new byte[StateBytes];
@@ -166,7 +169,8 @@ public sealed class XsaveBench : IDisposable
                 a.AsSpan().CopyTo(b);
                 b.AsSpan().CopyTo(a);
             }
-        }));
+        }
+        ));
 
         if (_native is not null)
             cases.Add((NativeXsavecPair, RunNativePairs));

@@ -42,7 +42,8 @@ public static class ContextSwitchMeter
         {
             try { result = MeasureOnThisThread(options, progress); }
             catch (Exception e) { failure = e; }
-        }, 1 << 20) { IsBackground = true, Name = "context-switch measuring side" };
+        }, 1 << 20)
+        { IsBackground = true, Name = "context-switch measuring side" };
         t.Start();
         t.Join();
         if (failure is not null)
@@ -111,7 +112,8 @@ public static class ContextSwitchMeter
                 {
                     Affinity.PinCurrentThread(cpu);
                     partnerOutcome = engine.Run(theirRead, theirWrite, long.MaxValue, initiator: false, o.State);
-                }, 1 << 20) { IsBackground = true, Name = "context-switch partner" };
+                }, 1 << 20)
+                { IsBackground = true, Name = "context-switch partner" };
                 partnerThread.Start();
             }
             else

@@ -269,30 +269,30 @@ public sealed class Simulator
         switch (_kind[t])
         {
             case KindPingA:
-            {
-                int p = _aux[t];
-                if (_pipeBA[p] > 0)
                 {
-                    _pipeBA[p]--;
-                    Stats.PingPongIterations += 2;
+                    int p = _aux[t];
+                    if (_pipeBA[p] > 0)
+                    {
+                        _pipeBA[p]--;
+                        Stats.PingPongIterations += 2;
+                    }
+                    _pipeAB[p]++;
+                    Wake(t + 1);
+                    if (_pipeBA[p] == 0)
+                        return Block(t);
+                    return false;
                 }
-                _pipeAB[p]++;
-                Wake(t + 1);
-                if (_pipeBA[p] == 0)
-                    return Block(t);
-                return false;
-            }
             case KindPingB:
-            {
-                int p = _aux[t];
-                if (_pipeAB[p] > 0)
                 {
-                    _pipeAB[p]--;
-                    _pipeBA[p]++;
-                    Wake(t - 1);
+                    int p = _aux[t];
+                    if (_pipeAB[p] > 0)
+                    {
+                        _pipeAB[p]--;
+                        _pipeBA[p]++;
+                        Wake(t - 1);
+                    }
+                    return Block(t);
                 }
-                return Block(t);
-            }
             case KindVcpu:
                 return VcpuSlice(c, t);
             case KindAmx:

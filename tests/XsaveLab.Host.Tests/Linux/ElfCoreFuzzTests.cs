@@ -179,17 +179,17 @@ public sealed class ElfCoreFuzzTests(ITestOutputHelper log)
                         return b;
                     break;
                 case 2: // an extreme 16/32/64-bit value in a header field or a note header
-                {
-                    int[] fields = [32, 40, 54, 56, 64 + 8, 64 + 32, 64 + 40, 120, 124, 128];
-                    int at = fields[rng.Next(fields.Length)];
-                    ulong[] values = [0, 1, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, (ulong)b.Length, ulong.MaxValue, 1UL << 40];
-                    var v = values[rng.Next(values.Length)];
-                    if (at + 8 <= b.Length)
-                        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(at), v);
-                    else if (at + 4 <= b.Length)
-                        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(at), (uint)v);
-                    break;
-                }
+                    {
+                        int[] fields = [32, 40, 54, 56, 64 + 8, 64 + 32, 64 + 40, 120, 124, 128];
+                        int at = fields[rng.Next(fields.Length)];
+                        ulong[] values = [0, 1, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, (ulong)b.Length, ulong.MaxValue, 1UL << 40];
+                        var v = values[rng.Next(values.Length)];
+                        if (at + 8 <= b.Length)
+                            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(at), v);
+                        else if (at + 4 <= b.Length)
+                            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(at), (uint)v);
+                        break;
+                    }
                 case 3: // a segment pointing back into the headers (overlap)
                     if (b.Length >= 120)
                         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(64 + 8), (ulong)rng.Next(0, 120));

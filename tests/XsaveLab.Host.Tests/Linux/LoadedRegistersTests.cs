@@ -83,7 +83,12 @@ public class LoadedRegistersTests
     {
         var layout = new UserXstateLayout(0x2E7, i => i switch
         {
-            2 => (576, 256), 5 => (832, 64), 6 => (896, 512), 7 => (1408, 1024), 9 => (2432, 8), _ => (0, 0),
+            2 => (576, 256),
+            5 => (832, 64),
+            6 => (896, 512),
+            7 => (1408, 1024),
+            9 => (2432, 8),
+            _ => (0, 0),
         });
         Assert.Equal(2440, layout.Size);
         var a = SeededXstateImage.Build(42, layout);

@@ -11,8 +11,11 @@ public class CleanMeasureChildTests
     {
         var o = new ContextSwitchOptions
         {
-            Mode = PingPongMode.Processes, State = VectorState.Init, Runs = 2,
-            RunDuration = TimeSpan.FromMilliseconds(200), Warmup = TimeSpan.FromMilliseconds(50),
+            Mode = PingPongMode.Processes,
+            State = VectorState.Init,
+            Runs = 2,
+            RunDuration = TimeSpan.FromMilliseconds(200),
+            Warmup = TimeSpan.FromMilliseconds(50),
         };
         var why = ContextSwitchMeter.Unavailable(o);
         Skip.If(why is not null, why);

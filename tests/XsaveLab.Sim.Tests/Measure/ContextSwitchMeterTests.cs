@@ -5,7 +5,11 @@ public class ContextSwitchMeterTests
 {
     private static ContextSwitchOptions Short(PingPongMode mode, VectorState state) => new()
     {
-        Mode = mode, State = state, Runs = 3, RunDuration = TimeSpan.FromMilliseconds(150), Warmup = TimeSpan.FromMilliseconds(50),
+        Mode = mode,
+        State = state,
+        Runs = 3,
+        RunDuration = TimeSpan.FromMilliseconds(150),
+        Warmup = TimeSpan.FromMilliseconds(50),
     };
 
     [SkippableTheory]
