@@ -38,6 +38,19 @@ public class BootCommandTests
         Assert.Equal(has ? JsonValueKind.Object : JsonValueKind.Null, doc.RootElement.GetProperty("guestDefaultCfg").ValueKind);
     }
 
+    [Theory]
+    [InlineData("6.1")]
+    [InlineData("6.6")]
+    [InlineData("6.12")]
+    public void Lts_kernels_boot_as_the_model_boots_them(string kernel)
+    {
+        var (code, output, err) = CliRunner.Run("boot", "--cpu", "tgl", "--kernel", kernel, "--format", "json");
+        Assert.True(code == 0, err);
+        var sys = FpuSystem.Boot(CpuCatalog.Get("tgl"), KernelVariants.Get(kernel));
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(sys.Dmesg, doc.RootElement.GetProperty("dmesg").EnumerateArray().Select(x => x.GetString()!).ToArray());
+    }
+
     [Fact]
     public void Unknown_variant_is_bad_input()
     {

@@ -13,6 +13,11 @@ public sealed record KernelVariant
     /// otherwise it is XFEATURE_CET_KERNEL_UNUSED in the unsupported mask (8b05b3c98816).</summary>
     public required bool CetKernelSupported { get; init; }
 
+    /// <summary>Component 11 (CET_U, user shadow stacks) is in XFEATURE_MASK_SUPERVISOR_SUPPORTED with a SHSTK gate
+    /// ("x86/fpu/xstate: Introduce CET MSR and XSAVES supervisor states", merged for 6.6); before, neither CET
+    /// component is known and both names are "unknown xstate feature".</summary>
+    public bool CetUserSupported { get; init; } = true;
+
     /// <summary>The <c>xfeature_names[12]</c> string.</summary>
     public required string CetKernelName { get; init; }
 
@@ -55,10 +60,10 @@ public sealed record KernelVariant
 
     /// <summary>XFEATURE_MASK_SUPERVISOR_SUPPORTED for this variant.</summary>
     public ulong SupervisorSupported =>
-        XFeatureMasks.Pasid | XFeatureMasks.CetUser | (CetKernelSupported ? XFeatureMasks.CetKernel : 0);
+        XFeatureMasks.Pasid | (CetUserSupported ? XFeatureMasks.CetUser : 0) | (CetKernelSupported ? XFeatureMasks.CetKernel : 0);
 
-    /// <summary>XFEATURE_MASK_SUPERVISOR_UNSUPPORTED: PT, plus CET_KERNEL where it is unsupported.</summary>
-    public ulong SupervisorUnsupported => XFeatureMasks.Pt | (CetKernelSupported ? 0 : XFeatureMasks.CetKernel);
+    /// <summary>XFEATURE_MASK_SUPERVISOR_UNSUPPORTED: PT, plus CET_KERNEL where it is known but unsupported (6.6–6.16).</summary>
+    public ulong SupervisorUnsupported => XFeatureMasks.Pt | (CetKernelSupported || !CetUserSupported ? 0 : XFeatureMasks.CetKernel);
 
     /// <summary>XFEATURE_MASK_FPSTATE = USER_RESTORE | SUPERVISOR_SUPPORTED: the RFBM of restores.</summary>
     public ulong FpstateMask => XFeatureMasks.UserRestore | SupervisorSupported;
@@ -74,6 +79,8 @@ public sealed record KernelVariant
     /// entry is 0 (the bit is always cleared; x87 is special-cased by the caller).</summary>
     public CpuFeature? Gate(int i)
     {
+        if (i == (int)XFeature.CetUser && !CetUserSupported)
+            return null;
         if (i == (int)XFeature.CetKernel)
             return CetKernelSupported ? CpuFeature.Shstk : null;
         var info = XFeatureTable.Get(i);
@@ -82,7 +89,8 @@ public sealed record KernelVariant
 
     /// <summary>The <c>xfeature_names[]</c> entry printed at boot.</summary>
     public string BootName(int i) =>
-        i == (int)XFeature.CetKernel ? CetKernelName : (uint)i < XFeatureTable.Count ? XFeatureTable.Get(i).BootLogName : XFeatureTable.UnknownName;
+        i == (int)XFeature.CetUser && !CetUserSupported ? XFeatureTable.UnknownName
+        : i == (int)XFeature.CetKernel ? CetKernelName : (uint)i < XFeatureTable.Count ? XFeatureTable.Get(i).BootLogName : XFeatureTable.UnknownName;
 
     public override string ToString() => Name;
 }

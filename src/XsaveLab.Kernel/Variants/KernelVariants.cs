@@ -19,6 +19,8 @@ public static class KernelVariants
         CetGuestOnly = new("component 12", "XFEATURE_CET_KERNEL gated on SHSTK, in SUPERVISOR_SUPPORTED and GUEST_SUPERVISOR, name '(KVM only)'", "8b05b3c98816, 151bf232494d"),
         CetGuestOnlyEarly = new("component 12", "XFEATURE_CET_KERNEL gated on SHSTK, in SUPERVISOR_SUPPORTED and the guest-only set, name 'Control-flow Kernel registers' (no '(KVM only)')",
             "v4 3/8 <20250318153316.1970147-4-chao.gao@intel.com>"),
+        NoteLayout = new("core files", "NT_X86_XSAVE_LAYOUT note (offset and size of each xfeature) next to NT_X86_XSTATE", "ba386777a30b"),
+        NoNoteLayout = new("core files", "no NT_X86_XSAVE_LAYOUT note: debuggers guess the XSAVE layout from XCR0 in sw_reserved", "ba386777a30b (absent)"),
         PermBug = new("__xstate_request_perm", "mask |= supervisor bits for host size only, then __state_perm = mask & USER_SUPPORTED (supervisor bits and flags lost)", "d8414603b29f (absent)"),
         PermFixed = new("__xstate_request_perm", "__state_perm = permitted | requested, supervisor bits and FPU_GUEST_PERM_LOCKED kept; user size from a masked copy", "d8414603b29f"),
         GuestPermCopy = new("guest_perm", "fpstate_reset(): guest_perm = perm (same defaults for guests)", "7c2c89364d92 (absent)"),
@@ -139,8 +141,46 @@ public static class KernelVariants
         ],
     };
 
+    /// <summary>The long-term kernels fleets and VMMs run, newest first; each is its newer neighbour without the
+    /// patches listed. All three carry the stable backport of 1937e18cc3cf (guest fpstate from kernel defaults) and
+    /// b45f72177594 (XSTATE_BV cleared under XFD; a KVM release setting here), and predate d8414603b29f and
+    /// 32d5fa804dc9 (6.16). XFD, AMX permissions (ARCH_REQ_XCOMP_PERM, 5.16) and KVM_CAP_XSAVE2 with
+    /// ARCH_REQ_XCOMP_GUEST_PERM (5.17) are in all three.</summary>
+    public static readonly KernelVariant V6_12 = V6_15 with
+    {
+        Name = "6.12",
+        Summary = "LTS 6.12: as 6.15 for the FPU core (CET_U for user shadow stacks, CET_KERNEL unused, __state_perm bug, fpu_guest.perm).",
+        Differences = [.. V6_15.Differences, NoteLayout],
+    };
+
+    /// <summary>6.12 without ba386777a30b (NT_X86_XSAVE_LAYOUT in core files, merged for 6.12).</summary>
+    public static readonly KernelVariant V6_6 = V6_12 with
+    {
+        Name = "6.6",
+        Summary = "LTS 6.6: user shadow stacks and CET_U in IA32_XSS are new; no NT_X86_XSAVE_LAYOUT note in core files.",
+        Differences = [.. V6_15.Differences, NoNoteLayout],
+    };
+
+    /// <summary>6.6 without the user shadow stack series (6.6): no CET component is known to the FPU core.</summary>
+    public static readonly KernelVariant V6_1 = V6_6 with
+    {
+        Name = "6.1",
+        Summary = "LTS 6.1: no CET state at all (CET_U and CET_KERNEL unknown, IA32_XSS without CET_U); XFD/AMX permissions present.",
+        CetUserSupported = false,
+        CetKernelName = XFeatureTable.UnknownName,
+        Differences =
+        [
+            new("components 11, 12", "unknown to the FPU core: not in any supervisor mask, never enabled, both named 'unknown xstate feature'",
+                "x86/fpu/xstate: Introduce CET MSR and XSAVES supervisor states (x86/shstk, merged for 6.6; absent)"),
+            .. V6_15.Differences.Skip(1), NoNoteLayout,
+        ],
+    };
+
     /// <summary>All variants in display order.</summary>
-    public static IReadOnlyList<KernelVariant> All { get; } = [V6_15, V6_16, V6_17, Case3, Deferred, V3, V4];
+    public static IReadOnlyList<KernelVariant> All { get; } = [V6_1, V6_6, V6_12, V6_15, V6_16, V6_17, Case3, Deferred, V3, V4];
+
+    /// <summary>The long-term kernels.</summary>
+    public static IReadOnlyList<KernelVariant> Lts { get; } = [V6_1, V6_6, V6_12];
 
     /// <summary>The variants the issue requires everywhere (without the v3/v4 debug forms).</summary>
     public static IReadOnlyList<KernelVariant> Main { get; } = [V6_15, V6_16, V6_17, Case3, Deferred];

@@ -1,0 +1,75 @@
+namespace XsaveLab.Kernel.Tests;
+
+/// <summary>The long-term kernels 6.1, 6.6 and 6.12 against public boot logs (<c>print_xstate_features()</c>,
+/// <c>print_xstate_offset_size()</c> and the "Enabled xstate features" line of <c>fpu__init_system_xstate()</c>).</summary>
+public class LtsKernelTests
+{
+    /// <summary>The x86/fpu lines from the first <c>xstate_offset</c> line through "Enabled xstate features".</summary>
+    private static string[] OffsetsThroughEnabled(IEnumerable<string> dmesg, int firstComponent)
+    {
+        var l = dmesg.ToList();
+        int from = l.FindIndex(s => s.StartsWith($"x86/fpu: xstate_offset[{firstComponent}]:", StringComparison.Ordinal));
+        int to = l.FindIndex(s => s.StartsWith("x86/fpu: Enabled xstate features", StringComparison.Ordinal));
+        Assert.True(from >= 0 && to >= from, string.Join("\n", l));
+        return l.GetRange(from, to - from + 1).ToArray();
+    }
+
+    /// <summary>linux-surface issue #1637, an i5-1135G7 (Tiger Lake) on Debian's 6.1 ("LSM: Security Framework
+    /// initializing" is the pre-6.2 wording): CET is in the CPU, but 6.1 knows no CET state.</summary>
+    [Fact]
+    public void Tiger_lake_on_6_1_matches_linux_surface_issue_1637()
+    {
+        string[] log =
+        [
+            "x86/fpu: xstate_offset[2]:  576, xstate_sizes[2]:  256",
+            "x86/fpu: xstate_offset[5]:  832, xstate_sizes[5]:   64",
+            "x86/fpu: xstate_offset[6]:  896, xstate_sizes[6]:  512",
+            "x86/fpu: xstate_offset[7]: 1408, xstate_sizes[7]: 1024",
+            "x86/fpu: xstate_offset[9]: 2432, xstate_sizes[9]:    8",
+            "x86/fpu: Enabled xstate features 0x2e7, context size is 2440 bytes, using 'compacted' format.",
+        ];
+        var cpu = CpuCatalog.Get("tgl");
+        Assert.True(cpu.Has(CpuFeature.Shstk), "tgl enumerates SHSTK");
+        Assert.Equal(log, OffsetsThroughEnabled(FpuSystem.Boot(cpu, KernelVariants.V6_1).Dmesg, 2));
+        // The neighbour adds CET_U: the same CPU on 6.6 is not this log.
+        Assert.NotEqual(log, OffsetsThroughEnabled(FpuSystem.Boot(cpu, KernelVariants.V6_6).Dmesg, 2));
+    }
+
+    /// <summary>LACT issue #1180, a Ryzen 7 7700X (Zen 4 Raphael): CET_U in IA32_XSS, CET_KERNEL unused — what 6.6
+    /// and 6.12 print alike.</summary>
+    [Theory]
+    [InlineData("6.6")]
+    [InlineData("6.12")]
+    public void Raphael_on_6_6_and_6_12_matches_lact_issue_1180(string kernel)
+    {
+        string[] log =
+        [
+            "x86/fpu: xstate_offset[5]:  832, xstate_sizes[5]:   64",
+            "x86/fpu: xstate_offset[6]:  896, xstate_sizes[6]:  512",
+            "x86/fpu: xstate_offset[7]: 1408, xstate_sizes[7]: 1024",
+            "x86/fpu: xstate_offset[9]: 2432, xstate_sizes[9]:    8",
+            "x86/fpu: xstate_offset[11]: 2440, xstate_sizes[11]:   16",
+            "x86/fpu: Enabled xstate features 0xae7, context size is 2456 bytes, using 'compacted' format.",
+        ];
+        var sys = FpuSystem.Boot(CpuCatalog.Get("zen4-raphael"), KernelVariants.Get(kernel));
+        Assert.Equal(log, OffsetsThroughEnabled(sys.Dmesg, 5));
+        Assert.Contains("x86/fpu: Supporting XSAVE feature 0x800: 'Control-flow User registers'", sys.Dmesg);
+        Assert.Equal(0UL, sys.KernelCfg.MaxFeatures & XFeatureMasks.CetKernel);
+    }
+
+    [Fact]
+    public void Each_lts_kernel_differs_from_its_neighbour_by_cited_commits()
+    {
+        var order = new[] { KernelVariants.V6_1, KernelVariants.V6_6, KernelVariants.V6_12 };
+        for (int i = 0; i + 1 < order.Length; i++)
+        {
+            var changed = order[i + 1].Differences.Except(order[i].Differences).ToList();
+            Assert.NotEmpty(changed);
+            Assert.All(changed, d => Assert.False(string.IsNullOrWhiteSpace(d.Source)));
+        }
+        Assert.False(KernelVariants.V6_1.CetUserSupported);
+        Assert.Equal(XFeatureMasks.Pasid, KernelVariants.V6_1.SupervisorSupported);
+        Assert.All(KernelVariants.Lts, v => Assert.False(v.StatePermPreservesNonUser));
+        Assert.All(KernelVariants.Lts, v => Assert.True(v.FpuGuestHasPerm));
+    }
+}
