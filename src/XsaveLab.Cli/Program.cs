@@ -14,11 +14,13 @@ public static class Program
         CatalogCommand.Create,
         BootCommand.Create,
         KvmCommand.Create,
+        CompatCommand.Create,
         HostCheckCommand.Create,
         BenchCommand.Create,
         MeasureCommand.Create,
         CalibrateCommand.Create,
         ExperimentCommand.Create,
+        ImageCommand.Create,
         ExploreCommand.Create,
     ];
 

@@ -7,6 +7,8 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(BootJson))]
 [JsonSerializable(typeof(KvmJson))]
 [JsonSerializable(typeof(HostCheckJson))]
+[JsonSerializable(typeof(CompatJson))]
+[JsonSerializable(typeof(CompatTemplateJson))]
 [JsonSerializable(typeof(BenchReport))]
 [JsonSerializable(typeof(Dictionary<string, object?>))]
 [JsonSerializable(typeof(ProfileJson))]
@@ -23,6 +25,7 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(ExploreJson))]
 [JsonSerializable(typeof(List<BenchExploreJson>))]
 [JsonSerializable(typeof(SectionUnavailable))]
+[JsonSerializable(typeof(ImageDecodeJson))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -28,7 +28,7 @@ public sealed class VmmScript
     {
         ["cpu"] = "cpu NAME — the CPU of the VMM process (before any call)",
         ["kernel"] = "kernel VARIANT — host kernel variant (before any call)",
-        ["kvm"] = "kvm 6.17|6.18 — KVM release (before any call)",
+        ["kvm"] = "kvm 6.17|6.18|6.19 — KVM release (before any call)",
         ["flavour"] = "flavour upstream|pvm — KVM flavour (before any call)",
         ["arch_prctl"] = "arch_prctl GET_XCOMP_SUPP|GET_XCOMP_PERM|GET_XCOMP_GUEST_PERM|REQ_XCOMP_PERM N|REQ_XCOMP_GUEST_PERM N",
         ["KVM_CHECK_EXTENSION"] = "KVM_CHECK_EXTENSION KVM_CAP_XSAVE|KVM_CAP_XCRS|KVM_CAP_XSAVE2|N [vm]",
@@ -38,7 +38,7 @@ public sealed class VmmScript
         ["KVM_CREATE_VM"] = "KVM_CREATE_VM",
         ["KVM_CREATE_VCPU"] = "KVM_CREATE_VCPU ID",
         ["vcpu"] = "vcpu ID — the vCPU later lines address",
-        ["KVM_SET_CPUID2"] = "KVM_SET_CPUID2 [expose=all|none|amx,tilecfg,tiledata,cet,-avx512,-mpx,-pkru] (from the last KVM_GET_SUPPORTED_CPUID; AMX and CET only when named, '-' hides)",
+        ["KVM_SET_CPUID2"] = "KVM_SET_CPUID2 [expose=all|none|amx,tilecfg,tiledata,cet,-avx,-avx512,-mpx,-pkru,-apx] (from the last KVM_GET_SUPPORTED_CPUID; AMX and CET only when named, '-' hides)",
         ["KVM_GET_CPUID2"] = "KVM_GET_CPUID2",
         ["KVM_RUN"] = "KVM_RUN guest: INSN; INSN … (INSN => ok|#GP|#UD|#NM|VALUE checks it)",
         ["KVM_GET_XSAVE"] = "KVM_GET_XSAVE",
@@ -183,7 +183,7 @@ public sealed class VmmScript
                 case "kernel":
                     return new VmmCall.SetKernel(KernelVariants.Find(a) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(a)}'"));
                 case "kvm":
-                    return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' (6.17 or 6.18)");
+                    return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' (6.17, 6.18 or 6.19)");
                 default:
                     return KvmFlavour.TryParse(a, out var fl) ? new VmmCall.SetFlavour(fl) : throw Error($"unknown flavour '{ScriptText.Excerpt(a)}' (upstream or pvm)");
             }
@@ -322,7 +322,7 @@ public sealed class VmmScript
                         kernel = KernelVariants.Find(v) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(v)}'");
                         break;
                     case "kvm":
-                        release = KvmReleases.TryParse(v, out var r) ? r : throw Error($"unknown KVM release '{ScriptText.Excerpt(v)}' (6.17 or 6.18)");
+                        release = KvmReleases.TryParse(v, out var r) ? r : throw Error($"unknown KVM release '{ScriptText.Excerpt(v)}' (6.17, 6.18 or 6.19)");
                         break;
                     case "flavour":
                         flavour = v.Length > 0 && KvmFlavour.TryParse(v, out var f) ? f : throw Error($"unknown flavour '{ScriptText.Excerpt(v)}' (upstream or pvm)");
