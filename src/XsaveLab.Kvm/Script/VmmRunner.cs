@@ -321,10 +321,10 @@ public sealed class VmmRunner
         bool lost = snap.Xsave.AsSpan(n).IndexOfAnyExcept((byte)0) >= 0;
         r = v.SetXsave(buf);
         string? corruption = r.Ok ? Corruption(_snapshotCpus[rs.Name], s.Cpu, snap) : null;
-        _steps.Add(new KvmStep(lineNumber, "KVM_SET_XSAVE", "(restore)", r,
-            (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Rule)
+        string setText = (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Rule)
             + (lost ? " | bytes past the destination's size were dropped" : "")
-            + (corruption is null ? "" : $" | SILENT CORRUPTION: {corruption}"), []) { Corruption = corruption });
+            + (corruption is null ? "" : $" | SILENT CORRUPTION: {corruption}");
+        _steps.Add(new KvmStep(lineNumber, "KVM_SET_XSAVE", "(restore)", r, setText, []) { Corruption = corruption });
         if (!r.Ok) return Done(r, "restore stopped");
         _lastImage = null;
         r = v.SetMsrs(snap.Msrs);
