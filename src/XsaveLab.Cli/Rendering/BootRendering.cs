@@ -14,7 +14,7 @@ public sealed record BootDecisionJson(string Subject, string Outcome, string Rea
 /// <summary><c>boot --format json</c>. <c>warnings</c> holds the kernel's own warnings, then one line for each
 /// feature the CPU offers that the boot dropped (the <c>decisions</c> marked <c>dropped</c>).</summary>
 public sealed record BootJson(
-    string Kernel, string Cpu, IReadOnlyList<string> Dmesg, FpuCfgJson KernelCfg, FpuCfgJson UserCfg, GuestCfgJson GuestDefaultCfg,
+    string Kernel, string Cpu, IReadOnlyList<string> Dmesg, FpuCfgJson KernelCfg, FpuCfgJson UserCfg, GuestCfgJson? GuestDefaultCfg,
     string Xcr0, string Xss, string Xfd, int GuestFpstateSize, int MaxSigframeSize, IReadOnlyList<string> Warnings,
     IReadOnlyList<BootDecisionJson> Decisions);
 
@@ -24,7 +24,8 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
     public object ToJson(BootReport r) => ToBootJson(r);
 
     public static BootJson ToBootJson(BootReport r) => new(
-        r.Kernel, r.Cpu, r.Dmesg, Cfg(r.KernelCfg), Cfg(r.UserCfg), new GuestCfgJson(Json.Hex(r.GuestDefaultCfg.Features), r.GuestDefaultCfg.Size),
+        r.Kernel, r.Cpu, r.Dmesg, Cfg(r.KernelCfg), Cfg(r.UserCfg),
+        r.HasGuestDefaultCfg ? new GuestCfgJson(Json.Hex(r.GuestDefaultCfg.Features), r.GuestDefaultCfg.Size) : null,
         Json.Hex(r.Xcr0), Json.Hex(r.Xss), Json.Hex(r.InitXfd), r.GuestFpstateSize, r.MaxFrameSize,
         [.. r.Warnings, .. r.Decisions.Where(d => d.Dropped).Select(d => d.ToString())], [.. r.Decisions.Select(BootDecisionJson.From)]);
 
@@ -39,7 +40,8 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
         var t = new Table().AddColumns("config", "max features", "max size", "default features", "default size");
         t.AddRow("fpu_kernel_cfg", Json.Hex(rep.KernelCfg.MaxFeatures), $"{rep.KernelCfg.MaxSize}", Json.Hex(rep.KernelCfg.DefaultFeatures), $"{rep.KernelCfg.DefaultSize}");
         t.AddRow("fpu_user_cfg", Json.Hex(rep.UserCfg.MaxFeatures), $"{rep.UserCfg.MaxSize}", Json.Hex(rep.UserCfg.DefaultFeatures), $"{rep.UserCfg.DefaultSize}");
-        t.AddRow("guest_default_cfg", "", "", Json.Hex(rep.GuestDefaultCfg.Features), $"{rep.GuestDefaultCfg.Size}");
+        if (rep.HasGuestDefaultCfg)
+            t.AddRow("guest_default_cfg", "", "", Json.Hex(rep.GuestDefaultCfg.Features), $"{rep.GuestDefaultCfg.Size}");
         console.Write(t);
         RenderDecisions(console, rep.Decisions);
         console.WriteLine($"XCR0 {Json.Hex(rep.Xcr0)}  IA32_XSS {Json.Hex(rep.Xss)}  IA32_XFD {Json.Hex(rep.InitXfd)}  per-task {rep.HostDefaultSize} bytes, new vCPU {rep.GuestFpstateSize} bytes, AT_MINSIGSTKSZ {rep.MaxFrameSize}");
