@@ -7,28 +7,6 @@ namespace XsaveLab.Kernel.Boot;
 /// dependents with them (cpuid-deps.c).</remarks>
 public sealed class BootCaps
 {
-    private static readonly (CpuFeature Feature, CpuFeature Depends)[] Deps =
-    [
-        (CpuFeature.Fxsr, CpuFeature.Fpu),
-        (CpuFeature.Xsaveopt, CpuFeature.Xsave),
-        (CpuFeature.Xsavec, CpuFeature.Xsave),
-        (CpuFeature.Xsaves, CpuFeature.Xsave),
-        (CpuFeature.Avx, CpuFeature.Xsave),
-        (CpuFeature.Pku, CpuFeature.Xsave),
-        (CpuFeature.Mpx, CpuFeature.Xsave),
-        (CpuFeature.Xgetbv1, CpuFeature.Xsave),
-        (CpuFeature.Apx, CpuFeature.Xsave),
-        (CpuFeature.Xsave, CpuFeature.Fxsr),
-        (CpuFeature.Sse, CpuFeature.Fxsr),
-        (CpuFeature.Avx512F, CpuFeature.Avx),
-        (CpuFeature.Enqcmd, CpuFeature.Xsaves),
-        (CpuFeature.Xfd, CpuFeature.Xsaves),
-        (CpuFeature.Xfd, CpuFeature.Xgetbv1),
-        (CpuFeature.AmxTile, CpuFeature.Xfd),
-        (CpuFeature.Shstk, CpuFeature.Xsaves),
-        (CpuFeature.OsPke, CpuFeature.Pku),
-    ];
-
     private readonly HashSet<CpuFeature> _present = [];
 
     public BootCaps(CpuProfile profile, BootOptions options)
@@ -80,26 +58,15 @@ public sealed class BootCaps
     /// <summary>Features the CPU has that a boot option or an erratum cleared, each with its dependents.</summary>
     public IReadOnlyList<BootDecision> Cleared => _cleared;
 
-    // do_clear_cpu_cap(): loop until no dependent is left.
+    // do_clear_cpu_cap(): the feature and, transitively, every feature depending on it (CpuidFeatureDeps).
     private void Clear(CpuFeature feature, string reason, string function)
     {
-        var disable = new HashSet<CpuFeature> { feature };
         if (_present.Remove(feature))
             _cleared.Add(new BootDecision(CpuFeatureNames.KernelName(feature), "cleared", reason, function, Dropped: true));
-        bool changed;
-        do
-        {
-            changed = false;
-            foreach (var (f, dep) in Deps)
-            {
-                if (!disable.Contains(dep) || !disable.Add(f))
-                    continue;
-                changed = true;
+        if (CpuidFeatureDeps.NameOf(feature) is { } name)
+            foreach (var f in CpuidFeatureDeps.Features(CpuidFeatureDeps.WithDependents([name])))
                 if (_present.Remove(f) && f != CpuFeature.OsPke)
                     _cleared.Add(new BootDecision(CpuFeatureNames.KernelName(f), "cleared",
-                        $"depends on X86_FEATURE_{CpuFeatureNames.KernelName(dep)}", "do_clear_cpu_cap() (arch/x86/kernel/cpu/cpuid-deps.c)", Dropped: true));
-            }
-        }
-        while (changed);
+                        $"depends on X86_FEATURE_{CpuFeatureNames.KernelName(feature)}", "do_clear_cpu_cap() (arch/x86/kernel/cpu/cpuid-deps.c)", Dropped: true));
     }
 }
