@@ -28,7 +28,7 @@ public sealed partial class JsonWriterTests
 
     /// <summary>Commands whose JSON the theories below check, by command path.</summary>
     private static readonly string[] Checked =
-        ["kvm", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode"];
+        ["kvm", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode", "image validate"];
 
     [Fact]
     public void EveryCommandWithJsonOutputIsChecked()
@@ -67,6 +67,7 @@ public sealed partial class JsonWriterTests
     /// <summary>The image commands, which need a file: a ptrace image of the kernel model.</summary>
     [Theory]
     [InlineData("image", "decode", "--kind", "ptrace", "--cpu", "spr", "--format", "json")]
+    [InlineData("image", "validate", "--for", "ptrace", "--cpu", "spr", "--format", "json")]
     public void ImageCommandsUseTheOneWriterToo(params string[] args)
     {
         string path = Path.Combine(Path.GetTempPath(), $"xsavelab-json-{Guid.NewGuid():N}.bin");

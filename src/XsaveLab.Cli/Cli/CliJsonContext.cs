@@ -22,6 +22,7 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(BenchSimJson))]
 [JsonSerializable(typeof(SectionUnavailable))]
 [JsonSerializable(typeof(ImageDecodeJson))]
+[JsonSerializable(typeof(ImageValidateJson))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

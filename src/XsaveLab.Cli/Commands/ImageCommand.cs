@@ -9,6 +9,7 @@ public static class ImageCommand
     public static readonly IReadOnlyList<Func<CliContext, Command>> Subcommands =
     [
         ImageDecodeCommand.Create,
+        ImageValidateCommand.Create,
     ];
 
     public static Command Create(CliContext ctx)

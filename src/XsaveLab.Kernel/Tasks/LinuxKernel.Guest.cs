@@ -174,7 +174,7 @@ public sealed partial class LinuxKernel
                 return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): XSTATE_BV 0x{hdr:x} beyond FP|SSE without XSAVE",
                     XsaveDataRules.ByteOfLowestBit(hdr & ~XFeatureMasks.FpSse, XsaveOffsets.XstateBv));
             if (XsaveDataRules.MxcsrViolationAt(mxcsr, System.MxcsrFeatureMask) is { } bad)
-                return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): MXCSR 0x{mxcsr:X8} sets reserved bits", bad.Offset);
+                return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): MXCSR 0x{mxcsr:x8} sets reserved bits", bad.Offset);
             buf[..FpuSystem.FxregsStateSize].CopyTo(fps.Buffer);
             return SysResult.Success();
         }

@@ -93,7 +93,7 @@ public static class PtraceRegsets
             return SysResult.Fail(Errno.EINVAL, $"xfpregs_set(): count {src.Length} != sizeof(struct fxregs_state) {XsaveOffsets.FxsaveSize}", Math.Min(src.Length, XsaveOffsets.FxsaveSize));
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
         if (XsaveDataRules.MxcsrViolationAt(mxcsr, cfg.MxcsrFeatureMask) is { } bad)
-            return SysResult.Fail(Errno.EINVAL, $"xfpregs_set(): MXCSR 0x{mxcsr:X8} sets reserved bits", bad.Offset);
+            return SysResult.Fail(Errno.EINVAL, $"xfpregs_set(): MXCSR 0x{mxcsr:x8} sets reserved bits", bad.Offset);
         task.RegistersInvalidated = true;
         src.CopyTo(task.Fpstate.Buffer);
         if (cfg.UseXsave)

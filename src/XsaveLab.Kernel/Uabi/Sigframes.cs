@@ -97,7 +97,7 @@ public static class Sigframes
         rule = "";
         offset = FpxSwBytes.XstateSizeOffset;
         if (sw.Magic1 != FpXstateMagic1)
-            (rule, offset) = ($"check_xstate_in_sigframe(): magic1 0x{sw.Magic1:X8} != FP_XSTATE_MAGIC1", FpxSwBytes.Magic1Offset);
+            (rule, offset) = ($"check_xstate_in_sigframe(): magic1 0x{sw.Magic1:x8} != FP_XSTATE_MAGIC1", FpxSwBytes.Magic1Offset);
         else if (sw.XstateSize < minXstateSize)
             rule = $"check_xstate_in_sigframe(): xstate_size {sw.XstateSize} < {minXstateSize}";
         else if (sw.XstateSize > fps.UserSize)
@@ -119,7 +119,7 @@ public static class Sigframes
                 offset = null;
                 return sw;
             }
-            (rule, offset) = ($"check_xstate_in_sigframe(): MAGIC2 0x{magic2:X8} missing at {sw.XstateSize}", (int)sw.XstateSize);
+            (rule, offset) = ($"check_xstate_in_sigframe(): MAGIC2 0x{magic2:x8} missing at {sw.XstateSize}", (int)sw.XstateSize);
         }
         return new FpxSwBytes(0, sw.ExtendedSize, XFeatureMasks.FpSse, XsaveOffsets.FxsaveSize);
     }

@@ -85,10 +85,10 @@ public static class XstateUabi
         ulong xfeatures = BinaryPrimitives.ReadUInt64LittleEndian(header);
         ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         if ((xfeatures & ~userXfeatures) != 0)
-            return SysResult.Fail(Errno.EINVAL, $"validate_user_xstate_header(): XSTATE_BV 0x{xfeatures:X} has bits outside user_xfeatures 0x{userXfeatures:X} (unknown or supervisor)",
+            return SysResult.Fail(Errno.EINVAL, $"validate_user_xstate_header(): XSTATE_BV 0x{xfeatures:x} has bits outside user_xfeatures 0x{userXfeatures:x} (unknown or supervisor)",
                 XsaveDataRules.ByteOfLowestBit(xfeatures & ~userXfeatures, XsaveOffsets.XstateBv));
         if (xcompBv != 0)
-            return SysResult.Fail(Errno.EINVAL, $"validate_user_xstate_header(): XCOMP_BV 0x{xcompBv:X} != 0: user space must use the standard format",
+            return SysResult.Fail(Errno.EINVAL, $"validate_user_xstate_header(): XCOMP_BV 0x{xcompBv:x} != 0: user space must use the standard format",
                 XsaveDataRules.ByteOfLowestBit(xcompBv, XsaveOffsets.XcompBv));
         if (header.Slice(16, XsaveOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) is int r and >= 0)
             return SysResult.Fail(Errno.EINVAL, $"validate_user_xstate_header(): reserved header byte {XsaveOffsets.HeaderReserved + r} is not zero", XsaveOffsets.HeaderReserved + r);
@@ -119,7 +119,7 @@ public static class XstateUabi
         {
             uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
             if (XsaveDataRules.MxcsrViolationAt(mxcsr, cfg.MxcsrFeatureMask) is { } bad)
-                return SysResult.Fail(Errno.EINVAL, $"copy_uabi_to_xstate(): MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})", bad.Offset);
+                return SysResult.Fail(Errno.EINVAL, $"copy_uabi_to_xstate(): MXCSR 0x{mxcsr:x8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:x8})", bad.Offset);
         }
         // Every component must be readable before anything is written (copy_from_buffer faults ⇒ -EFAULT).
         for (int i = 0; i < XFeatureTable.Count; i++)

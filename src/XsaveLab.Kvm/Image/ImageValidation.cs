@@ -1,4 +1,5 @@
 using XsaveLab.Kernel.Uabi;
+using XsaveLab.Kernel.Uabi.CoreNotes;
 
 namespace XsaveLab.Kvm.Image;
 
@@ -30,6 +31,28 @@ public static class ImageValidation
             ImageConsumer.Kvm => Kvm(image, kvm ?? KvmSettings.For(cpu, kernel), verdict),
             _ => throw new ArgumentOutOfRangeException(nameof(consumer)),
         };
+    }
+
+    /// <summary>Validates every image of a file's contents: an ELF core (by its magic) gives one image per thread,
+    /// its NT_X86_XSTATE note; anything else is one raw image, judged as it stands. A core that cannot be read is a
+    /// <see cref="FormatException"/> naming the field and offset (<see cref="ElfFormatError"/>).</summary>
+    public static ImageValidationReport ValidateFile(byte[] file, string source, ImageConsumer consumer, CpuProfile cpu,
+        KernelVariant? kernel = null, KvmSettings? kvm = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (file.Length < 4 || file[0] != 0x7F || file[1] != (byte)'E' || file[2] != (byte)'L' || file[3] != (byte)'F')
+            return new(source, false, [new(null, Validate(file, consumer, cpu, kernel, kvm))]);
+        var core = ElfCoreFile.Read(file, source);
+        if (core.Error is { } error)
+            throw new FormatException(error.ToString());
+        var images = CoreThreadNotes.Group(core.Notes)
+            .Select(t => (Tid: (int?)t.Pid, Note: t.Find(NoteType.NtX86Xstate)))
+            .Where(t => t.Note is not null)
+            .Select(t => new ThreadVerdict(t.Tid, Validate(t.Note!.Desc, consumer, cpu, kernel, kvm)))
+            .ToList();
+        if (images.Count == 0)
+            throw new FormatException($"{source}: NT_X86_XSTATE: the core has no NT_X86_XSTATE note (no XSAVE state was written)");
+        return new(source, true, images);
     }
 
     /// <summary>The UABI configuration of the booted kernel, with the MXCSR_MASK the instruction model gives the
