@@ -45,21 +45,26 @@ public static class ImageConvertCommand
             string path = parse.GetValue(output)!;
             OutputFile.Check("--output", path);
             ImageKind? k = ImageKinds.TryParse(parse.GetValue(kind), out var kk) ? kk : null;
-            var from = CpuByName("--from-cpu", parse.GetValue(fromCpu));
-            var src = ImageInputOptions.Open(parse.GetValue(file)!, new XsaveImageOptions(k, from));
-            var t = parse.GetValue(thread) is int tid
-                ? src.Threads.FirstOrDefault(x => x.Tid == tid) ?? throw new UserErrorException($"--thread: {src.Source} has no thread {tid} (threads: {string.Join(", ", src.Threads.Select(x => x.Tid))})")
-                : src.Threads[0];
-            var target = CpuByName("--to-cpu", parse.GetValue(toCpu)) ?? src.Cpu
-                ?? throw new UserErrorException("--to-cpu: required: the source's layout came from its NT_X86_XSAVE_LAYOUT note, which names no CPU");
-            bool compacted = parse.GetValue(to) == "compacted";
-            if (compacted && !target.HasXsavec)
-                throw new UserErrorException($"--to compacted: {target.Name} has no XSAVEC, so it has no compacted format");
-            var conv = ImageConverter.Convert(t, target, compacted);
-            OutputFile.Write("--output", path, temp => File.WriteAllBytes(temp, conv.Image.Bytes));
-            return ctx.Render(FormatOption.Get(parse, format), new ImageConvertResult(src, t, target, conv, path), new ImageConvertRenderer());
+            var src = ImageInputOptions.Open(parse.GetValue(file)!, new XsaveImageOptions(k, CpuByName("--from-cpu", parse.GetValue(fromCpu))));
+            var result = Convert(src, parse.GetValue(thread), CpuByName("--to-cpu", parse.GetValue(toCpu)), parse.GetValue(to) == "compacted", path);
+            return ctx.Render(FormatOption.Get(parse, format), result, new ImageConvertRenderer());
         });
         return cmd;
+    }
+
+    /// <summary>Converts the chosen thread for <paramref name="toCpu"/> (default: the source's CPU) and writes it.</summary>
+    private static ImageConvertResult Convert(XsaveImageFile src, int? thread, CpuProfile? toCpu, bool compacted, string path)
+    {
+        var t = thread is int tid
+            ? src.Threads.FirstOrDefault(x => x.Tid == tid) ?? throw new UserErrorException($"--thread: {src.Source} has no thread {tid} (threads: {string.Join(", ", src.Threads.Select(x => x.Tid))})")
+            : src.Threads[0];
+        var target = toCpu ?? src.Cpu
+            ?? throw new UserErrorException("--to-cpu: required: the source's layout came from its NT_X86_XSAVE_LAYOUT note, which names no CPU");
+        if (compacted && !target.HasXsavec)
+            throw new UserErrorException($"--to compacted: {target.Name} has no XSAVEC, so it has no compacted format");
+        var conv = ImageConverter.Convert(t, target, compacted);
+        OutputFile.Write("--output", path, temp => File.WriteAllBytes(temp, conv.Image.Bytes));
+        return new ImageConvertResult(src, t, target, conv, path);
     }
 
     /// <summary>A built-in CPU by name, or this machine's for "host"; null when not given.</summary>
