@@ -14,12 +14,14 @@ public static class Program
         CatalogCommand.Create,
         BootCommand.Create,
         KvmCommand.Create,
+        CompatCommand.Create,
         HostCheckCommand.Create,
         BenchCommand.Create,
         MeasureCommand.Create,
         CalibrateCommand.Create,
         ExperimentCommand.Create,
         ImageCommand.Create,
+        ExploreCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
