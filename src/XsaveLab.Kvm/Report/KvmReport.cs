@@ -87,6 +87,8 @@ public sealed record KvmReport(
                 ["result"] = s.ResultText,
                 ["detail"] = s.Text,
             };
+            if (s.Corruption is not null)
+                o["silentCorruption"] = s.Corruption;
             if (s.Guest.Count > 0)
                 o["guest"] = new JsonArray(s.Guest.Select(g => (JsonNode)new JsonObject
                 {
