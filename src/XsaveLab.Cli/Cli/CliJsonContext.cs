@@ -27,6 +27,8 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(SectionUnavailable))]
 [JsonSerializable(typeof(ImageDecodeJson))]
 [JsonSerializable(typeof(ImageValidateJson))]
+[JsonSerializable(typeof(ImageConvertJson))]
+[JsonSerializable(typeof(ImageDiffJson))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -10,6 +10,8 @@ public static class ImageCommand
     [
         ImageDecodeCommand.Create,
         ImageValidateCommand.Create,
+        ImageConvertCommand.Create,
+        ImageDiffCommand.Create,
     ];
 
     public static Command Create(CliContext ctx)
