@@ -19,6 +19,7 @@ public static class Program
         MeasureCommand.Create,
         CalibrateCommand.Create,
         ExperimentCommand.Create,
+        ImageCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

@@ -28,7 +28,7 @@ public sealed partial class JsonWriterTests
 
     /// <summary>Commands whose JSON the theories below check, by command path.</summary>
     private static readonly string[] Checked =
-        ["kvm", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check"];
+        ["kvm", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode"];
 
     [Fact]
     public void EveryCommandWithJsonOutputIsChecked()
@@ -62,6 +62,25 @@ public sealed partial class JsonWriterTests
         var r = CliRunner.Run(args);
         Assert.True(r.ExitCode == 0, r.ToString());
         AssertWrittenByTheOneWriter(r.Out);
+    }
+
+    /// <summary>The image commands, which need a file: a ptrace image of the kernel model.</summary>
+    [Theory]
+    [InlineData("image", "decode", "--kind", "ptrace", "--cpu", "spr", "--format", "json")]
+    public void ImageCommandsUseTheOneWriterToo(params string[] args)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"xsavelab-json-{Guid.NewGuid():N}.bin");
+        File.WriteAllBytes(path, ImageCommandTests.PtraceImage("spr", 7));
+        try
+        {
+            var r = CliRunner.Run([.. args[..2], path, .. args[2..]]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            AssertWrittenByTheOneWriter(r.Out);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     /// <summary>The commands that time or probe this machine, kept short; skipped where the machine cannot run them

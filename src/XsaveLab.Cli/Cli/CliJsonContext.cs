@@ -21,6 +21,7 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(MeasureJson))]
 [JsonSerializable(typeof(BenchSimJson))]
 [JsonSerializable(typeof(SectionUnavailable))]
+[JsonSerializable(typeof(ImageDecodeJson))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -66,6 +66,11 @@ public sealed class CpuSourceOptions
         return Default();
     }
 
+    /// <summary>The CPU the options name, or null when none of them was given (no default: for commands where
+    /// "no CPU given" means something else, such as finding the CPU from a file).</summary>
+    public CpuSelection? ResolveGiven(ParseResult parse) =>
+        parse.GetValue(Cpu) is null && parse.GetValue(CpuidFile) is null && !parse.GetValue(Host) ? null : Resolve(parse);
+
     /// <summary>The host when it can serve (Linux x86-64 with XSAVE), else the catalog default.</summary>
     public static CpuSelection Default()
     {
