@@ -27,6 +27,7 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
         ["measure context-switch"] = new(["--mode", "threads", "--vectors", "init", "--runs", "1", "--seconds", "0.1"], Timed: true),
         ["calibrate"] = new(["--no-measure"], Timed: true),
         ["experiment cet-s"] = new(["--cpu", "spr", "--no-measure"]),
+        ["image decode"] = new(["{ptrace}", "--kind", "ptrace", "--cpu", "spr"]),
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-narrow-").FullName;
@@ -107,6 +108,7 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
     {
         "{dump}" => DumpFile(),
         "{dir}" => _dir,
+        "{ptrace}" => Save("spr.xstate", ImageCommandTests.PtraceImage("spr", 1)),
         _ => arg,
     };
 
@@ -114,6 +116,13 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
     {
         string path = Path.Combine(_dir, "spr.txt");
         File.WriteAllText(path, CpuidTextWriter.Write(CpuCatalog.Get("spr")));
+        return path;
+    }
+
+    private string Save(string name, byte[] bytes)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, bytes);
         return path;
     }
 
