@@ -21,6 +21,23 @@ public class BootCommandTests
         Assert.Equal($"0x{sys.Xss:x}", r.GetProperty("xss").GetString());
     }
 
+    /// <summary><c>struct vcpu_fpu_config guest_default_cfg</c> arrived with 7bc4ed75f2d6 (6.17): earlier kernels print no
+    /// row for it and the JSON has no value.</summary>
+    [Theory]
+    [InlineData("6.15", false)]
+    [InlineData("6.16", false)]
+    [InlineData("6.17", true)]
+    public void Guest_default_cfg_appears_only_in_kernels_that_have_it(string kernel, bool has)
+    {
+        var (code, output, err) = CliRunner.Run("boot", "--cpu", "spr", "--kernel", kernel);
+        Assert.True(code == 0, err);
+        Assert.Equal(has, output.Contains("guest_default_cfg", StringComparison.Ordinal));
+        (code, output, err) = CliRunner.Run("boot", "--cpu", "spr", "--kernel", kernel, "--format", "json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(has ? JsonValueKind.Object : JsonValueKind.Null, doc.RootElement.GetProperty("guestDefaultCfg").ValueKind);
+    }
+
     [Fact]
     public void Unknown_variant_is_bad_input()
     {

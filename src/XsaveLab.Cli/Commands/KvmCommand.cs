@@ -11,10 +11,10 @@ public static class KvmCommand
         var kernel = KernelOption.Create("Host kernel variant");
         var kvm = new Option<string>("--kvm")
         {
-            Description = "KVM release: 6.17 (no guest XSS) or 6.18 (CET virtualization)",
+            Description = "KVM release: 6.17 (no guest XSS), 6.18 (CET virtualization) or 6.19 (6.18 with XSTATE_BV cleared under XFD)",
             DefaultValueFactory = _ => "6.18",
-            HelpName = "6.17|6.18",
-        }.AcceptOnlyFromAmong("6.17", "6.18");
+            HelpName = "6.17|6.18|6.19",
+        }.AcceptOnlyFromAmong([.. KvmReleases.Names]);
         var flavour = new Option<string>("--flavour")
         {
             Description = "KVM flavour: upstream, or pvm (paravirtual: pruned CPUID, no guest XSS/CET); with --host it is derived from /dev/kvm unless given",

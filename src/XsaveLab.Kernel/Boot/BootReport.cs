@@ -23,10 +23,15 @@ public sealed record BootReport(
     /// <summary>A new vCPU's guest fpstate size under this kernel.</summary>
     public int GuestFpstateSize { get; init; }
 
+    /// <summary>The kernel has <c>guest_default_cfg</c> (6.17 and the variants built on it that size guest
+    /// fpstates from it); before 7bc4ed75f2d6 there is no such struct to print.</summary>
+    public bool HasGuestDefaultCfg { get; init; }
+
     public static BootReport From(FpuSystem sys) => new(
         sys.Variant.Name, sys.Profile.Name, sys.Dmesg, sys.KernelCfg, sys.UserCfg, sys.GuestDefaultCfg,
         sys.Xcr0, sys.Xss, sys.InitXfd, sys.XsaveEnabled, sys.Compacted, sys.SaveInstruction, sys.MaxFrameSize, sys.Warnings)
     {
         GuestFpstateSize = sys.Variant.GuestState == Variants.GuestStateSource.GuestDefaults ? sys.GuestDefaultCfg.Size : sys.KernelCfg.DefaultSize,
+        HasGuestDefaultCfg = sys.Variant.HasGuestDefaultCfg,
     };
 }

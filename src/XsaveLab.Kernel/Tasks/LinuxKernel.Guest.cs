@@ -111,10 +111,14 @@ public sealed partial class LinuxKernel
         return XfdEnableFeature(task, xfeatures, g);
     }
 
-    /// <summary><c>fpu_update_guest_xfd(gfpu, xfd)</c>: store the guest's IA32_XFD; write the MSR if in use.</summary>
-    public void FpuUpdateGuestXfd(KernelTask task, FpuGuest g, ulong xfd)
+    /// <summary><c>fpu_update_guest_xfd(gfpu, xfd)</c>: store the guest's IA32_XFD; write the MSR if in use. With
+    /// <paramref name="clearDisabledState"/> (b45f72177594) a guest fpstate that is not in the registers
+    /// (TIF_NEED_FPU_LOAD) also loses the XSTATE_BV bits XFD now disables, so no later XRSTOR loads them.</summary>
+    public void FpuUpdateGuestXfd(KernelTask task, FpuGuest g, ulong xfd, bool clearDisabledState = false)
     {
         var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
+        if (clearDisabledState && xfd != 0 && !fps.InUse)
+            fps.XstateBv &= ~xfd;
         fps.Xfd = xfd;
         if (fps.InUse)
             XfdUpdateState(RequireRunning(task), fps);

@@ -204,7 +204,9 @@ public sealed partial class LinuxKernel
                 return;
             }
             var x = SwitchPolicy.Restore(cpu, fps.Regs, fps.Address, rfbm);
-            if (x.Fault.IsFault)
+            if (x.Fault.Kind == FaultKind.DeviceNotAvailable)
+                UnexpectedKernelNm(kc, fps);
+            else if (x.Fault.IsFault)
             {
                 Warn($"Bad FPU state detected for {fps} on CPU {kc.Id} ({x.Fault}), reinitializing FPU registers.");
                 ReadOnlySpan<byte> init = System.InitFpStateRegs;
@@ -219,6 +221,17 @@ public sealed partial class LinuxKernel
             Counters.RestoredBytes += FpuSystem.FxregsStateSize;
         }
         Counters.Restores++;
+    }
+
+    // An XRSTOR(S) of a buffer whose XSTATE_BV holds a component IA32_XFD disables raises #NM, not #GP, and #NM has
+    // no exception-table fixup: exc_device_not_available() → handle_xfd_event() reads and clears IA32_XFD_ERR, hits
+    // WARN_ON(!user_mode(regs)) and returns false, so the handler ends in die("unexpected #NM exception").
+    private void UnexpectedKernelNm(KernelCpu kc, FpState fps)
+    {
+        kc.Cpu.Rdmsr(Msr.IA32_XFD_ERR, out ulong xfdErr);
+        kc.Cpu.Wrmsr(Msr.IA32_XFD_ERR, 0);
+        Warn($"handle_xfd_event(): WARN_ON(!user_mode(regs)): #NM restoring {fps} on CPU {kc.Id} (XFD 0x{fps.Xfd:x}, XFD_ERR 0x{xfdErr:x})");
+        Die("unexpected #NM exception");
     }
 
     // xfd_validate_state() (CONFIG_X86_DEBUG_FPU, kernel/fpu/xstate.c): with IA32_XFD not matching this fpstate,

@@ -72,6 +72,15 @@ public sealed partial class LinuxKernel
 
     internal void Violation(string message) => _violations.Add(message);
 
+    private readonly List<string> _oopses = [];
+
+    /// <summary>Each <c>die()</c> the kernel went through, as its first line (<c>Oops: … [#n]</c>); the task that
+    /// took it is killed.</summary>
+    public IReadOnlyList<string> Oopses => _oopses;
+
+    // die(str, regs, err) (arch/x86/kernel/dumpstack.c): prints "Oops: <str>: <err> [#n]" and kills the task.
+    internal void Die(string what) => _oopses.Add($"Oops: {what}: 0000 [#{_oopses.Count + 1}]");
+
     internal void Warn(string message) => Warnings.Warn(message);
 
     // vzalloc() of an fpstate (header + regs): a fresh, zeroed buffer at a new vmalloc address.

@@ -20,12 +20,17 @@ public sealed record KernelVariant
     /// fpstates may hold. 0 where the concept does not exist.</summary>
     public required ulong GuestSupervisorMask { get; init; }
 
-    /// <summary><c>host_default_mask()</c> removes the guest-only features from host defaults
-    /// (7bc4ed75f2d6 helpers, the one-line core of the optimisation).</summary>
+    /// <summary><c>host_default_mask()</c> removes the guest-only features from host defaults: the helper came with
+    /// 7bc4ed75f2d6, the exclusion of XFEATURE_MASK_GUEST_SUPERVISOR with 151bf232494d (the one-line core of the
+    /// optimisation).</summary>
     public required bool HostDefaultsExcludeGuestSupervisor { get; init; }
 
     /// <summary>Where a new guest fpstate is sized from.</summary>
     public required GuestStateSource GuestState { get; init; }
+
+    /// <summary><c>struct vcpu_fpu_config guest_default_cfg</c> exists (7bc4ed75f2d6, 6.17): only where new guest
+    /// fpstates are sized from it.</summary>
+    public bool HasGuestDefaultCfg => GuestState == GuestStateSource.GuestDefaults;
 
     /// <summary>How <c>fpu->guest_perm</c> is initialised.</summary>
     public required GuestPermSource GuestPerm { get; init; }

@@ -12,18 +12,22 @@ public static class KernelVariants
 
     private const string Guest17Name = "Control-flow Kernel registers (KVM only)";
     private const string UnusedName = "Control-flow Kernel registers (unused)";
+    private const string PlainName = "Control-flow Kernel registers";
 
     private static readonly VariantDifference
         CetUnsupported = new("component 12", "XFEATURE_CET_KERNEL_UNUSED: no CPUID gate, in SUPERVISOR_UNSUPPORTED, never enabled, name '(unused)'", "8b05b3c98816 (absent)"),
         CetGuestOnly = new("component 12", "XFEATURE_CET_KERNEL gated on SHSTK, in SUPERVISOR_SUPPORTED and GUEST_SUPERVISOR, name '(KVM only)'", "8b05b3c98816, 151bf232494d"),
+        CetGuestOnlyEarly = new("component 12", "XFEATURE_CET_KERNEL gated on SHSTK, in SUPERVISOR_SUPPORTED and the guest-only set, name 'Control-flow Kernel registers' (no '(KVM only)')",
+            "v4 3/8 <20250318153316.1970147-4-chao.gao@intel.com>"),
         PermBug = new("__xstate_request_perm", "mask |= supervisor bits for host size only, then __state_perm = mask & USER_SUPPORTED (supervisor bits and flags lost)", "d8414603b29f (absent)"),
         PermFixed = new("__xstate_request_perm", "__state_perm = permitted | requested, supervisor bits and FPU_GUEST_PERM_LOCKED kept; user size from a masked copy", "d8414603b29f"),
         GuestPermCopy = new("guest_perm", "fpstate_reset(): guest_perm = perm (same defaults for guests)", "7c2c89364d92 (absent)"),
         GuestPermDefaults = new("guest_perm", "fpstate_reset(): guest_perm from guest_default_cfg (includes CET_KERNEL)", "7c2c89364d92"),
         GuestKernelDefaults = new("guest fpstate", "fpu_alloc_guest_fpstate(): fpu_kernel_cfg.default_size/default_features", "1937e18cc3cf"),
         GuestDefaults = new("guest fpstate", "fpu_alloc_guest_fpstate(): guest_default_cfg.size/features; __fpstate_reset() branches on is_guest", "509e880b7795, fafb29e18db2"),
-        HostMask = new("default features", "host_default_mask() = ~(USER_DYNAMIC | GUEST_SUPERVISOR); guest_default_mask() = ~USER_DYNAMIC", "7bc4ed75f2d6"),
-        GuestPermField = new("fpu_guest", "has the never-read perm field (= kernel default features)", "32d5fa804dc9 (absent)"),
+        HostMask = new("default features", "host_default_mask() = ~(USER_DYNAMIC | GUEST_SUPERVISOR); guest_default_mask() = ~USER_DYNAMIC",
+            "7bc4ed75f2d6 (the two helpers, both ~USER_DYNAMIC), 151bf232494d (GUEST_SUPERVISOR out of host defaults)"),
+        GuestPermField = new("fpu_guest", "has the never-read perm field: fpu_init_guest_permissions() stores the group leader's guest_perm at allocation (without FPU_GUEST_PERM_LOCKED)", "32d5fa804dc9 (absent)"),
         NoGuestPermField = new("fpu_guest", "no perm field; fpu_lock_guest_permissions() takes no argument", "32d5fa804dc9");
 
     /// <summary>The guest side as the series left it: fixed permission requests, guest permissions and guest
@@ -75,14 +79,14 @@ public static class KernelVariants
     {
         Name = "case3",
         Summary = "The series' case 3: CET_KERNEL supported and allocated in every task's default features (no guest-only set).",
-        CetKernelName = "Control-flow Kernel registers",
+        CetKernelName = PlainName,
         GuestSupervisorMask = 0,
         HostDefaultsExcludeGuestSupervisor = false,
         Differences =
         [
             new("component 12", "XFEATURE_CET_KERNEL gated on SHSTK and supported for every fpstate; name without '(KVM only)'",
                 "v4 3/8 <20250318153316.1970147-4-chao.gao@intel.com>; cover letter case 3"),
-            new("default features", "host_default_mask() = ~USER_DYNAMIC: CET_KERNEL's 24 bytes in every task, saved by every XSAVES",
+            new("default features", "host_default_mask() = ~USER_DYNAMIC: room for CET_KERNEL's 24 bytes in every task; XSAVES writes them only when CET_S is not in its initial state, which in a host task it always is (the init optimisation)",
                 "cover letter case 3 (one-line change of 151bf232494d reverted)"),
             .. LandedGuestSide,
         ],
@@ -113,9 +117,11 @@ public static class KernelVariants
         Name = "v4",
         Summary = "Series v4: as 6.17 plus the debug WARN when a normal fpstate's XSAVE RFBM holds a guest-only feature.",
         WarnGuestOnlyInHostSave = true,
+        // v3 and v4 rename "(unused)" to the plain name; the landed 8b05b3c98816 adds "(KVM only)".
+        CetKernelName = PlainName,
         Differences =
         [
-            .. V6_17.Differences,
+            CetGuestOnlyEarly, .. V6_17.Differences.Skip(1),
             new("os_xsave()", "WARN if !fpstate->is_guest and RFBM & XFEATURE_MASK_SUPERVISOR_GUEST",
                 "v4 8/8 <20250318153316.1970147-9-chao.gao@intel.com> (dropped in v5)"),
         ],
@@ -127,7 +133,7 @@ public static class KernelVariants
         Summary = "Series v3 (fpu_guest_cfg, XFEATURE_MASK_KERNEL_DYNAMIC): as 6.17 plus the debug WARN on CET_KERNEL in normal fpstates.",
         Differences =
         [
-            .. V6_17.Differences,
+            CetGuestOnlyEarly, .. V6_17.Differences.Skip(1),
             new("os_xsave()", "WARN if !fpstate->is_guest and RFBM has CET_KERNEL",
                 "v3 10/10 <20250307164123.1613414-1-chao.gao@intel.com> series"),
         ],

@@ -26,6 +26,12 @@ public sealed record KvmCaps(
 
     public CpuProfile Cpu => Host.Cpu;
 
+    /// <summary>The CPUID.(0xD,1):EAX bits KVM passes through, each with the boot_cpu_data feature it needs.</summary>
+    private static readonly (uint Bit, CpuFeature Feature)[] D1EaxFeatures =
+    [
+        (0x1, CpuFeature.Xsaveopt), (0x2, CpuFeature.Xsavec), (0x4, CpuFeature.Xgetbv1), (0x8, CpuFeature.Xsaves), (0x10, CpuFeature.Xfd),
+    ];
+
     public static KvmCaps Create(HostFpuConfig host, KvmRelease release, KvmFlavour? flavour = null)
     {
         flavour ??= KvmFlavour.Upstream;
@@ -38,12 +44,20 @@ public sealed record KvmCaps(
         if (svm)
             xcr0 &= ~XFeatureMasks.Mpx;
 
+        // kvm_cpu_cap_init() ANDs the raw CPUID word with boot_cpu_data: a feature the host kernel cleared (AMD
+        // erratum 1386 takes XSAVES on family 17h, noxsaves, clearcpuid=) is not offered to guests either.
+        var bootCaps = host.System.Caps;
         uint d1 = 0;
         if (host.XsaveEnabled)
         {
             d1 = cpu.Leaf(0xD, 1).Eax & 0x1F; // XSAVEOPT, XSAVEC, XGETBV1, XSAVES, XFD (x86-64)
+            foreach (var (bit, f) in D1EaxFeatures)
+                if (!bootCaps.Has(f))
+                    d1 &= ~bit;
             if (!cpu.HasXfd)
                 d1 &= ~0x10u;
+            if (bootCaps.Erratum1386Applied)
+                notes.Add("host kernel cleared XSAVES (AMD erratum 1386): KVM does not offer XSAVES, so no guest XSS");
         }
         if (flavour.PruneD1Eax)
             d1 = 0;
@@ -54,8 +68,8 @@ public sealed record KvmCaps(
         ulong xss = 0;
         if (release.HasCet() && !flavour.PruneCet)
         {
-            shstk = cpu.Has(CpuFeature.Shstk);
-            ibt = cpu.Has(CpuFeature.Ibt) && !svm;
+            shstk = cpu.Has(CpuFeature.Shstk) && bootCaps.Has(CpuFeature.Shstk);
+            ibt = cpu.Has(CpuFeature.Ibt) && bootCaps.Has(CpuFeature.Ibt) && !svm;
             xss = xsaves ? host.Xss & CetAll : 0;
             if (!shstk && !ibt)
                 xss &= ~CetAll;

@@ -3,16 +3,28 @@ namespace XsaveLab.Kvm.Caps;
 /// <summary>The KVM module release the model behaves like, set next to the kernel variant.</summary>
 /// <remarks>≤6.17: <c>KVM_SUPPORTED_XSS</c> = 0 (no supervisor state for guests, no CET).
 /// 6.18 (pull tag kvm-x86-cet-6.18): <c>KVM_SUPPORTED_XSS</c> = CET_USER | CET_KERNEL, SHSTK/IBT caps, CET MSRs,
-/// XSS reported as to-be-saved (arch/x86/kvm/x86.c; docs/linux-fpu-core.md, "Versions and variants").</remarks>
+/// XSS reported as to-be-saved (arch/x86/kvm/x86.c; docs/linux-fpu-core.md, "Versions and variants").
+/// 6.19: 6.18 with b45f72177594 ("x86/fpu: Clear XSTATE_BV[i] in guest XSAVE state whenever XFD[i]=1", also in
+/// 6.18.6 and the LTS stable trees): KVM_SET_XSAVE drops XSTATE_BV bits the guest's XFD disables, and
+/// <c>fpu_update_guest_xfd()</c> clears them in a guest fpstate that is not in the registers.</remarks>
 public enum KvmRelease
 {
     Kvm617,
     Kvm618,
+    Kvm619,
 }
 
 public static class KvmReleases
 {
-    public static string Name(this KvmRelease r) => r == KvmRelease.Kvm617 ? "6.17" : "6.18";
+    /// <summary>The names <c>--kvm</c> and scripts accept.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["6.17", "6.18", "6.19"];
+
+    public static string Name(this KvmRelease r) => r switch
+    {
+        KvmRelease.Kvm617 => "6.17",
+        KvmRelease.Kvm618 => "6.18",
+        _ => "6.19",
+    };
 
     public static bool TryParse(string? s, out KvmRelease r)
     {
@@ -20,12 +32,18 @@ public static class KvmReleases
         {
             case "6.17" or "<=6.17" or "6.15" or "6.16":
                 r = KvmRelease.Kvm617; return true;
-            case "6.18" or "cet":
+            case "6.18" or "6.18.0" or "cet":
                 r = KvmRelease.Kvm618; return true;
+            case "6.19" or "6.18.6":
+                r = KvmRelease.Kvm619; return true;
             default:
                 r = KvmRelease.Kvm618; return false;
         }
     }
 
     public static bool HasCet(this KvmRelease r) => r >= KvmRelease.Kvm618;
+
+    /// <summary>b45f72177594: XSTATE_BV bits under the guest's XFD are cleared before they can reach an XRSTOR in
+    /// the host (before it, such a restore takes #NM in the kernel: "unexpected #NM exception").</summary>
+    public static bool ClearsXfdDisabledState(this KvmRelease r) => r >= KvmRelease.Kvm619;
 }

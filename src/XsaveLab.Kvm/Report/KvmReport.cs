@@ -52,7 +52,7 @@ public sealed record KvmReport(
         var cet = new List<CetStateLocation>();
         foreach (var m in new[] { Msr.IA32_U_CET, Msr.IA32_PL3_SSP, Msr.IA32_PL0_SSP, Msr.IA32_PL1_SSP, Msr.IA32_PL2_SSP, Msr.IA32_S_CET, Msr.IA32_INT_SSP_TAB })
         {
-            string loc = KvmVcpu.Location(m);
+            string loc = KvmVcpu.Location(m, sys.Caps.Svm);
             bool inCetS = m is Msr.IA32_PL0_SSP or Msr.IA32_PL1_SSP or Msr.IA32_PL2_SSP;
             if (!sys.Caps.Shstk && !sys.Caps.Ibt)
             {

@@ -10,7 +10,7 @@ public abstract record VmmCall
     /// <summary><c>kernel VARIANT</c>.</summary>
     public sealed record SetKernel(KernelVariant Kernel) : VmmCall;
 
-    /// <summary><c>kvm 6.17|6.18</c>.</summary>
+    /// <summary><c>kvm 6.17|6.18|6.19</c>.</summary>
     public sealed record SetRelease(KvmRelease Release) : VmmCall;
 
     /// <summary><c>flavour upstream|pvm</c>.</summary>

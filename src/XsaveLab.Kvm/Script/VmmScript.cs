@@ -28,7 +28,7 @@ public sealed class VmmScript
     {
         ["cpu"] = "cpu NAME — the CPU of the VMM process (before any call)",
         ["kernel"] = "kernel VARIANT — host kernel variant (before any call)",
-        ["kvm"] = "kvm 6.17|6.18 — KVM release (before any call)",
+        ["kvm"] = "kvm 6.17|6.18|6.19 — KVM release (before any call)",
         ["flavour"] = "flavour upstream|pvm — KVM flavour (before any call)",
         ["arch_prctl"] = "arch_prctl GET_XCOMP_SUPP|GET_XCOMP_PERM|GET_XCOMP_GUEST_PERM|REQ_XCOMP_PERM N|REQ_XCOMP_GUEST_PERM N",
         ["KVM_CHECK_EXTENSION"] = "KVM_CHECK_EXTENSION KVM_CAP_XSAVE|KVM_CAP_XCRS|KVM_CAP_XSAVE2|N [vm]",
@@ -161,7 +161,7 @@ public sealed class VmmScript
                 case "kernel":
                     return new VmmCall.SetKernel(KernelVariants.Find(a) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(a)}'"));
                 case "kvm":
-                    return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' (6.17 or 6.18)");
+                    return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' (6.17, 6.18 or 6.19)");
                 default:
                     return KvmFlavour.TryParse(a, out var fl) ? new VmmCall.SetFlavour(fl) : throw Error($"unknown flavour '{ScriptText.Excerpt(a)}' (upstream or pvm)");
             }
@@ -285,7 +285,7 @@ public sealed class VmmScript
                         kernel = KernelVariants.Find(v) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(v)}'");
                         break;
                     case "kvm":
-                        release = KvmReleases.TryParse(v, out var r) ? r : throw Error($"unknown KVM release '{ScriptText.Excerpt(v)}' (6.17 or 6.18)");
+                        release = KvmReleases.TryParse(v, out var r) ? r : throw Error($"unknown KVM release '{ScriptText.Excerpt(v)}' (6.17, 6.18 or 6.19)");
                         break;
                     case "flavour":
                         flavour = v.Length > 0 && KvmFlavour.TryParse(v, out var f) ? f : throw Error($"unknown flavour '{ScriptText.Excerpt(v)}' (upstream or pvm)");

@@ -65,12 +65,14 @@ public sealed partial class KvmVcpu
         _ => false,
     };
 
-    /// <summary>Where an MSR's guest value lives: the XSAVE component of the guest fpstate or a VMCS/KVM field.</summary>
-    public static string Location(uint msr) => msr switch
+    /// <summary>Where an MSR's guest value lives: the XSAVE component of the guest fpstate, or outside it: a VMCS
+    /// guest-state field on VMX (GUEST_S_CET, GUEST_INTR_SSP_TABLE), the VMCB save area on SVM (<c>save.s_cet</c>,
+    /// <c>save.isst_addr</c>; APM Vol. 2 "VMCB State Save Area"), or a KVM field.</summary>
+    public static string Location(uint msr, bool svm) => msr switch
     {
         Msr.IA32_U_CET or Msr.IA32_PL3_SSP => "guest fpstate, CET_U (xfeature 11)",
         Msr.IA32_PL0_SSP or Msr.IA32_PL1_SSP or Msr.IA32_PL2_SSP => "guest fpstate, CET_S (xfeature 12)",
-        Msr.IA32_S_CET or Msr.IA32_INT_SSP_TAB => "VMCS guest-state field (not XSAVE-managed)",
+        Msr.IA32_S_CET or Msr.IA32_INT_SSP_TAB => svm ? "VMCB save area (not XSAVE-managed)" : "VMCS guest-state field (not XSAVE-managed)",
         Msr.IA32_XFD => "guest fpstate->xfd (loaded into IA32_XFD while the guest FPU is active)",
         Msr.IA32_XFD_ERR => "fpu_guest.xfd_err (KVM-managed)",
         Msr.IA32_XSS => "vcpu->arch.ia32_xss (loaded at VM entry)",
@@ -114,7 +116,10 @@ public sealed partial class KvmVcpu
         switch (msr)
         {
             case Msr.IA32_XSS:
-                if (!hostInitiated && !GuestXsaves) return MsrStatus.Unsupported;
+                // 6.18 refuses the write for a vCPU without XSAVES whoever makes it; the host-initiated write of 0
+                // still succeeds through kvm_do_msr_access() because XSS is advertised. ≤6.17 let the host write any
+                // value within supported_xss.
+                if ((!hostInitiated || Caps.Release.HasCet()) && !GuestXsaves) return MsrStatus.Unsupported;
                 if ((data & ~GuestSupportedXss) != 0) return MsrStatus.Invalid;
                 Ia32Xss = data;
                 if (_inGuest && Cr4OsXsave && GuestXsaves)
@@ -123,7 +128,7 @@ public sealed partial class KvmVcpu
             case Msr.IA32_XFD:
                 if (!hostInitiated && !GuestXfd) return MsrStatus.Unsupported;
                 if ((data & ~(GuestSupportedXcr0 & XFeatureMasks.UserDynamic)) != 0) return MsrStatus.Invalid;
-                K.FpuUpdateGuestXfd(T, Fpu, data);
+                K.FpuUpdateGuestXfd(T, Fpu, data, Caps.Release.ClearsXfdDisabledState());
                 return MsrStatus.Ok;
             case Msr.IA32_XFD_ERR:
                 if (!hostInitiated && !GuestXfd) return MsrStatus.Unsupported;
@@ -147,16 +152,21 @@ public sealed partial class KvmVcpu
         }
     }
 
+    /// <summary>Bits 13:12: <c>!IS_ALIGNED(CET_US_LEGACY_BITMAP_BASE(data), 4)</c> in <c>kvm_is_valid_u_s_cet()</c>.</summary>
+    private const ulong KvmLegacyBitmapLowBits = 0x3000;
+
     private MsrStatus WriteLive(uint msr, ulong data) =>
         Sys.Cpu.Wrmsr(msr, data).IsFault ? MsrStatus.Invalid : MsrStatus.Ok;
 
-    /// <summary><c>kvm_is_valid_u_s_cet()</c>: reserved bits 9:6, SHSTK bits need SHSTK, IBT bits need IBT,
-    /// SUPPRESS with WAIT_ENDBR is invalid.</summary>
+    /// <summary><c>kvm_is_valid_u_s_cet()</c>: reserved bits 9:6, SHSTK bits need SHSTK, IBT bits need IBT, the
+    /// legacy-bitmap base (<c>data &gt;&gt; 12</c>) must be 4-aligned, i.e. bits 13:12 clear (a 16 KiB aligned base),
+    /// SUPPRESS with WAIT_ENDBR is invalid. No canonical check: KVM leaves that to the hardware.</summary>
     private bool ValidUsCet(ulong data)
     {
         if ((data & XsaveDataRules.CetReservedBits) != 0) return false;
         if (!GuestShstk && (data & XsaveDataRules.CetShstkBits) != 0) return false;
         if (!GuestIbt && (data & XsaveDataRules.CetIbtBits) != 0) return false;
+        if ((data & KvmLegacyBitmapLowBits) != 0) return false;
         return XsaveDataRules.CetControlBitsViolation(data) is null;
     }
 }

@@ -23,9 +23,11 @@ public sealed partial class KvmVcpu
         var pc = Sys.Cpu;
         int userCpl = pc.Cpl;
         pc.Cpl = 0;
-        int warnings = K.Warnings.Count;
+        int warnings = K.Warnings.Count, oopses = K.Oopses.Count;
         K.FpuSwapKvmFpstate(T, Fpu, enterGuest: true);
         HasRun = true;
+        if (K.Oopses.Count > oopses)
+            return new RunResult(Killed(pc, userCpl, K.Oopses[^1], warnings), []);
         _inGuest = true;
         LoadGuestXsaveState(pc);
         if (Fpu.XfdErr != 0)
@@ -45,6 +47,15 @@ public sealed partial class KvmVcpu
             ? SysResult.Success(0, "exit to userspace")
             : SysResult.Success(0, "exit to userspace; kernel warnings: " + string.Join("; ", K.Warnings.Entries.Skip(warnings)));
         return new RunResult(res, outcomes);
+    }
+
+    /// <summary>The host kernel died in <c>fpu_swap_kvm_fpstate()</c>: KVM_RUN never returns and the VMM's thread is
+    /// killed (<c>die()</c> → <c>make_task_dead(SIGSEGV)</c>); every later ioctl on this vCPU finds no process.</summary>
+    private SysResult Killed(XsaveCpu pc, int userCpl, string oops, int warningsBefore)
+    {
+        pc.Cpl = userCpl;
+        KilledBy = oops;
+        return SysResult.Fail(Errno.EINTR, $"no return: {oops} in fpu_swap_kvm_fpstate(); kernel warnings: {string.Join("; ", K.Warnings.Entries.Skip(warningsBefore))}; the VMM thread is killed");
     }
 
     private void LoadGuestXsaveState(XsaveCpu pc)

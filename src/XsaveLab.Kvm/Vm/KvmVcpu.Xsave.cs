@@ -32,14 +32,22 @@ public sealed partial class KvmVcpu
     }
 
     /// <summary>KVM_SET_XSAVE: reads <c>uabi_size</c> bytes from the caller and calls
-    /// <c>fpu_copy_uabi_to_guest_fpstate(…, kvm_caps.supported_xcr0, &amp;vcpu->arch.pkru)</c>.</summary>
+    /// <c>fpu_copy_uabi_to_guest_fpstate(…, kvm_caps.supported_xcr0, &amp;vcpu->arch.pkru)</c>. From 6.19
+    /// (b45f72177594) <c>kvm_vcpu_ioctl_x86_set_xsave()</c> first clears the XSTATE_BV bits the guest's XFD disables;
+    /// before, such an image is accepted and the next KVM_RUN's XRSTOR takes #NM in the host kernel.</summary>
     public SysResult SetXsave(ReadOnlySpan<byte> image)
     {
         if (Dead() is { } d) return d;
         if (image.Length < Fpu.UabiSize)
             return SysResult.Fail(Errno.EFAULT, $"KVM_SET_XSAVE copies uabi_size = {Fpu.UabiSize} bytes; the caller's buffer has {image.Length}");
+        var copy = image[..Fpu.UabiSize].ToArray();
+        if (Caps.Release.ClearsXfdDisabledState() && copy.Length >= XsaveOffsets.XcompBv)
+        {
+            var hdr = copy.AsSpan(XsaveOffsets.XstateBv);
+            BinaryPrimitives.WriteUInt64LittleEndian(hdr, BinaryPrimitives.ReadUInt64LittleEndian(hdr) & ~Fpu.FpState!.Xfd);
+        }
         uint pkru = Pkru;
-        var r = K.FpuCopyUabiToGuestFpstate(Fpu, image[..Fpu.UabiSize], Caps.SupportedXcr0, ref pkru);
+        var r = K.FpuCopyUabiToGuestFpstate(Fpu, copy, Caps.SupportedXcr0, ref pkru);
         if (!r.Ok)
             return r;
         Pkru = pkru;

@@ -41,7 +41,8 @@ public sealed partial class KvmVcpu
 
     public bool Cr4OsXsave { get; private set; }
 
-    /// <summary>S_CET and INT_SSP_TAB live in VMCS guest-state fields, not in the XSAVE-managed fpstate.</summary>
+    /// <summary>S_CET and INT_SSP_TAB live in VMCS guest-state fields (VMX) or the VMCB save area (SVM), not in the
+    /// XSAVE-managed fpstate.</summary>
     public ulong SCet { get; private set; }
     public ulong IntSspTab { get; private set; }
 
@@ -57,7 +58,11 @@ public sealed partial class KvmVcpu
     /// <summary>Observations about this vCPU's configuration (dependency problems, variant notes).</summary>
     public List<string> Notes { get; } = [];
 
-    private SysResult? Dead() => Destroyed ? SysResult.Fail(Errno.EBADF, "vCPU destroyed") : null;
+    /// <summary>The oops that killed the VMM thread during KVM_RUN, or null.</summary>
+    public string? KilledBy { get; private set; }
+
+    private SysResult? Dead() => Destroyed ? SysResult.Fail(Errno.EBADF, "vCPU destroyed")
+        : KilledBy is { } oops ? SysResult.Fail(Errno.EBADF, $"the VMM was killed by '{oops}'") : null;
 
     /// <summary>KVM_SET_CPUID2: <c>kvm_set_cpuid()</c> → <c>kvm_check_cpuid()</c> (enables XFD features of guest
     /// CPUID 0xD in the guest FPU, needing guest permission) → <c>kvm_vcpu_after_set_cpuid()</c>.</summary>
