@@ -14,6 +14,7 @@ public static class Program
         CatalogCommand.Create,
         BootCommand.Create,
         KvmCommand.Create,
+        CompatCommand.Create,
         HostCheckCommand.Create,
         BenchCommand.Create,
         MeasureCommand.Create,

@@ -28,7 +28,7 @@ public sealed partial class JsonWriterTests
 
     /// <summary>Commands whose JSON the theories below check, by command path.</summary>
     private static readonly string[] Checked =
-        ["kvm", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode"];
+        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode"];
 
     [Fact]
     public void EveryCommandWithJsonOutputIsChecked()
@@ -51,6 +51,8 @@ public sealed partial class JsonWriterTests
     [InlineData("kvm", "--cpu", "spr", "--format", "json")]
     [InlineData("kvm", "--cpu", "zen4-genoa", "--kernel", "6.15", "--format", "json")]
     [InlineData("layout", "--cpu", "spr", "--format", "json")]
+    [InlineData("compat", "spr", "emr", "--format", "json")]
+    [InlineData("compat", "--common", "spr", "zen4-genoa", "--format", "json")]
     [InlineData("boot", "--cpu", "emr", "--kernel", "case3", "--format", "json")]
     [InlineData("cpus", "--format", "json")]
     [InlineData("report", "--cpu", "spr", "--format", "json")]

@@ -7,6 +7,8 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(BootJson))]
 [JsonSerializable(typeof(KvmJson))]
 [JsonSerializable(typeof(HostCheckJson))]
+[JsonSerializable(typeof(CompatJson))]
+[JsonSerializable(typeof(CompatTemplateJson))]
 [JsonSerializable(typeof(BenchReport))]
 [JsonSerializable(typeof(Dictionary<string, object?>))]
 [JsonSerializable(typeof(ProfileJson))]

@@ -66,6 +66,23 @@ public sealed class CpuSourceOptions
         return Default();
     }
 
+    /// <summary>A CPU named by one word, as <c>compat</c> takes them: <c>host</c> (this machine), a catalog name, or
+    /// else a CPUID dump file. <paramref name="what"/> names the argument in errors.</summary>
+    public static CpuSelection ResolveWord(string word, string what)
+    {
+        if (string.Equals(word, "host", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!HostCpu.TryRead(out var h, out var why))
+                throw new UserErrorException($"{what}: cannot read this machine's CPU: {why}");
+            return new CpuSelection(h!, "this machine's CPU (live CPUID)", true);
+        }
+        if (CpuCatalog.TryGet(word, out var p))
+            return new CpuSelection(p, $"built-in CPU '{p.Name}'", false);
+        if (!File.Exists(word) && !Directory.Exists(word))
+            throw new UserErrorException($"{what}: '{SafeText.Excerpt(word)}' is neither 'host', a built-in CPU ({string.Join(", ", CpuCatalog.Names)}) nor a CPUID dump file");
+        return new CpuSelection(CpuidTextReader.ReadFile(word), $"CPUID dump {word}", false);
+    }
+
     /// <summary>The CPU the options name, or null when none of them was given (no default: for commands where
     /// "no CPU given" means something else, such as finding the CPU from a file).</summary>
     public CpuSelection? ResolveGiven(ParseResult parse) =>

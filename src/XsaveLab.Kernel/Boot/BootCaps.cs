@@ -7,28 +7,6 @@ namespace XsaveLab.Kernel.Boot;
 /// dependents with them (cpuid-deps.c).</remarks>
 public sealed class BootCaps
 {
-    private static readonly (CpuFeature Feature, CpuFeature Depends)[] Deps =
-    [
-        (CpuFeature.Fxsr, CpuFeature.Fpu),
-        (CpuFeature.Xsaveopt, CpuFeature.Xsave),
-        (CpuFeature.Xsavec, CpuFeature.Xsave),
-        (CpuFeature.Xsaves, CpuFeature.Xsave),
-        (CpuFeature.Avx, CpuFeature.Xsave),
-        (CpuFeature.Pku, CpuFeature.Xsave),
-        (CpuFeature.Mpx, CpuFeature.Xsave),
-        (CpuFeature.Xgetbv1, CpuFeature.Xsave),
-        (CpuFeature.Apx, CpuFeature.Xsave),
-        (CpuFeature.Xsave, CpuFeature.Fxsr),
-        (CpuFeature.Sse, CpuFeature.Fxsr),
-        (CpuFeature.Avx512F, CpuFeature.Avx),
-        (CpuFeature.Enqcmd, CpuFeature.Xsaves),
-        (CpuFeature.Xfd, CpuFeature.Xsaves),
-        (CpuFeature.Xfd, CpuFeature.Xgetbv1),
-        (CpuFeature.AmxTile, CpuFeature.Xfd),
-        (CpuFeature.Shstk, CpuFeature.Xsaves),
-        (CpuFeature.OsPke, CpuFeature.Pku),
-    ];
-
     private readonly HashSet<CpuFeature> _present = [];
 
     public BootCaps(CpuProfile profile, BootOptions options)
@@ -75,23 +53,12 @@ public sealed class BootCaps
     public bool Xsaves => Has(CpuFeature.Xsaves);
     public bool Xfd => Has(CpuFeature.Xfd);
 
-    // do_clear_cpu_cap(): loop until no dependent is left.
+    // do_clear_cpu_cap(): the feature and, transitively, every feature depending on it (CpuidFeatureDeps).
     private void Clear(CpuFeature feature)
     {
-        var disable = new HashSet<CpuFeature> { feature };
         _present.Remove(feature);
-        bool changed;
-        do
-        {
-            changed = false;
-            foreach (var (f, dep) in Deps)
-            {
-                if (!disable.Contains(dep) || !disable.Add(f))
-                    continue;
-                changed = true;
+        if (CpuidFeatureDeps.NameOf(feature) is { } name)
+            foreach (var f in CpuidFeatureDeps.Features(CpuidFeatureDeps.WithDependents([name])))
                 _present.Remove(f);
-            }
-        }
-        while (changed);
     }
 }

@@ -2,13 +2,20 @@ namespace XsaveLab.Kvm.Script;
 
 /// <summary>Which XSAVE features a VMM puts into the guest CPUID it builds from KVM_GET_SUPPORTED_CPUID. The
 /// opt-in features (AMX, CET) are included only when named; the others are kept unless named with '-'
-/// (e.g. <c>expose=amx,cet</c>, <c>expose=tilecfg,-avx512</c>, <c>expose=all</c>, <c>expose=none</c>).</summary>
+/// (e.g. <c>expose=amx,cet</c>, <c>expose=-avx,-avx512</c>, <c>expose=tilecfg,-avx512</c>, <c>expose=all</c>, <c>expose=none</c>).</summary>
 public sealed record CpuidExposure(ulong Xcr0Bits, ulong Hidden, bool Cet)
 {
     /// <summary>Opt-in XCR0 features: a VMM exposes them deliberately.</summary>
     public const ulong OptIn = XFeatureMasks.Xtile;
 
     public static readonly CpuidExposure All = new(ulong.MaxValue, 0, true);
+
+    /// <summary>The XCR0 groups a list can hide with '-', by name.</summary>
+    public static readonly IReadOnlyList<(string Name, ulong Mask)> Hideable =
+    [
+        ("avx", XFeatureMasks.Ymm), ("mpx", XFeatureMasks.Mpx), ("avx512", XFeatureMasks.Avx512),
+        ("pkru", XFeatureMasks.Pkru), ("apx", XFeatureMasks.Apx),
+    ];
 
     public static CpuidExposure? Parse(string list)
     {
@@ -27,11 +34,11 @@ public sealed record CpuidExposure(ulong Xcr0Bits, ulong Hidden, bool Cet)
                 case "amx": m = XFeatureMasks.Xtile; break;
                 case "tilecfg": m = XFeatureMasks.XtileCfg; break;
                 case "tiledata": m = XFeatureMasks.XtileData; break;
-                case "avx512": m = XFeatureMasks.Avx512; break;
-                case "mpx": m = XFeatureMasks.Mpx; break;
-                case "pkru": m = XFeatureMasks.Pkru; break;
-                case "apx": m = XFeatureMasks.Apx; break;
-                default: return null;
+                default:
+                    if (Hideable.FirstOrDefault(h => h.Name == w) is not { Name: not null } g)
+                        return null;
+                    m = g.Mask;
+                    break;
             }
             if (hide) hidden |= m; else bits |= m;
         }

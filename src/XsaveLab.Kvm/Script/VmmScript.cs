@@ -38,7 +38,7 @@ public sealed class VmmScript
         ["KVM_CREATE_VM"] = "KVM_CREATE_VM",
         ["KVM_CREATE_VCPU"] = "KVM_CREATE_VCPU ID",
         ["vcpu"] = "vcpu ID — the vCPU later lines address",
-        ["KVM_SET_CPUID2"] = "KVM_SET_CPUID2 [expose=all|none|amx,tilecfg,tiledata,cet,-avx512,-mpx,-pkru] (from the last KVM_GET_SUPPORTED_CPUID; AMX and CET only when named, '-' hides)",
+        ["KVM_SET_CPUID2"] = "KVM_SET_CPUID2 [expose=all|none|amx,tilecfg,tiledata,cet,-avx,-avx512,-mpx,-pkru,-apx] (from the last KVM_GET_SUPPORTED_CPUID; AMX and CET only when named, '-' hides)",
         ["KVM_GET_CPUID2"] = "KVM_GET_CPUID2",
         ["KVM_RUN"] = "KVM_RUN guest: INSN; INSN … (INSN => ok|#GP|#UD|#NM|VALUE checks it)",
         ["KVM_GET_XSAVE"] = "KVM_GET_XSAVE",
