@@ -21,6 +21,7 @@ public static class Program
         CalibrateCommand.Create,
         ExperimentCommand.Create,
         ImageCommand.Create,
+        ExploreCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

@@ -21,6 +21,37 @@ public class BootCommandTests
         Assert.Equal($"0x{sys.Xss:x}", r.GetProperty("xss").GetString());
     }
 
+    [Theory]
+    [InlineData("zen2-matisse")]
+    [InlineData("zen1")]
+    [InlineData("haswell")]
+    public void Decisions_off_the_default_path_are_listed_and_dropped_features_are_warnings(string cpu)
+    {
+        var sys = FpuSystem.Boot(CpuCatalog.Get(cpu));
+        Assert.NotEmpty(sys.Decisions);
+        var (code, output, err) = CliRunner.Run("boot", "--cpu", cpu, "--format", "json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var decisions = doc.RootElement.GetProperty("decisions").EnumerateArray().ToList();
+        Assert.Equal(sys.Decisions.Count, decisions.Count);
+        for (int i = 0; i < decisions.Count; i++)
+        {
+            Assert.Equal(sys.Decisions[i].Subject, decisions[i].GetProperty("subject").GetString());
+            Assert.Equal(sys.Decisions[i].Reason, decisions[i].GetProperty("reason").GetString());
+            Assert.Equal(sys.Decisions[i].Function, decisions[i].GetProperty("function").GetString());
+        }
+        var warnings = doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+        Assert.Equal(sys.Decisions.Count(d => d.Dropped) + sys.Warnings.Count, warnings.Count);
+        foreach (var d in sys.Decisions.Where(d => d.Dropped))
+            Assert.Contains(warnings, w => w.Contains(d.Subject, StringComparison.Ordinal) && w.Contains(d.Reason, StringComparison.Ordinal));
+
+        var text = CliRunner.Run("boot", "--cpu", cpu);
+        Assert.Contains("Boot decisions", text.Out, StringComparison.Ordinal);
+        var flat = Regex.Replace(text.Out, @"\s+", " ");
+        foreach (var d in sys.Decisions)
+            Assert.Contains($"{d.Subject} {d.Outcome}", flat, StringComparison.Ordinal);
+    }
+
     /// <summary><c>struct vcpu_fpu_config guest_default_cfg</c> arrived with 7bc4ed75f2d6 (6.17): earlier kernels print no
     /// row for it and the JSON has no value.</summary>
     [Theory]

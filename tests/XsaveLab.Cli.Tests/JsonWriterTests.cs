@@ -28,7 +28,7 @@ public sealed partial class JsonWriterTests
 
     /// <summary>Commands whose JSON the theories below check, by command path.</summary>
     private static readonly string[] Checked =
-        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode"];
+        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode", "explore", "bench explore"];
 
     [Fact]
     public void EveryCommandWithJsonOutputIsChecked()
@@ -55,6 +55,8 @@ public sealed partial class JsonWriterTests
     [InlineData("compat", "--common", "spr", "zen4-genoa", "--format", "json")]
     [InlineData("boot", "--cpu", "emr", "--kernel", "case3", "--format", "json")]
     [InlineData("cpus", "--format", "json")]
+    [InlineData("explore", "--kernel", "6.17", "--depth", "1", "--format", "json")]
+    [InlineData("bench", "explore", "--depth", "1", "--format", "json")]
     [InlineData("report", "--cpu", "spr", "--format", "json")]
     [InlineData("report", "--cpu", "nehalem", "--format", "json")]
     [InlineData("experiment", "cet-s", "--cpu", "spr", "--no-measure", "--format", "json")]

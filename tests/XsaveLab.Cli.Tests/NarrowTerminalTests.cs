@@ -27,6 +27,8 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
         ["measure context-switch"] = new(["--mode", "threads", "--vectors", "init", "--runs", "1", "--seconds", "0.1"], Timed: true),
         ["calibrate"] = new(["--no-measure"], Timed: true),
         ["experiment cet-s"] = new(["--cpu", "spr", "--no-measure"]),
+        ["explore"] = new(["--kernel", "6.17", "--depth", "1", "--vcpus", "1", "--no-timing"]),
+        ["bench explore"] = new(["--depth", "1"], Timed: true),
         ["compat"] = new(["icx", "zen4-genoa"]),
         ["image decode"] = new(["{ptrace}", "--kind", "ptrace", "--cpu", "spr"]),
     };

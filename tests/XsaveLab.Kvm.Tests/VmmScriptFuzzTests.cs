@@ -186,6 +186,12 @@ public class VmmScriptFuzzTests(ITestOutputHelper output)
         ["kernel"] = ["6.15", "6.17", "deferred", "v4"],
         ["kvm"] = ["6.17", "6.18"],
         ["flavour"] = ["upstream", "pvm"],
+        ["task"] = ["0", "1", "2", "9"],
+        ["switch"] = ["0", "1", "idle", "7"],
+        ["sigreturn"] = ["", "xstate_bv|=0x60000", "xstate_bv=0", "byte@20=255", "byte@99999=1"],
+        ["sigaltstack"] = ["0", "4096", "1024", "0x100000"],
+        ["use"] = ["2", "18", "17", "12", "63"],
+        ["ptrace"] = ["GET", "SET", "SET xstate_bv|=0x800", "SET xstate_bv=0x40000", "SET byte@99999=1"],
     };
 
     private static readonly string[] Outcomes = ["ok", "#GP", "#UD", "#NM", "0x40000", "0", "#XX", ""];

@@ -77,3 +77,28 @@ public static class CpuFeatureBits
         _ => throw new ArgumentOutOfRangeException(nameof(feature), feature, "feature has no CPUID bit"),
     };
 }
+
+/// <summary>How a <see cref="CpuFeature"/> is written in messages: the SDM's CPUID notation with the kernel's
+/// X86_FEATURE_ name (arch/x86/include/asm/cpufeatures.h).</summary>
+public static class CpuFeatureNames
+{
+    /// <summary>The X86_FEATURE_ suffix, e.g. <c>PKU</c>, <c>AMX_TILE</c>.</summary>
+    public static string KernelName(CpuFeature feature) => feature switch
+    {
+        CpuFeature.IntelPt => "INTEL_PT",
+        CpuFeature.ArchLbr => "ARCH_LBR",
+        CpuFeature.AmxTile => "AMX_TILE",
+        CpuFeature.Avx512F => "AVX512F",
+        CpuFeature.XsaveErPtr => "XSAVEERPTR",
+        CpuFeature.LongMode => "LM",
+        _ => feature.ToString().ToUpperInvariant(),
+    };
+
+    /// <summary>e.g. <c>CPUID.(EAX=07H,ECX=0):ECX.PKU[bit 3]</c>.</summary>
+    public static string Cpuid(CpuFeature feature)
+    {
+        var b = CpuFeatureBits.Of(feature);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"CPUID.(EAX={b.Leaf:X2}H,ECX={b.Subleaf}):{b.Register.ToString().ToUpperInvariant()}.{KernelName(feature)}[bit {b.Bit}]");
+    }
+}

@@ -22,6 +22,8 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(CalibrateJson))]
 [JsonSerializable(typeof(MeasureJson))]
 [JsonSerializable(typeof(BenchSimJson))]
+[JsonSerializable(typeof(ExploreJson))]
+[JsonSerializable(typeof(List<BenchExploreJson>))]
 [JsonSerializable(typeof(SectionUnavailable))]
 [JsonSerializable(typeof(ImageDecodeJson))]
 [JsonSerializable(typeof(string))]

@@ -11,6 +11,7 @@ public static class BenchCommand
         var cmd = new Command("bench", "Time the model's XSAVEC/XSAVES/XSAVEOPT pairs against a memory copy and the native instructions");
         cmd.Add(format);
         cmd.Add(BenchSimCommand.Create(ctx));
+        cmd.Add(BenchExploreCommand.Create(ctx));
         cmd.SetAction(parse => ctx.Render(FormatOption.Get(parse, format), Run(), new BenchRenderer()));
         return cmd;
     }

@@ -5,9 +5,18 @@ public sealed record FpuCfgJson(string MaxFeatures, int MaxSize, string DefaultF
 
 public sealed record GuestCfgJson(string Features, int Size);
 
+/// <summary>One <see cref="BootDecision"/>.</summary>
+public sealed record BootDecisionJson(string Subject, string Outcome, string Reason, string Function, bool Dropped)
+{
+    public static BootDecisionJson From(BootDecision d) => new(d.Subject, d.Outcome, d.Reason, d.Function, d.Dropped);
+}
+
+/// <summary><c>boot --format json</c>. <c>warnings</c> holds the kernel's own warnings, then one line for each
+/// feature the CPU offers that the boot dropped (the <c>decisions</c> marked <c>dropped</c>).</summary>
 public sealed record BootJson(
     string Kernel, string Cpu, IReadOnlyList<string> Dmesg, FpuCfgJson KernelCfg, FpuCfgJson UserCfg, GuestCfgJson? GuestDefaultCfg,
-    string Xcr0, string Xss, string Xfd, int GuestFpstateSize, int MaxSigframeSize, IReadOnlyList<string> Warnings);
+    string Xcr0, string Xss, string Xfd, int GuestFpstateSize, int MaxSigframeSize, IReadOnlyList<string> Warnings,
+    IReadOnlyList<BootDecisionJson> Decisions);
 
 /// <summary><c>boot</c>: the boot log and the three state configurations a boot leaves behind.</summary>
 public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
@@ -17,7 +26,8 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
     public static BootJson ToBootJson(BootReport r) => new(
         r.Kernel, r.Cpu, r.Dmesg, Cfg(r.KernelCfg), Cfg(r.UserCfg),
         r.HasGuestDefaultCfg ? new GuestCfgJson(Json.Hex(r.GuestDefaultCfg.Features), r.GuestDefaultCfg.Size) : null,
-        Json.Hex(r.Xcr0), Json.Hex(r.Xss), Json.Hex(r.InitXfd), r.GuestFpstateSize, r.MaxFrameSize, r.Warnings);
+        Json.Hex(r.Xcr0), Json.Hex(r.Xss), Json.Hex(r.InitXfd), r.GuestFpstateSize, r.MaxFrameSize,
+        [.. r.Warnings, .. r.Decisions.Where(d => d.Dropped).Select(d => d.ToString())], [.. r.Decisions.Select(BootDecisionJson.From)]);
 
     private static FpuCfgJson Cfg(FpuStateConfig c) =>
         new(Json.Hex(c.MaxFeatures), c.MaxSize, Json.Hex(c.DefaultFeatures), c.DefaultSize);
@@ -34,7 +44,18 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
         if (rep.HasGuestDefaultCfg)
             t.AddRow("guest_default_cfg", "", "", Json.Hex(rep.GuestDefaultCfg.Features), Numbers.Int(rep.GuestDefaultCfg.Size));
         t.Write(console);
+        RenderDecisions(console, rep.Decisions);
         console.WriteLine($"XCR0 {Json.Hex(rep.Xcr0)}, IA32_XSS {Json.Hex(rep.Xss)}, IA32_XFD {Json.Hex(rep.InitXfd)}");
         console.WriteLine($"per-task {Numbers.Bytes(rep.HostDefaultSize)}, new vCPU {Numbers.Bytes(rep.GuestFpstateSize)}, AT_MINSIGSTKSZ {Numbers.Int(rep.MaxFrameSize)}");
+    }
+
+    /// <summary>The boot's departures from the default path, one per line (also used by <c>report</c>).</summary>
+    public static void RenderDecisions(IAnsiConsole console, IReadOnlyList<BootDecision> decisions)
+    {
+        if (decisions.Count == 0)
+            return;
+        console.WriteLine("Boot decisions (not the default path):");
+        foreach (var d in decisions)
+            console.WriteLine($"  {d}");
     }
 }

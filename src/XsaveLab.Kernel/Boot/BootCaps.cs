@@ -24,20 +24,20 @@ public sealed class BootCaps
         if (_present.Contains(CpuFeature.Pku))
             _present.Add(CpuFeature.OsPke);
 
-        var clear = new List<CpuFeature>(options.ClearCpuFeatures);
+        bool erratum1386 = options.AmdErratum1386 && profile.Vendor == CpuVendor.Amd && profile.Family == 0x17;
+        Erratum1386Applied = erratum1386 && _present.Contains(CpuFeature.Xsaves);
+        foreach (var f in options.ClearCpuFeatures)
+            Clear(f, "clearcpuid= on the kernel command line", "setup_clear_cpu_cap()");
         if (options.NoXsave)
-            clear.Add(CpuFeature.Xsave);
+            Clear(CpuFeature.Xsave, "noxsave on the kernel command line", "cpu_parse_early_param()");
         if (options.NoXsaves)
-            clear.Add(CpuFeature.Xsaves);
+            Clear(CpuFeature.Xsaves, "noxsaves on the kernel command line", "cpu_parse_early_param()");
         if (options.NoXsaveopt)
-            clear.Add(CpuFeature.Xsaveopt);
-        if (options.AmdErratum1386 && profile.Vendor == CpuVendor.Amd && profile.Family == 0x17)
-        {
-            clear.Add(CpuFeature.Xsaves);
-            Erratum1386Applied = _present.Contains(CpuFeature.Xsaves);
-        }
-        foreach (var f in clear)
-            Clear(f);
+            Clear(CpuFeature.Xsaveopt, "noxsaveopt on the kernel command line", "cpu_parse_early_param()");
+        // b0563468eeac: "XSAVES Instruction May Fail to Save XMM Registers to the Provided State Save Area".
+        if (erratum1386)
+            Clear(CpuFeature.Xsaves, "AMD erratum 1386 on family 17h (XSAVES may fail to save XMM registers)",
+                "fix_erratum_1386() (arch/x86/kernel/cpu/amd.c)");
     }
 
     /// <summary>XSAVES was cleared for AMD erratum 1386.</summary>
@@ -53,12 +53,20 @@ public sealed class BootCaps
     public bool Xsaves => Has(CpuFeature.Xsaves);
     public bool Xfd => Has(CpuFeature.Xfd);
 
+    private readonly List<BootDecision> _cleared = [];
+
+    /// <summary>Features the CPU has that a boot option or an erratum cleared, each with its dependents.</summary>
+    public IReadOnlyList<BootDecision> Cleared => _cleared;
+
     // do_clear_cpu_cap(): the feature and, transitively, every feature depending on it (CpuidFeatureDeps).
-    private void Clear(CpuFeature feature)
+    private void Clear(CpuFeature feature, string reason, string function)
     {
-        _present.Remove(feature);
+        if (_present.Remove(feature))
+            _cleared.Add(new BootDecision(CpuFeatureNames.KernelName(feature), "cleared", reason, function, Dropped: true));
         if (CpuidFeatureDeps.NameOf(feature) is { } name)
             foreach (var f in CpuidFeatureDeps.Features(CpuidFeatureDeps.WithDependents([name])))
-                _present.Remove(f);
+                if (_present.Remove(f) && f != CpuFeature.OsPke)
+                    _cleared.Add(new BootDecision(CpuFeatureNames.KernelName(f), "cleared",
+                        $"depends on X86_FEATURE_{CpuFeatureNames.KernelName(feature)}", "do_clear_cpu_cap() (arch/x86/kernel/cpu/cpuid-deps.c)", Dropped: true));
     }
 }

@@ -17,6 +17,9 @@ public sealed record BootReport(
     int MaxFrameSize,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>Where the boot left the default path (<see cref="FpuSystem.Decisions"/>).</summary>
+    public IReadOnlyList<BootDecision> Decisions { get; init; } = [];
+
     /// <summary>Per-task default buffer (<c>fpu_kernel_cfg.default_size</c>).</summary>
     public int HostDefaultSize => KernelCfg.DefaultSize;
 
@@ -31,6 +34,7 @@ public sealed record BootReport(
         sys.Variant.Name, sys.Profile.Name, sys.Dmesg, sys.KernelCfg, sys.UserCfg, sys.GuestDefaultCfg,
         sys.Xcr0, sys.Xss, sys.InitXfd, sys.XsaveEnabled, sys.Compacted, sys.SaveInstruction, sys.MaxFrameSize, sys.Warnings)
     {
+        Decisions = sys.Decisions,
         GuestFpstateSize = sys.Variant.GuestState == Variants.GuestStateSource.GuestDefaults ? sys.GuestDefaultCfg.Size : sys.KernelCfg.DefaultSize,
         HasGuestDefaultCfg = sys.Variant.HasGuestDefaultCfg,
     };

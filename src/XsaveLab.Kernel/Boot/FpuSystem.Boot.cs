@@ -45,6 +45,9 @@ public sealed partial class FpuSystem
             : Caps.Xsavec ? SaveInstruction.Xsavec
             : Caps.Xsaveopt ? SaveInstruction.Xsaveopt
             : SaveInstruction.Xsave;
+        if (XsaveEnabled && SaveInstruction != SaveInstruction.Xsaves)
+            Decide("XSAVES", "not used", $"X86_FEATURE_XSAVES is not set: the kernel saves with {SaveInstruction.ToString().ToUpperInvariant()}"
+                + (Compacted ? " in the compacted format" : " in the standard format"), false, "os_xsave() (arch/x86/kernel/fpu/xstate.h)");
         if (InitFpStateSize == 0)
         {
             InitFpStateSize = KernelCfg.DefaultSize;
@@ -68,6 +71,26 @@ public sealed partial class FpuSystem
 
     private void Log(string line) => _dmesg.Add(line);
 
+    private void Decide(string subject, string outcome, string reason, bool dropped, string function = "fpu__init_system_xstate()") =>
+        _decisions.Add(new BootDecision(subject, outcome, reason, function, dropped));
+
+    // Why a gate is off: the CPU does not enumerate it, or a boot option / erratum cleared it.
+    // PKRU's gate is OSPKE, which the kernel sets itself when PKU is there (BootCaps): the bit that decides is PKU.
+    private string GateReason(CpuFeature gate)
+    {
+        if (gate == CpuFeature.OsPke)
+            gate = CpuFeature.Pku;
+        return Caps.Cleared.Any(d => d.Subject == CpuFeatureNames.KernelName(gate))
+            ? $"X86_FEATURE_{CpuFeatureNames.KernelName(gate)} cleared"
+            : $"{CpuFeatureNames.Cpuid(gate)} = 0";
+    }
+
+    private static IEnumerable<int> Bits(ulong mask)
+    {
+        for (; mask != 0; mask &= mask - 1)
+            yield return BitOperations.TrailingZeroCount(mask);
+    }
+
     private void Warn(string message)
     {
         _warnings.Add(message);
@@ -84,6 +107,8 @@ public sealed partial class FpuSystem
         if (!Caps.Xsave)
         {
             Log($"x86/fpu: x87 FPU will use {(Caps.Fxsr ? "FXSAVE" : "FSAVE")}");
+            if (!Profile.HasLeafD)
+                Decide("XSAVE", "not used", $"{CpuFeatureNames.Cpuid(CpuFeature.Xsave)} = 0: {(Caps.Fxsr ? "FXSAVE" : "FSAVE")} only", false);
             return;
         }
         XsaveEnabled = true;
@@ -121,13 +146,25 @@ public sealed partial class FpuSystem
             }
             var gate = Variant.Gate(i);
             if (gate is null || !Caps.Has(gate.Value))
+            {
+                // A component Linux has no entry for is the default path; a missing gate is a decision.
+                if ((max >> i & 1) != 0 && gate is { } g)
+                    Decide(XFeatureTable.Get(i).ShortName, "dropped", GateReason(g), true);
                 max &= ~(1UL << i);
+            }
         }
         // Bits above APX have no table entry and are not touched by the loop; the mask below drops them.
 
         // Step 9-10.
         if (!Caps.Xfd)
+        {
+            foreach (int i in Bits(max & XFeatureMasks.UserDynamic))
+                Decide(XFeatureTable.Get(i).ShortName, "dropped", "no XFD to arm its first-use trap: " + GateReason(CpuFeature.Xfd), true);
             max &= ~XFeatureMasks.UserDynamic;
+        }
+        if (!Caps.Xsaves)
+            foreach (int i in Bits(max & Variant.SupervisorSupported))
+                Decide(XFeatureTable.Get(i).ShortName, "dropped", "supervisor state needs XSAVES: " + GateReason(CpuFeature.Xsaves), true);
         max &= Caps.Xsaves ? XFeatureMasks.UserSupported | Variant.SupervisorSupported : XFeatureMasks.UserSupported;
 
         // Step 11-12: user max, then defaults through host_default_mask()/guest_default_mask().
@@ -140,6 +177,10 @@ public sealed partial class FpuSystem
         KernelCfg = KernelCfg with { MaxFeatures = max, DefaultFeatures = kernelDefault, IndependentFeatures = independent };
         UserCfg = UserCfg with { MaxFeatures = userMax, DefaultFeatures = userDefault };
         GuestDefaultCfg = GuestDefaultCfg with { Features = guestFeatures };
+
+        foreach (int i in Bits(max & Variant.GuestSupervisorMask & ~kernelDefault))
+            Decide(XFeatureTable.Get(i).ShortName, "kept out of host tasks",
+                "guest-only supervisor feature (XFEATURE_MASK_GUEST_SUPERVISOR): only guest fpstates allocate it", false, "host_default_mask()");
 
         // Step 14-15.
         InitXfd = userMax & XFeatureMasks.UserDynamic;
@@ -298,6 +339,7 @@ public sealed partial class FpuSystem
     // The user config keeps whatever features were already stored (the kernel does not clear them).
     private void Disable(FpuStateConfig kernel)
     {
+        Decide("XSAVE", "disabled", _dmesg.Count > 0 ? _dmesg[^1] : "consistency check failed", true, "fpu__init_disable_system_xstate()");
         Log("x86/fpu: XSAVE disabled");
         XsaveEnabled = false;
         XsaveDisabledAtBoot = true;

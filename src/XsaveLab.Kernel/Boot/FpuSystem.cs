@@ -99,6 +99,12 @@ public sealed partial class FpuSystem
     /// <summary>WARN/WARN_ONCE messages raised during boot.</summary>
     public IReadOnlyList<string> Warnings => _warnings;
 
+    private readonly List<BootDecision> _decisions = [];
+
+    /// <summary>Every place the boot left the default path: features cleared by an option or an erratum (with
+    /// their dependents), state components dropped and why, the save instruction when it is not XSAVES.</summary>
+    public IReadOnlyList<BootDecision> Decisions => [.. Caps.Cleared, .. _decisions];
+
     /// <summary><c>xfeatures_mask_supervisor()</c> = kernel max ∩ SUPERVISOR_SUPPORTED.</summary>
     public ulong SupervisorMask => KernelCfg.MaxFeatures & Variant.SupervisorSupported;
 

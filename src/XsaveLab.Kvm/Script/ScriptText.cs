@@ -14,6 +14,10 @@ public static class ScriptText
     /// script's running time stays bounded.</summary>
     public const int MaxCalls = 10_000;
 
+    /// <summary>A script names tasks 0..MaxTasks and forks or clones at most this many: a small system is what
+    /// task lines are for, and the bound keeps a script's memory bounded.</summary>
+    public const int MaxTasks = 64;
+
     /// <summary>At most <paramref name="max"/> characters of <paramref name="text"/>, control characters escaped, so
     /// an error line stays one short line whatever the input holds.</summary>
     public static string Excerpt(string text, int max = 40)

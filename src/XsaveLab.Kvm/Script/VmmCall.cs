@@ -68,6 +68,40 @@ public abstract record VmmCall
     /// <summary><c>restore NAME [cpu=X] [kernel=V] [kvm=R] [flavour=F]</c>: null keeps the current setting.</summary>
     public sealed record Restore(string Name, CpuProfile? Cpu, KernelVariant? Kernel, KvmRelease? Release, KvmFlavour? Flavour) : VmmCall;
 
+    /// <summary><c>task N</c>: the task later task lines (and <c>arch_prctl</c>) act on; task 0 is the VMM thread,
+    /// the others are numbered in creation order.</summary>
+    public sealed record SelectTask(int Index) : VmmCall;
+
+    /// <summary><c>fork</c> (<see cref="Thread"/> false) or <c>clone</c> (CLONE_THREAD) by the selected task.</summary>
+    public sealed record Fork(bool Thread) : VmmCall;
+
+    public sealed record Exec : VmmCall;
+
+    public sealed record Exit : VmmCall;
+
+    /// <summary><c>switch N|idle</c>: a context switch on CPU 0 to task N or to idle (preemption).</summary>
+    public sealed record Switch(int? Task) : VmmCall;
+
+    /// <summary><c>signal</c>: a signal is delivered to the selected task (its FPU image goes to a frame).</summary>
+    public sealed record Signal : VmmCall;
+
+    /// <summary><c>sigreturn [changes]</c>: the frame of the last <c>signal</c>, changed as written.</summary>
+    public sealed record Sigreturn(IReadOnlyList<XsaveMutation> Changes) : VmmCall;
+
+    /// <summary><c>sigaltstack N</c> (0 disables).</summary>
+    public sealed record Sigaltstack(ulong Size) : VmmCall;
+
+    /// <summary><c>use N</c>: the selected task writes component N in user space (first use of a dynamic
+    /// feature takes the XFD #NM path).</summary>
+    public sealed record UseComponent(int Component) : VmmCall;
+
+    /// <summary><c>ptrace GET|SET [changes]</c>: NT_X86_XSTATE of the selected task, read by a tracer; SET writes
+    /// the last image read, changed.</summary>
+    public sealed record Ptrace(bool Set, IReadOnlyList<XsaveMutation> Changes) : VmmCall;
+
+    /// <summary><c>check</c>: the model's invariants over the whole system at this point (<see cref="Checks.SeriesInvariants"/>).</summary>
+    public sealed record Check : VmmCall;
+
     /// <summary><c>expect …</c>: checks the line before.</summary>
     public sealed record Expect(ExpectKind Kind, Errno Errno, ulong Value, string Text) : VmmCall;
 }

@@ -3,7 +3,7 @@ namespace XsaveLab.Kvm.Script;
 /// <summary>Runs a <see cref="VmmScript"/> against the KVM model: one VMM process (a <see cref="KvmSystem"/>), its VMs
 /// and vCPUs, saved snapshots, and a new process for every <c>restore</c>. It executes the typed calls the parser
 /// built and never reads script text.</summary>
-public sealed class VmmRunner
+public sealed partial class VmmRunner
 {
     private readonly List<KvmStep> _steps = [];
     private readonly Dictionary<string, VcpuSnapshot> _snapshots = new(StringComparer.OrdinalIgnoreCase);
@@ -16,6 +16,16 @@ public sealed class VmmRunner
     private bool _skipNext;
 
     public VmmRunner(KvmSettings settings) => _settings = settings;
+
+    /// <summary>A runner whose first VMM process comes from <paramref name="newSystem"/> (e.g. one sharing an
+    /// already booted host configuration); <c>restore</c> still boots its own.</summary>
+    public VmmRunner(KvmSettings settings, Func<KvmSettings, KvmSystem> newSystem)
+    {
+        _settings = settings;
+        _newSystem = newSystem;
+    }
+
+    private readonly Func<KvmSettings, KvmSystem>? _newSystem;
 
     public IReadOnlyList<KvmStep> Steps => _steps;
     public KvmSystem? System => _sys;
@@ -34,9 +44,16 @@ public sealed class VmmRunner
         return r;
     }
 
-    private KvmSystem Sys => _sys ??= new KvmSystem(_settings);
+    private KvmSystem Sys => _sys ??= NewProcess(_newSystem?.Invoke(_settings) ?? new KvmSystem(_settings));
 
-    private void Execute(ScriptLine line)
+    /// <summary>The current VM (null before KVM_CREATE_VM).</summary>
+    public KvmVm? Vm => _vm;
+
+    /// <summary>The image the last KVM_GET_XSAVE/2 returned (what a bare KVM_SET_XSAVE writes back).</summary>
+    public ReadOnlySpan<byte> LastImage => _lastImage;
+
+    /// <summary>Runs one parsed line (the way <see cref="Run"/> runs each line of a script).</summary>
+    public void Execute(ScriptLine line)
     {
         if (line.Call is VmmCall.Expect expect)
         {
@@ -50,7 +67,13 @@ public sealed class VmmRunner
             _skipNext = true;
             return;
         }
-        var (res, text, guest) = Do(line);
+        var (res, text, guest) = line.Call switch
+        {
+            VmmCall.SetCpu or VmmCall.SetKernel or VmmCall.SetRelease or VmmCall.SetFlavour or VmmCall.Restore => Do(line),
+            _ when TaskCall(line.Call) is { } done => done,
+            _ when VmmGone(line.Call) is { } gone => gone,
+            _ => Do(line),
+        };
         var step = new KvmStep(line.Number, line.Verb, string.Join(' ', line.Args), res, text, guest);
         if (res.Ok && OutputKind(line.Call) is { } hex)
             step = step with
@@ -124,11 +147,6 @@ public sealed class VmmRunner
             case VmmCall.SetFlavour f:
                 _settings = _settings with { Flavour = f.Flavour };
                 return Done(SysResult.Success(), _settings.Describe());
-            case VmmCall.ArchPrctl a:
-                {
-                    var r = Sys.ArchPrctl(a.Option, a.Argument);
-                    return Done(r, r.Ok && a.IsGet ? XFeatureTable.Describe((ulong)r.Value) : r.Rule);
-                }
             case VmmCall.CheckExtension ce:
                 {
                     if (ce.OnVm && _vm is null)
@@ -155,6 +173,7 @@ public sealed class VmmRunner
                 }
             case VmmCall.CreateVm:
                 _vm = Sys.CreateVm();
+                _vmMm = _mm;
                 return Done(SysResult.Success(_vm.Id), $"VM {_vm.Id}");
             case VmmCall.CreateVcpu cv:
                 {
@@ -303,7 +322,7 @@ public sealed class VmmRunner
         if (rs.Flavour is { } f)
             s = s with { Flavour = f };
         _settings = s;
-        _sys = new KvmSystem(s);
+        _sys = NewProcess(new KvmSystem(s));
         _supported = null;
         FirstVcpu = null;
         void Sub(string ioctl, SysResult r, string text) => _steps.Add(new KvmStep(lineNumber, ioctl, "(restore)", r, text, []));

@@ -51,6 +51,18 @@ public sealed class VmmScript
         ["KVM_DESTROY_VCPU"] = "KVM_DESTROY_VCPU — close the vCPU fd",
         ["save"] = "save NAME [omit=MSR,MSR] — the VMM saves the vCPU state",
         ["restore"] = "restore NAME [cpu=X] [kernel=V] [kvm=R] [flavour=F] — a new VMM process restores it",
+        ["task"] = "task N — the task later task lines and arch_prctl act on (0: the VMM thread; others in creation order)",
+        ["fork"] = "fork — the selected task forks a process",
+        ["clone"] = "clone — the selected task clones a thread (CLONE_THREAD)",
+        ["exec"] = "exec — the selected task calls execve()",
+        ["exit"] = "exit — the selected task exits",
+        ["switch"] = "switch N|idle — context switch on CPU 0 to task N, or to idle",
+        ["signal"] = "signal — a signal is delivered to the selected task (its FPU state goes to a frame)",
+        ["sigreturn"] = "sigreturn [xstate_bv|=X] [xstate_bv=X] [xcomp_bv=X] [mxcsr=X] [byte@N=X] — returns from the last frame, changed",
+        ["sigaltstack"] = "sigaltstack N — installs an N-byte alternate signal stack (0 disables)",
+        ["use"] = "use N — the selected task writes component N in user space (XFD #NM on first use of a dynamic feature)",
+        ["ptrace"] = "ptrace GET|SET [changes] — NT_X86_XSTATE of the selected task; SET writes the last image read, changed",
+        ["check"] = "check — the model's invariants over the whole system at this point",
         ["expect"] = "expect ok | errno=E | value=N | contains=TEXT — checks the line before",
     };
 
@@ -130,11 +142,21 @@ public sealed class VmmScript
             "vcpu" => new VmmCall.SelectVcpu(VcpuId()),
             "KVM_SET_CPUID2" => SetCpuid2(),
             "KVM_RUN" => Run(),
-            "KVM_SET_XSAVE" => new VmmCall.SetXsave(args.Select(a => XsaveMutation.Parse(a)
-                ?? throw Error($"bad change '{ScriptText.Excerpt(a)}': {Verbs[verb]}")).ToArray()),
+            "KVM_SET_XSAVE" => new VmmCall.SetXsave(Changes()),
             "KVM_SET_XCRS" => args.Length == 1 && GuestOp.Val(args[0], out var x, out var fc) ? new VmmCall.SetXcrs(x, fc) : throw Usage(),
             "KVM_GET_MSRS" => args.Length > 0 ? new VmmCall.GetMsrs(args.Select(Msr).ToArray()) : throw Usage(),
             "KVM_SET_MSRS" => args.Length > 0 ? new VmmCall.SetMsrs(args.Select(MsrAssignment).ToArray()) : throw Usage(),
+            "task" => new VmmCall.SelectTask(SmallNumber(ScriptText.MaxTasks)),
+            "fork" or "clone" => args.Length == 0 ? new VmmCall.Fork(verb == "clone") : throw Usage(),
+            "exec" => args.Length == 0 ? new VmmCall.Exec() : throw Usage(),
+            "exit" => args.Length == 0 ? new VmmCall.Exit() : throw Usage(),
+            "switch" => args.Length == 1 && args[0].Equals("idle", StringComparison.OrdinalIgnoreCase) ? new VmmCall.Switch(null) : new VmmCall.Switch(SmallNumber(ScriptText.MaxTasks)),
+            "signal" => args.Length == 0 ? new VmmCall.Signal() : throw Usage(),
+            "sigreturn" => new VmmCall.Sigreturn(Changes()),
+            "sigaltstack" => args.Length == 1 && GuestOp.Num(args[0], out var ss) ? new VmmCall.Sigaltstack(ss) : throw Usage(),
+            "use" => new VmmCall.UseComponent(SmallNumber(63)),
+            "ptrace" => Ptrace(),
+            "check" => args.Length == 0 ? new VmmCall.Check() : throw Usage(),
             "save" => Save(),
             "restore" => Restore(),
             _ => NoArgs(),
@@ -197,6 +219,21 @@ public sealed class VmmScript
                 throw Error($"'{ScriptText.Excerpt(args[0])}' takes no argument");
             ulong arg = req && GuestOp.Num(args[1], out var f) ? f : 0;
             return new VmmCall.ArchPrctl(opt, arg, !req);
+        }
+
+        int SmallNumber(int max) =>
+            args.Length == 1 && int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= max ? n : throw Usage();
+
+        XsaveMutation[] Changes(int skip = 0) => args.Skip(skip).Select(a => XsaveMutation.Parse(a)
+            ?? throw Error($"bad change '{ScriptText.Excerpt(a)}': {Verbs[verb]}")).ToArray();
+
+        VmmCall Ptrace()
+        {
+            if (args.Length == 0) throw Usage();
+            bool set = args[0].Equals("SET", StringComparison.OrdinalIgnoreCase);
+            if (!set && !args[0].Equals("GET", StringComparison.OrdinalIgnoreCase)) throw Usage();
+            if (!set && args.Length != 1) throw Usage();
+            return new VmmCall.Ptrace(set, Changes(1));
         }
 
         VmmCall CheckExtension()

@@ -7,15 +7,30 @@ public sealed class KvmSystem
     /// <summary>Boots the model for <paramref name="settings"/>. A CPU whose leaf 0xD breaks <see cref="KvmLimits"/>
     /// is refused before anything is allocated from it (callers check <see cref="KvmLimits.Problem"/> on input).</summary>
     public KvmSystem(KvmSettings settings)
+        : this(settings, Checked(settings), null)
     {
-        if (KvmLimits.Problem(settings.Cpu) is { } problem)
-            throw new ArgumentException($"CPU '{settings.Cpu.Name}': {problem}", nameof(settings));
+    }
+
+    /// <summary>A new VMM process on an already booted host configuration (<paramref name="host"/> and
+    /// <paramref name="caps"/> are read-only after boot, so many processes may share them; <paramref name="caps"/>
+    /// null derives them). The caller guarantees <paramref name="host"/> was booted for <paramref name="settings"/>.</summary>
+    public KvmSystem(KvmSettings settings, HostFpuConfig host, KvmCaps? caps)
+    {
+        if (!ReferenceEquals(host.Cpu, settings.Cpu) || !ReferenceEquals(host.Variant, settings.Kernel))
+            throw new ArgumentException("the host configuration was booted for other settings", nameof(host));
         Settings = settings;
-        Host = HostFpuConfig.Boot(settings.Cpu, settings.Kernel);
-        Caps = KvmCaps.Create(Host, settings.Release, settings.Flavour);
+        Host = host;
+        Caps = caps ?? KvmCaps.Create(Host, settings.Release, settings.Flavour);
         Kernel = new LinuxKernel(Host.System, cpuCount: 1);
         Task = Kernel.SpawnProcess("vmm");
         Kernel.Schedule(0, Task);
+    }
+
+    private static HostFpuConfig Checked(KvmSettings settings)
+    {
+        if (KvmLimits.Problem(settings.Cpu) is { } problem)
+            throw new ArgumentException($"CPU '{settings.Cpu.Name}': {problem}", nameof(settings));
+        return HostFpuConfig.Boot(settings.Cpu, settings.Kernel);
     }
 
     public KvmSettings Settings { get; }
@@ -34,14 +49,17 @@ public sealed class KvmSystem
     public ulong GuestGroupPerm => Kernel.GroupPerm(Task, guest: true);
 
     /// <summary><c>arch_prctl(option, arg)</c> on the kernel model; GET options return the mask as the value.</summary>
-    public SysResult ArchPrctl(int option, ulong arg)
+    public SysResult ArchPrctl(int option, ulong arg) => ArchPrctl(Task, option, arg);
+
+    /// <summary><c>arch_prctl(option, arg)</c> made by <paramref name="task"/> (a task of this kernel).</summary>
+    public SysResult ArchPrctl(KernelTask task, int option, ulong arg)
     {
-        long r = Kernel.ArchPrctlCall(Task, option, arg, out ulong v);
+        long r = Kernel.ArchPrctlCall(task, option, arg, out ulong v);
         if (r < 0)
             return SysResult.Fail(ErrnoNames.Of(r), ErrnoNames.Result(r));
         if (option is XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm or XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm)
         {
-            var p = option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? Task.Leader.Fpu.GuestPerm : Task.Leader.Fpu.Perm;
+            var p = option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? task.Leader.Fpu.GuestPerm : task.Leader.Fpu.Perm;
             return SysResult.Success(0, $"{(option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? "guest_perm" : "perm")} = 0x{p.StatePerm:x}, size {p.StateSize}");
         }
         return SysResult.Success((long)v, XFeatureTable.Describe(v));
