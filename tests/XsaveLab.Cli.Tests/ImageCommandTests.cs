@@ -83,4 +83,40 @@ public sealed class ImageCommandTests : IDisposable
         string line = CliRunner.OneError(CliRunner.Run("image", "decode", path, "--kind", "ptrace"));
         Assert.StartsWith($"error: {path}: {field}", line);
     }
+
+    [Fact]
+    public void Convert_ThenDiff_FindsTheSameRegisters_AndDiffNamesAChangedOne()
+    {
+        var image = PtraceImage("zen4-genoa", 505);
+        string src = Save("genoa.bin", image), cmp = Path.Combine(_dir.Path, "spr-compacted.bin");
+        var r = CliRunner.Run("image", "convert", src, "--kind", "ptrace", "--from-cpu", "zen4-genoa", "--to", "compacted", "--to-cpu", "spr", "-o", cmp, "--format", "json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using (var doc = JsonDocument.Parse(r.Out))
+        {
+            var opmask = doc.RootElement.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("nr").GetInt32() == 5);
+            Assert.Equal("moved", opmask.GetProperty("fate").GetString());
+            Assert.Equal(XStateLayout.CompactedForm(CpuCatalog.Get("spr"), BitConverter.ToUInt64(File.ReadAllBytes(cmp), XsaveOffsets.XcompBv)).OffsetOf(5),
+                opmask.GetProperty("to").GetInt32());
+        }
+        var same = CliRunner.Run("image", "diff", src, cmp, "--kind", "ptrace", "--cpu", "zen4-genoa", "--kind-b", "xsavec", "--cpu-b", "spr");
+        Assert.True(same.ExitCode == 0, same.ToString());
+
+        var changed = (byte[])image.Clone();
+        var layout = XStateLayout.Standard(CpuCatalog.Get("zen4-genoa"), CpuCatalog.Get("zen4-genoa").SupportedXcr0);
+        changed[layout.OffsetOf((int)XFeature.Opmask) + 2 * 8] ^= 0x10;
+        var d = CliRunner.Run("image", "diff", src, Save("changed.bin", changed), "--kind", "ptrace", "--cpu", "zen4-genoa", "--format", "json");
+        Assert.True(d.ExitCode == 1, d.ToString());
+        using var diff = JsonDocument.Parse(d.Out);
+        var regs = diff.RootElement.GetProperty("differences").EnumerateArray().Select(e => e.GetProperty("register").GetString()).ToList();
+        Assert.Equal(["k2"], regs);
+    }
+
+    [Fact]
+    public void Convert_BadTarget_WritesNothing()
+    {
+        string src = Save("genoa.bin", PtraceImage("zen4-genoa", 506)), outPath = Path.Combine(_dir.Path, "out.bin");
+        string line = CliRunner.OneError(CliRunner.Run("image", "convert", src, "--kind", "ptrace", "--to", "compacted", "--to-cpu", "haswell", "-o", outPath));
+        Assert.Contains("haswell has no XSAVEC", line);
+        Assert.False(File.Exists(outPath));
+    }
 }

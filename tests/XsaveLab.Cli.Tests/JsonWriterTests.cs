@@ -28,7 +28,7 @@ public sealed partial class JsonWriterTests
 
     /// <summary>Commands whose JSON the theories below check, by command path.</summary>
     private static readonly string[] Checked =
-        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode", "explore", "bench explore"];
+        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode", "image convert", "image diff", "explore", "bench explore"];
 
     [Fact]
     public void EveryCommandWithJsonOutputIsChecked()
@@ -71,19 +71,24 @@ public sealed partial class JsonWriterTests
     /// <summary>The image commands, which need a file: a ptrace image of the kernel model.</summary>
     [Theory]
     [InlineData("image", "decode", "--kind", "ptrace", "--cpu", "spr", "--format", "json")]
+    [InlineData("image", "convert", "--kind", "ptrace", "--to", "compacted", "-o", "OUT", "--format", "json")]
+    [InlineData("image", "diff", "--kind", "ptrace", "--format", "json")]
     public void ImageCommandsUseTheOneWriterToo(params string[] args)
     {
         string path = Path.Combine(Path.GetTempPath(), $"xsavelab-json-{Guid.NewGuid():N}.bin");
         File.WriteAllBytes(path, ImageCommandTests.PtraceImage("spr", 7));
         try
         {
-            var r = CliRunner.Run([.. args[..2], path, .. args[2..]]);
+            // diff compares the image with itself; convert writes next to it.
+            string[] files = args[1] == "diff" ? [path, path] : [path];
+            var r = CliRunner.Run([.. args[..2], .. files, .. args[2..].Select(a => a == "OUT" ? path + ".out" : a)]);
             Assert.True(r.ExitCode == 0, r.ToString());
             AssertWrittenByTheOneWriter(r.Out);
         }
         finally
         {
             File.Delete(path);
+            File.Delete(path + ".out");
         }
     }
 

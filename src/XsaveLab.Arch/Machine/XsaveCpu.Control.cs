@@ -95,7 +95,8 @@ public sealed partial class XsaveCpu
     }
 
     /// <summary>WRMSR (CPL 0) of the same MSRs. #GP for bits IA32_XSS cannot hold (not in CPUID(0xD,1).EDX:ECX),
-    /// IA32_XFD/IA32_XFD_ERR bits of components without XFD support, IA32_U_CET/IA32_S_CET reserved bits 9:6,
+    /// IA32_XFD/IA32_XFD_ERR bits of components without XFD support, IA32_U_CET/IA32_S_CET reserved bits 9:6
+    /// or bits of a CET feature (shadow stack, IBT) CPUID does not enumerate,
     /// SUPPRESS together with TRACKER (Bochs <c>is_invalid_cet_control</c>) or a non-canonical legacy-bitmap
     /// base, and SSP values that are non-canonical or not 4-byte aligned (the
     /// checks KVM applies, arch/x86/kvm/x86.c <c>kvm_set_msr_common</c>/<c>is_valid_cet_msr</c>). Writing
@@ -147,13 +148,13 @@ public sealed partial class XsaveCpu
     /// 9:6, SUPPRESS with TRACKER, non-canonical legacy-bitmap base; SSP MSRs non-canonical or (all but
     /// IA32_INT_SSP_TAB) not 4-byte aligned. XRSTORS applies the same checks to the CET components it loads.</summary>
     private string? CetViolation(uint msr, ulong value) => msr is Msr.IA32_U_CET or Msr.IA32_S_CET
-        ? XsaveDataRules.CetControlViolation(value, LinearAddressBits)
+        ? XsaveDataRules.CetControlViolation(value, LinearAddressBits, _hasShstk, _hasIbt)
         : XsaveDataRules.SspViolation(value, LinearAddressBits, requireAlignment: msr != Msr.IA32_INT_SSP_TAB);
 
     /// <summary>The WRMSR rule the CET_U/CET_S image at <paramref name="slot"/> breaks, or null (XRSTORS
     /// checks what it loads like WRMSR would; Bochs <c>xrstor_cet_u_state</c>/<c>xrstor_cet_s_state</c>).</summary>
     private string? CetImageViolation(int component, ReadOnlySpan<byte> slot) =>
-        XsaveDataRules.CetComponentViolation(component, slot, LinearAddressBits);
+        XsaveDataRules.CetComponentViolation(component, slot, LinearAddressBits, _hasShstk, _hasIbt);
 
     private bool Implements(uint msr) => msr switch
     {

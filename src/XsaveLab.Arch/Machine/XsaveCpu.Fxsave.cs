@@ -33,7 +33,7 @@ public sealed partial class XsaveCpu
         BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), mxcsr);
         ulong loaded = XFeatureMasks.FpSse;
         ulong nonInit = (x87 ? XFeatureMasks.Fp : 0) | (xmm ? XFeatureMasks.Sse : 0);
-        _xinuse = (_xinuse & ~loaded) | (Options.XinUse == XinUseTracking.SetOnLoad ? loaded : nonInit);
+        _xinuse = (_xinuse & ~loaded) | (_xinUseTracking == XinUseTracking.SetOnLoad ? loaded : nonInit);
         _xmodified |= loaded;
         return XsaveFault.None;
     }

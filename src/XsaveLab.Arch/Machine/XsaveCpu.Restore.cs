@@ -75,8 +75,8 @@ public sealed partial class XsaveCpu
         ulong nonZero = ReadLegacy(area, load) | ReadExtended(area, xcompBv, load, compacted);
         BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), mxcsr);
 
-        _xinuse = (_xinuse & ~rfbm) | (Options.XinUse == XinUseTracking.SetOnLoad ? load : nonZero);
-        if (Options.XinUse == XinUseTracking.CompareContents && (rfbm & ZmmLowGroup) != 0 && (~rfbm & ZmmLowGroup & _xinuse) != 0)
+        _xinuse = (_xinuse & ~rfbm) | (_xinUseTracking == XinUseTracking.SetOnLoad ? load : nonZero);
+        if (_xinUseTracking == XinUseTracking.CompareContents && (rfbm & ZmmLowGroup) != 0 && (~rfbm & ZmmLowGroup & _xinuse) != 0)
             UpdateInUseByContents(~rfbm & ZmmLowGroup & _xinuse);
         _xmodified = ~rfbm;
         _track = new RestoreTracking(true,

@@ -9,7 +9,8 @@ public sealed partial class XsaveCpu
     private bool _fxsaveLeak;
     private bool _la57;
     private int _x87PointerBits;
-    private bool _hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd, _hasFxsr;
+    private bool _hasXsave, _hasXsaveopt, _hasXsavec, _hasXgetbv1, _hasXsaves, _hasXfd, _hasFxsr, _hasShstk, _hasIbt;
+    private XinUseTracking _xinUseTracking;
     private ulong _supportedXcr0, _supportedXss;
 
     /// <summary>MXCSR_MASK as XSAVE writes it at bytes 28..31 and as XRSTOR checks MXCSR against it.</summary>
@@ -26,10 +27,18 @@ public sealed partial class XsaveCpu
     public bool SavesX87PointersOnlyOnError => _fxsaveLeak;
 
     /// <summary>Width of the FIP/FDP registers: stored values are sign-extended from this bit count.</summary>
-    /// <remarks>57 on parts with 5-level paging (CPUID.7.0:ECX[16] LA57) and on AMD family 1Ah (this Zen 5
-    /// machine sign-extends from bit 56 although its guest CPUID hides LA57); 64 (kept as loaded) elsewhere,
-    /// where no observation exists.</remarks>
+    /// <remarks>57 on AMD parts with 5-level paging (CPUID.7.0:ECX[16] LA57) and on AMD family 1Ah (this Zen 5
+    /// machine sign-extends from bit 56 although its guest CPUID hides LA57). 64 everywhere else, Intel LA57
+    /// parts included: the SDM gives FIP and FDP as 64-bit fields in 64-bit mode (Vol.1 §13.5.1 and the
+    /// FXSAVE/XSAVE 64-bit layout, REX.W form) and says nothing of a narrower width, so the model keeps them as
+    /// loaded where there is no observation (docs/instruction-model.md).</remarks>
     public int X87PointerBits => _x87PointerBits;
+
+    /// <summary>How XRSTOR, FXRSTOR and register loads update XINUSE on this profile: the
+    /// <see cref="XsaveCpuOptions.XinUse"/> override, else <see cref="XinUseTracking.CompareContents"/> on AMD
+    /// and Hygon parts (what this machine's Zen 5 processor was seen to do) and the SDM's
+    /// <see cref="XinUseTracking.SetOnLoad"/> on every other vendor (docs/instruction-model.md).</summary>
+    public XinUseTracking XinUseTracking => _xinUseTracking;
 
     partial void InitState()
     {
@@ -42,13 +51,15 @@ public sealed partial class XsaveCpu
             (p.HasXsave, p.HasXsaveopt, p.HasXsavec, p.HasXgetbv1, p.HasXsaves, p.HasXfd);
         (_supportedXcr0, _supportedXss) = (p.SupportedXcr0, p.SupportedXss);
         _hasFxsr = p.Has(CpuFeature.Fxsr);
+        (_hasShstk, _hasIbt) = (p.Has(CpuFeature.Shstk), p.Has(CpuFeature.Ibt));
         _regs = new byte[_layout.RegisterFileSize];
         bool amd = p.Vendor is CpuVendor.Amd or CpuVendor.Hygon;
         bool misalignSse = p.Leaf(0x80000000).Eax >= 0x80000001 && (p.Leaf(0x80000001).Ecx >> 7 & 1) != 0;
         _mxcsrMask = 0xFFFF | (amd && misalignSse ? 0x20000u : 0);
         _fxsaveLeak = amd;
         _la57 = (p.Leaf(7).Ecx >> 16 & 1) != 0;
-        _x87PointerBits = _la57 || (amd && p.Family >= 0x1A) ? 57 : 64;
+        _x87PointerBits = amd && (_la57 || p.Family >= 0x1A) ? 57 : 64;
+        _xinUseTracking = Options.XinUse ?? (amd ? XinUseTracking.CompareContents : XinUseTracking.SetOnLoad);
         Reset();
     }
 
@@ -243,7 +254,7 @@ public sealed partial class XsaveCpu
     private void MarkLoaded(ulong bits)
     {
         _xmodified |= bits;
-        if (Options.XinUse == XinUseTracking.SetOnLoad)
+        if (_xinUseTracking == XinUseTracking.SetOnLoad)
             _xinuse |= bits;
         else
             UpdateInUseByContents(bits);

@@ -8,8 +8,9 @@ public sealed record XsaveCpuOptions
     public bool ModifiedOptimization { get; init; } = true;
 
     /// <summary>How XINUSE follows loads (SDM Vol.1 §13.6 lets hardware report 1 for a component that is in
-    /// fact in its initial configuration).</summary>
-    public XinUseTracking XinUse { get; init; } = XinUseTracking.CompareContents;
+    /// fact in its initial configuration); null picks the profile's vendor default
+    /// (<see cref="XsaveCpu.XinUseTracking"/>).</summary>
+    public XinUseTracking? XinUse { get; init; }
 
     public static readonly XsaveCpuOptions Default = new();
 }
@@ -23,7 +24,9 @@ public enum XinUseTracking : byte
     /// sets XINUSE[1] (differential tests against XGETBV(1)).</summary>
     CompareContents,
 
-    /// <summary>Any load marks the component in use, whatever the value (allowed by SDM Vol.1 §13.6, which lets
-    /// XINUSE[i] be 1 for a component in its initial configuration).</summary>
+    /// <summary>What SDM Vol.1 §13.8.3 and §13.12 specify for XRSTOR/XRSTORS: a requested component that the
+    /// image marks present (RFBM[i] = XSTATE_BV[i] = 1) is tracked as not init, whatever its value; a
+    /// requested component that the image marks absent is initialized and tracked as init; an unrequested one
+    /// keeps its XINUSE bit.</summary>
     SetOnLoad,
 }

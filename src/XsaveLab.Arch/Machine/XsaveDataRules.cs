@@ -66,10 +66,21 @@ public static class XsaveDataRules
         return null;
     }
 
-    /// <summary>Every rule of an IA32_U_CET/IA32_S_CET value: <see cref="CetControlBitsViolation"/>, then a
-    /// non-canonical legacy-bitmap base (bits 63:12).</summary>
-    public static string? CetControlViolation(ulong value, int linearAddressBits) =>
-        CetControlBitsViolation(value) ?? (IsCanonical(value & ~0xFFFUL, linearAddressBits) ? null : XsaveRules.NonCanonical);
+    /// <summary>Every rule of an IA32_U_CET/IA32_S_CET value: <see cref="CetControlBitsViolation"/>, the bits of
+    /// a CET feature the processor does not enumerate (SH_STK_EN/WR_SHSTK_EN need CPUID.(EAX=07H,ECX=0):ECX[7]
+    /// CET_SS, the indirect-branch-tracking bits 5:2 and 63:10 need CPUID.(EAX=07H,ECX=0):EDX[20] CET_IBT: SDM
+    /// Vol.4 IA32_U_CET/IA32_S_CET, the rule KVM's <c>kvm_is_valid_u_s_cet()</c> applies to a guest's CPUID),
+    /// then a non-canonical legacy-bitmap base (bits 63:12).</summary>
+    public static string? CetControlViolation(ulong value, int linearAddressBits, bool shstk = true, bool ibt = true)
+    {
+        if (CetControlBitsViolation(value) is { } rule)
+            return rule;
+        if (!shstk && (value & CetShstkBits) != 0)
+            return XsaveRules.CetNoShstk;
+        if (!ibt && (value & CetIbtBits) != 0)
+            return XsaveRules.CetNoIbt;
+        return IsCanonical(value & ~0xFFFUL, linearAddressBits) ? null : XsaveRules.NonCanonical;
+    }
 
     /// <summary>The rules of a shadow-stack pointer MSR: canonical, and 4-byte aligned when
     /// <paramref name="requireAlignment"/> (all but IA32_INT_SSP_TAB).</summary>
@@ -82,9 +93,9 @@ public static class XsaveDataRules
 
     /// <summary>The rule the CET_U image (U_CET at 0, PL3_SSP at 8) or CET_S image (PL0/1/2_SSP at 0/8/16)
     /// <paramref name="data"/> breaks, or null; other components are not checked here.</summary>
-    public static string? CetComponentViolation(int component, ReadOnlySpan<byte> data, int linearAddressBits) => component switch
+    public static string? CetComponentViolation(int component, ReadOnlySpan<byte> data, int linearAddressBits, bool shstk = true, bool ibt = true) => component switch
     {
-        (int)XFeature.CetUser => CetControlViolation(Q(data, 0), linearAddressBits) ?? SspViolation(Q(data, 8), linearAddressBits),
+        (int)XFeature.CetUser => CetControlViolation(Q(data, 0), linearAddressBits, shstk, ibt) ?? SspViolation(Q(data, 8), linearAddressBits),
         (int)XFeature.CetKernel => SspViolation(Q(data, 0), linearAddressBits)
                                    ?? SspViolation(Q(data, 8), linearAddressBits)
                                    ?? SspViolation(Q(data, 16), linearAddressBits),

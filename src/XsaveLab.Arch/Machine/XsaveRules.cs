@@ -35,6 +35,8 @@ public static class XsaveRules
     public const string XssReserved = "IA32_XSS bit not in CPUID.(EAX=0DH,ECX=1):EDX:ECX";
     public const string XfdReserved = "IA32_XFD/IA32_XFD_ERR bit for a component without CPUID.(EAX=0DH,ECX=i):ECX[2]";
     public const string CetReserved = "IA32_U_CET/IA32_S_CET reserved bits 9:6 set";
+    public const string CetNoShstk = "IA32_U_CET/IA32_S_CET shadow-stack bits 1:0 set without CPUID.(EAX=07H,ECX=0):ECX[7] CET_SS";
+    public const string CetNoIbt = "IA32_U_CET/IA32_S_CET indirect-branch-tracking bits set without CPUID.(EAX=07H,ECX=0):EDX[20] CET_IBT";
     public const string CetSuppressAndTracker = "IA32_U_CET/IA32_S_CET with SUPPRESS (bit 10) and TRACKER=WAIT_FOR_ENDBRANCH (bit 11) both set";
     public const string NonCanonical = "MSR value is not a canonical address";
     public const string SspMisaligned = "shadow-stack pointer MSR not 4-byte aligned";

@@ -26,6 +26,8 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(List<BenchExploreJson>))]
 [JsonSerializable(typeof(SectionUnavailable))]
 [JsonSerializable(typeof(ImageDecodeJson))]
+[JsonSerializable(typeof(ImageConvertJson))]
+[JsonSerializable(typeof(ImageDiffJson))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -9,6 +9,8 @@ public static class ImageCommand
     public static readonly IReadOnlyList<Func<CliContext, Command>> Subcommands =
     [
         ImageDecodeCommand.Create,
+        ImageConvertCommand.Create,
+        ImageDiffCommand.Create,
     ];
 
     public static Command Create(CliContext ctx)

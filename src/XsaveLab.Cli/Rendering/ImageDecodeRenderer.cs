@@ -77,6 +77,11 @@ public sealed class ImageDecodeRenderer : IRenderer<XsaveImageFile>
     /// <summary>One register: name and value, a wide value continued on lines of <see cref="DigitsPerLine"/> digits.</summary>
     internal static void WriteValue(IAnsiConsole console, string name, string hex)
     {
+        if (!hex.StartsWith("0x", StringComparison.Ordinal))
+        {
+            console.WriteLine($"  {name,-10} {hex}");
+            return;
+        }
         string digits = hex[2..];
         int head = digits.Length % DigitsPerLine == 0 ? DigitsPerLine : digits.Length % DigitsPerLine;
         console.WriteLine($"  {name,-10} 0x{digits[..Math.Min(head, digits.Length)]}");

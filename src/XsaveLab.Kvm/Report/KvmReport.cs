@@ -88,6 +88,8 @@ public sealed record KvmReport(
                 ["output"] = s.OutputText,
                 ["detail"] = s.Text,
             };
+            if (s.Corruption is not null)
+                o["silentCorruption"] = s.Corruption;
             if (s.Guest.Count > 0)
                 o["guest"] = new JsonArray(s.Guest.Select(g => (JsonNode)new JsonObject
                 {

@@ -5,6 +5,10 @@ namespace XsaveLab.Kvm.Script;
 public sealed record KvmStep(int Line, string Ioctl, string Args, SysResult Result, string Text,
     IReadOnlyList<GuestOutcome> Guest, string? Expect = null, bool? ExpectMet = null)
 {
+    /// <summary>The call succeeded but left state in the wrong registers (a restore onto another layout): the
+    /// components named, or null.</summary>
+    public string? Corruption { get; init; }
+
     /// <summary>The result as reports show it (<see cref="SysResult.Text"/>): a number, or <c>-ERRNO</c>.</summary>
     public string ResultText => Result.Text;
 
@@ -16,5 +20,5 @@ public sealed record KvmStep(int Line, string Ioctl, string Args, SysResult Resu
     /// <summary><see cref="Output"/> as reports print it: hex for a feature mask, decimal for a count or size.</summary>
     public string? OutputText { get; init; }
 
-    public bool Failed => ExpectMet == false || Guest.Any(g => g.ExpectationFailure is not null);
+    public bool Failed => ExpectMet == false || Guest.Any(g => g.ExpectationFailure is not null) || Corruption is not null;
 }

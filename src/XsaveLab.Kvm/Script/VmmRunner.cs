@@ -7,6 +7,8 @@ public sealed partial class VmmRunner
 {
     private readonly List<KvmStep> _steps = [];
     private readonly Dictionary<string, VcpuSnapshot> _snapshots = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, CpuProfile> _snapshotCpus = new(StringComparer.OrdinalIgnoreCase);
+    private bool _flavourNamed;
     private KvmSettings _settings;
     private KvmSystem? _sys;
     private KvmVm? _vm;
@@ -136,7 +138,8 @@ public sealed partial class VmmRunner
         switch (l.Call)
         {
             case VmmCall.SetCpu c:
-                _settings = KvmSettings.For(c.Cpu, _settings.Kernel, _settings.Release, _settings.Flavour);
+                // Another CPU is another host: its KVM is upstream unless the script names the flavour.
+                _settings = KvmSettings.For(c.Cpu, _settings.Kernel, _settings.Release, _flavourNamed ? _settings.Flavour : KvmFlavour.Upstream);
                 return Done(SysResult.Success(), _settings.Describe());
             case VmmCall.SetKernel k:
                 _settings = _settings with { Kernel = k.Kernel };
@@ -145,6 +148,7 @@ public sealed partial class VmmRunner
                 _settings = _settings with { Release = r.Release };
                 return Done(SysResult.Success(), _settings.Describe());
             case VmmCall.SetFlavour f:
+                _flavourNamed = true;
                 _settings = _settings with { Flavour = f.Flavour };
                 return Done(SysResult.Success(), _settings.Describe());
             case VmmCall.CheckExtension ce:
@@ -206,6 +210,7 @@ public sealed partial class VmmRunner
                     if (snap is null)
                         return Done(r, r.Rule);
                     _snapshots[s.Name] = snap;
+                    _snapshotCpus[s.Name] = _settings.Cpu;
                     return Done(SysResult.Success(snap.Xsave.Length), $"XSAVE image {snap.Xsave.Length} bytes (XSTATE_BV 0x{snap.XstateBv:x}), XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}");
                 }
             case VmmCall.Restore rs:
@@ -314,7 +319,7 @@ public sealed partial class VmmRunner
             return Done(SysResult.Fail(Errno.EINVAL, $"no snapshot '{rs.Name}'"), "no snapshot");
         var s = _settings;
         if (rs.Cpu is { } cpu)
-            s = KvmSettings.For(cpu, s.Kernel, s.Release, s.Flavour);
+            s = KvmSettings.For(cpu, s.Kernel, s.Release, _flavourNamed ? s.Flavour : KvmFlavour.Upstream);
         if (rs.Kernel is { } k)
             s = s with { Kernel = k };
         if (rs.Release is { } rel)
@@ -355,13 +360,29 @@ public sealed partial class VmmRunner
         snap.Xsave.AsSpan(0, n).CopyTo(buf);
         bool lost = snap.Xsave.AsSpan(n).IndexOfAnyExcept((byte)0) >= 0;
         r = v.SetXsave(buf);
-        Sub("KVM_SET_XSAVE", r, (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Rule)
-            + (lost ? " | bytes past the destination's size were dropped" : ""));
+        string? corruption = r.Ok ? Corruption(_snapshotCpus[rs.Name], s.Cpu, snap) : null;
+        string setText = (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Rule)
+            + (lost ? " | bytes past the destination's size were dropped" : "")
+            + (corruption is null ? "" : $" | SILENT CORRUPTION: {corruption}");
+        _steps.Add(new KvmStep(lineNumber, "KVM_SET_XSAVE", "(restore)", r, setText, []) { Corruption = corruption });
         if (!r.Ok) return Done(r, "restore stopped");
         _lastImage = null;
         r = v.SetMsrs(snap.Msrs);
         Sub("KVM_SET_MSRS", r, $"{r.Value} of {snap.Msrs.Count} written ({r.Rule})");
         if (r.Value != snap.Msrs.Count) return Done(SysResult.Fail(Errno.EINVAL, "KVM_SET_MSRS did not take every MSR"), "restore stopped");
-        return Done(SysResult.Success(), $"snapshot '{rs.Name}' from {snap.SourceCpu} restored on {s.Cpu.Name}");
+        return Done(SysResult.Success(), $"snapshot '{rs.Name}' from {snap.SourceCpu} restored on {s.Cpu.Name}"
+            + (corruption is null ? "" : " with its state in the wrong registers (see KVM_SET_XSAVE)"));
+    }
+
+    /// <summary>KVM_SET_XSAVE copies the image by the destination's standard offsets (<c>copy_uabi_to_xstate()</c>) and
+    /// checks only that XSTATE_BV is supported: every component of the guest's XCR0 or of XSTATE_BV that the source CPU
+    /// places at another offset, with another size or another compacted-form alignment, lands in the wrong registers.
+    /// Null when there is none.</summary>
+    private static string? Corruption(CpuProfile from, CpuProfile to, VcpuSnapshot snap)
+    {
+        ulong xcr0 = snap.Xcrs.FirstOrDefault(x => x.Xcr == 0).Value;
+        var moved = XsaveLab.Arch.Layout.ComponentComparison.Compare(from, to, (xcr0 | snap.XstateBv) & XFeatureMasks.Extend)
+            .Where(c => c.Differs).ToArray();
+        return moved.Length == 0 ? null : string.Join("; ", moved.Select(c => c.Describe(from.Name, to.Name)));
     }
 }

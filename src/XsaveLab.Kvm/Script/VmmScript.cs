@@ -26,7 +26,7 @@ public sealed class VmmScript
 {
     public static readonly IReadOnlyDictionary<string, string> Verbs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        ["cpu"] = "cpu NAME — the CPU of the VMM process (before any call)",
+        ["cpu"] = "cpu NAME|FILE — the CPU of the VMM process, a built-in CPU or a CPUID dump (before any call; the KVM flavour becomes upstream unless the script names one)",
         ["kernel"] = "kernel VARIANT — host kernel variant (before any call)",
         ["kvm"] = "kvm 6.17|6.18|6.19 — KVM release (before any call)",
         ["flavour"] = "flavour upstream|pvm — KVM flavour (before any call)",
@@ -50,7 +50,7 @@ public sealed class VmmScript
         ["KVM_SET_MSRS"] = "KVM_SET_MSRS MSR=VALUE …",
         ["KVM_DESTROY_VCPU"] = "KVM_DESTROY_VCPU — close the vCPU fd",
         ["save"] = "save NAME [omit=MSR,MSR] — the VMM saves the vCPU state",
-        ["restore"] = "restore NAME [cpu=X] [kernel=V] [kvm=R] [flavour=F] — a new VMM process restores it",
+        ["restore"] = "restore NAME [cpu=NAME|FILE] [kernel=V] [kvm=R] [flavour=F] — a new VMM process restores it",
         ["task"] = "task N — the task later task lines and arch_prctl act on (0: the VMM thread; others in creation order)",
         ["fork"] = "fork — the selected task forks a process",
         ["clone"] = "clone — the selected task clones a thread (CLONE_THREAD)",
@@ -177,15 +177,35 @@ public sealed class VmmScript
             switch (verb)
             {
                 case "cpu":
-                    if (!CpuCatalog.TryGet(a, out var cpu))
-                        throw Error($"unknown CPU '{ScriptText.Excerpt(a)}' (known: {string.Join(", ", CpuCatalog.Names)})");
-                    return new VmmCall.SetCpu(Bounded(cpu));
+                    return new VmmCall.SetCpu(Bounded(NamedCpu(a)));
                 case "kernel":
                     return new VmmCall.SetKernel(KernelVariants.Find(a) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(a)}'"));
                 case "kvm":
                     return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' (6.17, 6.18 or 6.19)");
                 default:
                     return KvmFlavour.TryParse(a, out var fl) ? new VmmCall.SetFlavour(fl) : throw Error($"unknown flavour '{ScriptText.Excerpt(a)}' (upstream or pvm)");
+            }
+        }
+
+        // A catalog name, else a CPUID dump file (as given, or next to the script).
+        CpuProfile NamedCpu(string a)
+        {
+            if (CpuCatalog.TryGet(a, out var cpu))
+                return cpu;
+            string? dir = Path.GetDirectoryName(file);
+            string? path = a.Length == 0 || a.Contains('\0') ? null
+                : File.Exists(a) ? a
+                : !Path.IsPathRooted(a) && !string.IsNullOrEmpty(dir) && File.Exists(Path.Combine(dir, a)) ? Path.Combine(dir, a)
+                : null;
+            if (path is null)
+                throw Error($"unknown CPU '{ScriptText.Excerpt(a)}': neither a built-in CPU ({string.Join(", ", CpuCatalog.Names)}) nor a CPUID dump file");
+            try
+            {
+                return CpuidTextReader.ReadFile(path);
+            }
+            catch (CpuProfileFormatException e)
+            {
+                throw Error($"CPU file: {e.Message}");
             }
         }
 
@@ -315,8 +335,7 @@ public sealed class VmmScript
                 switch (kv.Length == 2 ? kv[0].ToLowerInvariant() : "")
                 {
                     case "cpu":
-                        cpu = CpuCatalog.TryGet(v, out var c) ? Bounded(c)
-                            : throw Error($"unknown CPU '{ScriptText.Excerpt(v)}' (known: {string.Join(", ", CpuCatalog.Names)})");
+                        cpu = Bounded(NamedCpu(v));
                         break;
                     case "kernel":
                         kernel = KernelVariants.Find(v) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(v)}'");

@@ -182,7 +182,7 @@ public sealed partial class KvmVcpu
                         : new(t, XsaveFault.GP($"KVM refused WRMSR {MsrNames.Name(op.Msr)} = 0x{op.Value:x} ({st})"), null, "#GP injected");
                 }
             case GuestOpKind.Ldtilecfg:
-                return NotEnumerated(t, 17) ?? WriteComponent(t, pc, 17, TileConfig());
+                return NotEnumerated(t, 17) ?? Outcome(t, pc, pc.Ldtilecfg(TileConfig()));
             case GuestOpKind.Tileloadd:
                 {
                     if (NotEnumerated(t, 18) is { } missing)
@@ -233,7 +233,7 @@ public sealed partial class KvmVcpu
     private GuestOutcome SaveRestore(GuestOp op, XsaveCpu pc)
     {
         var buf = Buffer(op.Buffer);
-        const ulong addr = 0x200000;
+        ulong addr = Vm.GuestAddress(op.Buffer);
         var f = op.Kind switch
         {
             GuestOpKind.Xsave => pc.Xsave(buf, addr, op.Value),
@@ -243,6 +243,8 @@ public sealed partial class KvmVcpu
             GuestOpKind.Xrstor => pc.Xrstor(buf, addr, op.Value),
             _ => pc.Xrstors(buf, addr, op.Value),
         };
+        if (XfdFault(pc, f) is { } nm)
+            return new(op.Text, f, null, nm);
         ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(buf.AsSpan(XsaveOffsets.XstateBv));
         ulong comp = BinaryPrimitives.ReadUInt64LittleEndian(buf.AsSpan(XsaveOffsets.XcompBv));
         return new(op.Text, f, bv, f.IsFault ? f.ToString() : $"XSTATE_BV=0x{bv:x} XCOMP_BV=0x{comp:x}");
@@ -264,17 +266,22 @@ public sealed partial class KvmVcpu
             ? new(t, XsaveFault.UD($"the CPU does not enumerate component {component}"), null, "#UD")
             : null;
 
-    private GuestOutcome WriteComponent(string t, XsaveCpu pc, int comp, byte[] data)
+    private GuestOutcome WriteComponent(string t, XsaveCpu pc, int comp, byte[] data) => Outcome(t, pc, pc.Write(comp, data));
+
+    private GuestOutcome Outcome(string t, XsaveCpu pc, XsaveFault f) =>
+        new(t, f, null, XfdFault(pc, f) ?? (f.IsFault ? f.ToString() : "ok"));
+
+    /// <summary><c>handle_nm_fault_irqoff()</c>: on any #NM the guest takes while its fpstate has XFD armed and
+    /// CR0.TS is clear (<c>is_xfd_nm_fault()</c>), KVM reads IA32_XFD_ERR into the guest FPU before injecting
+    /// the #NM, whichever instruction faulted (a tile write, LDTILECFG, XRSTOR(S) of XTILEDATA). Returns the
+    /// outcome text, or null when <paramref name="f"/> is not such a fault.</summary>
+    private string? XfdFault(XsaveCpu pc, XsaveFault f)
     {
-        var f = pc.Write(comp, data);
-        if (f.Kind == FaultKind.DeviceNotAvailable && Fpu.FpState!.Xfd != 0)
-        {
-            // handle_nm_fault_irqoff(): with guest XFD armed, KVM records XFD_ERR before injecting #NM.
-            pc.Rdmsr(Msr.IA32_XFD_ERR, out var err);
-            Fpu.XfdErr = err;
-            return new(t, f, null, $"#NM injected (XFD_ERR = 0x{err:x})");
-        }
-        return new(t, f, null, f.IsFault ? f.ToString() : "ok");
+        if (f.Kind != FaultKind.DeviceNotAvailable || Fpu.FpState!.Xfd == 0 || pc.Cr0Ts)
+            return null;
+        pc.Rdmsr(Msr.IA32_XFD_ERR, out var err);
+        Fpu.XfdErr = err;
+        return $"#NM injected (XFD_ERR = 0x{err:x})";
     }
 
     /// <summary>amx_test's tile configuration: palette 1, 8 tiles of 16 rows × 64 bytes.</summary>

@@ -18,6 +18,19 @@ public sealed class KvmVm
     /// <summary>Guest memory buffers (by name) the guest's XSAVE-family instructions use; part of a snapshot.</summary>
     public Dictionary<string, byte[]> GuestMemory { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    private readonly Dictionary<string, ulong> _guestAddresses = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The guest linear address of buffer <paramref name="name"/>: each name gets its own
+    /// <see cref="KvmVcpu.GuestBufferSize"/> slot from 0x200000 up, in order of first use, so that the modified
+    /// optimization, which keys on the linear address of the last XRSTOR(S) (SDM Vol.1 §13.6, XRSTOR_INFO),
+    /// tells two buffers apart.</summary>
+    public ulong GuestAddress(string name)
+    {
+        if (!_guestAddresses.TryGetValue(name, out var a))
+            _guestAddresses[name] = a = 0x200000UL + (ulong)_guestAddresses.Count * KvmVcpu.GuestBufferSize;
+        return a;
+    }
+
     public SysResult CheckExtension(int cap) => System.CheckExtension(cap);
 
     /// <summary>KVM_CREATE_VCPU: allocates the guest fpstate (<c>fpu_alloc_guest_fpstate()</c>), which locks the

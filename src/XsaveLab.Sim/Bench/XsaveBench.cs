@@ -95,8 +95,9 @@ public sealed class XsaveBench : IDisposable
             if (i == (int)XFeature.Pkru)
                 Array.Clear(data, 4, data.Length - 4);
             if (i is (int)XFeature.CetUser or (int)XFeature.CetKernel)
-                for (int at = 0; at + 8 <= data.Length; at += 8) // canonical, aligned, no reserved bits: XRSTORS checks
-                    BitConverter.TryWriteBytes(data.AsSpan(at), BitConverter.ToUInt64(data, at) & 0x0000_7FFF_FFFF_F000UL);
+                for (int at = 0; at + 8 <= data.Length; at += 8) // canonical, aligned, no reserved bits, IA32_U_CET's IBT bits only with IBT: XRSTORS checks
+                    BitConverter.TryWriteBytes(data.AsSpan(at), BitConverter.ToUInt64(data, at) & 0x0000_7FFF_FFFF_F000UL
+                        & (i == (int)XFeature.CetUser && at == 0 && !cpu.Profile.Has(CpuFeature.Ibt) ? ~XsaveDataRules.CetIbtBits : ~0UL));
             Check(cpu.Write(i, data));
         }
         cpu.Mxcsr = 0x1FA0;

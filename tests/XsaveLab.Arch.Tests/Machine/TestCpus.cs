@@ -22,7 +22,9 @@ internal static class TestCpus
         {
             new(0, 0, 0xD, b, c, d),
             new(1, 0, 0x000806F8, 0, xsave ? 1u << 26 | 1u << 28 : 0, 1u << 0 | 1u << 24 | 1u << 25),
-            new(7, 0, 0, 0, 0, 0),
+            // CET in IA32_XSS comes with both CET features (CPUID.7.0:ECX[7] CET_SS, EDX[20] CET_IBT), as on every
+            // Intel part that has it.
+            new(7, 0, 0, 0, (xss & XFeatureMasks.CetUser) != 0 ? 1u << 7 : 0, (xss & XFeatureMasks.CetUser) != 0 ? 1u << 20 : 0),
             new(0x80000000, 0, 0x80000008, 0, 0, 0),
             new(0x80000008, 0, 0x3030, xsaveErPtr ? 4u : 0, 0, 0),
         };
@@ -141,15 +143,22 @@ internal static class TestCpus
         return cpu;
     }
 
-    /// <summary>Keeps random CET_U/CET_S contents within what WRMSR (and so XRSTORS) accepts: canonical,
-    /// 4-byte-aligned shadow-stack pointers, no reserved or contradictory control bits.</summary>
-    public static void ValidCet(byte[] data, int component)
+    /// <summary>Keeps random CET_U/CET_S contents within what WRMSR (and so XRSTORS) accepts on
+    /// <paramref name="p"/>: canonical, 4-byte-aligned shadow-stack pointers, no reserved or contradictory
+    /// control bits, no bits of a CET feature the profile does not enumerate.</summary>
+    public static void ValidCet(byte[] data, int component, CpuProfile p)
     {
         for (int at = 0; at + 8 <= data.Length; at += 8)
         {
             ulong v = BitConverter.ToUInt64(data, at) & 0x0000_7FFF_FFFF_FFFCUL;
             if (component == (int)XFeature.CetUser && at == 0)
+            {
                 v &= ~0xBC0UL; // IA32_U_CET: reserved 9:6, and TRACKER off so SUPPRESS may stay
+                if (!p.Has(CpuFeature.Ibt))
+                    v &= ~XsaveDataRules.CetIbtBits;
+                if (!p.Has(CpuFeature.Shstk))
+                    v &= ~XsaveDataRules.CetShstkBits;
+            }
             BitConverter.TryWriteBytes(data.AsSpan(at), v);
         }
     }
@@ -175,7 +184,7 @@ internal static class TestCpus
             if (i == (int)XFeature.Pkru)
                 Array.Clear(data, 4, data.Length - 4);
             if (i is (int)XFeature.CetUser or (int)XFeature.CetKernel)
-                ValidCet(data, i);
+                ValidCet(data, i, cpu.Profile);
             var f = cpu.Write(i, data);
             if (f.IsFault)
                 throw new InvalidOperationException($"write {i}: {f}");
