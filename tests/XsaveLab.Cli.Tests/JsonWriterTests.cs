@@ -28,7 +28,7 @@ public sealed partial class JsonWriterTests
 
     /// <summary>Commands whose JSON the theories below check, by command path.</summary>
     private static readonly string[] Checked =
-        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode", "image convert", "image diff", "explore", "bench explore"];
+        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode", "image validate", "image convert", "image diff", "explore", "bench explore"];
 
     [Fact]
     public void EveryCommandWithJsonOutputIsChecked()
@@ -71,6 +71,7 @@ public sealed partial class JsonWriterTests
     /// <summary>The image commands, which need a file: a ptrace image of the kernel model.</summary>
     [Theory]
     [InlineData("image", "decode", "--kind", "ptrace", "--cpu", "spr", "--format", "json")]
+    [InlineData("image", "validate", "--for", "ptrace", "--cpu", "spr", "--format", "json")]
     [InlineData("image", "convert", "--kind", "ptrace", "--to", "compacted", "-o", "OUT", "--format", "json")]
     [InlineData("image", "diff", "--kind", "ptrace", "--format", "json")]
     public void ImageCommandsUseTheOneWriterToo(params string[] args)

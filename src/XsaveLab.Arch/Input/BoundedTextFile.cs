@@ -31,8 +31,21 @@ public static class BoundedTextFile
         return TryRead(path, limits, out var text, out var error) ? text : throw toException(error);
     }
 
-    private static InputFileError? Read(string path, TextFileLimits limits, ref string? text)
+    /// <summary>Reads <paramref name="path"/> as bytes within <paramref name="limits"/> (the same checks as for text:
+    /// a regular file, at most the size limit, nothing more read); for binary inputs such as XSAVE images.</summary>
+    public static bool TryReadBytes(string path, TextFileLimits limits, [NotNullWhen(true)] out byte[]? bytes, [NotNullWhen(false)] out InputFileError? error)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(limits);
+        error = ReadBytes(path, limits, out var buffer, out int total);
+        bytes = error is null ? buffer.AsSpan(0, total).ToArray() : null;
+        return error is null;
+    }
+
+    private static InputFileError? ReadBytes(string path, TextFileLimits limits, out byte[] buffer, out int total)
+    {
+        buffer = [];
+        total = 0;
         if (path.Length == 0)
             return new(path, 0, InputFileProblem.BadName, "empty file name");
         if (path.Contains('\0'))
@@ -40,8 +53,6 @@ public static class BoundedTextFile
         var (handle, openError) = Open(path, limits);
         if (openError is not null)
             return openError;
-        byte[] buffer;
-        int total = 0;
         using (handle)
         {
             // The size was checked on the descriptor, but a file may grow while it is read: read one byte past the
@@ -69,6 +80,13 @@ public static class BoundedTextFile
                 total += n;
             }
         }
+        return null;
+    }
+
+    private static InputFileError? Read(string path, TextFileLimits limits, ref string? text)
+    {
+        if (ReadBytes(path, limits, out var buffer, out int total) is { } readError)
+            return readError;
         // As File.ReadAllText: UTF-8 unless a byte-order mark says otherwise (files saved on Windows may carry one).
         var encoding = limits.StrictUtf8 ? new UTF8Encoding(false, throwOnInvalidBytes: true) : Encoding.UTF8;
         try

@@ -23,23 +23,16 @@ public sealed partial class XsaveCpu
         ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XcompBv..]);
         bool compacted = (xcompBv & XFeatureMasks.CompactedFormat) != 0;
         ulong enabled = supervisor ? _xcr0 | _xss : _xcr0;
-        if (XsaveDataRules.XrstorHeaderViolation(area.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize), _xcr0, enabled, _hasXsavec, supervisor) is { } headerRule)
-            return XsaveFault.GP(headerRule);
-
         ulong rfbm = enabled & edxEax;
         ulong load = rfbm & xstateBv;
+        if (XsaveDataRules.XrstorImageViolation(area, _xcr0, enabled, _hasXsavec, supervisor, rfbm, _mxcsrMask) is { } violation)
+            return XsaveFault.GP(violation);
 
         // MXCSR: the standard form loads it whenever RFBM[1] or RFBM[2] is set, whatever XSTATE_BV says; the
         // compacted form treats it as SSE state: loaded with SSE, set to 1F80H when SSE is initialized.
         uint mxcsr = Mxcsr;
-        bool mxcsrFromMemory = compacted ? (load & XFeatureMasks.Sse) != 0
-                                         : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
-        if (mxcsrFromMemory)
-        {
+        if (XsaveDataRules.XrstorLoadsMxcsr(area, rfbm))
             mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(area[XsaveOffsets.Mxcsr..]);
-            if (XsaveDataRules.MxcsrViolation(mxcsr, _mxcsrMask) is { } mxcsrRule)
-                return XsaveFault.GP(mxcsrRule);
-        }
         else if ((rfbm & XFeatureMasks.Sse) != 0)
             mxcsr = InitMxcsr;
 
@@ -50,7 +43,7 @@ public sealed partial class XsaveCpu
             return XsaveFault.NM(XsaveRules.XfdArmed);
         }
 
-        int end = AreaEnd(compacted ? xcompBv : load, compacted);
+        int end = RestoreEnd(area, edxEax, supervisor);
         if (area.Length < end)
             AreaTooShort(area.Length, end);
 
@@ -61,7 +54,7 @@ public sealed partial class XsaveCpu
             cet &= cet - 1;
             int at = _layout.CompactedOffset(xcompBv, i);
             if (CetImageViolation(i, area.Slice(at, _layout.Size[i])) is { } rule)
-                return XsaveFault.GP(rule);
+                return XsaveFault.GP(rule, at);
         }
 
         ulong init = rfbm & ~load;
@@ -83,6 +76,22 @@ public sealed partial class XsaveCpu
             supervisor ? RestoreKind.Xrstors : compacted ? RestoreKind.XrstorCompacted : RestoreKind.XrstorStandard,
             address, Cpl, compacted ? xcompBv : 0, _xcr0, _xss, VmxNonRoot, Smm);
         return XsaveFault.None;
+    }
+
+    /// <summary>How many bytes of <paramref name="area"/> (at least its legacy region and header) XRSTOR
+    /// (<paramref name="xrstors"/> false) or XRSTORS with <paramref name="edxEax"/> reads: the compacted form up to
+    /// the end of the last component of XCOMP_BV, the standard form up to the end of the last component it loads.
+    /// An area shorter than this is the caller's error for <see cref="Xrstor"/>; a reader of untrusted images asks
+    /// here first.</summary>
+    public int RestoreEnd(ReadOnlySpan<byte> area, ulong edxEax, bool xrstors)
+    {
+        if (area.Length < XsaveOffsets.ExtendedStart)
+            AreaTooShort(area.Length, XsaveOffsets.ExtendedStart);
+        ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XstateBv..]);
+        ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(area[XsaveOffsets.XcompBv..]);
+        bool compacted = (xcompBv & XFeatureMasks.CompactedFormat) != 0;
+        ulong load = (xrstors ? _xcr0 | _xss : _xcr0) & edxEax & xstateBv;
+        return AreaEnd(compacted ? xcompBv : load, compacted);
     }
 
     /// <summary>XMM, YMM upper halves and ZMM upper halves of registers 0-15: one register file. On this

@@ -144,41 +144,78 @@ public static class XsaveDataRules
     /// <paramref name="enabled"/> (XCR0, with IA32_XSS for XRSTORS), XSTATE_BV within XCOMP_BV and bytes 16..63
     /// zero; standard form (XRSTOR only) XSTATE_BV within <paramref name="xcr0"/> and bytes 8..23 zero.
     /// Checked in this order; the first broken rule is returned.</summary>
-    public static string? XrstorHeaderViolation(ReadOnlySpan<byte> header, ulong xcr0, ulong enabled, bool hasXsavec, bool xrstors)
+    public static string? XrstorHeaderViolation(ReadOnlySpan<byte> header, ulong xcr0, ulong enabled, bool hasXsavec, bool xrstors) =>
+        XrstorHeaderViolationAt(header, xcr0, enabled, hasXsavec, xrstors)?.Rule;
+
+    /// <summary><see cref="XrstorHeaderViolation"/> with the area offset of the first offending byte (the header
+    /// starts at <see cref="XsaveOffsets.Header"/>).</summary>
+    public static ImageViolation? XrstorHeaderViolationAt(ReadOnlySpan<byte> header, ulong xcr0, ulong enabled, bool hasXsavec, bool xrstors)
     {
         ulong xstateBv = Q(header, XsaveOffsets.XstateBv - XsaveOffsets.Header);
         ulong xcompBv = Q(header, XsaveOffsets.XcompBv - XsaveOffsets.Header);
         bool compacted = (xcompBv & XFeatureMasks.CompactedFormat) != 0;
+        const int formatByte = XsaveOffsets.XcompBv + 7; // XCOMP_BV[63]
         if (xrstors && !compacted)
-            return XsaveRules.XrstorsNeedsCompacted;
+            return new(XsaveRules.XrstorsNeedsCompacted, formatByte);
         if (compacted)
         {
             if (!hasXsavec)
-                return XsaveRules.CompactedNeedsXsavec;
-            if ((xcompBv & ~XFeatureMasks.CompactedFormat & ~enabled) != 0)
-                return XsaveRules.XcompBvNotEnabled;
-            if ((xstateBv & ~(xcompBv & ~XFeatureMasks.CompactedFormat)) != 0)
-                return XsaveRules.XstateBvNotInXcompBv;
-            if (AnyNonZero(header, XsaveOffsets.HeaderReserved - XsaveOffsets.Header, XsaveOffsets.HeaderSize))
-                return XsaveRules.CompactedHeaderReserved;
+                return new(XsaveRules.CompactedNeedsXsavec, formatByte);
+            ulong notEnabled = xcompBv & ~XFeatureMasks.CompactedFormat & ~enabled;
+            if (notEnabled != 0)
+                return new(XsaveRules.XcompBvNotEnabled, ByteOfLowestBit(notEnabled, XsaveOffsets.XcompBv));
+            ulong outside = xstateBv & ~(xcompBv & ~XFeatureMasks.CompactedFormat);
+            if (outside != 0)
+                return new(XsaveRules.XstateBvNotInXcompBv, ByteOfLowestBit(outside, XsaveOffsets.XstateBv));
+            if (FirstNonZero(header, XsaveOffsets.HeaderReserved - XsaveOffsets.Header, XsaveOffsets.HeaderSize) is int r)
+                return new(XsaveRules.CompactedHeaderReserved, XsaveOffsets.Header + r);
         }
         else
         {
-            if ((xstateBv & ~xcr0) != 0)
-                return XsaveRules.XstateBvNotInXcr0;
-            if (AnyNonZero(header, XsaveOffsets.XcompBv - XsaveOffsets.Header, XsaveOffsets.HeaderReserved + 8 - XsaveOffsets.Header))
-                return XsaveRules.StandardHeaderReserved;
+            ulong outside = xstateBv & ~xcr0;
+            if (outside != 0)
+                return new(XsaveRules.XstateBvNotInXcr0, ByteOfLowestBit(outside, XsaveOffsets.XstateBv));
+            if (FirstNonZero(header, XsaveOffsets.XcompBv - XsaveOffsets.Header, XsaveOffsets.HeaderReserved + 8 - XsaveOffsets.Header) is int r)
+                return new(XsaveRules.StandardHeaderReserved, XsaveOffsets.Header + r);
         }
         return null;
     }
 
+    /// <summary><see cref="MxcsrViolation"/> with the offset of the byte of MXCSR holding its lowest reserved bit.</summary>
+    public static ImageViolation? MxcsrViolationAt(uint mxcsr, uint mxcsrMask) =>
+        MxcsrHasReservedBits(mxcsr, mxcsrMask) ? new(XsaveRules.MxcsrReserved, ByteOfLowestBit(mxcsr & ~mxcsrMask, XsaveOffsets.Mxcsr)) : null;
+
+    /// <summary>Every check XRSTOR/XRSTORS makes on the contents of <paramref name="area"/> before it changes a
+    /// register, in the processor's order: the header (<see cref="XrstorHeaderViolationAt"/>), then MXCSR when the
+    /// instruction loads it from memory — the standard form whenever <paramref name="rfbm"/> names SSE or AVX, the
+    /// compacted form when it loads SSE (RFBM[1] and XSTATE_BV[1]; SDM Vol.1 §13.8.1, §13.8.2). The instruction
+    /// model runs these checks, and the kernel's models of its own XRSTOR (signal return) call the same.</summary>
+    public static ImageViolation? XrstorImageViolation(ReadOnlySpan<byte> area, ulong xcr0, ulong enabled, bool hasXsavec, bool xrstors,
+        ulong rfbm, uint mxcsrMask)
+    {
+        if (XrstorHeaderViolationAt(area.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize), xcr0, enabled, hasXsavec, xrstors) is { } h)
+            return h;
+        if (!XrstorLoadsMxcsr(area, rfbm))
+            return null;
+        return MxcsrViolationAt(BinaryPrimitives.ReadUInt32LittleEndian(area[XsaveOffsets.Mxcsr..]), mxcsrMask);
+    }
+
+    /// <summary>XRSTOR/XRSTORS with <paramref name="rfbm"/> loads MXCSR from <paramref name="area"/>: the standard
+    /// form when RFBM[1] or RFBM[2] is set, whatever XSTATE_BV says; the compacted form, which treats MXCSR as SSE
+    /// state, only when it loads SSE (SDM Vol.1 §13.8.1, §13.8.2).</summary>
+    public static bool XrstorLoadsMxcsr(ReadOnlySpan<byte> area, ulong rfbm)
+    {
+        ulong xstateBv = Q(area, XsaveOffsets.XstateBv);
+        bool compacted = (Q(area, XsaveOffsets.XcompBv) & XFeatureMasks.CompactedFormat) != 0;
+        return compacted ? (rfbm & xstateBv & XFeatureMasks.Sse) != 0 : (rfbm & (XFeatureMasks.Sse | XFeatureMasks.Ymm)) != 0;
+    }
+
+    /// <summary>The area offset of the byte holding the lowest set bit of <paramref name="bits"/>, a little-endian
+    /// field at <paramref name="fieldOffset"/>.</summary>
+    public static int ByteOfLowestBit(ulong bits, int fieldOffset) => fieldOffset + BitOperations.TrailingZeroCount(bits) / 8;
+
     private static ulong Q(ReadOnlySpan<byte> b, int at) => BinaryPrimitives.ReadUInt64LittleEndian(b[at..]);
 
-    private static bool AnyNonZero(ReadOnlySpan<byte> b, int from, int to)
-    {
-        ulong acc = 0;
-        for (int i = from; i < to; i += 8)
-            acc |= Q(b, i);
-        return acc != 0;
-    }
+    private static int? FirstNonZero(ReadOnlySpan<byte> b, int from, int to) =>
+        b[from..to].IndexOfAnyExcept((byte)0) is int i and >= 0 ? from + i : null;
 }

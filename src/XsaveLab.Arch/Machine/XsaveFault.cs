@@ -12,16 +12,24 @@ public enum FaultKind : byte
     DeviceNotAvailable,
 }
 
-/// <summary>The outcome of a modelled instruction: no fault, or a fault with the rule that raised it.
-/// Faults are values; exceptions are kept for misuse of the API.</summary>
-public readonly record struct XsaveFault(FaultKind Kind, string Rule)
+/// <summary>The outcome of a modelled instruction: no fault, or a fault with the rule that raised it and, for a
+/// rule about the memory operand's contents, the byte of the area that breaks it. Faults are values; exceptions
+/// are kept for misuse of the API.</summary>
+/// <param name="Kind">The exception class, <see cref="FaultKind.None"/> when the instruction completed.</param>
+/// <param name="Rule">The rule text (<see cref="XsaveRules"/>) that raised the fault.</param>
+/// <param name="Offset">Byte offset in the memory operand of the first byte that breaks <paramref name="Rule"/>
+/// (XSAVE header, MXCSR, a CET component); null when the rule is not about the operand's contents.</param>
+public readonly record struct XsaveFault(FaultKind Kind, string Rule, int? Offset = null)
 {
     public static readonly XsaveFault None = new(FaultKind.None, "");
     public bool IsFault => Kind != FaultKind.None;
 
     public static XsaveFault UD(string rule) => new(FaultKind.InvalidOpcode, rule);
-    public static XsaveFault GP(string rule) => new(FaultKind.GeneralProtection, rule);
-    public static XsaveFault NM(string rule) => new(FaultKind.DeviceNotAvailable, rule);
+    public static XsaveFault GP(string rule, int? offset = null) => new(FaultKind.GeneralProtection, rule, offset);
+    public static XsaveFault NM(string rule, int? offset = null) => new(FaultKind.DeviceNotAvailable, rule, offset);
+
+    /// <summary>The #GP of a broken image rule found by <see cref="XsaveDataRules"/>, or <see cref="None"/>.</summary>
+    public static XsaveFault GP(ImageViolation? violation) => violation is { } v ? GP(v.Rule, v.Offset) : None;
 
     public override string ToString() => Kind switch
     {

@@ -26,6 +26,7 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(List<BenchExploreJson>))]
 [JsonSerializable(typeof(SectionUnavailable))]
 [JsonSerializable(typeof(ImageDecodeJson))]
+[JsonSerializable(typeof(ImageValidateJson))]
 [JsonSerializable(typeof(ImageConvertJson))]
 [JsonSerializable(typeof(ImageDiffJson))]
 [JsonSerializable(typeof(string))]

@@ -9,6 +9,7 @@ public static class ImageCommand
     public static readonly IReadOnlyList<Func<CliContext, Command>> Subcommands =
     [
         ImageDecodeCommand.Create,
+        ImageValidateCommand.Create,
         ImageConvertCommand.Create,
         ImageDiffCommand.Create,
     ];

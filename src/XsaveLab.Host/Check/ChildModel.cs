@@ -12,7 +12,7 @@ internal static class ChildModel
             task.Pkru = UabiTask.InitPkruValue;
             task.Fpstate.XstateBv |= XFeatureMasks.Pkru;
         }
-        if (Sigframes.Xrstor(cfg, task, seeded.Image, seeded.RestoreMask) is { } fault)
+        if (Sigframes.Xrstor(cfg, task, seeded.Image, seeded.RestoreMask) is { IsFault: true } fault)
             throw new InvalidOperationException($"seed {seeded.Seed}: the model's XRSTOR faults ({fault})");
         return task;
     }

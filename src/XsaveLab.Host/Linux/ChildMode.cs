@@ -9,6 +9,9 @@ namespace XsaveLab.Host.Linux;
 /// and stop with SIGSTOP inside the loading stub; restore the runtime's registers after each stop.</item>
 /// <item><c>load-core DIR SEED</c>: raise RLIMIT_CORE, chdir to DIR, load the image and execute ud2 so
 /// the kernel writes a core file there (core_pattern is never touched).</item>
+/// <item><c>xrstor-trap</c>: wait until traced, then run <see cref="ChildStubs.XrstorTrap"/> on a 64-byte aligned
+/// buffer of <see cref="XrstorTrapCapacity"/> bytes with RFBM all ones; the tracer drives it from there
+/// (<see cref="XrstorTrapChild"/>) and kills it at the end.</item>
 /// <item><c>xcomp-req FILE OPTION F1,F2,…</c>: run arch_prctl(OPTION, f) for each feature number and write
 /// the results to FILE; this child's permissions may change, the parent's never do.</item>
 /// </list></remarks>
@@ -18,6 +21,10 @@ public static unsafe class ChildMode
     public const string LoadStop = "load-stop";
     public const string LoadCore = "load-core";
     public const string XcompRequest = "xcomp-req";
+    public const string XrstorTrap = "xrstor-trap";
+
+    /// <summary>The image buffer of an <c>xrstor-trap</c> child (room for every XSAVE layout CPUID can describe).</summary>
+    public const int XrstorTrapCapacity = 65536;
 
     /// <summary>Exit codes besides 0.</summary>
     public const int ExitUsage = 2, ExitNotTraced = 3, ExitFaultReturned = 4, ExitSetupFailed = 5;
@@ -40,6 +47,7 @@ public static unsafe class ChildMode
                 LoadStop => RunLoadStop(args[2..]),
                 LoadCore => RunLoadCore(args[2..]),
                 XcompRequest => RunXcompRequest(args[2..]),
+                XrstorTrap => RunXrstorTrap(),
                 _ => Usage($"unknown mode '{args[1]}'"),
             };
         }
@@ -113,6 +121,17 @@ public static unsafe class ChildMode
         new Span<byte>(image, 16384).Clear();
         img.Image.CopyTo(new Span<byte>(image, img.Image.Length));
         stubs.CallLoadAndFault(image, img.RestoreMask, act);
+        return ExitFaultReturned;
+    }
+
+    private static int RunXrstorTrap()
+    {
+        if (!WaitForTracer(TracerWait))
+            return ExitNotTraced;
+        var stubs = new ChildStubs();
+        byte* image = (byte*)NativeMemory.AlignedAlloc(XrstorTrapCapacity, 64);
+        new Span<byte>(image, XrstorTrapCapacity).Clear();
+        stubs.CallXrstorTrap(image, ~0UL);
         return ExitFaultReturned;
     }
 

@@ -10,6 +10,7 @@ internal sealed unsafe class ChildStubs : IDisposable
     private readonly ExecutableMemory _memory;
     private readonly nint _loadAndStop;
     private readonly nint _loadAndFault;
+    private readonly nint _xrstorTrap;
 
     /// <summary>void load_and_stop(void* scratch, void* image, u64 rfbm, u64 saveMask): xsave64 the live
     /// state (saveMask) to scratch, xrstor64 the image (rfbm), tgkill(getpid(), gettid(), SIGSTOP),
@@ -66,11 +67,38 @@ internal sealed unsafe class ChildStubs : IDisposable
         0xC3,                               // ret (not reached)
     ];
 
+    /// <summary>noreturn xrstor_trap(void* image, u64 rfbm): tgkill(getpid(), gettid(), SIGSTOP), then xrstor64 the
+    /// image (rfbm) and ud2. The tracer puts an image in the buffer while the thread is stopped and resumes it at
+    /// the instruction after the tgkill (where the first stop left it): a #GP of the XRSTOR
+    /// stops the thread with SIGSEGV, a completed XRSTOR with the SIGILL of the ud2; either way the tracer
+    /// suppresses the signal and starts the next image at the same place.</summary>
+    public static ReadOnlySpan<byte> XrstorTrap =>
+    [
+        0x49, 0x89, 0xF8,             // mov r8, rdi        image
+        0x49, 0x89, 0xF1,             // mov r9, rsi        rfbm
+        0xB8, 0x27, 0x00, 0x00, 0x00, // mov eax, 39        getpid
+        0x0F, 0x05,                   // syscall
+        0x89, 0xC7,                   // mov edi, eax
+        0xB8, 0xBA, 0x00, 0x00, 0x00, // mov eax, 186       gettid
+        0x0F, 0x05,                   // syscall
+        0x89, 0xC6,                   // mov esi, eax
+        0xBA, 0x13, 0x00, 0x00, 0x00, // mov edx, 19        SIGSTOP
+        0xB8, 0xEA, 0x00, 0x00, 0x00, // mov eax, 234       tgkill
+        0x0F, 0x05,                   // syscall
+        0x4C, 0x89, 0xC8,             // mov rax, r9        (resume here)
+        0x4C, 0x89, 0xCA,             // mov rdx, r9
+        0x48, 0xC1, 0xEA, 0x20,       // shr rdx, 32
+        0x49, 0x0F, 0xAE, 0x28,       // xrstor64 [r8]
+        0x0F, 0x0B,                   // ud2
+        0xC3,                         // ret (not reached)
+    ];
+
     public ChildStubs()
     {
         _memory = new ExecutableMemory(4096);
         _loadAndStop = _memory.Emit(LoadAndStop);
         _loadAndFault = _memory.Emit(LoadAndFault);
+        _xrstorTrap = _memory.Emit(XrstorTrap);
         _memory.Seal();
     }
 
@@ -79,6 +107,9 @@ internal sealed unsafe class ChildStubs : IDisposable
 
     public void CallLoadAndFault(void* image, ulong rfbm, void* zeroedSigaction) =>
         ((delegate* unmanaged<void*, ulong, void*, void>)_loadAndFault)(image, rfbm, zeroedSigaction);
+
+    public void CallXrstorTrap(void* image, ulong rfbm) =>
+        ((delegate* unmanaged<void*, ulong, void>)_xrstorTrap)(image, rfbm);
 
     public void Dispose() => _memory.Dispose();
 }

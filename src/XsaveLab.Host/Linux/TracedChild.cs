@@ -78,6 +78,23 @@ public sealed unsafe class TracedChild : IDisposable
         }
     }
 
+    /// <summary>Starts a child in another <see cref="ChildMode"/> mode and returns once it stopped itself with
+    /// SIGSTOP (the signal-delivery stop; resuming with 0 suppresses the signal).</summary>
+    public static TracedChild SpawnUntilSigstop(ChildLauncher launcher, IReadOnlyList<string> childArguments, TimeSpan? timeout = null)
+    {
+        var child = StartSeized(launcher.Executable, launcher.Arguments([ChildMode.Argument, .. childArguments]), []);
+        try
+        {
+            child.WaitForLoadedStop(timeout ?? TimeSpan.FromSeconds(60));
+            return child;
+        }
+        catch
+        {
+            child.Dispose();
+            throw;
+        }
+    }
+
     public static TracedChild SpawnLoadedRegisters(ChildLauncher launcher, ulong seed, TimeSpan? timeout = null) =>
         SpawnLoadedRegisters(launcher, [seed], timeout);
 

@@ -169,22 +169,23 @@ public sealed partial class LinuxKernel
     {
         var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
         if (buf.Length < XsaveOffsets.ExtendedStart)
-            return SysResult.Fail(Errno.EFAULT, $"fpu_copy_uabi_to_guest_fpstate(): {buf.Length} bytes do not hold the XSAVE header");
+            return SysResult.Fail(Errno.EFAULT, $"fpu_copy_uabi_to_guest_fpstate(): {buf.Length} bytes do not hold the XSAVE header", buf.Length);
         ulong hdr = BinaryPrimitives.ReadUInt64LittleEndian(buf[XsaveOffsets.XstateBv..]);
         if (!System.XsaveEnabled)
         {
             uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(buf[XsaveOffsets.Mxcsr..]);
             if ((hdr & ~XFeatureMasks.FpSse) != 0)
-                return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): XSTATE_BV 0x{hdr:x} beyond FP|SSE without XSAVE");
-            if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, System.MxcsrFeatureMask))
-                return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): MXCSR 0x{mxcsr:X8} sets reserved bits");
+                return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): XSTATE_BV 0x{hdr:x} beyond FP|SSE without XSAVE",
+                    XsaveDataRules.ByteOfLowestBit(hdr & ~XFeatureMasks.FpSse, XsaveOffsets.XstateBv));
+            if (XsaveDataRules.MxcsrViolationAt(mxcsr, System.MxcsrFeatureMask) is { } bad)
+                return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): MXCSR 0x{mxcsr:x8} sets reserved bits", bad.Offset);
             buf[..FpuSystem.FxregsStateSize].CopyTo(fps.Buffer);
             return SysResult.Success();
         }
         if ((hdr & ~xcr0) != 0)
-            return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): XSTATE_BV 0x{hdr:x} outside xcr0 0x{xcr0:x}");
+            return SysResult.Fail(Errno.EINVAL, $"fpu_copy_uabi_to_guest_fpstate(): XSTATE_BV 0x{hdr:x} outside xcr0 0x{xcr0:x}",
+                XsaveDataRules.ByteOfLowestBit(hdr & ~xcr0, XsaveOffsets.XstateBv));
         bool updatePkru = (hdr & XFeatureMasks.Pkru) != 0;
-        var r = XstateUabi.CopyUabiToXstate(UabiConfig, fps, buf, ref vpkru, updatePkru);
-        return r.Ok ? r : r with { Rule = "copy_uabi_to_xstate(): " + r.Rule };
+        return XstateUabi.CopyUabiToXstate(UabiConfig, fps, buf, ref vpkru, updatePkru);
     }
 }

@@ -58,7 +58,7 @@ public static class PtraceRegsets
         if (len < 0)
             return new(SysResult.Fail(Errno.EINVAL, $"find_regset: no regset 0x{noteType:X} in the x86_64 view"), iovLen, []);
         if (iovLen % RegsetSize != 0)
-            return new(SysResult.Fail(Errno.EINVAL, $"iov_len {iovLen} is not a multiple of regset->size {RegsetSize}"), iovLen, []);
+            return new(SysResult.Fail(Errno.EINVAL, $"ptrace_regset(): iov_len {iovLen} is not a multiple of regset->size {RegsetSize}", iovLen / RegsetSize * RegsetSize), iovLen, []);
         count = Math.Min(iovLen, len);
         return null;
     }
@@ -70,7 +70,7 @@ public static class PtraceRegsets
         if (!cfg.UseXsave)
             return SysResult.Fail(Errno.ENODEV, "xstateregs_set: no XSAVE");
         if (src.Length != cfg.UserMaxSize)
-            return SysResult.Fail(Errno.EFAULT, $"count {src.Length} != fpu_user_cfg.max_size {cfg.UserMaxSize}: a whole standard-format buffer is needed");
+            return SysResult.Fail(Errno.EFAULT, $"xstateregs_set(): count {src.Length} != fpu_user_cfg.max_size {cfg.UserMaxSize}: a whole standard-format buffer is needed", src.Length);
         // Validate on a copy so a rejected image leaves the task untouched (the kernel validates before writing;
         // fpu_force_restore() only invalidates the register cache).
         var staged = task.Fpstate.Clone();
@@ -90,10 +90,10 @@ public static class PtraceRegsets
     private static SysResult XfpregsSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
     {
         if (src.Length != XsaveOffsets.FxsaveSize)
-            return SysResult.Fail(Errno.EINVAL, $"count {src.Length} != sizeof(struct fxregs_state) {XsaveOffsets.FxsaveSize}");
+            return SysResult.Fail(Errno.EINVAL, $"xfpregs_set(): count {src.Length} != sizeof(struct fxregs_state) {XsaveOffsets.FxsaveSize}", Math.Min(src.Length, XsaveOffsets.FxsaveSize));
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
-        if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
-            return SysResult.Fail(Errno.EINVAL, $"MXCSR 0x{mxcsr:X8} sets reserved bits");
+        if (XsaveDataRules.MxcsrViolationAt(mxcsr, cfg.MxcsrFeatureMask) is { } bad)
+            return SysResult.Fail(Errno.EINVAL, $"xfpregs_set(): MXCSR 0x{mxcsr:x8} sets reserved bits", bad.Offset);
         task.RegistersInvalidated = true;
         src.CopyTo(task.Fpstate.Buffer);
         if (cfg.UseXsave)

@@ -85,33 +85,41 @@ public static class Sigframes
 
     /// <summary><c>check_xstate_in_sigframe()</c>: returns the effective sw bytes; magic1 0 means FX-only.
     /// Null when reading MAGIC2 faults (beyond the frame).</summary>
-    public static FpxSwBytes? CheckXstateInSigframe(FpState fps, ReadOnlySpan<byte> frame, out string rule)
+    public static FpxSwBytes? CheckXstateInSigframe(FpState fps, ReadOnlySpan<byte> frame, out string rule) =>
+        CheckXstateInSigframe(fps, frame, out rule, out _);
+
+    /// <summary><see cref="CheckXstateInSigframe(FpState, ReadOnlySpan{byte}, out string)"/> with the frame offset of
+    /// the software byte field that decided (null for an extended frame).</summary>
+    public static FpxSwBytes? CheckXstateInSigframe(FpState fps, ReadOnlySpan<byte> frame, out string rule, out int? offset)
     {
         var sw = FpxSwBytes.Read(frame);
         const int minXstateSize = XsaveOffsets.FxsaveSize + XsaveOffsets.HeaderSize;
         rule = "";
+        offset = FpxSwBytes.XstateSizeOffset;
         if (sw.Magic1 != FpXstateMagic1)
-            rule = $"magic1 0x{sw.Magic1:X8} != FP_XSTATE_MAGIC1";
+            (rule, offset) = ($"check_xstate_in_sigframe(): magic1 0x{sw.Magic1:x8} != FP_XSTATE_MAGIC1", FpxSwBytes.Magic1Offset);
         else if (sw.XstateSize < minXstateSize)
-            rule = $"xstate_size {sw.XstateSize} < {minXstateSize}";
+            rule = $"check_xstate_in_sigframe(): xstate_size {sw.XstateSize} < {minXstateSize}";
         else if (sw.XstateSize > fps.UserSize)
-            rule = $"xstate_size {sw.XstateSize} > fpstate->user_size {fps.UserSize}";
+            rule = $"check_xstate_in_sigframe(): xstate_size {sw.XstateSize} > fpstate->user_size {fps.UserSize}";
         else if (sw.XstateSize > sw.ExtendedSize)
-            rule = $"xstate_size {sw.XstateSize} > extended_size {sw.ExtendedSize}";
+            rule = $"check_xstate_in_sigframe(): xstate_size {sw.XstateSize} > extended_size {sw.ExtendedSize}";
         if (rule.Length == 0)
         {
             if (sw.XstateSize + 4 > frame.Length)
             {
-                rule = "MAGIC2 lies beyond the frame (fault)";
+                rule = "check_xstate_in_sigframe(): MAGIC2 lies beyond the frame (fault)";
+                offset = frame.Length;
                 return null;
             }
             uint magic2 = BinaryPrimitives.ReadUInt32LittleEndian(frame[(int)sw.XstateSize..]);
             if (magic2 == FpXstateMagic2)
             {
                 rule = "extended frame";
+                offset = null;
                 return sw;
             }
-            rule = $"MAGIC2 0x{magic2:X8} missing at {sw.XstateSize}";
+            (rule, offset) = ($"check_xstate_in_sigframe(): MAGIC2 0x{magic2:x8} missing at {sw.XstateSize}", (int)sw.XstateSize);
         }
         return new FpxSwBytes(0, sw.ExtendedSize, XFeatureMasks.FpSse, XsaveOffsets.FxsaveSize);
     }
@@ -133,29 +141,29 @@ public static class Sigframes
         if (frame.Length < SigframeSizes.XstateSigframeSize(cfg, fps))
         {
             ClearUserStates(cfg, task);
-            return new(false, false, true, "access_ok() fails: frame shorter than user_size + 4");
+            return new(false, false, true, "__fpu_restore_sig(): access_ok() fails: frame shorter than user_size + 4", frame.Length);
         }
-        var sw = CheckXstateInSigframe(fps, frame, out string why);
+        var sw = CheckXstateInSigframe(fps, frame, out string why, out int? whyAt);
         if (sw is not { } s)
         {
             ClearUserStates(cfg, task);
-            return new(false, false, true, why);
+            return new(false, false, true, why, whyAt);
         }
         bool fxOnly = s.Magic1 == 0;
         ulong xrestore = s.Xfeatures & fps.UserXfeatures;
         var staged = task.Clone();
         var fault = fxOnly ? Fxrstor(cfg, staged, frame) : Xrstor(cfg, staged, frame, xrestore);
-        if (fault is { } f)
+        if (fault.IsFault)
         {
             ClearUserStates(cfg, task);
-            return new(false, fxOnly, true, $"{(fxOnly ? "FXRSTOR" : "XRSTOR")} #GP: {f}");
+            return new(false, fxOnly, true, $"__fpu_restore_sig(): {(fxOnly ? "FXRSTOR" : "XRSTOR")} of the frame: {fault}", fault.Offset);
         }
         // os_xrstor(&init_fpstate, user_xfeatures & ~xrestore): the remaining user features go to init.
         ulong initBv = fps.UserXfeatures & ~(fxOnly ? XFeatureMasks.FpSse : xrestore);
         InitComponents(cfg, staged, initBv);
         staged.Fpstate.Buffer.CopyTo(task.Fpstate.Buffer, 0); // in place: the buffer may be shared with the task model
         task.Pkru = staged.Pkru;
-        return new(true, fxOnly, false, fxOnly ? $"FX-only frame ({why})" : "XRSTOR from the frame");
+        return new(true, fxOnly, false, fxOnly ? $"FX-only frame ({why})" : "XRSTOR from the frame", fxOnly ? whyAt : null);
     }
 
     /// <summary><c>fpu__clear_user_states()</c>: user features back to init (init_fpstate, USER_RESTORE), PKRU to
@@ -192,56 +200,40 @@ public static class Sigframes
 
     /// <summary>FXRSTOR64 from the frame: #GP when MXCSR sets bits outside MXCSR_MASK (SDM Vol.2A FXRSTOR);
     /// loads the x87 state, MXCSR and XMM0–15 (FP and SSE end up in use).</summary>
-    private static string? Fxrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame)
+    private static XsaveFault Fxrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame)
     {
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[XsaveOffsets.Mxcsr..]);
-        if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
-            return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
+        if (XsaveDataRules.MxcsrViolationAt(mxcsr, cfg.MxcsrFeatureMask) is { } bad)
+            return XsaveFault.GP(bad);
         var regs = task.Fpstate.Buffer.AsSpan();
         frame[..XsaveOffsets.FpEnvSize].CopyTo(regs);
         BinaryPrimitives.WriteUInt32LittleEndian(regs[XsaveOffsets.Mxcsr..], mxcsr);
         frame.Slice(XsaveOffsets.StSpace, XsaveOffsets.StSpaceSize + XsaveOffsets.XmmSpaceSize).CopyTo(regs[XsaveOffsets.StSpace..]);
         task.Fpstate.XstateBv |= XFeatureMasks.FpSse;
-        return null;
+        return XsaveFault.None;
     }
 
     /// <summary>XRSTOR64 by the task itself of a user-memory image with RFBM = <paramref name="rfbm"/> (SDM Vol.1 §13.8).</summary>
     /// <remarks>
-    /// #GP when XSTATE_BV has a bit outside XCR0 (= fpu_user_cfg.max_features). Standard form (XCOMP_BV[63] = 0):
-    /// #GP when header bytes 8..23 are not zero. Compacted form (XCOMP_BV[63] = 1, needs XSAVEC): #GP when
-    /// XCOMP_BV[62:0] ⊄ XCR0, XSTATE_BV ⊄ XCOMP_BV or bytes 16..63 are not zero; components are then read at
-    /// compacted offsets. MXCSR is loaded when RFBM[1] or RFBM[2] (standard) / also XSTATE_BV[1|2] (compacted);
-    /// reserved MXCSR bits ⇒ #GP. For i ∈ RFBM: XSTATE_BV[i] ? load : init.
+    /// The checks are the instruction model's own (<see cref="XsaveDataRules.XrstorImageViolation"/>, which
+    /// <see cref="XsaveCpu.Xrstor"/> runs), with XCR0 = fpu_user_cfg.max_features and the hardware's
+    /// MXCSR_MASK (= mxcsr_feature_mask): the header rules of the standard and compacted forms, then MXCSR when
+    /// loaded. Components are then read at standard or compacted offsets; for i ∈ RFBM: XSTATE_BV[i] ? load : init.
     /// </remarks>
-    /// <returns>Null on success, else the #GP rule (the task is then partly modified, as hardware may leave it).</returns>
-    public static string? Xrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame, ulong rfbm)
+    /// <returns><see cref="XsaveFault.None"/> on success, else the #GP with its rule and byte (the task is then
+    /// unchanged: every check precedes the loads).</returns>
+    public static XsaveFault Xrstor(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> frame, ulong rfbm)
     {
         ulong xcr0 = cfg.UserMaxFeatures;
+        rfbm &= xcr0;
+        if (XsaveDataRules.XrstorImageViolation(frame, xcr0, xcr0, cfg.Cpu.HasXsavec, xrstors: false, rfbm, cfg.MxcsrFeatureMask) is { } violation)
+            return XsaveFault.GP(violation);
         ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(frame[XsaveOffsets.XstateBv..]);
         ulong xcomp = BinaryPrimitives.ReadUInt64LittleEndian(frame[XsaveOffsets.XcompBv..]);
-        if ((bv & ~xcr0) != 0)
-            return $"XSTATE_BV 0x{bv:X} has bits outside XCR0 0x{xcr0:X}";
         bool compacted = (xcomp & XFeatureMasks.CompactedFormat) != 0;
-        if (!compacted)
-        {
-            if (frame.Slice(XsaveOffsets.Header + 8, 16).IndexOfAnyExcept((byte)0) >= 0)
-                return "header bytes 8..23 not zero (standard form)";
-        }
-        else
-        {
-            if (!cfg.Cpu.HasXsavec)
-                return "compacted XRSTOR without XSAVEC support";
-            ulong comp = xcomp & ~XFeatureMasks.CompactedFormat;
-            if ((comp & ~xcr0) != 0 || (bv & ~comp) != 0)
-                return $"XCOMP_BV 0x{xcomp:X} / XSTATE_BV 0x{bv:X} inconsistent with XCR0";
-            if (frame.Slice(XsaveOffsets.Header + 16, 48).IndexOfAnyExcept((byte)0) >= 0)
-                return "header bytes 16..63 not zero (compacted form)";
-        }
         const ulong mxFeatures = XFeatureMasks.Sse | XFeatureMasks.Ymm;
-        bool loadMxcsr = (rfbm & mxFeatures) != 0 && (!compacted || (bv & rfbm & mxFeatures) != 0);
+        bool loadMxcsr = XsaveDataRules.XrstorLoadsMxcsr(frame, rfbm);
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(frame[XsaveOffsets.Mxcsr..]);
-        if (loadMxcsr && XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
-            return $"MXCSR 0x{mxcsr:X8} sets reserved bits";
 
         var fps = task.Fpstate;
         var regs = fps.Buffer.AsSpan();
@@ -279,6 +271,6 @@ public static class Sigframes
         // In-use tracking as the next XSAVES records it: loaded components in use, initialised ones not.
         // FP/SSE stay marked as loaded (the kernel ORs them into every frame it writes).
         fps.XstateBv = (fps.XstateBv & ~rfbm) | load;
-        return null;
+        return XsaveFault.None;
     }
 }

@@ -85,11 +85,13 @@ public static class XstateUabi
         ulong xfeatures = BinaryPrimitives.ReadUInt64LittleEndian(header);
         ulong xcompBv = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         if ((xfeatures & ~userXfeatures) != 0)
-            return SysResult.Fail(Errno.EINVAL, $"XSTATE_BV 0x{xfeatures:X} has bits outside user_xfeatures 0x{userXfeatures:X} (unknown or supervisor)");
+            return SysResult.Fail(Errno.EINVAL, $"validate_user_xstate_header(): XSTATE_BV 0x{xfeatures:x} has bits outside user_xfeatures 0x{userXfeatures:x} (unknown or supervisor)",
+                XsaveDataRules.ByteOfLowestBit(xfeatures & ~userXfeatures, XsaveOffsets.XstateBv));
         if (xcompBv != 0)
-            return SysResult.Fail(Errno.EINVAL, $"XCOMP_BV 0x{xcompBv:X} != 0: user space must use the standard format");
+            return SysResult.Fail(Errno.EINVAL, $"validate_user_xstate_header(): XCOMP_BV 0x{xcompBv:x} != 0: user space must use the standard format",
+                XsaveDataRules.ByteOfLowestBit(xcompBv, XsaveOffsets.XcompBv));
         if (header.Slice(16, XsaveOffsets.HeaderReservedSize).IndexOfAnyExcept((byte)0) is int r and >= 0)
-            return SysResult.Fail(Errno.EINVAL, $"reserved header byte {XsaveOffsets.HeaderReserved + r} is not zero");
+            return SysResult.Fail(Errno.EINVAL, $"validate_user_xstate_header(): reserved header byte {XsaveOffsets.HeaderReserved + r} is not zero", XsaveOffsets.HeaderReserved + r);
         return SysResult.Success();
     }
 
@@ -105,7 +107,7 @@ public static class XstateUabi
     public static SysResult CopyUabiToXstate(UabiConfig cfg, FpState fps, ReadOnlySpan<byte> src, ref uint pkru, bool updatePkru)
     {
         if (src.Length < XsaveOffsets.Header + XsaveOffsets.HeaderSize)
-            return SysResult.Fail(Errno.EFAULT, "source shorter than the XSAVE header");
+            return SysResult.Fail(Errno.EFAULT, "copy_uabi_to_xstate(): source shorter than the XSAVE header", src.Length);
         var hdr = src.Slice(XsaveOffsets.Header, XsaveOffsets.HeaderSize);
         var v = ValidateUserXstateHeader(hdr, fps.UserXfeatures);
         if (!v.Ok)
@@ -116,13 +118,13 @@ public static class XstateUabi
         if ((xfeatures & mxMask) != 0)
         {
             uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(src[XsaveOffsets.Mxcsr..]);
-            if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
-                return SysResult.Fail(Errno.EINVAL, $"MXCSR 0x{mxcsr:X8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:X8})");
+            if (XsaveDataRules.MxcsrViolationAt(mxcsr, cfg.MxcsrFeatureMask) is { } bad)
+                return SysResult.Fail(Errno.EINVAL, $"copy_uabi_to_xstate(): MXCSR 0x{mxcsr:x8} sets reserved bits (mxcsr_feature_mask 0x{cfg.MxcsrFeatureMask:x8})", bad.Offset);
         }
         // Every component must be readable before anything is written (copy_from_buffer faults ⇒ -EFAULT).
         for (int i = 0; i < XFeatureTable.Count; i++)
             if ((xfeatures >> i & 1) != 0 && cfg.StandardOffset(i) + cfg.Size(i) > src.Length)
-                return SysResult.Fail(Errno.EFAULT, $"component {i} lies beyond the source buffer");
+                return SysResult.Fail(Errno.EFAULT, $"copy_uabi_to_xstate(): component {i} lies beyond the source buffer", src.Length);
 
         var regs = fps.Buffer.AsSpan();
         if ((xfeatures & mxMask) != 0 && (xfeatures & XFeatureMasks.Fp) == 0)

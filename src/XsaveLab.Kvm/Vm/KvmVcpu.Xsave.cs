@@ -39,7 +39,7 @@ public sealed partial class KvmVcpu
     {
         if (Dead() is { } d) return d;
         if (image.Length < Fpu.UabiSize)
-            return SysResult.Fail(Errno.EFAULT, $"KVM_SET_XSAVE copies uabi_size = {Fpu.UabiSize} bytes; the caller's buffer has {image.Length}");
+            return SysResult.Fail(Errno.EFAULT, $"KVM_SET_XSAVE copies uabi_size = {Fpu.UabiSize} bytes; the caller's buffer has {image.Length}", image.Length);
         var copy = image[..Fpu.UabiSize].ToArray();
         if (Caps.Release.ClearsXfdDisabledState() && copy.Length >= XsaveOffsets.XcompBv)
         {
