@@ -31,6 +31,9 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
         ["bench explore"] = new(["--depth", "1"], Timed: true),
         ["compat"] = new(["icx", "zen4-genoa"]),
         ["image decode"] = new(["{ptrace}", "--kind", "ptrace", "--cpu", "spr"]),
+        ["image convert"] = new(["{ptrace}", "--kind", "ptrace", "--from-cpu", "spr", "--to", "compacted", "-o", "{out}"]),
+        ["image diff"] = new(["{ptrace}", "{ptrace}", "--kind", "ptrace", "--cpu", "spr"]),
+        ["image validate"] = new(["{ptrace}", "--for", "ptrace", "--cpu", "spr"]),
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-narrow-").FullName;
@@ -111,6 +114,7 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
     {
         "{dump}" => DumpFile(),
         "{dir}" => _dir,
+        "{out}" => Path.Combine(_dir, "converted.xstate"),
         "{ptrace}" => Save("spr.xstate", ImageCommandTests.PtraceImage("spr", 1)),
         _ => arg,
     };
