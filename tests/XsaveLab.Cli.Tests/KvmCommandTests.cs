@@ -31,7 +31,7 @@ public class KvmCommandTests
         var (code, output, err) = CliRunner.Run("kvm", "--cpu", "spr", "--vmm", "pitfall-perm-after-vcpu");
         Assert.True(code == 0, err);
         Assert.Contains("-EBUSY", output, StringComparison.Ordinal);
-        Assert.Contains("KVM_GET_SUPPORTED_CPUID leaf 0xD", output, StringComparison.Ordinal);
+        Assert.Contains("KVM_GET_SUPPORTED_CPUID leaf 0xd", output, StringComparison.Ordinal);
         Assert.Contains("host task", output, StringComparison.Ordinal);
     }
 

@@ -16,7 +16,7 @@ public class PitfallTests
         Assert.True(Step(r, "arch_prctl").Result.Ok);
         var d0 = r.SupportedCpuid.Single(e => e.Index == 0);
         Assert.Equal(0u, d0.Eax & (uint)XFeatureMasks.Xtile);
-        Assert.Equal(4096L, Step(r, "KVM_GET_XSAVE2").Result.Value);
+        Assert.Equal(4096L, Step(r, "KVM_GET_XSAVE2").Output);
         Assert.Equal(Arch.Machine.FaultKind.GeneralProtection, Step(r, "KVM_RUN").Guest[1].Fault.Kind);
     }
 
@@ -26,7 +26,7 @@ public class PitfallTests
         var r = Run("pitfall-perm-after-vcpu");
         Assert.True(r.Ok, BuiltinScriptTests.Dump(r));
         Assert.Equal(Errno.EBUSY, Step(r, "arch_prctl").Result.Errno);
-        Assert.Equal(0L, Step(r, "arch_prctl", 1).Result.Value & (long)XFeatureMasks.XtileData);
+        Assert.Equal(0L, Step(r, "arch_prctl", 1).Output!.Value & (long)XFeatureMasks.XtileData);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public class PitfallTests
         Assert.True(r.Ok, BuiltinScriptTests.Dump(r));
         Assert.True(Step(r, "KVM_GET_XSAVE").Result.Ok);
         Assert.Equal(Errno.EINVAL, Step(r, "KVM_GET_XSAVE", 1).Result.Errno);
-        Assert.True(Step(r, "KVM_GET_XSAVE2").Result.Value > 4096);
+        Assert.True(Step(r, "KVM_GET_XSAVE2").Output > 4096);
     }
 
     [Fact]

@@ -10,14 +10,11 @@ public sealed class BenchRenderer : IRenderer<BenchReport>
     {
         if (!report.Optimized)
             console.WriteLine("warning: built without optimization (Debug); run with -c Release for figures that mean something");
-        console.WriteLine($"{report.Cpu}: XCR0 {report.Xcr0}, IA32_XSS {report.Xss}, full user state {report.StateBytes} bytes (compacted)");
-        var t = new Table().Border(TableBorder.Rounded)
-            .AddColumn("operation")
-            .AddColumn(new TableColumn("median ns").RightAligned())
-            .AddColumn(new TableColumn("allocated B/op").RightAligned());
+        console.WriteLine($"{report.Cpu}: XCR0 {report.Xcr0}, IA32_XSS {report.Xss}, full user state {Numbers.Bytes(report.StateBytes)} (compacted)");
+        var t = new TextTable("operation", "median ns", "allocated B/op").AlignRight(1, 2);
         foreach (var r in report.Results)
-            t.AddRow(Markup.Escape(r.Name), r.MedianNs.ToString("F1"), r.AllocatedBytes.ToString("F1"));
-        console.Write(t);
+            t.AddRow(r.Name, Numbers.Real(r.MedianNs, 1), Numbers.Real(r.AllocatedBytes, 1));
+        t.Write(console);
         console.WriteLine($"model XSAVEC+XRSTOR / copy round trip: {report.Ratios.ModelPairOverCopyRoundTrip:F2}");
         console.WriteLine(report.Ratios.ModelPairOverNativePair is { } n
             ? $"model XSAVEC+XRSTOR / native pair: {n:F2}"

@@ -35,16 +35,18 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
     public void RenderText(IAnsiConsole console, BootReport rep)
     {
         console.WriteLine($"CPU: {selection.Profile.Name} ({selection.Origin}); kernel {rep.Kernel}");
+        // The kernel's own lines, whole: a narrow terminal must not break them (they are compared with dmesg).
         foreach (var line in rep.Dmesg)
-            console.WriteLine(line);
-        var t = new Table().AddColumns("config", "max features", "max size", "default features", "default size");
-        t.AddRow("fpu_kernel_cfg", Json.Hex(rep.KernelCfg.MaxFeatures), $"{rep.KernelCfg.MaxSize}", Json.Hex(rep.KernelCfg.DefaultFeatures), $"{rep.KernelCfg.DefaultSize}");
-        t.AddRow("fpu_user_cfg", Json.Hex(rep.UserCfg.MaxFeatures), $"{rep.UserCfg.MaxSize}", Json.Hex(rep.UserCfg.DefaultFeatures), $"{rep.UserCfg.DefaultSize}");
+            console.WriteUnwrapped(line);
+        var t = new TextTable("config", "max\nfeatures", "max\nsize", "default\nfeatures", "default\nsize").AlignRight(2, 4);
+        t.AddRow("fpu_kernel_cfg", Json.Hex(rep.KernelCfg.MaxFeatures), Numbers.Int(rep.KernelCfg.MaxSize), Json.Hex(rep.KernelCfg.DefaultFeatures), Numbers.Int(rep.KernelCfg.DefaultSize));
+        t.AddRow("fpu_user_cfg", Json.Hex(rep.UserCfg.MaxFeatures), Numbers.Int(rep.UserCfg.MaxSize), Json.Hex(rep.UserCfg.DefaultFeatures), Numbers.Int(rep.UserCfg.DefaultSize));
         if (rep.HasGuestDefaultCfg)
-            t.AddRow("guest_default_cfg", "", "", Json.Hex(rep.GuestDefaultCfg.Features), $"{rep.GuestDefaultCfg.Size}");
-        console.Write(t);
+            t.AddRow("guest_default_cfg", "", "", Json.Hex(rep.GuestDefaultCfg.Features), Numbers.Int(rep.GuestDefaultCfg.Size));
+        t.Write(console);
         RenderDecisions(console, rep.Decisions);
-        console.WriteLine($"XCR0 {Json.Hex(rep.Xcr0)}  IA32_XSS {Json.Hex(rep.Xss)}  IA32_XFD {Json.Hex(rep.InitXfd)}  per-task {rep.HostDefaultSize} bytes, new vCPU {rep.GuestFpstateSize} bytes, AT_MINSIGSTKSZ {rep.MaxFrameSize}");
+        console.WriteLine($"XCR0 {Json.Hex(rep.Xcr0)}, IA32_XSS {Json.Hex(rep.Xss)}, IA32_XFD {Json.Hex(rep.InitXfd)}");
+        console.WriteLine($"per-task {Numbers.Bytes(rep.HostDefaultSize)}, new vCPU {Numbers.Bytes(rep.GuestFpstateSize)}, AT_MINSIGSTKSZ {Numbers.Int(rep.MaxFrameSize)}");
     }
 
     /// <summary>The boot's departures from the default path, one per line (also used by <c>report</c>).</summary>

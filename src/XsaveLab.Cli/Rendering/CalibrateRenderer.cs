@@ -23,14 +23,12 @@ public sealed class CalibrateRenderer(string? written) : IRenderer<CalibrationRe
         var cal = report.Calibration;
         var parameters = report.Parameters;
         console.WriteLine($"{parameters.Machine} ({parameters.CpuSignature}), XCR0 {parameters.Xcr0}: {cal.TrainingMixes.Count} training mixes, {cal.HeldOut.Count} held-out pairs (seed {cal.Seed})");
-        var t = new Table().Border(TableBorder.Rounded).Title("fitted ns = base + per-requested·|RFBM| + per-component·|moved| + per-byte·bytes")
-            .AddColumn("instruction").AddColumn(new TableColumn("base").RightAligned()).AddColumn(new TableColumn("per requested").RightAligned())
-            .AddColumn(new TableColumn("per component").RightAligned()).AddColumn(new TableColumn("per byte").RightAligned())
-            .AddColumn(new TableColumn("residual").RightAligned()).AddColumn(new TableColumn("pair overlap").RightAligned());
+        var t = new TextTable("instruction", "base", "per\nrequested", "per\ncomponent", "per byte", "residual", "pair\noverlap")
+            .AlignRight(1, 2, 3, 4, 5, 6).Title("fitted ns = base + per-requested·|RFBM| + per-component·|moved| + per-byte·bytes");
         foreach (var (k, f) in parameters.Save.Append(new("xrstor", parameters.Restore)))
             t.AddRow(k, N(f.Cost.Base), N(f.Cost.PerRequested), N(f.Cost.PerComponent), f.Cost.PerByte.ToString("0.#####", CultureInfo.InvariantCulture),
                 $"{f.RelativeResidualPct:F1} %", parameters.PairOverlapNs.TryGetValue(k, out var ov) ? N(ov) : "-");
-        console.Write(t);
+        t.Write(console);
         console.WriteLine($"accuracy: worst held-out save+restore pair error {report.MaxHeldOutErrorPct:F1} % (reliable below {MeasurementQuality.MaxHeldOutErrorPct:F0} %)");
         if (parameters.SwitchFixedNs is { } fx)
             console.WriteLine($"fixed per-switch part {fx:F0} ns from a real ping-pong of {parameters.MeasuredSwitchesPerSecond:N0} switches/s (spread {parameters.SwitchSpreadPct:F2} %)");

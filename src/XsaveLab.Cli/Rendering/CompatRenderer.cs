@@ -42,11 +42,11 @@ public sealed class CompatRenderer : IRenderer<MigrationReport>
             foreach (var reason in v.Reasons)
                 console.WriteLine($"  {reason}");
         }
-        var t = new Table().AddColumns("nr", "component", $"offset on {r.From.Name}", "size", $"offset on {r.To.Name}", "size", "");
+        var t = new TextTable("nr", "component", $"offset on\n{r.From.Name}", "size", $"offset on\n{r.To.Name}", "size", "layout").AlignRight(0, 2, 3, 4, 5);
         foreach (var c in r.Components)
-            t.AddRow($"{c.Number}", c.Name, Offset(c.From), Size(c.From), Offset(c.To), Size(c.To),
+            t.AddRow(Numbers.Int(c.Number), c.Name, Offset(c.From), Size(c.From), Offset(c.To), Size(c.To),
                 c.Differs ? "differs" : c.SameLayout ? "same" : "one side only");
-        console.Write(t);
+        t.Write(console);
         console.WriteLine($"common guest features: XCR0 {Json.Hex(r.CommonXcr0)} ({XFeatureTable.Describe(r.CommonXcr0)}), IA32_XSS {Json.Hex(r.CommonXss)}");
     }
 

@@ -13,18 +13,15 @@ public sealed class CpusRenderer : IRenderer<IReadOnlyList<CatalogEntry>>
 
     public void RenderText(IAnsiConsole console, IReadOnlyList<CatalogEntry> entries)
     {
-        var t = new Table().Border(TableBorder.Rounded)
-            .AddColumn("name").AddColumn("vendor").AddColumn("family/model").AddColumn("description")
-            .AddColumn("XCR0").AddColumn("XSS")
-            .AddColumn(new TableColumn("max standard").RightAligned())
-            .AddColumn(new TableColumn("max compacted\n(XCR0|XSS)").RightAligned());
+        var t = new TextTable("name", "vendor", "family/\nmodel", "description", "XCR0", "XSS", "max\nstandard", "max\ncompacted\n(XCR0|XSS)")
+            .AlignRight(6, 7);
         foreach (var r in entries.Select(Row))
             t.AddRow(
-                Markup.Escape(r.Default ? r.Name + " *" : r.Name), r.Vendor, $"{r.Family:X2}h/{r.Model:X2}h",
-                Markup.Escape(r.Description),
+                r.Default ? r.Name + " *" : r.Name, r.Vendor, $"{Json.Hex((ulong)r.Family)}/{Json.Hex((ulong)r.Model)}",
+                r.Description,
                 r.Xsave ? r.Xcr0 : "no XSAVE", r.Xsave ? r.Xss : "-",
-                r.MaxStandardSize?.ToString() ?? "-", r.MaxCompactedSize?.ToString() ?? "-");
-        console.Write(t);
+                r.MaxStandardSize is int s ? Numbers.Int(s) : "-", r.MaxCompactedSize is int c ? Numbers.Int(c) : "-");
+        t.Write(console);
         console.WriteLine($"* default when the host cannot be used. Components: xsavelab layout --cpu NAME; everything: xsavelab report --cpu NAME");
     }
 

@@ -24,35 +24,26 @@ public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResu
         console.WriteLine($"CPU {r.Cpu} ({r.CpuSource}); memory figures for {r.Tasks} threads + {r.Vcpus} vCPUs.");
         console.WriteLine($"cost model: {r.CostModel ?? "none"}");
         if (r.Measured is { } m)
-            console.MarkupLine($"measured here: [bold]{m.SwitchesPerSecond.ToString("N0", CultureInfo.InvariantCulture)}[/] switches/s " +
-                $"(median of {m.Runs} runs, {Markup.Escape(m.Mode)}, vectors {Markup.Escape(m.VectorState)}), run-to-run spread [bold]{m.RunToRunSpreadPct:F2} %[/]");
+            console.MarkupLine($"measured here: [bold]{Numbers.Real(m.SwitchesPerSecond, 0)}[/] switches/s " +
+                $"(median of {m.Runs} runs, {Markup.Escape(m.Mode)}, vectors {Markup.Escape(m.VectorState)}), run-to-run spread [bold]{Numbers.Real(m.RunToRunSpreadPct, 2)} %[/]");
         else
             console.WriteLine($"not measured here: the series' reported run-to-run variation ({CetSExperiment.ReportedVariationPct:F1} %) is used for comparison");
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"verdicts: a change ± 2σ wholly inside ±{r.VariationThresholdPct:0.###} % is within the variation, wholly outside is not, straddling is inconclusive"));
         if (r.SwitchFixedNs is { } f)
             console.WriteLine($"fixed per-switch part (scheduler, pipes, syscalls): {f:F0} ns");
 
-        var t = new Table().Border(TableBorder.Rounded).Title("context_switch1 under each kernel variant")
-            .AddColumn("variant").AddColumn("case")
-            .AddColumn(new TableColumn("task\nfpstate B").RightAligned())
-            .AddColumn(new TableColumn("vCPU\nfpstate B").RightAligned())
-            .AddColumn(new TableColumn("XSS[[12]]").Centered())
-            .AddColumn(new TableColumn("task\nRFBM[[12]]").Centered())
-            .AddColumn(new TableColumn("saved\nB/switch").RightAligned())
-            .AddColumn(new TableColumn("restored\nB/switch").RightAligned())
-            .AddColumn(new TableColumn("vCPU saved/\nrestored B").RightAligned())
-            .AddColumn(new TableColumn("predicted\nns/switch").RightAligned())
-            .AddColumn(new TableColumn("throughput Δ\nvs case 1 (1σ)").RightAligned())
-            .AddColumn(new TableColumn("fpstate\nmemory").RightAligned());
+        var t = new TextTable("variant", "case", "task\nfpstate B", "vCPU\nfpstate B", "XSS[12]", "task\nRFBM[12]", "saved\nB/switch", "restored\nB/switch",
+                "vCPU saved/\nrestored B", "predicted\nns/switch", "throughput Δ\nvs case 1 (1σ)", "fpstate\nmemory")
+            .AlignRight(2, 3, 6, 7, 8, 9, 10, 11).Title("context_switch1 under each kernel variant");
         foreach (var v in r.Variants)
-            t.AddRow(Markup.Escape(v.Name), Markup.Escape(v.Case), v.TaskFpstateBytes.ToString(CultureInfo.InvariantCulture), v.VcpuFpstateBytes.ToString(CultureInfo.InvariantCulture),
+            t.AddRow(v.Name, v.Case, Numbers.Int(v.TaskFpstateBytes), Numbers.Int(v.VcpuFpstateBytes),
                 v.XssCetS ? "1" : "0", v.TaskRfbmCetS ? "1" : "0",
-                v.SavedBytesPerSwitch.ToString("0.#", CultureInfo.InvariantCulture), v.RestoredBytesPerSwitch.ToString("0.#", CultureInfo.InvariantCulture),
-                $"{v.VcpuSavedBytesPerSwitch:0.#}/{v.VcpuRestoredBytesPerSwitch:0.#}",
+                Numbers.Real(v.SavedBytesPerSwitch, 1), Numbers.Real(v.RestoredBytesPerSwitch, 1),
+                $"{Numbers.Real(v.VcpuSavedBytesPerSwitch, 1)}/{Numbers.Real(v.VcpuRestoredBytesPerSwitch, 1)}",
                 F(v.PredictedNsPerSwitch, "0.0"),
                 v.PredictedThroughputDeltaPct is { } d ? $"{d.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture)} % ± {F(v.PredictedThroughputDeltaUncertaintyPct, "0.000")}{Within(v.WithinVariation)}" : "-",
-                $"{v.FpstateMemoryBytes.ToString("N0", CultureInfo.InvariantCulture)} B");
-        console.Write(t);
+                Numbers.Binary(v.FpstateMemoryBytes) is { } mem ? $"{Numbers.Int(v.FpstateMemoryBytes)} B ({mem})" : $"{Numbers.Int(v.FpstateMemoryBytes)} B");
+        t.Write(console);
 
         Breakdown(r, console);
 
@@ -66,18 +57,15 @@ public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResu
 
         if (sweep)
         {
-            var s = new Table().Border(TableBorder.Rounded).Title("catalog sweep: the 24-byte saving per task")
-                .AddColumn("CPU").AddColumn(new TableColumn("CET_S").Centered())
-                .AddColumn(new TableColumn("task B\ncase 2").RightAligned()).AddColumn(new TableColumn("task B\ncase 3").RightAligned())
-                .AddColumn(new TableColumn("vCPU B\ncase 2").RightAligned()).AddColumn(new TableColumn("saving").RightAligned())
-                .AddColumn("verdict").AddColumn("why");
+            var s = new TextTable("CPU", "CET_S", "task B\ncase 2", "task B\ncase 3", "vCPU B\ncase 2", "saving", "verdict", "why")
+                .AlignRight(2, 3, 4, 5).Title("catalog sweep: the 24-byte saving per task");
             foreach (var x in r.Sweep)
             {
-                string colour = x.Verdict.StartsWith("24", StringComparison.Ordinal) ? "green" : x.Verdict.StartsWith("saving 0", StringComparison.Ordinal) ? "yellow" : "grey";
-                s.AddRow(Markup.Escape(x.Cpu), x.HasCetS ? "yes" : "no", F(x.TaskBytesCase2, "0"), F(x.TaskBytesCase3, "0"), F(x.VcpuBytesCase2, "0"),
-                    $"{x.SavingBytes} B", $"[{colour}]{Markup.Escape(x.Verdict)}[/]", Markup.Escape(x.Why));
+                var colour = x.Verdict.StartsWith("24", StringComparison.Ordinal) ? Color.Green : x.Verdict.StartsWith("saving 0", StringComparison.Ordinal) ? Color.Yellow : Color.Grey;
+                s.AddRow(x.Cpu, x.HasCetS ? "yes" : "no", F(x.TaskBytesCase2, "0"), F(x.TaskBytesCase3, "0"), F(x.VcpuBytesCase2, "0"),
+                    $"{Numbers.Int(x.SavingBytes)} B", new Cell(x.Verdict, colour), x.Why);
             }
-            console.Write(s);
+            s.Write(console);
         }
         foreach (var n in r.Notes)
             console.WriteLine($"note: {n}");
@@ -90,20 +78,16 @@ public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResu
         var rows = r.Variants.Where(v => v.Breakdown is not null).ToList();
         if (rows.Count == 0)
             return;
-        var t = new Table().Border(TableBorder.Rounded)
-            .Title("predicted ns/switch = fixed + save + restore; each = base + per requested·|RFBM| + per component·moved + per byte·bytes")
-            .AddColumn("variant").AddColumn(new TableColumn("fixed").RightAligned())
-            .AddColumn(new TableColumn("save\n(requested, moved, bytes)").RightAligned())
-            .AddColumn(new TableColumn("save ns\nbase+req+comp+byte").RightAligned())
-            .AddColumn(new TableColumn("restore\n(requested, moved, bytes)").RightAligned())
-            .AddColumn(new TableColumn("restore ns\nbase+req+comp+byte").RightAligned())
-            .AddColumn(new TableColumn("total").RightAligned());
+        var t = new TextTable("variant", "fixed", "save\n(requested,\nmoved, bytes)", "save ns\nbase+req+\ncomp+byte", "restore\n(requested,\nmoved, bytes)",
+                "restore ns\nbase+req+\ncomp+byte", "total")
+            .AlignRight(1, 2, 3, 4, 5, 6)
+            .Title("predicted ns/switch = fixed + save + restore; each = base + per requested·|RFBM| + per component·moved + per byte·bytes");
         foreach (var v in rows)
         {
             var b = v.Breakdown!;
-            t.AddRow(Markup.Escape(v.Name), F(b.FixedNs, "0.0"), Counts(b.Save), Terms(b.Save), Counts(b.Restore), Terms(b.Restore), F(b.TotalNs, "0.0"));
+            t.AddRow(v.Name, F(b.FixedNs, "0.0"), Counts(b.Save), Terms(b.Save), Counts(b.Restore), Terms(b.Restore), F(b.TotalNs, "0.0"));
         }
-        console.Write(t);
+        t.Write(console);
     }
 
     /// <summary>Where the variant's ±2σ band lies against the run-to-run threshold.</summary>
@@ -119,5 +103,5 @@ public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResu
         string.Create(CultureInfo.InvariantCulture, $"{x.Requested:0.##}, {x.Moved:0.##}, {x.Bytes:0.#}");
 
     private static string Terms(TransferBreakdown x) =>
-        string.Create(CultureInfo.InvariantCulture, $"{x.BaseNs:0.00}+{x.RequestedNs:0.00}+{x.ComponentNs:0.00}+{x.ByteNs:0.00} = {x.TotalNs:0.00}");
+        string.Create(CultureInfo.InvariantCulture, $"{x.BaseNs:0.00} + {x.RequestedNs:0.00} + {x.ComponentNs:0.00} + {x.ByteNs:0.00} = {x.TotalNs:0.00}");
 }

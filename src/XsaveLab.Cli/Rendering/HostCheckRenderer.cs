@@ -19,22 +19,22 @@ public sealed class HostCheckRenderer : IRenderer<HostCheckReport>
 
     public void RenderText(IAnsiConsole console, HostCheckReport report)
     {
-        var t = new Table().Border(TableBorder.Rounded)
-            .AddColumn("observable").AddColumn("model").AddColumn("kernel").AddColumn("status");
+        var t = new TextTable("observable", "model", "kernel", "status");
         foreach (var o in report.Observables)
         {
-            string status = o.Status switch
+            var colour = o.Status switch
             {
-                ObservableStatus.Match => "[green]match[/]",
-                ObservableStatus.Mismatch => "[red]mismatch[/]",
-                ObservableStatus.Explained => "[yellow]explained[/]",
-                _ => "[grey]skipped[/]",
+                ObservableStatus.Match => Color.Green,
+                ObservableStatus.Mismatch => Color.Red,
+                ObservableStatus.Explained => Color.Yellow,
+                _ => Color.Grey,
             };
+            string status = StatusName(o.Status);
             if (o.Status is ObservableStatus.Mismatch or ObservableStatus.Explained or ObservableStatus.Skipped && o.Reason.Length > 0)
-                status += "\n" + Markup.Escape(o.Reason);
-            t.AddRow(Markup.Escape(o.Name), Markup.Escape(o.Model), Markup.Escape(o.Actual), status);
+                status += "\n" + o.Reason;
+            t.AddRow(o.Name, o.Model, o.Actual, new Cell(status, colour));
         }
-        console.Write(t);
+        t.Write(console);
         console.WriteLine($"{report.Count(ObservableStatus.Match)} match, {report.Count(ObservableStatus.Mismatch)} mismatch, " +
             $"{report.Count(ObservableStatus.Explained)} explained, {report.Count(ObservableStatus.Skipped)} skipped");
     }

@@ -6,7 +6,8 @@ public sealed record KvmGuestJson(string Insn, string Outcome, string Fault, str
 /// <summary>One executed line; <c>guest</c> only for a KVM_RUN that ran guest instructions, <c>expect</c> and
 /// <c>expectMet</c> only when an <c>expect</c> line checked it.</summary>
 public sealed record KvmStepJson(
-    int Line, string Ioctl, string Args, string Result, string Detail,
+    int Line, string Ioctl, string Args, string Result,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Output, string Detail,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<KvmGuestJson>? Guest,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Expect,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? ExpectMet);
@@ -32,7 +33,7 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
         Fpstate(r.GuestFpstate), Fpstate(r.GuestFpstateAtCreate), Fpstate(r.HostFpstate)!, r.CetState, r.Notes);
 
     private static KvmStepJson Step(KvmStep s) => new(
-        s.Line, s.Ioctl, s.Args, s.ResultText, s.Text,
+        s.Line, s.Ioctl, s.Args, s.ResultText, s.OutputText, s.Text,
         s.Guest.Count > 0 ? [.. s.Guest.Select(g => new KvmGuestJson(g.Op, g.Text, g.Fault.Kind.ToString(), g.ExpectationFailure))] : null,
         s.Expect, s.Expect is null ? null : s.ExpectMet);
 
@@ -41,36 +42,35 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
     public void RenderText(IAnsiConsole c, KvmReport r)
     {
         c.WriteLine($"CPU: {r.Cpu} - {LayoutRenderer.Describe(selection)}; kernel {r.Kernel}; KVM {r.Kvm} ({r.Flavour}); VMM sequence '{r.Vmm}'");
-        var steps = new Table().Border(TableBorder.Rounded).AddColumn("line").AddColumn("call").AddColumn("result").AddColumn("detail");
+        // "result" is what the call returned; what it wrote to the caller's memory is its output (KvmStep.Output).
+        var steps = new TextTable("line", "call", "result", "output", "detail").AlignRight(0, 2, 3);
         foreach (var s in r.Steps)
         {
             string detail = s.Text + string.Concat(s.Guest.Select(g => "\n  guest: " + g));
             if (s.Expect is not null)
                 detail += $"\n  expect {s.Expect}: {(s.ExpectMet == true ? "met" : "NOT MET")}";
-            steps.AddRow(s.Line.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape((s.Ioctl + " " + s.Args).Trim()),
-                Markup.Escape(s.ResultText), Markup.Escape(detail));
+            steps.AddRow(Numbers.Int(s.Line), (s.Ioctl + " " + s.Args).Trim(), s.ResultText, s.OutputText ?? "", detail);
         }
-        c.Write(steps);
+        steps.Write(c);
 
-        var cpuid = new Table().Border(TableBorder.Rounded).Title("KVM_GET_SUPPORTED_CPUID leaf 0xD")
-            .AddColumn("subleaf").AddColumn("eax").AddColumn("ebx").AddColumn("ecx").AddColumn("edx");
+        var cpuid = new TextTable("subleaf", "eax", "ebx", "ecx", "edx").Title("KVM_GET_SUPPORTED_CPUID leaf 0xd");
         foreach (var e in r.SupportedCpuid)
-            cpuid.AddRow($"{e.Index}", $"0x{e.Eax:x8}", $"0x{e.Ebx:x8}", $"0x{e.Ecx:x8}", $"0x{e.Edx:x8}");
-        c.Write(cpuid);
-        c.WriteLine($"KVM_CAP_XSAVE2 (this process's guest permission): {r.Xsave2Size}");
+            cpuid.AddRow(Numbers.Int(e.Index), $"0x{e.Eax:x8}", $"0x{e.Ebx:x8}", $"0x{e.Ecx:x8}", $"0x{e.Edx:x8}");
+        cpuid.Write(c);
+        c.WriteLine($"KVM_CAP_XSAVE2 (this process's guest permission): {Numbers.Bytes(r.Xsave2Size)}");
 
-        var fp = new Table().Border(TableBorder.Rounded).AddColumn("fpstate").AddColumn("size").AddColumn("features");
+        var fp = new TextTable("fpstate", "size", "features").AlignRight(1);
         if (r.GuestFpstateAtCreate is { } g0)
-            fp.AddRow("vCPU 0 at creation", $"{g0.Size}", Markup.Escape($"0x{g0.Features:x} {g0.Describe}"));
+            fp.AddRow("vCPU 0 at creation", Numbers.Int(g0.Size), $"{Json.Hex(g0.Features)} {g0.Describe}");
         if (r.GuestFpstate is { } g)
-            fp.AddRow("vCPU 0 now", $"{g.Size}", Markup.Escape($"0x{g.Features:x} {g.Describe}"));
-        fp.AddRow("host task (default)", $"{r.HostFpstate.Size}", Markup.Escape($"0x{r.HostFpstate.Features:x} {r.HostFpstate.Describe}"));
-        c.Write(fp);
+            fp.AddRow("vCPU 0 now", Numbers.Int(g.Size), $"{Json.Hex(g.Features)} {g.Describe}");
+        fp.AddRow("host task (default)", Numbers.Int(r.HostFpstate.Size), $"{Json.Hex(r.HostFpstate.Features)} {r.HostFpstate.Describe}");
+        fp.Write(c);
 
-        var cet = new Table().Border(TableBorder.Rounded).Title("CET state").AddColumn("MSR").AddColumn("guest value lives in");
+        var cet = new TextTable("MSR", "guest value lives in").Title("CET state");
         foreach (var x in r.CetState)
-            cet.AddRow(x.Msr, Markup.Escape(x.Location));
-        c.Write(cet);
+            cet.AddRow(x.Msr, x.Location);
+        cet.Write(c);
         foreach (var n in r.Notes)
             c.WriteLine("note: " + n);
         c.WriteLine(r.Ok ? "All expectations met." : "Some expectations were NOT met.");

@@ -28,29 +28,21 @@ public static class LayoutRendering
                 console.WriteLine(w);
             return;
         }
-        console.WriteLine($"XCR0 0x{v.Xcr0:x} ({XFeatureTable.Describe(v.Xcr0)})");
-        console.WriteLine($"XSS  0x{v.Xss:x} ({XFeatureTable.Describe(v.Xss)})");
-        string cmpTitle = v.CompactedMask == 0 ? "compacted" : $"compacted\n(0x{v.CompactedMask:x})";
-        var t = new Table().Border(TableBorder.Rounded)
-            .AddColumn(new TableColumn("nr").RightAligned())
-            .AddColumn("name")
-            .AddColumn("kind")
-            .AddColumn(new TableColumn("size").RightAligned())
-            .AddColumn(new TableColumn("standard\noffset").RightAligned())
-            .AddColumn(new TableColumn(Markup.Escape(cmpTitle)).RightAligned())
-            .AddColumn("align64")
-            .AddColumn("xfd");
+        console.WriteLine($"XCR0 {Json.Hex(v.Xcr0)} ({XFeatureTable.Describe(v.Xcr0)})");
+        console.WriteLine($"XSS  {Json.Hex(v.Xss)} ({XFeatureTable.Describe(v.Xss)})");
+        string cmpTitle = v.CompactedMask == 0 ? "compacted" : $"compacted\n({Json.Hex(v.CompactedMask)})";
+        var t = new TextTable("nr", "name", "kind", "size", "standard\noffset", cmpTitle, "align64", "xfd").AlignRight(0, 3, 4, 5);
         foreach (var c in v.Components)
             t.AddRow(
-                c.Number.ToString(),
-                Markup.Escape(c.Name),
+                Numbers.Int(c.Number),
+                c.Name,
                 c.Supervisor ? "supervisor" : "user",
-                c.Size.ToString(),
-                c.StandardOffset?.ToString() ?? "-",
-                c.CompactedOffset?.ToString() ?? "-",
+                Numbers.Int(c.Size),
+                c.StandardOffset is int so ? Numbers.Int(so) : "-",
+                c.CompactedOffset is int co ? Numbers.Int(co) : "-",
                 c.Aligned64 ? "yes" : "",
                 c.Xfd ? "yes" : "");
-        console.Write(t);
+        t.Write(console);
         console.WriteLine($"standard size, XCR0 (XSAVE, XSAVEOPT):  {Size(v.StandardSize, "")}");
         console.WriteLine($"compacted size, XCR0 (XSAVEC):          {Size(v.CompactedSize, "no XSAVEC")}");
         console.WriteLine($"compacted size, XCR0|XSS (XSAVES):      {Size(v.CompactedWithSupervisorSize, "no XSAVES")}");
@@ -58,5 +50,5 @@ public static class LayoutRendering
             console.WriteLine($"warning: {w}");
     }
 
-    private static string Size(int? size, string missing) => size is int s ? $"{s} bytes (0x{s:x})" : $"- ({missing})";
+    private static string Size(int? size, string missing) => size is int s ? $"{Numbers.Bytes(s)}, {Json.Hex((ulong)s)}" : $"- ({missing})";
 }

@@ -18,18 +18,14 @@ public sealed class MeasureRenderer : IRenderer<ContextSwitchSuiteResult>
 
     public void RenderText(IAnsiConsole console, ContextSwitchSuiteResult r)
     {
-        var t = new Table().Border(TableBorder.Rounded)
-            .AddColumn("mode").AddColumn("vectors").AddColumn("XINUSE while switching")
-            .AddColumn(new TableColumn("median switches/s").RightAligned())
-            .AddColumn(new TableColumn("spread").RightAligned())
-            .AddColumn(new TableColumn("rel. std dev").RightAligned())
-            .AddColumn("runs (switches/s)");
+        var t = new TextTable("mode", "vectors", "XINUSE while\nswitching", "median\nswitches/s", "spread", "rel. std\ndev", "runs (switches/s)")
+            .AlignRight(3, 4, 5);
         foreach (var m in r.Measurements)
             t.AddRow(ContextSwitchSuite.Name(m.Mode), ContextSwitchSuite.Name(m.State),
                 m.XinUseMeasuring is { } x ? Json.Hex(x) : "-",
-                m.Median.ToString("N0", CultureInfo.InvariantCulture), $"{m.SpreadPct:F2} %", $"{m.RelativeStdDevPct:F2} %",
-                string.Join(" ", m.SwitchesPerSecond.Select(v => v.ToString("N0", CultureInfo.InvariantCulture))));
-        console.Write(t);
+                Numbers.Real(m.Median, 0), $"{Numbers.Real(m.SpreadPct, 2)} %", $"{Numbers.Real(m.RelativeStdDevPct, 2)} %",
+                string.Join(" ", m.SwitchesPerSecond.Select(v => Numbers.Real(v, 0))));
+        t.Write(console);
         console.WriteLine($"Two switches per round trip; both sides pinned to CPU {r.Measurements[0].Cpu}; spread = (max - min) / median (reliable up to {MeasurementQuality.MaxSpreadPct:F0} %).");
         foreach (var sk in r.Skipped)
             console.WriteLine($"not measured: {sk}");

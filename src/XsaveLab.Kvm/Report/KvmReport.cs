@@ -85,6 +85,7 @@ public sealed record KvmReport(
                 ["ioctl"] = s.Ioctl,
                 ["args"] = s.Args,
                 ["result"] = s.ResultText,
+                ["output"] = s.OutputText,
                 ["detail"] = s.Text,
             };
             if (s.Corruption is not null)

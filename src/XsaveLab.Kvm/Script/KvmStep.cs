@@ -12,5 +12,13 @@ public sealed record KvmStep(int Line, string Ioctl, string Args, SysResult Resu
     /// <summary>The result as reports show it (<see cref="SysResult.Text"/>): a number, or <c>-ERRNO</c>.</summary>
     public string ResultText => Result.Text;
 
+    /// <summary>What the call wrote to the caller's memory when that, not the return value, is its answer (the
+    /// mask of <c>arch_prctl(ARCH_GET_XCOMP_SUPP)</c>, the entry count of <c>KVM_GET_SUPPORTED_CPUID</c>, the size
+    /// of a <c>KVM_GET_XSAVE2</c> image); null for calls whose return value is the answer.</summary>
+    public long? Output { get; init; }
+
+    /// <summary><see cref="Output"/> as reports print it: hex for a feature mask, decimal for a count or size.</summary>
+    public string? OutputText { get; init; }
+
     public bool Failed => ExpectMet == false || Guest.Any(g => g.ExpectationFailure is not null) || Corruption is not null;
 }

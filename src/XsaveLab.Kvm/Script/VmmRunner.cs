@@ -76,8 +76,29 @@ public sealed partial class VmmRunner
             _ when VmmGone(line.Call) is { } gone => gone,
             _ => Do(line),
         };
-        _steps.Add(new KvmStep(line.Number, line.Verb, string.Join(' ', line.Args), res, text, guest));
+        var step = new KvmStep(line.Number, line.Verb, string.Join(' ', line.Args), res, text, guest);
+        if (res.Ok && OutputKind(line.Call) is { } hex)
+            step = step with
+            {
+                Result = SysResult.Success(0, res.Rule),
+                Output = res.Value,
+                OutputText = hex ? $"0x{res.Value:x}" : res.Value.ToString(CultureInfo.InvariantCulture),
+            };
+        _steps.Add(step);
     }
+
+    /// <summary>Calls that return 0 and write their answer to the caller's memory: true when that answer is a
+    /// feature mask (printed in hex), false for a count or size, null for calls whose return value is the answer.
+    /// arch_prctl's GET requests end in put_user() (fpu_xstate_prctl(), arch/x86/kernel/fpu/xstate.c);
+    /// KVM_GET_DEVICE_ATTR likewise (kvm_x86_dev_get_attr()); KVM_GET_SUPPORTED_CPUID, KVM_GET_MSR_INDEX_LIST,
+    /// KVM_GET_CPUID2, KVM_GET_XSAVE2 and KVM_GET_XCRS copy a structure out and return 0 (kvm_arch_dev_ioctl(),
+    /// kvm_arch_vcpu_ioctl(), arch/x86/kvm/x86.c). KVM_CHECK_EXTENSION and KVM_GET_MSRS return their answer.</summary>
+    private static bool? OutputKind(VmmCall call) => call switch
+    {
+        VmmCall.ArchPrctl { IsGet: true } or VmmCall.GetDeviceAttr => true,
+        VmmCall.GetSupportedCpuid or VmmCall.GetMsrIndexList or VmmCall.GetCpuid2 or VmmCall.GetXsave or VmmCall.GetXcrs => false,
+        _ => null,
+    };
 
     private bool Holds(ScriptCondition cond)
     {
@@ -101,7 +122,7 @@ public sealed partial class VmmRunner
         {
             ExpectKind.Ok => last.Result.Ok && last.Guest.All(g => g.ExpectationFailure is null),
             ExpectKind.Errno => last.Result.Errno == x.Errno,
-            ExpectKind.Value => last.Result.Ok && (ulong)last.Result.Value == x.Value,
+            ExpectKind.Value => last.Result.Ok && (ulong)(last.Output ?? last.Result.Value) == x.Value,
             _ => (last.Text + " " + string.Join(" ", last.Guest)).Contains(x.Text[9..], StringComparison.OrdinalIgnoreCase),
         };
         _steps[^1] = last with { Expect = x.Text, ExpectMet = ok };
@@ -147,7 +168,7 @@ public sealed partial class VmmRunner
             case VmmCall.GetDeviceAttr da:
                 {
                     var r = Sys.GetDeviceAttr(KvmAbi.GroupSystem, da.Attribute);
-                    return Done(r, r.Ok ? $"0x{r.Value:x}" : r.Rule);
+                    return Done(r, r.Ok ? XFeatureTable.Describe((ulong)r.Value) : r.Rule);
                 }
             case VmmCall.GetMsrIndexList:
                 {

@@ -16,17 +16,14 @@ public sealed class KernelSection : IReportSection
     public void RenderText(ReportContext ctx, IAnsiConsole console)
     {
         var (boot, cmp) = Compute(ctx);
-        console.WriteLine($"kernel {ctx.Kernel.Name}: per-task fpstate {boot.HostDefaultSize} bytes, new vCPU fpstate {boot.GuestFpstateSize} bytes, " +
-                          $"context size {boot.KernelCfg.MaxSize}, XCR0 {Json.Hex(boot.Xcr0)}, IA32_XSS {Json.Hex(boot.Xss)}, save with {boot.SaveInstruction}");
-        var t = new Table().AddColumns("kernel", "bytes/task", "bytes/vCPU", "vCPU with CET", "XSS[[12]]", "host RFBM[[12]]", "bytes/host save", "bytes/guest save");
-        foreach (int i in new[] { 1, 2, 3, 6, 7 })
-            t.Columns[i].RightAligned();
-        t.Columns[4].Centered();
-        t.Columns[5].Centered();
+        console.WriteLine($"kernel {ctx.Kernel.Name}: per-task fpstate {Numbers.Bytes(boot.HostDefaultSize)}, new vCPU fpstate {Numbers.Bytes(boot.GuestFpstateSize)}, " +
+                          $"context size {Numbers.Bytes(boot.KernelCfg.MaxSize)}, XCR0 {Json.Hex(boot.Xcr0)}, IA32_XSS {Json.Hex(boot.Xss)}, save with {boot.SaveInstruction}");
+        var t = new TextTable("kernel", "bytes/\ntask", "bytes/\nvCPU", "vCPU with\nCET", "XSS[12]", "host\nRFBM[12]", "bytes/\nhost save", "bytes/\nguest save")
+            .AlignRight(1, 2, 3, 6, 7);
         foreach (var r in cmp.Rows)
-            t.AddRow(r.Variant, $"{r.TaskBytes}", $"{r.VcpuBytes}", $"{r.VcpuBytesWithCet}", r.XssCetKernel ? "1" : "0",
-                r.HostRfbmCetKernel ? "1" : "0", $"{r.HostSaveBytes:0.#}", $"{r.GuestSaveBytes:0.#}");
-        console.Write(t);
+            t.AddRow(r.Variant, Numbers.Int(r.TaskBytes), Numbers.Int(r.VcpuBytes), Numbers.Int(r.VcpuBytesWithCet), r.XssCetKernel ? "1" : "0",
+                r.HostRfbmCetKernel ? "1" : "0", Numbers.Real(r.HostSaveBytes, 1), Numbers.Real(r.GuestSaveBytes, 1));
+        t.Write(console);
     }
 
     public object ToJson(ReportContext ctx)

@@ -18,16 +18,14 @@ public sealed class KvmSection : IReportSection
 
     public void RenderText(ReportContext ctx, IAnsiConsole console)
     {
-        var t = new Table().AddColumns("kernel", "KVM_CAP_XSAVE2", "vCPU fpstate at creation", "host task fpstate", "difference", "PL0-2_SSP");
-        foreach (int i in new[] { 1, 2, 3, 4 })
-            t.Columns[i].RightAligned();
+        var t = new TextTable("kernel", "KVM_CAP_\nXSAVE2", "vCPU fpstate\nat creation", "host task\nfpstate", "difference", "PL0-2_SSP").AlignRight(1, 2, 3, 4);
         foreach (var (v, r) in Compute(ctx))
         {
             var g = r.GuestFpstateAtCreate!;
-            t.AddRow(v, $"{r.Xsave2Size}", Markup.Escape($"{g.Size} ({Json.Hex(g.Features)})"), Markup.Escape($"{r.HostFpstate.Size} ({Json.Hex(r.HostFpstate.Features)})"),
-                $"{g.Size - r.HostFpstate.Size:+#;-#;0}", Markup.Escape(r.CetState.First(c => c.Msr == "IA32_PL0_SSP").Location));
+            t.AddRow(v, Numbers.Int(r.Xsave2Size), $"{Numbers.Int(g.Size)} ({Json.Hex(g.Features)})", $"{Numbers.Int(r.HostFpstate.Size)} ({Json.Hex(r.HostFpstate.Features)})",
+                (g.Size > r.HostFpstate.Size ? "+" : "") + Numbers.Int(g.Size - r.HostFpstate.Size), r.CetState.First(c => c.Msr == "IA32_PL0_SSP").Location);
         }
-        console.Write(t);
+        t.Write(console);
     }
 
     public object ToJson(ReportContext ctx) => Compute(ctx).Select(p => new KvmVariantJson(

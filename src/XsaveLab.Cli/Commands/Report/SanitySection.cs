@@ -14,10 +14,10 @@ public sealed class SanitySection : IReportSection
             console.WriteLine("no findings: every rule holds and the CPU's own sizes agree with the computed ones");
             return;
         }
-        var t = new Table().Border(TableBorder.Rounded).AddColumn("severity").AddColumn("code").AddColumn("finding");
+        var t = new TextTable("severity", "code", "finding");
         foreach (var f in ctx.Findings)
-            t.AddRow(f.Severity.ToString().ToLowerInvariant(), f.Code, Markup.Escape(f.Message));
-        console.Write(t);
+            t.AddRow(f.Severity.ToString().ToLowerInvariant(), f.Code, f.Message);
+        t.Write(console);
     }
 
     public object ToJson(ReportContext ctx) => ctx.Findings;

@@ -36,17 +36,17 @@ public sealed class UserAbiSection : IReportSection
     public void RenderText(ReportContext ctx, IAnsiConsole console)
     {
         var j = (UserAbiJson)ToJson(ctx);
-        var t = new Table().Border(TableBorder.Rounded).AddColumn("item").AddColumn("value").AddColumn("rule");
-        t.AddRow("AT_MINSIGSTKSZ", j.AtMinsigstksz.ToString(),
-            Markup.Escape($"round_up({j.MaxFrameSiginfoUctxtSize} + 15 + fpu__get_fpstate_size() {j.FpuGetFpstateSize} + 63, 16) (init_sigframe_size)"));
-        t.AddRow("signal frame FPU area", $"{j.SigframeExtendedSize} bytes", Markup.Escape($"user_size {j.SigframeXstateSize} + MAGIC2 {j.Magic2}; 64-byte aligned (fpu__alloc_mathframe)"));
-        t.AddRow($"_fpx_sw_bytes at {XsaveOffsets.SwReserved}", Markup.Escape($"{j.Magic1} / {j.SigframeExtendedSize} / {j.SigframeXfeatures} / {j.SigframeXstateSize}"),
+        var t = new TextTable("item", "value", "rule");
+        t.AddRow("AT_MINSIGSTKSZ", Numbers.Int(j.AtMinsigstksz),
+            $"round_up({j.MaxFrameSiginfoUctxtSize} + 15 + fpu__get_fpstate_size() {j.FpuGetFpstateSize} + 63, 16) (init_sigframe_size)");
+        t.AddRow("signal frame FPU area", $"{j.SigframeExtendedSize} bytes", $"user_size {j.SigframeXstateSize} + MAGIC2 {j.Magic2}; 64-byte aligned (fpu__alloc_mathframe)");
+        t.AddRow($"_fpx_sw_bytes at {XsaveOffsets.SwReserved}", $"{j.Magic1} / {j.SigframeExtendedSize} / {j.SigframeXfeatures} / {j.SigframeXstateSize}",
             "magic1 / extended_size / xfeatures / xstate_size (save_sw_bytes)");
         t.AddRow("written only when in use", j.SigframeInitOpt, "XFEATURE_MASK_SIGFRAME_INITOPT (xfeatures_need_sigframe_write)");
-        t.AddRow("NT_X86_XSTATE length", j.XstateRegsetLength.ToString(), Markup.Escape($"fpu_user_cfg.max_size; u64 at {XsaveOffsets.SwReserved} = {j.XstateSwReserved464} (xstate_fx_sw_bytes)"));
-        t.AddRow("NT_PRFPREG length", j.PrfpregLength.ToString(), "sizeof(struct fxregs_state)");
+        t.AddRow("NT_X86_XSTATE length", Numbers.Int(j.XstateRegsetLength), $"fpu_user_cfg.max_size; u64 at {XsaveOffsets.SwReserved} = {j.XstateSwReserved464} (xstate_fx_sw_bytes)");
+        t.AddRow("NT_PRFPREG length", Numbers.Int(j.PrfpregLength), "sizeof(struct fxregs_state)");
         t.AddRow("NT_X86_XSAVE_LAYOUT", $"{j.XsaveLayoutNote.Count} records, note {j.XsaveLayoutNoteBytes} bytes",
-            Markup.Escape(string.Join(" ", j.XsaveLayoutNote.Select(r => $"{r.Type}:{r.Size}@{r.Offset}"))));
-        console.Write(t);
+            string.Join(" ", j.XsaveLayoutNote.Select(r => $"{r.Type}:{r.Size}@{r.Offset}")));
+        t.Write(console);
     }
 }
