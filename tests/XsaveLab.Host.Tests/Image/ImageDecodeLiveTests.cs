@@ -132,13 +132,8 @@ public sealed class ImageDecodeLiveTests(ITestOutputHelper output) : IDisposable
     public void Kvm_get_xsave2_decodes_to_the_image_given_with_set_xsave()
     {
         var cpu = HostProfile();
-        using var dev = KvmFacts.Open();
-        var vmr = dev.CreateVm();
-        Skip.IfNot(vmr.Ok, $"KVM_CREATE_VM: {vmr}");
-        using var vm = vmr.Data!;
-        var vcr = vm.CreateVcpu();
-        Skip.IfNot(vcr.Ok, $"KVM_CREATE_VCPU: {vcr}");
-        using var vcpu = vcr.Data!;
+        var (dev, vm, vcpu) = KvmFacts.OpenVcpu();
+        using var _ = dev;
         // kvm_vcpu_ioctl_x86_get_xsave2() reports only guest_supported_xcr0, which comes from the guest's CPUID.
         var cpuid = dev.GetSupportedCpuid().Data!;
         Assert.True(vcpu.SetCpuid2(cpuid).Ok);

@@ -166,13 +166,8 @@ public sealed class ImageValidationLiveTests(ITestOutputHelper output)
     public void Kvm_verdicts_agree_with_KVM_SET_XSAVE()
     {
         var cpu = HostProfile();
-        using var dev = KvmFacts.Open();
-        var vmr = dev.CreateVm();
-        Skip.IfNot(vmr.Ok, $"KVM_CREATE_VM: {vmr}");
-        using var vm = vmr.Data!;
-        var vcr = vm.CreateVcpu();
-        Skip.IfNot(vcr.Ok, $"KVM_CREATE_VCPU: {vcr}");
-        using var vcpu = vcr.Data!;
+        var (dev, _, vcpu) = KvmFacts.OpenVcpu();
+        using var _ = dev;
         var flavour = KvmChecks.DetectFlavour(cpu, out string why) ?? KvmFlavour.Upstream;
         var settings = KvmSettings.For(cpu, KernelVariants.Default, KvmRelease.Kvm618, flavour);
         var get = vcpu.GetXsave();

@@ -12,6 +12,21 @@ internal static class KvmFacts
         return dev!;
     }
 
+    /// <summary>/dev/kvm with a VM and its vCPU 0, or a skip naming the ioctl that failed. Disposing the device
+    /// closes the VM and the vCPU too (each fd owns the fds it created).</summary>
+    public static (KvmDevice Dev, KvmVmFd Vm, KvmVcpuFd Vcpu) OpenVcpu()
+    {
+        var dev = Open();
+        var vm = dev.CreateVm();
+        KvmResult<KvmVcpuFd>? vcpu = vm.Ok ? vm.Data!.CreateVcpu() : null;
+        if (vcpu is not { Ok: true })
+        {
+            dev.Dispose();
+            Skip.If(true, vm.Ok ? $"KVM_CREATE_VCPU: {vcpu}" : $"KVM_CREATE_VM: {vm}");
+        }
+        return (dev, vm.Data!, vcpu!.Value.Data!);
+    }
+
     /// <summary>Standard-format size of <paramref name="xcr0"/> on this CPU (xstate_required_size(.., false)):
     /// the end of the highest enabled component, from CPUID(0xD, i).</summary>
     public static int StandardSize(ulong xcr0)
