@@ -9,15 +9,20 @@ public static class BootCommand
         var cpu = new CpuSourceOptions();
         var format = FormatOption.Create();
         var kernel = KernelOption.Create();
+        var asGuest = new Option<bool>("--as-guest")
+        {
+            Description = "Read CPUID as a hypervisor presents it: EBX of 0xD.0/0xD.1 as given, not recomputed; exit 1 when the guest loses features",
+        };
         var cmd = new Command("boot", "Boot the Linux FPU core: the x86/fpu boot log and the three state configurations");
         cpu.AddTo(cmd);
         cmd.Add(kernel);
+        cmd.Add(asGuest);
         cmd.Add(format);
         cmd.SetAction(parse =>
         {
             var variant = KernelOption.Get(parse, kernel);
             var sel = cpu.Resolve(parse);
-            return ctx.Render(FormatOption.Get(parse, format), BootReport.From(FpuSystem.Boot(sel.Profile, variant)), new BootRenderer(sel));
+            return ctx.Render(FormatOption.Get(parse, format), BootReport.From(FpuSystem.Boot(sel.Profile, variant, BootOptions.Default with { CpuidAsGiven = parse.GetValue(asGuest) })), new BootRenderer(sel));
         });
         return cmd;
     }

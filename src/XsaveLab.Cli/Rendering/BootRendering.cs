@@ -12,11 +12,14 @@ public sealed record BootDecisionJson(string Subject, string Outcome, string Rea
 }
 
 /// <summary><c>boot --format json</c>. <c>warnings</c> holds the kernel's own warnings, then one line for each
-/// feature the CPU offers that the boot dropped (the <c>decisions</c> marked <c>dropped</c>).</summary>
+/// feature the CPU offers that the boot dropped (the <c>decisions</c> marked <c>dropped</c>). <c>lostFeatures</c>
+/// are the xfeatures a disabled XSAVE took away; <c>knownMistake</c> names the CPUID size error a failed size
+/// check matches (<c>--as-guest</c>), else null.</summary>
 public sealed record BootJson(
     string Kernel, string Cpu, IReadOnlyList<string> Dmesg, FpuCfgJson KernelCfg, FpuCfgJson UserCfg, GuestCfgJson? GuestDefaultCfg,
     string Xcr0, string Xss, string Xfd, int GuestFpstateSize, int MaxSigframeSize, IReadOnlyList<string> Warnings,
-    IReadOnlyList<BootDecisionJson> Decisions);
+    IReadOnlyList<BootDecisionJson> Decisions, bool AsGuest, bool XsaveEnabled, string LostFeatures,
+    IReadOnlyList<string> LostCpuFeatures, string? KnownMistake);
 
 /// <summary><c>boot</c>: the boot log and the three state configurations a boot leaves behind.</summary>
 public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
@@ -27,7 +30,11 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
         r.Kernel, r.Cpu, r.Dmesg, Cfg(r.KernelCfg), Cfg(r.UserCfg),
         r.HasGuestDefaultCfg ? new GuestCfgJson(Json.Hex(r.GuestDefaultCfg.Features), r.GuestDefaultCfg.Size) : null,
         Json.Hex(r.Xcr0), Json.Hex(r.Xss), Json.Hex(r.InitXfd), r.GuestFpstateSize, r.MaxFrameSize,
-        [.. r.Warnings, .. r.Decisions.Where(d => d.Dropped).Select(d => d.ToString())], [.. r.Decisions.Select(BootDecisionJson.From)]);
+        [.. r.Warnings, .. r.Decisions.Where(d => d.Dropped).Select(d => d.ToString())], [.. r.Decisions.Select(BootDecisionJson.From)],
+        r.AsGuest, r.XsaveEnabled, Json.Hex(r.LostFeatures), r.LostCpuFeatures, r.KnownMistake);
+
+    /// <summary><c>--as-guest</c>: exit 1 when the guest loses features, so a VMM's CI can run it on its templates.</summary>
+    public int ExitCode(BootReport r) => r.AsGuest && r.LostFeatures != 0 ? 1 : 0;
 
     private static FpuCfgJson Cfg(FpuStateConfig c) =>
         new(Json.Hex(c.MaxFeatures), c.MaxSize, Json.Hex(c.DefaultFeatures), c.DefaultSize);
@@ -47,6 +54,29 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
         RenderDecisions(console, rep.Decisions);
         console.WriteLine($"XCR0 {Json.Hex(rep.Xcr0)}, IA32_XSS {Json.Hex(rep.Xss)}, IA32_XFD {Json.Hex(rep.InitXfd)}");
         console.WriteLine($"per-task {Numbers.Bytes(rep.HostDefaultSize)}, new vCPU {Numbers.Bytes(rep.GuestFpstateSize)}, AT_MINSIGSTKSZ {Numbers.Int(rep.MaxFrameSize)}");
+        if (rep.AsGuest)
+            RenderGuestView(console, rep);
+    }
+
+    // The guest's outcome in plain words: XSAVE on or off, what it lost, and which CPUID mistake caused it.
+    private static void RenderGuestView(IAnsiConsole console, BootReport rep)
+    {
+        console.WriteLine("Guest view (CPUID 0xD EBX as the hypervisor presents it):");
+        if (rep.SizeMismatch is { } m)
+            console.WriteLine($"  size check: kernel computes {m.Computed}, CPUID(0xD,{m.SubLeaf}).EBX reports {m.Reported}");
+        if (rep.KnownMistake is { } k)
+            console.WriteLine($"  known mistake: {k}");
+        if (rep.XsaveEnabled)
+        {
+            console.WriteLine($"  XSAVE enabled ({rep.SaveInstruction.ToString().ToUpperInvariant()}); no features lost");
+            return;
+        }
+        console.WriteLine($"  XSAVE disabled: the kernel uses {rep.SaveInstruction.ToString().ToUpperInvariant()}");
+        if (rep.LostFeatures != 0)
+            console.WriteLine($"  lost xfeatures {Json.Hex(rep.LostFeatures)}: {XFeatureTable.Describe(rep.LostFeatures)}");
+        if (rep.LostCpuFeatures.Count > 0)
+            console.WriteLine($"  gone from /proc/cpuinfo: {string.Join(" ", rep.LostCpuFeatures)}");
+        console.WriteLine($"  user space: AT_MINSIGSTKSZ {Numbers.Int(rep.MaxFrameSize)}, signal frames carry the {Numbers.Int(rep.UserCfg.MaxSize)}-byte FXSAVE image");
     }
 
     /// <summary>The boot's departures from the default path, one per line (also used by <c>report</c>).</summary>

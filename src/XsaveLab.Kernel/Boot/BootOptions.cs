@@ -31,5 +31,10 @@ public sealed record BootOptions
     /// <summary>Logical CPUs a LinuxKernel created from this boot gets by default.</summary>
     public int CpuCount { get; init; } = 4;
 
+    /// <summary>Read CPUID as a hypervisor presents it to a guest: EBX of 0xD.0 and 0xD.1 are taken as given
+    /// instead of being recomputed for the XCR0/IA32_XSS the kernel programs (as hardware does after XSETBV).
+    /// A VMM may return fixed values there; the kernel then compares its own sum with them.</summary>
+    public bool CpuidAsGiven { get; init; }
+
     public static BootOptions Default { get; } = new();
 }

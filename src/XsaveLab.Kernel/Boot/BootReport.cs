@@ -30,6 +30,20 @@ public sealed record BootReport(
     /// fpstates from it); before 7bc4ed75f2d6 there is no such struct to print.</summary>
     public bool HasGuestDefaultCfg { get; init; }
 
+    /// <summary>CPUID 0xD EBX was read as a hypervisor presents it (<see cref="BootOptions.CpuidAsGiven"/>).</summary>
+    public bool AsGuest { get; init; }
+
+    /// <summary>xfeatures lost because XSAVE was disabled (<see cref="FpuSystem.LostFeatures"/>).</summary>
+    public ulong LostFeatures { get; init; }
+
+    /// <summary>CPUID features cleared with XSAVE (<see cref="FpuSystem.LostCpuFeatures"/>).</summary>
+    public IReadOnlyList<string> LostCpuFeatures { get; init; } = [];
+
+    /// <summary>The failed size check and the known mistake its reported number matches, if any.</summary>
+    public XstateSizeMismatch? SizeMismatch { get; init; }
+
+    public string? KnownMistake { get; init; }
+
     public static BootReport From(FpuSystem sys) => new(
         sys.Variant.Name, sys.Profile.Name, sys.Dmesg, sys.KernelCfg, sys.UserCfg, sys.GuestDefaultCfg,
         sys.Xcr0, sys.Xss, sys.InitXfd, sys.XsaveEnabled, sys.Compacted, sys.SaveInstruction, sys.MaxFrameSize, sys.Warnings)
@@ -37,5 +51,10 @@ public sealed record BootReport(
         Decisions = sys.Decisions,
         GuestFpstateSize = sys.Variant.GuestState == Variants.GuestStateSource.GuestDefaults ? sys.GuestDefaultCfg.Size : sys.KernelCfg.DefaultSize,
         HasGuestDefaultCfg = sys.Variant.HasGuestDefaultCfg,
+        AsGuest = sys.Options.CpuidAsGiven,
+        LostFeatures = sys.LostFeatures,
+        LostCpuFeatures = sys.LostCpuFeatures,
+        SizeMismatch = sys.SizeMismatch,
+        KnownMistake = sys.SizeMismatch?.KnownMistake(sys.Profile),
     };
 }

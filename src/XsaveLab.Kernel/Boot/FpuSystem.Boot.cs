@@ -194,9 +194,11 @@ public sealed partial class FpuSystem
         }
 
         // Step 17-18: setup_xstate_cache(), init_xstate_size().
-        int userSize = CpuidSizes.StandardSizeForXcr0(Profile, Xcr0);
-        // get_xsave_compacted_size(): with independent features XSS is temporarily the supervisor mask only.
-        int kernelSize = Compacted ? CpuidSizes.CompactedSizeForXcr0Xss(Profile, Xcr0, Caps.Xsaves ? SupervisorMask : 0) : userSize;
+        // get_xsave_size_user(): CPUID(0xD,0).EBX.
+        int userSize = ReportedSize(0, Xcr0, 0);
+        // get_xsave_compacted_size(): CPUID(0xD,1).EBX; with independent features XSS is temporarily the
+        // supervisor mask only.
+        int kernelSize = Compacted ? ReportedSize(1, Xcr0, Caps.Xsaves ? SupervisorMask : 0) : userSize;
         int kernelDefaultSize = CalculateSize(kernelDefault, Compacted);
         if (!ParanoidSizeValid(kernelSize))
         {
@@ -282,6 +284,7 @@ public sealed partial class FpuSystem
         int size = CalculateSize(KernelCfg.MaxFeatures, Compacted);
         if (size != kernelSize)
         {
+            SizeMismatch = new XstateSizeMismatch(size, kernelSize, Compacted ? 1u : 0u, Xcr0, Compacted && Caps.Xsaves ? SupervisorMask : 0);
             Warn($"XSAVE consistency problem: size {size} != kernel_size {kernelSize}");
             DumpLeaves();
             return false;
@@ -327,22 +330,33 @@ public sealed partial class FpuSystem
             var l = Profile.Leaf(0xD, i);
             uint ebx = i switch
             {
-                0 => (uint)CpuidSizes.StandardSizeForXcr0(Profile, Xcr0),
-                1 => (uint)CpuidSizes.CompactedSizeForXcr0Xss(Profile, Xcr0, Xss),
+                0 => (uint)ReportedSize(0, Xcr0, 0),
+                1 => (uint)ReportedSize(1, Xcr0, Xss),
                 _ => l.Ebx,
             };
             Log($"CPUID[0d, {i:x2}]: eax={l.Eax:x8} ebx={ebx:x8} ecx={l.Ecx:x8} edx={l.Edx:x8}");
         }
     }
 
+    // CPUID(0xD, subLeaf).EBX once XCR0/XSS are programmed: recomputed as hardware does, or as a hypervisor
+    // presents it (BootOptions.CpuidAsGiven).
+    private int ReportedSize(uint subLeaf, ulong xcr0, ulong xss) =>
+        Options.CpuidAsGiven ? (int)Profile.Leaf(0xD, subLeaf).Ebx
+        : subLeaf == 0 ? CpuidSizes.StandardSizeForXcr0(Profile, xcr0)
+        : CpuidSizes.CompactedSizeForXcr0Xss(Profile, xcr0, xss);
+
     // fpu__init_disable_system_xstate(): kernel max = 0, XSAVE off, all sizes back to legacy, no XFD.
     // The user config keeps whatever features were already stored (the kernel does not clear them).
     private void Disable(FpuStateConfig kernel)
     {
-        Decide("XSAVE", "disabled", _dmesg.Count > 0 ? _dmesg[^1] : "consistency check failed", true, "fpu__init_disable_system_xstate()");
+        // The reason is the last message before the disable, not a line of the CPUID dump that follows a warning.
+        string? why = _dmesg.LastOrDefault(l => !l.StartsWith("CPUID[", StringComparison.Ordinal));
+        Decide("XSAVE", "disabled", why ?? "consistency check failed", true, "fpu__init_disable_system_xstate()");
         Log("x86/fpu: XSAVE disabled");
         XsaveEnabled = false;
         XsaveDisabledAtBoot = true;
+        // setup_clear_cpu_cap(X86_FEATURE_XSAVE): x87 and SSE stay (FXSAVE), everything XSAVE-managed is gone.
+        LostFeatures = kernel.MaxFeatures & ~XFeatureMasks.FpSse;
         Compacted = false;
         KernelCfg = kernel with { MaxFeatures = 0, MaxSize = LegacySize, DefaultSize = LegacySize };
         UserCfg = UserCfg with { MaxSize = LegacySize, DefaultSize = LegacySize };

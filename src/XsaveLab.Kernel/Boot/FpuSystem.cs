@@ -39,6 +39,30 @@ public sealed partial class FpuSystem
     /// <summary>The disable path (<c>fpu__init_disable_system_xstate()</c>) ran.</summary>
     public bool XsaveDisabledAtBoot { get; private set; }
 
+    /// <summary>The xfeatures the boot had enabled when it disabled XSAVE (x87 and SSE excluded: FXSAVE keeps
+    /// them); 0 when XSAVE stays on.</summary>
+    public ulong LostFeatures { get; private set; }
+
+    /// <summary>CPUID features the CPU enumerates that the kernel clears with X86_FEATURE_XSAVE when it disables
+    /// XSAVE (<c>setup_clear_cpu_cap()</c> through cpuid-deps.c): /proc/cpuinfo loses them (avx, avx2, …).</summary>
+    public IReadOnlyList<string> LostCpuFeatures
+    {
+        get
+        {
+            if (!XsaveDisabledAtBoot)
+                return [];
+            var cleared = CpuidFeatureDeps.WithDependents(["xsave"]);
+            // Bits the model tracks count when boot still had them (an erratum may have cleared XSAVES first).
+            return [.. CpuidFeatureDeps.Bits.Where(b => cleared.Contains(b.Name) && b.Feature != CpuFeature.OsPke
+                && (b.Feature == CpuFeature.None
+                    ? (Profile.Leaf(b.Bit.Leaf, b.Bit.Subleaf).Get(b.Bit.Register) >> b.Bit.Bit & 1) != 0
+                    : Caps.Has(b.Feature))).Select(b => b.Name)];
+        }
+    }
+
+    /// <summary>The failed <c>paranoid_xstate_size_valid()</c> size check, or null.</summary>
+    public XstateSizeMismatch? SizeMismatch { get; private set; }
+
     /// <summary>X86_FEATURE_XCOMPACTED: kernel buffers use the compacted format (XSAVEC or XSAVES).</summary>
     public bool Compacted { get; private set; }
 
