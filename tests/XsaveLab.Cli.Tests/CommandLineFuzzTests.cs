@@ -14,7 +14,7 @@ public sealed class CommandLineFuzzTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>Commands that answer from the model in milliseconds; the others (calibration, measurement, live
     /// checks, file import) are fuzzed through parsing only: their vectors end in an unknown option or --help.</summary>
-    private static readonly HashSet<string> Invoked = ["layout", "boot", "kvm", "cpus"];
+    private static readonly HashSet<string> Invoked = ["layout", "boot", "kvm", "cpus", "compat", "image"];
 
     private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-fuzz-").FullName;
 
@@ -135,7 +135,15 @@ public sealed class CommandLineFuzzTests(ITestOutputHelper output) : IDisposable
             _root = Program.CreateRoot(new CliContext(TextWriter.Null, TextWriter.Null), Program.CommandFactories);
             string dump = Path.Combine(RepoPaths.Root, "src/XsaveLab.Arch/Profiles/emr.cpuid");
             _paths = [dump, Path.Combine(dir, "missing.txt"), dir, "", "/", "/proc/self/cwd"];
+            // Positional FILE arguments: a valid image, a damaged copy, the paths above.
+            byte[] image = ImageCommandTests.PtraceImage("spr", 1);
+            string good = Path.Combine(dir, "spr.xstate"), bad = Path.Combine(dir, "damaged.xstate");
+            File.WriteAllBytes(good, image);
+            File.WriteAllBytes(bad, [.. image[..600], 0xff, 0xff]);
+            _arguments = [good, bad, .. _paths, .. CpuCatalog.Names, "host"];
         }
+
+        private readonly string[] _arguments;
 
         private T Pick<T>(IReadOnlyList<T> items) => items[_rng.Next(items.Count)];
 
@@ -153,6 +161,8 @@ public sealed class CommandLineFuzzTests(ITestOutputHelper output) : IDisposable
             int n = options.Count == 0 ? 0 : _rng.Next(Math.Min(options.Count, 4) + 1);
             for (int i = 0; i < n; i++)
                 AddOption(args, Pick(options));
+            foreach (var _ in cmd.Arguments)
+                args.Add(_rng.Next(3) == 0 ? Mutate(Pick(_arguments)) : Pick(_arguments));
             if (_rng.Next(20) == 0)
                 args.Insert(_rng.Next(1, args.Count + 1), Mutate(Pick(["--bogus", "extra", "-", "--", "@" + _paths[1]])));
             if (!Invoked.Contains(args[0]) || args.Contains("--html") || args.Contains("--output") || args.Contains("-o"))

@@ -50,7 +50,7 @@ public sealed class CoreDumpCheck : IHostCheckProvider
         var model = XsaveLayoutNote.Records(cfg);
         string Render(IEnumerable<XfeatComponent> rs) => string.Join(" ", rs.Select(r => $"{r.Type}:{r.Size}@{r.Offset}/{r.Flags}"));
         if (layoutNote is null)
-            list.Add(Observable.Compare("core NT_X86_XSAVE_LAYOUT records", Render(model), "(no note)", "elf_coredump_extra_notes_write(), Linux 6.11+"));
+            list.Add(Observable.Compare("core NT_X86_XSAVE_LAYOUT records", Render(model), "(no note)", "elf_coredump_extra_notes_write(), Linux 6.12+ (ba386777a30b)"));
         else
         {
             list.Add(Observable.Compare("core NT_X86_XSAVE_LAYOUT owner", Kernel.Uabi.CoreNotes.ElfNote.LinuxOwner, layoutNote.Name));

@@ -91,7 +91,7 @@ public sealed class GcoreCheck : IHostCheckProvider
                     Status = ObservableStatus.Explained,
                     Reason = $"gdb {gdbMajor} predates AMD XSAVE layouts (gdb 14): it read the kernel's ptrace image at the Intel offset {c.Offset} " +
                              $"instead of {r.Offset} (verified: its bytes equal the kernel image at {c.Offset}), so its registers are not the child's. " +
-                             "NT_X86_XSAVE_LAYOUT (Linux 6.11) exists for this.",
+                             "NT_X86_XSAVE_LAYOUT (Linux 6.12) exists for this.",
                 };
             list.Add(o);
         }

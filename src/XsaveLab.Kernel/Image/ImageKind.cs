@@ -4,7 +4,7 @@ namespace XsaveLab.Kernel.Image;
 public enum ImageKind
 {
     /// <summary>An ELF core file (the kernel's or gdb's gcore): one NT_X86_XSTATE note per thread, standard format,
-    /// optionally with NT_X86_XSAVE_LAYOUT (Linux 6.11, <c>elf_coredump_extra_notes_write()</c>).</summary>
+    /// optionally with NT_X86_XSAVE_LAYOUT (Linux 6.12, ba386777a30b, <c>elf_coredump_extra_notes_write()</c>).</summary>
     Core,
 
     /// <summary>A PTRACE_GETREGSET NT_X86_XSTATE image: standard format, user XCR0 at byte 464

@@ -11,7 +11,7 @@ namespace XsaveLab.Kernel.Image;
 ///     Console.WriteLine($"{thread.Tid}: zmm16 = {thread.ReadRegisterHex("zmm16")}");
 /// </code></summary>
 /// <remarks>
-/// The layout is looked for in this order: the core's NT_X86_XSAVE_LAYOUT note (Linux 6.11,
+/// The layout is looked for in this order: the core's NT_X86_XSAVE_LAYOUT note (Linux 6.12, ba386777a30b,
 /// <c>elf_coredump_extra_notes_write()</c>); the CPU of <see cref="XsaveImageOptions.Cpu"/>; for a compacted image,
 /// XCOMP_BV laid out with the catalog CPUs' component sizes and alignments (SDM Vol. 1 §13.4.3); else the image's
 /// size, matched against every catalog CPU's standard layout (CPUID.(EAX=0DH,ECX=i):EBX offsets,
@@ -146,7 +146,7 @@ public sealed class XsaveImageFile
                 else
                 {
                     if (options.Cpu is null)
-                        _warnings.Add("no NT_X86_XSAVE_LAYOUT note (a kernel before 6.11, or gdb's gcore): the layout is inferred from the size, " +
+                        _warnings.Add("no NT_X86_XSAVE_LAYOUT note (a kernel before 6.12, or gdb's gcore): the layout is inferred from the size, " +
                                       "and gdb before 14 writes AMD state at Intel offsets; give --cpu, --cpuid or --host for the CPU that wrote it");
                     layout = Discover(images[0].Where, first, ImageKind.Core, first.Length);
                 }

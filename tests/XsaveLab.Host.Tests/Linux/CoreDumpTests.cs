@@ -46,7 +46,7 @@ public sealed class CoreDumpTests : IDisposable
         var dump = Dump(1);
         var notes = ElfCoreFile.Read(dump.CorePath).NotesOrThrow();
         var layoutNotes = notes.Where(n => n.Type == NoteType.NtX86XsaveLayout).ToList();
-        Skip.If(layoutNotes.Count == 0, "this kernel writes no NT_X86_XSAVE_LAYOUT note (added in 6.11)");
+        Skip.If(layoutNotes.Count == 0, "this kernel writes no NT_X86_XSAVE_LAYOUT note (added in 6.12)");
         Assert.Single(layoutNotes);
         Assert.Equal("LINUX", layoutNotes[0].Name);
         var records = XsaveLayoutNote.Decode(layoutNotes[0].Desc);
