@@ -4,7 +4,7 @@ namespace XsaveLab.Arch.Cpuid;
 /// bits and their dependents (<see cref="CpuidFeatureDeps"/>) are cleared, and so are the XSAVE components those
 /// features gate (the kernel's <c>xsave_cpuid_features[]</c>, <see cref="XFeatureInfo.Gate"/>) in CPUID(0xD,0)
 /// EDX:EAX / (0xD,1) EDX:ECX with their sub-leaves. The size fields of 0xD.0 (EBX, ECX) and 0xD.1 (EBX) are
-/// recomputed for what is left, as hardware with that XCR0/XSS would report them.</summary>
+/// recomputed for what is left, as hardware with that XCR0/XSS would report them. Hiding XSAVE removes leaf 0xD.</summary>
 public static class CpuidMasking
 {
     /// <summary>A copy of <paramref name="cpu"/> without <paramref name="features"/> (kernel spellings). Unknown
@@ -27,6 +27,13 @@ public static class CpuidMasking
         }
         if (clearedFeatures.Contains(CpuFeature.Xsaves))
             dropX |= cpu.SupportedXss; // without XSAVES there is no IA32_XSS to manage them
+        if (clearedFeatures.Contains(CpuFeature.Xsave))
+        {
+            // Leaf 0xD is defined only with CPUID.1:ECX.XSAVE (SDM Vol. 2A, CPUID); a VMM hiding XSAVE
+            // returns zeros there (QEMU cpu_x86_cpuid()), as a CPU without it does.
+            var rest = Rebuild(cpu, hidden, 0, name ?? cpu.Name);
+            return new CpuProfile(rest.Name, rest.Source, rest.Leaves.Where(l => l.Leaf != 0xD));
+        }
         return Rebuild(cpu, hidden, dropX, name ?? cpu.Name);
     }
 

@@ -8,7 +8,9 @@ public sealed record NamedCpuidBit(string Name, CpuFeatureBit Bit, CpuFeature Fe
 /// <summary>The CPUID bits that matter when features are hidden, and which depend on which: the entries of the
 /// kernel's <c>cpuid_deps[]</c> (arch/x86/kernel/cpu/cpuid-deps.c, v6.17) among the features XSAVE state is
 /// gated by (<c>xsave_cpuid_features[]</c>) and the instruction sets built on them. Clearing a feature clears,
-/// transitively, every feature that depends on it (<c>do_clear_cpu_cap()</c>).</summary>
+/// transitively, every feature that depends on it (<c>do_clear_cpu_cap()</c>). One row is not the kernel's:
+/// OSPKE (CPUID.(7,0):ECX[4]) mirrors CR4.PKE, which cannot be set without PKU (SDM Vol. 3A 2.5), so it goes
+/// with PKU; the kernel gates PKRU on OSPKE.</summary>
 public static class CpuidFeatureDeps
 {
     private static NamedCpuidBit B(string name, uint leaf, uint sub, CpuidRegister reg, int bit) => new(name, new(leaf, sub, reg, bit));
@@ -44,13 +46,13 @@ public static class CpuidFeatureDeps
         ("xsaveopt", "xsave"), ("xsavec", "xsave"), ("xsaves", "xsave"), ("avx", "xsave"), ("pku", "xsave"),
         ("mpx", "xsave"), ("xgetbv1", "xsave"), ("apx", "xsave"),
         ("xsave", "fxsr"), ("sse", "fxsr"), ("sse2", "sse"),
-        ("f16c", "sse2"), ("f16c", "avx"), ("fma", "avx"), ("avx2", "avx"), ("avx512f", "avx"),
+        ("f16c", "sse2"), ("fma", "avx"), ("avx2", "avx"), ("avx512f", "avx"),
         ("avx512ifma", "avx512f"), ("avx512pf", "avx512f"), ("avx512er", "avx512f"), ("avx512cd", "avx512f"),
         ("avx512dq", "avx512f"), ("avx512bw", "avx512f"), ("avx512vl", "avx512f"), ("avx512vbmi", "avx512f"),
         ("avx512_vbmi2", "avx512vl"), ("avx512_vnni", "avx512vl"), ("avx512_bitalg", "avx512vl"),
         ("avx512_4vnniw", "avx512f"), ("avx512_4fmaps", "avx512f"), ("avx512_vpopcntdq", "avx512f"),
         ("avx512_vp2intersect", "avx512vl"), ("avx512_bf16", "avx512vl"), ("avx512_fp16", "avx512bw"),
-        ("vaes", "avx"), ("vpclmulqdq", "avx"), ("avx_vnni", "avx2"),
+        ("vaes", "avx"), ("vpclmulqdq", "avx"), ("avx_vnni", "avx"),
         ("enqcmd", "xsaves"), ("xfd", "xsaves"), ("xfd", "xgetbv1"),
         ("amx_tile", "xfd"), ("amx_bf16", "amx_tile"), ("amx_int8", "amx_tile"), ("amx_fp16", "amx_tile"),
         ("shstk", "xsaves"), ("ospke", "pku"),

@@ -7,7 +7,9 @@ namespace XsaveLab.Cli.Cli;
 public sealed record CpuSelection(CpuProfile Profile, string Origin, bool IsHost);
 
 /// <summary>The shared <c>--cpu NAME | --cpuid FILE | --host</c> options (mutually exclusive). Without any of
-/// them the host is used when it is Linux x86-64 with XSAVE, else <see cref="CpuCatalog.DefaultName"/>.</summary>
+/// them the host is used when it is Linux x86-64 with XSAVE, else <see cref="CpuCatalog.DefaultName"/>.
+/// <c>--hide FEATURE[,FEATURE…]</c> then clears features of whichever CPU was chosen
+/// (<see cref="CpuidMasking.Hide"/>).</summary>
 public sealed class CpuSourceOptions
 {
     public Option<string> Cpu { get; } = new("--cpu")
@@ -27,11 +29,18 @@ public sealed class CpuSourceOptions
         Description = "The CPU of this machine, read live with CPUID (Linux x86-64 only)",
     };
 
+    public Option<string> Hide { get; } = new("--hide")
+    {
+        Description = "Hide CPUID features of the chosen CPU, with the features and XSAVE components depending on them (kernel names, comma-separated, e.g. avx512f,pku)",
+        HelpName = "FEATURE[,FEATURE...]",
+    };
+
     public void AddTo(Command command)
     {
         command.Add(Cpu);
         command.Add(CpuidFile);
         command.Add(Host);
+        command.Add(Hide);
         command.Validators.Add(r =>
         {
             int n = (r.GetResult(Cpu) is { Implicit: false } ? 1 : 0)
@@ -44,7 +53,34 @@ public sealed class CpuSourceOptions
 
     /// <summary>Resolves the options; bad names and files become <see cref="UserErrorException"/> or
     /// <see cref="CpuProfileFormatException"/>.</summary>
-    public CpuSelection Resolve(ParseResult parse)
+    public CpuSelection Resolve(ParseResult parse) => Hidden(parse, ResolveUnhidden(parse));
+
+    /// <summary><paramref name="sel"/> without the features <c>--hide</c> names (unchanged without it); an unknown
+    /// name is a <see cref="UserErrorException"/>.</summary>
+    public CpuSelection Hidden(ParseResult parse, CpuSelection sel)
+    {
+        if (HiddenNames(parse) is not { } names)
+            return sel;
+        return sel with
+        {
+            Profile = CpuidMasking.Hide(sel.Profile, names),
+            Origin = $"{sel.Origin}, hiding {string.Join(", ", names)}",
+        };
+    }
+
+    /// <summary>The names given to <c>--hide</c>, checked, or null without the option.</summary>
+    private string[]? HiddenNames(ParseResult parse)
+    {
+        if (parse.GetValue(Hide) is not { } list)
+            return null;
+        var names = list.Split(',', StringSplitOptions.TrimEntries);
+        foreach (var n in names)
+            if (CpuidFeatureDeps.Find(n) is null)
+                throw new UserErrorException($"--hide: unknown feature '{SafeText.Excerpt(n)}' (known: {string.Join(", ", CpuidFeatureDeps.Bits.Select(b => b.Name))})");
+        return [.. names.Select(n => n.ToLowerInvariant()).Distinct()];
+    }
+
+    private CpuSelection ResolveUnhidden(ParseResult parse)
     {
         if (parse.GetValue(Cpu) is { } name)
         {
@@ -85,8 +121,14 @@ public sealed class CpuSourceOptions
 
     /// <summary>The CPU the options name, or null when none of them was given (no default: for commands where
     /// "no CPU given" means something else, such as finding the CPU from a file).</summary>
-    public CpuSelection? ResolveGiven(ParseResult parse) =>
-        parse.GetValue(Cpu) is null && parse.GetValue(CpuidFile) is null && !parse.GetValue(Host) ? null : Resolve(parse);
+    public CpuSelection? ResolveGiven(ParseResult parse)
+    {
+        if (parse.GetValue(Cpu) is not null || parse.GetValue(CpuidFile) is not null || parse.GetValue(Host))
+            return Resolve(parse);
+        if (parse.GetValue(Hide) is not null)
+            throw new UserErrorException("--hide: name the CPU to hide features of with --cpu, --cpuid or --host");
+        return null;
+    }
 
     /// <summary>The host when it can serve (Linux x86-64 with XSAVE), else the catalog default.</summary>
     public static CpuSelection Default()

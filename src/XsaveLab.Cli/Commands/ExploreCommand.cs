@@ -35,7 +35,8 @@ public static class ExploreCommand
         public ExploreOptions Resolve(ParseResult parse)
         {
             bool given = parse.GetResult(Cpu.Cpu) is { Implicit: false } || parse.GetResult(Cpu.CpuidFile) is { Implicit: false } || parse.GetResult(Cpu.Host) is { Implicit: false };
-            var cpu = given ? Cpu.Resolve(parse).Profile : CpuCatalog.Default;
+            var cpu = given ? Cpu.Resolve(parse).Profile
+                : Cpu.Hidden(parse, new CpuSelection(CpuCatalog.Default, $"built-in CPU '{CpuCatalog.Default.Name}'", false)).Profile;
             if (KvmLimits.Problem(cpu) is { } problem)
                 throw new UserErrorException($"CPU '{SafeText.Excerpt(cpu.Name)}': {problem}");
             KvmReleases.TryParse(parse.GetValue(Kvm), out var release);
