@@ -62,6 +62,8 @@ public class BootAsGuestTests
         int at = dmesg.IndexOf(OpenVmmWarning);
         Assert.True(at >= 0, string.Join('\n', dmesg));
         Assert.Equal(OpenVmmDump, dmesg.Skip(at + 1).Take(OpenVmmDump.Length));
+        // __xstate_dump_leaves() prints XFEATURE_MAX + 10 sub-leaves: 6.6's enum ends with XFEATURE_XTILE_DATA (18).
+        Assert.Equal((int)XFeature.XtileData + 1 + 10, dmesg.Count(l => l.StartsWith("CPUID[0d, ", StringComparison.Ordinal)));
         Assert.Contains("x86/fpu: XSAVE disabled", dmesg);
         Assert.False(r.GetProperty("xsaveEnabled").GetBoolean());
         Assert.NotEqual("0x0", r.GetProperty("lostFeatures").GetString());
@@ -94,6 +96,8 @@ public class BootAsGuestTests
         // The kernel saves in the compacted format (XSAVEC; XSAVES is cleared for erratum 1386), so it compares
         // 0xD.1 EBX: x87, SSE and AVX compacted = 576 + 256.
         Assert.Contains("XSAVE consistency problem: size 832 != kernel_size 0", dmesg);
+        // 6.17 (the default) knows XFEATURE_APX (19), defined for 6.16: XFEATURE_MAX + 10 = 30 sub-leaves dumped.
+        Assert.Equal((int)XFeature.Apx + 1 + 10, dmesg.Count(l => l.StartsWith("CPUID[0d, ", StringComparison.Ordinal)));
         Assert.False(r.GetProperty("xsaveEnabled").GetBoolean());
         ulong lost = ulong.Parse(r.GetProperty("lostFeatures").GetString()![2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         Assert.Equal(XFeatureMasks.Ymm, lost & XFeatureMasks.Ymm);

@@ -319,13 +319,14 @@ public sealed partial class FpuSystem
 
     private bool _dumped;
 
-    // __xstate_dump_leaves(): once, sub-leaves 0..29 of 0xD, with EBX of 0 and 1 as the programmed CPU reports.
+    // __xstate_dump_leaves(): once, sub-leaves 0..XFEATURE_MAX + 9 of 0xD (29 since 6.16, 28 before), with EBX of 0
+    // and 1 as the programmed CPU reports.
     private void DumpLeaves()
     {
         if (_dumped)
             return;
         _dumped = true;
-        for (uint i = 0; i < XFeatureTable.Count + 10; i++)
+        for (uint i = 0; i < Variant.XFeatureMax + 10; i++)
         {
             var l = Profile.Leaf(0xD, i);
             uint ebx = i switch

@@ -18,6 +18,10 @@ public sealed record KernelVariant
     /// component is known and both names are "unknown xstate feature".</summary>
     public bool CetUserSupported { get; init; } = true;
 
+    /// <summary>XFEATURE_MAX of the release: one past XFEATURE_APX since APX state was defined for 6.16, one past
+    /// XFEATURE_XTILE_DATA before. <c>__xstate_dump_leaves()</c> prints sub-leaves 0 to XFEATURE_MAX + 9 of 0xD.</summary>
+    public int XFeatureMax { get; init; } = XFeatureTable.Count;
+
     /// <summary>The <c>xfeature_names[12]</c> string.</summary>
     public required string CetKernelName { get; init; }
 

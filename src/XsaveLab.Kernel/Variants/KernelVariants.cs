@@ -40,6 +40,7 @@ public static class KernelVariants
     public static readonly KernelVariant V6_15 = new()
     {
         Name = "6.15",
+        XFeatureMax = (int)XFeature.Apx,
         Summary = "Before the series: CET_KERNEL unsupported, guest_perm copied from perm, __state_perm request bug, fpu_guest.perm.",
         Differences = [CetUnsupported, PermBug, GuestPermCopy, GuestKernelDefaults, GuestPermField],
         CetKernelSupported = false,
@@ -57,6 +58,7 @@ public static class KernelVariants
     public static readonly KernelVariant V6_16 = V6_15 with
     {
         Name = "6.16",
+        XFeatureMax = (int)XFeature.Apx + 1,
         Summary = "The two preparatory patches: __state_perm keeps non-user bits, fpu_guest.perm dropped.",
         StatePermPreservesNonUser = true,
         FpuGuestHasPerm = false,
