@@ -64,6 +64,7 @@ public sealed record BootReport(
     {
         var o = new List<ObservedChange>();
         VariantEffectOnCpu.CompareLines(o, VariantEffect.BootLog, "boot log line", chosen.Dmesg, landed.Dmesg);
+        VariantEffectOnCpu.Compare(o, VariantEffect.BootLog, "boot stopped", chosen.Stopped?.Summary ?? "no", landed.Stopped?.Summary ?? "no");
         VariantEffectOnCpu.CompareMask(o, VariantEffect.HostState, "XCR0", chosen.Xcr0, landed.Xcr0);
         VariantEffectOnCpu.CompareMask(o, VariantEffect.HostState, "IA32_XSS", chosen.Xss, landed.Xss);
         VariantEffectOnCpu.CompareMask(o, VariantEffect.HostState, "fpu_kernel_cfg.default_features", chosen.KernelCfg.DefaultFeatures, landed.KernelCfg.DefaultFeatures);
@@ -78,6 +79,9 @@ public sealed record BootReport(
     /// <summary>The features of a new vCPU's guest fpstate under this kernel.</summary>
     public ulong GuestFeatures { get; init; }
 
+    /// <summary>The fault that stopped the boot (<see cref="FpuSystem.Stopped"/>), or null.</summary>
+    public BootStop? Stopped { get; init; }
+
     public static BootReport From(FpuSystem sys) => new(
         sys.Variant.Name, sys.Profile.Name, sys.Dmesg, sys.KernelCfg, sys.UserCfg, sys.GuestDefaultCfg,
         sys.Xcr0, sys.Xss, sys.InitXfd, sys.XsaveEnabled, sys.Compacted, sys.SaveInstruction, sys.MaxFrameSize, sys.Warnings)
@@ -91,5 +95,6 @@ public sealed record BootReport(
         LostCpuFeatures = sys.LostCpuFeatures,
         SizeMismatch = sys.SizeMismatch,
         KnownMistake = sys.SizeMismatch?.KnownMistake(sys.Profile),
+        Stopped = sys.Stopped,
     };
 }
