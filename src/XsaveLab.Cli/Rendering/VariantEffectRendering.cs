@@ -29,29 +29,22 @@ public static class VariantEffectRendering
             return;
         if (effect.Unchanged)
         {
-            Wrapped(console, $"Kernel {effect.Variant} changes nothing in {where} compared with the landed {effect.Landed}.");
+            console.WriteWrapped($"Kernel {effect.Variant} changes nothing in {where} compared with the landed {effect.Landed}.");
             return;
         }
-        Wrapped(console, $"What kernel {effect.Variant} changes in {where} compared with the landed {effect.Landed}:");
+        console.WriteWrapped($"What kernel {effect.Variant} changes in {where} compared with the landed {effect.Landed}:");
         foreach (var o in effect.Observed)
-            Wrapped(console, $"  {o.What}: {Value(o, o.Chosen)} ({effect.Landed}: {Value(o, o.Landed)})");
+            console.WriteWrapped($"  {o.What}: {Value(o, o.Chosen)} ({effect.Landed}: {Value(o, o.Landed)})");
         if (effect.Differences.Count == 0)
         {
-            Wrapped(console, $"  No cited difference of {effect.Variant} is documented to change these results.");
+            console.WriteWrapped($"  No cited difference of {effect.Variant} is documented to change these results.");
             return;
         }
-        Wrapped(console, "Cited differences behind it:");
+        console.WriteWrapped("Cited differences behind it:");
         foreach (var d in effect.Differences)
-            Wrapped(console, $"  {d.Aspect}: {d.Behaviour} [{d.Source}]");
+            console.WriteWrapped($"  {d.Aspect}: {d.Behaviour} [{d.Source}]");
     }
 
     private static string Value(ObservedChange o, string v) =>
         o.IsBytes && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? Numbers.Bytes(n) : v;
-
-    /// <summary>Writes <paramref name="text"/> wrapped to the console's width; continuation lines keep its indentation.</summary>
-    public static void Wrapped(IAnsiConsole console, string text)
-    {
-        foreach (var line in WordWrap.Lines(text, Math.Max(CliContext.MinColumns, console.Profile.Width)))
-            console.Write(new RawLine(line));
-    }
 }
