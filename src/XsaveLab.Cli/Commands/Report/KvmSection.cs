@@ -1,4 +1,3 @@
-using Spectre.Console;
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record KvmVariantJson(
@@ -16,7 +15,7 @@ public sealed class KvmSection : IReportSection
     private static IReadOnlyList<(string Variant, KvmReport Report)> Compute(ReportContext ctx) =>
         ctx.ComparedKernels.Select(v => (v.Name, KvmReport.Create(BuiltinScripts.Get("qemu"), KvmSettings.For(ctx.Cpu, v), "qemu"))).ToArray();
 
-    public void RenderText(ReportContext ctx, IAnsiConsole console)
+    public IReadOnlyList<ReportBlock> Content(ReportContext ctx)
     {
         var t = new TextTable("kernel", "KVM_CAP_\nXSAVE2", "vCPU fpstate\nat creation", "host task\nfpstate", "difference", "PL0-2_SSP").AlignRight(1, 2, 3, 4);
         foreach (var (v, r) in Compute(ctx))
@@ -25,7 +24,7 @@ public sealed class KvmSection : IReportSection
             t.AddRow(v, Numbers.Int(r.Xsave2Size), $"{Numbers.Int(g.Size)} ({Json.Hex(g.Features)})", $"{Numbers.Int(r.HostFpstate.Size)} ({Json.Hex(r.HostFpstate.Features)})",
                 (g.Size > r.HostFpstate.Size ? "+" : "") + Numbers.Int(g.Size - r.HostFpstate.Size), r.CetState.First(c => c.Msr == "IA32_PL0_SSP").Location);
         }
-        t.Write(console);
+        return [new TableBlock(t)];
     }
 
     public object ToJson(ReportContext ctx) => Compute(ctx).Select(p => new KvmVariantJson(
