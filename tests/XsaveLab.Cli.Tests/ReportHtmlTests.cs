@@ -20,30 +20,31 @@ public sealed class ReportHtmlTests : IDisposable
 
     public void Dispose() => _scratch.Dispose();
 
-    private (string Html, CliResult Run) Page(string cpu)
+    private (string Html, CliResult Run) Page(string cpu, string? kernel = null)
     {
         string file = Path.Combine(_scratch.Path, $"report-{cpu}.html");
-        var r = CliRunner.Run("report", "--cpu", cpu, "--html", file);
+        var r = CliRunner.Run(["report", "--cpu", cpu, "--html", file, .. kernel is null ? Array.Empty<string>() : ["--kernel", kernel]]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains($"HTML report written to {file}", r.Out);
         return (File.ReadAllText(file), r);
     }
 
-    private static ReportContext Context(string cpu) => new(CpuSourceOptions.ResolveWord(cpu, "--cpu"));
+    private static ReportContext Context(string cpu, string? kernel = null) =>
+        new(CpuSourceOptions.ResolveWord(cpu, "--cpu"), kernel is null ? null : KernelVariants.Get(kernel));
 
     [Theory]
-    [InlineData("spr")]
-    [InlineData("zen2-matisse")]
-    [InlineData("nehalem")]
-    public void Page_is_self_contained_and_shows_every_block_of_every_section(string cpu)
+    [InlineData("spr", null)]
+    [InlineData("zen2-matisse", "6.15")]
+    [InlineData("nehalem", null)]
+    public void Page_is_self_contained_and_shows_every_block_of_every_section(string cpu, string? kernel)
     {
-        var (html, run) = Page(cpu);
+        var (html, run) = Page(cpu, kernel);
         Assert.StartsWith("<!DOCTYPE html>", html);
         Assert.DoesNotContain("https://", html);
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", ""));
         foreach (var banned in new[] { "<script", "<link", " src=", "url(", "@import" })
             Assert.DoesNotContain(banned, html, StringComparison.OrdinalIgnoreCase);
-        var rc = Context(cpu);
+        var rc = Context(cpu, kernel);
         foreach (var s in ReportSections.For(rc))
         {
             Assert.Contains($"id=\"{s.JsonKey}\"", html);
@@ -58,7 +59,7 @@ public sealed class ReportHtmlTests : IDisposable
 
     private static IEnumerable<string> Texts(ReportBlock b) => b switch
     {
-        TextBlock t => [t.Text],
+        TextBlock t => [t.Text.Trim()],
         KeyValueBlock kv => kv.Rows.SelectMany(r => new[] { r.Key, r.Value }),
         TableBlock t => t.Table.Rows.SelectMany(r => r.Select(c => c.Text)),
         ExperimentBlock e => e.Result.Claims.Select(c => c.Claim).Concat(e.Result.Variants.Select(v => v.Case)),

@@ -47,7 +47,7 @@ public static class ReportHtml
         switch (block)
         {
             case TextBlock t:
-                sb.Append($"<p class=\"line\">{E(t.Text)}</p>");
+                sb.Append($"<p class=\"line{(t.Text.StartsWith(' ') ? " indent" : "")}\">{E(t.Text.Trim())}</p>");
                 break;
             case KeyValueBlock kv:
                 sb.Append("<dl class=\"kv\">");

@@ -306,6 +306,6 @@ public static class HtmlReport
         ol.legend .key{font-weight:bold}ol.legend .where{color:#666}
         .report-section{margin-bottom:1.5em}pre.text{white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px;margin:.3em 0}
         dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:.5em 0;font-size:14px}dl.kv dt{font-weight:bold}dl.kv dd{margin:0;overflow-wrap:anywhere}
-        p.unavailable{color:#b71c1c}p.line{margin:.3em 0}
+        p.unavailable{color:#b71c1c}p.line{margin:.3em 0}p.line.indent{margin-left:1.5em}
         """;
 }

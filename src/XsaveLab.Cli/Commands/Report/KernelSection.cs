@@ -10,7 +10,7 @@ public sealed class KernelSection : IReportSection
     public string JsonKey => "kernel";
 
     private static (BootReport Boot, VariantComparison Cmp) Compute(ReportContext ctx) =>
-        (BootReport.From(FpuSystem.Boot(ctx.Cpu, ctx.Kernel)), VariantComparison.Measure(ctx.Cpu, ctx.ComparedKernels));
+        (BootReport.Create(ctx.Cpu, ctx.Kernel), VariantComparison.Measure(ctx.Cpu, ctx.ComparedKernels));
 
     public IReadOnlyList<ReportBlock> Content(ReportContext ctx)
     {
@@ -22,7 +22,7 @@ public sealed class KernelSection : IReportSection
         foreach (var r in cmp.Rows)
             t.AddRow(r.Variant, Numbers.Int(r.TaskBytes), Numbers.Int(r.VcpuBytes), Numbers.Int(r.VcpuBytesWithCet), r.XssCetKernel ? "1" : "0",
                 r.HostRfbmCetKernel ? "1" : "0", Numbers.Real(r.HostSaveBytes, 1), Numbers.Real(r.GuestSaveBytes, 1));
-        return [line, new TableBlock(t)];
+        return [line, new TableBlock(t), .. VariantEffectRendering.Blocks(boot.Effect, $"this boot of {ctx.Cpu.Name}")];
     }
 
     public object ToJson(ReportContext ctx)

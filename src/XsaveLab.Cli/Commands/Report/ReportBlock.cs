@@ -5,8 +5,9 @@ namespace XsaveLab.Cli.Commands.Report;
 /// (<see cref="ReportHtml"/>) both draw from them, so the two cannot disagree.</summary>
 public abstract record ReportBlock;
 
-/// <summary>A line of prose.</summary>
-public sealed record TextBlock(string Text) : ReportBlock;
+/// <summary>A line of prose. <paramref name="Wrap"/>: wrapped at word boundaries to the terminal's width, continuation
+/// lines keeping the line's indentation (<see cref="VariantEffectRendering.Wrapped"/>).</summary>
+public sealed record TextBlock(string Text, bool Wrap = false) : ReportBlock;
 
 /// <summary><c>key value</c> lines; an empty key continues the line above.</summary>
 public sealed record KeyValueBlock(IReadOnlyList<(string Key, string Value)> Rows) : ReportBlock;

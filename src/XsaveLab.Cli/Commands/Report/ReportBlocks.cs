@@ -12,6 +12,9 @@ public static class ReportBlocks
         foreach (var b in blocks)
             switch (b)
             {
+                case TextBlock { Wrap: true } t:
+                    VariantEffectRendering.Wrapped(console, t.Text);
+                    break;
                 case TextBlock t:
                     console.WriteLine(t.Text);
                     break;
