@@ -34,7 +34,7 @@ public sealed partial class LinuxKernel
             var kc = new KernelCpu(i, new XsaveCpu(system.Profile, cpuOptions));
             var f = system.InitCpu(kc.Cpu);
             if (f.IsFault)
-                throw new CpuProfileFormatException(system.Profile.Source, 0, $"fpu__init_cpu_xstate() faults on this CPU's leaf 0xD values: {f}"); // bad input, not misuse
+                throw new CpuProfileFormatException(system.Profile.Source, 0, $"fpu__init_cpu_xstate() faults on this CPU's leaf 0xd values: {f}"); // bad input, not misuse
             kc.XfdState = system.Caps.Xfd && system.XsaveEnabled ? system.InitXfd : 0;
             if (OsPke)
                 WritePkru(kc, InitPkruValue);

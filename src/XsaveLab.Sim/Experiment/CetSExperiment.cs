@@ -228,7 +228,7 @@ public static class CetSExperiment
         foreach (var p in layout.Components)
             if (p.Number >= 2)
                 segs.Add(new FpstateSegment(p.Number, p.Info.ShortName, p.Offset, p.Size, p.Component.Supervisor));
-        return new FpstateMap(shape.Size, $"0x{shape.Xfeatures:X}", sys.Compacted, segs);
+        return new FpstateMap(shape.Size, $"0x{shape.Xfeatures:x}", sys.Compacted, segs);
     }
 
     /// <summary>Every catalog CPU under case 1, case 2 and case 3: does CET_S exist, and what does case 2 save per task?</summary>
@@ -243,7 +243,7 @@ public static class CetSExperiment
             var s3 = FpuSystem.Boot(p, KernelVariants.Case3);
             if (!s17.XsaveEnabled)
             {
-                rows.Add(new SweepRow(e.Name, e.Description, false, null, null, null, null, 0, "no XSAVE", "CPUID.1:ECX[26] clear or leaf 0xD absent: fixed legacy buffers"));
+                rows.Add(new SweepRow(e.Name, e.Description, false, null, null, null, null, 0, "no XSAVE", "CPUID.1:ECX[26] clear or leaf 0xd absent: fixed legacy buffers"));
                 continue;
             }
             bool cet = (s17.KernelCfg.MaxFeatures & XFeatureMasks.CetKernel) != 0;
@@ -253,7 +253,7 @@ public static class CetSExperiment
             {
                 verdict = "CET_S absent";
                 why = !p.Has(CpuFeature.Shstk) ? "no shadow stacks (CPUID.7.0:ECX[7])"
-                    : (p.SupportedXss & XFeatureMasks.CetKernel) == 0 ? "IA32_XSS bit 12 not supported (CPUID.(0xD,1).ECX[12])"
+                    : (p.SupportedXss & XFeatureMasks.CetKernel) == 0 ? "IA32_XSS bit 12 not supported (CPUID.(0xd,1).ECX[12])"
                     : !s17.Caps.Xsaves ? "no XSAVES: supervisor state cannot be managed"
                     : "not enabled by the kernel";
             }

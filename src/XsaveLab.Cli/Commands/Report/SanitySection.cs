@@ -4,7 +4,7 @@ namespace XsaveLab.Cli.Commands.Report;
 /// <summary>The boot-time sanity checks of the CPU's leaf 0xD (<see cref="ProfileSanity"/>).</summary>
 public sealed class SanitySection : IReportSection
 {
-    public string Title => "Sanity checks of CPUID leaf 0xD";
+    public string Title => "Sanity checks of CPUID leaf 0xd";
     public string JsonKey => "findings";
 
     public void RenderText(ReportContext ctx, IAnsiConsole console)
@@ -16,7 +16,7 @@ public sealed class SanitySection : IReportSection
         }
         var t = new TextTable("severity", "code", "finding");
         foreach (var f in ctx.Findings)
-            t.AddRow(f.Severity.ToString().ToLowerInvariant(), f.Code, f.Message);
+            t.AddRow(f.Severity.Name(), f.Code, f.Message);
         t.Write(console);
     }
 
