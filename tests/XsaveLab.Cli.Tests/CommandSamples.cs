@@ -31,6 +31,7 @@ internal sealed class CommandSamples : IDisposable
         ["image convert"] = new(["{ptrace}", "--kind", "ptrace", "--from-cpu", "spr", "--to", "compacted", "-o", "{out}"]),
         ["image diff"] = new(["{ptrace}", "{ptrace}", "--kind", "ptrace", "--cpu", "spr"]),
         ["image validate"] = new(["{ptrace}", "--for", "ptrace", "--cpu", "spr"]),
+        ["variants"] = new([]),
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-samples-").FullName;

@@ -59,6 +59,10 @@ public sealed record KernelVariant
     /// (v3 10/10, v4 8/8; dropped in v5).</summary>
     public bool WarnGuestOnlyInHostSave { get; init; }
 
+    /// <summary>The variant this one is described against (<see cref="VariantChanges"/>); null only for a variant
+    /// built in code outside <see cref="KernelVariants"/>.</summary>
+    public VariantNeighbour? Neighbour { get; init; }
+
     /// <summary>Each behaviour with its source.</summary>
     public required IReadOnlyList<VariantDifference> Differences { get; init; }
 
