@@ -31,7 +31,7 @@ public static class KvmCommand
             Description = "Write the built-in sequence named by --vmm as a script to start from (stdout, or --output FILE) instead of running it",
         };
         var output = new Option<string>("-o", "--output") { Description = "With --print: write the script to FILE", HelpName = "FILE" };
-        var cmd = new Command("kvm", "A VMM's ioctl sequence against the KVM model: results, supported CPUID 0xD, XSAVE2 size, guest vs host fpstate, CET state location");
+        var cmd = new Command("kvm", "A VMM's ioctl sequence against the KVM model: results, supported CPUID 0xd, XSAVE2 size, guest vs host fpstate, CET state location");
         cpu.AddTo(cmd);
         cmd.Add(kernel);
         cmd.Add(kvm);

@@ -100,7 +100,7 @@ public static class BuiltinScripts
         """;
 
     public const string TilecfgOnly = """
-        # Pitfall: TILECFG exposed without TILEDATA in guest CPUID 0xD
+        # Pitfall: TILECFG exposed without TILEDATA in guest CPUID 0xd
         # Kernels: every kernel: the rule is the CPU's (SDM Vol.2 XSETBV: XCR0 bits 17 and 18 must be equal)
         # Shows: the guest's XSETBV of its CPUID XCR0 #GPs and XCR0 stays at x87 only
         arch_prctl REQ_XCOMP_GUEST_PERM 18
