@@ -115,6 +115,10 @@ public sealed record SlabGeometry(int ObjectSize, int Align, int SlabSize, int O
     /// leftover at the slab's end).</summary>
     public double BytesPerObject => SlabBytes / (double)ObjectsPerSlab;
 
+    /// <summary>Bytes per object of this cache minus <paramref name="other"/>'s, to the thousandth of a byte (a
+    /// slab's bytes over its objects is rarely a whole number).</summary>
+    public double BytesPerObjectOver(SlabGeometry other) => Math.Round(BytesPerObject - other.BytesPerObject, 3);
+
     /// <summary>Bytes of the slabs that <paramref name="objects"/> objects need when packed (whole slabs).</summary>
     public long BytesFor(long objects) => (objects + ObjectsPerSlab - 1) / ObjectsPerSlab * SlabBytes;
 }

@@ -20,17 +20,23 @@ public sealed record TaskStructSizes(int TaskStruct, int Fpu, int FpregsState, b
 
     /// <summary>Sizes given for a build: with <paramref name="fpu"/> the build is one where struct fpu follows the
     /// task_struct (6.16+); without, struct fpu is inside <paramref name="taskStruct"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A size outside 1..<see cref="MaxStructBytes"/>, or a
-    /// task_struct that cannot hold the register state it embeds.</exception>
-    public static TaskStructSizes Given(int taskStruct, int? fpu, string source)
+    /// <exception cref="ArgumentOutOfRangeException">See <see cref="Problem"/>.</exception>
+    public static TaskStructSizes Given(int taskStruct, int? fpu, string source) =>
+        Problem(taskStruct, fpu) is { } why ? throw new ArgumentOutOfRangeException(why.Fpu ? nameof(fpu) : nameof(taskStruct), why.Text)
+        : new TaskStructSizes(taskStruct, fpu ?? 0, FpregsStateBytes, fpu is not null, source);
+
+    /// <summary>Why the sizes cannot be a build's (which of the two, and a sentence), or null: a size outside
+    /// 1..<see cref="MaxStructBytes"/>, a struct fpu that cannot hold union fpregs_state, or (without a separate
+    /// struct fpu) a task_struct that cannot.</summary>
+    public static (bool Fpu, string Text)? Problem(int taskStruct, int? fpu)
     {
         if (taskStruct is < 1 or > MaxStructBytes)
-            throw new ArgumentOutOfRangeException(nameof(taskStruct), taskStruct, $"1..{MaxStructBytes}");
+            return (false, $"{taskStruct} is outside 1..{MaxStructBytes}");
         if (fpu is { } f && (f <= FpregsStateBytes || f > MaxStructBytes))
-            throw new ArgumentOutOfRangeException(nameof(fpu), f, $"{FpregsStateBytes + 1}..{MaxStructBytes} (struct fpu holds union fpregs_state)");
+            return (true, $"{f} is outside {FpregsStateBytes + 1}..{MaxStructBytes} (struct fpu holds the {FpregsStateBytes}-byte union fpregs_state)");
         if (fpu is null && taskStruct <= FpregsStateBytes)
-            throw new ArgumentOutOfRangeException(nameof(taskStruct), taskStruct, $"over {FpregsStateBytes}: without a separate struct fpu the task_struct holds union fpregs_state");
-        return new TaskStructSizes(taskStruct, fpu ?? 0, FpregsStateBytes, fpu is not null, source);
+            return (false, $"{taskStruct} is not over {FpregsStateBytes}: without --fpu-struct-size the task_struct holds union fpregs_state");
+        return null;
     }
 
     /// <summary><c>arch_task_struct_size</c> for a kernel whose <c>fpu_kernel_cfg.default_size</c> is
