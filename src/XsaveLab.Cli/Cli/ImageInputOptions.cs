@@ -11,7 +11,7 @@ public sealed class ImageInputOptions
     {
         Description = "What a raw file is: " + string.Join('|', ImageKinds.Raw.Select(ImageKinds.Name)) + " (default: an ELF core by its magic, else guessed)",
         HelpName = "KIND",
-    }.AcceptOnlyFromAmong([.. Enum.GetValues<ImageKind>().Select(ImageKinds.Name)]);
+    }.OneOf([.. Enum.GetValues<ImageKind>().Select(ImageKinds.Name)]);
 
     public CpuSourceOptions Cpu { get; } = new();
 

@@ -14,7 +14,7 @@ public static class FormatOption
         Description = "Output format: text (tables) or json",
         DefaultValueFactory = _ => "text",
         HelpName = "text|json",
-    }.AcceptOnlyFromAmong("text", "json");
+    }.OneOf("text", "json");
 
     public static OutputFormat Get(ParseResult parse, Option<string> option) =>
         string.Equals(parse.GetValue(option), "json", StringComparison.OrdinalIgnoreCase) ? OutputFormat.Json : OutputFormat.Text;

@@ -16,7 +16,7 @@ public static class ExploreCommand
             Description = "KVM release: 6.17 (no guest XSS) or 6.18 (CET virtualization)",
             DefaultValueFactory = _ => "6.18",
             HelpName = "6.17|6.18",
-        }.AcceptOnlyFromAmong("6.17", "6.18");
+        }.OneOf("6.17", "6.18");
         public Option<int> Depth { get; } = IntOption.Create("--depth", "Longest trace explored, in actions", 4, 0, ExploreOptions.MaxDepth);
         public Option<int> Tasks { get; } = IntOption.Create("--tasks", "Tasks including the VMM thread", 2, 1, 4);
         public Option<int> Vcpus { get; } = IntOption.Create("--vcpus", "vCPUs of the VM", 2, 0, 4);

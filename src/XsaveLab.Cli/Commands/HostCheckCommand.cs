@@ -17,10 +17,21 @@ public static class HostCheckCommand
         var format = FormatOption.Create();
         var cases = IntOption.Create("--cases", "Seeded SETREGSET images written by the model and read back from the kernel",
             200, MinCases, MaxCases);
+        var only = new Option<string[]>("--only")
+        {
+            Description = "Show only the observables with this status (repeat the option for several); the counts always cover the whole run",
+            AllowMultipleArgumentsPerToken = false,
+        }.OneOf(HostCheckRenderer.StatusNames);
         check.Add(format);
         check.Add(cases);
-        check.SetAction(parse => ctx.Render(FormatOption.Get(parse, format),
-            HostCheck.Run(new HostCheckOptions(SeededCases: parse.GetValue(cases))), new HostCheckRenderer()));
+        check.Add(only);
+        check.SetAction(parse =>
+        {
+            var statuses = (parse.GetValue(only) ?? []).Distinct()
+                .Select(n => Enum.GetValues<ObservableStatus>().First(s => HostCheckRenderer.StatusName(s) == n)).ToList();
+            var report = HostCheck.Run(new HostCheckOptions(SeededCases: parse.GetValue(cases)));
+            return ctx.Render(FormatOption.Get(parse, format), new HostCheckView(report, statuses), new HostCheckRenderer());
+        });
         host.Add(check);
         return host;
     }

@@ -17,7 +17,7 @@ public static class ImageConvertCommand
             Description = "Target format",
             HelpName = "standard|compacted",
             Required = true,
-        }.AcceptOnlyFromAmong("standard", "compacted");
+        }.OneOf("standard", "compacted");
         var fromCpu = new Option<string>("--from-cpu")
         {
             Description = "The CPU whose layout the file has (a built-in CPU or 'host'; default: found from the file)",

@@ -14,7 +14,7 @@ public static class ImageDiffCommand
         var b = new Argument<string>("B") { Description = "Another, of any kind and layout" };
         var input = new ImageInputOptions();
         var kindB = new Option<string>("--kind-b") { Description = "What B is, when it differs from --kind", HelpName = "KIND" }
-            .AcceptOnlyFromAmong([.. Enum.GetValues<ImageKind>().Select(ImageKinds.Name)]);
+            .OneOf([.. Enum.GetValues<ImageKind>().Select(ImageKinds.Name)]);
         var cpuB = new Option<string>("--cpu-b") { Description = "B's CPU (a built-in CPU or 'host'), when it differs from A's options", HelpName = "NAME" };
         var format = FormatOption.Create();
         var cmd = new Command("diff", "Register-by-register differences of two XSAVE images (any kinds and layouts); exit 1 when they differ");

@@ -17,7 +17,7 @@ public static class ImageValidateCommand
             Description = "Who is given the image: " + string.Join(", ", ImageConsumers.All.Select(ImageConsumers.Name)),
             HelpName = string.Join('|', ImageConsumers.All.Select(ImageConsumers.Name)),
             Required = true,
-        }.AcceptOnlyFromAmong([.. ImageConsumers.All.Select(ImageConsumers.Name)]);
+        }.OneOf([.. ImageConsumers.All.Select(ImageConsumers.Name)]);
         var cpu = new CpuSourceOptions();
         var kernel = KernelOption.Create();
         var format = FormatOption.Create();

@@ -14,12 +14,12 @@ public static class KvmCommand
             Description = "KVM release: 6.17 (no guest XSS), 6.18 (CET virtualization) or 6.19 (6.18 with XSTATE_BV cleared under XFD)",
             DefaultValueFactory = _ => "6.18",
             HelpName = "6.17|6.18|6.19",
-        }.AcceptOnlyFromAmong([.. KvmReleases.Names]);
+        }.OneOf([.. KvmReleases.Names]);
         var flavour = new Option<string>("--flavour")
         {
             Description = "KVM flavour: upstream, or pvm (paravirtual: pruned CPUID, no guest XSS/CET); with --host it is derived from /dev/kvm unless given",
             HelpName = "upstream|pvm",
-        }.AcceptOnlyFromAmong("upstream", "pvm");
+        }.OneOf("upstream", "pvm");
         var vmm = new Option<string>("--vmm")
         {
             Description = $"VMM sequence: {string.Join(", ", BuiltinScripts.All.Keys)}, or a script FILE (one ioctl per line)",

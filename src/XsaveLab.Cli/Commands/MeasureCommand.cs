@@ -14,9 +14,9 @@ public static class MeasureCommand
     private static Command ContextSwitch(CliContext ctx)
     {
         var mode = new Option<string>("--mode") { Description = "threads, processes or both", DefaultValueFactory = _ => "both", HelpName = "threads|processes|both" }
-            .AcceptOnlyFromAmong("threads", "processes", "both");
+            .OneOf("threads", "processes", "both");
         var state = new Option<string>("--vectors") { Description = "Vector state while switching: init (AVX/AVX-512 in initial state), wide (in use), asis, or both (init and wide)", DefaultValueFactory = _ => "both", HelpName = "init|wide|asis|both" }
-            .AcceptOnlyFromAmong("init", "wide", "asis", "both");
+            .OneOf("init", "wide", "asis", "both");
         var runs = new Option<int>("--runs") { Description = "Measured runs per configuration", DefaultValueFactory = _ => 5 };
         var seconds = new Option<double>("--seconds") { Description = "Length of each run", DefaultValueFactory = _ => 1.0 };
         var pin = new Option<int>("--pin") { Description = "CPU both sides are pinned to (-1: the first allowed)", DefaultValueFactory = _ => -1, HelpName = "CPU" };

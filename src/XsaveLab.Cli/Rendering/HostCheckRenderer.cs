@@ -3,24 +3,60 @@ namespace XsaveLab.Cli.Rendering;
 
 public sealed record ObservableJson(string Name, string Model, string Actual, string Status, string Reason);
 
-public sealed record HostCheckJson(IReadOnlyList<ObservableJson> Observables);
+/// <summary>How many observables of the whole run have each status (whatever <c>--only</c> shows).</summary>
+public sealed record HostCheckCountsJson(int Total, int Match, int Mismatch, int Explained, int Skipped);
 
-/// <summary><c>host check</c>: every observable, model next to kernel. Exit 1 when any mismatches.</summary>
-public sealed class HostCheckRenderer : IRenderer<HostCheckReport>
+/// <summary><c>host check</c> in JSON: the counts of the whole run, the statuses <c>--only</c> kept (empty: all) and
+/// the observables shown.</summary>
+public sealed record HostCheckJson(HostCheckCountsJson Counts, IReadOnlyList<string> Only, IReadOnlyList<ObservableJson> Observables);
+
+/// <summary>A <c>host check</c> run and the statuses to show (empty: every observable).</summary>
+public sealed record HostCheckView(HostCheckReport Report, IReadOnlyList<ObservableStatus> Only)
 {
-    public int ExitCode(HostCheckReport report) => report.HasMismatch ? 1 : 0;
+    public IReadOnlyList<Observable> Shown => Report.Only(Only);
+}
 
-    object IRenderer<HostCheckReport>.ToJson(HostCheckReport report) => ToJson(report);
+/// <summary><c>host check</c>: the counts first, then every observable shown, model next to kernel. Exit 1 when any
+/// observable of the run mismatches, shown or not.</summary>
+public sealed class HostCheckRenderer : IRenderer<HostCheckView>
+{
+    public int ExitCode(HostCheckView view) => view.Report.HasMismatch ? 1 : 0;
 
-    public static HostCheckJson ToJson(HostCheckReport report) =>
-        new([.. report.Observables.Select(o => new ObservableJson(o.Name, o.Model, o.Actual, StatusName(o.Status), o.Reason))]);
+    object IRenderer<HostCheckView>.ToJson(HostCheckView view) => ToJson(view);
+
+    public static HostCheckJson ToJson(HostCheckView view) =>
+        new(Counts(view.Report), [.. view.Only.Select(StatusName)],
+            [.. view.Shown.Select(o => new ObservableJson(o.Name, o.Model, o.Actual, StatusName(o.Status), o.Reason))]);
+
+    public static HostCheckCountsJson Counts(HostCheckReport r) =>
+        new(r.Observables.Count, r.Count(ObservableStatus.Match), r.Count(ObservableStatus.Mismatch),
+            r.Count(ObservableStatus.Explained), r.Count(ObservableStatus.Skipped));
 
     public static string StatusName(ObservableStatus s) => s.ToString().ToLowerInvariant();
 
-    public void RenderText(IAnsiConsole console, HostCheckReport report)
+    /// <summary>Every status by its name, in declaration order: the values <c>--only</c> accepts.</summary>
+    public static IReadOnlyList<string> StatusNames { get; } = [.. Enum.GetValues<ObservableStatus>().Select(StatusName)];
+
+    /// <summary>The one-line summary printed before the table: the counts of the whole run, and what is shown.</summary>
+    public static string Summary(HostCheckView view)
     {
+        var r = view.Report;
+        string counts = string.Join(", ", Enum.GetValues<ObservableStatus>().Select(s => $"{Numbers.Int(r.Count(s))} {StatusName(s)}"));
+        string line = $"{Numbers.Int(r.Observables.Count)} observables: {counts}";
+        if (view.Only.Count > 0)
+            line += $"; showing {Numbers.Int(view.Shown.Count)} ({string.Join(", ", view.Only.Select(StatusName))})";
+        return line;
+    }
+
+    public void RenderText(IAnsiConsole console, HostCheckView view)
+    {
+        console.WriteLine(Summary(view));
+        var shown = view.Shown;
+        if (shown.Count == 0)
+            return;
+        console.WriteLine();
         var t = new TextTable("observable", "model", "kernel", "status");
-        foreach (var o in report.Observables)
+        foreach (var o in shown)
         {
             var colour = o.Status switch
             {
@@ -35,7 +71,5 @@ public sealed class HostCheckRenderer : IRenderer<HostCheckReport>
             t.AddRow(o.Name, o.Model, o.Actual, new Cell(status, colour));
         }
         t.Write(console);
-        console.WriteLine($"{report.Count(ObservableStatus.Match)} match, {report.Count(ObservableStatus.Mismatch)} mismatch, " +
-            $"{report.Count(ObservableStatus.Explained)} explained, {report.Count(ObservableStatus.Skipped)} skipped");
     }
 }

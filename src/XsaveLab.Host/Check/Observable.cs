@@ -39,4 +39,9 @@ public sealed record HostCheckReport(IReadOnlyList<Observable> Observables)
     public bool HasMismatch => Observables.Any(o => o.Status == ObservableStatus.Mismatch);
 
     public int Count(ObservableStatus status) => Observables.Count(o => o.Status == status);
+
+    /// <summary>The observables whose status is one of <paramref name="statuses"/>, in the order they were checked;
+    /// all of them when <paramref name="statuses"/> is empty.</summary>
+    public IReadOnlyList<Observable> Only(IReadOnlyCollection<ObservableStatus> statuses) =>
+        statuses.Count == 0 ? Observables : [.. Observables.Where(o => statuses.Contains(o.Status))];
 }
