@@ -14,12 +14,13 @@ public sealed record BootDecisionJson(string Subject, string Outcome, string Rea
 /// <summary><c>boot --format json</c>. <c>warnings</c> holds the kernel's own warnings, then one line for each
 /// feature the CPU offers that the boot dropped (the <c>decisions</c> marked <c>dropped</c>). <c>lostFeatures</c>
 /// are the xfeatures a disabled XSAVE took away; <c>knownMistake</c> names the CPUID size error a failed size
-/// check matches (<c>--as-guest</c>), else null.</summary>
+/// check matches (<c>--as-guest</c>), else null. <c>stopped</c> is the fault that ended the boot in
+/// <c>fpu__init_cpu_xstate()</c> ("#GP on XSETBV 0x…: rule"), else null.</summary>
 public sealed record BootJson(
     string Kernel, string Cpu, IReadOnlyList<string> Dmesg, FpuCfgJson KernelCfg, FpuCfgJson UserCfg, GuestCfgJson? GuestDefaultCfg,
     string Xcr0, string Xss, string Xfd, int GuestFpstateSize, int MaxSigframeSize, IReadOnlyList<string> Warnings,
     IReadOnlyList<BootDecisionJson> Decisions, bool AsGuest, bool XsaveEnabled, string LostFeatures,
-    IReadOnlyList<string> LostCpuFeatures, string? KnownMistake);
+    IReadOnlyList<string> LostCpuFeatures, string? KnownMistake, string? Stopped);
 
 /// <summary><c>boot</c>: the boot log and the three state configurations a boot leaves behind.</summary>
 public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
@@ -31,10 +32,11 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
         r.HasGuestDefaultCfg ? new GuestCfgJson(Json.Hex(r.GuestDefaultCfg.Features), r.GuestDefaultCfg.Size) : null,
         Json.Hex(r.Xcr0), Json.Hex(r.Xss), Json.Hex(r.InitXfd), r.GuestFpstateSize, r.MaxFrameSize,
         [.. r.Warnings, .. r.Decisions.Where(d => d.Dropped).Select(d => d.ToString())], [.. r.Decisions.Select(BootDecisionJson.From)],
-        r.AsGuest, r.XsaveEnabled, Json.Hex(r.LostFeatures), r.LostCpuFeatures, r.KnownMistake);
+        r.AsGuest, r.XsaveEnabled, Json.Hex(r.LostFeatures), r.LostCpuFeatures, r.KnownMistake, r.Stopped?.Summary);
 
-    /// <summary><c>--as-guest</c>: exit 1 when the guest loses features, so a VMM's CI can run it on its templates.</summary>
-    public int ExitCode(BootReport r) => r.AsGuest && r.LostFeatures != 0 ? 1 : 0;
+    /// <summary>Exit 1 when the boot stops on a fault; with <c>--as-guest</c> also when the guest loses features, so
+    /// a VMM's CI can run it on its templates.</summary>
+    public int ExitCode(BootReport r) => r.Stopped is not null || (r.AsGuest && r.LostFeatures != 0) ? 1 : 0;
 
     private static FpuCfgJson Cfg(FpuStateConfig c) =>
         new(Json.Hex(c.MaxFeatures), c.MaxSize, Json.Hex(c.DefaultFeatures), c.DefaultSize);
@@ -53,7 +55,13 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
         t.Write(console);
         RenderDecisions(console, rep.Decisions);
         console.WriteLine($"XCR0 {Json.Hex(rep.Xcr0)}, IA32_XSS {Json.Hex(rep.Xss)}, IA32_XFD {Json.Hex(rep.InitXfd)}");
-        console.WriteLine($"per-task {Numbers.Bytes(rep.HostDefaultSize)}, new vCPU {Numbers.Bytes(rep.GuestFpstateSize)}, AT_MINSIGSTKSZ {Numbers.Int(rep.MaxFrameSize)}");
+        if (rep.Stopped is { } stop)
+        {
+            console.WriteLine($"Boot stopped: {stop.Summary}");
+            console.WriteLine($"  fpu__init_cpu_xstate() has no exception-table entry: oops (trap 0x{stop.Vector:x2}, error 0) in the idle task, then panic");
+        }
+        else
+            console.WriteLine($"per-task {Numbers.Bytes(rep.HostDefaultSize)}, new vCPU {Numbers.Bytes(rep.GuestFpstateSize)}, AT_MINSIGSTKSZ {Numbers.Int(rep.MaxFrameSize)}");
         if (rep.AsGuest)
             RenderGuestView(console, rep);
     }
@@ -66,6 +74,11 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
             console.WriteLine($"  size check: kernel computes {m.Computed}, CPUID(0xD,{m.SubLeaf}).EBX reports {m.Reported}");
         if (rep.KnownMistake is { } k)
             console.WriteLine($"  known mistake: {k}");
+        if (rep.Stopped is { } stop)
+        {
+            console.WriteLine($"  the guest kernel panics at boot ({stop.Summary}): no user space runs; lost xfeatures {Json.Hex(rep.LostFeatures)}");
+            return;
+        }
         if (rep.XsaveEnabled)
         {
             console.WriteLine($"  XSAVE enabled ({rep.SaveInstruction.ToString().ToUpperInvariant()}); no features lost");

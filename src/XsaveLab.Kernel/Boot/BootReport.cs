@@ -44,6 +44,9 @@ public sealed record BootReport(
 
     public string? KnownMistake { get; init; }
 
+    /// <summary>The fault that stopped the boot (<see cref="FpuSystem.Stopped"/>), or null.</summary>
+    public BootStop? Stopped { get; init; }
+
     public static BootReport From(FpuSystem sys) => new(
         sys.Variant.Name, sys.Profile.Name, sys.Dmesg, sys.KernelCfg, sys.UserCfg, sys.GuestDefaultCfg,
         sys.Xcr0, sys.Xss, sys.InitXfd, sys.XsaveEnabled, sys.Compacted, sys.SaveInstruction, sys.MaxFrameSize, sys.Warnings)
@@ -56,5 +59,6 @@ public sealed record BootReport(
         LostCpuFeatures = sys.LostCpuFeatures,
         SizeMismatch = sys.SizeMismatch,
         KnownMistake = sys.SizeMismatch?.KnownMistake(sys.Profile),
+        Stopped = sys.Stopped,
     };
 }

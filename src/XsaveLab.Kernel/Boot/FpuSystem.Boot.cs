@@ -60,7 +60,8 @@ public sealed partial class FpuSystem
         int frame = SigframeBaseSize(Options.Ia32Emulation) + Uabi.SigframeSizes.MaxFramePadding + FpuDefaultStateSize + Uabi.SigframeSizes.MaxXsavePadding;
         int align = Uabi.SigframeSizes.FrameAlignment;
         MaxFrameSize = (frame + align - 1) & ~(align - 1);
-        _dmesg.Add($"signal: max sigframe size: {MaxFrameSize}");
+        if (Stopped is null)
+            _dmesg.Add($"signal: max sigframe size: {MaxFrameSize}");
     }
 
     /// <summary><c>MAX_FRAME_SIGINFO_UCTXT_SIZE</c>: sizeof(struct sigframe_ia32) with IA32 emulation (736:
@@ -186,11 +187,19 @@ public sealed partial class FpuSystem
         InitXfd = userMax & XFeatureMasks.UserDynamic;
         Compacted = Caps.Xsavec || Caps.Xsaves;
 
-        // Step 16: fpu__init_cpu_xstate() on the boot CPU: the values every CPU gets.
+        // Step 16: fpu__init_cpu_xstate() on the boot CPU: the values every CPU gets. They come from CPUID alone
+        // and are written before any size check, so a CPUID whose features XSETBV refuses together (half of
+        // AVX-512 or of AMX) faults here, on hardware rules and under KVM's __kvm_set_xcr() alike.
         if (max != 0)
         {
             Xcr0 = userMax;
             Xss = Caps.Xsaves ? SupervisorMask | IndependentMask : 0;
+            var fault = ProgramCpu(new XsaveCpu(Profile), out string instruction, out ulong value);
+            if (fault.IsFault)
+            {
+                Stop(new BootStop(instruction, value, fault));
+                return;
+            }
         }
 
         // Step 17-18: setup_xstate_cache(), init_xstate_size().
@@ -345,6 +354,25 @@ public sealed partial class FpuSystem
         Options.CpuidAsGiven ? (int)Profile.Leaf(0xD, subLeaf).Ebx
         : subLeaf == 0 ? CpuidSizes.StandardSizeForXcr0(Profile, xcr0)
         : CpuidSizes.CompactedSizeForXcr0Xss(Profile, xcr0, xss);
+
+    // The oops in fpu__init_cpu_xstate() ends the boot: nothing after it runs, so the kernel's later lines are not
+    // printed; the configurations fall back to the legacy sizes so that nothing downstream uses the XSAVE state.
+    private void Stop(BootStop stop)
+    {
+        Stopped = stop;
+        Decide("boot", "stopped", stop.Summary, true, "fpu__init_cpu_xstate()");
+        foreach (var line in stop.KernelLines())
+            Log(line);
+        XsaveEnabled = false;
+        LostFeatures = KernelCfg.MaxFeatures;
+        Compacted = false;
+        KernelCfg = KernelCfg with { MaxFeatures = 0, MaxSize = LegacySize, DefaultSize = LegacySize };
+        UserCfg = UserCfg with { MaxSize = LegacySize, DefaultSize = LegacySize };
+        GuestDefaultCfg = GuestDefaultCfg with { Size = LegacySize };
+        InitXfd = 0;
+        Xcr0 = 0;
+        Xss = 0;
+    }
 
     // fpu__init_disable_system_xstate(): kernel max = 0, XSAVE off, all sizes back to legacy, no XFD.
     // The user config keeps whatever features were already stored (the kernel does not clear them).

@@ -60,6 +60,10 @@ public sealed partial class FpuSystem
         }
     }
 
+    /// <summary>The fault that stopped the boot in <c>fpu__init_cpu_xstate()</c>, or null (<see cref="BootStop"/>).
+    /// A stopped boot leaves XSAVE off and every configured feature lost.</summary>
+    public BootStop? Stopped { get; private set; }
+
     /// <summary>The failed <c>paranoid_xstate_size_valid()</c> size check, or null.</summary>
     public XstateSizeMismatch? SizeMismatch { get; private set; }
 
@@ -164,8 +168,13 @@ public sealed partial class FpuSystem
     /// <summary><c>fpu__init_cpu_xstate()</c> on one CPU (runs on every CPU onlining): CR4.OSXSAVE, IA32_XFD =
     /// init_fpstate.xfd (before XSETBV), XCR0 = user max, IA32_XSS = supervisor | independent. Faults are
     /// returned (the kernel would oops); none occur on a consistent profile.</summary>
-    public XsaveFault InitCpu(XsaveCpu cpu)
+    public XsaveFault InitCpu(XsaveCpu cpu) => ProgramCpu(cpu, out _, out _);
+
+    // fpu__init_cpu_xstate() in its order, naming the instruction that faulted and the value it wrote.
+    private XsaveFault ProgramCpu(XsaveCpu cpu, out string instruction, out ulong value)
     {
+        instruction = "";
+        value = 0;
         cpu.Cpl = 0;
         if (!XsaveEnabled || KernelCfg.MaxFeatures == 0)
         {
@@ -175,15 +184,18 @@ public sealed partial class FpuSystem
         cpu.OsXsave = true;
         if (Caps.Xfd)
         {
+            (instruction, value) = ("WRMSR IA32_XFD", InitXfd);
             var f = cpu.Wrmsr(Msr.IA32_XFD, InitXfd);
             if (f.IsFault)
                 return f;
         }
+        (instruction, value) = ("XSETBV", Xcr0);
         var fx = cpu.Xsetbv(0, Xcr0);
         if (fx.IsFault)
             return fx;
         if (Caps.Xsaves)
         {
+            (instruction, value) = ("WRMSR IA32_XSS", Xss);
             var fs = cpu.Wrmsr(Msr.IA32_XSS, Xss);
             if (fs.IsFault)
                 return fs;

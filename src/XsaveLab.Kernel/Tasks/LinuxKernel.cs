@@ -25,6 +25,8 @@ public sealed partial class LinuxKernel
         SwitchPolicy = new FpuSwitchPolicy(system);
         if (!system.Caps.Fxsr)
             throw new CpuProfileFormatException(system.Profile.Source, 0, "the CPU has no FXSR (CPUID.1:EDX[24]); FNSAVE-only CPUs are not modelled by the task layer"); // bad input, not misuse
+        if (system.Stopped is { } stop)
+            throw new CpuProfileFormatException(system.Profile.Source, 0, $"fpu__init_cpu_xstate() faults on this CPU's leaf 0xD values: {stop.Summary}; the boot stops there"); // bad input, not misuse
         int n = cpuCount ?? system.Options.CpuCount;
         if (n < 1)
             throw new ArgumentOutOfRangeException(nameof(cpuCount), n, "at least one CPU");
