@@ -22,6 +22,7 @@ public static class Program
         ExperimentCommand.Create,
         ImageCommand.Create,
         ExploreCommand.Create,
+        VariantsCommand.Create,
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

@@ -14,7 +14,7 @@ public sealed class CommandLineFuzzTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>Commands that answer from the model in milliseconds; the others (calibration, measurement, live
     /// checks, file import) are fuzzed through parsing only: their vectors end in an unknown option or --help.</summary>
-    private static readonly HashSet<string> Invoked = ["layout", "boot", "kvm", "cpus", "compat", "image"];
+    private static readonly HashSet<string> Invoked = ["layout", "boot", "kvm", "cpus", "compat", "image", "variants"];
 
     private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-fuzz-").FullName;
 

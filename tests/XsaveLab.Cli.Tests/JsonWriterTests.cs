@@ -28,7 +28,7 @@ public sealed partial class JsonWriterTests
 
     /// <summary>Commands whose JSON the theories below check, by command path.</summary>
     private static readonly string[] Checked =
-        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode", "image validate", "image convert", "image diff", "explore", "bench explore"];
+        ["kvm", "compat", "layout", "boot", "cpus", "report", "experiment cet-s", "bench sim", "bench", "measure context-switch", "calibrate", "host check", "image decode", "image validate", "image convert", "image diff", "explore", "bench explore", "variants"];
 
     [Fact]
     public void EveryCommandWithJsonOutputIsChecked()
@@ -55,6 +55,8 @@ public sealed partial class JsonWriterTests
     [InlineData("compat", "--common", "spr", "zen4-genoa", "--format", "json")]
     [InlineData("boot", "--cpu", "emr", "--kernel", "case3", "--format", "json")]
     [InlineData("cpus", "--format", "json")]
+    [InlineData("variants", "--format", "json")]
+    [InlineData("boot", "--cpu", "spr", "--kernel", "6.15", "--format", "json")]
     [InlineData("explore", "--kernel", "6.17", "--depth", "1", "--format", "json")]
     [InlineData("bench", "explore", "--depth", "1", "--format", "json")]
     [InlineData("report", "--cpu", "spr", "--format", "json")]

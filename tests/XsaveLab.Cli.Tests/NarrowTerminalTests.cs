@@ -34,6 +34,7 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
         ["image convert"] = new(["{ptrace}", "--kind", "ptrace", "--from-cpu", "spr", "--to", "compacted", "-o", "{out}"]),
         ["image diff"] = new(["{ptrace}", "{ptrace}", "--kind", "ptrace", "--cpu", "spr"]),
         ["image validate"] = new(["{ptrace}", "--for", "ptrace", "--cpu", "spr"]),
+        ["variants"] = new([]),
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-narrow-").FullName;

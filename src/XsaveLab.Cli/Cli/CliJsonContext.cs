@@ -29,6 +29,7 @@ namespace XsaveLab.Cli.Cli;
 [JsonSerializable(typeof(ImageValidateJson))]
 [JsonSerializable(typeof(ImageConvertJson))]
 [JsonSerializable(typeof(ImageDiffJson))]
+[JsonSerializable(typeof(VariantsJson))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -22,7 +22,7 @@ public static class BootCommand
         {
             var variant = KernelOption.Get(parse, kernel);
             var sel = cpu.Resolve(parse);
-            return ctx.Render(FormatOption.Get(parse, format), BootReport.From(FpuSystem.Boot(sel.Profile, variant, BootOptions.Default with { CpuidAsGiven = parse.GetValue(asGuest) })), new BootRenderer(sel));
+            return ctx.Render(FormatOption.Get(parse, format), BootReport.Create(sel.Profile, variant, BootOptions.Default with { CpuidAsGiven = parse.GetValue(asGuest) }), new BootRenderer(sel));
         });
         return cmd;
     }

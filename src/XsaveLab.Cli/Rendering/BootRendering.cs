@@ -15,12 +15,14 @@ public sealed record BootDecisionJson(string Subject, string Outcome, string Rea
 /// feature the CPU offers that the boot dropped (the <c>decisions</c> marked <c>dropped</c>). <c>lostFeatures</c>
 /// are the xfeatures a disabled XSAVE took away; <c>knownMistake</c> names the CPUID size error a failed size
 /// check matches (<c>--as-guest</c>), else null. <c>stopped</c> is the fault that ended the boot in
-/// <c>fpu__init_cpu_xstate()</c> ("#GP on XSETBV 0x…: rule"), else null.</summary>
+/// <c>fpu__init_cpu_xstate()</c> ("#GP on XSETBV 0x…: rule"), else null. <c>variantEffect</c> (only for a variant other
+/// than the landed one) says what the variant changes in this boot and which of its cited differences are behind it.</summary>
 public sealed record BootJson(
     string Kernel, string Cpu, IReadOnlyList<string> Dmesg, FpuCfgJson KernelCfg, FpuCfgJson UserCfg, GuestCfgJson? GuestDefaultCfg,
     string Xcr0, string Xss, string Xfd, int GuestFpstateSize, int MaxSigframeSize, IReadOnlyList<string> Warnings,
     IReadOnlyList<BootDecisionJson> Decisions, bool AsGuest, bool XsaveEnabled, string LostFeatures,
-    IReadOnlyList<string> LostCpuFeatures, string? KnownMistake, string? Stopped);
+    IReadOnlyList<string> LostCpuFeatures, string? KnownMistake, string? Stopped,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VariantEffectJson? VariantEffect);
 
 /// <summary><c>boot</c>: the boot log and the three state configurations a boot leaves behind.</summary>
 public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
@@ -32,7 +34,7 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
         r.HasGuestDefaultCfg ? new GuestCfgJson(Json.Hex(r.GuestDefaultCfg.Features), r.GuestDefaultCfg.Size) : null,
         Json.Hex(r.Xcr0), Json.Hex(r.Xss), Json.Hex(r.InitXfd), r.GuestFpstateSize, r.MaxFrameSize,
         [.. r.Warnings, .. r.Decisions.Where(d => d.Dropped).Select(d => d.ToString())], [.. r.Decisions.Select(BootDecisionJson.From)],
-        r.AsGuest, r.XsaveEnabled, Json.Hex(r.LostFeatures), r.LostCpuFeatures, r.KnownMistake, r.Stopped?.Summary);
+        r.AsGuest, r.XsaveEnabled, Json.Hex(r.LostFeatures), r.LostCpuFeatures, r.KnownMistake, r.Stopped?.Summary, VariantEffectJson.From(r.Effect));
 
     /// <summary>Exit 1 when the boot stops on a fault; with <c>--as-guest</c> also when the guest loses features, so
     /// a VMM's CI can run it on its templates.</summary>
@@ -64,6 +66,7 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
             console.WriteLine($"per-task {Numbers.Bytes(rep.HostDefaultSize)}, new vCPU {Numbers.Bytes(rep.GuestFpstateSize)}, AT_MINSIGSTKSZ {Numbers.Int(rep.MaxFrameSize)}");
         if (rep.AsGuest)
             RenderGuestView(console, rep);
+        VariantEffectRendering.Write(console, rep.Effect, $"this boot of {rep.Cpu}");
     }
 
     // The guest's outcome in plain words: XSAVE on or off, what it lost, and which CPUID mistake caused it.

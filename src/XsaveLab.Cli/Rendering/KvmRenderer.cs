@@ -19,7 +19,8 @@ public sealed record FpstateJson(int Size, string Features);
 public sealed record KvmJson(
     string Cpu, string Kernel, string Kvm, string Flavour, string Vmm, bool Ok, IReadOnlyList<KvmStepJson> Steps, int Xsave2Size,
     IReadOnlyList<KvmCpuidJson> SupportedCpuid, FpstateJson? GuestFpstate, FpstateJson? GuestFpstateAtCreate, FpstateJson HostFpstate,
-    IReadOnlyList<CetStateLocation> CetState, IReadOnlyList<string> Notes);
+    IReadOnlyList<CetStateLocation> CetState, IReadOnlyList<string> Notes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VariantEffectJson? VariantEffect);
 
 /// <summary><c>kvm</c>: each ioctl with its result, the guest's CPUID 0xD, the XSAVE2 size, guest vs host fpstate
 /// and where CET state lives. Exit 1 when an expectation was not met.</summary>
@@ -30,7 +31,8 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
     public object ToJson(KvmReport r) => new KvmJson(
         r.Cpu, r.Kernel, r.Kvm, r.Flavour, r.Vmm, r.Ok, [.. r.Steps.Select(Step)], r.Xsave2Size,
         [.. r.SupportedCpuid.Select(e => new KvmCpuidJson(Json.Hex(e.Function), e.Index, Json.Hex(e.Eax), Json.Hex(e.Ebx), Json.Hex(e.Ecx), Json.Hex(e.Edx)))],
-        Fpstate(r.GuestFpstate), Fpstate(r.GuestFpstateAtCreate), Fpstate(r.HostFpstate)!, r.CetState, r.Notes);
+        Fpstate(r.GuestFpstate), Fpstate(r.GuestFpstateAtCreate), Fpstate(r.HostFpstate)!, r.CetState, r.Notes,
+        VariantEffectJson.From(r.Effect));
 
     private static KvmStepJson Step(KvmStep s) => new(
         s.Line, s.Ioctl, s.Args, s.ResultText, s.OutputText, s.Text,
@@ -73,6 +75,7 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
         cet.Write(c);
         foreach (var n in r.Notes)
             c.WriteLine("note: " + n);
+        VariantEffectRendering.Write(c, r.Effect, $"this sequence on {r.Cpu}");
         c.WriteLine(r.Ok ? "All expectations met." : "Some expectations were NOT met.");
     }
 }

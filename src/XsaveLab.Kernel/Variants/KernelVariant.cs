@@ -67,6 +67,10 @@ public sealed record KernelVariant
     /// <summary>The SLUB <c>calculate_order()</c> of the release (mm/slub.c; the 1/2-waste rules are 6.7+).</summary>
     public Memory.SlubOrderRules SlubOrder { get; init; } = Memory.SlubOrderRules.HalfWaste;
 
+    /// <summary>The variant this one is described against (<see cref="VariantChanges"/>); null only for a variant
+    /// built in code outside <see cref="KernelVariants"/>.</summary>
+    public VariantNeighbour? Neighbour { get; init; }
+
     /// <summary>Each behaviour with its source.</summary>
     public required IReadOnlyList<VariantDifference> Differences { get; init; }
 

@@ -84,6 +84,7 @@ public static class KernelVariantFile
             var v = parent with
             {
                 Name = name,
+                Neighbour = new VariantNeighbour(parent.Name, "the parent the file changes"),
                 Summary = Str(root, "summary") ?? $"{parent.Name} changed by {Path.GetFileName(file)}",
                 CetKernelSupported = Bool(root, "cetKernelSupported") ?? parent.CetKernelSupported,
                 CetKernelName = Str(root, "cetKernelName") ?? parent.CetKernelName,
@@ -100,7 +101,7 @@ public static class KernelVariantFile
                 throw new KernelVariantFileException(file, "guestSupervisorMask", $"0x{v.GuestSupervisorMask:x} is not within the supported guest-only candidates (CET_KERNEL 0x{XFeatureMasks.CetKernel:x}, and only with cetKernelSupported)");
             foreach (var p in root.EnumerateObject())
                 if (p.Name is not ("name" or "parent" or "summary"))
-                    changes.Add(new VariantDifference(p.Name, $"{p.Name} = {p.Value.GetRawText()}", $"variant file {Path.GetFileName(file)}"));
+                    changes.Add(new VariantDifference(p.Name, $"{p.Name} = {p.Value.GetRawText()}", $"variant file {Path.GetFileName(file)}", VariantEffect.Any));
             return v with { Differences = [.. parent.Differences, .. changes] };
 
             string? Str(JsonElement o, string field) => !o.TryGetProperty(field, out var e) ? null

@@ -4,4 +4,5 @@ namespace XsaveLab.Kernel.Variants;
 /// <param name="Aspect">What differs (e.g. "guest_perm initialisation").</param>
 /// <param name="Behaviour">What this variant does.</param>
 /// <param name="Source">Commit id (12 hex digits) or mailing-list reference.</param>
-public sealed record VariantDifference(string Aspect, string Behaviour, string Source);
+/// <param name="Shows">Where a model run can show the behaviour (<see cref="VariantEffectOnCpu"/>).</param>
+public sealed record VariantDifference(string Aspect, string Behaviour, string Source, VariantEffect Shows = VariantEffect.None);

@@ -25,6 +25,51 @@ public sealed record KvmReport(
 {
     public bool Ok => Steps.All(s => !s.Failed);
 
+    /// <summary>For a host kernel other than the landed one: what it changes in this run (null for the landed one).</summary>
+    public VariantEffectOnCpu? Effect { get; init; }
+
+    /// <summary>The results of two runs of one sequence that differ: each line's result, output and guest outcomes,
+    /// the XSAVE2 size, KVM's supported CPUID 0xD, the guest and host fpstates and the kernel's warnings.</summary>
+    public static IReadOnlyList<ObservedChange> Observe(KvmReport chosen, KvmReport landed)
+    {
+        var o = new List<ObservedChange>();
+        // Steps pair by script line: a "when" line may run under one kernel and be skipped under the other.
+        var theirs = landed.Steps.GroupBy(s => s.Line).ToDictionary(g => g.Key, g => g.First());
+        var ours = chosen.Steps.Select(s => s.Line).ToHashSet();
+        foreach (var a in chosen.Steps.GroupBy(s => s.Line).Select(g => g.First()))
+        {
+            string what = $"line {a.Line} {a.Ioctl} {a.Args}".TrimEnd();
+            if (!theirs.TryGetValue(a.Line, out var b))
+            {
+                o.Add(new ObservedChange(VariantEffect.CallResults, what, "run", "skipped"));
+                continue;
+            }
+            VariantEffectOnCpu.Compare(o, VariantEffect.CallResults, what, a.ResultText, b.ResultText);
+            VariantEffectOnCpu.Compare(o, VariantEffect.CallResults, what + " (output)", a.OutputText ?? "none", b.OutputText ?? "none");
+            VariantEffectOnCpu.Compare(o, VariantEffect.CallResults, what + " (guest)", string.Join("; ", a.Guest), string.Join("; ", b.Guest));
+        }
+        foreach (var b in landed.Steps.Where(s => !ours.Contains(s.Line)).GroupBy(s => s.Line).Select(g => g.First()))
+            o.Add(new ObservedChange(VariantEffect.CallResults, $"line {b.Line} {b.Ioctl} {b.Args}".TrimEnd(), "skipped", "run"));
+        VariantEffectOnCpu.CompareBytes(o, VariantEffect.GuestState, "KVM_CAP_XSAVE2", chosen.Xsave2Size, landed.Xsave2Size);
+        VariantEffectOnCpu.CompareLines(o, VariantEffect.GuestState, "supported CPUID 0xD", [.. chosen.SupportedCpuid.Select(Leaf)], [.. landed.SupportedCpuid.Select(Leaf)]);
+        Fpstate(o, VariantEffect.GuestState, "vCPU 0 fpstate at creation", chosen.GuestFpstateAtCreate, landed.GuestFpstateAtCreate);
+        Fpstate(o, VariantEffect.GuestState, "vCPU 0 fpstate", chosen.GuestFpstate, landed.GuestFpstate);
+        Fpstate(o, VariantEffect.HostState, "host task fpstate", chosen.HostFpstate, landed.HostFpstate);
+        VariantEffectOnCpu.CompareLines(o, VariantEffect.Warnings, "kernel warning", [.. chosen.Notes.Where(IsWarn)], [.. landed.Notes.Where(IsWarn)]);
+        return o;
+
+        static string Leaf(CpuidEntry e) => $"0xd.{e.Index}: eax {Hex(e.Eax)} ebx {Hex(e.Ebx)} ecx {Hex(e.Ecx)} edx {Hex(e.Edx)}";
+        static bool IsWarn(string note) => note.StartsWith(WarnPrefix, StringComparison.Ordinal);
+        static void Fpstate(List<ObservedChange> o, VariantEffect kind, string what, FpstateView? a, FpstateView? b)
+        {
+            VariantEffectOnCpu.CompareBytes(o, kind, what, a?.Size ?? 0, b?.Size ?? 0);
+            VariantEffectOnCpu.CompareMask(o, kind, what + " features", a?.Features ?? 0, b?.Features ?? 0);
+        }
+    }
+
+    /// <summary>How a kernel warning is noted.</summary>
+    private const string WarnPrefix = "kernel WARN: ";
+
     /// <summary>Runs <paramref name="script"/> and collects the report from the last VMM process.</summary>
     public static KvmReport Create(VmmScript script, KvmSettings settings, string vmmName)
     {
@@ -42,7 +87,7 @@ public sealed record KvmReport(
         var notes = new List<string>(sys.Caps.Notes);
         if (v is not null)
             notes.AddRange(v.Notes);
-        notes.AddRange(sys.Kernel.Warnings.Entries.Select(w => "kernel WARN: " + w));
+        notes.AddRange(sys.Kernel.Warnings.Entries.Select(w => WarnPrefix + w));
         if (created is not null)
         {
             ulong extra = created.Features & ~hostView.Features;

@@ -23,6 +23,13 @@ public static class KvmRequest
         if (BuiltinScripts.Unmet(vmm, new Vm.KvmSystem(settings)) is { } unmet)
             throw new KvmRequestException($"--vmm: {unmet}; this CPU is {settings.Cpu.Name}");
         var report = KvmReport.Create(script, settings, vmm);
+        if (settings.Kernel.Name != KernelVariants.DefaultName)
+            report = report with { Effect = VariantEffectOnCpu.From(settings.Kernel, KvmReport.Observe(report, Landed(script, settings, vmm))) };
         return notes.Count == 0 ? report : report with { Notes = [.. notes, .. report.Notes] };
     }
+
+    /// <summary>The same sequence under the landed kernel (a script whose <c>kernel</c> line names one runs under that
+    /// one both times, so nothing differs).</summary>
+    private static KvmReport Landed(VmmScript script, KvmSettings settings, string vmm) =>
+        KvmReport.Create(script, settings with { Kernel = KernelVariants.Default }, vmm);
 }

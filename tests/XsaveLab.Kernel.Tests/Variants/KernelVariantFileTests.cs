@@ -32,7 +32,7 @@ public partial class KernelVariantFileTests
         var parent = KernelVariants.V6_17;
         Assert.Equal("no-509e880b", v.Name);
         Assert.Equal(GuestStateSource.KernelDefaults, v.GuestState);
-        Assert.Equal(parent with { Name = v.Name, Summary = v.Summary, GuestState = v.GuestState, Differences = v.Differences }, v);
+        Assert.Equal(parent with { Name = v.Name, Summary = v.Summary, GuestState = v.GuestState, Differences = v.Differences, Neighbour = new("6.17", "the parent the file changes") }, v);
         Assert.Equal(parent.Differences.Count + 1, v.Differences.Count);
         Assert.Contains(v.Differences, d => d.Aspect == "guestState" && d.Source.Contains("d.json", StringComparison.Ordinal));
     }

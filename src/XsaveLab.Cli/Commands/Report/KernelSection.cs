@@ -11,7 +11,7 @@ public sealed class KernelSection : IReportSection
     public string JsonKey => "kernel";
 
     private static (BootReport Boot, VariantComparison Cmp) Compute(ReportContext ctx) =>
-        (BootReport.From(FpuSystem.Boot(ctx.Cpu, ctx.Kernel)), VariantComparison.Measure(ctx.Cpu, ctx.ComparedKernels));
+        (BootReport.Create(ctx.Cpu, ctx.Kernel), VariantComparison.Measure(ctx.Cpu, ctx.ComparedKernels));
 
     public void RenderText(ReportContext ctx, IAnsiConsole console)
     {
@@ -24,6 +24,7 @@ public sealed class KernelSection : IReportSection
             t.AddRow(r.Variant, Numbers.Int(r.TaskBytes), Numbers.Int(r.VcpuBytes), Numbers.Int(r.VcpuBytesWithCet), r.XssCetKernel ? "1" : "0",
                 r.HostRfbmCetKernel ? "1" : "0", Numbers.Real(r.HostSaveBytes, 1), Numbers.Real(r.GuestSaveBytes, 1));
         t.Write(console);
+        VariantEffectRendering.Write(console, boot.Effect, $"this boot of {ctx.Cpu.Name}");
     }
 
     public object ToJson(ReportContext ctx)
