@@ -41,6 +41,33 @@ public class CompatCommandTests
         Assert.StartsWith("KVM_SET_CPUID2 expose=", doc.RootElement.GetProperty("vmmLine").GetString());
     }
 
+    [Fact]
+    public void Hide_applies_to_both_cpus_and_the_rows_follow_the_hidden_cpuid()
+    {
+        var r = CliRunner.Run("compat", "icx", "zen4-genoa", "--hide", "avx512f", "--format", "json");
+        Assert.True(r.ExitCode is 0 or 1, r.ToString());
+        using var doc = JsonDocument.Parse(r.Out);
+        var rows = doc.RootElement.GetProperty("components").EnumerateArray().ToArray();
+        // The expectation from the two hidden CPUIDs: a component both enumerate differs when its standard
+        // offset (0xD.i EBX) or size (0xD.i EAX) differs.
+        var from = CpuidMasking.Hide(CpuCatalog.Get("icx"), ["avx512f"]);
+        var to = CpuidMasking.Hide(CpuCatalog.Get("zen4-genoa"), ["avx512f"]);
+        ulong both = (from.SupportedXcr0 | from.SupportedXss) & (to.SupportedXcr0 | to.SupportedXss);
+        int[] expected = [.. Enumerable.Range(2, 62).Where(i => (both >> i & 1) != 0
+            && (from.Leaf(0xD, (uint)i).Ebx != to.Leaf(0xD, (uint)i).Ebx || from.Leaf(0xD, (uint)i).Eax != to.Leaf(0xD, (uint)i).Eax))];
+        Assert.Equal(expected, rows.Where(c => c.GetProperty("differs").GetBoolean()).Select(c => c.GetProperty("nr").GetInt32()));
+        Assert.DoesNotContain(rows, c => c.GetProperty("nr").GetInt32() is 5 or 6 or 7);
+        Assert.Equal(expected.Length == 0 ? "compatible" : "incompatible",
+            doc.RootElement.GetProperty("verdicts").GetProperty("kvmSnapshot").GetString());
+        // Without --hide the AVX-512 components are rows, and they differ.
+        using var plain = JsonDocument.Parse(CliRunner.Run("compat", "icx", "zen4-genoa", "--format", "json").Out);
+        Assert.Contains(plain.RootElement.GetProperty("components").EnumerateArray(), c => c.GetProperty("nr").GetInt32() == 5 && c.GetProperty("differs").GetBoolean());
+    }
+
+    [Fact]
+    public void Hide_with_an_unknown_feature_is_bad_input() =>
+        CliRunner.OneError(CliRunner.Run("compat", "spr", "emr", "--hide", "nosuchfeature"));
+
     [Theory]
     [InlineData("compat", "spr")]
     [InlineData("compat", "spr", "emr", "icx")]

@@ -29,9 +29,12 @@ public sealed class CpuSourceOptions
         Description = "The CPU of this machine, read live with CPUID (Linux x86-64 only)",
     };
 
-    public Option<string> Hide { get; } = new("--hide")
+    public Option<string> Hide { get; } = NewHideOption("Hide CPUID features of the chosen CPU, with the features and XSAVE components depending on them (kernel names, comma-separated, e.g. avx512f,pku)");
+
+    /// <summary>A <c>--hide</c> option for commands that take their CPUs otherwise (<c>compat</c>).</summary>
+    public static Option<string> NewHideOption(string description) => new("--hide")
     {
-        Description = "Hide CPUID features of the chosen CPU, with the features and XSAVE components depending on them (kernel names, comma-separated, e.g. avx512f,pku)",
+        Description = description,
         HelpName = "FEATURE[,FEATURE...]",
     };
 
@@ -69,9 +72,13 @@ public sealed class CpuSourceOptions
     }
 
     /// <summary>The names given to <c>--hide</c>, checked, or null without the option.</summary>
-    private string[]? HiddenNames(ParseResult parse)
+    private string[]? HiddenNames(ParseResult parse) => HideNames(parse.GetValue(Hide));
+
+    /// <summary>The feature names of a <c>--hide</c> value, checked and lower-cased, or null for no value; an
+    /// unknown name is a <see cref="UserErrorException"/>.</summary>
+    public static string[]? HideNames(string? list)
     {
-        if (parse.GetValue(Hide) is not { } list)
+        if (list is null)
             return null;
         var names = list.Split(',', StringSplitOptions.TrimEntries);
         foreach (var n in names)

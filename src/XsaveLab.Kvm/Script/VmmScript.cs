@@ -26,7 +26,7 @@ public sealed class VmmScript
 {
     public static readonly IReadOnlyDictionary<string, string> Verbs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        ["cpu"] = "cpu NAME|FILE — the CPU of the VMM process, a built-in CPU or a CPUID dump (before any call; the KVM flavour becomes upstream unless the script names one)",
+        ["cpu"] = "cpu NAME|FILE [hide=FEATURE,…] — the CPU of the VMM process, a built-in CPU or a CPUID dump, optionally with CPUID features hidden as --hide does (before any call; the KVM flavour becomes upstream unless the script names one)",
         ["kernel"] = "kernel VARIANT — host kernel variant (before any call)",
         ["kvm"] = "kvm 6.17|6.18|6.19 — KVM release (before any call)",
         ["flavour"] = "flavour upstream|pvm — KVM flavour (before any call)",
@@ -172,6 +172,8 @@ public sealed class VmmScript
         VmmCall Setting()
         {
             if (sawCall) throw Error($"'{verb}' must come before the first call");
+            if (verb == "cpu" && args.Length == 2 && args[1].StartsWith("hide=", StringComparison.OrdinalIgnoreCase))
+                return new VmmCall.SetCpu(Bounded(Hide(NamedCpu(args[0]), args[1][5..])));
             if (args.Length != 1) throw Usage();
             string a = args[0];
             switch (verb)
@@ -207,6 +209,16 @@ public sealed class VmmScript
             {
                 throw Error($"CPU file: {e.Message}");
             }
+        }
+
+        // hide=F1,F2: the CPU a hypervisor or BIOS presents without those features (CpuidMasking.Hide, as --hide).
+        CpuProfile Hide(CpuProfile cpu, string list)
+        {
+            var names = list.Split(',', StringSplitOptions.TrimEntries);
+            foreach (var name in names)
+                if (CpuidFeatureDeps.Find(name) is null)
+                    throw Error($"hide: unknown feature '{ScriptText.Excerpt(name)}' (known: {string.Join(", ", CpuidFeatureDeps.Bits.Select(b => b.Name))})");
+            return CpuidMasking.Hide(cpu, [.. names.Select(x => x.ToLowerInvariant()).Distinct()]);
         }
 
         CpuProfile Bounded(CpuProfile cpu) =>
