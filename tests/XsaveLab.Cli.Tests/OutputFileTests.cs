@@ -64,8 +64,10 @@ public sealed class OutputFileTests : IDisposable
     [Fact]
     public void TheCheckComesBeforeTheWork()
     {
-        // A CPU without XSAVE makes --html an error after the CPU is known; a bad target must be found first.
-        var msg = CliRunner.OneError(CliRunner.Run("report", "--cpu", "nehalem", "--html", _dir));
+        // A CPU whose kernel section cannot run makes the report fail after the work; a bad target must be found first.
+        string dump = Path.Combine(_dir, "nofxsr.txt");
+        File.WriteAllText(dump, ReportHtmlTests.WithoutFxsr);
+        var msg = CliRunner.OneError(CliRunner.Run("report", "--cpuid", dump, "--html", _dir));
         Assert.Contains("directory", msg);
     }
 

@@ -20,16 +20,18 @@ public static class LayoutRendering
         new LayoutSizesJson(v.StandardSize, v.CompactedSize, v.CompactedWithSupervisorSize),
         v.Warnings);
 
-    public static void Render(IAnsiConsole console, LayoutView v)
+    public static void Render(IAnsiConsole console, LayoutView v) => ReportBlocks.WriteText(Blocks(v), console);
+
+    /// <summary>The masks, the component table, the three sizes and the warnings (or only the warnings without XSAVE).</summary>
+    public static IReadOnlyList<ReportBlock> Blocks(LayoutView v)
     {
         if (!v.HasXsave)
+            return [.. v.Warnings.Select(w => new TextBlock(w))];
+        var blocks = new List<ReportBlock>
         {
-            foreach (var w in v.Warnings)
-                console.WriteLine(w);
-            return;
-        }
-        console.WriteLine($"XCR0 {Json.Hex(v.Xcr0)} ({XFeatureTable.Describe(v.Xcr0)})");
-        console.WriteLine($"XSS  {Json.Hex(v.Xss)} ({XFeatureTable.Describe(v.Xss)})");
+            new TextBlock($"XCR0 {Json.Hex(v.Xcr0)} ({XFeatureTable.Describe(v.Xcr0)})"),
+            new TextBlock($"XSS  {Json.Hex(v.Xss)} ({XFeatureTable.Describe(v.Xss)})"),
+        };
         string cmpTitle = v.CompactedMask == 0 ? "compacted" : $"compacted\n({Json.Hex(v.CompactedMask)})";
         var t = new TextTable("nr", "name", "kind", "size", "standard\noffset", cmpTitle, "align64", "xfd").AlignRight(0, 3, 4, 5);
         foreach (var c in v.Components)
@@ -42,12 +44,12 @@ public static class LayoutRendering
                 c.CompactedOffset is int co ? Numbers.Int(co) : "-",
                 c.Aligned64 ? "yes" : "",
                 c.Xfd ? "yes" : "");
-        t.Write(console);
-        console.WriteLine($"standard size, XCR0 (XSAVE, XSAVEOPT):  {Size(v.StandardSize, "")}");
-        console.WriteLine($"compacted size, XCR0 (XSAVEC):          {Size(v.CompactedSize, "no XSAVEC")}");
-        console.WriteLine($"compacted size, XCR0|XSS (XSAVES):      {Size(v.CompactedWithSupervisorSize, "no XSAVES")}");
-        foreach (var w in v.Warnings)
-            console.WriteLine($"warning: {w}");
+        blocks.Add(new TableBlock(t));
+        blocks.Add(new TextBlock($"standard size, XCR0 (XSAVE, XSAVEOPT):  {Size(v.StandardSize, "")}"));
+        blocks.Add(new TextBlock($"compacted size, XCR0 (XSAVEC):          {Size(v.CompactedSize, "no XSAVEC")}"));
+        blocks.Add(new TextBlock($"compacted size, XCR0|XSS (XSAVES):      {Size(v.CompactedWithSupervisorSize, "no XSAVES")}"));
+        blocks.AddRange(v.Warnings.Select(w => new TextBlock($"warning: {w}")));
+        return blocks;
     }
 
     private static string Size(int? size, string missing) => size is int s ? $"{Numbers.Bytes(s)}, {Json.Hex((ulong)s)}" : $"- ({missing})";

@@ -26,7 +26,9 @@ public sealed class ReportRenderer(string? htmlWritten) : IRenderer<ReportContex
         foreach (var s in ReportSections.For(rc))
         {
             console.Write(new Rule(Markup.Escape(s.Title)).LeftJustified());
-            if (SectionUnavailable.Try(rc, s, () => { s.RenderText(rc, console); return null; }) is SectionUnavailable u)
+            if (rc.ContentOf(s) is IReadOnlyList<ReportBlock> blocks)
+                ReportBlocks.WriteText(blocks, console);
+            else if (rc.ContentOf(s) is SectionUnavailable u)
                 console.WriteLine($"cannot run on this CPU: {SafeText.Line(u.Unavailable)}");
             console.WriteLine();
         }

@@ -42,6 +42,15 @@ public sealed class TextTable(params string[] headers)
 
     public IReadOnlyList<Cell[]> Rows => _rows;
 
+    /// <summary>The column headers (<c>\n</c> marks a suggested break).</summary>
+    public IReadOnlyList<string> Headers => headers;
+
+    /// <summary>The right-aligned (numeric) columns.</summary>
+    public IReadOnlySet<int> RightAligned => _right;
+
+    /// <summary>The title set by <see cref="Title(string)"/>, if any.</summary>
+    public string? TitleText => _title;
+
     public void Write(IAnsiConsole console) => console.Write(new Renderable(this));
 
     /// <summary>The column widths for <paramref name="width"/> characters of line, or null when the table cannot

@@ -25,24 +25,33 @@ public static class VariantEffectRendering
 {
     public static void Write(IAnsiConsole console, VariantEffectOnCpu? effect, string where)
     {
+        foreach (var line in Lines(effect, where))
+            Wrapped(console, line);
+    }
+
+    /// <summary>The same lines as report blocks (wrapped in text, indented lines indented on the page).</summary>
+    public static IEnumerable<ReportBlock> Blocks(VariantEffectOnCpu? effect, string where) =>
+        Lines(effect, where).Select(l => new TextBlock(l, Wrap: true));
+
+    /// <summary>The lines, unwrapped: none for the landed kernel.</summary>
+    public static IReadOnlyList<string> Lines(VariantEffectOnCpu? effect, string where)
+    {
         if (effect is null)
-            return;
+            return [];
         if (effect.Unchanged)
-        {
-            Wrapped(console, $"Kernel {effect.Variant} changes nothing in {where} compared with the landed {effect.Landed}.");
-            return;
-        }
-        Wrapped(console, $"What kernel {effect.Variant} changes in {where} compared with the landed {effect.Landed}:");
+            return [$"Kernel {effect.Variant} changes nothing in {where} compared with the landed {effect.Landed}."];
+        var lines = new List<string> { $"What kernel {effect.Variant} changes in {where} compared with the landed {effect.Landed}:" };
         foreach (var o in effect.Observed)
-            Wrapped(console, $"  {o.What}: {Value(o, o.Chosen)} ({effect.Landed}: {Value(o, o.Landed)})");
+            lines.Add($"  {o.What}: {Value(o, o.Chosen)} ({effect.Landed}: {Value(o, o.Landed)})");
         if (effect.Differences.Count == 0)
         {
-            Wrapped(console, $"  No cited difference of {effect.Variant} is documented to change these results.");
-            return;
+            lines.Add($"  No cited difference of {effect.Variant} is documented to change these results.");
+            return lines;
         }
-        Wrapped(console, "Cited differences behind it:");
+        lines.Add("Cited differences behind it:");
         foreach (var d in effect.Differences)
-            Wrapped(console, $"  {d.Aspect}: {d.Behaviour} [{d.Source}]");
+            lines.Add($"  {d.Aspect}: {d.Behaviour} [{d.Source}]");
+        return lines;
     }
 
     private static string Value(ObservedChange o, string v) =>

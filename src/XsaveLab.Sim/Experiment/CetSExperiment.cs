@@ -233,20 +233,8 @@ public static class CetSExperiment
 
     /// <summary>Byte map of an fpstate buffer: legacy x87/SSE, the header, then each component at its
     /// <c>xfeature_get_offset()</c> place in the system's format.</summary>
-    public static FpstateMap Map(FpuSystem sys, Kernel.Tasks.FpStateShape shape)
-    {
-        var layout = XStateLayout.Create(sys.Profile, shape.Xfeatures, sys.Compacted);
-        var segs = new List<FpstateSegment>
-        {
-            new(0, XFeatureTable.Get(0).ShortName, 0, 160, false),
-            new(1, XFeatureTable.Get(1).ShortName, 160, 352, false),
-            new(-1, "header", XsaveOffsets.Header, XsaveOffsets.HeaderSize, false),
-        };
-        foreach (var p in layout.Components)
-            if (p.Number >= 2)
-                segs.Add(new FpstateSegment(p.Number, p.Info.ShortName, p.Offset, p.Size, p.Component.Supervisor));
-        return new FpstateMap(shape.Size, $"0x{shape.Xfeatures:X}", sys.Compacted, segs);
-    }
+    public static FpstateMap Map(FpuSystem sys, Kernel.Tasks.FpStateShape shape) =>
+        FpstateMap.Create(sys.Profile, shape.Xfeatures, sys.Compacted, shape.Size);
 
     /// <summary>Every catalog CPU under case 1, case 2 and case 3: does CET_S exist, and what does case 2 save per task?</summary>
     /// <remarks>With <paramref name="sizes"/>, each row also says whether the 24 bytes change the task_struct

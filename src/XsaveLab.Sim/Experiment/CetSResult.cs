@@ -5,7 +5,26 @@ public sealed record FpstateSegment(int Component, string Name, int Offset, int 
 
 /// <summary>An fpstate buffer: size, xfeatures and component placement (legacy region and header included
 /// as components 0/1 and a header pseudo-segment numbered -1).</summary>
-public sealed record FpstateMap(int Size, string Xfeatures, bool Compacted, IReadOnlyList<FpstateSegment> Segments);
+public sealed record FpstateMap(int Size, string Xfeatures, bool Compacted, IReadOnlyList<FpstateSegment> Segments)
+{
+    /// <summary>Byte map of a <paramref name="size"/>-byte buffer holding <paramref name="xfeatures"/> in the standard or
+    /// compacted format: legacy x87/SSE, the header, then each component at its <c>xfeature_get_offset()</c> place
+    /// (<see cref="XStateLayout"/>).</summary>
+    public static FpstateMap Create(CpuProfile cpu, ulong xfeatures, bool compacted, int size)
+    {
+        var layout = XStateLayout.Create(cpu, xfeatures, compacted);
+        var segs = new List<FpstateSegment>
+        {
+            new(0, XFeatureTable.Get(0).ShortName, 0, 160, false),
+            new(1, XFeatureTable.Get(1).ShortName, 160, 352, false),
+            new(-1, "header", XsaveOffsets.Header, XsaveOffsets.HeaderSize, false),
+        };
+        foreach (var p in layout.Components)
+            if (p.Number >= 2)
+                segs.Add(new FpstateSegment(p.Number, p.Info.ShortName, p.Offset, p.Size, p.Component.Supervisor));
+        return new FpstateMap(size, $"0x{xfeatures:X}", compacted, segs);
+    }
+}
 
 /// <summary>One kernel variant's numbers.</summary>
 public sealed record VariantResult

@@ -12,9 +12,19 @@ public static class HtmlReport
     {
         var sb = new StringBuilder(64 * 1024);
         title ??= $"CET supervisor state: the series' experiment on {r.Cpu}";
-        sb.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">");
-        sb.Append($"<title>{E(title)}</title><style>{Css}</style></head><body>");
+        sb.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+        sb.Append($"<title>{E(title)}</title><style>{Style}</style></head><body>");
         sb.Append($"<h1>{E(title)}</h1>");
+        Body(sb, r, 2);
+        sb.Append("</body></html>");
+        return sb.ToString();
+    }
+
+    /// <summary>The experiment without the page around it, its headings at level <paramref name="level"/> (2 on its own
+    /// page, 3 inside the whole report): measurement, claims, variants, charts, byte maps, sweep, notes.</summary>
+    public static void Body(StringBuilder sb, CetSResult r, int level)
+    {
+        string h = $"h{level}", h1 = $"h{level + 1}";
         sb.Append($"<p class=\"meta\">CPU <b>{E(r.Cpu)}</b> ({E(r.CpuSource)}); {r.Tasks} threads + {r.Vcpus} vCPUs for the memory figures; cost model: {E(r.CostModel ?? "none")}");
         if (r.SwitchFixedNs is { } f)
             sb.Append($"; fixed per-switch part {N(f)} ns");
@@ -27,48 +37,55 @@ public static class HtmlReport
             sb.Append("</ul>");
         }
 
-        Claims(sb, r);
-        sb.Append("<h2>Variants</h2>");
+        Claims(sb, r, h);
+        sb.Append($"<{h}>Variants</{h}>");
         VariantsTable(sb, r);
         if (r.Measured is { } m)
         {
-            sb.Append("<h2>Measured on this machine</h2>");
-            sb.Append($"<table id=\"measured\"><tr><th>mode</th><th>vector state</th><th>runs</th><th>median switches/s</th><th>run-to-run spread</th><th>samples</th></tr>");
-            sb.Append($"<tr><td>{E(m.Mode)}</td><td>{E(m.VectorState)}</td><td>{m.Runs}</td><td class=\"num\">{m.SwitchesPerSecond.ToString("N0", CultureInfo.InvariantCulture)}</td>");
-            sb.Append($"<td class=\"num\">{N(m.RunToRunSpreadPct)} %</td><td>{E(string.Join(", ", m.Samples.Select(x => x.ToString("N0", CultureInfo.InvariantCulture))))}</td></tr></table>");
+            sb.Append($"<{h}>Measured on this machine</{h}>");
+            HtmlTable.Write(sb, "measured", ["mode", "vector state", "runs", "median switches/s", "run-to-run spread", "samples"],
+                [[m.Mode, m.VectorState, m.Runs.ToString(CultureInfo.InvariantCulture), m.SwitchesPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+                  $"{N(m.RunToRunSpreadPct)} %", string.Join(", ", m.Samples.Select(x => x.ToString("N0", CultureInfo.InvariantCulture)))]],
+                new HashSet<int> { 2, 3, 4 });
         }
-        Breakdown(sb, r);
-        sb.Append("<h2>Charts</h2><div class=\"charts\">");
+        Breakdown(sb, r, h);
+        sb.Append($"<{h}>Charts</{h}><div class=\"charts\">");
         ThroughputChart(sb, r);
         BytesChart(sb, r);
         sb.Append("</div>");
-        sb.Append("<h2>fpstate byte maps</h2><p class=\"hint\">Hover a segment for its component, offset and size.</p>");
+        sb.Append($"<{h}>fpstate byte maps</{h}><p class=\"hint\">Each map is drawn to scale; a component too narrow for its name carries its key number, and the legend under it lists every component with its offset and size.</p>");
         foreach (var v in r.Variants)
         {
-            sb.Append($"<h3>{E(v.Name)} — {E(v.Case)}</h3>");
-            ByteMap(sb, $"task fpstate ({v.TaskFpstateBytes} B, xfeatures {v.TaskLayout.Xfeatures})", v.TaskLayout, $"task-{v.Name}");
-            ByteMap(sb, $"vCPU guest fpstate ({v.VcpuFpstateBytes} B, xfeatures {v.VcpuLayout.Xfeatures})", v.VcpuLayout, $"vcpu-{v.Name}");
+            sb.Append($"<{h1}>{E(v.Name)} — {E(v.Case)}</{h1}>");
+            ByteMap.Write(sb, $"task fpstate ({v.TaskFpstateBytes} B, xfeatures {v.TaskLayout.Xfeatures})", v.TaskLayout, $"task-{v.Name}");
+            ByteMap.Write(sb, $"vCPU guest fpstate ({v.VcpuFpstateBytes} B, xfeatures {v.VcpuLayout.Xfeatures})", v.VcpuLayout, $"vcpu-{v.Name}");
         }
-        sb.Append("<h2>Catalog sweep</h2>");
+        sb.Append($"<{h}>Catalog sweep</{h}>");
         SweepChart(sb, r);
         SweepTable(sb, r);
         if (r.Notes.Count > 0)
         {
-            sb.Append("<h2>Notes</h2><ul>");
+            sb.Append($"<{h}>Notes</{h}><ul>");
             foreach (var n in r.Notes)
                 sb.Append($"<li>{E(n)}</li>");
             sb.Append("</ul>");
         }
-        sb.Append("</body></html>");
-        return sb.ToString();
     }
 
-    private static void Claims(StringBuilder sb, CetSResult r)
+    /// <summary>CSS class of a verdict (claim box, table cell): the colour follows the verdict value itself.</summary>
+    public static string VerdictClass(ClaimVerdict? v) => v switch
     {
-        sb.Append("<h2>The cover letter's claims</h2><div id=\"claims\">");
+        ClaimVerdict.Confirmed => "ok",
+        ClaimVerdict.NotConfirmed => "no",
+        _ => "inconclusive",
+    };
+
+    private static void Claims(StringBuilder sb, CetSResult r, string h)
+    {
+        sb.Append($"<{h}>The cover letter's claims</{h}><div id=\"claims\">");
         foreach (var c in r.Claims)
         {
-            string cls = c.Verdict switch { ClaimVerdict.Confirmed => "ok", ClaimVerdict.NotConfirmed => "no", _ => "inconclusive" };
+            string cls = VerdictClass(c.Verdict);
             string verdict = c.Label.ToLowerInvariant();
             sb.Append($"<div class=\"claim {cls}\" data-claim=\"{E(c.Id)}\"><div class=\"verdict\">{verdict}</div><blockquote>{E(c.Claim)}</blockquote><p>{E(c.Evidence)}</p></div>");
         }
@@ -77,21 +94,20 @@ public static class HtmlReport
 
     private static string Opt(double? v, string fmt, string suffix = "") => v is { } x ? x.ToString(fmt, CultureInfo.InvariantCulture) + suffix : "—";
 
-    private static void VariantsTable(StringBuilder sb, CetSResult r)
-    {
-        sb.Append("<table id=\"variants\"><tr><th>variant</th><th>case</th><th>task fpstate B</th><th>vCPU fpstate B</th><th>XSS[12]</th><th>task RFBM[12]</th>");
-        sb.Append("<th>saved B/switch</th><th>restored B/switch</th><th>vCPU saved B/switch</th><th>vCPU restored B/switch</th><th>predicted ns/switch</th><th>throughput Δ vs case 1</th><th>fpstate memory</th></tr>");
-        foreach (var v in r.Variants)
-        {
-            sb.Append($"<tr><td>{E(v.Name)}</td><td>{E(v.Case)}</td><td class=\"num\">{v.TaskFpstateBytes}</td><td class=\"num\">{v.VcpuFpstateBytes}</td>");
-            sb.Append($"<td>{(v.XssCetS ? "1" : "0")}</td><td>{(v.TaskRfbmCetS ? "1" : "0")}</td>");
-            sb.Append($"<td class=\"num\">{N(v.SavedBytesPerSwitch)}</td><td class=\"num\">{N(v.RestoredBytesPerSwitch)}</td><td class=\"num\">{N(v.VcpuSavedBytesPerSwitch)}</td><td class=\"num\">{N(v.VcpuRestoredBytesPerSwitch)}</td>");
-            sb.Append($"<td class=\"num\">{Opt(v.PredictedNsPerSwitch, "0.0")}</td>");
-            sb.Append($"<td class=\"num\">{Opt(v.PredictedThroughputDeltaPct, "+0.000;-0.000;0", " %")}{(v.PredictedThroughputDeltaUncertaintyPct is { } u ? $" ± {u.ToString("0.000", CultureInfo.InvariantCulture)}" : "")}</td>");
-            sb.Append($"<td class=\"num\">{v.FpstateMemoryBytes.ToString("N0", CultureInfo.InvariantCulture)} B</td></tr>");
-        }
-        sb.Append("</table>");
-    }
+    private static void VariantsTable(StringBuilder sb, CetSResult r) =>
+        HtmlTable.Write(sb, "variants",
+            ["variant", "case", "task fpstate B", "vCPU fpstate B", "XSS[12]", "task RFBM[12]", "saved B/switch", "restored B/switch", "vCPU saved B/switch",
+             "vCPU restored B/switch", "predicted ns/switch", "throughput Δ vs case 1 (±1σ)", "fpstate memory"],
+            r.Variants.Select(v => (IReadOnlyList<HtmlCell>)[
+                v.Name, v.Case, v.TaskFpstateBytes.ToString(CultureInfo.InvariantCulture), v.VcpuFpstateBytes.ToString(CultureInfo.InvariantCulture),
+                v.XssCetS ? "1" : "0", v.TaskRfbmCetS ? "1" : "0",
+                N(v.SavedBytesPerSwitch), N(v.RestoredBytesPerSwitch), N(v.VcpuSavedBytesPerSwitch), N(v.VcpuRestoredBytesPerSwitch),
+                Opt(v.PredictedNsPerSwitch, "0.0"),
+                new HtmlCell(Opt(v.PredictedThroughputDeltaPct, "+0.000;-0.000;0", " %") +
+                    (v.PredictedThroughputDeltaUncertaintyPct is { } u ? $" ± {u.ToString("0.000", CultureInfo.InvariantCulture)}" : "") +
+                    (v.WithinVariation is { } w ? $" ({BarClass(w)})" : ""), v.WithinVariation is null ? null : VerdictClass(v.WithinVariation)),
+                $"{v.FpstateMemoryBytes.ToString("N0", CultureInfo.InvariantCulture)} B"]),
+            new HashSet<int> { 2, 3, 6, 7, 8, 9, 10, 11, 12 });
 
     /// <summary>Bar class of a variant: the same rule as the claim's verdict (<see cref="ClaimVerdicts.Within"/>).</summary>
     public static string BarClass(ClaimVerdict? v) => v switch
@@ -147,37 +163,42 @@ public static class HtmlReport
     /// <summary>Round-trippable number for data attributes (tests and readers recompute from them).</summary>
     private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
-    private static void Breakdown(StringBuilder sb, CetSResult r)
+    private static void Breakdown(StringBuilder sb, CetSResult r, string h)
     {
         var rows = r.Variants.Where(v => v.Breakdown is not null).ToList();
         if (rows.Count == 0)
             return;
-        sb.Append("<h2>Where the predicted time goes</h2><p class=\"hint\">Per switch: fixed part + save + restore; each transfer costs base + per requested component·|RFBM| + per moved component·moved + per byte·bytes (counts are per switch). Throughput change = ns(case 1) / ns(variant) − 1.</p>");
-        sb.Append("<table id=\"breakdown\"><tr><th>variant</th><th>save instr.</th><th>fixed ns</th><th>save requested / moved / bytes</th><th>save ns (base + req + comp + byte)</th><th>restore requested / moved / bytes</th><th>restore ns (base + req + comp + byte)</th><th>total ns</th></tr>");
-        foreach (var v in rows)
-        {
-            var b = v.Breakdown!;
-            sb.Append($"<tr><td>{E(v.Name)}</td><td>{E(b.SaveInstruction)}</td><td class=\"num\">{N(b.FixedNs)}</td>");
-            foreach (var x in new[] { b.Save, b.Restore })
-                sb.Append($"<td class=\"num\">{N(x.Requested)} / {N(x.Moved)} / {N(x.Bytes)}</td><td class=\"num\">{N(x.BaseNs)} + {N(x.RequestedNs)} + {N(x.ComponentNs)} + {N(x.ByteNs)} = {N(x.TotalNs)}</td>");
-            sb.Append($"<td class=\"num\">{N(b.TotalNs)}</td></tr>");
-        }
-        sb.Append("</table>");
+        sb.Append($"<{h}>Where the predicted time goes</{h}><p class=\"hint\">Per switch: fixed part + save + restore; each transfer costs base + per requested component·|RFBM| + per moved component·moved + per byte·bytes (counts are per switch). Throughput change = ns(case 1) / ns(variant) − 1.</p>");
+        HtmlTable.Write(sb, "breakdown",
+            ["variant", "save instr.", "fixed ns", "save requested / moved / bytes", "save ns (base + req + comp + byte)", "restore requested / moved / bytes",
+             "restore ns (base + req + comp + byte)", "total ns"],
+            rows.Select(v =>
+            {
+                var b = v.Breakdown!;
+                return (IReadOnlyList<HtmlCell>)[v.Name, b.SaveInstruction, N(b.FixedNs), Counts(b.Save), Terms(b.Save), Counts(b.Restore), Terms(b.Restore), N(b.TotalNs)];
+            }),
+            new HashSet<int> { 2, 3, 4, 5, 6, 7 });
     }
+
+    private static string Counts(TransferBreakdown x) => $"{N(x.Requested)} / {N(x.Moved)} / {N(x.Bytes)}";
+
+    private static string Terms(TransferBreakdown x) => $"{N(x.BaseNs)} + {N(x.RequestedNs)} + {N(x.ComponentNs)} + {N(x.ByteNs)} = {N(x.TotalNs)}";
 
     private static void BytesChart(StringBuilder sb, CetSResult r)
     {
-        const int w = 520, h = 260, left = 60, bottom = 40, top = 30;
+        const int w = 520, h = 280, left = 60, bottom = 58, top = 44;
         var vs = r.Variants;
-        double max = vs.SelectMany(v => new[] { v.SavedBytesPerSwitch, v.RestoredBytesPerSwitch, v.VcpuSavedBytesPerSwitch, v.VcpuRestoredBytesPerSwitch }).DefaultIfEmpty(1).Max() * 1.1;
-        if (max <= 0) max = 1;
+        var axis = ChartAxis.For(vs.SelectMany(v => new[] { v.SavedBytesPerSwitch, v.RestoredBytesPerSwitch, v.VcpuSavedBytesPerSwitch, v.VcpuRestoredBytesPerSwitch }));
         double plotH = h - top - bottom;
-        double Y(double b) => top + plotH - b / max * plotH;
-        sb.Append($"<figure><svg class=\"chart\" data-chart=\"bytes\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"bytes per switch\">");
+        double Y(double b) => top + plotH - axis.Fraction(b) * plotH;
+        sb.Append($"<figure><svg class=\"chart\" data-chart=\"bytes\" data-scale=\"{(axis.Log ? "log" : "linear")}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"bytes per switch\">");
         Text(sb, w / 2.0, 18, "Bytes written / read per context switch (counted)", "middle", "title");
-        sb.Append($"<line class=\"axis\" x1=\"{left}\" y1=\"{N(Y(0))}\" x2=\"{w - 10}\" y2=\"{N(Y(0))}\"/>");
-        foreach (double t in new[] { max / 1.1, max / 2.2 })
-            Text(sb, left - 6, Y(t) + 4, t.ToString("0", CultureInfo.InvariantCulture), "end", "tick");
+        Text(sb, w / 2.0, 34, axis.Caption, "middle", "tick scale");
+        foreach (double t in axis.Ticks)
+        {
+            Text(sb, left - 6, Y(t) + 4, ChartAxis.Tick(t), "end", "tick");
+            sb.Append($"<line class=\"grid\" x1=\"{left}\" y1=\"{N(Y(t))}\" x2=\"{w - 10}\" y2=\"{N(Y(t))}\"/>");
+        }
         string[] series = ["task saved", "task restored", "vCPU saved", "vCPU restored"];
         string[] colours = ["#5b8def", "#9bbcf5", "#d81b60", "#f48fb1"];
         double slot = (w - left - 10.0) / Math.Max(1, vs.Count), bw = slot * 0.8 / 4;
@@ -188,97 +209,91 @@ public static class HtmlReport
             for (int k = 0; k < 4; k++)
             {
                 double x = left + slot * i + slot * 0.1 + k * bw;
-                sb.Append($"<rect x=\"{N(x)}\" y=\"{N(Y(vals[k]))}\" width=\"{N(bw - 1)}\" height=\"{N(Math.Max(0.5, Y(0) - Y(vals[k])))}\" fill=\"{colours[k]}\"><title>{E(v.Name)} {series[k]}: {N(vals[k])} B</title></rect>");
+                sb.Append($"<rect class=\"bytes\" data-value=\"{R(vals[k])}\" x=\"{N(x)}\" y=\"{N(Y(vals[k]))}\" width=\"{N(bw - 1)}\" height=\"{N(Y(axis.Low) - Y(vals[k]))}\" fill=\"{colours[k]}\"><title>{E(v.Name)} {series[k]}: {N(vals[k])} B</title></rect>");
+                if (vals[k] <= axis.Low)
+                    Text(sb, x + bw / 2, Y(axis.Low) - 3, "0", "middle", "tick");
             }
             Text(sb, left + slot * i + slot / 2, h - bottom + 16, v.Name, "middle", "tick");
         }
+        // The baseline last, so no bar hides it: the zero line on a linear axis, the lowest decade on a log one.
+        sb.Append($"<line class=\"axis{(axis.Log ? "" : " zero")}\" x1=\"{left}\" y1=\"{N(Y(axis.Low))}\" x2=\"{w - 10}\" y2=\"{N(Y(axis.Low))}\"/>");
         for (int k = 0; k < 4; k++)
         {
-            sb.Append($"<rect x=\"{left + k * 110}\" y=\"{h - 14}\" width=\"10\" height=\"10\" fill=\"{colours[k]}\"/>");
-            Text(sb, left + k * 110 + 14, h - 5, series[k], "start", "tick");
+            double x = left + (k % 2) * 200, y = h - 24 + (k / 2) * 14;
+            sb.Append($"<rect x=\"{N(x)}\" y=\"{N(y - 9)}\" width=\"10\" height=\"10\" fill=\"{colours[k]}\"/>");
+            Text(sb, x + 14, y, series[k], "start", "tick");
         }
         sb.Append("</svg><figcaption>A vCPU switched while in KVM_RUN saves and restores its guest fpstate.</figcaption></figure>");
     }
 
-    private static void ByteMap(StringBuilder sb, string label, FpstateMap map, string id)
-    {
-        const int w = 900, barY = 22, barH = 34, h = 80;
-        double scale = (w - 20.0) / Math.Max(1, map.Size);
-        sb.Append($"<svg class=\"bytemap\" data-map=\"{E(id)}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{E(label)}\">");
-        Text(sb, 10, 14, label, "start", "maplabel");
-        sb.Append($"<rect x=\"10\" y=\"{barY}\" width=\"{N(map.Size * scale)}\" height=\"{barH}\" fill=\"{Colour(-2)}\"><title>padding / unused</title></rect>");
-        foreach (var s in map.Segments.OrderBy(s => s.Offset))
-        {
-            double x = 10 + s.Offset * scale, sw = Math.Max(1.5, s.Size * scale);
-            string what = s.Component >= 0 ? $"{s.Name} (component {s.Component}{(s.Supervisor ? ", supervisor" : "")})" : s.Name;
-            sb.Append($"<g class=\"seg\" data-component=\"{s.Component}\"><rect x=\"{N(x)}\" y=\"{barY}\" width=\"{N(sw)}\" height=\"{barH}\" fill=\"{Colour(s.Component)}\" stroke=\"#fff\" stroke-width=\"0.5\">");
-            sb.Append($"<title>{E(what)}: offset {s.Offset}, {s.Size} bytes (ends at {s.Offset + s.Size})</title></rect>");
-            if (sw > 34)
-                Text(sb, x + sw / 2, barY + barH / 2.0 + 4, s.Name, "middle", "seglabel");
-            else if (s.Component == 12)
-                Text(sb, x + sw / 2, barY - 3, "CET_S", "middle", "callout");
-            sb.Append("</g>");
-        }
-        Text(sb, 10, barY + barH + 14, "0", "start", "tick");
-        Text(sb, 10 + map.Size * scale, barY + barH + 14, map.Size.ToString(CultureInfo.InvariantCulture), "end", "tick");
-        sb.Append("</svg>");
-    }
-
     private static void SweepChart(StringBuilder sb, CetSResult r)
     {
+        const double tickFont = 11;
         var rows = r.Sweep;
-        int rowH = 18, left = 150, w = 900, top = 28;
-        int h = top + rows.Count * rowH + 30;
-        double max = rows.Select(x => (double)(x.TaskBytesCase3 ?? 0)).DefaultIfEmpty(1).Max();
-        if (max <= 0) max = 1;
-        double scale = (w - left - 220.0) / max;
-        sb.Append($"<figure><svg class=\"chart\" data-chart=\"sweep\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"catalog sweep\">");
-        Text(sb, w / 2.0, 16, "Task fpstate per catalog CPU: case 2 (bar) and case 3 (outline); verdict on the right", "middle", "title");
+        int rowH = 18, top = 44, barW = 480;
+        string Verdict(SweepRow x) => x.Verdict + (x.SavingBytes > 0 ? $" ({x.SavingBytes} B)" : "");
+        double left = rows.Select(x => TextWidth(x.Cpu, tickFont)).DefaultIfEmpty(40).Max() + 16;
+        double right = rows.Select(x => TextWidth(Verdict(x), tickFont)).DefaultIfEmpty(40).Max() + 16;
+        string title = "Task fpstate per catalog CPU: case 2 (bar) and case 3 (outline); verdict on the right";
+        double w = Math.Max(left + barW + right, TextWidth(title, 12) + 20);
+        int h = top + rows.Count * rowH + 10;
+        var axis = ChartAxis.For(rows.SelectMany(x => new[] { (double)(x.TaskBytesCase2 ?? 0), x.TaskBytesCase3 ?? 0 }));
+        double X(double b) => axis.Fraction(b) * barW;
+        sb.Append($"<figure><svg class=\"chart\" data-chart=\"sweep\" width=\"{N(w)}\" height=\"{h}\" viewBox=\"0 0 {N(w)} {h}\" role=\"img\" aria-label=\"catalog sweep\">");
+        Text(sb, w / 2.0, 16, title, "middle", "title");
+        Text(sb, w / 2.0, 32, axis.Caption, "middle", "tick scale");
         for (int i = 0; i < rows.Count; i++)
         {
             var x = rows[i];
             double y = top + i * rowH;
             Text(sb, left - 6, y + 12, x.Cpu, "end", "tick");
-            string cls = x.Verdict.StartsWith("24") || x.Verdict.StartsWith("saving is") ? "holds" : x.Verdict.StartsWith("saving 0") ? "zero" : "absent";
+            string cls = SweepClass(x);
             if (x.TaskBytesCase2 is { } b2)
-                sb.Append($"<rect class=\"sw {cls}\" x=\"{left}\" y=\"{N(y + 2)}\" width=\"{N(b2 * scale)}\" height=\"{rowH - 5}\"><title>{E(x.Cpu)}: case 2 task fpstate {b2} B</title></rect>");
+                sb.Append($"<rect class=\"sw {cls}\" x=\"{N(left)}\" y=\"{N(y + 2)}\" width=\"{N(X(b2))}\" height=\"{rowH - 5}\"><title>{E(x.Cpu)}: case 2 task fpstate {b2} B</title></rect>");
             if (x.TaskBytesCase3 is { } b3)
-                sb.Append($"<rect class=\"outline\" x=\"{left}\" y=\"{N(y + 2)}\" width=\"{N(b3 * scale)}\" height=\"{rowH - 5}\"><title>{E(x.Cpu)}: case 3 task fpstate {b3} B</title></rect>");
-            Text(sb, w - 210, y + 12, x.Verdict + (x.SavingBytes > 0 ? $" ({x.SavingBytes} B)" : ""), "start", "tick " + cls);
+                sb.Append($"<rect class=\"outline\" x=\"{N(left)}\" y=\"{N(y + 2)}\" width=\"{N(X(b3))}\" height=\"{rowH - 5}\"><title>{E(x.Cpu)}: case 3 task fpstate {b3} B</title></rect>");
+            Text(sb, left + barW + 10, y + 12, Verdict(x), "start", "tick " + cls);
         }
+        sb.Append($"<line class=\"axis zero\" x1=\"{N(left)}\" y1=\"{top}\" x2=\"{N(left)}\" y2=\"{top + rows.Count * rowH}\"/>");
         sb.Append("</svg><figcaption>Green: the saving holds; amber: alignment padding absorbs it (AMX parts); grey: no CET supervisor state.</figcaption></figure>");
     }
 
-    private static void SweepTable(StringBuilder sb, CetSResult r)
-    {
-        sb.Append("<table id=\"sweep\"><tr><th>CPU</th><th>description</th><th>CET_S</th><th>task B case 1</th><th>task B case 2</th><th>task B case 3</th><th>vCPU B case 2</th><th>saving</th><th>verdict</th><th>why</th></tr>");
-        foreach (var x in r.Sweep)
-        {
-            sb.Append($"<tr><td>{E(x.Cpu)}</td><td>{E(x.Description)}</td><td>{(x.HasCetS ? "yes" : "no")}</td>");
-            sb.Append($"<td class=\"num\">{x.TaskBytesCase1?.ToString(CultureInfo.InvariantCulture) ?? "—"}</td><td class=\"num\">{x.TaskBytesCase2?.ToString(CultureInfo.InvariantCulture) ?? "—"}</td>");
-            sb.Append($"<td class=\"num\">{x.TaskBytesCase3?.ToString(CultureInfo.InvariantCulture) ?? "—"}</td><td class=\"num\">{x.VcpuBytesCase2?.ToString(CultureInfo.InvariantCulture) ?? "—"}</td>");
-            sb.Append($"<td class=\"num\">{x.SavingBytes} B</td><td>{E(x.Verdict)}</td><td>{E(x.Why)}</td></tr>");
-        }
-        sb.Append("</table>");
-    }
+    /// <summary>Colour of a sweep row, from the same verdict the sweep table prints.</summary>
+    public static string SweepClass(SweepRow x) =>
+        x.Verdict.StartsWith("24", StringComparison.Ordinal) || x.Verdict.StartsWith("saving is", StringComparison.Ordinal) ? "holds"
+        : x.Verdict.StartsWith("saving 0", StringComparison.Ordinal) ? "zero" : "absent";
+
+    private static string? Num(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "—";
+
+    private static void SweepTable(StringBuilder sb, CetSResult r) =>
+        HtmlTable.Write(sb, "sweep", ["CPU", "description", "CET_S", "task B case 1", "task B case 2", "task B case 3", "vCPU B case 2", "saving", "verdict", "why"],
+            r.Sweep.Select(x => (IReadOnlyList<HtmlCell>)[x.Cpu, x.Description, x.HasCetS ? "yes" : "no", Num(x.TaskBytesCase1)!, Num(x.TaskBytesCase2)!,
+                Num(x.TaskBytesCase3)!, Num(x.VcpuBytesCase2)!, $"{x.SavingBytes} B", new HtmlCell(x.Verdict, SweepClass(x)), x.Why]),
+            new HashSet<int> { 3, 4, 5, 6, 7 });
+
+    /// <summary>The pages' CSS: layout, verdict colours, charts, byte maps and <see cref="HtmlTable.Style"/>. Everything
+    /// is sized to the window (SVGs scale down, tables wrap or stack), so nothing overflows an 800-pixel window.</summary>
+    public const string Style = HtmlTable.Style + Css;
 
     private const string Css = """
-        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#212121;max-width:1200px}
-        h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1em;margin:1em 0 .2em}
+        *{box-sizing:border-box}
+        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;padding:16px 24px;color:#212121;max-width:1240px}
+        h1{font-size:1.5em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1.1em;margin:1.2em 0 .3em}h4{font-size:1em;margin:1em 0 .2em}
+        p,li,blockquote{overflow-wrap:anywhere}
         .meta,.hint{color:#555}#warnings{color:#b71c1c}
-        table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
-        th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
-        th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
         .claim{border-left:6px solid #9e9e9e;padding:6px 12px;margin:8px 0;background:#fafafa}
         .claim.ok{border-color:#43a047}.claim.no{border-color:#e53935}.claim.inconclusive{border-color:#ffb300}
         .claim .verdict{font-weight:bold;text-transform:uppercase;font-size:.8em}
         .claim.ok .verdict{color:#2e7d32}.claim.no .verdict{color:#c62828}.claim.inconclusive .verdict{color:#e65100}
+        td.ok{color:#2e7d32}td.no{color:#c62828}td.inconclusive{color:#e65100}td.holds{color:#2e7d32}td.zero{color:#e65100}td.absent{color:#757575}
         blockquote{margin:4px 0;font-style:italic}
         .charts{display:flex;flex-wrap:wrap;gap:16px}
-        figure{margin:0}figcaption{font-size:.8em;color:#555}
-        svg text{font-size:11px;fill:#333}svg text.title{font-size:12px;font-weight:bold}
-        svg text.seglabel{fill:#fff;font-size:10px}svg text.callout{fill:#d81b60;font-weight:bold}
-        svg text.maplabel{font-size:12px}
+        figure{margin:0 0 .8em;max-width:100%}figcaption{font-size:.8em;color:#555}
+        svg{max-width:100%;height:auto;display:block}
+        svg text{font-size:11px;fill:#333}svg text.title{font-size:12px;font-weight:bold}svg text.scale{font-style:italic}
+        svg text.seglabel{fill:#fff;font-size:10px}svg text.key{font-size:11px;font-weight:bold}
+        svg text.maplabel{font-size:12px}svg text.mapsize{font-size:11px}
+        .leader{stroke:#757575;stroke-width:.75}
         .axis{stroke:#333}.grid{stroke:#e0e0e0}.err{stroke:#212121;stroke-width:1.5}
         .band{fill:#c8e6c9;opacity:.6}.bar{fill:#5b8def}.bar.inside{fill:#66bb6a}.bar.outside{fill:#e53935}.bar.straddles{fill:#ffb300}
         .err.outside{stroke:#b71c1c}.err.straddles{stroke:#e65100}.axis.zero{stroke:#000;stroke-width:1.5}
@@ -286,5 +301,11 @@ public static class HtmlReport
         .outline{fill:none;stroke:#212121;stroke-dasharray:3 2}
         svg text.holds{fill:#2e7d32}svg text.zero{fill:#e65100}svg text.absent{fill:#757575}
         .seg rect:hover{opacity:.75}
+        ol.legend{display:flex;flex-wrap:wrap;gap:2px 14px;list-style:none;padding:0;margin:2px 0 0;font-size:12px}
+        ol.legend li{white-space:nowrap}ol.legend .swatch{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}
+        ol.legend .key{font-weight:bold}ol.legend .where{color:#666}
+        .report-section{margin-bottom:1.5em}pre.text{white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px;margin:.3em 0}
+        dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:.5em 0;font-size:14px}dl.kv dt{font-weight:bold}dl.kv dd{margin:0;overflow-wrap:anywhere}
+        p.unavailable{color:#b71c1c}p.line{margin:.3em 0}p.line.indent{margin-left:1.5em}
         """;
 }

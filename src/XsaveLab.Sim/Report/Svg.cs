@@ -1,7 +1,8 @@
 namespace XsaveLab.Sim.Report;
 
-/// <summary>Hand-written SVG/HTML basics: invariant numbers, escaping, component colours.</summary>
-internal static class Svg
+/// <summary>Hand-written SVG/HTML basics: invariant numbers, escaping, component colours, text widths. Shared by the
+/// experiment page and the whole-report page.</summary>
+public static class Svg
 {
     public static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
@@ -29,6 +30,10 @@ internal static class Svg
         19 => "#6d4c41",
         _ => "#90a4ae",
     };
+
+    /// <summary>Width of <paramref name="text"/> in a sans-serif face of <paramref name="fontPx"/> pixels, rounded up (an
+    /// average glyph is about 0.6 em; capitals and digits are wider than that, so 0.62 em keeps labels inside their box).</summary>
+    public static double TextWidth(string text, double fontPx) => Math.Ceiling(text.Length * fontPx * 0.62);
 
     public static void Text(StringBuilder sb, double x, double y, string text, string anchor = "start", string cls = "") =>
         sb.Append($"<text x=\"{N(x)}\" y=\"{N(y)}\" text-anchor=\"{anchor}\"{(cls.Length > 0 ? $" class=\"{cls}\"" : "")}>{E(text)}</text>");

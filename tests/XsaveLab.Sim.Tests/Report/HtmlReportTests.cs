@@ -2,8 +2,6 @@ namespace XsaveLab.Sim.Tests.Report;
 
 public class HtmlReportTests
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     private static CetSResult Result()
     {
         var sizes = new ComponentBytes(new Dictionary<int, int> { [2] = 256, [5] = 64, [6] = 512, [7] = 1024 });
@@ -62,37 +60,15 @@ public class HtmlReportTests
     [SkippableFact]
     public async Task Report_renders_in_headless_chromium_without_console_errors()
     {
-        Skip.IfNot(File.Exists(Chromium), $"{Chromium} is not installed (apt-get install chromium)");
+        Skip.If(HeadlessChromium.Missing is not null, HeadlessChromium.Missing);
         var r = Result();
         var dir = Path.Combine(AppContext.BaseDirectory, "TestResults");
         Directory.CreateDirectory(dir);
         var file = Path.Combine(dir, "cet-s-report.html");
         File.WriteAllText(file, HtmlReport.Render(r));
 
-        var profile = Path.Combine(Path.GetTempPath(), "xsavelab-chromium-" + Guid.NewGuid().ToString("N"));
-        try
+        await HeadlessChromium.Visit(file, 1280, 900, async (page, log) =>
         {
-            using var pw = await Playwright.CreateAsync();
-            // A fresh profile directory (Playwright passes it as --user-data-dir).
-            await using var context = await pw.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
-            {
-                ExecutablePath = Chromium,
-                Headless = true,
-                Args =
-                [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                ],
-                ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            });
-            var page = context.Pages.Count > 0 ? context.Pages[0] : await context.NewPageAsync();
-            var errors = new List<string>();
-            page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
-            page.PageError += (_, e) => errors.Add(e);
-            var requests = new List<string>();
-            page.Request += (_, req) => { if (!req.Url.StartsWith("file:", StringComparison.Ordinal)) requests.Add(req.Url); };
-            await page.GotoAsync(new Uri(file).AbsoluteUri);
-
             Assert.Equal(2 * r.Variants.Count, await page.Locator("svg.bytemap").CountAsync());
             Assert.Equal(3, await page.Locator("svg.chart").CountAsync());
             Assert.Equal(r.Variants.Count + 1, await page.Locator("#variants tr").CountAsync());
@@ -103,15 +79,11 @@ public class HtmlReportTests
             Assert.True(box is { Width: > 100, Height: > 100 });
             Assert.True(await page.Locator("svg[data-chart=throughput] rect.bar").CountAsync() >= 3);
             Assert.True(await page.Locator("svg[data-chart=sweep] rect.sw").CountAsync() >= r.Sweep.Count(s => s.TaskBytesCase2 is not null));
-            Assert.Empty(errors);
-            Assert.Empty(requests);
+            Assert.Empty(log.Errors);
+            Assert.Empty(log.Requests);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "cet-s-report.png"), FullPage = true });
             Assert.True(new FileInfo(Path.Combine(dir, "cet-s-report.png")).Length > 10_000);
-        }
-        finally
-        {
-            try { Directory.Delete(profile, recursive: true); } catch (IOException) { }
-        }
+        });
     }
 
     private static int CountOf(string s, string what)

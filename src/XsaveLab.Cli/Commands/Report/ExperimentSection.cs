@@ -1,4 +1,3 @@
-using Spectre.Console;
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>The CET-S experiment for the chosen CPU (<see cref="ReportContext.Experiment"/>): the shipped reference
@@ -10,7 +9,7 @@ public sealed class ExperimentSection : IReportSection
 
     public bool AppliesTo(ReportContext ctx) => ctx.Cpu.HasXsave;
 
-    public void RenderText(ReportContext ctx, IAnsiConsole console) => ExperimentRenderer.Render(ctx.Experiment(), console, sweep: true);
+    public IReadOnlyList<ReportBlock> Content(ReportContext ctx) => [new ExperimentBlock(ctx.Experiment())];
 
     public object ToJson(ReportContext ctx) => ctx.Experiment();
 }

@@ -1,4 +1,3 @@
-using Spectre.Console;
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>One part of <c>report</c>. Sections are listed in <see cref="ReportSections.All"/>; to add one
@@ -14,7 +13,8 @@ public interface IReportSection
     /// <summary>False to leave the section out for this CPU (e.g. a KVM section when the CPU has no XSAVE).</summary>
     bool AppliesTo(ReportContext ctx) => true;
 
-    void RenderText(ReportContext ctx, IAnsiConsole console);
+    /// <summary>What the section shows, stated once: the text report and the HTML page both draw these blocks.</summary>
+    IReadOnlyList<ReportBlock> Content(ReportContext ctx);
 
     /// <summary>A JSON-serialisable value (record, list, …).</summary>
     object ToJson(ReportContext ctx);

@@ -1,4 +1,3 @@
-using Spectre.Console;
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record KernelJson(BootJson Boot, IReadOnlyList<VariantCost> Variants);
@@ -13,18 +12,17 @@ public sealed class KernelSection : IReportSection
     private static (BootReport Boot, VariantComparison Cmp) Compute(ReportContext ctx) =>
         (BootReport.Create(ctx.Cpu, ctx.Kernel), VariantComparison.Measure(ctx.Cpu, ctx.ComparedKernels));
 
-    public void RenderText(ReportContext ctx, IAnsiConsole console)
+    public IReadOnlyList<ReportBlock> Content(ReportContext ctx)
     {
         var (boot, cmp) = Compute(ctx);
-        console.WriteLine($"kernel {ctx.Kernel.Name}: per-task fpstate {Numbers.Bytes(boot.HostDefaultSize)}, new vCPU fpstate {Numbers.Bytes(boot.GuestFpstateSize)}, " +
+        var line = new TextBlock($"kernel {ctx.Kernel.Name}: per-task fpstate {Numbers.Bytes(boot.HostDefaultSize)}, new vCPU fpstate {Numbers.Bytes(boot.GuestFpstateSize)}, " +
                           $"context size {Numbers.Bytes(boot.KernelCfg.MaxSize)}, XCR0 {Json.Hex(boot.Xcr0)}, IA32_XSS {Json.Hex(boot.Xss)}, save with {boot.SaveInstruction}");
         var t = new TextTable("kernel", "bytes/\ntask", "bytes/\nvCPU", "vCPU with\nCET", "XSS[12]", "host\nRFBM[12]", "bytes/\nhost save", "bytes/\nguest save")
             .AlignRight(1, 2, 3, 6, 7);
         foreach (var r in cmp.Rows)
             t.AddRow(r.Variant, Numbers.Int(r.TaskBytes), Numbers.Int(r.VcpuBytes), Numbers.Int(r.VcpuBytesWithCet), r.XssCetKernel ? "1" : "0",
                 r.HostRfbmCetKernel ? "1" : "0", Numbers.Real(r.HostSaveBytes, 1), Numbers.Real(r.GuestSaveBytes, 1));
-        t.Write(console);
-        VariantEffectRendering.Write(console, boot.Effect, $"this boot of {ctx.Cpu.Name}");
+        return [line, new TableBlock(t), .. VariantEffectRendering.Blocks(boot.Effect, $"this boot of {ctx.Cpu.Name}")];
     }
 
     public object ToJson(ReportContext ctx)

@@ -1,4 +1,3 @@
-using Spectre.Console;
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record KvmVariantJson(
@@ -17,7 +16,7 @@ public sealed class KvmSection : IReportSection
     private static IReadOnlyList<(string Variant, KvmReport Report)> Compute(ReportContext ctx) =>
         ctx.ComparedKernels.Select(v => (v.Name, KvmReport.Create(BuiltinScripts.Get("qemu"), KvmSettings.For(ctx.Cpu, v), "qemu"))).ToArray();
 
-    public void RenderText(ReportContext ctx, IAnsiConsole console)
+    public IReadOnlyList<ReportBlock> Content(ReportContext ctx)
     {
         var t = new TextTable("kernel", "KVM_CAP_\nXSAVE2", "vCPU fpstate\nat creation", "host task\nfpstate", "difference", "PL0-2_SSP").AlignRight(1, 2, 3, 4);
         var runs = Compute(ctx);
@@ -27,8 +26,7 @@ public sealed class KvmSection : IReportSection
             t.AddRow(v, Numbers.Int(r.Xsave2Size), $"{Numbers.Int(g.Size)} ({Json.Hex(g.Features)})", $"{Numbers.Int(r.HostFpstate.Size)} ({Json.Hex(r.HostFpstate.Features)})",
                 (g.Size > r.HostFpstate.Size ? "+" : "") + Numbers.Int(g.Size - r.HostFpstate.Size), r.CetState.First(c => c.Msr == "IA32_PL0_SSP").Location);
         }
-        t.Write(console);
-        VariantEffectRendering.Write(console, Effect(ctx, runs), $"a QEMU-like start on {ctx.Cpu.Name}");
+        return [new TableBlock(t), .. VariantEffectRendering.Blocks(Effect(ctx, runs), $"a QEMU-like start on {ctx.Cpu.Name}")];
     }
 
     /// <summary>For a kernel other than the landed one: what it changes in the QEMU-like start (both runs are in

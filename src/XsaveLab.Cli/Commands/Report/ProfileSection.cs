@@ -1,4 +1,3 @@
-using Spectre.Console;
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record ProfileJson(
@@ -14,7 +13,7 @@ public sealed class ProfileSection : IReportSection
     public string Title => "CPU";
     public string JsonKey => "profile";
 
-    public void RenderText(ReportContext ctx, IAnsiConsole console)
+    public IReadOnlyList<ReportBlock> Content(ReportContext ctx)
     {
         var j = (ProfileJson)ToJson(ctx);
         var rows = new List<(string Key, string Value)>
@@ -39,8 +38,7 @@ public sealed class ProfileSection : IReportSection
             if (ctx.Cpu.HasXsaves)
                 rows.Add(("", $"0xD.1 EBX {s.CurrentXcr0XssCompacted} (compacted, XCR0|XSS in force when the CPUID was read)"));
         }
-        foreach (var (k, v) in rows)
-            console.WriteLine($"{k,-16}{v}");
+        return [new KeyValueBlock(rows)];
     }
 
     public object ToJson(ReportContext ctx)

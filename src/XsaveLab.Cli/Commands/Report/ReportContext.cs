@@ -25,6 +25,17 @@ public sealed class ReportContext(CpuSelection selection, KernelVariant? kernel 
     public CetSResult Experiment(IProgress<(string Stage, double Fraction)>? progress = null) =>
         _experiment ??= CetSRunner.Run(Cpu, Selection.IsHost, new CetSRunOptions(), progress);
 
+    private readonly Dictionary<IReportSection, object?> _content = [];
+
+    /// <summary>The section's blocks (<see cref="IReportSection.Content"/>), or the <see cref="SectionUnavailable"/>
+    /// saying why it cannot run here; computed once and shared by the text report and the HTML page.</summary>
+    public object? ContentOf(IReportSection section)
+    {
+        if (!_content.TryGetValue(section, out var c))
+            _content[section] = c = SectionUnavailable.Try(this, section, () => section.Content(this));
+        return c;
+    }
+
     private readonly Dictionary<string, CpuProfileFormatException> _unavailable = [];
 
     /// <summary>The sections (by JSON key) that could not run on this CPU, with the model's refusal.</summary>

@@ -1,4 +1,3 @@
-using Spectre.Console;
 namespace XsaveLab.Cli.Commands.Report;
 
 /// <summary>The boot-time sanity checks of the CPU's leaf 0xD (<see cref="ProfileSanity"/>).</summary>
@@ -7,17 +6,14 @@ public sealed class SanitySection : IReportSection
     public string Title => "Sanity checks of CPUID leaf 0xD";
     public string JsonKey => "findings";
 
-    public void RenderText(ReportContext ctx, IAnsiConsole console)
+    public IReadOnlyList<ReportBlock> Content(ReportContext ctx)
     {
         if (ctx.Findings.Count == 0)
-        {
-            console.WriteLine("no findings: every rule holds and the CPU's own sizes agree with the computed ones");
-            return;
-        }
+            return [new TextBlock("no findings: every rule holds and the CPU's own sizes agree with the computed ones")];
         var t = new TextTable("severity", "code", "finding");
         foreach (var f in ctx.Findings)
             t.AddRow(f.Severity.ToString().ToLowerInvariant(), f.Code, f.Message);
-        t.Write(console);
+        return [new TableBlock(t)];
     }
 
     public object ToJson(ReportContext ctx) => ctx.Findings;

@@ -1,4 +1,3 @@
-using Spectre.Console;
 namespace XsaveLab.Cli.Commands.Report;
 
 public sealed record XfeatRecordJson(uint Type, uint Size, uint Offset, uint Flags);
@@ -33,7 +32,7 @@ public sealed class UserAbiSection : IReportSection
             note?.EncodedSize ?? 0);
     }
 
-    public void RenderText(ReportContext ctx, IAnsiConsole console)
+    public IReadOnlyList<ReportBlock> Content(ReportContext ctx)
     {
         var j = (UserAbiJson)ToJson(ctx);
         var t = new TextTable("item", "value", "rule");
@@ -47,6 +46,6 @@ public sealed class UserAbiSection : IReportSection
         t.AddRow("NT_PRFPREG length", Numbers.Int(j.PrfpregLength), "sizeof(struct fxregs_state)");
         t.AddRow("NT_X86_XSAVE_LAYOUT", $"{j.XsaveLayoutNote.Count} records, note {j.XsaveLayoutNoteBytes} bytes",
             string.Join(" ", j.XsaveLayoutNote.Select(r => $"{r.Type}:{r.Size}@{r.Offset}")));
-        t.Write(console);
+        return [new TableBlock(t)];
     }
 }
