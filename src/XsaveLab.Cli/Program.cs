@@ -91,6 +91,10 @@ public static class Program
                 .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal);
             return ctx.Fail($"{SafeText.Escape(message, SafeText.MaxLine / 2)} (see '{where}')");
         }
+        // A hidden command (catalog) stays out of the root's list of commands but still answers its own --help: the
+        // parser's help writes nothing for a hidden command, so this run's own tree (built for this call) shows it.
+        if (parse.Action is System.CommandLine.Help.HelpAction && parse.CommandResult.Command.Hidden)
+            parse.CommandResult.Command.Hidden = false;
         return parse.Invoke(Invocation(ctx.Out, ctx.Err));
     }
 

@@ -166,7 +166,9 @@ public sealed class CommandLineFuzzTests(ITestOutputHelper output) : IDisposable
             if (_rng.Next(20) == 0)
                 args.Insert(_rng.Next(1, args.Count + 1), Mutate(Pick(["--bogus", "extra", "-", "--", "@" + _paths[1]])));
             if (!Invoked.Contains(args[0]) || args.Contains("--html") || args.Contains("--output") || args.Contains("-o"))
-                args.Add(_rng.Next(2) == 0 ? "--help" : "--no-such-option");
+                // Right after the command's first word: appended, it could become the value of a trailing option
+                // (--output --no-such-option) and let the command run.
+                args.Insert(1, _rng.Next(2) == 0 ? "--help" : "--no-such-option");
             return args;
         }
 

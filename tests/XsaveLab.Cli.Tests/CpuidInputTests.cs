@@ -71,8 +71,8 @@ public sealed class CpuidInputTests : IDisposable
     {
         string path = Write("nopkru.txt", Profile("spr", l => l.Contains("0x0000000d 0x09:", StringComparison.Ordinal) ? null : l));
         foreach (var cmd in new[] { "layout", "report", "boot" })
-            Assert.Contains("no CPUID(0xD,9) sub-leaf", CliRunner.OneError(CliRunner.Run(cmd, "--cpuid", path)));
-        Assert.Contains("no CPUID(0xD,9) sub-leaf", CliRunner.OneError(CliRunner.Run("catalog", "import", path, "--name", "x", "--description", "d")));
+            Assert.Contains("no CPUID(0xd,9) sub-leaf", CliRunner.OneError(CliRunner.Run(cmd, "--cpuid", path)));
+        Assert.Contains("no CPUID(0xd,9) sub-leaf", CliRunner.OneError(CliRunner.Run("catalog", "import", path, "--name", "x", "--description", "d")));
     }
 
     [Fact]

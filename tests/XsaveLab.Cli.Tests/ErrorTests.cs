@@ -37,7 +37,7 @@ public sealed class ErrorTests : IDisposable
     {
         var msg = CliRunner.OneError(CliRunner.Run("report", "--cpuid", File("cut.txt", XsaveWithoutLeafD)));
         Assert.Contains("cut.txt", msg);
-        Assert.Contains("no leaf 0xD", msg);
+        Assert.Contains("no leaf 0xd", msg);
     }
 
     [Fact]

@@ -3,58 +3,17 @@ namespace XsaveLab.Cli.Tests;
 /// <summary>Every command of the real command tree, run as its own process with <c>COLUMNS=80</c>: no line longer
 /// than 80 characters except the kernel's own log lines, which appear whole; no number split across lines (every
 /// number is well formed, and a command whose output does not depend on timing shows the same numbers as at 200
-/// columns). A command without a sample here fails <see cref="EveryCommandHasASample"/>.</summary>
+/// columns). A command without a sample in <see cref="CommandSamples"/> fails <see cref="EveryCommandHasASample"/>.</summary>
 public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
 {
     private const int Narrow = 80;
     private const int Wide = 200;
 
-    /// <summary>A command line for one command (after the command's own words), and whether its figures are timed
-    /// (different on every run, so only their form is checked).</summary>
-    private sealed record Sample(string[] Args, bool Timed = false);
+    private readonly CommandSamples _samples = new();
 
-    private static readonly Dictionary<string, Sample> Samples = new()
-    {
-        ["report"] = new(["--cpu", "spr"]),
-        ["layout"] = new(["--cpu", "spr"]),
-        ["cpus"] = new([]),
-        ["catalog import"] = new(["{dump}", "--name", "sample", "--description", "a sample dump", "--out", "{dir}"]),
-        ["boot"] = new(["--cpu", "spr"]),
-        ["kvm"] = new(["--cpu", "spr"]),
-        ["host check"] = new(["--cases", "1"], Timed: true),
-        ["bench"] = new([], Timed: true),
-        ["bench sim"] = new(["--cpu", "spr", "--tasks", "100", "--switches", "1000"], Timed: true),
-        ["measure context-switch"] = new(["--mode", "threads", "--vectors", "init", "--runs", "1", "--seconds", "0.1"], Timed: true),
-        ["calibrate"] = new(["--no-measure"], Timed: true),
-        ["experiment cet-s"] = new(["--cpu", "spr", "--no-measure"]),
-        ["explore"] = new(["--kernel", "6.17", "--depth", "1", "--vcpus", "1", "--no-timing"]),
-        ["bench explore"] = new(["--depth", "1"], Timed: true),
-        ["compat"] = new(["icx", "zen4-genoa"]),
-        ["image decode"] = new(["{ptrace}", "--kind", "ptrace", "--cpu", "spr"]),
-        ["image convert"] = new(["{ptrace}", "--kind", "ptrace", "--from-cpu", "spr", "--to", "compacted", "-o", "{out}"]),
-        ["image diff"] = new(["{ptrace}", "{ptrace}", "--kind", "ptrace", "--cpu", "spr"]),
-        ["image validate"] = new(["{ptrace}", "--for", "ptrace", "--cpu", "spr"]),
-        ["variants"] = new([]),
-    };
+    public void Dispose() => _samples.Dispose();
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("xsavelab-narrow-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    /// <summary>Every command that does something (has an action), by its words: <c>bench sim</c>.</summary>
-    public static IEnumerable<string> CommandPaths()
-    {
-        var root = Program.CreateRoot(new CliContext(TextWriter.Null, TextWriter.Null), Program.CommandFactories);
-        var stack = new Stack<(Command Cmd, string Path)>(root.Subcommands.Select(c => (c, c.Name)));
-        while (stack.Count > 0)
-        {
-            var (cmd, path) = stack.Pop();
-            if (cmd.Action is not null)
-                yield return path;
-            foreach (var sub in cmd.Subcommands)
-                stack.Push((sub, path + " " + sub.Name));
-        }
-    }
+    public static IEnumerable<string> CommandPaths() => CommandSamples.CommandPaths();
 
     public static TheoryData<string> Commands() => [.. CommandPaths().Order(StringComparer.Ordinal)];
 
@@ -62,9 +21,9 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
     public void EveryCommandHasASample()
     {
         var paths = CommandPaths().ToHashSet();
-        var missing = paths.Where(p => !Samples.ContainsKey(p)).ToList();
-        Assert.True(missing.Count == 0, $"commands without a sample in {nameof(NarrowTerminalTests)}.{nameof(Samples)}: {string.Join(", ", missing)}");
-        var stale = Samples.Keys.Where(k => !paths.Contains(k)).ToList();
+        var missing = paths.Where(p => !CommandSamples.All.ContainsKey(p)).ToList();
+        Assert.True(missing.Count == 0, $"commands without a sample in {nameof(CommandSamples)}: {string.Join(", ", missing)}");
+        var stale = CommandSamples.All.Keys.Where(k => !paths.Contains(k)).ToList();
         Assert.True(stale.Count == 0, $"samples for commands that do not exist: {string.Join(", ", stale)}");
     }
 
@@ -72,8 +31,8 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
     [MemberData(nameof(Commands))]
     public void FitsEightyColumns(string command)
     {
-        Assert.True(Samples.TryGetValue(command, out var sample), $"'{command}' has no sample (see {nameof(EveryCommandHasASample)})");
-        string[] args = [.. command.Split(' '), .. sample.Args.Select(Fill)];
+        Assert.True(CommandSamples.All.TryGetValue(command, out var sample), $"'{command}' has no sample (see {nameof(EveryCommandHasASample)})");
+        string[] args = _samples.Args(command);
         var narrow = CliProcess.Run(Narrow, args);
         output.WriteLine($"{string.Join(' ', args)}: exit {narrow.ExitCode}, {narrow.Out.Split('\n').Length} lines");
         Assert.True(narrow.ExitCode is 0 or 1, narrow.ToString());
@@ -111,31 +70,8 @@ public sealed class NarrowTerminalTests(ITestOutputHelper output) : IDisposable
         Assert.All(words, w => Assert.Contains(w, printed));
     }
 
-    private string Fill(string arg) => arg switch
-    {
-        "{dump}" => DumpFile(),
-        "{dir}" => _dir,
-        "{out}" => Path.Combine(_dir, "converted.xstate"),
-        "{ptrace}" => Save("spr.xstate", ImageCommandTests.PtraceImage("spr", 1)),
-        _ => arg,
-    };
-
-    private string DumpFile()
-    {
-        string path = Path.Combine(_dir, "spr.txt");
-        File.WriteAllText(path, CpuidTextWriter.Write(CpuCatalog.Get("spr")));
-        return path;
-    }
-
-    private string Save(string name, byte[] bytes)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllBytes(path, bytes);
-        return path;
-    }
-
     /// <summary>The kernel's own log lines a command prints: boot's dmesg, read from its JSON.</summary>
-    private static HashSet<string> KernelLogLines(string command, Sample sample)
+    private static HashSet<string> KernelLogLines(string command, CommandSamples.Sample sample)
     {
         if (command != "boot")
             return [];

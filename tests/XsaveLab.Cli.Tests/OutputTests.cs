@@ -64,7 +64,8 @@ public class OutputTests
     public void Layout_Zen2_WarnsAboutThe64BytePkru()
     {
         var j = JsonOf("layout", "--cpu", "zen2-castle-peak", "--format", "json");
-        Assert.Contains(j.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.StartsWith("COMPONENT_SIZE", StringComparison.Ordinal));
+        Assert.Contains(j.GetProperty("findings").EnumerateArray(),
+            f => f.GetProperty("code").GetString() == "COMPONENT_SIZE" && f.GetProperty("severity").GetString() == "warning");
         Assert.Contains("warning: COMPONENT_SIZE", CliRunner.Run("layout", "--cpu", "zen2-castle-peak").Out);
     }
 

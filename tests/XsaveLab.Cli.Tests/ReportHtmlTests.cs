@@ -149,34 +149,8 @@ public sealed class ReportHtmlTests : IDisposable
         {
             int inner = await page.EvaluateAsync<int>("() => window.innerWidth");
             Assert.Equal(width, inner);
-            Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
-                $"page scrolls sideways at {width} px");
-            // No element's box reaches past the window (tables, byte maps, charts, legends alike).
-            var over = await page.EvaluateAsync<string[]>("""
-                () => [...document.querySelectorAll('body *')].map(e => [e, e.getBoundingClientRect()])
-                  .filter(([e, r]) => (r.width > 0 || r.height > 0) && (r.left < -0.5 || r.right > window.innerWidth + 0.5))
-                  .map(([e, r]) => `${e.tagName} ${e.id} ${e.getAttribute('class') ?? ''} ${r.left.toFixed(1)}..${r.right.toFixed(1)}: ${(e.textContent ?? '').slice(0, 40)}`)
-                """);
-            Assert.True(over.Length == 0, string.Join("\n", over.Take(20)));
-            // No label is clipped by its drawing.
-            var clipped = await page.EvaluateAsync<string[]>("""
-                () => [...document.querySelectorAll('svg text')].map(t => [t, t.getBoundingClientRect(), t.ownerSVGElement.getBoundingClientRect()])
-                  .filter(([t, r, s]) => r.left < s.left - 0.5 || r.right > s.right + 0.5 || r.top < s.top - 0.5 || r.bottom > s.bottom + 0.5)
-                  .map(([t]) => t.textContent)
-                """);
-            Assert.True(clipped.Length == 0, string.Join(", ", clipped));
-            // Byte-map labels never sit on each other.
-            var overlapping = await page.EvaluateAsync<string[]>("""
-                () => [...document.querySelectorAll('svg.bytemap')].flatMap(svg => {
-                  const b = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
-                  const out = [];
-                  for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++) {
-                    const [p, r] = b[i], [q, s] = b[j];
-                    if (r.left < s.right - 0.5 && s.left < r.right - 0.5 && r.top < s.bottom - 0.5 && s.top < r.bottom - 0.5) out.push(`${p} / ${q}`);
-                  }
-                  return out; })
-                """);
-            Assert.True(overlapping.Length == 0, string.Join(", ", overlapping));
+            // No sideways scrolling, no element past the window's edge, no clipped or overlapping label.
+            await HeadlessChromium.AssertFits(page);
             // Every component of the CPU is named in visible text (not only in a tooltip).
             string text = await page.Locator("#layout").InnerTextAsync();
             var words = Regex.Split(text, "\\s+").ToHashSet();

@@ -155,7 +155,7 @@ public class ScriptRunRegressionTests
         var spr = TestCpus.Get("spr");
         var huge = new CpuProfile("huge", "test", spr.Leaves.Select(l =>
             l.Leaf == 0xD && l.Subleaf == 18 ? l with { Eax = size } : l));
-        Assert.Contains("0xD.18", KvmLimits.Problem(huge), StringComparison.Ordinal);
+        Assert.Contains("0xd.18", KvmLimits.Problem(huge), StringComparison.Ordinal);
         Assert.Null(KvmLimits.Problem(spr));
         long before = GC.GetAllocatedBytesForCurrentThread();
         Assert.Throws<ArgumentException>(() => new KvmSystem(KvmSettings.For(huge)));

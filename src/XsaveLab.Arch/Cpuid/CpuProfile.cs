@@ -117,7 +117,7 @@ public sealed class CpuProfile
                 yield return c;
     }
 
-    public override string ToString() => $"{Name} ({Vendor} family 0x{Family:X} model 0x{Model:X}, {Source})";
+    public override string ToString() => $"{Name} ({Vendor} family 0x{Family:x} model 0x{Model:x}, {Source})";
 
     private static CpuVendor DecodeVendor(uint ebx, uint edx, uint ecx)
     {

@@ -25,14 +25,14 @@ public static class CpuProfileValidation
         var d1 = cpu.Leaf(0xD, 1);
         ulong badX = cpu.SupportedXcr0 & ~DefinedXcr0;
         if (badX != 0)
-            return new(0xD, 0, $"CPUID(0xD,0).EDX:EAX = 0x{cpu.SupportedXcr0:x} sets XCR0 bits the architecture does not define ({Bits(badX)}); XCR0 has only {XFeatureTable.Describe(DefinedXcr0)}");
+            return new(0xD, 0, $"CPUID(0xd,0).EDX:EAX = 0x{cpu.SupportedXcr0:x} sets XCR0 bits the architecture does not define ({Bits(badX)}); XCR0 has only {XFeatureTable.Describe(DefinedXcr0)}");
         ulong badS = cpu.SupportedXss & ~DefinedXss;
         if (badS != 0)
-            return new(0xD, 1, $"CPUID(0xD,1).EDX:ECX = 0x{cpu.SupportedXss:x} sets IA32_XSS bits the architecture does not define ({Bits(badS)}); IA32_XSS has only {XFeatureTable.Describe(DefinedXss)}");
+            return new(0xD, 1, $"CPUID(0xd,1).EDX:ECX = 0x{cpu.SupportedXss:x} sets IA32_XSS bits the architecture does not define ({Bits(badS)}); IA32_XSS has only {XFeatureTable.Describe(DefinedXss)}");
         if (d0.Ebx > CpuProfileLimits.MaxAreaBytes || d0.Ecx > CpuProfileLimits.MaxAreaBytes)
-            return new(0xD, 0, $"CPUID(0xD,0) reports an XSAVE area of {Math.Max(d0.Ebx, d0.Ecx)} bytes; the limit is {CpuProfileLimits.MaxAreaBytes} (1 MiB)");
+            return new(0xD, 0, $"CPUID(0xd,0) reports an XSAVE area of {Math.Max(d0.Ebx, d0.Ecx)} bytes; the limit is {CpuProfileLimits.MaxAreaBytes} (1 MiB)");
         if (d1.Ebx > CpuProfileLimits.MaxAreaBytes)
-            return new(0xD, 1, $"CPUID(0xD,1).EBX reports an XSAVE area of {d1.Ebx} bytes; the limit is {CpuProfileLimits.MaxAreaBytes} (1 MiB)");
+            return new(0xD, 1, $"CPUID(0xd,1).EBX reports an XSAVE area of {d1.Ebx} bytes; the limit is {CpuProfileLimits.MaxAreaBytes} (1 MiB)");
 
         // Every sub-leaf present is bounded, enumerated or not: the profile builds a component from any non-zero EAX.
         foreach (var l in cpu.Leaves)
@@ -40,9 +40,9 @@ public static class CpuProfileValidation
             if (l.Leaf != 0xD || l.Subleaf < 2 || l.Subleaf > 62)
                 continue;
             if (l.Eax > CpuProfileLimits.MaxComponentBytes)
-                return new(0xD, l.Subleaf, $"CPUID(0xD,{l.Subleaf}).EAX reports a component of {l.Eax} bytes; the limit is {CpuProfileLimits.MaxComponentBytes} (1 MiB)");
+                return new(0xD, l.Subleaf, $"CPUID(0xd,{l.Subleaf}).EAX reports a component of {l.Eax} bytes; the limit is {CpuProfileLimits.MaxComponentBytes} (1 MiB)");
             if ((l.Ecx & 1) == 0 && (ulong)l.Ebx + l.Eax > CpuProfileLimits.MaxComponentBytes)
-                return new(0xD, l.Subleaf, $"CPUID(0xD,{l.Subleaf}) places a component at offset {l.Ebx} with {l.Eax} bytes, ending past the limit of {CpuProfileLimits.MaxComponentBytes} (1 MiB)");
+                return new(0xD, l.Subleaf, $"CPUID(0xd,{l.Subleaf}) places a component at offset {l.Ebx} with {l.Eax} bytes, ending past the limit of {CpuProfileLimits.MaxComponentBytes} (1 MiB)");
         }
 
         ulong all = (cpu.SupportedXcr0 | cpu.SupportedXss) & XFeatureMasks.Extend;
@@ -51,16 +51,16 @@ public static class CpuProfileValidation
         {
             int i = BitOperations.TrailingZeroCount(m);
             bool inXss = (cpu.SupportedXss >> i & 1) != 0;
-            string where = inXss ? "CPUID(0xD,1).EDX:ECX (IA32_XSS)" : "CPUID(0xD,0).EDX:EAX (XCR0)";
+            string where = inXss ? "CPUID(0xd,1).EDX:ECX (IA32_XSS)" : "CPUID(0xd,0).EDX:EAX (XCR0)";
             string label = $"component {i} ({XFeatureTable.Get(i, inXss).ShortName})";
             if (!cpu.TryGetLeaf(0xD, (uint)i, out var c))
-                return new(0xD, inXss ? 1u : 0u, $"{label} is enumerated in {where} but the dump has no CPUID(0xD,{i}) sub-leaf");
+                return new(0xD, inXss ? 1u : 0u, $"{label} is enumerated in {where} but the dump has no CPUID(0xd,{i}) sub-leaf");
             if (c.Eax == 0)
-                return new(0xD, (uint)i, $"{label} is enumerated in {where} but CPUID(0xD,{i}).EAX reports size 0");
+                return new(0xD, (uint)i, $"{label} is enumerated in {where} but CPUID(0xd,{i}).EAX reports size 0");
             if (i < XFeatureTable.Count && XFeatureTable.Get(i).ArchitecturalSize is int arch && c.Eax < arch)
-                return new(0xD, (uint)i, $"{label} reports {c.Eax} bytes (CPUID(0xD,{i}).EAX), fewer than the {arch} its registers take");
+                return new(0xD, (uint)i, $"{label} reports {c.Eax} bytes (CPUID(0xd,{i}).EAX), fewer than the {arch} its registers take");
             if ((c.Ecx & 1) == 0 && c.Ebx < XsaveOffsets.ExtendedStart)
-                return new(0xD, (uint)i, $"{label} is placed at standard offset {c.Ebx} (CPUID(0xD,{i}).EBX), inside the legacy region and XSAVE header that end at {XsaveOffsets.ExtendedStart}");
+                return new(0xD, (uint)i, $"{label} is placed at standard offset {c.Ebx} (CPUID(0xd,{i}).EBX), inside the legacy region and XSAVE header that end at {XsaveOffsets.ExtendedStart}");
             if ((c.Ecx & 2) != 0)
                 compacted = (compacted + 63) & ~63UL;
             compacted += c.Eax;

@@ -130,7 +130,7 @@ public static partial class CpuidTextReader
                 continue; // older dumps list the sub-leaves of leaves 4 and 0xB without tags; they are never used
             if (!lineOf.TryAdd((leaf.Leaf, leaf.Subleaf), lineNo))
                 throw new CpuProfileFormatException(file, lineNo,
-                    $"CPUID(0x{leaf.Leaf:X},{leaf.Subleaf}) is listed again (first on line {lineOf[(leaf.Leaf, leaf.Subleaf)]}); a dump gives each leaf and sub-leaf once per CPU");
+                    $"CPUID(0x{leaf.Leaf:x},{leaf.Subleaf}) is listed again (first on line {lineOf[(leaf.Leaf, leaf.Subleaf)]}); a dump gives each leaf and sub-leaf once per CPU");
             leaves.Add(leaf);
         }
 
@@ -143,8 +143,8 @@ public static partial class CpuidTextReader
         bool claimsXsave = (l1.Ecx >> 26 & 1) != 0;
         if ((claimsXsave || l0.Eax >= 0xD) && !lineOf.ContainsKey((0xD, 0)))
             throw new CpuProfileFormatException(file, claimsXsave ? lineOf[(1, 0)] : line0,
-                claimsXsave ? "the CPU reports XSAVE (CPUID.1:ECX[26]) but the dump has no leaf 0xD"
-                            : $"the dump's maximum leaf is 0x{l0.Eax:X} but it has no leaf 0xD");
+                claimsXsave ? "the CPU reports XSAVE (CPUID.1:ECX[26]) but the dump has no leaf 0xd"
+                            : $"the dump's maximum leaf is 0x{l0.Eax:x} but it has no leaf 0xd");
 
         string name = meta.GetValueOrDefault("name") ?? Path.GetFileNameWithoutExtension(file);
         string source = meta.GetValueOrDefault("source") ?? Path.GetFileName(file);

@@ -94,11 +94,11 @@ public static class CpuFeatureNames
         _ => feature.ToString().ToUpperInvariant(),
     };
 
-    /// <summary>e.g. <c>CPUID.(EAX=07H,ECX=0):ECX.PKU[bit 3]</c>.</summary>
+    /// <summary>e.g. <c>CPUID.(EAX=0x7,ECX=0):ECX.PKU[bit 3]</c>.</summary>
     public static string Cpuid(CpuFeature feature)
     {
         var b = CpuFeatureBits.Of(feature);
         return string.Create(CultureInfo.InvariantCulture,
-            $"CPUID.(EAX={b.Leaf:X2}H,ECX={b.Subleaf}):{b.Register.ToString().ToUpperInvariant()}.{KernelName(feature)}[bit {b.Bit}]");
+            $"CPUID.(EAX=0x{b.Leaf:x},ECX={b.Subleaf}):{b.Register.ToString().ToUpperInvariant()}.{KernelName(feature)}[bit {b.Bit}]");
     }
 }

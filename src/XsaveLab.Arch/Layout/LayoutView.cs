@@ -69,7 +69,7 @@ public sealed class LayoutView
         if (xss == 0)
             return null;
         if (!cpu.HasXsaves)
-            return $"{cpu.Name} has no XSAVES (CPUID(0xD,1).EAX[3] clear), so IA32_XSS cannot hold 0x{xss:x}";
+            return $"{cpu.Name} has no XSAVES (CPUID(0xd,1).EAX[3] clear), so IA32_XSS cannot hold 0x{xss:x}";
         ulong bad = xss & ~cpu.SupportedXss;
         if (bad == 0)
             return null;

@@ -145,7 +145,7 @@ public sealed partial class XsaveCpu
         set
         {
             if (XsaveDataRules.MxcsrHasReservedBits(value, _mxcsrMask))
-                throw new ArgumentOutOfRangeException(nameof(value), $"MXCSR 0x{value:X} has bits outside MXCSR_MASK 0x{_mxcsrMask:X}");
+                throw new ArgumentOutOfRangeException(nameof(value), $"MXCSR 0x{value:x} has bits outside MXCSR_MASK 0x{_mxcsrMask:x}");
             BinaryPrimitives.WriteUInt32LittleEndian(_regs.AsSpan(XsaveOffsets.Mxcsr), value);
             _xmodified |= XFeatureMasks.Sse;
         }

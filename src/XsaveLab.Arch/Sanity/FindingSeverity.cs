@@ -12,3 +12,9 @@ public enum FindingSeverity : byte
     /// <summary>The reported values break an architectural rule; layouts derived from them are suspect.</summary>
     Error,
 }
+
+/// <summary>The one spelling of a severity in text and JSON: <c>info</c>, <c>warning</c>, <c>error</c>.</summary>
+public static class FindingSeverityNames
+{
+    public static string Name(this FindingSeverity severity) => severity.ToString().ToLowerInvariant();
+}

@@ -42,21 +42,21 @@ public static class ProfileSanity
             if (cpu.Component(i) is not { } c)
             {
                 f.Add(new(FindingSeverity.Error, "COMPONENT_MISSING",
-                    $"{label} is supported in {reg} but CPUID(0xD,{i}) reports size 0"));
+                    $"{label} is supported in {reg} but CPUID(0xd,{i}) reports size 0"));
                 continue;
             }
             if (c.Supervisor != inXss)
                 f.Add(new(FindingSeverity.Error, "COMPONENT_REGISTER",
-                    $"{label} is supported in {reg} but CPUID(0xD,{i}).ECX[0] says {(c.Supervisor ? "supervisor" : "user")}"));
+                    $"{label} is supported in {reg} but CPUID(0xd,{i}).ECX[0] says {(c.Supervisor ? "supervisor" : "user")}"));
             else if (i < XFeatureTable.Count && info.IsSupervisor != inXss)
                 f.Add(new(FindingSeverity.Warning, "COMPONENT_REGISTER",
                     $"{label} is architecturally {(info.IsSupervisor ? "supervisor (IA32_XSS)" : "user (XCR0)")} but this CPU reports it in {reg}"));
             if (c.Supervisor && cpu.Leaf(0xD, (uint)i).Ebx != 0)
                 f.Add(new(FindingSeverity.Warning, "SUPERVISOR_OFFSET",
-                    $"{label} is supervisor state but CPUID(0xD,{i}).EBX reports a standard offset {cpu.Leaf(0xD, (uint)i).Ebx}; supervisor state has no place in the standard format"));
+                    $"{label} is supervisor state but CPUID(0xd,{i}).EBX reports a standard offset {cpu.Leaf(0xD, (uint)i).Ebx}; supervisor state has no place in the standard format"));
             if (i < XFeatureTable.Count && info.ArchitecturalSize is int arch && arch != c.Size)
                 f.Add(new(FindingSeverity.Warning, "COMPONENT_SIZE",
-                    $"{label} reports {c.Size} bytes (CPUID(0xD,{i}).EAX); the architectural size is {arch}"));
+                    $"{label} reports {c.Size} bytes (CPUID(0xd,{i}).EAX); the architectural size is {arch}"));
         }
     }
 
@@ -115,7 +115,7 @@ public static class ProfileSanity
         int maxStd = XStateGeometry.Size(cpu, cpu.SupportedXcr0, compacted: false);
         if (d0.Ecx != maxStd)
             f.Add(new(FindingSeverity.Error, "MAX_SIZE",
-                $"CPUID(0xD,0).ECX reports {d0.Ecx} bytes for all supported XCR0 bits; the components give {maxStd}"));
+                $"CPUID(0xd,0).ECX reports {d0.Ecx} bytes for all supported XCR0 bits; the components give {maxStd}"));
 
         var fit = ReportedMasks.Infer(cpu);
         if (d0.Ebx != maxStd)
@@ -124,7 +124,7 @@ public static class ProfileSanity
                 ? $"it is the standard size for XCR0 = 0x{x:x} ({XFeatureTable.Describe(x)}{Alternatives(fit.Xcr0Count)}); the OS that made the dump had not enabled {XFeatureTable.Describe(cpu.SupportedXcr0 & ~x)}"
                 : "no valid XCR0 made of supported bits gives that size";
             f.Add(new(FindingSeverity.Info, "OS_XCR0_SIZE",
-                $"CPUID(0xD,0).EBX = {d0.Ebx}, not {maxStd} (all supported XCR0): {expl}"));
+                $"CPUID(0xd,0).EBX = {d0.Ebx}, not {maxStd} (all supported XCR0): {expl}"));
         }
 
         if (!cpu.HasXsaves)
@@ -136,7 +136,7 @@ public static class ProfileSanity
                 ? $"it is the compacted size for XCR0 = 0x{x2:x}, IA32_XSS = 0x{s:x} ({XFeatureTable.Describe(s)}{Alternatives(fit.PairCount)})"
                 : "no valid XCR0/IA32_XSS pair made of supported bits gives that size";
             f.Add(new(FindingSeverity.Info, "OS_XSS_SIZE",
-                $"CPUID(0xD,1).EBX = {d1.Ebx}, not {maxCmp} (all supported XCR0|IA32_XSS, compacted): {expl}"));
+                $"CPUID(0xd,1).EBX = {d1.Ebx}, not {maxCmp} (all supported XCR0|IA32_XSS, compacted): {expl}"));
         }
     }
 

@@ -4,12 +4,15 @@ namespace XsaveLab.Cli.Cli;
 /// error (exit 2) before any work starts, never a result computed from a meaningless value.</summary>
 public static class IntOption
 {
-    public static Option<int> Create(string name, string description, int defaultValue, int min, int max)
+    /// <summary>An integer option shown as <c>--name &lt;N&gt;</c> (or <paramref name="helpName"/>), its range in the
+    /// description; the parser adds the default.</summary>
+    public static Option<int> Create(string name, string description, int defaultValue, int min, int max, string helpName = "N")
     {
         var option = new Option<int>(name)
         {
-            Description = $"{description} ({min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}, default {defaultValue.ToString(CultureInfo.InvariantCulture)})",
+            Description = $"{description} ({min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)})",
             DefaultValueFactory = _ => defaultValue,
+            HelpName = helpName,
         };
         option.Validators.Add(r =>
         {

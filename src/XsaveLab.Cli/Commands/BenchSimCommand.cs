@@ -9,7 +9,7 @@ public static class BenchSimCommand
     {
         var cpu = new CpuSourceOptions();
         var tasks = new Option<int>("--tasks") { Description = "Tasks for the memory measurement", DefaultValueFactory = _ => 100_000, HelpName = "N" };
-        var switches = new Option<long>("--switches") { Description = "Simulated switches per timed run", DefaultValueFactory = _ => 2_000_000 };
+        var switches = new Option<long>("--switches") { Description = "Simulated switches per timed run", DefaultValueFactory = _ => 2_000_000, HelpName = "N" };
         var format = FormatOption.Create();
         var cmd = new Command("sim", "Simulator speed (switches/s on one core, real XSAVES/XRSTORS on the model) and memory per simulated task");
         cpu.AddTo(cmd);

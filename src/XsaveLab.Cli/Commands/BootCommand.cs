@@ -11,7 +11,7 @@ public static class BootCommand
         var kernel = KernelOption.Create();
         var asGuest = new Option<bool>("--as-guest")
         {
-            Description = "Read CPUID as a hypervisor presents it: EBX of 0xD.0/0xD.1 as given, not recomputed; exit 1 when the guest loses features",
+            Description = "Read CPUID as a hypervisor presents it: EBX of 0xd.0/0xd.1 as given, not recomputed; exit 1 when the guest loses features",
         };
         var cmd = new Command("boot", "Boot the Linux FPU core: the x86/fpu boot log and the three state configurations");
         cpu.AddTo(cmd);

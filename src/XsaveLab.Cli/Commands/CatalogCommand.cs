@@ -8,8 +8,8 @@ public static class CatalogCommand
     public static Command Create(CliContext ctx)
     {
         var dump = new Argument<string>("DUMP") { Description = "CPUID dump (InstLatx64 or 'cpuid -r')" };
-        var name = new Option<string>("--name") { Description = "Short name, e.g. spr", Required = true };
-        var description = new Option<string>("--description") { Description = "One line about the CPU", Required = true };
+        var name = new Option<string>("--name") { Description = "Short name, e.g. spr", Required = true, HelpName = "NAME" };
+        var description = new Option<string>("--description") { Description = "One line about the CPU", Required = true, HelpName = "TEXT" };
         var outDir = new Option<string>("--out") { Description = "Directory to write NAME.cpuid into (default: stdout)", HelpName = "DIR" };
         var import = new Command("import", "Write the compact profile of a dump");
         import.Add(dump);

@@ -56,7 +56,7 @@ public static class CompatCommand
     private static CpuProfile Checked(CpuProfile cpu, string what)
     {
         if (!cpu.HasXsave)
-            throw new UserErrorException($"{what}: {cpu.Name} has no XSAVE (CPUID.1:ECX[26] or leaf 0xD missing): there is no XSAVE state to move");
+            throw new UserErrorException($"{what}: {cpu.Name} has no XSAVE (CPUID.1:ECX[26] or leaf 0xd missing): there is no XSAVE state to move");
         if (KvmLimits.Problem(cpu) is { } why)
             throw new UserErrorException($"{what}: {why}");
         return cpu;

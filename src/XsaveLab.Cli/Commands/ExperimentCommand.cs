@@ -19,7 +19,7 @@ public static class ExperimentCommand
         public Option<string> CostModel { get; } = new("--cost-model") { Description = "Cost-model parameters (JSON written by 'xsavelab calibrate'); default: the shipped reference model", HelpName = "FILE" };
         public Option<bool> Calibrate { get; } = new("--calibrate") { Description = "Fit the cost model on this machine now instead of using the shipped one (answers then vary with the machine and its load)" };
         public Option<bool> NoMeasure { get; } = new("--no-measure") { Description = "Skip the real ping-pong measurement on this machine (nothing is timed: the same input gives the same output)" };
-        public Option<int> Runs { get; } = new("--runs") { Description = "Measured runs of the real ping-pong", DefaultValueFactory = _ => 5 };
+        public Option<int> Runs { get; } = new("--runs") { Description = "Measured runs of the real ping-pong", DefaultValueFactory = _ => 5, HelpName = "N" };
         public Option<bool> NoModifiedOptimization { get; } = new("--no-modified-optimization") { Description = "Model a processor that writes every in-use component on every save" };
         public Option<string> Btf { get; } = new("--btf") { Description = "Struct sizes for the task_struct slab figures from a kernel's BTF (default with --host: /sys/kernel/btf/vmlinux)", HelpName = "FILE" };
         public Option<int?> TaskStructSize { get; } = new("--task-struct-size") { Description = "sizeof(struct task_struct) of a kernel build, for the task_struct slab figures", HelpName = "BYTES" };

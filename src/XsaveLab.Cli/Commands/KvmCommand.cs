@@ -26,7 +26,7 @@ public static class KvmCommand
             DefaultValueFactory = _ => "qemu",
             HelpName = "qemu|firecracker|NAME|FILE",
         };
-        var cmd = new Command("kvm", "A VMM's ioctl sequence against the KVM model: results, supported CPUID 0xD, XSAVE2 size, guest vs host fpstate, CET state location");
+        var cmd = new Command("kvm", "A VMM's ioctl sequence against the KVM model: results, supported CPUID 0xd, XSAVE2 size, guest vs host fpstate, CET state location");
         cpu.AddTo(cmd);
         cmd.Add(kernel);
         cmd.Add(kvm);

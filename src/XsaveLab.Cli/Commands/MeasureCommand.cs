@@ -17,8 +17,8 @@ public static class MeasureCommand
             .OneOf("threads", "processes", "both");
         var state = new Option<string>("--vectors") { Description = "Vector state while switching: init (AVX/AVX-512 in initial state), wide (in use), asis, or both (init and wide)", DefaultValueFactory = _ => "both", HelpName = "init|wide|asis|both" }
             .OneOf("init", "wide", "asis", "both");
-        var runs = new Option<int>("--runs") { Description = "Measured runs per configuration", DefaultValueFactory = _ => 5 };
-        var seconds = new Option<double>("--seconds") { Description = "Length of each run", DefaultValueFactory = _ => 1.0 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs per configuration", DefaultValueFactory = _ => 5, HelpName = "N" };
+        var seconds = new Option<double>("--seconds") { Description = "Length of each run", DefaultValueFactory = _ => 1.0, HelpName = "SECONDS" };
         var pin = new Option<int>("--pin") { Description = "CPU both sides are pinned to (-1: the first allowed)", DefaultValueFactory = _ => -1, HelpName = "CPU" };
         var format = FormatOption.Create();
         var cmd = new Command("context-switch", "Ping-pong one byte over two pipes between two threads and between two processes pinned to one CPU (like will-it-scale context_switch1): switches/s, median, run-to-run spread");

@@ -72,9 +72,9 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
     // The guest's outcome in plain words: XSAVE on or off, what it lost, and which CPUID mistake caused it.
     private static void RenderGuestView(IAnsiConsole console, BootReport rep)
     {
-        console.WriteLine("Guest view (CPUID 0xD EBX as the hypervisor presents it):");
+        console.WriteLine("Guest view (CPUID 0xd EBX as the hypervisor presents it):");
         if (rep.SizeMismatch is { } m)
-            console.WriteLine($"  size check: kernel computes {m.Computed}, CPUID(0xD,{m.SubLeaf}).EBX reports {m.Reported}");
+            console.WriteLine($"  size check: kernel computes {m.Computed}, CPUID(0xd,{m.SubLeaf}).EBX reports {m.Reported}");
         if (rep.KnownMistake is { } k)
             console.WriteLine($"  known mistake: {k}");
         if (rep.Stopped is { } stop)

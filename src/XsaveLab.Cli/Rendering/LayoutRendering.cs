@@ -6,9 +6,12 @@ public sealed record LayoutComponentJson(
 
 public sealed record LayoutSizesJson(int? Standard, int? Compacted, int? CompactedWithSupervisor);
 
+/// <summary>The layout in JSON. <c>Findings</c>: the CPU's own sanity findings, each with its one severity
+/// (<c>layout</c> only; the report has them as a section of their own).</summary>
 public sealed record LayoutJson(
     string Cpu, string Source, string Xcr0, string Xss, bool Xsave, string CompactedMask,
-    IReadOnlyList<LayoutComponentJson> Components, LayoutSizesJson Sizes, IReadOnlyList<string> Warnings);
+    IReadOnlyList<LayoutComponentJson> Components, LayoutSizesJson Sizes, IReadOnlyList<string> Warnings,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ProfileFinding>? Findings = null);
 
 /// <summary>Text and JSON forms of a <see cref="LayoutView"/>, shared by <c>layout</c> and <c>report</c>.</summary>
 public static class LayoutRendering

@@ -39,13 +39,13 @@ public sealed class ArchPrctlCheck : IHostCheckProvider
                     "xstate_request_perm(): idx >= XFEATURE_MAX ⇒ -EINVAL; only XTILE_DATA is requestable; not in user max ⇒ -EOPNOTSUPP");
             }
             ulong after = kernel.ArchPrctlGet(child, isGuest ? ArchPrctl.GetXcompGuestPerm : ArchPrctl.GetXcompPerm);
-            yield return Observable.Compare($"{name}: GET after the requests", $"0x{after:X}",
-                report.After.Ok ? $"0x{report.After.Value:X}" : Render(report.After.Ret, report.After.Errno));
+            yield return Observable.Compare($"{name}: GET after the requests", $"0x{after:x}",
+                report.After.Ok ? $"0x{report.After.Value:x}" : Render(report.After.Ret, report.After.Errno));
         }
     }
 
     private static Observable Get(string name, ulong model, XcompResult actual, string reason) =>
-        Observable.Compare(name, $"0x{model:X}", actual.Ok ? $"0x{actual.Value:X}" : Render(actual.Ret, actual.Errno), reason);
+        Observable.Compare(name, $"0x{model:x}", actual.Ok ? $"0x{actual.Value:x}" : Render(actual.Ret, actual.Errno), reason);
 
     private static string Render(long ret, Errno errno) => ret == 0 ? "0" : $"-1 {errno.Name()}";
 

@@ -69,7 +69,7 @@ internal sealed unsafe class HandlerStop : IDisposable
         var b = new byte[length];
         int got = RandomAccess.Read(_mem, b, (long)address);
         if (got != length)
-            throw new HostProbeException($"short read of the child's memory at 0x{address:X}: {got} of {length} bytes");
+            throw new HostProbeException($"short read of the child's memory at 0x{address:x}: {got} of {length} bytes");
         return b;
     }
 

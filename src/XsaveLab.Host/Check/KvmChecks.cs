@@ -200,7 +200,7 @@ public sealed class KvmChecks : IHostCheckProvider
         Try("unchanged image", _ => { });
         Try("XCOMP_BV compacted", b => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(XsaveOffsets.XcompBv), XFeatureMasks.CompactedFormat | 3));
         Try("reserved header byte 530", b => b[530] = 1);
-        Try("MXCSR 0xFFFFFFFF", b => { Bv(b, 3); BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(XsaveOffsets.Mxcsr), 0xFFFFFFFF); });
+        Try("MXCSR 0xffffffff", b => { Bv(b, 3); BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(XsaveOffsets.Mxcsr), 0xFFFFFFFF); });
         for (int i = 2; i < 20; i++)
             Try($"XSTATE_BV bit {i}", b => Bv(b, 1UL << i));
 

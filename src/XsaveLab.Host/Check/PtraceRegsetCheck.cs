@@ -126,7 +126,7 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
         }
         list.Add(Observable.Compare($"SETREGSET seeded images read back ({n} cases)", $"{n}/{n} identical", $"{identical}/{n} identical",
             firstDiff.Length > 0 ? firstDiff : $"components exercised: {Arch.Features.XFeatureTable.Describe(coverage)}"));
-        list.Add(Observable.Compare("seeded images cover every user component", $"0x{cfg.UserDefaultFeatures:X}", $"0x{coverage & cfg.UserDefaultFeatures:X}"));
+        list.Add(Observable.Compare("seeded images cover every user component", $"0x{cfg.UserDefaultFeatures:x}", $"0x{coverage & cfg.UserDefaultFeatures:x}"));
         return list;
     }
 

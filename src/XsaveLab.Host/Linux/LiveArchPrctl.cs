@@ -15,7 +15,7 @@ public readonly record struct XcompResult(SysResult Result, ulong Value)
     public static XcompResult From(long ret, int errno, ulong value) => new(SysResult.FromLibc(ret, errno, "arch_prctl"), value);
 
     public override string ToString() =>
-        Ok ? $"0x{Value:X}" : $"ret={Ret} {Result.Errno.Name()}";
+        Ok ? $"0x{Value:x}" : $"ret={Ret} {Result.Errno.Name()}";
 }
 
 /// <summary>The XSTATE permission interface of <c>arch_prctl(2)</c> on this machine (arch/x86/include/uapi/asm/prctl.h),

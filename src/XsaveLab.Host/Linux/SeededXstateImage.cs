@@ -102,7 +102,7 @@ public sealed class SeededXstateImage
             if (off + len > n)
                 return;
             if (!expected.Slice(off, len).SequenceEqual(act.Slice(off, len)))
-                diffs.Add(new(field, off, len, Convert.ToHexString(expected.Slice(off, len)), Convert.ToHexString(act.Slice(off, len))));
+                diffs.Add(new(field, off, len, Convert.ToHexStringLower(expected.Slice(off, len)), Convert.ToHexStringLower(act.Slice(off, len))));
         }
 
         Range("legacy x87 control/status", XsaveOffsets.Fcw, XsaveOffsets.FpEnvSize, Image, actual);
@@ -116,7 +116,7 @@ public sealed class SeededXstateImage
 
         ulong xstateBv = BinaryPrimitives.ReadUInt64LittleEndian(actual[XsaveOffsets.XstateBv..]);
         if ((xstateBv & ~XFeatureMasks.Pkru) != LoadedFeatures)
-            diffs.Add(new("XSTATE_BV (without PKRU)", XsaveOffsets.XstateBv, 8, $"0x{LoadedFeatures:X}", $"0x{xstateBv & ~XFeatureMasks.Pkru:X}"));
+            diffs.Add(new("XSTATE_BV (without PKRU)", XsaveOffsets.XstateBv, 8, $"0x{LoadedFeatures:x}", $"0x{xstateBv & ~XFeatureMasks.Pkru:x}"));
         Range("XCOMP_BV and reserved header", XsaveOffsets.XcompBv, XsaveOffsets.ExtendedStart - XsaveOffsets.XcompBv, Image, actual);
 
         for (int i = 2; i < 64; i++)
@@ -136,7 +136,7 @@ public sealed class SeededXstateImage
                 continue;
             }
             if (!Image.AsSpan(off, size).SequenceEqual(actual.Slice((int)rec.Offset, size)))
-                diffs.Add(new($"component {i} (at {rec.Offset} per layout note)", off, size, Convert.ToHexString(Image.AsSpan(off, size)), Convert.ToHexString(actual.Slice((int)rec.Offset, size))));
+                diffs.Add(new($"component {i} (at {rec.Offset} per layout note)", off, size, Convert.ToHexStringLower(Image.AsSpan(off, size)), Convert.ToHexStringLower(actual.Slice((int)rec.Offset, size))));
         }
         return diffs;
     }

@@ -33,7 +33,7 @@ public sealed class UserXstateLayout
     public bool Has(int feature) => (uint)feature < 64 && (Features >> feature & 1) != 0;
 
     public (int Offset, int Size) Component(int feature) =>
-        Has(feature) ? _components[feature] : throw new ArgumentOutOfRangeException(nameof(feature), $"feature {feature} not in 0x{Features:X}");
+        Has(feature) ? _components[feature] : throw new ArgumentOutOfRangeException(nameof(feature), $"feature {feature} not in 0x{Features:x}");
 
     /// <summary>The running host: features from ARCH_GET_XCOMP_SUPP (falling back to CPUID(0xD,0)
     /// EDX:EAX &amp; USER_SUPPORTED when the syscall is unavailable), geometry from CPUID leaf 0xD.</summary>

@@ -19,5 +19,5 @@ public readonly record struct WaitStatus(int Raw)
         Exited ? $"exited {ExitCode}"
         : Signaled ? $"killed by signal {TermSignal}{(CoreDumped ? " (core dumped)" : "")}"
         : Stopped ? $"stopped by signal {StopSignal}{(Event != 0 ? $" event {Event}" : "")}"
-        : $"status 0x{Raw:X}";
+        : $"status 0x{Raw:x}";
 }

@@ -17,7 +17,7 @@ public static class XcompRequestProbe
         try
         {
             var args = launcher.Arguments(ChildMode.Argument, ChildMode.XcompRequest, file,
-                $"0x{option:X}", string.Join(',', features.Select(f => f.ToString(CultureInfo.InvariantCulture))));
+                $"0x{option:x}", string.Join(',', features.Select(f => f.ToString(CultureInfo.InvariantCulture))));
             var (pid, err) = NativeSpawn.Spawn(launcher.Executable, args);
             if (pid < 0)
                 throw new HostProbeException($"posix_spawn {launcher.Executable}: {ErrnoNames.Name(err)}");

@@ -17,7 +17,7 @@ internal static class HostXsaveSupport
             return "the OS has not enabled XSAVE (CPUID.1:ECX[27] OSXSAVE = 0, CR4.OSXSAVE clear)";
         var (max, _, _, _) = X86Base.CpuId(0, 0);
         if (max < 0xD)
-            return "the processor does not enumerate CPUID leaf 0xD";
+            return "the processor does not enumerate CPUID leaf 0xd";
         return null;
     }
 }

@@ -52,22 +52,22 @@ public sealed partial class NativeXsave
         if (headerRule is not null)
             return headerRule switch
             {
-                XsaveRules.XstateBvNotInXcr0 => $"XSTATE_BV 0x{xstateBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)",
-                XsaveRules.StandardHeaderReserved => $"XCOMP_BV 0x{xcompBv:X} must be 0 in a standard-form image (XRSTOR would #GP)",
+                XsaveRules.XstateBvNotInXcr0 => $"XSTATE_BV 0x{xstateBv:x} has bits outside XCR0 0x{Xcr0:x} (XRSTOR would #GP)",
+                XsaveRules.StandardHeaderReserved => $"XCOMP_BV 0x{xcompBv:x} must be 0 in a standard-form image (XRSTOR would #GP)",
                 XsaveRules.CompactedNeedsXsavec => "a compacted image needs XSAVEC support (XRSTOR would #GP)",
-                XsaveRules.XcompBvNotEnabled => $"XCOMP_BV 0x{xcompBv:X} has bits outside XCR0 0x{Xcr0:X} (XRSTOR would #GP)",
-                XsaveRules.XstateBvNotInXcompBv => $"XSTATE_BV 0x{xstateBv:X} has bits outside XCOMP_BV 0x{xcompBv:X} (XRSTOR would #GP)",
+                XsaveRules.XcompBvNotEnabled => $"XCOMP_BV 0x{xcompBv:x} has bits outside XCR0 0x{Xcr0:x} (XRSTOR would #GP)",
+                XsaveRules.XstateBvNotInXcompBv => $"XSTATE_BV 0x{xstateBv:x} has bits outside XCOMP_BV 0x{xcompBv:x} (XRSTOR would #GP)",
                 _ => $"{headerRule} (XRSTOR would #GP)",
             };
 
         ulong present = (compacted ? xstateBv & xcompBv : xstateBv) & rfbm;
         if ((present & _neverRestored) != 0)
-            return $"the image would load components 0x{present & _neverRestored:X} (AMX tile state / XFD-capable): an armed XFD makes XRSTOR raise #NM (SIGILL without permission) and a bad tile configuration #GP; restore them as init or leave them out of the mask";
+            return $"the image would load components 0x{present & _neverRestored:x} (AMX tile state / XFD-capable): an armed XFD makes XRSTOR raise #NM (SIGILL without permission) and a bad tile configuration #GP; restore them as init or leave them out of the mask";
 
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(image[XsaveOffsets.Mxcsr..]);
         bool mxcsrLoaded = compacted ? (rfbm & xstateBv & 6) != 0 : (rfbm & 6) != 0;
         if (mxcsrLoaded && XsaveDataRules.MxcsrHasReservedBits(mxcsr, MxcsrMask))
-            return $"MXCSR 0x{mxcsr:X8} has bits outside MXCSR_MASK 0x{MxcsrMask:X8} (XRSTOR would #GP)";
+            return $"MXCSR 0x{mxcsr:x8} has bits outside MXCSR_MASK 0x{MxcsrMask:x8} (XRSTOR would #GP)";
 
         if ((rfbm & PkruBit) != 0)
         {
@@ -79,7 +79,7 @@ public sealed partial class NativeXsave
             }
             uint live = ReadPkru();
             if (value != live)
-                return $"the restore would load PKRU 0x{value:X8} but the live value is 0x{live:X8}; leave bit 9 out of the restore mask or use the live value";
+                return $"the restore would load PKRU 0x{value:x8} but the live value is 0x{live:x8}; leave bit 9 out of the restore mask or use the live value";
         }
         return null;
     }

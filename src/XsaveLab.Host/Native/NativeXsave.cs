@@ -192,7 +192,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
     {
         ThrowIfDisposed();
         if (ecx > 1 || (ecx == 1 && !HasXgetbv1))
-            throw new ArgumentOutOfRangeException(nameof(ecx), ecx, ecx == 1 ? "XGETBV1 is not enumerated (CPUID(0xD,1).EAX[2] = 0)" : "only XCR0 (0) and XINUSE (1) exist");
+            throw new ArgumentOutOfRangeException(nameof(ecx), ecx, ecx == 1 ? "XGETBV1 is not enumerated (CPUID(0xd,1).EAX[2] = 0)" : "only XCR0 (0) and XINUSE (1) exist");
         return ((delegate* unmanaged<uint, ulong>)_stubs.Xgetbv)(ecx);
     }
 
@@ -385,7 +385,7 @@ public sealed unsafe partial class NativeXsave : IDisposable
     {
         ThrowIfDisposed();
         if (!Supports(kind))
-            throw new PlatformNotSupportedException($"this processor does not enumerate {kind} (CPUID(0xD,1).EAX)");
+            throw new PlatformNotSupportedException($"this processor does not enumerate {kind} (CPUID(0xd,1).EAX)");
     }
 
     /// <summary>A cleared block for a probe: XRSTOR64 of the loaded image with <paramref name="restoreMask"/>, then

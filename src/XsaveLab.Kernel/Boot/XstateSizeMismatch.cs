@@ -20,11 +20,11 @@ public sealed record XstateSizeMismatch(int Computed, int Reported, uint SubLeaf
     {
         ulong mask = Xcr0 | Xss;
         if (Reported == 0)
-            return $"CPUID(0xD,{SubLeaf}).EBX is 0: the hypervisor does not report the size at all";
+            return $"CPUID(0xd,{SubLeaf}).EBX is 0: the hypervisor does not report the size at all";
         if (CompactedCheck && Reported == UnalignedCompactedSize(cpu, mask))
-            return $"{Reported} is the compacted size of 0x{mask:x} without the 64-byte alignment that CPUID(0xD,i).ECX[1] requests";
+            return $"{Reported} is the compacted size of 0x{mask:x} without the 64-byte alignment that CPUID(0xd,i).ECX[1] requests";
         if (CompactedCheck && Reported == XStateGeometry.Size(cpu, Xcr0, compacted: false))
-            return $"{Reported} is the standard-format size of XCR0 0x{Xcr0:x} (0xD.0 EBX), not the compacted size of XCR0|IA32_XSS";
+            return $"{Reported} is the standard-format size of XCR0 0x{Xcr0:x} (0xd.0 EBX), not the compacted size of XCR0|IA32_XSS";
         ulong[] others = [Xcr0, Xcr0 | cpu.SupportedXss, cpu.SupportedXcr0, cpu.SupportedXcr0 | cpu.SupportedXss, XFeatureMasks.FpSse];
         foreach (ulong other in others)
             if (other != mask && Reported == XStateGeometry.Size(cpu, other, CompactedCheck))

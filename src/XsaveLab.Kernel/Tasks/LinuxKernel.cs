@@ -26,7 +26,7 @@ public sealed partial class LinuxKernel
         if (!system.Caps.Fxsr)
             throw new CpuProfileFormatException(system.Profile.Source, 0, "the CPU has no FXSR (CPUID.1:EDX[24]); FNSAVE-only CPUs are not modelled by the task layer"); // bad input, not misuse
         if (system.Stopped is { } stop)
-            throw new CpuProfileFormatException(system.Profile.Source, 0, $"fpu__init_cpu_xstate() faults on this CPU's leaf 0xD values: {stop.Summary}; the boot stops there"); // bad input, not misuse
+            throw new CpuProfileFormatException(system.Profile.Source, 0, $"fpu__init_cpu_xstate() faults on this CPU's leaf 0xd values: {stop.Summary}; the boot stops there"); // bad input, not misuse
         int n = cpuCount ?? system.Options.CpuCount;
         if (n < 1)
             throw new ArgumentOutOfRangeException(nameof(cpuCount), n, "at least one CPU");
@@ -36,7 +36,7 @@ public sealed partial class LinuxKernel
             var kc = new KernelCpu(i, new XsaveCpu(system.Profile, cpuOptions));
             var f = system.InitCpu(kc.Cpu);
             if (f.IsFault)
-                throw new CpuProfileFormatException(system.Profile.Source, 0, $"fpu__init_cpu_xstate() faults on this CPU's leaf 0xD values: {f}"); // bad input, not misuse
+                throw new CpuProfileFormatException(system.Profile.Source, 0, $"fpu__init_cpu_xstate() faults on this CPU's leaf 0xd values: {f}"); // bad input, not misuse
             kc.XfdState = system.Caps.Xfd && system.XsaveEnabled ? system.InitXfd : 0;
             if (OsPke)
                 WritePkru(kc, InitPkruValue);

@@ -83,7 +83,7 @@ public static class Ia32Sigframes
             if (XsaveDataRules.MxcsrHasReservedBits(mxcsr, cfg.MxcsrFeatureMask))
             {
                 Sigframes.ClearUserStates(cfg, task);
-                return new(false, true, true, $"MXCSR 0x{mxcsr:X8} sets reserved bits (FX-only frame)");
+                return new(false, true, true, $"MXCSR 0x{mxcsr:x8} sets reserved bits (FX-only frame)");
             }
             bufFx[..XsaveOffsets.FxsaveSize].CopyTo(regs);
             staged.Fpstate.XstateBv |= XFeatureMasks.FpSse;

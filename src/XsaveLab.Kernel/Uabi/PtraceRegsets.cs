@@ -56,7 +56,7 @@ public static class PtraceRegsets
         count = 0;
         int len = Length(cfg, noteType);
         if (len < 0)
-            return new(SysResult.Fail(Errno.EINVAL, $"find_regset: no regset 0x{noteType:X} in the x86_64 view"), iovLen, []);
+            return new(SysResult.Fail(Errno.EINVAL, $"find_regset: no regset 0x{noteType:x} in the x86_64 view"), iovLen, []);
         if (iovLen % RegsetSize != 0)
             return new(SysResult.Fail(Errno.EINVAL, $"ptrace_regset(): iov_len {iovLen} is not a multiple of regset->size {RegsetSize}", iovLen / RegsetSize * RegsetSize), iovLen, []);
         count = Math.Min(iovLen, len);

@@ -16,10 +16,10 @@ public sealed record KvmFlavour(string Name, bool PruneLeaf1Xsave, bool PruneD1E
     public static readonly KvmFlavour Pvm = new("pvm", true, true, true, true,
     [
         new("CPUID.1:ECX XSAVE/AVX", "PVM reports a reduced leaf 1 (the VMM must set XSAVE/AVX in guest CPUID itself)"),
-        new("CPUID.(0xD,1):EAX XSAVEOPT/XSAVEC/XGETBV1/XSAVES/XFD", "PVM reports no 0xD.1 capabilities, so no compacted size and no guest XSS"),
+        new("CPUID.(0xd,1):EAX XSAVEOPT/XSAVEC/XGETBV1/XSAVES/XFD", "PVM reports no 0xd.1 capabilities, so no compacted size and no guest XSS"),
         new("SHSTK/IBT, IA32_XSS, CET MSRs", "PVM does not virtualize CET: supported_xss = 0 and no CET MSR is to-be-saved"),
-        new("XFD", "without XFD in 0xD.1 there is no IA32_XFD/IA32_XFD_ERR for guests"),
-        new("CPUID.7 MPX/AVX-512F/PKU/AMX bits", "PVM reports a reduced leaf 7 although leaf 0xD still enumerates those state components"),
+        new("XFD", "without XFD in 0xd.1 there is no IA32_XFD/IA32_XFD_ERR for guests"),
+        new("CPUID.7 MPX/AVX-512F/PKU/AMX bits", "PVM reports a reduced leaf 7 although leaf 0xd still enumerates those state components"),
     ], true);
 
     public static bool TryParse(string? s, out KvmFlavour f)

@@ -51,7 +51,7 @@ public sealed record KvmReport(
         foreach (var b in landed.Steps.Where(s => !ours.Contains(s.Line)).GroupBy(s => s.Line).Select(g => g.First()))
             o.Add(new ObservedChange(VariantEffect.CallResults, $"line {b.Line} {b.Ioctl} {b.Args}".TrimEnd(), "skipped", "run"));
         VariantEffectOnCpu.CompareBytes(o, VariantEffect.GuestState, "KVM_CAP_XSAVE2", chosen.Xsave2Size, landed.Xsave2Size);
-        VariantEffectOnCpu.CompareLines(o, VariantEffect.GuestState, "supported CPUID 0xD", [.. chosen.SupportedCpuid.Select(Leaf)], [.. landed.SupportedCpuid.Select(Leaf)]);
+        VariantEffectOnCpu.CompareLines(o, VariantEffect.GuestState, "supported CPUID 0xd", [.. chosen.SupportedCpuid.Select(Leaf)], [.. landed.SupportedCpuid.Select(Leaf)]);
         Fpstate(o, VariantEffect.GuestState, "vCPU 0 fpstate at creation", chosen.GuestFpstateAtCreate, landed.GuestFpstateAtCreate);
         Fpstate(o, VariantEffect.GuestState, "vCPU 0 fpstate", chosen.GuestFpstate, landed.GuestFpstate);
         Fpstate(o, VariantEffect.HostState, "host task fpstate", chosen.HostFpstate, landed.HostFpstate);

@@ -96,7 +96,7 @@ public static class BuiltinScripts
         """;
 
     public const string TilecfgOnly = """
-        # Pitfall: TILECFG exposed without TILEDATA in guest CPUID 0xD: the guest's XSETBV of its CPUID XCR0 #GPs
+        # Pitfall: TILECFG exposed without TILEDATA in guest CPUID 0xd: the guest's XSETBV of its CPUID XCR0 #GPs
         arch_prctl REQ_XCOMP_GUEST_PERM 18
         KVM_GET_SUPPORTED_CPUID
         KVM_CREATE_VM

@@ -163,7 +163,7 @@ public sealed partial class VmmRunner
                     _supported = Sys.GetSupportedCpuid();
                     var d0 = _supported.FirstOrDefault(e => e.Function == 0xD && e.Index == 0);
                     ulong x = d0.Eax | (ulong)d0.Edx << 32;
-                    return Done(SysResult.Success(_supported.Count), $"0xD.0 XCR0 0x{x:x} ({XFeatureTable.Describe(x)}), EBX {d0.Ebx}");
+                    return Done(SysResult.Success(_supported.Count), $"0xd.0 XCR0 0x{x:x} ({XFeatureTable.Describe(x)}), EBX {d0.Ebx}");
                 }
             case VmmCall.GetDeviceAttr da:
                 {
@@ -237,7 +237,7 @@ public sealed partial class VmmRunner
                 {
                     var r = v.GetCpuid2(out var e);
                     var d0 = e.FirstOrDefault(x => x.Function == 0xD && x.Index == 0);
-                    return Done(r, $"{e.Count} entries, 0xD.0 EAX 0x{d0.Eax:x}");
+                    return Done(r, $"{e.Count} entries, 0xd.0 EAX 0x{d0.Eax:x}");
                 }
             case VmmCall.Run run:
                 {

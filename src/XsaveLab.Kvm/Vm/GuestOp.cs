@@ -218,5 +218,5 @@ public static class MsrNames
         return GuestOp.Num(s, out var v) && v <= uint.MaxValue && (index = (uint)v) == v;
     }
 
-    public static string Name(uint index) => Table.FirstOrDefault(t => t.Index == index).Name ?? $"0x{index:X}";
+    public static string Name(uint index) => Table.FirstOrDefault(t => t.Index == index).Name ?? $"0x{index:x}";
 }

@@ -115,7 +115,7 @@ public sealed partial class KvmVcpu
         ulong x = GuestSupportedXcr0 | XFeatureMasks.Fp;
         var err = XcrRules.Check(x, x);
         if (err is not null)
-            Notes.Add($"guest CPUID 0xD.0 enumerates XCR0 0x{x:x}, which XSETBV rejects ({err}): a guest enabling every enumerated feature gets #GP");
+            Notes.Add($"guest CPUID 0xd.0 enumerates XCR0 0x{x:x}, which XSETBV rejects ({err}): a guest enabling every enumerated feature gets #GP");
         if (!Host.Variant.CetKernelSupported && GuestShstk)
             Notes.Add("no CET-S space in the guest fpstate: PL0-2_SSP would need manual switching");
     }

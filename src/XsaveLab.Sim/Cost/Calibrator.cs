@@ -3,7 +3,7 @@ namespace XsaveLab.Sim.Cost;
 /// <summary>One component mix: requested components and those in use.</summary>
 public readonly record struct ComponentMix(ulong Rfbm, ulong InUse)
 {
-    public override string ToString() => $"rfbm=0x{Rfbm:X} inuse=0x{InUse:X}";
+    public override string ToString() => $"rfbm=0x{Rfbm:x} inuse=0x{InUse:x}";
 }
 
 /// <summary>A held-out pair: measured natively, predicted by the model fitted without it.</summary>
@@ -110,7 +110,7 @@ public static class Calibrator
         {
             Machine = timer.Machine,
             CpuSignature = timer.CpuSignature,
-            Xcr0 = $"0x{timer.Xcr0:X}",
+            Xcr0 = $"0x{timer.Xcr0:x}",
             CalibratedUtc = DateTimeOffset.UtcNow,
             Save = save,
             Restore = restore,

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 namespace XsaveLab.Sim.Cost;
 
 /// <summary>One fitted linear cost with the covariance of its four coefficients (Base, PerRequested,
@@ -92,13 +93,46 @@ public sealed record CostModelParameters
             // JsonException's message repeats path and position ("… Path: $ | LineNumber: 0 | …"): name them once.
             string line = $"line {e.LineNumber + 1}";
             string field = e.Path is null or "$" ? line : $"{CostModelFormatException.Excerpt(e.Path)} ({line})";
-            string problem = e.Message.Split(" Path: ")[0].Trim();
-            throw new CostModelFormatException(file, field, $"not a cost-model file: {problem}");
+            throw new CostModelFormatException(file, field, $"not a cost-model file: {Problem(e)}");
         }
         if (p is null)
             throw new CostModelFormatException(file, "$", "empty document");
         CostModelValidation.Check(p, file);
         return p;
+    }
+
+    /// <summary>What a <see cref="JsonException"/> says about the file, in the file's terms: the serializer names .NET
+    /// types ("could not be converted to System.Nullable`1[System.DateTimeOffset]"), which mean nothing to someone
+    /// editing JSON.</summary>
+    private static string Problem(JsonException e)
+    {
+        string message = e.Message.Split(" Path: ")[0].Trim();
+        var convert = Regex.Match(message, @"could not be converted to (?<type>\S+?)\.?$");
+        if (convert.Success)
+            return $"expected {JsonKind(convert.Groups["type"].Value)}";
+        var missing = Regex.Match(message, @"missing required properties including: (?<names>.*)$");
+        if (missing.Success)
+            return $"missing required fields: {missing.Groups["names"].Value.Replace("'", "", StringComparison.Ordinal).TrimEnd('.')}";
+        // Any other message: keep its words, not the type names in it.
+        return Regex.Replace(message, @"'?\b(?:System|XsaveLab)\.[\w.`\[\],]+'?", "the expected value");
+    }
+
+    /// <summary>The JSON kind a .NET type name stands for (a nullable type stands for its value).</summary>
+    private static string JsonKind(string type)
+    {
+        var nullable = Regex.Match(type, @"^System\.Nullable`1\[(?<t>.*)\]$");
+        if (nullable.Success)
+            type = nullable.Groups["t"].Value;
+        return type switch
+        {
+            _ when type.StartsWith("System.Collections.Generic.Dictionary", StringComparison.Ordinal) => "an object",
+            _ when type.EndsWith("[]", StringComparison.Ordinal) || type.StartsWith("System.Collections.", StringComparison.Ordinal) => "an array",
+            "System.DateTimeOffset" or "System.DateTime" => "a date and time string (ISO 8601)",
+            "System.Double" or "System.Single" or "System.Decimal" or "System.Int32" or "System.Int64" or "System.UInt32" or "System.UInt64" => "a number",
+            "System.String" => "a string",
+            "System.Boolean" => "true or false",
+            _ => "an object",
+        };
     }
 
     private static readonly TextFileLimits FileLimits = new("a cost-model file", MaxFileBytes, StrictUtf8: true);

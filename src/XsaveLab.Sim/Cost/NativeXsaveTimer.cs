@@ -37,7 +37,7 @@ public sealed class NativeXsaveTimer : IXsaveTimer, IDisposable
 
     public CpuProfile Profile { get; }
     public string Machine => string.IsNullOrEmpty(Profile.Brand) ? Profile.Name : Profile.Brand;
-    public string CpuSignature => $"0x{Profile.Signature:X8}";
+    public string CpuSignature => $"0x{Profile.Signature:x8}";
     public ulong Xcr0 => _cpu.Xcr0;
     public ComponentBytes Bytes { get; }
 

@@ -251,7 +251,7 @@ public static class CetSExperiment
             var s3 = FpuSystem.Boot(p, KernelVariants.Case3);
             if (!s17.XsaveEnabled)
             {
-                rows.Add(new SweepRow(e.Name, e.Description, false, null, null, null, null, 0, "no XSAVE", "CPUID.1:ECX[26] clear or leaf 0xD absent: fixed legacy buffers"));
+                rows.Add(new SweepRow(e.Name, e.Description, false, null, null, null, null, 0, "no XSAVE", "CPUID.1:ECX[26] clear or leaf 0xd absent: fixed legacy buffers"));
                 continue;
             }
             bool cet = (s17.KernelCfg.MaxFeatures & XFeatureMasks.CetKernel) != 0;
@@ -261,7 +261,7 @@ public static class CetSExperiment
             {
                 verdict = "CET_S absent";
                 why = !p.Has(CpuFeature.Shstk) ? "no shadow stacks (CPUID.7.0:ECX[7])"
-                    : (p.SupportedXss & XFeatureMasks.CetKernel) == 0 ? "IA32_XSS bit 12 not supported (CPUID.(0xD,1).ECX[12])"
+                    : (p.SupportedXss & XFeatureMasks.CetKernel) == 0 ? "IA32_XSS bit 12 not supported (CPUID.(0xd,1).ECX[12])"
                     : !s17.Caps.Xsaves ? "no XSAVES: supervisor state cannot be managed"
                     : "not enabled by the kernel";
             }

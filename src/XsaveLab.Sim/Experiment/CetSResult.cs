@@ -22,7 +22,7 @@ public sealed record FpstateMap(int Size, string Xfeatures, bool Compacted, IRea
         foreach (var p in layout.Components)
             if (p.Number >= 2)
                 segs.Add(new FpstateSegment(p.Number, p.Info.ShortName, p.Offset, p.Size, p.Component.Supervisor));
-        return new FpstateMap(size, $"0x{xfeatures:X}", compacted, segs);
+        return new FpstateMap(size, $"0x{xfeatures:x}", compacted, segs);
     }
 }
 

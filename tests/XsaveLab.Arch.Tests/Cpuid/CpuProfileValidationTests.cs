@@ -66,7 +66,7 @@ public class CpuProfileValidationTests
         var e = Refused(text);
         bool xss = (CpuCatalog.Get("spr").SupportedXss >> (int)sub & 1) != 0;
         Assert.Equal(DumpText.LineOf(text, 0xD, xss ? 1u : 0u), e.Line);
-        Assert.Contains($"CPUID(0xD,{sub})", e.Problem);
+        Assert.Contains($"CPUID(0xd,{sub})", e.Problem);
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public class CpuidTextReaderTests
         var text = string.Join('\n', InstLatTwoCpus.Split('\n').Where(l => !l.Contains("CPUID 0000000D")));
         var e = Assert.Throws<CpuProfileFormatException>(() => CpuidTextReader.Parse(text, "cut.txt"));
         Assert.True(e.Message.Contains("XSAVE"), e.Message);
-        Assert.Contains("no leaf 0xD", e.Message);
+        Assert.Contains("no leaf 0xd", e.Message);
     }
 
     [Theory]

@@ -43,6 +43,37 @@ public sealed class CostModelFileTests : IDisposable
         Assert.Equal($"larger than {CostModelParameters.MaxFileBytes / 1024} KiB: not a cost-model file", Refused(big).Problem);
     }
 
+    /// <summary>A value of the wrong JSON kind, a document of the wrong shape or missing fields: the message says what the
+    /// file should hold in JSON's words, never a .NET type name (System.Double, CostModelParameters …).</summary>
+    [Theory]
+    [InlineData("format", "3", "expected a string")]
+    [InlineData("calibratedUtc", "\"yesterday\"", "expected a date and time string (ISO 8601)")]
+    [InlineData("switchFixedNs", "true", "expected a number")]
+    [InlineData("pairOverlapNs", "[1]", "expected an object")]
+    [InlineData("save", "{\"xsave\": 3}", "expected an object")]
+    [InlineData("$", "[1, 2]", "expected an object")]
+    [InlineData("$", "{}", "missing required fields: ")]
+    public void Bad_values_are_named_in_json_terms(string field, string value, string expected)
+    {
+        string json = field == "$" ? value : ReplaceField(ReferenceCostModel.Load().ToJson(), field, value);
+        string path = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(path, json);
+        var e = Refused(path);
+        Assert.Contains(expected, e.Problem);
+        Assert.DoesNotMatch(@"System\.|XsaveLab\.|`1|CostModelParameters", e.Message);
+        if (field != "$")
+            Assert.Contains(field, e.Field);
+    }
+
+    /// <summary>The document with one top-level field's value replaced.</summary>
+    private static string ReplaceField(string json, string field, string value)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        Assert.True(node.ContainsKey(field), $"the reference model has no field '{field}'");
+        node[field] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        return node.ToJsonString();
+    }
+
     [Fact]
     public void A_model_written_from_ToJson_loads_back()
     {

@@ -57,18 +57,21 @@ public class HtmlReportTests
         Assert.Contains("id=\"breakdown\"", html);
     }
 
-    [SkippableFact]
-    public async Task Report_renders_in_headless_chromium_without_console_errors()
+    [SkippableTheory]
+    [InlineData(800)]
+    [InlineData(1400)]
+    public async Task Report_renders_in_headless_chromium_without_console_errors(int width)
     {
         Skip.If(HeadlessChromium.Missing is not null, HeadlessChromium.Missing);
         var r = Result();
         var dir = Path.Combine(AppContext.BaseDirectory, "TestResults");
         Directory.CreateDirectory(dir);
-        var file = Path.Combine(dir, "cet-s-report.html");
+        var file = Path.Combine(dir, $"cet-s-report-{width}.html");
         File.WriteAllText(file, HtmlReport.Render(r));
 
-        await HeadlessChromium.Visit(file, 1280, 900, async (page, log) =>
+        await HeadlessChromium.Visit(file, width, 900, async (page, log) =>
         {
+            await HeadlessChromium.AssertFits(page);
             Assert.Equal(2 * r.Variants.Count, await page.Locator("svg.bytemap").CountAsync());
             Assert.Equal(3, await page.Locator("svg.chart").CountAsync());
             Assert.Equal(r.Variants.Count + 1, await page.Locator("#variants tr").CountAsync());
@@ -81,8 +84,8 @@ public class HtmlReportTests
             Assert.True(await page.Locator("svg[data-chart=sweep] rect.sw").CountAsync() >= r.Sweep.Count(s => s.TaskBytesCase2 is not null));
             Assert.Empty(log.Errors);
             Assert.Empty(log.Requests);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "cet-s-report.png"), FullPage = true });
-            Assert.True(new FileInfo(Path.Combine(dir, "cet-s-report.png")).Length > 10_000);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, $"cet-s-report-{width}.png"), FullPage = true });
+            Assert.True(new FileInfo(Path.Combine(dir, $"cet-s-report-{width}.png")).Length > 10_000);
         });
     }
 

@@ -24,7 +24,7 @@ public sealed class ProfileSection : IReportSection
         if (j.Brand.Length > 0)
             rows.Add(("brand", j.Brand));
         rows.Add(("source", j.Source));
-        rows.Add(("vendor", $"{j.Vendor}, family {j.Family:X}h model {j.Model:X}h stepping {j.Stepping} (CPUID.1.EAX {j.Signature})"));
+        rows.Add(("vendor", $"{j.Vendor}, family 0x{j.Family:x} model 0x{j.Model:x} stepping {j.Stepping} (CPUID.1.EAX {j.Signature})"));
         rows.Add(("features", string.Join("  ", j.Features.Select(f => $"{f.Key} {(f.Value ? "yes" : "no")}"))));
         if (ctx.Cpu.HasXsave)
         {
@@ -33,10 +33,10 @@ public sealed class ProfileSection : IReportSection
         }
         if (j.CpuidSizes is { } s)
         {
-            rows.Add(("CPUID sizes", $"0xD.0 ECX {s.MaxStandard} (standard, all supported XCR0)"));
-            rows.Add(("", $"0xD.0 EBX {s.CurrentXcr0Standard} (standard, XCR0 in force when the CPUID was read)"));
+            rows.Add(("CPUID sizes", $"0xd.0 ECX {s.MaxStandard} (standard, all supported XCR0)"));
+            rows.Add(("", $"0xd.0 EBX {s.CurrentXcr0Standard} (standard, XCR0 in force when the CPUID was read)"));
             if (ctx.Cpu.HasXsaves)
-                rows.Add(("", $"0xD.1 EBX {s.CurrentXcr0XssCompacted} (compacted, XCR0|XSS in force when the CPUID was read)"));
+                rows.Add(("", $"0xd.1 EBX {s.CurrentXcr0XssCompacted} (compacted, XCR0|XSS in force when the CPUID was read)"));
         }
         return [new KeyValueBlock(rows)];
     }
