@@ -21,10 +21,41 @@ public static class ExperimentCommand
         public Option<bool> NoMeasure { get; } = new("--no-measure") { Description = "Skip the real ping-pong measurement on this machine (nothing is timed: the same input gives the same output)" };
         public Option<int> Runs { get; } = new("--runs") { Description = "Measured runs of the real ping-pong", DefaultValueFactory = _ => 5, HelpName = "N" };
         public Option<bool> NoModifiedOptimization { get; } = new("--no-modified-optimization") { Description = "Model a processor that writes every in-use component on every save" };
+        public Option<string> Btf { get; } = new("--btf") { Description = "Struct sizes for the task_struct slab figures from a kernel's BTF (default with --host: /sys/kernel/btf/vmlinux)", HelpName = "FILE" };
+        public Option<int?> TaskStructSize { get; } = new("--task-struct-size") { Description = "sizeof(struct task_struct) of a kernel build, for the task_struct slab figures", HelpName = "BYTES" };
+        public Option<int?> FpuStructSize { get; } = new("--fpu-struct-size") { Description = "sizeof(struct fpu) of a 6.16+ build, where struct fpu follows the task_struct (omit for older builds: it is inside task_struct)", HelpName = "BYTES" };
 
         public void AddTo(Command c)
         {
             c.Add(Tasks); c.Add(Vcpus); c.Add(CostModel); c.Add(Calibrate); c.Add(NoMeasure); c.Add(Runs); c.Add(NoModifiedOptimization);
+            c.Add(Btf); c.Add(TaskStructSize); c.Add(FpuStructSize);
+        }
+
+        /// <summary>The struct sizes given on the command line or read from --btf; null when neither was given.</summary>
+        private Kernel.Memory.TaskStructSizes? StructSizes(ParseResult parse)
+        {
+            string? btf = parse.GetValue(Btf);
+            int? task = parse.GetValue(TaskStructSize), fpu = parse.GetValue(FpuStructSize);
+            if (fpu is not null && task is null)
+                throw new UserErrorException("--fpu-struct-size: give --task-struct-size as well");
+            if (btf is not null && task is not null)
+                throw new UserErrorException("--btf: contradicts --task-struct-size (use one source of struct sizes)");
+            if (btf is not null)
+            {
+                try
+                {
+                    return Host.Memory.TaskStructBtf.Read(btf);
+                }
+                catch (Host.Memory.BtfFormatException e)
+                {
+                    throw new UserErrorException($"--btf: {e.Message}");
+                }
+            }
+            if (task is null)
+                return null;
+            if (Kernel.Memory.TaskStructSizes.Problem(task.Value, fpu) is { } why)
+                throw new UserErrorException($"{(why.Fpu ? "--fpu-struct-size" : "--task-struct-size")}: {why.Text}");
+            return Kernel.Memory.TaskStructSizes.Given(task.Value, fpu, fpu is null ? "--task-struct-size (struct fpu inside task_struct)" : "--task-struct-size, --fpu-struct-size");
         }
 
         /// <summary>Options, checked: ranges, and no option that this run would ignore.</summary>
@@ -54,6 +85,7 @@ public static class ExperimentCommand
                 Measure = measure,
                 MeasureRuns = runs,
                 ModifiedOptimization = !parse.GetValue(NoModifiedOptimization),
+                StructSizes = StructSizes(parse),
             };
         }
     }

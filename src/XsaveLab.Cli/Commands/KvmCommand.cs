@@ -26,21 +26,46 @@ public static class KvmCommand
             DefaultValueFactory = _ => "qemu",
             HelpName = "qemu|firecracker|NAME|FILE",
         };
+        var print = new Option<bool>("--print")
+        {
+            Description = "Write the built-in sequence named by --vmm as a script to start from (stdout, or --output FILE) instead of running it",
+        };
+        var output = new Option<string>("-o", "--output") { Description = "With --print: write the script to FILE", HelpName = "FILE" };
         var cmd = new Command("kvm", "A VMM's ioctl sequence against the KVM model: results, supported CPUID 0xd, XSAVE2 size, guest vs host fpstate, CET state location");
         cpu.AddTo(cmd);
         cmd.Add(kernel);
         cmd.Add(kvm);
         cmd.Add(flavour);
         cmd.Add(vmm);
+        cmd.Add(print);
+        cmd.Add(output);
         cmd.Add(format);
         cmd.SetAction(parse =>
         {
+            string? path = parse.GetValue(output);
+            if (parse.GetValue(print))
+                return PrintTemplate(ctx, parse.GetValue(vmm)!, path);
+            if (path is not null)
+                throw new UserErrorException("--output: only with --print (the file the built-in sequence is written to)");
             var sel = cpu.Resolve(parse);
             var (settings, notes) = Settings(parse, sel, KernelOption.Get(parse, kernel), kvm, flavour);
             var report = KvmRequest.Run(parse.GetValue(vmm)!, settings, notes);
             return ctx.Render(FormatOption.Get(parse, format), report, new KvmRenderer(sel));
         });
         return cmd;
+    }
+
+    /// <summary><c>--print</c>: the built-in sequence's text, to stdout or through <see cref="OutputFile"/>; it parses
+    /// back to the same script (<c>kvm --vmm FILE</c>).</summary>
+    private static int PrintTemplate(CliContext ctx, string vmm, string? path)
+    {
+        OutputFile.Check("--output", path);
+        string text = KvmRequest.Template(vmm);
+        if (path is null)
+            ctx.Out.Write(text);
+        else
+            OutputFile.WriteText("--output", path, text);
+        return 0;
     }
 
     /// <summary>The KVM settings the options ask for. Without <c>--flavour</c> on the host, the flavour is the one

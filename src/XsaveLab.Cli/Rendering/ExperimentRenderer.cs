@@ -46,6 +46,7 @@ public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResu
         t.Write(console);
 
         Breakdown(r, console);
+        Memory(r, console);
 
         foreach (var c in r.Claims)
         {
@@ -57,13 +58,18 @@ public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResu
 
         if (sweep)
         {
-            var s = new TextTable("CPU", "CET_S", "task B\ncase 2", "task B\ncase 3", "vCPU B\ncase 2", "saving", "verdict", "why")
-                .AlignRight(2, 3, 4, 5).Title("catalog sweep: the 24-byte saving per task");
+            bool slab = r.Sweep.Any(x => x.RealBytesSavedPerTask is not null);
+            var s = new TextTable(["CPU", "CET_S", "task B\ncase 2", "task B\ncase 3", "vCPU B\ncase 2", "saving", .. slab ? new[] { "slab B/task\nsaved" } : [], "verdict", "why"])
+                .AlignRight(slab ? [2, 3, 4, 5, 6] : [2, 3, 4, 5]).Title(slab ? "catalog sweep: the 24-byte saving per task, and in the task_struct slab" : "catalog sweep: the 24-byte saving per task");
             foreach (var x in r.Sweep)
             {
                 var colour = x.Verdict.StartsWith("24", StringComparison.Ordinal) ? Color.Green : x.Verdict.StartsWith("saving 0", StringComparison.Ordinal) ? Color.Yellow : Color.Grey;
-                s.AddRow(x.Cpu, x.HasCetS ? "yes" : "no", F(x.TaskBytesCase2, "0"), F(x.TaskBytesCase3, "0"), F(x.VcpuBytesCase2, "0"),
-                    $"{Numbers.Int(x.SavingBytes)} B", new Cell(x.Verdict, colour), x.Why);
+                var cells = new List<Cell> { x.Cpu, x.HasCetS ? "yes" : "no", F(x.TaskBytesCase2, "0"), F(x.TaskBytesCase3, "0"), F(x.VcpuBytesCase2, "0"), $"{Numbers.Int(x.SavingBytes)} B" };
+                if (slab)
+                    cells.Add(x.RealBytesSavedPerTask is { } real ? $"{Numbers.Real(real, 1)} B ({F(x.TaskSlabBytesCase2, "0")}/{F(x.TaskSlabBytesCase3, "0")})" : "-");
+                cells.Add(new Cell(x.Verdict, colour));
+                cells.Add(x.Why);
+                s.AddRow([.. cells]);
             }
             s.Write(console);
         }
@@ -88,6 +94,27 @@ public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResu
             t.AddRow(v.Name, F(b.FixedNs, "0.0"), Counts(b.Save), Terms(b.Save), Counts(b.Restore), Terms(b.Restore), F(b.TotalNs, "0.0"));
         }
         t.Write(console);
+    }
+
+    /// <summary>The task_struct slab object each variant gives a task, the real saving against case 3 and the pages
+    /// of the fpstates outside the task_struct.</summary>
+    private static void Memory(CetSResult r, IAnsiConsole console)
+    {
+        var rows = r.Variants.Where(v => v.Memory is not null).ToList();
+        if (rows.Count == 0)
+            return;
+        var t = new TextTable("variant", "object B\n(slab_size)", "objs/slab\n(order)", "B/task", "fpstate B\nsaved", "real B/task\nsaved", "saved per\n10,000 tasks", "vCPU/AMX\npages")
+            .AlignRight(1, 2, 3, 4, 5, 6, 7).Title("real memory per task: the task_struct slab object (savings against case 3)");
+        foreach (var v in rows)
+        {
+            var m = v.Memory!;
+            t.AddRow(v.Name, $"{Numbers.Int(m.TaskStructObjectBytes)} ({Numbers.Int(m.TaskStructSlabBytes)})", $"{m.ObjectsPerSlab} ({m.SlabOrder})",
+                Numbers.Real(m.BytesPerTask, 1), Numbers.Int(m.FpstateBytesSavedPerTask), Numbers.Real(m.RealBytesSavedPerTask, 1),
+                Numbers.Int(m.RealBytesSavedPer10000Tasks), $"{m.VcpuFpstatePages}/{(m.AmxFpstatePages is { } a ? a.ToString(CultureInfo.InvariantCulture) : "-")}");
+        }
+        t.Write(console);
+        if (r.MemoryBasis is { } basis)
+            console.WriteLine(basis);
     }
 
     /// <summary>Where the variant's ±2σ band lies against the run-to-run threshold.</summary>

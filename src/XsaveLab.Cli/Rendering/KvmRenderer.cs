@@ -16,11 +16,15 @@ public sealed record KvmCpuidJson(string Leaf, uint Subleaf, string Eax, string 
 
 public sealed record FpstateJson(int Size, string Features);
 
+/// <summary>A built-in pitfall: what goes wrong, on which kernels, how it shows, and what happened in this run.</summary>
+public sealed record KvmPitfallJson(string What, string Kernels, string Shows, string Outcome);
+
 public sealed record KvmJson(
     string Cpu, string Kernel, string Kvm, string Flavour, string Vmm, bool Ok, IReadOnlyList<KvmStepJson> Steps, int Xsave2Size,
     IReadOnlyList<KvmCpuidJson> SupportedCpuid, FpstateJson? GuestFpstate, FpstateJson? GuestFpstateAtCreate, FpstateJson HostFpstate,
     IReadOnlyList<CetStateLocation> CetState, IReadOnlyList<string> Notes,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VariantEffectJson? VariantEffect);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VariantEffectJson? VariantEffect,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] KvmPitfallJson? Pitfall);
 
 /// <summary><c>kvm</c>: each ioctl with its result, the guest's CPUID 0xD, the XSAVE2 size, guest vs host fpstate
 /// and where CET state lives. Exit 1 when an expectation was not met.</summary>
@@ -32,7 +36,8 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
         r.Cpu, r.Kernel, r.Kvm, r.Flavour, r.Vmm, r.Ok, [.. r.Steps.Select(Step)], r.Xsave2Size,
         [.. r.SupportedCpuid.Select(e => new KvmCpuidJson(Json.Hex(e.Function), e.Index, Json.Hex(e.Eax), Json.Hex(e.Ebx), Json.Hex(e.Ecx), Json.Hex(e.Edx)))],
         Fpstate(r.GuestFpstate), Fpstate(r.GuestFpstateAtCreate), Fpstate(r.HostFpstate)!, r.CetState, r.Notes,
-        VariantEffectJson.From(r.Effect));
+        VariantEffectJson.From(r.Effect),
+        r.Pitfall is { } p ? new KvmPitfallJson(p.What, p.Kernels, p.Shows, r.Outcome ?? "") : null);
 
     private static KvmStepJson Step(KvmStep s) => new(
         s.Line, s.Ioctl, s.Args, s.ResultText, s.OutputText, s.Text,
@@ -48,6 +53,12 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
     public void RenderText(IAnsiConsole c, KvmReport r)
     {
         c.WriteLine($"CPU: {r.Cpu} - {LayoutRenderer.Describe(selection)}; kernel {r.Kernel}; KVM {r.Kvm} ({r.Flavour}); VMM sequence '{r.Vmm}'");
+        if (r.Pitfall is { } p)
+        {
+            c.WriteWrapped($"Pitfall: {p.What}");
+            c.WriteWrapped($"  kernels: {p.Kernels}");
+            c.WriteWrapped($"  shows: {p.Shows}");
+        }
         // "result" is what the call returned; what it wrote to the caller's memory is its output (KvmStep.Output).
         var steps = new TextTable("line", "call", "result", "output", "detail").AlignRight(0, 2, 3);
         foreach (var s in r.Steps)
@@ -81,5 +92,8 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
             c.WriteLine("note: " + n);
         VariantEffectRendering.Write(c, r.Effect, $"this sequence on {r.Cpu}");
         c.WriteLine(r.Ok ? "All expectations met." : "Some expectations were NOT met.");
+        // A pitfall ends with what it did here: the reader should not have to infer it from the rows.
+        if (r.Outcome is { } outcome)
+            c.WriteWrapped(outcome);
     }
 }

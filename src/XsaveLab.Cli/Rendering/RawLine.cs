@@ -15,4 +15,12 @@ public static class RawLineExtensions
 {
     /// <summary>Writes <paramref name="line"/> unwrapped (<see cref="RawLine"/>).</summary>
     public static void WriteUnwrapped(this IAnsiConsole console, string line) => console.Write(new RawLine(line));
+
+    /// <summary>Writes <paramref name="text"/> wrapped to the console's width at word boundaries (<see cref="WordWrap"/>,
+    /// never inside a number); continuation lines keep the text's indentation.</summary>
+    public static void WriteWrapped(this IAnsiConsole console, string text)
+    {
+        foreach (var line in WordWrap.Lines(text, Math.Max(CliContext.MinColumns, console.Profile.Width)))
+            console.Write(new RawLine(line));
+    }
 }

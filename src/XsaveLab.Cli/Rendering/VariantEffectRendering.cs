@@ -26,7 +26,7 @@ public static class VariantEffectRendering
     public static void Write(IAnsiConsole console, VariantEffectOnCpu? effect, string where)
     {
         foreach (var line in Lines(effect, where))
-            Wrapped(console, line);
+            console.WriteWrapped(line);
     }
 
     /// <summary>The same lines as report blocks (wrapped in text, indented lines indented on the page).</summary>
@@ -56,11 +56,4 @@ public static class VariantEffectRendering
 
     private static string Value(ObservedChange o, string v) =>
         o.IsBytes && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? Numbers.Bytes(n) : v;
-
-    /// <summary>Writes <paramref name="text"/> wrapped to the console's width; continuation lines keep its indentation.</summary>
-    public static void Wrapped(IAnsiConsole console, string text)
-    {
-        foreach (var line in WordWrap.Lines(text, Math.Max(CliContext.MinColumns, console.Profile.Width)))
-            console.Write(new RawLine(line));
-    }
 }

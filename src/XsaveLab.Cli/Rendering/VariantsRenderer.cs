@@ -21,7 +21,7 @@ public sealed class VariantsRenderer : IRenderer<IReadOnlyList<VariantChanges>>
         foreach (var v in list)
         {
             string vs = v.Neighbour is null ? "no neighbour" : $"compared with {v.Neighbour.Name}, {v.Relation}";
-            VariantEffectRendering.Wrapped(console, $"{v.Variant.Name}{(v.Landed ? " (landed, the default)" : "")}: {v.Variant.Summary} ({vs})");
+            console.WriteWrapped($"{v.Variant.Name}{(v.Landed ? " (landed, the default)" : "")}: {v.Variant.Summary} ({vs})");
             var t = new TextTable("aspect", v.Variant.Name, v.Neighbour?.Name ?? "neighbour", "source");
             foreach (var c in v.Changes)
                 t.AddRow(c.Difference.Aspect, c.Difference.Behaviour, c.NeighbourBehaviour ?? "-", c.Difference.Source);

@@ -17,6 +17,7 @@ public static class HostCheck
         new PtraceRegsetCheck(),
         new CoreDumpCheck(),
         new GcoreCheck(),
+        new TaskStructSlabCheck(),
         new KvmChecks(),
     ];
 

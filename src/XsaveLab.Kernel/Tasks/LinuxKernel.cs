@@ -88,9 +88,9 @@ public sealed partial class LinuxKernel
     // vzalloc() of an fpstate (header + regs): a fresh, zeroed buffer at a new vmalloc address.
     internal FpState Valloc(int size)
     {
-        var fps = new FpState(_nextFpstate++, Math.Max(size, MinimumCapacity), _vmallocNext + 64, isValloc: true) { Size = size };
-        _vmallocNext += (ulong)((size + 64 + 4095) & ~4095);
-        Counters.VallocBytes += size + 64;
+        var fps = new FpState(_nextFpstate++, Math.Max(size, MinimumCapacity), _vmallocNext + Memory.FpstateAllocation.HeaderBytes, isValloc: true) { Size = size };
+        _vmallocNext += (ulong)(Memory.FpstateAllocation.Pages(size) * Memory.SlubRules.PageSize);
+        Counters.VallocBytes += Memory.FpstateAllocation.Bytes(size);
         return fps;
     }
 
@@ -103,7 +103,7 @@ public sealed partial class LinuxKernel
         if (!fps.IsValloc || fps.Freed)
             return;
         fps.Freed = true;
-        Counters.VfreeBytes += fps.Size + 64;
+        Counters.VfreeBytes += Memory.FpstateAllocation.Bytes(fps.Size);
     }
 
     private Fpu NewFpu(int pid)

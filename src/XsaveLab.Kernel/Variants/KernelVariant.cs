@@ -59,6 +59,14 @@ public sealed record KernelVariant
     /// (v3 10/10, v4 8/8; dropped in v5).</summary>
     public bool WarnGuestOnlyInHostSave { get; init; }
 
+    /// <summary><c>struct fpu</c> follows the task_struct in its slab object instead of ending
+    /// <c>task_struct::thread</c> (81106b7e0b13, "x86/fpu: Make task_struct::thread constant size", 6.16).
+    /// <c>arch_task_struct_size</c> is the same sum either way; the flag says how given struct sizes are read.</summary>
+    public bool FpuAppendedToTask { get; init; } = true;
+
+    /// <summary>The SLUB <c>calculate_order()</c> of the release (mm/slub.c; the 1/2-waste rules are 6.7+).</summary>
+    public Memory.SlubOrderRules SlubOrder { get; init; } = Memory.SlubOrderRules.HalfWaste;
+
     /// <summary>The variant this one is described against (<see cref="VariantChanges"/>); null only for a variant
     /// built in code outside <see cref="KernelVariants"/>.</summary>
     public VariantNeighbour? Neighbour { get; init; }

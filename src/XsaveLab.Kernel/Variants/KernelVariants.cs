@@ -52,6 +52,7 @@ public static class KernelVariants
         XFeatureMax = (int)XFeature.Apx,
         Summary = "Before the series: CET_KERNEL unsupported, guest_perm copied from perm, __state_perm request bug, fpu_guest.perm.",
         Differences = [CetUnsupported, PermBug, GuestPermCopy, GuestKernelDefaults, GuestPermField, CetUserKnown],
+        FpuAppendedToTask = false,
         CetKernelSupported = false,
         CetKernelName = UnusedName,
         GuestSupervisorMask = 0,
@@ -73,6 +74,7 @@ public static class KernelVariants
         StatePermPreservesNonUser = true,
         FpuGuestHasPerm = false,
         Differences = [CetUnsupported, PermFixed, GuestPermCopy, GuestKernelDefaults, NoGuestPermField, CetUserKnown],
+        FpuAppendedToTask = true,
     };
 
     /// <summary>6.16 with the six v8 patches that landed in 6.17.</summary>
@@ -135,6 +137,8 @@ public static class KernelVariants
         Neighbour = new("6.17", "the revision that landed (v8)"),
         Summary = "Series v4: as 6.17 plus the debug WARN when a normal fpstate's XSAVE RFBM holds a guest-only feature.",
         WarnGuestOnlyInHostSave = true,
+        // Posted in March 2025, before 81106b7e0b13 reached tip: struct fpu still ends task_struct::thread.
+        FpuAppendedToTask = false,
         // v3 and v4 rename "(unused)" to the plain name; the landed 8b05b3c98816 adds "(KVM only)".
         CetKernelName = PlainName,
         Differences =
@@ -177,6 +181,8 @@ public static class KernelVariants
         Name = "6.6",
         Neighbour = new("6.1", "the long-term release before"),
         Summary = "LTS 6.6: user shadow stacks and CET_U in IA32_XSS are new; no NT_X86_XSAVE_LAYOUT note in core files.",
+        // mm/slub.c calculate_order() before the 6.7 rework (min_objects loop, waste up to 1/4).
+        SlubOrder = Memory.SlubOrderRules.MinObjectsLoop,
         Differences = [.. V6_15.Differences, NoNoteLayout],
     };
 

@@ -25,6 +25,39 @@ public sealed record KvmReport(
 {
     public bool Ok => Steps.All(s => !s.Failed);
 
+    /// <summary>For a built-in pitfall sequence: what goes wrong, on which kernels, how it shows (null otherwise).</summary>
+    public PitfallHeadline? Pitfall { get; init; }
+
+    /// <summary>For a built-in pitfall sequence: what happened in this run (<see cref="PitfallOutcome"/>), else null.</summary>
+    public string? Outcome { get; init; }
+
+    /// <summary>The outcome of a pitfall run in one sentence: where it ran, then the symptoms the run showed (calls
+    /// that returned an errno, guest instructions that faulted), that it showed none, or which expectations the model
+    /// did not meet.</summary>
+    public static string PitfallOutcome(KvmReport r)
+    {
+        string where = $"on {r.Cpu}, kernel {r.Kernel}, KVM {r.Kvm} ({r.Flavour})";
+        if (!r.Ok)
+            return $"Outcome {where}: not what the kernel is documented to give: {string.Join("; ", r.Steps.Where(s => s.Failed).Select(Failure))}.";
+        var symptoms = r.Steps.SelectMany(Symptoms).ToArray();
+        return symptoms.Length == 0
+            ? $"Outcome {where}: the pitfall does not show (no call failed and no guest instruction faulted)."
+            : $"Outcome {where}: the pitfall shows: {string.Join("; ", symptoms)}.";
+
+        static IEnumerable<string> Symptoms(KvmStep s)
+        {
+            if (!s.Result.Ok)
+                yield return $"line {s.Line} {$"{s.Ioctl} {s.Args}".TrimEnd()} returned {s.ResultText}";
+            foreach (var g in s.Guest.Where(g => g.Fault.IsFault))
+                yield return $"line {s.Line} guest {g.Op}: {g.Text}";
+        }
+
+        static string Failure(KvmStep s) =>
+            s.Corruption is { } c ? $"line {s.Line} {s.Ioctl} left {c} in the wrong registers"
+            : s.ExpectMet == false ? $"line {s.Line} {s.Ioctl} returned {s.ResultText}, expected {s.Expect}"
+            : $"line {s.Line} guest {string.Join(", ", s.Guest.Where(g => g.ExpectationFailure is not null))}";
+    }
+
     /// <summary>For a host kernel other than the landed one: what it changes in this run (null for the landed one).</summary>
     public VariantEffectOnCpu? Effect { get; init; }
 

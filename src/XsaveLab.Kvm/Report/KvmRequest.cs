@@ -23,10 +23,18 @@ public static class KvmRequest
         if (BuiltinScripts.Unmet(vmm, new Vm.KvmSystem(settings)) is { } unmet)
             throw new KvmRequestException($"--vmm: {unmet}; this CPU is {settings.Cpu.Name}");
         var report = KvmReport.Create(script, settings, vmm);
+        if (builtin && BuiltinScripts.Headline(vmm) is { } headline)
+            report = report with { Pitfall = headline, Outcome = KvmReport.PitfallOutcome(report) };
         if (settings.Kernel.Name != KernelVariants.DefaultName)
             report = report with { Effect = VariantEffectOnCpu.From(settings.Kernel, KvmReport.Observe(report, Landed(script, settings, vmm))) };
         return notes.Count == 0 ? report : report with { Notes = [.. notes, .. report.Notes] };
     }
+
+    /// <summary>The text of built-in sequence <paramref name="vmm"/> as a script file to start from.</summary>
+    /// <exception cref="KvmRequestException"><paramref name="vmm"/> is not a built-in sequence.</exception>
+    public static string Template(string vmm) => BuiltinScripts.All.ContainsKey(vmm)
+        ? BuiltinScripts.Template(vmm)
+        : throw new KvmRequestException($"--print: '{ScriptText.Excerpt(vmm, 200)}' is not a built-in sequence ({string.Join(", ", BuiltinScripts.All.Keys)})");
 
     /// <summary>The same sequence under the landed kernel (a script whose <c>kernel</c> line names one runs under that
     /// one both times, so nothing differs).</summary>

@@ -73,7 +73,9 @@ public static class BuiltinScripts
         """;
 
     public const string PermAfterCpuid = """
-        # Pitfall: guest permission requested after KVM_GET_SUPPORTED_CPUID: the table read first has no AMX
+        # Pitfall: guest permission for AMX requested after KVM_GET_SUPPORTED_CPUID: the table read first has no AMX
+        # Kernels: 5.17 and later (guest permissions): KVM_GET_SUPPORTED_CPUID reports only what is permitted at the time of the call
+        # Shows: KVM_SET_CPUID2 succeeds, then the guest's XSETBV with the AMX bits #GPs
         KVM_GET_SUPPORTED_CPUID
         expect contains=XCR0
         arch_prctl REQ_XCOMP_GUEST_PERM 18
@@ -87,7 +89,9 @@ public static class BuiltinScripts
         """;
 
     public const string PermAfterVcpu = """
-        # Pitfall: guest permission after the first vCPU exists: locked, -EBUSY
+        # Pitfall: guest permission for AMX requested after the first vCPU exists
+        # Kernels: 5.17 and later: fpu_alloc_guest_fpstate() locks the guest permissions (FPU_GUEST_PERM_LOCKED, 980fe2fddcff)
+        # Shows: arch_prctl(ARCH_REQ_XCOMP_GUEST_PERM) returns -EBUSY and the guest permission stays without AMX
         KVM_CREATE_VM
         KVM_CREATE_VCPU 0
         arch_prctl REQ_XCOMP_GUEST_PERM 18
@@ -96,7 +100,9 @@ public static class BuiltinScripts
         """;
 
     public const string TilecfgOnly = """
-        # Pitfall: TILECFG exposed without TILEDATA in guest CPUID 0xd: the guest's XSETBV of its CPUID XCR0 #GPs
+        # Pitfall: TILECFG exposed without TILEDATA in guest CPUID 0xd
+        # Kernels: every kernel: the rule is the CPU's (SDM Vol.2 XSETBV: XCR0 bits 17 and 18 must be equal)
+        # Shows: the guest's XSETBV of its CPUID XCR0 #GPs and XCR0 stays at x87 only
         arch_prctl REQ_XCOMP_GUEST_PERM 18
         KVM_GET_SUPPORTED_CPUID
         KVM_CREATE_VM
@@ -107,7 +113,9 @@ public static class BuiltinScripts
         """;
 
     public const string GetXsaveOnAmx = """
-        # Pitfall: a 4096-byte KVM_GET_XSAVE on an AMX guest fails; KVM_GET_XSAVE2 is needed
+        # Pitfall: a 4096-byte KVM_GET_XSAVE on a vCPU with AMX exposed
+        # Kernels: 5.17 and later (KVM_CAP_XSAVE2): once KVM_SET_CPUID2 gives the guest AMX its fpstate outgrows struct kvm_xsave
+        # Shows: KVM_GET_XSAVE returns -EINVAL; KVM_GET_XSAVE2 with KVM_CAP_XSAVE2 bytes is needed
         arch_prctl REQ_XCOMP_GUEST_PERM 18
         KVM_GET_SUPPORTED_CPUID
         KVM_CREATE_VM
@@ -122,8 +130,9 @@ public static class BuiltinScripts
         """;
 
     public const string SnapshotWithoutXss = """
-        # Pitfall: a snapshot without IA32_XSS restored into a guest using CET: the guest kernel's XRSTORS #GPs
-        # ("Bad FPU state detected at restore_fpregs_from_fpstate")
+        # Pitfall: a snapshot without IA32_XSS restored into a guest using CET
+        # Kernels: KVM 6.18 and later offering CET to guests (host kernel 6.17 and later, whose guest fpstates hold CET_KERNEL)
+        # Shows: the restore succeeds, then the guest kernel's XRSTORS #GPs ("Bad FPU state detected at restore_fpregs_from_fpstate")
         KVM_GET_SUPPORTED_CPUID
         KVM_CREATE_VM
         KVM_CREATE_VCPU 0
@@ -155,6 +164,16 @@ public static class BuiltinScripts
         "cet" when !sys.Caps.Shstk => $"'{name}' needs KVM 6.18 offering CET (a CPU with SHSTK and XSAVES, kernel 6.17+, upstream flavour; e.g. spr)",
         _ => null,
     } : null;
+
+    /// <summary>The headline of built-in pitfall <paramref name="name"/> (its first comment lines), or null for a
+    /// sequence that is not a pitfall.</summary>
+    public static PitfallHeadline? Headline(string name) => All.TryGetValue(name, out var s) ? PitfallHeadline.Read(s.Text) : null;
+
+    /// <summary>The text of built-in <paramref name="name"/> as a script file to start from (<c>kvm --vmm NAME --print</c>):
+    /// it parses back to the same lines.</summary>
+    public static string Template(string name) => All.TryGetValue(name, out var s)
+        ? s.Text + "\n"
+        : throw new ArgumentException($"no built-in VMM sequence '{name}'; known: {string.Join(", ", All.Keys)}", nameof(name));
 
     public static VmmScript Get(string name) => All.TryGetValue(name, out var s)
         ? VmmScript.Parse(s.Text, "builtin:" + name.ToLowerInvariant())

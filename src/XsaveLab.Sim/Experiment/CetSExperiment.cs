@@ -30,6 +30,12 @@ public sealed record CetSOptions
     /// <summary>CPUs for the sweep; null = the built-in catalog.</summary>
     public IReadOnlyList<CatalogEntry>? Catalog { get; init; }
 
+    /// <summary>Struct sizes of a kernel build for the task_struct slab figures; null: no memory figures.</summary>
+    public Kernel.Memory.TaskStructSizes? StructSizes { get; init; }
+
+    /// <summary>The SLUB inputs (CPU count, boot options) for those figures.</summary>
+    public Kernel.Memory.SlubParams Slub { get; init; } = Kernel.Memory.SlubParams.Default;
+
     public void Validate()
     {
         if (Tasks is < 0 or > 10_000_000) throw new ArgumentOutOfRangeException(nameof(Tasks), Tasks, "0..10000000");
@@ -108,6 +114,8 @@ public static class CetSExperiment
         }
 
         var baseRow = r16.Sys is not null ? r16 : rows.FirstOrDefault();
+        var r3 = rows.FirstOrDefault(r => r.V == KernelVariants.Case3);
+        var case3Cache = o.StructSizes is { } sz && r3.Sys is not null ? Kernel.Memory.TaskStructCache.Of(r3.Sys, sz, o.Slub) : null;
         double threshold = o.Measured is { } mt ? mt.SpreadPct : ReportedVariationPct;
         var variants = new List<VariantResult>();
         foreach (var r in rows)
@@ -143,6 +151,7 @@ public static class CetSExperiment
                 FpstateMemoryBytes = (long)o.Tasks * r.Shapes.Task.Size + (long)o.Vcpus * (r.Shapes.Task.Size + r.Shapes.Vcpu.Size),
                 TaskLayout = Map(r.Sys, r.Shapes.Task),
                 VcpuLayout = Map(r.Sys, r.Shapes.Vcpu),
+                Memory = case3Cache is null ? null : TaskMemory.Of(r.Sys, r.Shapes, o.StructSizes!, o.Slub, case3Cache),
             });
         }
 
@@ -150,7 +159,14 @@ public static class CetSExperiment
             ? new MeasuredSummary(mm.Median, mm.SpreadPct, mm.SwitchesPerSecond.Count, mm.Mode.ToString().ToLowerInvariant(),
                 mm.State.ToString().ToLowerInvariant(), mm.SwitchesPerSecond)
             : null;
-        var sweep = Sweep(o.Catalog ?? CpuCatalog.Entries);
+        var sweep = Sweep(o.Catalog ?? CpuCatalog.Entries, o.StructSizes, o.Slub);
+        string? memoryBasis = null;
+        if (o.StructSizes is { } sizes)
+        {
+            memoryBasis = $"struct sizes: task_struct {sizes.TaskStruct} B, fpu {sizes.Fpu} B, fpregs_state {sizes.FpregsState} B ({sizes.Source}); SLUB: {o.Slub.PresentCpus} present CPUs, slub_max_order {o.Slub.MaxOrder}, {o.Slub.CacheLineBytes}-byte alignment";
+            if (variants.Count > 0 && variants.All(v => v.Memory is null))
+                notes.Add("No task_struct slab figures: SLUB cannot place an object of this size.");
+        }
         progress?.Report(1);
         var claims = Claims(cpu, variants, measured, o);
         if (o.ModifiedOptimization)
@@ -166,6 +182,7 @@ public static class CetSExperiment
             SwitchFixedNs = fixedNs,
             VariationThresholdPct = threshold,
             Variants = variants,
+            MemoryBasis = memoryBasis,
             Measured = measured,
             Sweep = sweep,
             Claims = claims,
@@ -220,7 +237,10 @@ public static class CetSExperiment
         FpstateMap.Create(sys.Profile, shape.Xfeatures, sys.Compacted, shape.Size);
 
     /// <summary>Every catalog CPU under case 1, case 2 and case 3: does CET_S exist, and what does case 2 save per task?</summary>
-    public static IReadOnlyList<SweepRow> Sweep(IReadOnlyList<CatalogEntry> catalog)
+    /// <remarks>With <paramref name="sizes"/>, each row also says whether the 24 bytes change the task_struct
+    /// slab: what case 2 really saves per task against case 3 (0 unless the object crosses a cache line into a
+    /// slab with fewer objects).</remarks>
+    public static IReadOnlyList<SweepRow> Sweep(IReadOnlyList<CatalogEntry> catalog, Kernel.Memory.TaskStructSizes? sizes = null, Kernel.Memory.SlubParams? slub = null)
     {
         var rows = new List<SweepRow>();
         foreach (var e in catalog)
@@ -258,8 +278,13 @@ public static class CetSExperiment
                 verdict = saving == 24 ? "24-byte saving holds" : $"saving is {saving} bytes";
                 why = $"task fpstate {Numbers.Int(s17.KernelCfg.DefaultSize)} B (case 2) vs {Numbers.Int(s3.KernelCfg.DefaultSize)} B (case 3)";
             }
-            rows.Add(new SweepRow(e.Name, e.Description, cet, s16.KernelCfg.DefaultSize, s17.KernelCfg.DefaultSize, s3.KernelCfg.DefaultSize,
-                FpuShapes.Of(s17).Vcpu.Size, saving, verdict, why));
+            var row = new SweepRow(e.Name, e.Description, cet, s16.KernelCfg.DefaultSize, s17.KernelCfg.DefaultSize, s3.KernelCfg.DefaultSize,
+                FpuShapes.Of(s17).Vcpu.Size, saving, verdict, why);
+            if (sizes is not null
+                && Kernel.Memory.TaskStructCache.Of(s17, sizes, slub ?? Kernel.Memory.SlubParams.Default).Slab is { } c2
+                && Kernel.Memory.TaskStructCache.Of(s3, sizes, slub ?? Kernel.Memory.SlubParams.Default).Slab is { } c3)
+                row = row with { TaskSlabBytesCase2 = c2.SlabSize, TaskSlabBytesCase3 = c3.SlabSize, RealBytesSavedPerTask = c3.BytesPerObjectOver(c2) };
+            rows.Add(row);
         }
         return rows;
     }

@@ -76,6 +76,9 @@ public sealed record VariantResult
 
     public required FpstateMap TaskLayout { get; init; }
     public required FpstateMap VcpuLayout { get; init; }
+
+    /// <summary>The task_struct slab object and fpstate pages; null without struct sizes (BTF or given).</summary>
+    public TaskMemory? Memory { get; init; }
 }
 
 /// <summary>The real measurement the predictions are compared with.</summary>
@@ -92,7 +95,16 @@ public sealed record SweepRow(
     int? VcpuBytesCase2,
     int SavingBytes,
     string Verdict,
-    string Why);
+    string Why)
+{
+    /// <summary>The task_struct slab stride under case 2 and case 3 for the experiment's struct sizes; null without them.</summary>
+    public int? TaskSlabBytesCase2 { get; init; }
+
+    public int? TaskSlabBytesCase3 { get; init; }
+
+    /// <summary>Slab bytes per task of case 3 minus case 2: what the 24 bytes really save on this CPU.</summary>
+    public double? RealBytesSavedPerTask { get; init; }
+}
 
 /// <summary>A claim of the series' cover letter checked against the numbers.</summary>
 /// <param name="Verdict">Confirmed, not confirmed, or inconclusive when the prediction's ±2σ band straddles the
@@ -126,6 +138,10 @@ public sealed record CetSResult
     public double VariationThresholdPct { get; init; }
 
     public required IReadOnlyList<VariantResult> Variants { get; init; }
+
+    /// <summary>Where the struct sizes of the memory figures come from, with the SLUB inputs; null without them.</summary>
+    public string? MemoryBasis { get; init; }
+
     public MeasuredSummary? Measured { get; init; }
     public required IReadOnlyList<SweepRow> Sweep { get; init; }
     public required IReadOnlyList<ClaimResult> Claims { get; init; }

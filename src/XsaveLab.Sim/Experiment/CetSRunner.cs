@@ -22,6 +22,10 @@ public sealed record CetSRunOptions
     public PingPongMode MeasureMode { get; init; } = PingPongMode.Threads;
 
     public bool ModifiedOptimization { get; init; } = true;
+
+    /// <summary>Struct sizes of a kernel build (given, or read from a BTF file); null: this kernel's BTF when the CPU
+    /// is this machine's, else no task_struct slab figures.</summary>
+    public Kernel.Memory.TaskStructSizes? StructSizes { get; init; }
 }
 
 /// <summary>Runs the experiment end to end: load the cost model (file, shipped reference, or a calibration when
@@ -63,6 +67,7 @@ public static class CetSRunner
         else if (o.Measure && !cpuIsHost)
             notes.Add("Not measured: the chosen CPU is not this machine's.");
 
+        var (sizes, slub) = Memory(cpuIsHost, o, notes);
         progress?.Report(("simulating variants", 0));
         var r = CetSExperiment.Run(cpu, new CetSOptions
         {
@@ -73,8 +78,33 @@ public static class CetSRunner
             Measured = measured,
             MeasuredOn = measuredOn,
             ModifiedOptimization = o.ModifiedOptimization,
+            StructSizes = sizes,
+            Slub = slub,
         }, Wrap(progress, "simulating variants"));
         return r with { Notes = [.. notes, .. r.Notes], Warnings = [.. warnings.Distinct()] };
+    }
+
+    /// <summary>The struct sizes and SLUB inputs of the memory figures: given sizes, else this kernel's BTF for this
+    /// machine's CPU; this machine's CPU count and boot options when the CPU is this machine's.</summary>
+    private static (Kernel.Memory.TaskStructSizes?, Kernel.Memory.SlubParams) Memory(bool cpuIsHost, CetSRunOptions o, List<string> notes)
+    {
+        var slub = cpuIsHost ? Host.Memory.HostSlab.Params() : Kernel.Memory.SlubParams.Default;
+        if (o.StructSizes is { } given)
+            return (given, slub);
+        if (!cpuIsHost)
+        {
+            notes.Add("No task_struct slab figures: give --btf FILE or --task-struct-size (with --fpu-struct-size for a 6.16+ build), or use --host.");
+            return (null, slub);
+        }
+        try
+        {
+            return (Host.Memory.TaskStructBtf.Read(Host.Memory.TaskStructBtf.VmlinuxPath), slub);
+        }
+        catch (Host.Memory.BtfFormatException e)
+        {
+            notes.Add($"No task_struct slab figures: {e.Message}");
+            return (null, slub);
+        }
     }
 
     private static (CostModelParameters? Parameters, string? Source) CostModelFor(CetSRunOptions o, bool live, List<string> notes,

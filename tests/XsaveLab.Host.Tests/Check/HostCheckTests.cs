@@ -42,6 +42,9 @@ public sealed class HostCheckTests(ITestOutputHelper output)
     public void Xcomp_permissions_and_every_request_0_to_63_match() => AssertGroup(o => o.Name.StartsWith("ARCH_", StringComparison.Ordinal), "arch_prctl");
 
     [SkippableFact]
+    public void Task_struct_slab_cache_matches() => AssertGroup(o => o.Name.StartsWith("task_struct", StringComparison.Ordinal), "task_struct slab");
+
+    [SkippableFact]
     public void At_minsigstksz_matches() => AssertGroup(o => o.Name == "AT_MINSIGSTKSZ", "AT_MINSIGSTKSZ");
 
     [SkippableFact]

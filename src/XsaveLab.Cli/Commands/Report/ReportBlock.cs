@@ -6,7 +6,7 @@ namespace XsaveLab.Cli.Commands.Report;
 public abstract record ReportBlock;
 
 /// <summary>A line of prose. <paramref name="Wrap"/>: wrapped at word boundaries to the terminal's width, continuation
-/// lines keeping the line's indentation (<see cref="VariantEffectRendering.Wrapped"/>).</summary>
+/// lines keeping the line's indentation (<see cref="RawLineExtensions.WriteWrapped"/>).</summary>
 public sealed record TextBlock(string Text, bool Wrap = false) : ReportBlock;
 
 /// <summary><c>key value</c> lines; an empty key continues the line above.</summary>

@@ -13,7 +13,7 @@ public static class ReportBlocks
             switch (b)
             {
                 case TextBlock { Wrap: true } t:
-                    VariantEffectRendering.Wrapped(console, t.Text);
+                    console.WriteWrapped(t.Text);
                     break;
                 case TextBlock t:
                     console.WriteLine(t.Text);
