@@ -76,7 +76,7 @@ public class OutputTests
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("XTILEDATA", r.Out);
         Assert.Contains("standard size, XCR0", r.Out);
-        Assert.Contains($"{Rendering.Numbers.Bytes(LayoutView.Create(CpuCatalog.Get("spr")).CompactedWithSupervisorSize!.Value)}", r.Out);
+        Assert.Contains($"{XsaveLab.Arch.Text.Numbers.Bytes(LayoutView.Create(CpuCatalog.Get("spr")).CompactedWithSupervisorSize!.Value)}", r.Out);
     }
 
     [Fact]

@@ -136,7 +136,7 @@ public static class ProfileSanity
                 ? $"it is the compacted size for XCR0 = 0x{x2:x}, IA32_XSS = 0x{s:x} ({XFeatureTable.Describe(s)}{Alternatives(fit.PairCount)})"
                 : "no valid XCR0/IA32_XSS pair made of supported bits gives that size";
             f.Add(new(FindingSeverity.Info, "OS_XSS_SIZE",
-                $"CPUID(0xd,1).EBX = {d1.Ebx}, not {maxCmp} (all supported XCR0|IA32_XSS, compacted): {expl}"));
+                $"CPUID(0xd,1).EBX = {Numbers.Int(d1.Ebx)}, not {Numbers.Int(maxCmp)} (all supported XCR0|IA32_XSS, compacted): {expl}"));
         }
     }
 

@@ -21,8 +21,8 @@ public sealed class BenchExploreRenderer : IRenderer<List<ExploreResult>>
         var t = new Table().Border(TableBorder.Rounded).AddColumn("kernel").AddColumn("states per depth")
             .AddColumn(new TableColumn("states").RightAligned()).AddColumn(new TableColumn("states/s").RightAligned());
         foreach (var r in results)
-            t.AddRow(Markup.Escape(r.Kernel), string.Join(", ", r.StatesPerDepth), r.States.ToString(CultureInfo.InvariantCulture), r.StatesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
+            t.AddRow(Markup.Escape(r.Kernel), string.Join(", ", r.StatesPerDepth.Select(n => Numbers.Int(n))), Numbers.Int(r.States), Numbers.Real(r.StatesPerSecond, 0));
         console.Write(t);
-        console.WriteLine($"{results[0].Cpu}, depth {results[0].Depth}, one core; aim: 200000 states/s");
+        console.WriteLine($"{results[0].Cpu}, depth {results[0].Depth}, one core; aim: {Numbers.Int(200_000)} states/s");
     }
 }

@@ -21,7 +21,7 @@ public sealed class ExperimentRenderer(string? htmlWritten) : IRenderer<CetSResu
 
     public static void Render(CetSResult r, IAnsiConsole console, bool sweep = true)
     {
-        console.WriteLine($"CPU {r.Cpu} ({r.CpuSource}); memory figures for {r.Tasks} threads + {r.Vcpus} vCPUs.");
+        console.WriteLine($"CPU {r.Cpu} ({r.CpuSource}); memory figures for {Numbers.Int(r.Tasks)} threads + {Numbers.Int(r.Vcpus)} vCPUs.");
         console.WriteLine($"cost model: {r.CostModel ?? "none"}");
         if (r.Measured is { } m)
             console.MarkupLine($"measured here: [bold]{Numbers.Real(m.SwitchesPerSecond, 0)}[/] switches/s " +

@@ -34,7 +34,7 @@ public sealed class ImageConvertRenderer : IRenderer<ImageConvertResult>
     {
         var img = r.Conversion.Image;
         console.WriteLine($"from    {r.Source.Source} ({ImageKinds.Name(r.Source.Kind)}): {ImageDecodeRenderer.LayoutLine(r.Source)}");
-        console.WriteLine($"to      {r.Output} ({ImageKinds.Name(img.Kind)}): {(img.Layout.Compacted ? "compacted" : "standard")}, {img.Bytes.Length} bytes, CPU {r.Target.Name}");
+        console.WriteLine($"to      {r.Output} ({ImageKinds.Name(img.Kind)}): {(img.Layout.Compacted ? "compacted" : "standard")}, {Numbers.Bytes(img.Bytes.Length)}, CPU {r.Target.Name}");
         console.WriteLine($"        XSTATE_BV 0x{img.XstateBv:x}  XCOMP_BV 0x{img.XcompBv:x}");
         var t = new Table().Border(TableBorder.Simple);
         t.AddColumn("nr");

@@ -57,7 +57,7 @@ public sealed class ImageDecodeRenderer : IRenderer<XsaveImageFile>
             var regs = t.Registers.ToList();
             foreach (var c in t.Layout.Components)
             {
-                console.WriteLine($"[{c.Number}] {c.Info.ShortName} at {c.Offset}, {c.Size} bytes: {(t.IsInUse(c.Number) ? "in use" : "initial")}");
+                console.WriteLine($"[{c.Number}] {c.Info.ShortName} at {Numbers.Int(c.Offset)}, {Numbers.Bytes(c.Size)}: {(t.IsInUse(c.Number) ? "in use" : "initial")}");
                 // A register is listed under the component of its last (highest) part: ymm under AVX, zmm0-15 under ZMM_Hi256.
                 foreach (var r in regs.Where(r => r.Parts[^1].Component == c.Number))
                     WriteValue(console, r.Name, t.ReadRegisterHex(r.Name));
@@ -66,7 +66,7 @@ public sealed class ImageDecodeRenderer : IRenderer<XsaveImageFile>
     }
 
     internal static string LayoutLine(XsaveImageFile f) =>
-        $"{(f.Layout.Compacted ? "compacted" : "standard")}, {f.Layout.Size} bytes, from " + f.Layout.Origin switch
+        $"{(f.Layout.Compacted ? "compacted" : "standard")}, {Numbers.Bytes(f.Layout.Size)}, from " + f.Layout.Origin switch
         {
             LayoutOrigin.Note => "the NT_X86_XSAVE_LAYOUT note",
             LayoutOrigin.Cpu => $"CPU {f.Layout.Cpu}",

@@ -24,13 +24,13 @@ public sealed class ImageValidateRenderer(CpuSelection cpu) : IRenderer<ImageVal
     public void RenderText(IAnsiConsole console, ImageValidationReport r)
     {
         var first = r.Images[0].Verdict;
-        console.WriteLine($"file      {r.Source}{(r.Core ? $" (core, {r.Images.Count} thread(s))" : $" ({first.Length} bytes)")}");
+        console.WriteLine($"file      {r.Source}{(r.Core ? $" (core, {r.Images.Count} thread(s))" : $" ({Numbers.Bytes(first.Length)})")}");
         console.WriteLine($"for       {ImageConsumers.Name(first.Consumer)} on {cpu.Origin}, kernel {first.Kernel}");
         foreach (var (tid, v) in r.Images)
         {
             console.WriteLine();
             if (tid is int t)
-                console.WriteLine($"thread {t} ({v.Length} bytes)");
+                console.WriteLine($"thread {t} ({Numbers.Bytes(v.Length)})");
             console.WriteLine($"verdict   {(v.Accepted ? "accepted" : "rejected")}: {v.Outcome}");
             console.WriteLine($"rule      {v.Rule}");
             if (v.Offset is int o)

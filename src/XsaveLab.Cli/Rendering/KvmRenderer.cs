@@ -44,6 +44,10 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
         s.Guest.Count > 0 ? [.. s.Guest.Select(g => new KvmGuestJson(g.Op, g.Text, g.Fault.Kind.ToString(), g.ExpectationFailure))] : null,
         s.Expect, s.Expect is null ? null : s.ExpectMet);
 
+    /// <summary>A step's output in the number style; a feature mask stays in hex as <see cref="KvmStep.OutputText"/> has it.</summary>
+    private static string Output(KvmStep s) =>
+        s.Output is long o && s.OutputText?.StartsWith("0x", StringComparison.Ordinal) == false ? Numbers.Int(o) : s.OutputText ?? "";
+
     internal static FpstateJson? Fpstate(FpstateView? f) => f is null ? null : new(f.Size, Json.Hex(f.Features));
 
     public void RenderText(IAnsiConsole c, KvmReport r)
@@ -62,7 +66,7 @@ public sealed class KvmRenderer(CpuSelection selection) : IRenderer<KvmReport>
             string detail = s.Text + string.Concat(s.Guest.Select(g => "\n  guest: " + g));
             if (s.Expect is not null)
                 detail += $"\n  expect {s.Expect}: {(s.ExpectMet == true ? "met" : "NOT MET")}";
-            steps.AddRow(Numbers.Int(s.Line), (s.Ioctl + " " + s.Args).Trim(), s.ResultText, s.OutputText ?? "", detail);
+            steps.AddRow(Numbers.Int(s.Line), (s.Ioctl + " " + s.Args).Trim(), s.Result.Ok ? Numbers.Int(s.Result.Value) : s.ResultText, Output(s), detail);
         }
         steps.Write(c);
 

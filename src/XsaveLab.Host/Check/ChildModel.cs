@@ -36,7 +36,7 @@ internal static class ChildModel
             yield return ($"component {i} {XFeatureTable.Get(i).ShortName}", cfg.StandardOffset(i), cfg.Size(i));
     }
 
-    public static string Hex(ReadOnlySpan<byte> b) => b.Length <= 16 ? Convert.ToHexStringLower(b) : $"{Convert.ToHexStringLower(b[..8])}…({b.Length} B, sha {Digest(b)})";
+    public static string Hex(ReadOnlySpan<byte> b) => b.Length <= 16 ? Convert.ToHexStringLower(b) : $"{Convert.ToHexStringLower(b[..8])}…({Numbers.Bytes(b.Length)}, sha {Digest(b)})";
 
     private static string Digest(ReadOnlySpan<byte> b) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(b))[..12];
 

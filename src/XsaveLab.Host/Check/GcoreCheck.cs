@@ -75,7 +75,7 @@ public sealed class GcoreCheck : IHostCheckProvider
         var decoded = XstateCoreDecoder.Decode(notes, xcr0 => hostLayout.Where(r => (xcr0 >> (int)r.Type & 1) != 0).ToArray());
         bool hasNote = notes.Any(n => n.Type == NoteType.NtX86XsaveLayout);
         list.Add(new Observable("gcore layout used by the decoder", hasNote ? "NT_X86_XSAVE_LAYOUT" : "no note: host layout or gdb's guess by size",
-            $"{decoded.Source} ({xs.Desc.Length} bytes; kernel image {cfg.UserMaxSize})", ObservableStatus.Match,
+            $"{decoded.Source} ({Numbers.Bytes(xs.Desc.Length)}; kernel image {cfg.UserMaxSize})", ObservableStatus.Match,
             "gcore writes NT_X86_XSTATE from ptrace data in gdb's own layout (i387_collect_xsave)"));
         var task = ChildModel.AfterLoad(cfg, SeededXstateImage.Build(Seed, UserXstateLayout.FromHost()));
         var expect = PtraceRegsets.Get(cfg, task, NoteType.NtX86Xstate, cfg.UserMaxSize).Data;

@@ -9,6 +9,9 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
 
     private const ulong LoadSeed = 0x5EED_0001;
 
+    /// <summary>The iov_len the GET offers: larger than any user xstate size, so the kernel's clamp shows.</summary>
+    private const int Offered = 16384;
+
     public IEnumerable<Observable> Run(HostCheckContext ctx) =>
         TracedProbe.RunOnXstate(ctx, "ptrace NT_X86_XSTATE", "ptrace NT_X86_XSTATE GET", LoadSeed, (child, get, cfg) => Checks(ctx, child, get, cfg));
 
@@ -16,12 +19,12 @@ public sealed class PtraceRegsetCheck : IHostCheckProvider
     {
         var list = new List<Observable>();
         const string why = "copy_xstate_to_uabi_buf(XSAVE) of the child's state after XRSTOR of the seeded image; MXCSR_MASK (not in CPUID) taken from the child's image";
-        list.Add(Observable.Compare("NT_X86_XSTATE GET iov_len (16384 offered)", PtraceRegsets.Length(cfg, NoteType.NtX86Xstate).ToString(), get.Length.ToString(),
+        list.Add(Observable.Compare($"NT_X86_XSTATE GET iov_len ({Numbers.Int(Offered)} offered)", PtraceRegsets.Length(cfg, NoteType.NtX86Xstate).ToString(), get.Length.ToString(),
             "ptrace_regset clamps iov_len to n*size = fpu_user_cfg.max_size"));
 
         var seeded = SeededXstateImage.Build(LoadSeed, UserXstateLayout.FromHost());
         var model = ChildModel.AfterLoad(cfg, seeded);
-        var modelGet = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, 16384);
+        var modelGet = PtraceRegsets.Get(cfg, model, NoteType.NtX86Xstate, Offered);
         list.AddRange(ChildModel.CompareImages("NT_X86_XSTATE", cfg, modelGet.Data, get.Data, why));
 
         // Short and odd GETs: a prefix of the image (membuf), and -EINVAL for a length that is not a multiple of 8.

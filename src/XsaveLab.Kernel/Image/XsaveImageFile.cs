@@ -78,7 +78,7 @@ public sealed class XsaveImageFile
                 return core.Error is { } e ? new(null, e) : new Reader(path, options).Core(core.Notes);
             }
             if (fs.Length > XsaveImageOptions.MaxRawBytes)
-                return Failed(path, "file size", 0, $"{fs.Length} bytes, more than the {XsaveImageOptions.MaxRawBytes} an XSAVE image can have");
+                return Failed(path, "file size", 0, $"{Numbers.Bytes(fs.Length)}, more than the {XsaveImageOptions.MaxRawBytes} an XSAVE image can have");
             var bytes = new byte[fs.Length];
             fs.ReadExactly(bytes);
             return new Reader(path, options).Raw(bytes);
@@ -99,7 +99,7 @@ public sealed class XsaveImageFile
             return core.Error is { } e ? new(null, e) : new Reader(source, options).Core(core.Notes);
         }
         if (bytes.Length > XsaveImageOptions.MaxRawBytes)
-            return Failed(source, "file size", 0, $"{bytes.Length} bytes, more than the {XsaveImageOptions.MaxRawBytes} an XSAVE image can have");
+            return Failed(source, "file size", 0, $"{Numbers.Bytes(bytes.Length)}, more than the {XsaveImageOptions.MaxRawBytes} an XSAVE image can have");
         return new Reader(source, options).Raw(bytes);
     }
 
@@ -166,7 +166,7 @@ public sealed class XsaveImageFile
             try
             {
                 if (bytes.Length < XsaveOffsets.ExtendedStart)
-                    Fail(source, "image", 0, $"{bytes.Length} bytes, fewer than the {XsaveOffsets.ExtendedStart} of the legacy region and XSAVE header");
+                    Fail(source, "image", 0, $"{Numbers.Bytes(bytes.Length)}, fewer than the {XsaveOffsets.ExtendedStart} of the legacy region and XSAVE header");
                 var kind = options.Kind ?? Guess(bytes);
                 if (kind == ImageKind.Core)
                     Fail(source, "e_ident", 0, "not an ELF file (no \\x7FELF magic), but --kind core was given");
@@ -218,7 +218,7 @@ public sealed class XsaveImageFile
         private void CheckHeader(string where, byte[] b, ImageKind kind)
         {
             if (b.Length < XsaveOffsets.ExtendedStart)
-                Fail(where, "descriptor", 0, $"{b.Length} bytes, fewer than the {XsaveOffsets.ExtendedStart} of the legacy region and XSAVE header");
+                Fail(where, "descriptor", 0, $"{Numbers.Bytes(b.Length)}, fewer than the {XsaveOffsets.ExtendedStart} of the legacy region and XSAVE header");
             ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(XsaveOffsets.XstateBv));
             ulong comp = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(XsaveOffsets.XcompBv));
             bool compacted = (comp & XFeatureMasks.CompactedFormat) != 0;
@@ -257,7 +257,7 @@ public sealed class XsaveImageFile
                 ulong mask = StandardMask(cpu, hint, kind);
                 var layout = ImageLayout.ForCpu(cpu, mask, false, LayoutOrigin.Cpu);
                 if (kind != ImageKind.Kvm ? layout.Size != extent : layout.Size > extent)
-                    _warnings.Add($"{where}: the image has {extent} bytes, but {cpu.Name}'s standard layout of {XFeatureTable.Describe(mask)} has {layout.Size}: " +
+                    _warnings.Add($"{where}: the image has {Numbers.Bytes(extent)}, but {cpu.Name}'s standard layout of {XFeatureTable.Describe(mask)} has {layout.Size}: " +
                                   $"it was written with another layout (gdb before 14 writes AMD state at Intel offsets); reading it with {cpu.Name}'s offsets");
                 return layout;
             }
@@ -287,8 +287,8 @@ public sealed class XsaveImageFile
             if (fits.Count == 0)
             {
                 if (compacted)
-                    Fail(where, "XCOMP_BV", XsaveOffsets.XcompBv, $"0x{comp:x}: no catalog CPU with {(kind == ImageKind.Xsaves ? "XSAVES" : "XSAVEC")} enumerates {XFeatureTable.Describe(comp & ~XFeatureMasks.CompactedFormat)} in {extent} bytes; give --cpu, --cpuid or --host");
-                Fail(where, "image size", 0, $"{extent} bytes fit no catalog CPU's standard layout{(hint is ulong hh ? $" of XCR0 0x{hh:x}" : "")} holding XSTATE_BV 0x{bv:x}; give --cpu, --cpuid or --host");
+                    Fail(where, "XCOMP_BV", XsaveOffsets.XcompBv, $"0x{comp:x}: no catalog CPU with {(kind == ImageKind.Xsaves ? "XSAVES" : "XSAVEC")} enumerates {XFeatureTable.Describe(comp & ~XFeatureMasks.CompactedFormat)} in {Numbers.Bytes(extent)}; give --cpu, --cpuid or --host");
+                Fail(where, "image size", 0, $"{Numbers.Bytes(extent)} fit no catalog CPU's standard layout{(hint is ulong hh ? $" of XCR0 0x{hh:x}" : "")} holding XSTATE_BV 0x{bv:x}; give --cpu, --cpuid or --host");
             }
             _candidates.AddRange(fits.Select(f => f.Cpu.Name));
             _cpu = fits[0].Cpu;
@@ -329,7 +329,7 @@ public sealed class XsaveImageFile
             string where = $"{source}: NT_X86_XSAVE_LAYOUT";
             const int Rec = XfeatComponent.Sizeof;
             if (desc.Length % Rec != 0)
-                Fail(where, "n_descsz", 0, $"{desc.Length} bytes, not a multiple of the {Rec}-byte struct xfeat_component");
+                Fail(where, "n_descsz", 0, $"{Numbers.Bytes(desc.Length)}, not a multiple of the {Rec}-byte struct xfeat_component");
             var records = XsaveLayoutNote.Decode(desc);
             var placed = new List<ImageComponent>();
             for (int k = 0; k < records.Count; k++)
@@ -368,7 +368,7 @@ public sealed class XsaveImageFile
             ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(XsaveOffsets.XstateBv));
             ulong unplaced = bv & ~layout.Features;
             if (unplaced != 0)
-                Fail(where, "XSTATE_BV", XsaveOffsets.XstateBv, $"0x{bv:x} has {XFeatureTable.Describe(unplaced)} in use, which the layout ({LayoutOriginName(layout.Origin)}) has no place for in {b.Length} bytes");
+                Fail(where, "XSTATE_BV", XsaveOffsets.XstateBv, $"0x{bv:x} has {XFeatureTable.Describe(unplaced)} in use, which the layout ({LayoutOriginName(layout.Origin)}) has no place for in {Numbers.Bytes(b.Length)}");
             return new XsaveImage(b, layout, kind, tid);
         }
 

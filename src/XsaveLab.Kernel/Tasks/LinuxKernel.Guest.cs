@@ -169,7 +169,7 @@ public sealed partial class LinuxKernel
     {
         var fps = g.FpState ?? throw new InvalidOperationException("guest fpstate was freed");
         if (buf.Length < XsaveOffsets.ExtendedStart)
-            return SysResult.Fail(Errno.EFAULT, $"fpu_copy_uabi_to_guest_fpstate(): {buf.Length} bytes do not hold the XSAVE header", buf.Length);
+            return SysResult.Fail(Errno.EFAULT, $"fpu_copy_uabi_to_guest_fpstate(): {Numbers.Bytes(buf.Length)} do not hold the XSAVE header", buf.Length);
         ulong hdr = BinaryPrimitives.ReadUInt64LittleEndian(buf[XsaveOffsets.XstateBv..]);
         if (!System.XsaveEnabled)
         {

@@ -20,7 +20,7 @@ public static class KvmLimits
         var d0 = cpu.Leaf(0xD, 0);
         var d1 = cpu.Leaf(0xD, 1);
         if (d0.Ebx > MaxAreaBytes || d0.Ecx > MaxAreaBytes || d1.Ebx > MaxAreaBytes)
-            return $"CPUID 0xd claims an XSAVE area of {Math.Max(Math.Max(d0.Ebx, d0.Ecx), d1.Ebx)} bytes; the KVM model accepts at most {MaxAreaBytes} (4 MiB)";
+            return $"CPUID 0xd claims an XSAVE area of {Numbers.Bytes(Math.Max(Math.Max(d0.Ebx, d0.Ecx), d1.Ebx))}; the KVM model accepts at most {Numbers.Bytes(MaxAreaBytes)}";
         ulong all = cpu.SupportedXcr0 | cpu.SupportedXss;
         for (uint i = 2; i < 63; i++)
         {
@@ -30,7 +30,7 @@ public static class KvmLimits
             if (c.Eax > MaxComponentBytes)
                 return $"CPUID 0xd.{i} claims a {c.Eax}-byte component; the KVM model accepts at most {MaxComponentBytes} (1 MiB) per component";
             if ((ulong)c.Ebx + c.Eax > MaxAreaBytes)
-                return $"CPUID 0xd.{i} places its component at offset {c.Ebx}; the KVM model accepts areas of at most {MaxAreaBytes} bytes (4 MiB)";
+                return $"CPUID 0xd.{i} places its component at offset {Numbers.Int(c.Ebx)}; the KVM model accepts areas of at most {Numbers.Bytes(MaxAreaBytes)}";
         }
         return null;
     }

@@ -98,7 +98,7 @@ public static class ImageValidation
     private static ImageVerdict Short(ImageVerdict v, string name, int needed) => v with
     {
         Outcome = "image too short",
-        Rule = $"{name} reads {needed} bytes for this header (legacy region, XSAVE header and the components it loads); the image has {v.Length}",
+        Rule = $"{name} reads {Numbers.Bytes(needed)} for this header (legacy region, XSAVE header and the components it loads); the image has {Numbers.Int(v.Length)}",
         Offset = v.Length,
     };
 
@@ -116,7 +116,7 @@ public static class ImageValidation
         if (!cfg.UseXsave)
             return v with { Outcome = "not modelled", Rule = "the kernel does not use XSAVE on this CPU: FXSAVE-only frames are not modelled" };
         if (image.Length < XsaveOffsets.ExtendedStart)
-            return v with { Outcome = "SIGSEGV", Rule = $"__fpu_restore_sig(): the frame's fpstate holds at least the legacy region and header ({XsaveOffsets.ExtendedStart} bytes); the image has {v.Length}", Offset = v.Length };
+            return v with { Outcome = "SIGSEGV", Rule = $"__fpu_restore_sig(): the frame's fpstate holds at least the legacy region and header ({Numbers.Bytes(XsaveOffsets.ExtendedStart)}); the image has {v.Length}", Offset = v.Length };
         var r = Sigframes.FpuRestoreSig(cfg, NewTask(cfg), image.ToArray());
         if (r.Sigsegv)
             return v with { Outcome = "SIGSEGV", Rule = r.Rule, Offset = r.Offset };
@@ -128,7 +128,7 @@ public static class ImageValidation
         v = v with { Path = "PTRACE_SETREGSET NT_X86_XSTATE → ptrace_regset() → xstateregs_set() → copy_uabi_to_xstate() → validate_user_xstate_header()" };
         var r = PtraceRegsets.Set(cfg, NewTask(cfg), NoteType.NtX86Xstate, image);
         return r.Ok
-            ? v with { Accepted = true, Outcome = "loaded", Rule = $"xstateregs_set(): {r.IovLen} bytes copied into the task's fpstate" }
+            ? v with { Accepted = true, Outcome = "loaded", Rule = $"xstateregs_set(): {Numbers.Bytes(r.IovLen)} copied into the task's fpstate" }
             : v with { Outcome = "-" + r.Errno.Name(), Rule = r.Rule, Offset = r.Result.Offset };
     }
 
@@ -138,7 +138,7 @@ public static class ImageValidation
         var (created, vcpu) = sys.CreateVm().CreateVcpu(0);
         if (vcpu is null)
             return v with { Outcome = "not modelled", Rule = $"KVM_CREATE_VCPU: {created}" };
-        v = v with { Path = $"KVM_SET_XSAVE ({vcpu.Fpu.UabiSize} bytes, guest_fpu.uabi_size) → fpu_copy_uabi_to_guest_fpstate(…, kvm_caps.supported_xcr0 0x{sys.Caps.SupportedXcr0:x}) → copy_uabi_to_xstate()" };
+        v = v with { Path = $"KVM_SET_XSAVE ({Numbers.Bytes(vcpu.Fpu.UabiSize)}, guest_fpu.uabi_size) → fpu_copy_uabi_to_guest_fpstate(…, kvm_caps.supported_xcr0 0x{sys.Caps.SupportedXcr0:x}) → copy_uabi_to_xstate()" };
         var r = vcpu.SetXsave(image);
         return r.Ok
             ? v with { Accepted = true, Outcome = "loaded", Rule = "fpu_copy_uabi_to_guest_fpstate(): copied into the guest fpstate" }

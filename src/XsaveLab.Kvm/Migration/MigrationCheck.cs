@@ -95,7 +95,7 @@ public static class MigrationCheck
         if (b.UserSize > a.UserSize)
         {
             grows = true;
-            reasons.Add($"CPUID 0xd.0 EBX / NT_X86_XSTATE length grows from {a.UserSize} to {b.UserSize} bytes (buffers sized on {a.Name} are too small)");
+            reasons.Add($"CPUID 0xd.0 EBX / NT_X86_XSTATE length grows from {Numbers.Int(a.UserSize)} to {Numbers.Bytes(b.UserSize)} (buffers sized on {a.Name} are too small)");
         }
         if (b.MinSigStkSz > a.MinSigStkSz)
         {

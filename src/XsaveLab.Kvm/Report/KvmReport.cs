@@ -124,7 +124,7 @@ public sealed record KvmReport(
         if (created is not null)
         {
             ulong extra = created.Features & ~hostView.Features;
-            notes.Add($"at KVM_CREATE_VCPU the guest fpstate is {created.Size} bytes vs the host task's {hostView.Size}: {created.Size - hostView.Size:+#;-#;0} bytes"
+            notes.Add($"at KVM_CREATE_VCPU the guest fpstate is {Numbers.Bytes(created.Size)} vs the host task's {Numbers.Int(hostView.Size)}: {created.Size - hostView.Size:+#;-#;0} bytes"
                 + (extra != 0 ? $" for {XFeatureTable.Describe(extra)} (64-byte alignment of later components can absorb it)" : ""));
         }
         var cet = new List<CetStateLocation>();

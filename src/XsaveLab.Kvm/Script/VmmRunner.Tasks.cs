@@ -111,7 +111,7 @@ public sealed partial class VmmRunner
                     Current(t);
                     var child = k.Fork(t, f.Thread);
                     _tasks.Add(child);
-                    return Done(SysResult.Success(_tasks.Count - 1), $"task {_tasks.Count - 1}: {child} ({(f.Thread ? "thread of" : "child of")} {t}), fpstate {child.Fpu.FpState.Size} bytes, perm 0x{child.Leader.Fpu.Perm.StatePerm:x}");
+                    return Done(SysResult.Success(_tasks.Count - 1), $"task {_tasks.Count - 1}: {child} ({(f.Thread ? "thread of" : "child of")} {t}), fpstate {Numbers.Bytes(child.Fpu.FpState.Size)}, perm 0x{child.Leader.Fpu.Perm.StatePerm:x}");
                 }
             case VmmCall.Exec:
                 {
@@ -122,7 +122,7 @@ public sealed partial class VmmRunner
                         _frames.Remove(dead);
                     if (vmmGroup)
                         _mm++;
-                    return Done(SysResult.Success(), $"fpu_flush_thread(): fpstate {t.Fpu.FpState.Size} bytes, perm 0x{t.Fpu.Perm.StatePerm:x}, guest_perm 0x{t.Fpu.GuestPerm.StatePerm:x}");
+                    return Done(SysResult.Success(), $"fpu_flush_thread(): fpstate {Numbers.Bytes(t.Fpu.FpState.Size)}, perm 0x{t.Fpu.Perm.StatePerm:x}, guest_perm 0x{t.Fpu.GuestPerm.StatePerm:x}");
                 }
             case VmmCall.Exit:
                 k.Exit(t);
@@ -169,7 +169,7 @@ public sealed partial class VmmRunner
                     data.AsSpan().Fill(0x5a);
                     var r = k.UseComponent(t, u.Component, data);
                     return r.Done
-                        ? Done(SysResult.Success(), $"component {u.Component} written; fpstate {t.Fpu.FpState.Size} bytes, xfeatures 0x{t.Fpu.FpState.Xfeatures:x}")
+                        ? Done(SysResult.Success(), $"component {u.Component} written; fpstate {Numbers.Bytes(t.Fpu.FpState.Size)}, xfeatures 0x{t.Fpu.FpState.Xfeatures:x}")
                         : Done(SysResult.Success(r.Signal?.Signo ?? 0), $"{r}");
                 }
             case VmmCall.Ptrace p:
@@ -204,14 +204,14 @@ public sealed partial class VmmRunner
                 return Done(g.Result, g.Rule);
             _regset = g.Data;
             if (!p.Set)
-                return Done(SysResult.Success(g.IovLen), $"NT_X86_XSTATE {g.IovLen} bytes, XSTATE_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(g.Data.AsSpan(XsaveOffsets.XstateBv)):x}");
+                return Done(SysResult.Success(g.IovLen), $"NT_X86_XSTATE {Numbers.Bytes(g.IovLen)}, XSTATE_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(g.Data.AsSpan(XsaveOffsets.XstateBv)):x}");
         }
         var img = (byte[])_regset.Clone();
         foreach (var m in p.Changes)
             if (!m.Apply(img))
                 return Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {img.Length}-byte image");
         var r = KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Xstate, img);
-        return Done(r.Result, r.Ok ? $"NT_X86_XSTATE {img.Length} bytes written" : r.Rule);
+        return Done(r.Result, r.Ok ? $"NT_X86_XSTATE {Numbers.Bytes(img.Length)} written" : r.Rule);
     }
 
     /// <summary>The invariants of <see cref="Checks.SeriesInvariants"/> now: ok, or -EINVAL listing each breach.</summary>

@@ -156,14 +156,14 @@ public sealed partial class VmmRunner
                     if (ce.OnVm && _vm is null)
                         return NoFd("VM");
                     var r = ce.OnVm ? _vm!.CheckExtension(ce.Capability) : Sys.CheckExtension(ce.Capability);
-                    return Done(r, $"{(ce.OnVm ? "VM fd" : "/dev/kvm")}: {r.Value}");
+                    return Done(r, $"{(ce.OnVm ? "VM fd" : "/dev/kvm")}: {Numbers.Int(r.Value)}");
                 }
             case VmmCall.GetSupportedCpuid:
                 {
                     _supported = Sys.GetSupportedCpuid();
                     var d0 = _supported.FirstOrDefault(e => e.Function == 0xD && e.Index == 0);
                     ulong x = d0.Eax | (ulong)d0.Edx << 32;
-                    return Done(SysResult.Success(_supported.Count), $"0xd.0 XCR0 0x{x:x} ({XFeatureTable.Describe(x)}), EBX {d0.Ebx}");
+                    return Done(SysResult.Success(_supported.Count), $"0xd.0 XCR0 0x{x:x} ({XFeatureTable.Describe(x)}), EBX {Numbers.Int(d0.Ebx)}");
                 }
             case VmmCall.GetDeviceAttr da:
                 {
@@ -211,7 +211,7 @@ public sealed partial class VmmRunner
                         return Done(r, r.Rule);
                     _snapshots[s.Name] = snap;
                     _snapshotCpus[s.Name] = _settings.Cpu;
-                    return Done(SysResult.Success(snap.Xsave.Length), $"XSAVE image {snap.Xsave.Length} bytes (XSTATE_BV 0x{snap.XstateBv:x}), XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}");
+                    return Done(SysResult.Success(snap.Xsave.Length), $"XSAVE image {Numbers.Bytes(snap.Xsave.Length)}, XSTATE_BV 0x{snap.XstateBv:x}, XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}");
                 }
             case VmmCall.Restore rs:
                 return Restore(l.Number, rs);
@@ -251,7 +251,7 @@ public sealed partial class VmmRunner
                         return Done(r, r.Rule);
                     _lastImage = img;
                     ulong bv = BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XstateBv));
-                    return Done(SysResult.Success(img.Length), $"{img.Length} bytes, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XcompBv)):x}, sw_reserved[0] 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.SwReserved)):x}");
+                    return Done(SysResult.Success(img.Length), $"{Numbers.Bytes(img.Length)}, XSTATE_BV 0x{bv:x}, XCOMP_BV 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.XcompBv)):x}, sw_reserved[0] 0x{BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(XsaveOffsets.SwReserved)):x}");
                 }
             case VmmCall.SetXsave sx:
                 return SetXsave(v, sx);

@@ -60,7 +60,7 @@ public sealed class KvmSystem
         if (option is XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm or XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm)
         {
             var p = option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? task.Leader.Fpu.GuestPerm : task.Leader.Fpu.Perm;
-            return SysResult.Success(0, $"{(option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? "guest_perm" : "perm")} = 0x{p.StatePerm:x}, size {p.StateSize}");
+            return SysResult.Success(0, $"{(option == XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm ? "guest_perm" : "perm")} = 0x{p.StatePerm:x}, size {Numbers.Int(p.StateSize)}");
         }
         return SysResult.Success((long)v, XFeatureTable.Describe(v));
     }

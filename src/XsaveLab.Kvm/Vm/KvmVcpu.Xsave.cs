@@ -9,10 +9,10 @@ public sealed partial class KvmVcpu
         image = [];
         if (Dead() is { } d) return d;
         if (Fpu.UabiSize > KvmAbi.XsaveStructSize)
-            return SysResult.Fail(Errno.EINVAL, $"guest_fpu.uabi_size {Fpu.UabiSize} > sizeof(struct kvm_xsave) {KvmAbi.XsaveStructSize}: use KVM_GET_XSAVE2");
+            return SysResult.Fail(Errno.EINVAL, $"guest_fpu.uabi_size {Numbers.Int(Fpu.UabiSize)} > sizeof(struct kvm_xsave) {Numbers.Int(KvmAbi.XsaveStructSize)}: use KVM_GET_XSAVE2");
         image = new byte[KvmAbi.XsaveStructSize];
         FillXsave(image);
-        return SysResult.Success(0, $"{image.Length} bytes");
+        return SysResult.Success(0, $"{Numbers.Bytes(image.Length)}");
     }
 
     /// <summary>KVM_GET_XSAVE2: <c>uabi_size</c> bytes, features = guest-supported XCR0 | FP | SSE.</summary>
@@ -22,7 +22,7 @@ public sealed partial class KvmVcpu
         if (Dead() is { } d) return d;
         image = new byte[Fpu.UabiSize];
         FillXsave(image);
-        return SysResult.Success(0, $"{image.Length} bytes");
+        return SysResult.Success(0, $"{Numbers.Bytes(image.Length)}");
     }
 
     private void FillXsave(byte[] image)
@@ -39,7 +39,7 @@ public sealed partial class KvmVcpu
     {
         if (Dead() is { } d) return d;
         if (image.Length < Fpu.UabiSize)
-            return SysResult.Fail(Errno.EFAULT, $"KVM_SET_XSAVE copies uabi_size = {Fpu.UabiSize} bytes; the caller's buffer has {image.Length}", image.Length);
+            return SysResult.Fail(Errno.EFAULT, $"KVM_SET_XSAVE copies uabi_size = {Numbers.Bytes(Fpu.UabiSize)}; the caller's buffer has {Numbers.Int(image.Length)}", image.Length);
         var copy = image[..Fpu.UabiSize].ToArray();
         if (Caps.Release.ClearsXfdDisabledState() && copy.Length >= XsaveOffsets.XcompBv)
         {

@@ -88,7 +88,7 @@ public sealed partial class KvmVcpu
         if (Host.Variant.DeferredGuestSupervisor && d1 is { } x1 && ((x1.Ecx | (ulong)x1.Edx << 32) & Host.GuestSupervisorMask & Caps.SupportedXss) != 0)
         {
             long g = K.FpuEnableGuestXfdFeatures(T, Fpu, Host.GuestSupervisorMask);
-            Notes.Add(g == 0 ? $"deferred: guest fpstate grown to {Fpu.FpState!.Size} bytes for CET-S" : $"deferred: growing for CET-S failed ({ErrnoNames.Result(g)})");
+            Notes.Add(g == 0 ? $"deferred: guest fpstate grown to {Numbers.Bytes(Fpu.FpState!.Size)} for CET-S" : $"deferred: growing for CET-S failed ({ErrnoNames.Result(g)})");
         }
 
         Cpuid = entries.ToArray();
@@ -101,7 +101,7 @@ public sealed partial class KvmVcpu
         GuestShstk = shstk;
         GuestIbt = l7 is { } i7 && (i7.Edx & (1u << 20)) != 0 && Caps.Ibt;
         CheckDependencies();
-        return SysResult.Success(0, $"guest XCR0 ⊆ 0x{GuestSupportedXcr0:x}, XSS ⊆ 0x{GuestSupportedXss:x}, guest fpstate {Fpu.FpState!.Size} bytes, uabi_size {Fpu.UabiSize}");
+        return SysResult.Success(0, $"guest XCR0 ⊆ 0x{GuestSupportedXcr0:x}, XSS ⊆ 0x{GuestSupportedXss:x}, guest fpstate {Numbers.Bytes(Fpu.FpState!.Size)}, uabi_size {Numbers.Int(Fpu.UabiSize)}");
     }
 
     public SysResult GetCpuid2(out IReadOnlyList<CpuidEntry> entries)

@@ -43,7 +43,7 @@ public sealed class KvmVm
             return (SysResult.Fail(Errno.EEXIST, $"vCPU {id} exists"), null);
         var v = new KvmVcpu(this, id);
         _vcpus[id] = v;
-        return (SysResult.Success(id, $"guest fpstate {v.Fpu.FpState!.Size} bytes, xfeatures 0x{v.Fpu.FpState.Xfeatures:x}; guest permission locked"), v);
+        return (SysResult.Success(id, $"guest fpstate {Numbers.Bytes(v.Fpu.FpState!.Size)}, xfeatures 0x{v.Fpu.FpState.Xfeatures:x}; guest permission locked"), v);
     }
 
     public KvmVcpu? Vcpu(int id) => _vcpus.GetValueOrDefault(id);

@@ -276,7 +276,7 @@ public static class CetSExperiment
             else
             {
                 verdict = saving == 24 ? "24-byte saving holds" : $"saving is {saving} bytes";
-                why = $"task fpstate {s17.KernelCfg.DefaultSize} B (case 2) vs {s3.KernelCfg.DefaultSize} B (case 3)";
+                why = $"task fpstate {Numbers.Int(s17.KernelCfg.DefaultSize)} B (case 2) vs {Numbers.Int(s3.KernelCfg.DefaultSize)} B (case 3)";
             }
             var row = new SweepRow(e.Name, e.Description, cet, s16.KernelCfg.DefaultSize, s17.KernelCfg.DefaultSize, s3.KernelCfg.DefaultSize,
                 FpuShapes.Of(s17).Vcpu.Size, saving, verdict, why);
@@ -328,7 +328,7 @@ public static class CetSExperiment
             int saving = c3.TaskFpstateBytes - c2.TaskFpstateBytes;
             bool cet = c2.VcpuFpstateBytes != c2.TaskFpstateBytes || c3.TaskRfbmCetS;
             string ev = string.Create(CultureInfo.InvariantCulture,
-                $"task fpstate {c2.TaskFpstateBytes} B (case 2) vs {c3.TaskFpstateBytes} B (case 3): {saving} B per non-vCPU thread; vCPU guest fpstate {c2.VcpuFpstateBytes} B in both; for {o.Tasks} threads + {o.Vcpus} vCPUs: {c2.FpstateMemoryBytes} B vs {c3.FpstateMemoryBytes} B");
+                $"task fpstate {Numbers.Int(c2.TaskFpstateBytes)} B (case 2) vs {Numbers.Int(c3.TaskFpstateBytes)} B (case 3): {Numbers.Int(saving)} B per non-vCPU thread; vCPU guest fpstate {Numbers.Int(c2.VcpuFpstateBytes)} B in both; for {Numbers.Int(o.Tasks)} threads + {Numbers.Int(o.Vcpus)} vCPUs: {Numbers.Bytes(c2.FpstateMemoryBytes)} vs {Numbers.Bytes(c3.FpstateMemoryBytes)}");
             if (!c3.TaskRfbmCetS)
                 ev += $"; {cpu.Name} has no CET_S, so there is nothing to save";
             claims.Add(new("saves-24-bytes", claim2, cet && saving == 24 ? ClaimVerdict.Confirmed : ClaimVerdict.NotConfirmed, ev));

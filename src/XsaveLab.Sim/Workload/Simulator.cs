@@ -172,7 +172,7 @@ public sealed class Simulator
         var shapes = FpuShapes.Of(sys, guestUsesCet);
         foreach (var (what, shape) in new[] { ("task", shapes.Task), ("vCPU", shapes.Vcpu), ("AMX", shapes.Amx ?? shapes.Task) })
             if (shape.Size < FpuSystem.XregsStateSize)
-                return $"{sys.Profile.Name}: the {what} fpstate would be {shape.Size} bytes, less than the {FpuSystem.XregsStateSize}-byte legacy area and XSAVE header";
+                return $"{sys.Profile.Name}: the {what} fpstate would be {Numbers.Bytes(shape.Size)}, less than the {FpuSystem.XregsStateSize}-byte legacy area and XSAVE header";
         return null;
     }
 

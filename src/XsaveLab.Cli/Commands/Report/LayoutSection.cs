@@ -13,9 +13,9 @@ public sealed class LayoutSection : IReportSection
         var v = ctx.Layout;
         var blocks = new List<ReportBlock>(LayoutRendering.Blocks(v));
         if (v.StandardSize is int std)
-            blocks.Add(new ByteMapBlock($"standard format, XCR0 {Json.Hex(v.Xcr0)} ({std} bytes)", FpstateMap.Create(v.Cpu, v.Xcr0, false, std), "standard"));
+            blocks.Add(new ByteMapBlock($"standard format, XCR0 {Json.Hex(v.Xcr0)} ({Numbers.Bytes(std)})", FpstateMap.Create(v.Cpu, v.Xcr0, false, std), "standard"));
         if ((v.CompactedWithSupervisorSize ?? v.CompactedSize) is int cmp)
-            blocks.Add(new ByteMapBlock($"compacted format, {Json.Hex(v.CompactedMask)} ({cmp} bytes)", FpstateMap.Create(v.Cpu, v.CompactedMask, true, cmp), "compacted"));
+            blocks.Add(new ByteMapBlock($"compacted format, {Json.Hex(v.CompactedMask)} ({Numbers.Bytes(cmp)})", FpstateMap.Create(v.Cpu, v.CompactedMask, true, cmp), "compacted"));
         return blocks;
     }
 

@@ -33,10 +33,10 @@ public sealed class ProfileSection : IReportSection
         }
         if (j.CpuidSizes is { } s)
         {
-            rows.Add(("CPUID sizes", $"0xd.0 ECX {s.MaxStandard} (standard, all supported XCR0)"));
-            rows.Add(("", $"0xd.0 EBX {s.CurrentXcr0Standard} (standard, XCR0 in force when the CPUID was read)"));
+            rows.Add(("CPUID sizes", $"0xd.0 ECX {Numbers.Int(s.MaxStandard)} (standard, all supported XCR0)"));
+            rows.Add(("", $"0xd.0 EBX {Numbers.Int(s.CurrentXcr0Standard)} (standard, XCR0 in force when the CPUID was read)"));
             if (ctx.Cpu.HasXsaves)
-                rows.Add(("", $"0xd.1 EBX {s.CurrentXcr0XssCompacted} (compacted, XCR0|XSS in force when the CPUID was read)"));
+                rows.Add(("", $"0xd.1 EBX {Numbers.Int(s.CurrentXcr0XssCompacted)} (compacted, XCR0|XSS in force when the CPUID was read)"));
         }
         return [new KeyValueBlock(rows)];
     }

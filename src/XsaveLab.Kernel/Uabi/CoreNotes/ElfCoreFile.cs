@@ -64,7 +64,7 @@ public static class ElfCoreFile
         long length = file.Length;
         var eh = new byte[EhdrSize];
         if (!ReadAt(file, 0, eh))
-            return Fail("ELF header", 0, $"the file has {length} bytes, fewer than the {EhdrSize}-byte Elf64_Ehdr");
+            return Fail("ELF header", 0, $"the file has {Numbers.Bytes(length)}, fewer than the {EhdrSize}-byte Elf64_Ehdr");
         if (eh[0] != 0x7F || eh[1] != (byte)'E' || eh[2] != (byte)'L' || eh[3] != (byte)'F')
             return Fail("e_ident", 0, "not an ELF file (no \\x7FELF magic)");
         if (eh[4] != 2 || eh[5] != 1)
@@ -82,13 +82,13 @@ public static class ElfCoreFile
             // More than 0xFFFE program headers: the real count is section header 0's sh_info.
             var sh0 = new byte[ShdrSize];
             if (shoff > (ulong)length || !ReadAt(file, (long)shoff, sh0))
-                return Fail("e_shoff", 40, $"{shoff}: section header 0 (PN_XNUM) lies beyond the end of the file ({length} bytes)");
+                return Fail("e_shoff", 40, $"{shoff}: section header 0 (PN_XNUM) lies beyond the end of the file ({Numbers.Bytes(length)})");
             phnum = BinaryPrimitives.ReadUInt32LittleEndian(sh0.AsSpan(44));
             if (phnum > MaxProgramHeaders)
                 return Fail("sh_info", (long)shoff + 44, $"{phnum} program headers, more than {MaxProgramHeaders}");
         }
         if (phoff > (ulong)length || (ulong)phnum * (ulong)phentsize > (ulong)length - phoff)
-            return Fail("e_phoff", 32, $"{phoff}: {phnum} program headers of {phentsize} bytes run past the end of the file ({length} bytes)");
+            return Fail("e_phoff", 32, $"{phoff}: {phnum} program headers of {Numbers.Bytes(phentsize)} run past the end of the file ({Numbers.Bytes(length)})");
         var ph = new byte[PhdrSize];
         long noteBytes = 0;
         for (long k = 0; k < phnum; k++)
@@ -101,11 +101,11 @@ public static class ElfCoreFile
             ulong off = BinaryPrimitives.ReadUInt64LittleEndian(ph.AsSpan(8));
             ulong size = BinaryPrimitives.ReadUInt64LittleEndian(ph.AsSpan(32));
             if (off > (ulong)length)
-                return Fail($"program header {k} (PT_NOTE) p_offset", at + 8, $"{off} lies beyond the end of the file ({length} bytes)");
+                return Fail($"program header {k} (PT_NOTE) p_offset", at + 8, $"{off} lies beyond the end of the file ({Numbers.Bytes(length)})");
             if (size > (ulong)length - off)
-                return Fail($"program header {k} (PT_NOTE) p_filesz", at + 32, $"{size} at p_offset {off} runs past the end of the file ({length} bytes)");
+                return Fail($"program header {k} (PT_NOTE) p_filesz", at + 32, $"{size} at p_offset {off} runs past the end of the file ({Numbers.Bytes(length)})");
             if (noteBytes + (long)size > MaxNoteBytes)
-                return Fail($"program header {k} (PT_NOTE) p_filesz", at + 32, $"{size}: PT_NOTE segments of more than {MaxNoteBytes} bytes in all");
+                return Fail($"program header {k} (PT_NOTE) p_filesz", at + 32, $"{size}: PT_NOTE segments of more than {Numbers.Bytes(MaxNoteBytes)} in all");
             noteBytes += (long)size;
             var seg = new byte[size];
             if (!ReadAt(file, (long)off, seg))

@@ -51,9 +51,9 @@ public sealed record ElfNote(string Name, int Type, byte[] Desc)
             int type = BinaryPrimitives.ReadInt32LittleEndian(segment[(pos + 8)..]);
             long nameStart = pos + (long)HeaderSize, descStart = nameStart + Pad4(namesz);
             if (descStart > segment.Length)
-                return new(source, "n_namesz", fileOffset + pos, $"{namesz} (note at offset {fileOffset + pos}, type 0x{type:x}) runs past the end of the segment ({segment.Length} bytes)");
+                return new(source, "n_namesz", fileOffset + pos, $"{namesz} (note at offset {fileOffset + pos}, type 0x{type:x}) runs past the end of the segment ({Numbers.Bytes(segment.Length)})");
             if (descStart + descsz > segment.Length)
-                return new(source, "n_descsz", fileOffset + pos + 4, $"{descsz} (note at offset {fileOffset + pos}, type 0x{type:x}) runs past the end of the segment ({segment.Length} bytes)");
+                return new(source, "n_descsz", fileOffset + pos + 4, $"{descsz} (note at offset {fileOffset + pos}, type 0x{type:x}) runs past the end of the segment ({Numbers.Bytes(segment.Length)})");
             if (into.Count >= maxNotes)
                 return new(source, "note", fileOffset + pos, $"more than {maxNotes} notes");
             var name = segment.Slice((int)nameStart, (int)namesz);

@@ -1,7 +1,10 @@
-namespace XsaveLab.Cli.Rendering;
+namespace XsaveLab.Arch.Text;
 
 /// <summary>The one number style of the text output: invariant digits, a comma between thousands from 10,000 up
-/// (four-digit sizes and offsets stay as the kernel prints them), and large byte counts also in KiB or MiB.</summary>
+/// (four-digit sizes and offsets stay as the kernel prints them), and large byte counts also in KiB or MiB. It lives
+/// in the lowest layer because the libraries also write figures into sentences (KVM notes, experiment evidence,
+/// sanity findings) that the command line prints as they are; the kernel's own log lines keep the kernel's
+/// format and do not use it.</summary>
 public static class Numbers
 {
     /// <summary>An integer: <c>2560</c>, <c>11,008</c>, <c>2,600,960</c>.</summary>
