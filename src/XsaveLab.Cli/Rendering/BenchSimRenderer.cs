@@ -14,10 +14,10 @@ public sealed class BenchSimRenderer : IRenderer<SimBenchResult>
 
     public void RenderText(IAnsiConsole c, SimBenchResult r)
     {
-        c.WriteLine($"{r.Cpu}, kernel {r.Variant}: {r.SimulatedSwitchesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} simulated switches/s on one core " +
-            $"(median of {r.Runs.Count}: {string.Join(", ", r.Runs.Select(x => x.ToString("N0", CultureInfo.InvariantCulture)))}), {r.BytesMovedPerSwitch:F0} bytes moved per switch; target 2,000,000: {(r.MeetsSpeedTarget ? "met" : "not met")}");
+        c.WriteLine($"{r.Cpu}, kernel {r.Variant}: {Numbers.Real(r.SimulatedSwitchesPerSecond, 0)} simulated switches/s on one core " +
+            $"(median of {r.Runs.Count}: {string.Join(", ", r.Runs.Select(x => Numbers.Real(x, 0)))}), {Numbers.Real(r.BytesMovedPerSwitch, 0)} bytes moved per switch; target {Numbers.Int(2_000_000)}: {(r.MeetsSpeedTarget ? "met" : "not met")}");
         if (!r.OptimizedBuild)
             c.WriteLine("warning: the simulator is a Debug build; build with -c Release for representative speed");
-        c.WriteLine($"{r.BytesPerTask:F0} bytes per task for {r.MemoryTasks:N0} tasks (accounted {r.AccountedBytesPerTask:F0}; fpstate {r.TaskFpstateBytes} B; bound fpstate + {SimBenchResult.PerTaskOverheadBound} = {r.BytesPerTaskBound} B): {(r.MeetsMemoryTarget ? "met" : "not met")}");
+        c.WriteLine($"{Numbers.Real(r.BytesPerTask, 0)} bytes per task for {Numbers.Int(r.MemoryTasks)} tasks (accounted {Numbers.Real(r.AccountedBytesPerTask, 0)}; fpstate {Numbers.Int(r.TaskFpstateBytes)} B; bound fpstate + {Numbers.Int(SimBenchResult.PerTaskOverheadBound)} = {Numbers.Int(r.BytesPerTaskBound)} B): {(r.MeetsMemoryTarget ? "met" : "not met")}");
     }
 }

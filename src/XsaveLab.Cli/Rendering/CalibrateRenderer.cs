@@ -31,7 +31,7 @@ public sealed class CalibrateRenderer(string? written) : IRenderer<CalibrationRe
         t.Write(console);
         console.WriteLine($"accuracy: worst held-out save+restore pair error {report.MaxHeldOutErrorPct:F1} % (reliable below {MeasurementQuality.MaxHeldOutErrorPct:F0} %)");
         if (parameters.SwitchFixedNs is { } fx)
-            console.WriteLine($"fixed per-switch part {fx:F0} ns from a real ping-pong of {parameters.MeasuredSwitchesPerSecond:N0} switches/s (spread {parameters.SwitchSpreadPct:F2} %)");
+            console.WriteLine($"fixed per-switch part {fx:F0} ns from a real ping-pong of {(parameters.MeasuredSwitchesPerSecond is { } sps ? Numbers.Real(sps, 0) : "-")} switches/s (spread {parameters.SwitchSpreadPct:F2} %)");
         console.WriteLine(CostModel.XsavesEstimateText);
         if (written is not null)
             console.WriteLine($"parameters written to {written}");

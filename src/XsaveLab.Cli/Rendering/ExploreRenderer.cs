@@ -18,16 +18,16 @@ public sealed class ExploreRenderer(bool timing, string? scriptPath) : IRenderer
 
     public void RenderText(IAnsiConsole console, ExploreResult r)
     {
-        console.WriteLine($"kernel {r.Kernel}, CPU {r.Cpu}, KVM {r.Kvm}: {r.Tasks} task(s), {r.Vcpus} vCPU(s), {r.Actions} actions, depth {r.Depth}");
+        console.WriteLine($"kernel {r.Kernel}, CPU {r.Cpu}, KVM {r.Kvm}: {Numbers.Int(r.Tasks)} task(s), {Numbers.Int(r.Vcpus)} vCPU(s), {Numbers.Int(r.Actions)} actions, depth {r.Depth}");
         var t = new Table().Border(TableBorder.Rounded)
             .AddColumn(new TableColumn("depth").RightAligned())
             .AddColumn(new TableColumn("new states").RightAligned());
         for (int d = 0; d < r.StatesPerDepth.Count; d++)
-            t.AddRow(d.ToString(CultureInfo.InvariantCulture), r.StatesPerDepth[d].ToString(CultureInfo.InvariantCulture));
+            t.AddRow(d.ToString(CultureInfo.InvariantCulture), Numbers.Int(r.StatesPerDepth[d]));
         console.Write(t);
         console.WriteLine(timing
-            ? $"{r.States} states, {r.Transitions} transitions in {r.Seconds:F2} s ({r.StatesPerSecond:F0} states/s)"
-            : $"{r.States} states, {r.Transitions} transitions");
+            ? $"{Numbers.Int(r.States)} states, {Numbers.Int(r.Transitions)} transitions in {Numbers.Real(r.Seconds, 2)} s ({Numbers.Real(r.StatesPerSecond, 0)} states/s)"
+            : $"{Numbers.Int(r.States)} states, {Numbers.Int(r.Transitions)} transitions");
         if (r.Violations.Count == 0)
         {
             console.WriteLine("no invariant violated");

@@ -53,7 +53,7 @@ public sealed class ImageDecodeRenderer : IRenderer<XsaveImageFile>
                 console.WriteLine($"thread {tid}");
             console.WriteLine($"XSTATE_BV 0x{t.XstateBv:x} ({XFeatureTable.Describe(t.XstateBv)})   XCOMP_BV 0x{t.XcompBv:x}");
             if (t.SwBytes is { } sw)
-                console.WriteLine($"fpx_sw_bytes magic1 0x{sw.Magic1:x} extended_size {sw.ExtendedSize} xfeatures 0x{sw.Xfeatures:x} xstate_size {sw.XstateSize}");
+                console.WriteLine($"fpx_sw_bytes magic1 0x{sw.Magic1:x} extended_size {Numbers.Int(sw.ExtendedSize)} xfeatures 0x{sw.Xfeatures:x} xstate_size {Numbers.Int(sw.XstateSize)}");
             var regs = t.Registers.ToList();
             foreach (var c in t.Layout.Components)
             {

@@ -39,7 +39,7 @@ public sealed class UserAbiSection : IReportSection
         t.AddRow("AT_MINSIGSTKSZ", Numbers.Int(j.AtMinsigstksz),
             $"round_up({Numbers.Int(j.MaxFrameSiginfoUctxtSize)} + 15 + fpu__get_fpstate_size() {Numbers.Int(j.FpuGetFpstateSize)} + 63, 16) (init_sigframe_size)");
         t.AddRow("signal frame FPU area", Numbers.Bytes(j.SigframeExtendedSize), $"user_size {Numbers.Int(j.SigframeXstateSize)} + MAGIC2 {j.Magic2}; 64-byte aligned (fpu__alloc_mathframe)");
-        t.AddRow($"_fpx_sw_bytes at {XsaveOffsets.SwReserved}", $"{j.Magic1} / {j.SigframeExtendedSize} / {j.SigframeXfeatures} / {j.SigframeXstateSize}",
+        t.AddRow($"_fpx_sw_bytes at {XsaveOffsets.SwReserved}", $"{j.Magic1} / {Numbers.Int(j.SigframeExtendedSize)} / {j.SigframeXfeatures} / {Numbers.Int(j.SigframeXstateSize)}",
             "magic1 / extended_size / xfeatures / xstate_size (save_sw_bytes)");
         t.AddRow("written only when in use", j.SigframeInitOpt, "XFEATURE_MASK_SIGFRAME_INITOPT (xfeatures_need_sigframe_write)");
         t.AddRow("NT_X86_XSTATE length", Numbers.Int(j.XstateRegsetLength), $"fpu_user_cfg.max_size; u64 at {XsaveOffsets.SwReserved} = {j.XstateSwReserved464} (xstate_fx_sw_bytes)");
