@@ -53,23 +53,15 @@ public sealed partial class XsaveCpu
         return XsaveFault.None;
     }
 
-    /// <summary>The XSETBV rule <paramref name="value"/> breaks, or null.</summary>
+    /// <summary>The XSETBV rule <paramref name="value"/> breaks, or null: bit 0, then bits the CPU does not
+    /// enumerate in CPUID.(EAX=0xd,ECX=0):EDX:EAX, then the combination rules of <see cref="Xcr0Rules"/>.</summary>
     public string? Xcr0Violation(ulong value)
     {
         if ((value & XFeatureMasks.Fp) == 0)
             return XsaveRules.Xcr0Bit0Clear;
         if ((value & ~_supportedXcr0) != 0)
             return XsaveRules.Xcr0Unsupported;
-        if ((value & (XFeatureMasks.Ymm | XFeatureMasks.Sse)) == XFeatureMasks.Ymm)
-            return XsaveRules.Xcr0AvxWithoutSse;
-        ulong avx512 = value & XFeatureMasks.Avx512;
-        if (avx512 != 0 && (avx512 != XFeatureMasks.Avx512 || (value & XFeatureMasks.Ymm) == 0))
-            return XsaveRules.Xcr0Avx512;
-        if ((value & XFeatureMasks.Mpx) is not 0 and not XFeatureMasks.Mpx)
-            return XsaveRules.Xcr0MpxPair;
-        if ((value & XFeatureMasks.Xtile) is not 0 and not XFeatureMasks.Xtile)
-            return XsaveRules.Xcr0AmxPair;
-        return null;
+        return Xcr0Rules.FirstBroken(value)?.Fault;
     }
 
     /// <summary>RDMSR (CPL 0) of IA32_XSS, IA32_XFD, IA32_XFD_ERR and the CET MSRs. The CET user MSRs live in

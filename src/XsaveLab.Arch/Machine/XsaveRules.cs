@@ -31,6 +31,7 @@ public static class XsaveRules
     public const string Xcr0Avx512 = "XCR0[7:5] (AVX-512) not all equal, or set without XCR0[2:1]";
     public const string Xcr0MpxPair = "XCR0[3] (BNDREGS) differs from XCR0[4] (BNDCSR)";
     public const string Xcr0AmxPair = "XCR0[17] (XTILECFG) differs from XCR0[18] (XTILEDATA)";
+    public const string Xcr0ApxMpx = "XCR0[19] (APX) set together with XCR0[4:3] (MPX)";
     public const string UnknownMsr = "RDMSR/WRMSR of an MSR the processor does not implement";
     public const string XssReserved = "IA32_XSS bit not in CPUID.(EAX=0xd,ECX=1):EDX:ECX";
     public const string XfdReserved = "IA32_XFD/IA32_XFD_ERR bit for a component without CPUID.(EAX=0xd,ECX=i):ECX[2]";

@@ -157,30 +157,21 @@ public sealed partial class KvmVcpu
     }
 }
 
-/// <summary>The XCR0 rules of <c>__kvm_set_xcr()</c> (arch/x86/kvm/x86.c).</summary>
+/// <summary>The XCR0 checks of <c>__kvm_set_xcr()</c> (arch/x86/kvm/x86.c): x87 and AVX-without-SSE first, then bits
+/// outside the guest-supported XCR0, then the remaining combination rules, which are the architecture's
+/// (<see cref="Arch.Sanity.Xcr0Rules"/>).</summary>
 public static class XcrRules
 {
     /// <summary>Null when <paramref name="xcr0"/> is acceptable for a guest allowed <paramref name="guestSupported"/>,
     /// else the rule it breaks.</summary>
     public static string? Check(ulong xcr0, ulong guestSupported)
     {
-        if ((xcr0 & XFeatureMasks.Fp) == 0)
-            return "x87 (bit 0) must be set";
-        if ((xcr0 & XFeatureMasks.Ymm) != 0 && (xcr0 & XFeatureMasks.Sse) == 0)
-            return "AVX needs SSE";
-        if ((xcr0 & ~(guestSupported | XFeatureMasks.Fp)) != 0)
-            return $"bits 0x{xcr0 & ~(guestSupported | XFeatureMasks.Fp):x} not in guest-supported XCR0 0x{guestSupported:x}";
-        if (((xcr0 & XFeatureMasks.BndRegs) == 0) != ((xcr0 & XFeatureMasks.BndCsr) == 0))
-            return "MPX BNDREGS and BNDCSR must be set together";
-        if ((xcr0 & XFeatureMasks.Avx512) != 0)
-        {
-            if ((xcr0 & XFeatureMasks.Ymm) == 0)
-                return "AVX-512 needs AVX";
-            if ((xcr0 & XFeatureMasks.Avx512) != XFeatureMasks.Avx512)
-                return "AVX-512 opmask, ZMM_Hi256 and Hi16_ZMM must be set together";
-        }
-        if ((xcr0 & XFeatureMasks.Xtile) != 0 && (xcr0 & XFeatureMasks.Xtile) != XFeatureMasks.Xtile)
-            return "AMX TILECFG and TILEDATA must be set together";
-        return null;
+        var broken = Arch.Sanity.Xcr0Rules.FirstBroken(xcr0);
+        if (broken is { Code: "XCR0_X87" or "XCR0_AVX_NEEDS_SSE" })
+            return broken.Message;
+        ulong outside = xcr0 & ~(guestSupported | XFeatureMasks.Fp);
+        if (outside != 0)
+            return $"bits 0x{outside:x} not in guest-supported XCR0 0x{guestSupported:x}";
+        return broken?.Message;
     }
 }
