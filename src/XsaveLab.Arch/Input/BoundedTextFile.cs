@@ -150,7 +150,7 @@ public static class BoundedTextFile
 
     private static InputFileError TooLarge(string path, TextFileLimits limits, long? size) =>
         new(path, 0, InputFileProblem.TooLarge,
-            $"the file is {(size is long s ? $"{s} bytes" : "larger than the limit")}; {limits.Noun} is at most {limits.MaxBytes} bytes ({limits.MaxBytesText})");
+            $"the file is {(size is long s ? Numbers.Bytes(s) : "larger than the limit")}; {limits.Noun} is at most {Numbers.Int(limits.MaxBytes)} bytes ({limits.MaxBytesText})");
 
     private static InputFileError NotRegular(string path, TextFileLimits limits, int type) =>
         new(path, 0, InputFileProblem.NotRegular, $"is {Describe(type)}, not a regular file; {limits.Noun} must be a regular file")

@@ -85,13 +85,13 @@ public static class ResponseFiles
                 throw new UserErrorException($"response file {shown} is not a regular file");
             using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             if (stream.Length > MaxBytes)
-                throw new UserErrorException($"response file {shown} is {stream.Length} bytes; at most {MaxBytes} are read");
+                throw new UserErrorException($"response file {shown} is {Numbers.Bytes(stream.Length)}; at most {Numbers.Bytes(MaxBytes)} are read");
             var buffer = new byte[MaxBytes + 1];
             int n = 0, got;
             while (n < buffer.Length && (got = stream.Read(buffer, n, buffer.Length - n)) > 0)
                 n += got;
             if (n > MaxBytes)
-                throw new UserErrorException($"response file {shown} is over {MaxBytes} bytes");
+                throw new UserErrorException($"response file {shown} is over {Numbers.Bytes(MaxBytes)}");
             text = System.Text.Encoding.UTF8.GetString(buffer, 0, n);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -78,7 +78,7 @@ public sealed class XsaveImageFile
                 return core.Error is { } e ? new(null, e) : new Reader(path, options).Core(core.Notes);
             }
             if (fs.Length > XsaveImageOptions.MaxRawBytes)
-                return Failed(path, "file size", 0, $"{Numbers.Bytes(fs.Length)}, more than the {XsaveImageOptions.MaxRawBytes} an XSAVE image can have");
+                return Failed(path, "file size", 0, $"{Numbers.Bytes(fs.Length)}, more than the {Numbers.Bytes(XsaveImageOptions.MaxRawBytes)} an XSAVE image can have");
             var bytes = new byte[fs.Length];
             fs.ReadExactly(bytes);
             return new Reader(path, options).Raw(bytes);
@@ -99,7 +99,7 @@ public sealed class XsaveImageFile
             return core.Error is { } e ? new(null, e) : new Reader(source, options).Core(core.Notes);
         }
         if (bytes.Length > XsaveImageOptions.MaxRawBytes)
-            return Failed(source, "file size", 0, $"{Numbers.Bytes(bytes.Length)}, more than the {XsaveImageOptions.MaxRawBytes} an XSAVE image can have");
+            return Failed(source, "file size", 0, $"{Numbers.Bytes(bytes.Length)}, more than the {Numbers.Bytes(XsaveImageOptions.MaxRawBytes)} an XSAVE image can have");
         return new Reader(source, options).Raw(bytes);
     }
 

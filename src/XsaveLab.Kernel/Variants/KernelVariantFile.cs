@@ -48,7 +48,7 @@ public static class KernelVariantFile
     public static KernelVariant Parse(string text, string file)
     {
         if (text.Length > MaxBytes)
-            throw new KernelVariantFileException(file, null, $"{text.Length} characters; a kernel variant file is at most {MaxBytes} bytes");
+            throw new KernelVariantFileException(file, null, $"{Numbers.Int(text.Length)} characters; a kernel variant file is at most {Numbers.Bytes(MaxBytes)}");
         JsonDocument doc;
         try
         {
