@@ -124,7 +124,7 @@ public static class ProfileSanity
                 ? $"it is the standard size for XCR0 = 0x{x:x} ({XFeatureTable.Describe(x)}{Alternatives(fit.Xcr0Count)}); the OS that made the dump had not enabled {XFeatureTable.Describe(cpu.SupportedXcr0 & ~x)}"
                 : "no valid XCR0 made of supported bits gives that size";
             f.Add(new(FindingSeverity.Info, "OS_XCR0_SIZE",
-                $"CPUID(0xd,0).EBX = {d0.Ebx}, not {maxStd} (all supported XCR0): {expl}"));
+                $"CPUID(0xd,0).EBX = {Numbers.Int(d0.Ebx)}, not {Numbers.Int(maxStd)} (all supported XCR0): {expl}"));
         }
 
         if (!cpu.HasXsaves)

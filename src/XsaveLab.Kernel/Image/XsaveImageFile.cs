@@ -329,7 +329,7 @@ public sealed class XsaveImageFile
             string where = $"{source}: NT_X86_XSAVE_LAYOUT";
             const int Rec = XfeatComponent.Sizeof;
             if (desc.Length % Rec != 0)
-                Fail(where, "n_descsz", 0, $"{Numbers.Bytes(desc.Length)}, not a multiple of the {Rec}-byte struct xfeat_component");
+                Fail(where, "n_descsz", 0, $"{Numbers.Bytes(desc.Length)}, not a multiple of the {Numbers.Int(Rec)}-byte struct xfeat_component");
             var records = XsaveLayoutNote.Decode(desc);
             var placed = new List<ImageComponent>();
             for (int k = 0; k < records.Count; k++)
@@ -358,7 +358,7 @@ public sealed class XsaveImageFile
             var beyond = layout.Components.Where(c => c.End > extent).ToList();
             if (beyond.Count == 0)
                 return layout;
-            _warnings.Add($"{source}: {string.Join(", ", beyond.Select(c => $"{c.Info.ShortName} ({c.Offset}..{c.End - 1})"))} lie beyond the {extent}-byte image");
+            _warnings.Add($"{source}: {string.Join(", ", beyond.Select(c => $"{c.Info.ShortName} ({Numbers.Int(c.Offset)}..{Numbers.Int(c.End - 1)})"))} lie beyond the {Numbers.Int(extent)}-byte image");
             var kept = layout.Components.Where(c => c.End <= extent).ToList();
             return layout with { Components = kept, Size = Math.Max(XsaveOffsets.ExtendedStart, kept.Where(c => c.Number >= 2).Select(c => c.End).DefaultIfEmpty(0).Max()) };
         }

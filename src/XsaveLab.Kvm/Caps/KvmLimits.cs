@@ -28,7 +28,7 @@ public static class KvmLimits
                 continue;
             var c = cpu.Leaf(0xD, i);
             if (c.Eax > MaxComponentBytes)
-                return $"CPUID 0xd.{i} claims a {c.Eax}-byte component; the KVM model accepts at most {MaxComponentBytes} (1 MiB) per component";
+                return $"CPUID 0xd.{i} claims a {Numbers.Int(c.Eax)}-byte component; the KVM model accepts at most {Numbers.Bytes(MaxComponentBytes)} per component";
             if ((ulong)c.Ebx + c.Eax > MaxAreaBytes)
                 return $"CPUID 0xd.{i} places its component at offset {Numbers.Int(c.Ebx)}; the KVM model accepts areas of at most {Numbers.Bytes(MaxAreaBytes)}";
         }

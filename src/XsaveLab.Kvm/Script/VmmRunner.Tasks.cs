@@ -140,7 +140,7 @@ public sealed partial class VmmRunner
                     KernelTaskUabi.CopyFpstateToSigframe(cfg, t, frame);
                     _frames[t] = frame;
                     ulong bv = frame.Length >= XsaveOffsets.ExtendedStart ? BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(XsaveOffsets.XstateBv)) : 0;
-                    return Done(SysResult.Success(frame.Length), $"copy_fpstate_to_sigframe(): {frame.Length}-byte frame, XSTATE_BV 0x{bv:x}");
+                    return Done(SysResult.Success(frame.Length), $"copy_fpstate_to_sigframe(): {Numbers.Int(frame.Length)}-byte frame, XSTATE_BV 0x{bv:x}");
                 }
             case VmmCall.Sigreturn sr:
                 {
@@ -148,7 +148,7 @@ public sealed partial class VmmRunner
                         return Fail(Errno.EINVAL, $"no signal frame pending for task {_selected}");
                     foreach (var m in sr.Changes)
                         if (!m.Apply(frame))
-                            return Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {frame.Length}-byte frame");
+                            return Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {Numbers.Int(frame.Length)}-byte frame");
                     Stopped(t);
                     var r = KernelTaskUabi.FpuRestoreSig(k.UabiConfig, t, frame);
                     return r.Ok
@@ -209,7 +209,7 @@ public sealed partial class VmmRunner
         var img = (byte[])_regset.Clone();
         foreach (var m in p.Changes)
             if (!m.Apply(img))
-                return Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {img.Length}-byte image");
+                return Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {Numbers.Int(img.Length)}-byte image");
         var r = KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Xstate, img);
         return Done(r.Result, r.Ok ? $"NT_X86_XSTATE {Numbers.Bytes(img.Length)} written" : r.Rule);
     }

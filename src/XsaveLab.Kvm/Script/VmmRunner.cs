@@ -303,7 +303,7 @@ public sealed partial class VmmRunner
         _lastImage.CopyTo(img, 0);
         foreach (var m in sx.Changes)
             if (!m.FitsIn(img.Length))
-                return Done(SysResult.Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {img.Length}-byte image"), $"change {m.Field}@{m.Offset} lies beyond the {img.Length}-byte image");
+                return Done(SysResult.Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {Numbers.Int(img.Length)}-byte image"), $"change {m.Field}@{m.Offset} lies beyond the {Numbers.Int(img.Length)}-byte image");
         foreach (var m in sx.Changes)
             m.Apply(img);
         var r = v.SetXsave(img);
@@ -361,7 +361,7 @@ public sealed partial class VmmRunner
         bool lost = snap.Xsave.AsSpan(n).IndexOfAnyExcept((byte)0) >= 0;
         r = v.SetXsave(buf);
         string? corruption = r.Ok ? Corruption(_snapshotCpus[rs.Name], s.Cpu, snap) : null;
-        string setText = (r.Ok ? $"{snap.Xsave.Length}-byte image into a {v.Fpu.UabiSize}-byte uabi buffer" : r.Rule)
+        string setText = (r.Ok ? $"{Numbers.Int(snap.Xsave.Length)}-byte image into a {Numbers.Int(v.Fpu.UabiSize)}-byte uabi buffer" : r.Rule)
             + (lost ? " | bytes past the destination's size were dropped" : "")
             + (corruption is null ? "" : $" | SILENT CORRUPTION: {corruption}");
         _steps.Add(new KvmStep(lineNumber, "KVM_SET_XSAVE", "(restore)", r, setText, []) { Corruption = corruption });

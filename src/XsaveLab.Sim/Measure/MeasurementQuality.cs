@@ -85,7 +85,7 @@ public static class MeasurementQuality
             double secs = Math.Max(0.001, (after.TimestampTicks - before.TimestampTicks) / 1000.0);
             double rate = (i1 - i0) / secs;
             if (rate > MaxInvoluntaryPerSecond)
-                w.Add(string.Create(inv, $"{what}: {i1 - i0} involuntary context switches in {secs:F1} s ({rate:F0}/s, above {MaxInvoluntaryPerSecond:F0}/s): the timing loop was preempted"));
+                w.Add(string.Create(inv, $"{what}: {Numbers.Int(i1 - i0)} involuntary context switches in {secs:F1} s ({Numbers.Real(rate, 0)}/s, above {MaxInvoluntaryPerSecond:F0}/s): the timing loop was preempted"));
         }
         if (w.Count > 0)
             w.Add(QuietRunAdvice);
