@@ -102,6 +102,6 @@ public sealed class BootRenderer(CpuSelection selection) : IRenderer<BootReport>
             return;
         console.WriteLine("Boot decisions (not the default path):");
         foreach (var d in decisions)
-            console.WriteLine($"  {d}");
+            console.WriteWrapped($"  {d}");
     }
 }
