@@ -365,8 +365,15 @@ public sealed partial class FpuSystem
             Log(line);
         XsaveEnabled = false;
         LostFeatures = KernelCfg.MaxFeatures;
+        FallBackToLegacy(KernelCfg);
+    }
+
+    // What a stopped and a disabled XSAVE both leave: no features in the kernel config, every size the legacy
+    // FXSAVE size, no XFD, XCR0 and IA32_XSS unprogrammed.
+    private void FallBackToLegacy(FpuStateConfig kernel)
+    {
         Compacted = false;
-        KernelCfg = KernelCfg with { MaxFeatures = 0, MaxSize = LegacySize, DefaultSize = LegacySize };
+        KernelCfg = kernel with { MaxFeatures = 0, MaxSize = LegacySize, DefaultSize = LegacySize };
         UserCfg = UserCfg with { MaxSize = LegacySize, DefaultSize = LegacySize };
         GuestDefaultCfg = GuestDefaultCfg with { Size = LegacySize };
         InitXfd = 0;
@@ -386,13 +393,7 @@ public sealed partial class FpuSystem
         XsaveDisabledAtBoot = true;
         // setup_clear_cpu_cap(X86_FEATURE_XSAVE): x87 and SSE stay (FXSAVE), everything XSAVE-managed is gone.
         LostFeatures = kernel.MaxFeatures & ~XFeatureMasks.FpSse;
-        Compacted = false;
-        KernelCfg = kernel with { MaxFeatures = 0, MaxSize = LegacySize, DefaultSize = LegacySize };
-        UserCfg = UserCfg with { MaxSize = LegacySize, DefaultSize = LegacySize };
-        GuestDefaultCfg = GuestDefaultCfg with { Size = LegacySize };
-        InitXfd = 0;
-        Xcr0 = 0;
-        Xss = 0;
+        FallBackToLegacy(kernel);
         InitFpStateSize = LegacySize;
         InitFpStateXfeatures = KernelCfg.DefaultFeatures;
     }
