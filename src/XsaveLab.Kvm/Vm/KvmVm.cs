@@ -31,6 +31,33 @@ public sealed class KvmVm
         return a;
     }
 
+    /// <summary>The linear addresses given to buffers so far (a snapshot keeps them: guest memory does not move).</summary>
+    public IReadOnlyDictionary<string, ulong> GuestAddresses => _guestAddresses;
+
+    /// <summary>Buffers the guest kernel mapped as shadow-stack pages (<c>shstk_enable BUF</c>); a page attribute in
+    /// the guest's page tables, so part of guest memory and of a snapshot.</summary>
+    public HashSet<string> ShadowStacks { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The buffer holding linear address <paramref name="address"/> and the offset in it, or null.</summary>
+    public string? BufferAt(ulong address, out int offset)
+    {
+        foreach (var (name, start) in _guestAddresses)
+            if (address >= start && address - start < KvmVcpu.GuestBufferSize)
+            {
+                offset = (int)(address - start);
+                return name;
+            }
+        offset = 0;
+        return null;
+    }
+
+    /// <summary>Puts restored guest memory at the addresses it had (before any new buffer is named).</summary>
+    internal void RestoreAddresses(IReadOnlyDictionary<string, ulong> addresses)
+    {
+        foreach (var (name, a) in addresses.OrderBy(kv => kv.Value))
+            _guestAddresses[name] = a;
+    }
+
     public SysResult CheckExtension(int cap) => System.CheckExtension(cap);
 
     /// <summary>KVM_CREATE_VCPU: allocates the guest fpstate (<c>fpu_alloc_guest_fpstate()</c>), which locks the
