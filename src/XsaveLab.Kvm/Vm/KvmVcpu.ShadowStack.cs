@@ -10,9 +10,6 @@ public sealed partial class KvmVcpu
     /// <summary>The guest's current privilege level (CS.DPL, part of KVM_GET_SREGS).</summary>
     public int GuestCpl => _guestCpl;
 
-    /// <summary>SH_STK_EN, bit 0 of IA32_U_CET and IA32_S_CET.</summary>
-    private const ulong ShStkEn = 1;
-
     /// <summary>KVM_SET_SREGS for what the model keeps: CR4.OSXSAVE (needs XSAVE in guest CPUID) and the CPL
     /// (CS/SS DPL).</summary>
     public SysResult SetSregs(bool cr4OsXsave, int cpl)
@@ -45,7 +42,7 @@ public sealed partial class KvmVcpu
 
     /// <summary><c>ShadowStackEnabled(CPL)</c> of the SDM pseudo-code.</summary>
     private bool ShadowStackEnabled(XsaveCpu pc, int cpl) =>
-        cpl == 3 ? (CpuMsr(pc, Msr.IA32_U_CET) & ShStkEn) != 0 : (SCet & ShStkEn) != 0;
+        cpl == 3 ? (CpuMsr(pc, Msr.IA32_U_CET) & XsaveDataRules.CetShstkEn) != 0 : (SCet & XsaveDataRules.CetShstkEn) != 0;
 
     /// <summary>A privilege change to <paramref name="to"/>: leaving CPL 3 (SYSCALL, an interrupt) saves the user SSP
     /// in IA32_PL3_SSP, and SSP becomes 0 when supervisor shadow stacks are on; returning to CPL 3 (SYSRET, IRET)
@@ -58,7 +55,7 @@ public sealed partial class KvmVcpu
         {
             if (ShadowStackEnabled(pc, 3))
                 SetCpuMsr(pc, Msr.IA32_PL3_SSP, Ssp);
-            if ((SCet & ShStkEn) != 0)
+            if ((SCet & XsaveDataRules.CetShstkEn) != 0)
                 Ssp = 0;
         }
         else if (from != 3 && to == 3 && ShadowStackEnabled(pc, 3))
@@ -79,7 +76,7 @@ public sealed partial class KvmVcpu
         Buffer(op.Buffer);
         ulong top = Vm.GuestAddress(op.Buffer) + GuestBufferSize;
         var (st, ucet) = GetMsr(Msr.IA32_U_CET, false);
-        if (st != MsrStatus.Ok || SetMsr(Msr.IA32_PL3_SSP, top, false) != MsrStatus.Ok || SetMsr(Msr.IA32_U_CET, ucet | ShStkEn, false) != MsrStatus.Ok)
+        if (st != MsrStatus.Ok || SetMsr(Msr.IA32_PL3_SSP, top, false) != MsrStatus.Ok || SetMsr(Msr.IA32_U_CET, ucet | XsaveDataRules.CetShstkEn, false) != MsrStatus.Ok)
             return new(op.Text, XsaveFault.GP("KVM refused the CET MSR writes of shstk_setup()"), null, "#GP injected");
         Vm.ShadowStacks.Add(op.Buffer);
         return new(op.Text, XsaveFault.None, top, $"{op.Buffer} at 0x{Vm.GuestAddress(op.Buffer):x} is a shadow stack; IA32_PL3_SSP = 0x{top:x}, U_CET.SH_STK_EN = 1");
