@@ -25,6 +25,8 @@ public sealed class FpuCounters
     public long VallocBytes { get; internal set; }
     public long VfreeBytes { get; internal set; }
 
+    internal FpuCounters Clone() => (FpuCounters)MemberwiseClone();
+
     public void Reset()
     {
         ContextSwitches = Saves = Restores = SavedBytes = RestoredBytes = SaveFootprintBytes = RestoresAvoided = 0;
