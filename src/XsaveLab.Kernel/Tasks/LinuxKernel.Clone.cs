@@ -29,6 +29,9 @@ public sealed partial class LinuxKernel
         c._groups = new List<ThreadGroup>(_groups.Count);
         foreach (var g in _groups)
             c._groups.Add(ThreadGroup.Clone(g, map));
+        c._leaked = new List<FpState>(_leaked.Count);
+        foreach (var f in _leaked)
+            c._leaked.Add(map.Get(f, FpState.Clone));
         c._cpus = new KernelCpu[_cpus.Length];
         for (int i = 0; i < _cpus.Length; i++)
             c._cpus[i] = _cpus[i].Clone(map);
