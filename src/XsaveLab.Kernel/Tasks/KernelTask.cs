@@ -72,6 +72,7 @@ public sealed class KernelTask
         map.Add(o, c);
         c.Group = ThreadGroup.Clone(o.Group, map);
         c.Fpu = Fpu.Clone(o.Fpu, map);
+        c.Mm = map.Get(o.Mm, UserMm.Clone);
         c._signals = [.. o._signals];
         c._guests = new List<FpuGuest>(o._guests.Count);
         foreach (var g in o._guests)
