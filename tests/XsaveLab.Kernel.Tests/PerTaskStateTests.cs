@@ -84,7 +84,7 @@ public class PerTaskStateTests
     }
 
     [Fact]
-    public void Exec_resets_fpstate_registers_and_permissions_and_frees_the_grown_buffer()
+    public void Exec_resets_fpstate_registers_and_permissions_and_leaks_the_grown_buffer()
     {
         var (k, p) = KernelKit.Running("p", "spr", cpus: 1);
         Assert.Equal(0, k.ArchPrctlRequest(p, 18));
@@ -93,8 +93,12 @@ public class PerTaskStateTests
         Assert.True(k.UseComponent(p, 2, KernelKit.RandomData(k, 2, new Random(3))).Done);
         var grown = p.Fpu.FpState;
         Assert.True(grown.IsValloc);
+        long leakedBefore = k.Counters.LeakedBytes;
         k.Exec(p);
-        Assert.True(grown.Freed);
+        // fpu_flush_thread() → fpstate_reset() repoints fpu->fpstate at __fpstate without vfree().
+        Assert.False(grown.Freed);
+        Assert.Contains(grown, k.LeakedFpStates);
+        Assert.Equal(XsaveLab.Kernel.Memory.FpstateAllocation.Bytes(grown.Size), k.Counters.LeakedBytes - leakedBefore);
         Assert.Same(p.Fpu.EmbeddedFpState, p.Fpu.FpState);
         Assert.Equal(0UL, k.ArchPrctlGet(p, ArchPrctl.GetXcompPerm) & XFeatureMasks.XtileData);
         Assert.Equal(0UL, k.ArchPrctlGet(p, ArchPrctl.GetXcompGuestPerm) & XFeatureMasks.XtileData);
@@ -102,6 +106,38 @@ public class PerTaskStateTests
         Assert.All(k.ReadComponent(p, 18).ToArray(), b => Assert.Equal(0, b));
         Assert.Equal(XFeatureMasks.XtileData, k.Cpus[0].Cpu.Xfd);
         KernelKit.AssertInvariants(k);
+    }
+
+    /// <summary>The grown buffer dropped by exec is reached by neither vfree() site afterwards:
+    /// <c>fpstate_realloc()</c> (the next ARCH_REQ_XCOMP_PERM + first AMX use) frees the buffer it replaces only
+    /// if it is_valloc — after exec that is <c>__fpstate</c> — and <c>fpstate_free()</c> at task release frees
+    /// only the current <c>fpu-&gt;fpstate</c>. Each exec of an AMX task leaks one buffer.</summary>
+    [Fact]
+    public void Exec_leak_survives_fpstate_realloc_and_fpstate_free_at_exit()
+    {
+        var (k, p) = KernelKit.Running("p", "spr", cpus: 1);
+        var rng = new Random(5);
+        var buffers = new List<FpState>();
+        for (int round = 0; round < 2; round++)
+        {
+            Assert.Equal(0, k.ArchPrctlRequest(p, ArchPrctl.XcompTileData));
+            Assert.True(k.UseComponent(p, ArchPrctl.XcompTileData, KernelKit.RandomData(k, ArchPrctl.XcompTileData, rng)).Done);
+            Assert.True(p.Fpu.FpState.IsValloc);
+            buffers.Add(p.Fpu.FpState);
+            k.Exec(p);
+            // fpstate_reset() dropped the permission too: AMX needs a new request after exec.
+            Assert.Equal(0UL, k.GroupPerm(p, guest: false) & XFeatureMasks.XtileData);
+        }
+        Assert.Equal(buffers, k.LeakedFpStates);
+        Assert.Equal(2L * XsaveLab.Kernel.Memory.FpstateAllocation.Bytes(buffers[0].Size), k.Counters.LeakedBytes);
+        // A third grown buffer, then exit: arch_release_task_struct() → fpstate_free() frees that one only.
+        Assert.Equal(0, k.ArchPrctlRequest(p, ArchPrctl.XcompTileData));
+        Assert.True(k.UseComponent(p, ArchPrctl.XcompTileData, KernelKit.RandomData(k, ArchPrctl.XcompTileData, rng)).Done);
+        var last = p.Fpu.FpState;
+        k.Exit(p);
+        Assert.True(last.Freed);
+        Assert.All(buffers, b => Assert.False(b.Freed));
+        Assert.Equal(k.Counters.VallocBytes - k.Counters.VfreeBytes, k.Counters.LeakedBytes);
     }
 
     [Fact]

@@ -25,9 +25,13 @@ public sealed class FpuCounters
     public long VallocBytes { get; internal set; }
     public long VfreeBytes { get; internal set; }
 
+    /// <summary>vmalloc bytes whose last pointer was dropped without vfree() (exec with a grown fpstate); they
+    /// stay allocated for the life of the machine.</summary>
+    public long LeakedBytes { get; internal set; }
+
     public void Reset()
     {
         ContextSwitches = Saves = Restores = SavedBytes = RestoredBytes = SaveFootprintBytes = RestoresAvoided = 0;
-        XfdWrites = PkruWrites = XfdFaults = Reallocations = VallocBytes = VfreeBytes = 0;
+        XfdWrites = PkruWrites = XfdFaults = Reallocations = VallocBytes = VfreeBytes = LeakedBytes = 0;
     }
 }

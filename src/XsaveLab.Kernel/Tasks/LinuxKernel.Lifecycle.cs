@@ -49,10 +49,14 @@ public sealed partial class LinuxKernel
 
     /// <summary>execve(): other threads of the group exit (de_thread) and the caller leads the group; then
     /// <c>fpu_flush_thread()</c>: <c>fpstate_reset()</c> (embedded buffer, default permissions — AMX and guest
-    /// permissions are dropped) and <c>fpu_reset_fpstate_regs()</c> (init registers in memory, ownership
+    /// permissions are dropped, Documentation/arch/x86/xstate.rst: "cleared on exec") and <c>fpu_reset_fpstate_regs()</c> (init registers in memory, ownership
     /// invalidated, TIF_NEED_FPU_LOAD); the return to user space loads them.</summary>
-    /// <remarks>flush_thread() also resets PKRU (<c>pkru_flush_thread()</c>). Where the kernel frees a vmalloc'ed
-    /// fpstate dropped here is not in fpu_flush_thread(); the model frees it at this point.</remarks>
+    /// <remarks>flush_thread() also resets PKRU (<c>pkru_flush_thread()</c>). A vmalloc'ed (grown, AMX) fpstate
+    /// is not freed: <c>fpstate_reset()</c> only points <c>fpu-&gt;fpstate</c> back at <c>__fpstate</c>, and the
+    /// two vfree() sites no longer see the old buffer — <c>fpstate_free()</c> (from arch_release_task_struct())
+    /// frees <c>fpu-&gt;fpstate</c> only when it is not <c>__fpstate</c>, and <c>fpstate_realloc()</c> frees
+    /// the buffer it replaces only when that is_valloc (after exec it replaces <c>__fpstate</c>). The buffer is
+    /// therefore leaked for good (<see cref="LeakedFpStates"/>, <see cref="FpuCounters.LeakedBytes"/>).</remarks>
     public void Exec(KernelTask task, string? name = null)
     {
         var kc = RequireRunning(task);
@@ -69,8 +73,8 @@ public sealed partial class LinuxKernel
         var fpu = task.Fpu;
         var old = fpu.FpState;
         FpstateReset(fpu);
-        if (old != fpu.FpState && old.IsValloc && !old.IsGuest)
-            Vfree(old);
+        if (old != fpu.FpState && old.IsValloc)
+            Leak(old);
         ResetFpstateRegs(fpu);
         task.NeedFpuLoad = true;
         // flush_thread() → pkru_flush_thread(): the default PKRU goes to thread.pkru and the register now.

@@ -106,6 +106,20 @@ public sealed partial class LinuxKernel
         Counters.VfreeBytes += Memory.FpstateAllocation.Bytes(fps.Size);
     }
 
+    private readonly List<FpState> _leaked = [];
+
+    /// <summary>vmalloc'ed fpstates no pointer refers to any more: never vfree()d (see <see cref="Exec"/>).</summary>
+    public IReadOnlyList<FpState> LeakedFpStates => _leaked;
+
+    // The last pointer to a vmalloc'ed buffer is dropped without vfree().
+    private void Leak(FpState fps)
+    {
+        if (!fps.IsValloc || fps.Freed || _leaked.Contains(fps))
+            return;
+        _leaked.Add(fps);
+        Counters.LeakedBytes += Memory.FpstateAllocation.Bytes(fps.Size);
+    }
+
     private Fpu NewFpu(int pid)
     {
         // arch_task_struct_size: the embedded buffer holds fpu_kernel_cfg.default_size bytes.

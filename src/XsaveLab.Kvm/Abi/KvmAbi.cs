@@ -21,6 +21,12 @@ public static class KvmAbi
     /// <summary>KVM_GET_API_VERSION's answer on every released kernel.</summary>
     public const int ApiVersion = 12;
 
+    /// <summary><c>sizeof(struct kvm_one_reg)</c>: id, addr.</summary>
+    public const int OneRegStructSize = 16;
+
+    /// <summary><c>sizeof(struct kvm_reg_list)</c> without its flexible <c>reg[]</c>: n.</summary>
+    public const int RegListStructSize = 8;
+
     public const int CapXsave = 55;
     public const int CapXcrs = 56;
     public const int CapOneReg = 70;
@@ -33,6 +39,35 @@ public static class KvmAbi
     /// (<c>kvm_caps.supported_xcr0</c>), read with KVM_GET_DEVICE_ATTR on /dev/kvm.</summary>
     public const uint GroupSystem = 0;
     public const ulong XcompGuestSupp = 0;
+
+    /// <summary>KVM_REG_X86 (include/uapi/linux/kvm.h): the architecture byte of a ONE_REG id.</summary>
+    public const ulong RegX86 = 0x2000000000000000;
+    public const ulong RegArchMask = 0xff00000000000000;
+
+    /// <summary>KVM_REG_SIZE_U64 and KVM_REG_SIZE_MASK: bits 55:52 of an id, log2 of the size.</summary>
+    public const ulong RegSizeU64 = 0x0030000000000000;
+    public const ulong RegSizeMask = 0x00f0000000000000;
+
+    /// <summary>KVM_X86_REG_TYPE_MSR and KVM_X86_REG_TYPE_KVM (6.18, arch/x86/include/uapi/asm/kvm.h): bits 39:32 of
+    /// an x86 id (<c>struct kvm_x86_reg_id</c> = u32 index, u8 type, u8 rsvd1, u8 rsvd2:4 size:4, u8 x86).</summary>
+    public const byte RegTypeMsr = 2;
+    public const byte RegTypeKvm = 3;
+
+    /// <summary>KVM_REG_GUEST_SSP: the first KVM-defined register, the guest's current shadow-stack pointer.</summary>
+    public const uint RegGuestSsp = 0;
+
+    /// <summary><c>KVM_X86_REG_ID(type, index)</c> = KVM_REG_X86 | type &lt;&lt; 32 | size | index; both types
+    /// defined so far are 64-bit (<c>KVM_X86_REG_TYPE_SIZE()</c>).</summary>
+    public static ulong RegId(byte type, uint index) => RegX86 | (ulong)type << 32 | RegSizeU64 | index;
+
+    /// <summary><c>KVM_X86_REG_MSR(index)</c>.</summary>
+    public static ulong RegMsr(uint msr) => RegId(RegTypeMsr, msr);
+
+    /// <summary><c>KVM_X86_REG_KVM(index)</c>.</summary>
+    public static ulong RegKvm(uint index) => RegId(RegTypeKvm, index);
+
+    /// <summary>The id of KVM_REG_GUEST_SSP: <c>KVM_X86_REG_KVM(KVM_REG_GUEST_SSP)</c>.</summary>
+    public static ulong RegGuestSspId => RegKvm(RegGuestSsp);
 
     public static ulong Ioc(uint dir, uint nr, uint size) => (ulong)dir << 30 | (ulong)size << 16 | 0xAEUL << 8 | nr;
 
@@ -52,6 +87,9 @@ public static class KvmAbi
     public static ulong SetXcrs => Ioc(1, 0xa7, XcrsStructSize);
     /// <summary>KVM_GET_XSAVE2 is declared with struct kvm_xsave although the buffer is KVM_CAP_XSAVE2 bytes.</summary>
     public static ulong GetXsave2 => Ioc(2, 0xcf, XsaveStructSize);
+    public static ulong GetOneReg => Ioc(1, 0xab, OneRegStructSize);
+    public static ulong SetOneReg => Ioc(1, 0xac, OneRegStructSize);
+    public static ulong GetRegList => Ioc(3, 0xb0, RegListStructSize);
     public static ulong GetDeviceAttr => Ioc(1, 0xe2, DeviceAttrStructSize);
     public static ulong HasDeviceAttr => Ioc(1, 0xe3, DeviceAttrStructSize);
 }

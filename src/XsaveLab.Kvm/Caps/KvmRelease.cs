@@ -43,6 +43,11 @@ public static class KvmReleases
 
     public static bool HasCet(this KvmRelease r) => r >= KvmRelease.Kvm618;
 
+    /// <summary>KVM_GET_ONE_REG, KVM_SET_ONE_REG and KVM_GET_REG_LIST on x86, and KVM_CAP_ONE_REG = 1 (6.18, "KVM: x86:
+    /// Introduce KVM_{G,S}ET_ONE_REG uAPIs support" in the CET series). Before, x86's <c>kvm_arch_vcpu_ioctl()</c> has
+    /// no case for them and answers -EINVAL.</summary>
+    public static bool HasOneReg(this KvmRelease r) => r >= KvmRelease.Kvm618;
+
     /// <summary>b45f72177594: XSTATE_BV bits under the guest's XFD are cleared before they can reach an XRSTOR in
     /// the host (before it, such a restore takes #NM in the kernel: "unexpected #NM exception").</summary>
     public static bool ClearsXfdDisabledState(this KvmRelease r) => r >= KvmRelease.Kvm619;

@@ -60,10 +60,20 @@ public abstract record VmmCall
     /// <summary><c>KVM_SET_MSRS MSR=VALUE …</c>; <c>cpuid</c> in a value ORs in the vCPU's CPUID XSS.</summary>
     public sealed record SetMsrs(IReadOnlyList<(uint Index, ulong Value, bool FromCpuid)> Msrs) : VmmCall;
 
+    /// <summary><c>KVM_GET_ONE_REG REG</c>, the register as its ONE_REG id.</summary>
+    public sealed record GetOneReg(ulong Id) : VmmCall;
+
+    /// <summary><c>KVM_SET_ONE_REG REG=VALUE</c>.</summary>
+    public sealed record SetOneReg(ulong Id, ulong Value) : VmmCall;
+
+    /// <summary><c>KVM_GET_REG_LIST [n=N]</c>: <see cref="Capacity"/> null asks for the count first, then the list.</summary>
+    public sealed record GetRegList(ulong? Capacity) : VmmCall;
+
     public sealed record DestroyVcpu : VmmCall;
 
-    /// <summary><c>save NAME [omit=MSR,…]</c>.</summary>
-    public sealed record Save(string Name, IReadOnlyList<uint> Omit) : VmmCall;
+    /// <summary><c>save NAME [omit=MSR,SSP,…]</c>; <see cref="OmitRegs"/>: the VMM does not save the ONE_REG
+    /// registers KVM_GET_REG_LIST names (the guest's SSP).</summary>
+    public sealed record Save(string Name, IReadOnlyList<uint> Omit, bool OmitRegs = false) : VmmCall;
 
     /// <summary><c>restore NAME [cpu=X] [kernel=V] [kvm=R] [flavour=F]</c>: null keeps the current setting.</summary>
     public sealed record Restore(string Name, CpuProfile? Cpu, KernelVariant? Kernel, KvmRelease? Release, KvmFlavour? Flavour) : VmmCall;

@@ -117,12 +117,16 @@ public sealed partial class VmmRunner
                 {
                     Current(t);
                     bool vmmGroup = t.Group == Sys.Task.Group;
+                    int leakedBefore = k.LeakedFpStates.Count;
                     k.Exec(t);
                     foreach (var dead in _frames.Keys.Where(x => x.State == TaskState.Dead || x == t).ToArray())
                         _frames.Remove(dead);
                     if (vmmGroup)
                         _mm++;
-                    return Done(SysResult.Success(), $"fpu_flush_thread(): fpstate {Numbers.Bytes(t.Fpu.FpState.Size)}, perm 0x{t.Fpu.Perm.StatePerm:x}, guest_perm 0x{t.Fpu.GuestPerm.StatePerm:x}");
+                    string leak = k.LeakedFpStates.Count > leakedBefore && k.LeakedFpStates[^1] is var lost
+                        ? $"; fpstate#{lost.Id} ({Numbers.Bytes(XsaveLab.Kernel.Memory.FpstateAllocation.Bytes(lost.Size))} of vmalloc) is leaked, never vfree()d"
+                        : "";
+                    return Done(SysResult.Success(), $"fpu_flush_thread(): fpstate {Numbers.Bytes(t.Fpu.FpState.Size)}, perm 0x{t.Fpu.Perm.StatePerm:x}, guest_perm 0x{t.Fpu.GuestPerm.StatePerm:x}{leak}");
                 }
             case VmmCall.Exit:
                 k.Exit(t);

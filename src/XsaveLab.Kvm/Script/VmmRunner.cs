@@ -95,8 +95,8 @@ public sealed partial class VmmRunner
     /// kvm_arch_vcpu_ioctl(), arch/x86/kvm/x86.c). KVM_CHECK_EXTENSION and KVM_GET_MSRS return their answer.</summary>
     private static bool? OutputKind(VmmCall call) => call switch
     {
-        VmmCall.ArchPrctl { IsGet: true } or VmmCall.GetDeviceAttr => true,
-        VmmCall.GetSupportedCpuid or VmmCall.GetMsrIndexList or VmmCall.GetCpuid2 or VmmCall.GetXsave or VmmCall.GetXcrs => false,
+        VmmCall.ArchPrctl { IsGet: true } or VmmCall.GetDeviceAttr or VmmCall.GetOneReg => true,
+        VmmCall.GetSupportedCpuid or VmmCall.GetMsrIndexList or VmmCall.GetCpuid2 or VmmCall.GetXsave or VmmCall.GetXcrs or VmmCall.GetRegList => false,
         _ => null,
     };
 
@@ -206,12 +206,13 @@ public sealed partial class VmmRunner
             case VmmCall.Save s:
                 {
                     if (_vcpu is null) return NoFd("vCPU");
-                    var (r, snap) = _vcpu.Save(s.Omit);
+                    var (r, snap) = _vcpu.Save(s.Omit, s.OmitRegs);
                     if (snap is null)
                         return Done(r, r.Rule);
                     _snapshots[s.Name] = snap;
                     _snapshotCpus[s.Name] = _settings.Cpu;
-                    return Done(SysResult.Success(snap.Xsave.Length), $"XSAVE image {Numbers.Bytes(snap.Xsave.Length)}, XSTATE_BV 0x{snap.XstateBv:x}, XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}");
+                    return Done(SysResult.Success(snap.Xsave.Length), $"XSAVE image {Numbers.Bytes(snap.Xsave.Length)}, XSTATE_BV 0x{snap.XstateBv:x}, XCR0 0x{snap.Xcrs.FirstOrDefault().Value:x}, MSRs: {string.Join(", ", snap.Msrs.Select(m => $"{MsrNames.Name(m.Index)}=0x{m.Value:x}"))}"
+                        + $", ONE_REG: {(snap.Regs.Count == 0 ? "none" : string.Join(", ", snap.Regs.Select(g => $"{KvmVcpu.RegName(g.Id)}=0x{g.Value:x}")))}");
                 }
             case VmmCall.Restore rs:
                 return Restore(l.Number, rs);
@@ -280,6 +281,26 @@ public sealed partial class VmmRunner
                     var msrs = sm.Msrs.Select(m => (m.Index, m.FromCpuid ? m.Value | cpuidXss : m.Value)).ToArray();
                     var r = v.SetMsrs(msrs);
                     return Done(r, $"{r.Value} of {msrs.Length} written ({r.Rule})");
+                }
+            case VmmCall.GetOneReg g:
+                {
+                    var r = v.GetOneReg(g.Id, out var val);
+                    return Done(r.Ok ? SysResult.Success((long)val, r.Rule) : r, $"{KvmVcpu.RegName(g.Id)} (id 0x{g.Id:x}): {r.Rule}");
+                }
+            case VmmCall.SetOneReg so:
+                {
+                    var r = v.SetOneReg(so.Id, so.Value);
+                    return Done(r, $"{KvmVcpu.RegName(so.Id)} (id 0x{so.Id:x}): {r.Rule}");
+                }
+            case VmmCall.GetRegList gl:
+                {
+                    // Without a capacity the VMM asks with n = 0 for the count and then again with room for it
+                    // (the selftests' vcpu_get_reg_list()).
+                    var r = v.GetRegList(gl.Capacity ?? 0, out var count, out var ids);
+                    if (gl.Capacity is null && r.Errno == Errno.E2BIG)
+                        r = v.GetRegList(count, out count, out ids);
+                    string list = ids.Count == 0 ? "no KVM-defined register" : string.Join(", ", ids.Select(i => $"{KvmVcpu.RegName(i)} (0x{i:x})"));
+                    return Done(r.Ok ? SysResult.Success((long)count, r.Rule) : r, r.Ok ? $"n = {count}: {list}" : r.Rule);
                 }
             default:
                 return Done(SysResult.Fail(Errno.ENOTTY, "not modelled"), "not modelled");
@@ -370,6 +391,12 @@ public sealed partial class VmmRunner
         r = v.SetMsrs(snap.Msrs);
         Sub("KVM_SET_MSRS", r, $"{r.Value} of {snap.Msrs.Count} written ({r.Rule})");
         if (r.Value != snap.Msrs.Count) return Done(SysResult.Fail(Errno.EINVAL, "KVM_SET_MSRS did not take every MSR"), "restore stopped");
+        foreach (var (id, value) in snap.Regs)
+        {
+            r = v.SetOneReg(id, value);
+            Sub("KVM_SET_ONE_REG", r, $"{KvmVcpu.RegName(id)} = 0x{value:x}: {r.Rule}");
+            if (!r.Ok) return Done(r, "restore stopped");
+        }
         return Done(SysResult.Success(), $"snapshot '{rs.Name}' from {snap.SourceCpu} restored on {s.Cpu.Name}"
             + (corruption is null ? "" : " with its state in the wrong registers (see KVM_SET_XSAVE)"));
     }

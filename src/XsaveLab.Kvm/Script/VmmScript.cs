@@ -48,8 +48,11 @@ public sealed class VmmScript
         ["KVM_SET_XCRS"] = "KVM_SET_XCRS VALUE|cpuid",
         ["KVM_GET_MSRS"] = "KVM_GET_MSRS MSR …",
         ["KVM_SET_MSRS"] = "KVM_SET_MSRS MSR=VALUE …",
+        ["KVM_GET_ONE_REG"] = "KVM_GET_ONE_REG KVM_REG_GUEST_SSP|MSR|ID — one register: the guest's SSP, an MSR as KVM_X86_REG_MSR(index), or a raw id (a number above 32 bits)",
+        ["KVM_SET_ONE_REG"] = "KVM_SET_ONE_REG REG=VALUE — REG as for KVM_GET_ONE_REG",
+        ["KVM_GET_REG_LIST"] = "KVM_GET_REG_LIST [n=N] — the KVM-defined registers; without n the count is asked for first, then the list",
         ["KVM_DESTROY_VCPU"] = "KVM_DESTROY_VCPU — close the vCPU fd",
-        ["save"] = "save NAME [omit=MSR,MSR] — the VMM saves the vCPU state",
+        ["save"] = "save NAME [omit=MSR,SSP,…] — the VMM saves the vCPU state (SSP: the KVM_GET_REG_LIST registers)",
         ["restore"] = "restore NAME [cpu=NAME|FILE] [kernel=V] [kvm=R] [flavour=F] — a new VMM process restores it",
         ["task"] = "task N — the task later task lines and arch_prctl act on (0: the VMM thread; others in creation order)",
         ["fork"] = "fork — the selected task forks a process",
@@ -146,6 +149,9 @@ public sealed class VmmScript
             "KVM_SET_XCRS" => args.Length == 1 && GuestOp.Val(args[0], out var x, out var fc) ? new VmmCall.SetXcrs(x, fc) : throw Usage(),
             "KVM_GET_MSRS" => args.Length > 0 ? new VmmCall.GetMsrs(args.Select(Msr).ToArray()) : throw Usage(),
             "KVM_SET_MSRS" => args.Length > 0 ? new VmmCall.SetMsrs(args.Select(MsrAssignment).ToArray()) : throw Usage(),
+            "KVM_GET_ONE_REG" => args.Length == 1 ? new VmmCall.GetOneReg(RegId(args[0])) : throw Usage(),
+            "KVM_SET_ONE_REG" => args.Length == 1 ? RegAssignment(args[0]) : throw Usage(),
+            "KVM_GET_REG_LIST" => RegList(),
             "task" => new VmmCall.SelectTask(SmallNumber(ScriptText.MaxTasks)),
             "fork" or "clone" => args.Length == 0 ? new VmmCall.Fork(verb == "clone") : throw Usage(),
             "exec" => args.Length == 0 ? new VmmCall.Exec() : throw Usage(),
@@ -309,6 +315,32 @@ public sealed class VmmScript
             return new VmmCall.Run(ops);
         }
 
+        // KVM_REG_GUEST_SSP (or SSP), an MSR name or index (KVM_X86_REG_MSR), or a raw id wider than 32 bits.
+        ulong RegId(string a)
+        {
+            if (a.Equals("KVM_REG_GUEST_SSP", StringComparison.OrdinalIgnoreCase) || a.Equals("SSP", StringComparison.OrdinalIgnoreCase))
+                return KvmAbi.RegGuestSspId;
+            if (GuestOp.Num(a, out var raw) && raw > uint.MaxValue)
+                return raw;
+            return MsrNames.TryParse(a, out var i) ? KvmAbi.RegMsr(i) : throw Error($"unknown register '{ScriptText.Excerpt(a)}' (KVM_REG_GUEST_SSP, an MSR, or an id)");
+        }
+
+        VmmCall RegAssignment(string a)
+        {
+            var kv = a.Split('=', 2);
+            if (kv.Length != 2 || !GuestOp.Num(kv[1], out var v))
+                throw Error($"bad register assignment '{ScriptText.Excerpt(a)}' (REG=VALUE)");
+            return new VmmCall.SetOneReg(RegId(kv[0]), v);
+        }
+
+        VmmCall RegList()
+        {
+            if (args.Length == 0) return new VmmCall.GetRegList(null);
+            return args.Length == 1 && args[0].StartsWith("n=", StringComparison.OrdinalIgnoreCase) && GuestOp.Num(args[0][2..], out var cap)
+                ? new VmmCall.GetRegList(cap)
+                : throw Usage();
+        }
+
         uint Msr(string a) => MsrNames.TryParse(a, out var i) ? i : throw Error($"unknown MSR '{ScriptText.Excerpt(a)}'");
 
         (uint, ulong, bool) MsrAssignment(string a)
@@ -323,14 +355,21 @@ public sealed class VmmScript
         {
             if (args.Length < 1) throw Usage();
             var omit = new List<uint>();
+            bool omitRegs = false;
             foreach (var a in args[1..])
             {
                 var kv = a.Split('=', 2);
                 if (kv.Length != 2 || !kv[0].Equals("omit", StringComparison.OrdinalIgnoreCase))
                     throw Error($"bad argument '{ScriptText.Excerpt(a)}': {Verbs[verb]}");
-                omit.AddRange(kv[1].Split(',').Select(Msr));
+                foreach (var name in kv[1].Split(','))
+                {
+                    if (name.Equals("SSP", StringComparison.OrdinalIgnoreCase) || name.Equals("KVM_REG_GUEST_SSP", StringComparison.OrdinalIgnoreCase))
+                        omitRegs = true;
+                    else
+                        omit.Add(Msr(name));
+                }
             }
-            return new VmmCall.Save(args[0], omit);
+            return new VmmCall.Save(args[0], omit, omitRegs);
         }
 
         VmmCall Restore()

@@ -70,6 +70,9 @@ public sealed class KvmSystem
     {
         KvmAbi.CapXsave or KvmAbi.CapXcrs => SysResult.Success(Host.XsaveEnabled ? 1 : 0),
         KvmAbi.CapXsave2 => SysResult.Success(Caps.Xsave2Size(GuestGroupPerm), "max(xstate_required_size(filtered XCR0), 4096)"),
+        KvmAbi.CapOneReg => Caps.Release.HasOneReg()
+            ? SysResult.Success(1, "kvm_vm_ioctl_check_extension(): KVM_CAP_ONE_REG (6.18)")
+            : SysResult.Success(0, "no KVM_CAP_ONE_REG on x86 before 6.18"),
         _ => SysResult.Success(0, "capability not modelled"),
     };
 

@@ -99,6 +99,8 @@ public sealed partial class KvmVcpu
             case >= Msr.IA32_PL0_SSP and <= Msr.IA32_INT_SSP_TAB:
                 if (!Caps.Release.HasCet() || !GuestShstk) return (MsrStatus.Unsupported, 0);
                 return msr == Msr.IA32_INT_SSP_TAB ? (MsrStatus.Ok, IntSspTab) : ReadLive(msr);
+            case InternalGuestSspMsr:
+                return AccessSsp(null, hostInitiated);
             default:
                 return (MsrStatus.Unsupported, 0);
         }
@@ -147,6 +149,8 @@ public sealed partial class KvmVcpu
                 if (XsaveDataRules.SspViolation(data, 48, requireAlignment: msr != Msr.IA32_INT_SSP_TAB) is not null) return MsrStatus.Invalid;
                 if (msr == Msr.IA32_INT_SSP_TAB) { IntSspTab = data; return MsrStatus.Ok; }
                 return WriteLive(msr, data);
+            case InternalGuestSspMsr:
+                return AccessSsp(data, hostInitiated).Item1;
             default:
                 return MsrStatus.Unsupported;
         }
