@@ -27,6 +27,7 @@ public static class Numbers
         _ => Significant(v / (1024.0 * 1024)) + " MiB",
     };
 
+    // Three significant digits below 100, whole units above, grouped from 10,000 like every other figure.
     private static string Significant(double x) =>
-        x.ToString(Math.Abs(x) >= 100 ? "0" : Math.Abs(x) >= 10 ? "0.0" : "0.00", CultureInfo.InvariantCulture);
+        Math.Abs(x) >= 100 ? Int((long)Math.Round(x)) : x.ToString(Math.Abs(x) >= 10 ? "0.0" : "0.00", CultureInfo.InvariantCulture);
 }

@@ -12,10 +12,17 @@ public static class WordWrap
     {
         int indent = line.Length - line.TrimStart(' ').Length;
         var word = new StringBuilder(new string(' ', indent));
-        foreach (char c in line[indent..])
+        for (int i = indent; i < line.Length; i++)
         {
+            char c = line[i];
             if (c == ' ')
             {
+                // A figure and its binary unit ("(10.8 KiB)") stay on one line.
+                if (IsUnitAfterFigure(line, i, word))
+                {
+                    word.Append(c);
+                    continue;
+                }
                 if (word.Length > 0 && word.ToString().Trim().Length > 0)
                 {
                     yield return word.ToString();
@@ -24,7 +31,8 @@ public static class WordWrap
                 continue;
             }
             word.Append(c);
-            if (c == '|')
+            // A '|' that stands alone between spaces ("permitted | requested") is an operator, not a list separator.
+            if (c == '|' && word.ToString().Trim().Length > 1)
             {
                 yield return word.ToString();
                 word.Clear();
@@ -32,6 +40,13 @@ public static class WordWrap
         }
         if (word.ToString().Trim().Length > 0)
             yield return word.ToString();
+    }
+
+    private static bool IsUnitAfterFigure(string line, int space, StringBuilder word)
+    {
+        string rest = line[(space + 1)..];
+        return word.Length > 0 && char.IsAsciiDigit(word[^1])
+            && (rest.StartsWith("KiB", StringComparison.Ordinal) || rest.StartsWith("MiB", StringComparison.Ordinal));
     }
 
     /// <summary>The width a column needs so that <paramref name="text"/> wraps without splitting a word.</summary>
@@ -62,7 +77,7 @@ public static class WordWrap
             {
                 string word = current.Length == 0 ? w : w.TrimStart(' ');
                 // A word after a space needs that space; a word after a '|' break follows it directly.
-                string sep = current.Length == 0 || current[^1] == '|' ? "" : " ";
+                string sep = current.Length == 0 || current[^1] == '|' && current.Length > 1 && current[^2] != ' ' ? "" : " ";
                 if (current.Length > 0 && current.Length + sep.Length + word.Length > width)
                 {
                     lines.Add(current.ToString());
