@@ -172,5 +172,6 @@ public sealed partial class XsaveCpu
     }
 
     /// <summary>The profile's linear-address width for canonical checks (57 bits with CPUID.7.0:ECX[16] LA57, else 48).</summary>
-    private int LinearAddressBits => _la57 ? 57 : 48;
+    /// <summary>Linear-address width: 57 with CPUID.(EAX=07H,ECX=0):ECX[16] LA57, else 48.</summary>
+    public int LinearAddressBits => _la57 ? 57 : 48;
 }

@@ -19,8 +19,14 @@ public static class XsaveDataRules
     /// <summary>IA32_U_CET/IA32_S_CET bits 9:6 (the kernel's and KVM's CET_US_RESERVED_BITS).</summary>
     public const ulong CetReservedBits = 0x3C0;
 
+    /// <summary>IA32_U_CET/IA32_S_CET SH_STK_EN (bit 0; the kernel's CET_SHSTK_EN).</summary>
+    public const ulong CetShstkEn = 1UL << 0;
+
+    /// <summary>IA32_U_CET/IA32_S_CET WR_SHSTK_EN (bit 1; the kernel's CET_WRSS_EN): WRSS allowed.</summary>
+    public const ulong CetWrssEn = 1UL << 1;
+
     /// <summary>IA32_U_CET/IA32_S_CET SH_STK_EN and WR_SHSTK_EN.</summary>
-    public const ulong CetShstkBits = 0x3;
+    public const ulong CetShstkBits = CetShstkEn | CetWrssEn;
 
     /// <summary>IA32_U_CET/IA32_S_CET ENDBR_EN, LEG_IW_EN, NO_TRACK_EN, SUPPRESS_DIS, SUPPRESS, TRACKER and the
     /// legacy-bitmap base: everything indirect-branch tracking uses.</summary>

@@ -25,6 +25,10 @@ public sealed record BootOptions
     /// <summary>CONFIG_STRICT_SIGALTSTACK_SIZE / <c>strict_sas_size</c>.</summary>
     public bool StrictSigaltstackSize { get; init; }
 
+    /// <summary>CONFIG_X86_USER_SHADOW_STACK (6.6+): with a CPU that has SHSTK and CET_U in IA32_XSS, tasks may
+    /// enable user shadow stacks (X86_FEATURE_USER_SHSTK) and the x86-64 regset view has NT_X86_SHSTK.</summary>
+    public bool UserShadowStack { get; init; }
+
     /// <summary>CONFIG_X86_64. The model is a 64-bit kernel; false only changes the arch_prctl answers.</summary>
     public bool X86_64 { get; init; } = true;
 

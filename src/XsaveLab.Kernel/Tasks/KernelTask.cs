@@ -32,6 +32,19 @@ public sealed class KernelTask
     /// <summary>sas_ss_size of the installed sigaltstack (0 = none).</summary>
     public ulong SasSsSize { get; internal set; }
 
+    /// <summary>thread.features: the ARCH_SHSTK_* features enabled (<see cref="ArchPrctl.ShstkShstk"/>,
+    /// <see cref="ArchPrctl.ShstkWrss"/>).</summary>
+    public ulong ShstkFeatures { get; internal set; }
+
+    /// <summary>thread.features_locked: features ARCH_SHSTK_LOCK froze.</summary>
+    public ulong ShstkFeaturesLocked { get; internal set; }
+
+    /// <summary>thread.shstk: the shadow stack the kernel allocated for this thread.</summary>
+    public ThreadShstk Shstk { get; internal set; }
+
+    /// <summary>The address space (shared by threads and a vfork child).</summary>
+    public UserMm Mm { get; internal set; } = new();
+
     /// <summary>thread.pkru (switched eagerly).</summary>
     public uint Pkru { get; internal set; }
 

@@ -7,9 +7,15 @@ public sealed partial class LinuxKernel
     /// features (dynamic state such as AMX tile data is not inherited); permissions are inherited only by
     /// new processes and only with the dynamic-state key; PASID is cleared in the child's header.</summary>
     /// <remarks>arch/x86/kernel/fpu/core.c <c>fpu_clone()</c>, <c>fpu_inherit_perms()</c>. thread.pkru is the
-    /// parent's live PKRU value.</remarks>
-    public KernelTask Fork(KernelTask parent, bool thread = false, string? name = null)
+    /// parent's live PKRU value. The child's thread struct is a copy (<c>arch_dup_task_struct()</c>): shadow stack
+    /// features, locks and stack come along. <paramref name="vfork"/> is CLONE_VM|CLONE_VFORK (a new process
+    /// sharing the address space until it execs or exits); a thread is CLONE_VM|CLONE_THREAD and gets its own
+    /// shadow stack of <paramref name="stackSize"/> bytes (0: the default) when the parent has shadow stacks
+    /// (<c>shstk_alloc_thread_stack()</c>), whose top <c>update_fpu_shstk()</c> writes into the child's CET_U.</remarks>
+    public KernelTask Fork(KernelTask parent, bool thread = false, string? name = null, bool vfork = false, ulong stackSize = 0)
     {
+        if (thread && vfork)
+            throw new ArgumentException("a thread is not a vfork child", nameof(vfork));
         var kc = RequireRunning(parent);
         if (parent.Fpu.TaskFpState != null)
             throw new InvalidOperationException($"{parent} is running guest state (inside KVM_RUN); it cannot fork");
@@ -24,6 +30,11 @@ public sealed partial class LinuxKernel
         if (!thread)
             group.Leader = child;
         child.Pkru = OsPke ? ReadPkru(kc) : parent.Pkru;
+        child.Mm = thread || vfork ? parent.Mm : parent.Mm.Copy();
+        child.ShstkFeatures = parent.ShstkFeatures;
+        child.ShstkFeaturesLocked = parent.ShstkFeaturesLocked;
+        child.Shstk = parent.Shstk;
+        ulong newSsp = ShstkAllocThreadStack(parent, child, cloneVm: thread || vfork, vfork, stackSize);
 
         var dst = child.Fpu;
         dst.LastCpu = -1;
@@ -42,6 +53,7 @@ public sealed partial class LinuxKernel
         }
         if (System.XsaveEnabled)
             dst.FpState.XstateBv &= ~XFeatureMasks.Pasid;
+        UpdateFpuShstk(child, newSsp);
         // sigaltstack(2): fork inherits the alternate stack; CLONE_VM without CLONE_VFORK (threads) disables it.
         child.SasSsSize = thread ? 0 : parent.SasSsSize;
         return child;
@@ -69,6 +81,11 @@ public sealed partial class LinuxKernel
         if (name != null)
             task.Name = name;
         task.SasSsSize = 0;
+        // exec_mmap() → mm_release() → deactivate_mm() → shstk_free(), then the new mm; start_thread_common() →
+        // reset_thread_features(). The registers go with fpu_flush_thread() below (CET_U back to init).
+        ShstkFree(task);
+        task.Mm = new UserMm();
+        ResetThreadFeatures(task);
 
         var fpu = task.Fpu;
         var old = fpu.FpState;
@@ -87,12 +104,14 @@ public sealed partial class LinuxKernel
         ExitToUser(kc, task);
     }
 
-    /// <summary>exit(): vCPU fpstates are freed (swapped out first), <c>fpu__drop()</c>, the final switch away,
+    /// <summary>exit(): the thread's shadow stack is unmapped, vCPU fpstates are freed (swapped out first), <c>fpu__drop()</c>, the final switch away,
     /// and the release of a vmalloc'ed fpstate (<c>fpstate_free()</c> from arch_release_task_struct()).</summary>
     public void Exit(KernelTask task)
     {
         if (task.State == TaskState.Dead)
             return;
+        // exit_mm() → mm_release() → deactivate_mm() → shstk_free(): the thread's own shadow stack is unmapped.
+        ShstkFree(task);
         foreach (var g in task.Guests.ToArray())
         {
             if (g.FpState is { InUse: true } gfps)

@@ -3,7 +3,7 @@ namespace XsaveLab.Kernel.Tasks;
 public sealed partial class LinuxKernel
 {
     /// <summary><c>fpu_xstate_prctl(option, arg2)</c>: GET_* write a mask to <paramref name="value"/>; REQ_* take a
-    /// feature number in <paramref name="arg"/>. Returns 0 or a negative errno (<paramref name="faultingPointer"/>
+    /// feature number in <paramref name="arg"/>. ARCH_SHSTK_* go to <see cref="ShstkPrctl"/>. Returns 0 or a negative errno (<paramref name="faultingPointer"/>
     /// models an unwritable user pointer for GET_*: -EFAULT from put_user()).</summary>
     public long ArchPrctlCall(KernelTask task, int option, ulong arg, out ulong value, bool faultingPointer = false)
     {
@@ -24,6 +24,11 @@ public sealed partial class LinuxKernel
                 if (!System.Options.X86_64)
                     return -(long)Errno.EOPNOTSUPP;
                 return XstateRequestPerm(task, arg, option == ArchPrctl.ReqXcompGuestPerm);
+            case >= ArchPrctl.ShstkEnable and <= ArchPrctl.ShstkStatus:
+                // do_arch_prctl_64() only: a 32-bit kernel's do_arch_prctl_common() does not know the codes.
+                if (!System.Options.X86_64)
+                    return -(long)Errno.EINVAL;
+                return ShstkPrctl(task, option, arg, out value, faultingPointer: faultingPointer).Value;
             default:
                 return -(long)Errno.EINVAL;
         }

@@ -1,0 +1,252 @@
+namespace XsaveLab.Kernel.Tests;
+
+/// <summary>User shadow stacks in tasks (arch/x86/kernel/shstk.c, 6.6+): the ARCH_SHSTK_* interface, the CET_U
+/// state it writes, and what exec, fork and exit do to it.</summary>
+public class ShadowStackTests
+{
+    private static readonly BootOptions WithShstk = BootOptions.Default with { UserShadowStack = true };
+
+    /// <summary>Catalog CPUs whose 6.17 boot with CONFIG_X86_USER_SHADOW_STACK has X86_FEATURE_USER_SHSTK.</summary>
+    public static IEnumerable<object[]> ShstkCpus() =>
+        XsaveLab.Arch.Catalog.CpuCatalog.Entries
+            .Where(e => new LinuxKernel(FpuSystem.Boot(e.Profile, KernelVariants.Default, WithShstk), 1).UserShstk)
+            .Select(e => new object[] { e.Name });
+
+    private static (LinuxKernel K, KernelTask T) Start(string cpu = "zen4-genoa", string variant = "6.17", int cpus = 1) =>
+        KernelKit.Running("p", cpu, variant, cpus, WithShstk);
+
+    private static SysResult Prctl(LinuxKernel k, KernelTask t, int option, ulong arg) => k.ShstkPrctl(t, option, arg, out _);
+
+    private static ulong Status(LinuxKernel k, KernelTask t)
+    {
+        Assert.Equal(0, k.ArchPrctlCall(t, ArchPrctl.ShstkStatus, 0, out ulong v));
+        return v;
+    }
+
+    // The CET_U image in the task's fpstate: (U_CET, PL3_SSP) if the component is in use there.
+    private static (ulong Cet, ulong Ssp)? SavedCetUser(LinuxKernel k, KernelTask t)
+    {
+        var fps = t.Fpu.FpState;
+        if ((fps.XstateBv & XFeatureMasks.CetUser) == 0)
+            return null;
+        int at = k.UabiConfig.KernelOffset(fps.XcompBv, (int)XFeature.CetUser);
+        return (BinaryPrimitives.ReadUInt64LittleEndian(fps.Buffer.AsSpan(at)),
+            BinaryPrimitives.ReadUInt64LittleEndian(fps.Buffer.AsSpan(at + LinuxKernel.CetUserSspOffset)));
+    }
+
+    /// <summary><c>shstk_setup()</c>: a shadow stack of PAGE_ALIGN(min(RLIMIT_STACK, 4G)) is mapped, IA32_PL3_SSP
+    /// points at its top and IA32_U_CET = CET_SHSTK_EN — written as MSRs, kept in the task's CET_U xstate and
+    /// switched by XSAVES/XRSTORS like any other state.</summary>
+    [Theory]
+    [MemberData(nameof(ShstkCpus))]
+    public void Shstk_setup_writes_ssp_and_u_cet_into_the_tasks_cet_user_state(string cpu)
+    {
+        var (k, t) = Start(cpu, cpus: 1);
+        Assert.Equal(0UL, Status(k, t));
+        Assert.Equal(0, k.ArchPrctlCall(t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk, out _));
+        Assert.Equal(ArchPrctl.ShstkShstk, Status(k, t));
+        Assert.Equal(LinuxKernel.DefaultStackRlimit, t.Shstk.Size);
+        Assert.Equal(t.Shstk.Top, k.UserSsp(t));
+        Assert.Equal(XsaveDataRules.CetShstkEn, k.UserCet(t));
+        Assert.Contains(t.Shstk, t.Mm.ShadowStacks);
+        // Switched out and back: XSAVES stored the pair, XRSTORS brought it back.
+        var other = k.SpawnProcess("other");
+        k.Schedule(0, other);
+        Assert.Equal((XsaveDataRules.CetShstkEn, t.Shstk.Top), SavedCetUser(k, t));
+        Assert.Equal(0UL, k.UserSsp(other));
+        k.Schedule(0, t);
+        Assert.Equal(t.Shstk.Top, k.UserSsp(t));
+        // Enabling again changes nothing ("already enabled").
+        var first = t.Shstk;
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        Assert.Equal(first, t.Shstk);
+        Assert.Single(t.Mm.ShadowStacks);
+        KernelKit.AssertInvariants(k, cpu);
+    }
+
+    /// <summary><c>shstk_setup()</c>, <c>wrss_control()</c> and <c>shstk_disable()</c> without
+    /// X86_FEATURE_USER_SHSTK: -EOPNOTSUPP for a kernel built without CONFIG_X86_USER_SHADOW_STACK, a release
+    /// before 6.6 (no CET_U at all) and a CPU without SHSTK; a 32-bit kernel's arch_prctl does not know the codes.</summary>
+    [Theory]
+    [InlineData("zen4-genoa", "6.17", false)]
+    [InlineData("zen4-genoa", "6.1", true)]
+    [InlineData("zen2-matisse", "6.17", true)]
+    [InlineData("haswell", "6.6", true)]
+    public void Without_user_shstk_every_change_is_eopnotsupp(string cpu, string variant, bool config)
+    {
+        var (k, t) = KernelKit.Running("p", cpu, variant, 1, BootOptions.Default with { UserShadowStack = config });
+        Assert.False(k.UserShstk);
+        Assert.Equal(Errno.EOPNOTSUPP, Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Errno);
+        Assert.Equal(Errno.EOPNOTSUPP, Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkWrss).Errno);
+        Assert.Equal(Errno.EOPNOTSUPP, Prctl(k, t, ArchPrctl.ShstkDisable, ArchPrctl.ShstkShstk).Errno);
+        Assert.Equal(0UL, Status(k, t));
+        var (k32, t32) = KernelKit.Running("p", "zen4-genoa", "6.17", 1, WithShstk with { X86_64 = false });
+        Assert.Equal(-(long)Errno.EINVAL, k32.ArchPrctlCall(t32, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk, out _));
+    }
+
+    /// <summary><c>shstk_prctl()</c>'s own checks, in its order: STATUS and LOCK first, a locked feature -EPERM,
+    /// more than one feature bit -EINVAL, no known feature -EINVAL; STATUS into a bad pointer -EFAULT.</summary>
+    [Fact]
+    public void Shstk_prctl_checks_locks_then_one_feature_at_a_time()
+    {
+        var (k, t) = Start();
+        Assert.Equal(Errno.EINVAL, Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk | ArchPrctl.ShstkWrss).Errno);
+        Assert.Equal(Errno.EINVAL, Prctl(k, t, ArchPrctl.ShstkEnable, 1UL << 2).Errno);
+        Assert.Equal(Errno.EINVAL, Prctl(k, t, ArchPrctl.ShstkDisable, 0).Errno);
+        Assert.Equal(-(long)Errno.EFAULT, k.ArchPrctlCall(t, ArchPrctl.ShstkStatus, 0, out _, faultingPointer: true));
+        // WRSS needs an enabled shadow stack.
+        Assert.Equal(Errno.EPERM, Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkWrss).Errno);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkLock, ArchPrctl.ShstkShstk).Ok);
+        Assert.Equal(Errno.EPERM, Prctl(k, t, ArchPrctl.ShstkDisable, ArchPrctl.ShstkShstk).Errno);
+        // The lock covers the bits named; two bits with one locked is -EPERM before the one-bit rule.
+        Assert.Equal(Errno.EPERM, Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk | ArchPrctl.ShstkWrss).Errno);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkWrss).Ok);
+        Assert.Equal(ArchPrctl.ShstkShstk | ArchPrctl.ShstkWrss, Status(k, t));
+        // The task cannot unlock itself: ARCH_SHSTK_UNLOCK from the task falls through to the ENABLE path.
+        Assert.Equal(Errno.EPERM, Prctl(k, t, ArchPrctl.ShstkUnlock, ArchPrctl.ShstkShstk).Errno);
+        Assert.Equal(ArchPrctl.ShstkShstk, t.ShstkFeaturesLocked);
+    }
+
+    /// <summary>Through ptrace (<c>task != current</c>) only STATUS, LOCK and UNLOCK (CONFIG_CHECKPOINT_RESTORE)
+    /// work; ENABLE/DISABLE are -EINVAL and the XSTATE options -EPERM (<c>fpu_xstate_prctl()</c>).</summary>
+    [Fact]
+    public void Ptrace_may_lock_and_unlock_but_not_enable()
+    {
+        var (k, t) = Start();
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkLock, ArchPrctl.ShstkShstk).Ok);
+        k.Block(t);
+        Assert.Equal(Errno.EINVAL, k.PtraceArchPrctl(t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkWrss, out _).Errno);
+        Assert.Equal(Errno.EINVAL, k.PtraceArchPrctl(t, ArchPrctl.ShstkDisable, ArchPrctl.ShstkShstk, out _).Errno);
+        Assert.Equal(Errno.EPERM, k.PtraceArchPrctl(t, ArchPrctl.GetXcompPerm, 0, out _).Errno);
+        Assert.True(k.PtraceArchPrctl(t, ArchPrctl.ShstkStatus, 0, out ulong st).Ok);
+        Assert.Equal(ArchPrctl.ShstkShstk, st);
+        Assert.True(k.PtraceArchPrctl(t, ArchPrctl.ShstkUnlock, ArchPrctl.ShstkShstk, out _).Ok);
+        Assert.Equal(0UL, t.ShstkFeaturesLocked);
+        k.Wake(t);
+        k.Schedule(0, t);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkDisable, ArchPrctl.ShstkShstk).Ok);
+    }
+
+    /// <summary>ARCH_SHSTK_UNLOCK from the task itself reaches the ENABLE branch of <c>shstk_prctl()</c>: with
+    /// nothing locked it enables the feature named.</summary>
+    [Fact]
+    public void Unlock_by_the_task_itself_enables_the_feature()
+    {
+        var (k, t) = Start();
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkUnlock, ArchPrctl.ShstkShstk).Ok);
+        Assert.Equal(ArchPrctl.ShstkShstk, Status(k, t));
+        Assert.Equal(t.Shstk.Top, k.UserSsp(t));
+    }
+
+    /// <summary><c>wrss_control()</c> sets and clears CET_WRSS_EN in U_CET; <c>shstk_disable()</c> writes U_CET = 0
+    /// and SSP = 0 (WRSS goes too) and unmaps the stack.</summary>
+    [Fact]
+    public void Wrss_control_and_shstk_disable_edit_u_cet()
+    {
+        var (k, t) = Start();
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        var s = t.Shstk;
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkWrss).Ok);
+        Assert.Equal(XsaveDataRules.CetShstkEn | XsaveDataRules.CetWrssEn, k.UserCet(t));
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkDisable, ArchPrctl.ShstkWrss).Ok);
+        Assert.Equal(XsaveDataRules.CetShstkEn, k.UserCet(t));
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkWrss).Ok);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkDisable, ArchPrctl.ShstkShstk).Ok);
+        Assert.Equal(0UL, Status(k, t));
+        Assert.Equal(0UL, k.UserCet(t));
+        Assert.Equal(0UL, k.UserSsp(t));
+        Assert.DoesNotContain(s, t.Mm.ShadowStacks);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkDisable, ArchPrctl.ShstkShstk).Ok); // already disabled
+        KernelKit.AssertInvariants(k);
+    }
+
+    /// <summary>exec: <c>reset_thread_features()</c> clears features and locks, the old mm goes, and
+    /// <c>fpu_flush_thread()</c> puts CET_U back to init (U_CET = SSP = 0) — the new program starts without a
+    /// shadow stack even when the old one had locked it on.</summary>
+    [Fact]
+    public void Exec_resets_features_locks_and_the_cet_user_registers()
+    {
+        var (k, t) = Start();
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkLock, ArchPrctl.ShstkShstk | ArchPrctl.ShstkWrss).Ok);
+        var oldMm = t.Mm;
+        k.Exec(t);
+        Assert.Equal(0UL, Status(k, t));
+        Assert.Equal(0UL, t.ShstkFeaturesLocked);
+        Assert.Equal(default, t.Shstk);
+        Assert.NotSame(oldMm, t.Mm);
+        Assert.Empty(t.Mm.ShadowStacks);
+        Assert.Equal(0UL, k.UserCet(t));
+        Assert.Equal(0UL, k.UserSsp(t));
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+    }
+
+    /// <summary>clone(CLONE_VM|CLONE_THREAD) of a task with shadow stacks: <c>shstk_alloc_thread_stack()</c> maps
+    /// a new stack of PAGE_ALIGN(stack_size) and <c>fpu_clone()</c> → <c>update_fpu_shstk()</c> writes its top
+    /// into the child's CET_U user_ssp, so the thread starts on its own stack; the parent's is untouched. The
+    /// thread's exit (<c>deactivate_mm()</c> → <c>shstk_free()</c>) unmaps only its own stack.</summary>
+    [Theory]
+    [MemberData(nameof(ShstkCpus))]
+    public void A_clone_vm_thread_starts_on_its_own_shadow_stack(string cpu)
+    {
+        var (k, t) = Start(cpu, cpus: 2);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        var parentStack = t.Shstk;
+        var th = k.Fork(t, thread: true, stackSize: 0x5001);
+        Assert.Equal(ArchPrctl.ShstkShstk, th.ShstkFeatures);
+        Assert.Same(t.Mm, th.Mm);
+        Assert.Equal(0x6000UL, th.Shstk.Size);
+        Assert.NotEqual(parentStack, th.Shstk);
+        Assert.Equal((XsaveDataRules.CetShstkEn, th.Shstk.Top), SavedCetUser(k, th));
+        k.Schedule(1, th);
+        Assert.Equal(th.Shstk.Top, k.UserSsp(th));
+        Assert.Equal(parentStack.Top, k.UserSsp(t));
+        // stack_size 0: the default size, as for the first stack.
+        var th2 = k.Fork(t, thread: true);
+        Assert.Equal(LinuxKernel.DefaultStackRlimit, th2.Shstk.Size);
+        Assert.Equal(3, t.Mm.ShadowStacks.Count);
+        k.Exit(th);
+        Assert.DoesNotContain(th.Shstk with { Size = 0x6000 }, t.Mm.ShadowStacks);
+        Assert.Contains(parentStack, t.Mm.ShadowStacks);
+        KernelKit.AssertInvariants(k, cpu);
+    }
+
+    /// <summary>fork() (no CLONE_VM): the child runs on its copy of the parent's shadow stack — same stack, same SSP
+    /// (<c>shstk_alloc_thread_stack()</c> returns 0, so <c>update_fpu_shstk()</c> changes nothing). vfork()
+    /// (CLONE_VM|CLONE_VFORK): the child shares the parent's stack and records none of its own, so its exit does
+    /// not unmap the parent's.</summary>
+    [Fact]
+    public void Fork_copies_and_vfork_shares_the_parents_shadow_stack()
+    {
+        var (k, t) = Start(cpus: 2);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        var s = t.Shstk;
+        var child = k.Fork(t);
+        Assert.NotSame(t.Mm, child.Mm);
+        Assert.Equal(s, child.Shstk);
+        Assert.Contains(s, child.Mm.ShadowStacks);
+        Assert.Equal((XsaveDataRules.CetShstkEn, s.Top), SavedCetUser(k, child));
+        var vf = k.Fork(t, vfork: true);
+        Assert.Same(t.Mm, vf.Mm);
+        Assert.Equal(default, vf.Shstk);
+        Assert.Equal((XsaveDataRules.CetShstkEn, s.Top), SavedCetUser(k, vf));
+        k.Exit(vf);
+        Assert.Contains(s, t.Mm.ShadowStacks);
+        k.Exit(child);
+        Assert.Contains(s, t.Mm.ShadowStacks);
+    }
+
+    /// <summary>Without shadow stacks a new thread gets none and its CET_U stays in its init state
+    /// (<c>shstk_alloc_thread_stack()</c> returns 0 when the feature is off).</summary>
+    [Fact]
+    public void Threads_of_a_task_without_shadow_stacks_get_none()
+    {
+        var (k, t) = Start();
+        var th = k.Fork(t, thread: true);
+        Assert.Equal(default, th.Shstk);
+        Assert.Empty(t.Mm.ShadowStacks);
+        Assert.Null(SavedCetUser(k, th));
+    }
+}
