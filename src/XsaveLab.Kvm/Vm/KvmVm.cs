@@ -34,6 +34,7 @@ public sealed class KvmVm
         foreach (var (name, mem) in o.GuestMemory)
             c.GuestMemory.Add(name, (byte[])mem.Clone());
         c._guestAddresses = new Dictionary<string, ulong>(o._guestAddresses, StringComparer.OrdinalIgnoreCase);
+        c.ShadowStacks = new HashSet<string>(o.ShadowStacks, StringComparer.OrdinalIgnoreCase);
         return c;
     }
 
@@ -53,7 +54,7 @@ public sealed class KvmVm
 
     /// <summary>Buffers the guest kernel mapped as shadow-stack pages (<c>shstk_enable BUF</c>); a page attribute in
     /// the guest's page tables, so part of guest memory and of a snapshot.</summary>
-    public HashSet<string> ShadowStacks { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public HashSet<string> ShadowStacks { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The buffer holding linear address <paramref name="address"/> and the offset in it, or null.</summary>
     public string? BufferAt(ulong address, out int offset)
