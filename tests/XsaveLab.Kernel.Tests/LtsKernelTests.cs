@@ -72,4 +72,20 @@ public class LtsKernelTests
         Assert.All(KernelVariants.Lts, v => Assert.False(v.StatePermPreservesNonUser));
         Assert.All(KernelVariants.Lts, v => Assert.True(v.FpuGuestHasPerm));
     }
+
+    /// <summary>NT_X86_XSAVE_LAYOUT came with ba386777a30b (tip x86-fpu-2024-09-17, merged for 6.12): a core file of
+    /// 6.1 or 6.6 has no such note, one of 6.12 or later has it with one record per extended user feature.</summary>
+    [Theory]
+    [InlineData("6.1", false)]
+    [InlineData("6.6", false)]
+    [InlineData("6.12", true)]
+    [InlineData("6.17", true)]
+    public void Only_6_12_and_later_write_the_xsave_layout_note(string kernel, bool written)
+    {
+        var cfg = XsaveLab.Kernel.Uabi.UabiConfig.FromSystem(FpuSystem.Boot(CpuCatalog.Get("spr"), KernelVariants.Get(kernel)));
+        var note = XsaveLab.Kernel.Uabi.CoreNotes.XsaveLayoutNote.Create(cfg);
+        Assert.Equal(written, note is not null);
+        if (note is not null)
+            Assert.Equal(System.Numerics.BitOperations.PopCount(cfg.UserMaxFeatures & XFeatureMasks.Extend) * XsaveLab.Kernel.Uabi.CoreNotes.XfeatComponent.Sizeof, note.Desc.Length);
+    }
 }

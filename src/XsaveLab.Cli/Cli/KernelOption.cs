@@ -13,6 +13,17 @@ public static class KernelOption
         HelpName = "VARIANT|FILE",
     };
 
+    /// <summary>The option without a default, for a command that runs its own set of variants and adds the one given.</summary>
+    public static Option<string> CreateOptional(string what) => new("--kernel")
+    {
+        Description = $"{what}: {Valid}, or a variant FILE (docs/kernel-variant-files.md)",
+        HelpName = "VARIANT|FILE",
+    };
+
+    /// <summary>The variant given, or null when the option is absent.</summary>
+    public static KernelVariant? GetOptional(ParseResult parse, Option<string> option) =>
+        parse.GetValue(option) is null ? null : Get(parse, option);
+
     /// <summary>The chosen variant: a built-in name, else a file that exists; an unknown name or a bad file is a
     /// <see cref="UserErrorException"/> (a file's error names the file and the field).</summary>
     public static KernelVariant Get(ParseResult parse, Option<string> option)

@@ -24,11 +24,12 @@ public static class ExperimentCommand
         public Option<string> Btf { get; } = new("--btf") { Description = "Struct sizes for the task_struct slab figures from a kernel's BTF (default with --host: /sys/kernel/btf/vmlinux)", HelpName = "FILE" };
         public Option<int?> TaskStructSize { get; } = new("--task-struct-size") { Description = "sizeof(struct task_struct) of a kernel build, for the task_struct slab figures", HelpName = "BYTES" };
         public Option<int?> FpuStructSize { get; } = new("--fpu-struct-size") { Description = "sizeof(struct fpu) of a 6.16+ build, where struct fpu follows the task_struct (omit for older builds: it is inside task_struct)", HelpName = "BYTES" };
+        public Option<string> Design { get; } = KernelOption.CreateOptional("A further design shown beside the series' cases");
 
         public void AddTo(Command c)
         {
             c.Add(Tasks); c.Add(Vcpus); c.Add(CostModel); c.Add(Calibrate); c.Add(NoMeasure); c.Add(Runs); c.Add(NoModifiedOptimization);
-            c.Add(Btf); c.Add(TaskStructSize); c.Add(FpuStructSize);
+            c.Add(Btf); c.Add(TaskStructSize); c.Add(FpuStructSize); c.Add(Design);
         }
 
         /// <summary>The struct sizes given on the command line or read from --btf; null when neither was given.</summary>
@@ -86,6 +87,7 @@ public static class ExperimentCommand
                 MeasureRuns = runs,
                 ModifiedOptimization = !parse.GetValue(NoModifiedOptimization),
                 StructSizes = StructSizes(parse),
+                Design = KernelOption.GetOptional(parse, Design),
             };
         }
     }

@@ -31,6 +31,6 @@ public sealed class VariantsRenderer : IRenderer<IReadOnlyList<VariantChanges>>
                 t.Write(console);
             console.WriteLine();
         }
-        console.WriteLine($"--kernel NAME selects one for boot, kvm, report and explore; --kernel FILE a design of your own (docs/kernel-variant-files.md).");
+        console.WriteLine($"--kernel NAME selects one for boot, kvm, report, explore and experiment cet-s; --kernel FILE a design of your own (docs/kernel-variant-files.md).");
     }
 }

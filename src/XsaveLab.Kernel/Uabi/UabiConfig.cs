@@ -39,6 +39,7 @@ public sealed class UabiConfig
         UserMaxSize = userMaxSize ?? (UseXsave ? XStateGeometry.Size(cpu, userMaxFeatures, false) : XsaveOffsets.FxsaveSize);
         UserDefaultSize = UseXsave ? XStateGeometry.Size(cpu, userDefaultFeatures, false) : XsaveOffsets.FxsaveSize;
         OsPke = (userMaxFeatures & XFeatureMasks.Pkru) != 0;
+        WritesXsaveLayoutNote = system.Variant.WritesXsaveLayoutNote;
 
         // xfeature_uncompact_order[]: enabled user features sorted by standard offset (setup_xstate_cache()).
         _uncompactOrder = Enumerable.Range(2, 61)
@@ -54,6 +55,9 @@ public sealed class UabiConfig
     }
 
     public CpuProfile Cpu { get; }
+
+    /// <summary>The kernel writes NT_X86_XSAVE_LAYOUT into core files (<see cref="KernelVariant.WritesXsaveLayoutNote"/>).</summary>
+    public bool WritesXsaveLayoutNote { get; }
     public KernelBuildOptions Build { get; }
 
     /// <summary>X86_FEATURE_USER_SHSTK as the regset paths test it: CONFIG_X86_USER_SHADOW_STACK and CET_U in

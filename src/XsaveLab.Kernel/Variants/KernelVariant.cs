@@ -64,6 +64,11 @@ public sealed record KernelVariant
     /// <c>arch_task_struct_size</c> is the same sum either way; the flag says how given struct sizes are read.</summary>
     public bool FpuAppendedToTask { get; init; } = true;
 
+    /// <summary>Core files carry the NT_X86_XSAVE_LAYOUT note next to NT_X86_XSTATE (ba386777a30b, "x86/elf: Add a new FPU
+    /// buffer layout info to x86 core files", merged for 6.12): <c>elf_coredump_extra_notes_write()</c> and
+    /// <c>elf_coredump_extra_notes_size()</c>. Before it a debugger guesses the layout from XCR0 in sw_reserved.</summary>
+    public bool WritesXsaveLayoutNote { get; init; } = true;
+
     /// <summary>The SLUB <c>calculate_order()</c> of the release (mm/slub.c; the 1/2-waste rules are 6.7+).</summary>
     public Memory.SlubOrderRules SlubOrder { get; init; } = Memory.SlubOrderRules.HalfWaste;
 

@@ -23,7 +23,7 @@ public static class KernelVariants
         CetGuestOnly = new("component 12", "XFEATURE_CET_KERNEL gated on SHSTK, in SUPERVISOR_SUPPORTED and GUEST_SUPERVISOR, name '(KVM only)'", "8b05b3c98816, 151bf232494d", Component12),
         CetGuestOnlyEarly = new("component 12", "XFEATURE_CET_KERNEL gated on SHSTK, in SUPERVISOR_SUPPORTED and the guest-only set, name 'Control-flow Kernel registers' (no '(KVM only)')",
             "v4 3/8 <20250318153316.1970147-4-chao.gao@intel.com>", Component12),
-        NoteLayout = new("core files", "NT_X86_XSAVE_LAYOUT note (offset and size of each xfeature) next to NT_X86_XSTATE", "ba386777a30b"),
+        NoteLayout = new("core files", "NT_X86_XSAVE_LAYOUT note (offset and size of each xfeature) next to NT_X86_XSTATE", "ba386777a30b (tip x86-fpu-2024-09-17, merged for 6.12)"),
         NoNoteLayout = new("core files", "no NT_X86_XSAVE_LAYOUT note: debuggers guess the XSAVE layout from XCR0 in sw_reserved", "ba386777a30b (absent)"),
         PermBug = new("__xstate_request_perm", "mask |= supervisor bits for host size only, then __state_perm = mask & USER_SUPPORTED (supervisor bits and flags lost)", "d8414603b29f (absent)", VariantEffect.CallResults),
         PermFixed = new("__xstate_request_perm", "__state_perm = permitted | requested, supervisor bits and FPU_GUEST_PERM_LOCKED kept; user size from a masked copy", "d8414603b29f", VariantEffect.CallResults),
@@ -183,6 +183,7 @@ public static class KernelVariants
         Summary = "LTS 6.6: user shadow stacks and CET_U in IA32_XSS are new; no NT_X86_XSAVE_LAYOUT note in core files.",
         // mm/slub.c calculate_order() before the 6.7 rework (min_objects loop, waste up to 1/4).
         SlubOrder = Memory.SlubOrderRules.MinObjectsLoop,
+        WritesXsaveLayoutNote = false,
         Differences = [.. V6_15.Differences, NoNoteLayout],
     };
 

@@ -36,6 +36,10 @@ public sealed record CetSOptions
     /// <summary>The SLUB inputs (CPU count, boot options) for those figures.</summary>
     public Kernel.Memory.SlubParams Slub { get; init; } = Kernel.Memory.SlubParams.Default;
 
+    /// <summary>A further design to run beside the series' cases (<c>--kernel VARIANT|FILE</c>: another built-in
+    /// variant or a variant file); null, or one of <see cref="CetSExperiment.Variants"/>, adds nothing.</summary>
+    public KernelVariant? Design { get; init; }
+
     public void Validate()
     {
         if (Tasks is < 0 or > 10_000_000) throw new ArgumentOutOfRangeException(nameof(Tasks), Tasks, "0..10000000");
@@ -58,6 +62,17 @@ public static class CetSExperiment
         (KernelVariants.Case3, "case 3 (CET_S in every task)"),
         (KernelVariants.Deferred, "deferred (review alternative)"),
     ];
+
+    /// <summary><see cref="Variants"/> and, after them, <paramref name="design"/> when it is not one of them: a built-in
+    /// variant labelled as such, a variant file with the parent it changes.</summary>
+    public static IReadOnlyList<(KernelVariant Variant, string Case)> WithDesign(KernelVariant? design)
+    {
+        if (design is null || Variants.Any(x => x.Variant.Name == design.Name))
+            return Variants;
+        string label = KernelVariants.Find(design.Name) is not null ? $"--kernel {design.Name}"
+            : $"variant file (parent {design.Neighbour?.Name ?? "?"})";
+        return [.. Variants, (design, label)];
+    }
 
     /// <summary>The run-to-run variation assumed when no measurement is given: Chao Gao's 0.4–0.7 %
     /// (docs/linux-fpu-core.md, "The series' experiment"), lower bound.</summary>
@@ -82,8 +97,9 @@ public static class CetSExperiment
             notes.Add("No cost model: bytes are counted, times are not predicted (run `calibrate` or give --cost-model).");
 
         var rows = new List<(KernelVariant V, string Case, FpuSystem Sys, SimStats Ping, SimStats Vcpu, FpuShapes Shapes, SaveInstruction Instr)>();
-        int step = 0, steps = Variants.Count + 1;
-        foreach (var (variant, label) in Variants)
+        var runs = WithDesign(o.Design);
+        int step = 0, steps = runs.Count + 1;
+        foreach (var (variant, label) in runs)
         {
             var sys = FpuSystem.Boot(cpu, variant);
             progress?.Report(++step / (double)steps * 0.5);

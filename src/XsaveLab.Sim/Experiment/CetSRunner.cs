@@ -26,6 +26,9 @@ public sealed record CetSRunOptions
     /// <summary>Struct sizes of a kernel build (given, or read from a BTF file); null: this kernel's BTF when the CPU
     /// is this machine's, else no task_struct slab figures.</summary>
     public Kernel.Memory.TaskStructSizes? StructSizes { get; init; }
+
+    /// <summary>A further design shown beside the series' cases (<see cref="CetSOptions.Design"/>).</summary>
+    public KernelVariant? Design { get; init; }
 }
 
 /// <summary>Runs the experiment end to end: load the cost model (file, shipped reference, or a calibration when
@@ -80,6 +83,7 @@ public static class CetSRunner
             ModifiedOptimization = o.ModifiedOptimization,
             StructSizes = sizes,
             Slub = slub,
+            Design = o.Design,
         }, Wrap(progress, "simulating variants"));
         return r with { Notes = [.. notes, .. r.Notes], Warnings = [.. warnings.Distinct()] };
     }

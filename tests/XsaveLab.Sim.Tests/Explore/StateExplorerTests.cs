@@ -92,12 +92,24 @@ public class StateExplorerTests(ITestOutputHelper output)
     [InlineData("\"guestPerm\": \"copyOfPerm\"", "guest-perm-covers-guest-state")]
     [InlineData("\"statePermPreservesNonUser\": false", "perm-keeps-supervisor")]
     [InlineData("\"hostDefaultsExcludeGuestSupervisor\": false", "task-no-guest-only")]
-    public void A_variant_file_reverting_one_fix_is_caught(string change, string invariant)
+    public void A_variant_file_reverting_one_fix_is_caught(string change, string invariant) =>
+        Caught("design.json", $$"""{ "name": "reverted", "parent": "6.17", {{change}} }""", change, invariant);
+
+    /// <summary>The YAML twin: the same reverted fixes written as YAML are caught by the same invariants.</summary>
+    [Theory]
+    [InlineData("guestState: kernelDefaults", "guest-fpstate-defaults")]
+    [InlineData("guestPerm: copyOfPerm", "guest-perm-covers-guest-state")]
+    [InlineData("statePermPreservesNonUser: false", "perm-keeps-supervisor")]
+    [InlineData("hostDefaultsExcludeGuestSupervisor: false", "task-no-guest-only")]
+    public void A_yaml_variant_file_reverting_one_fix_is_caught(string change, string invariant) =>
+        Caught("design.yaml", $"# one fix of the series reverted\nname: reverted\nparent: \"6.17\"\n{change}\n", change, invariant);
+
+    private void Caught(string fileName, string text, string change, string invariant)
     {
-        string path = Path.Combine(Directory.CreateTempSubdirectory("xsavelab-variant-").FullName, "design.json");
+        string path = Path.Combine(Directory.CreateTempSubdirectory("xsavelab-variant-").FullName, fileName);
         try
         {
-            File.WriteAllText(path, $$"""{ "name": "reverted", "parent": "6.17", {{change}} }""");
+            File.WriteAllText(path, text);
             var v = KernelVariantFile.Read(path);
             var r = Explore(v, 2);
             var found = Assert.Single(r.Violations, x => x.Invariant == invariant);

@@ -28,7 +28,7 @@ public sealed class UserAbiSection : IReportSection
             fps.UserSize, fps.UserSize + SigframeSizes.Magic2Size, Json.Hex(fps.UserXfeatures),
             Json.Hex(Sigframes.FpXstateMagic1), Json.Hex(Sigframes.FpXstateMagic2),
             Json.Hex(XFeatureMasks.SigframeInitOpt & cfg.UserMaxFeatures),
-            [.. XsaveLayoutNote.Records(cfg).Select(r => new XfeatRecordJson(r.Type, r.Size, r.Offset, r.Flags))],
+            note is null ? [] : [.. XsaveLayoutNote.Records(cfg).Select(r => new XfeatRecordJson(r.Type, r.Size, r.Offset, r.Flags))],
             note?.EncodedSize ?? 0);
     }
 
@@ -44,8 +44,11 @@ public sealed class UserAbiSection : IReportSection
         t.AddRow("written only when in use", j.SigframeInitOpt, "XFEATURE_MASK_SIGFRAME_INITOPT (xfeatures_need_sigframe_write)");
         t.AddRow("NT_X86_XSTATE length", Numbers.Int(j.XstateRegsetLength), $"fpu_user_cfg.max_size; u64 at {XsaveOffsets.SwReserved} = {j.XstateSwReserved464} (xstate_fx_sw_bytes)");
         t.AddRow("NT_PRFPREG length", Numbers.Int(j.PrfpregLength), "sizeof(struct fxregs_state)");
-        t.AddRow("NT_X86_XSAVE_LAYOUT", $"{j.XsaveLayoutNote.Count} records, note {Numbers.Bytes(j.XsaveLayoutNoteBytes)}",
-            string.Join(" ", j.XsaveLayoutNote.Select(r => $"{r.Type}:{r.Size}@{r.Offset}")));
+        if (j.XsaveLayoutNoteBytes == 0)
+            t.AddRow("NT_X86_XSAVE_LAYOUT", "not written", ctx.Kernel.WritesXsaveLayoutNote ? "fpu_user_cfg.max_features = 0" : "no such note before ba386777a30b (6.12)");
+        else
+            t.AddRow("NT_X86_XSAVE_LAYOUT", $"{j.XsaveLayoutNote.Count} records, note {Numbers.Bytes(j.XsaveLayoutNoteBytes)}",
+                string.Join(" ", j.XsaveLayoutNote.Select(r => $"{r.Type}:{r.Size}@{r.Offset}")));
         return [new TableBlock(t)];
     }
 }

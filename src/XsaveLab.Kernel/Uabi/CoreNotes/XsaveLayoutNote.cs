@@ -22,9 +22,11 @@ public static class XsaveLayoutNote
         return list;
     }
 
+    /// <summary>The note a core file of this kernel carries: none before ba386777a30b (6.12; the variant's
+    /// <see cref="KernelVariant.WritesXsaveLayoutNote"/>), and none when max_features = 0.</summary>
     public static ElfNote? Create(UabiConfig cfg)
     {
-        if (cfg.UserMaxFeatures == 0)
+        if (cfg.UserMaxFeatures == 0 || !cfg.WritesXsaveLayoutNote)
             return null;
         return new ElfNote(ElfNote.LinuxOwner, NoteType.NtX86XsaveLayout, Encode(Records(cfg)));
     }
