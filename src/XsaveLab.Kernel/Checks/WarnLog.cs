@@ -3,7 +3,7 @@ namespace XsaveLab.Kernel.Checks;
 /// <summary>The kernel's WARN_ON/WARN_ON_FPU/WARN_ON_ONCE conditions that fired, in order.</summary>
 public sealed class WarnLog
 {
-    private readonly List<string> _entries = [];
+    private List<string> _entries = [];
 
     public IReadOnlyList<string> Entries => _entries;
 
@@ -12,4 +12,11 @@ public sealed class WarnLog
     internal void Warn(string message) => _entries.Add(message);
 
     public void Clear() => _entries.Clear();
+
+    internal WarnLog Clone()
+    {
+        var c = (WarnLog)MemberwiseClone();
+        c._entries = [.. _entries];
+        return c;
+    }
 }

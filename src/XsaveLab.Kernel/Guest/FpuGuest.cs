@@ -6,7 +6,7 @@ public sealed class FpuGuest
     internal FpuGuest(KernelTask owner) => Owner = owner;
 
     /// <summary>The task that allocated it (the vCPU thread).</summary>
-    public KernelTask Owner { get; }
+    public KernelTask Owner { get; private set; }
 
     /// <summary>xfeatures: features enabled/allocated for the vCPU.</summary>
     public ulong Xfeatures { get; internal set; }
@@ -22,4 +22,15 @@ public sealed class FpuGuest
 
     /// <summary>fpstate: the guest buffer (null after free).</summary>
     public FpState? FpState { get; internal set; }
+
+    /// <summary>The copy of <paramref name="o"/> within the kernel copy <paramref name="map"/> is building (for a
+    /// vCPU's container, through <see cref="CloneMap.Get{T}"/>).</summary>
+    public static FpuGuest Clone(FpuGuest o, CloneMap map)
+    {
+        var c = (FpuGuest)o.MemberwiseClone();
+        map.Add(o, c);
+        c.Owner = map.Get(o.Owner, KernelTask.Clone);
+        c.FpState = map.Get(o.FpState, FpState.Clone);
+        return c;
+    }
 }

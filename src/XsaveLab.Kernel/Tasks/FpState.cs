@@ -28,9 +28,16 @@ public sealed class FpState
     /// <summary>A value copy: same fields, a buffer of its own.</summary>
     public FpState Clone()
     {
-        var c = new FpState(Id, Buffer.Length, Address, IsValloc) { IsConfidential = IsConfidential, InUse = InUse, Freed = Freed };
-        c.Apply(Shape);
-        Buffer.CopyTo(c.Buffer, 0);
+        var c = (FpState)MemberwiseClone();
+        c.Buffer = (byte[])Buffer.Clone();
+        return c;
+    }
+
+    /// <summary><see cref="Clone()"/> recorded in <paramref name="map"/> (a kernel copy in progress).</summary>
+    internal static FpState Clone(FpState o, CloneMap map)
+    {
+        var c = o.Clone();
+        map.Add(o, c);
         return c;
     }
 
@@ -61,7 +68,7 @@ public sealed class FpState
     public bool Freed { get; internal set; }
 
     /// <summary>The allocation (capacity ≥ <see cref="Size"/>).</summary>
-    public byte[] Buffer { get; }
+    public byte[] Buffer { get; private set; }
 
     public ulong Address { get; }
 

@@ -27,5 +27,16 @@ public sealed class Fpu
     public FpuStatePerm GuestPerm { get; internal set; }
 
     /// <summary>__fpstate: the buffer embedded in the task allocation (kernel default size).</summary>
-    public FpState EmbeddedFpState { get; }
+    public FpState EmbeddedFpState { get; private set; }
+
+    /// <summary>The copy of <paramref name="o"/> within the copy <paramref name="map"/> is building.</summary>
+    internal static Fpu Clone(Fpu o, CloneMap map) => map.Get(o, static (o, map) =>
+    {
+        var c = (Fpu)o.MemberwiseClone();
+        map.Add(o, c);
+        c.FpState = map.Get(o.FpState, FpState.Clone);
+        c.TaskFpState = map.Get(o.TaskFpState, FpState.Clone);
+        c.EmbeddedFpState = map.Get(o.EmbeddedFpState, FpState.Clone);
+        return c;
+    });
 }

@@ -29,6 +29,8 @@ public sealed class FpuCounters
     /// stay allocated for the life of the machine.</summary>
     public long LeakedBytes { get; internal set; }
 
+    internal FpuCounters Clone() => (FpuCounters)MemberwiseClone();
+
     public void Reset()
     {
         ContextSwitches = Saves = Restores = SavedBytes = RestoredBytes = SaveFootprintBytes = RestoresAvoided = 0;

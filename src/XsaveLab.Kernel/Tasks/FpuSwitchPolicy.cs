@@ -43,6 +43,9 @@ public sealed class FpuSwitchPolicy
 
     public FpuSystem System { get; }
 
+    /// <summary>A copy with its own one-entry caches; the per-feature sizes are fixed at boot and shared.</summary>
+    internal FpuSwitchPolicy Clone() => (FpuSwitchPolicy)MemberwiseClone();
+
     /// <summary>The features a save can touch: XCR0, with IA32_XSS for XSAVES (fixed after <c>fpu__init_cpu_xstate()</c>).</summary>
     public ulong SaveEnabled { get; }
 

@@ -14,7 +14,7 @@ public sealed class KernelCpu
     public int Id { get; }
 
     /// <summary>The registers and instructions.</summary>
-    public XsaveCpu Cpu { get; }
+    public XsaveCpu Cpu { get; private set; }
 
     /// <summary>fpu_fpregs_owner_ctx: whose context the registers hold (null = nobody's).</summary>
     public Fpu? FpregsOwnerCtx { get; internal set; }
@@ -29,5 +29,16 @@ public sealed class KernelCpu
     public KernelTask? Current { get; internal set; }
 
     // Scratch for PKRU writes (no allocation on switches).
-    internal readonly byte[] PkruScratch;
+    internal byte[] PkruScratch;
+
+    /// <summary>The copy of this CPU within the kernel copy <paramref name="map"/> is building.</summary>
+    internal KernelCpu Clone(CloneMap map)
+    {
+        var c = (KernelCpu)MemberwiseClone();
+        c.Cpu = Cpu.Clone();
+        c.PkruScratch = (byte[])PkruScratch.Clone();
+        c.FpregsOwnerCtx = FpregsOwnerCtx is null ? null : Fpu.Clone(FpregsOwnerCtx, map);
+        c.Current = map.Get(Current, KernelTask.Clone);
+        return c;
+    }
 }

@@ -16,7 +16,7 @@ public sealed class KernelTask
     public string Name { get; internal set; }
     public ThreadGroup Group { get; internal set; }
     public KernelTask Leader => Group.Leader;
-    public Fpu Fpu { get; }
+    public Fpu Fpu { get; private set; }
 
     /// <summary>PF_KTHREAD / PF_USER_WORKER: no user FPU state is switched.</summary>
     public bool IsKernelThread { get; }
@@ -48,14 +48,14 @@ public sealed class KernelTask
     /// <summary>thread.pkru (switched eagerly).</summary>
     public uint Pkru { get; internal set; }
 
-    private readonly List<SignalInfo> _signals = [];
+    private List<SignalInfo> _signals = [];
 
     /// <summary>Signals the FPU code sent to this task, in order.</summary>
     public IReadOnlyList<SignalInfo> Signals => _signals;
 
     internal void Signal(SignalInfo s) => _signals.Add(s);
 
-    private readonly List<FpuGuest> _guests = [];
+    private List<FpuGuest> _guests = [];
 
     /// <summary>Guest FPU containers (vCPUs) this task allocated and has not freed.</summary>
     public IReadOnlyList<FpuGuest> Guests => _guests;
@@ -63,6 +63,22 @@ public sealed class KernelTask
     internal void AddGuest(FpuGuest g) => _guests.Add(g);
 
     internal void RemoveGuest(FpuGuest g) => _guests.Remove(g);
+
+    /// <summary>The copy of this task within the kernel copy <paramref name="map"/> is building (every field copied
+    /// by <see cref="object.MemberwiseClone"/>, the objects it points to copied once through the map).</summary>
+    internal static KernelTask Clone(KernelTask o, CloneMap map)
+    {
+        var c = (KernelTask)o.MemberwiseClone();
+        map.Add(o, c);
+        c.Group = ThreadGroup.Clone(o.Group, map);
+        c.Fpu = Fpu.Clone(o.Fpu, map);
+        c.Mm = map.Get(o.Mm, UserMm.Clone);
+        c._signals = [.. o._signals];
+        c._guests = new List<FpuGuest>(o._guests.Count);
+        foreach (var g in o._guests)
+            c._guests.Add(map.Get(g, FpuGuest.Clone));
+        return c;
+    }
 
     public override string ToString() => $"{Name}[{Pid}]";
 }

@@ -11,10 +11,11 @@ public sealed partial class LinuxKernel
     private const ulong TaskBase = 0xffff_8880_0000_0000;
     private const ulong VmallocBase = 0xffff_c900_0000_0000;
 
-    private readonly List<KernelTask> _tasks = [];
-    private readonly List<ThreadGroup> _groups = [];
-    private readonly List<string> _violations = [];
-    private readonly KernelCpu[] _cpus;
+    // Not readonly: Clone() replaces them in its copy (LinuxKernel.Clone.cs).
+    private List<KernelTask> _tasks = [];
+    private List<ThreadGroup> _groups = [];
+    private List<string> _violations = [];
+    private KernelCpu[] _cpus;
     private int _nextPid = 1;
     private int _nextFpstate = 1;
     private ulong _vmallocNext = VmallocBase;
@@ -47,7 +48,7 @@ public sealed partial class LinuxKernel
     public FpuSystem System { get; }
 
     /// <summary>The switch decisions and transfer accounting of this boot.</summary>
-    public FpuSwitchPolicy SwitchPolicy { get; }
+    public FpuSwitchPolicy SwitchPolicy { get; private set; }
 
     public KernelVariant Variant => System.Variant;
 
@@ -58,9 +59,9 @@ public sealed partial class LinuxKernel
 
     public IReadOnlyList<ThreadGroup> Groups => _groups;
 
-    public FpuCounters Counters { get; } = new();
+    public FpuCounters Counters { get; private set; } = new();
 
-    public WarnLog Warnings { get; } = new();
+    public WarnLog Warnings { get; private set; } = new();
 
     /// <summary>Model-level invariant breaches detected on the way (e.g. a save that would write past
     /// fpstate.size); tests expect none.</summary>
@@ -74,7 +75,7 @@ public sealed partial class LinuxKernel
 
     internal void Violation(string message) => _violations.Add(message);
 
-    private readonly List<string> _oopses = [];
+    private List<string> _oopses = [];
 
     /// <summary>Each <c>die()</c> the kernel went through, as its first line (<c>Oops: … [#n]</c>); the task that
     /// took it is killed.</summary>
@@ -106,7 +107,7 @@ public sealed partial class LinuxKernel
         Counters.VfreeBytes += Memory.FpstateAllocation.Bytes(fps.Size);
     }
 
-    private readonly List<FpState> _leaked = [];
+    private List<FpState> _leaked = []; // not readonly: Clone() replaces it in its copy
 
     /// <summary>vmalloc'ed fpstates no pointer refers to any more: never vfree()d (see <see cref="Exec"/>).</summary>
     public IReadOnlyList<FpState> LeakedFpStates => _leaked;

@@ -4,7 +4,7 @@ namespace XsaveLab.Kernel.Tasks;
 /// are the group's permissions.</summary>
 public sealed class ThreadGroup
 {
-    private readonly List<KernelTask> _threads = [];
+    private List<KernelTask> _threads = [];
 
     internal ThreadGroup(int tgid) => Tgid = tgid;
 
@@ -18,4 +18,16 @@ public sealed class ThreadGroup
     internal void Add(KernelTask t) => _threads.Add(t);
 
     internal void Remove(KernelTask t) => _threads.Remove(t);
+
+    /// <summary>The copy of <paramref name="o"/> within the kernel copy <paramref name="map"/> is building.</summary>
+    internal static ThreadGroup Clone(ThreadGroup o, CloneMap map) => map.Get(o, static (o, map) =>
+    {
+        var c = (ThreadGroup)o.MemberwiseClone();
+        map.Add(o, c);
+        c.Leader = map.Get(o.Leader, KernelTask.Clone);
+        c._threads = new List<KernelTask>(o._threads.Count);
+        foreach (var t in o._threads)
+            c._threads.Add(map.Get(t, KernelTask.Clone));
+        return c;
+    });
 }

@@ -10,8 +10,9 @@ public sealed class UserMm
     /// <summary>Where the model's mmap() places the first shadow stack's top (grows down from here).</summary>
     public const ulong MmapBase = 0x7fff_f000_0000;
 
-    private readonly List<ThreadShstk> _shadowStacks = [];
-    private readonly Dictionary<ulong, ulong> _entries = [];
+    // Not readonly: Clone() replaces them in its copy.
+    private List<ThreadShstk> _shadowStacks = [];
+    private Dictionary<ulong, ulong> _entries = [];
     private ulong _next = MmapBase;
 
     /// <summary>The live VM_SHADOW_STACK mappings.</summary>
@@ -24,6 +25,17 @@ public sealed class UserMm
         c._shadowStacks.AddRange(_shadowStacks);
         foreach (var (a, v) in _entries)
             c._entries[a] = v;
+        return c;
+    }
+
+    /// <summary>The copy of <paramref name="o"/> within the kernel copy <paramref name="map"/> is building (once for
+    /// all the threads sharing it). Value fields are copied by <see cref="object.MemberwiseClone"/>.</summary>
+    internal static UserMm Clone(UserMm o, CloneMap map)
+    {
+        var c = (UserMm)o.MemberwiseClone();
+        map.Add(o, c);
+        c._shadowStacks = [.. o._shadowStacks];
+        c._entries = new Dictionary<ulong, ulong>(o._entries);
         return c;
     }
 

@@ -7,8 +7,8 @@ namespace XsaveLab.Kvm.Script;
 /// switch) when it has to run, or switches it out when the kernel path needs it stopped (ptrace, sigreturn).</summary>
 public sealed partial class VmmRunner
 {
-    private readonly List<KernelTask> _tasks = [];
-    private readonly Dictionary<KernelTask, byte[]> _frames = [];
+    private List<KernelTask> _tasks = [];
+    private Dictionary<KernelTask, byte[]> _frames = [];
     private byte[]? _regset;
     private int _selected;
 

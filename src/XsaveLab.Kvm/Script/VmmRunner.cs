@@ -5,9 +5,10 @@ namespace XsaveLab.Kvm.Script;
 /// built and never reads script text.</summary>
 public sealed partial class VmmRunner
 {
-    private readonly List<KvmStep> _steps = [];
-    private readonly Dictionary<string, VcpuSnapshot> _snapshots = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, CpuProfile> _snapshotCpus = new(StringComparer.OrdinalIgnoreCase);
+    // Not readonly: Clone() replaces them in its copy (VmmRunner.Clone.cs).
+    private List<KvmStep> _steps = [];
+    private Dictionary<string, VcpuSnapshot> _snapshots = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, CpuProfile> _snapshotCpus = new(StringComparer.OrdinalIgnoreCase);
     private bool _flavourNamed;
     private KvmSettings _settings;
     private KvmSystem? _sys;

@@ -37,10 +37,10 @@ public sealed class KvmSystem
     public HostFpuConfig Host { get; }
     public KvmCaps Caps { get; }
     /// <summary>The host kernel the VMM runs on.</summary>
-    public LinuxKernel Kernel { get; }
+    public LinuxKernel Kernel { get; private set; }
 
     /// <summary>The VMM's vCPU thread (leader of its process): its permissions lock at the first vCPU.</summary>
-    public KernelTask Task { get; }
+    public KernelTask Task { get; private set; }
 
     /// <summary>The CPU the vCPU thread runs on.</summary>
     public XsaveCpu Cpu => Kernel.Cpus[0].Cpu;
@@ -88,6 +88,18 @@ public sealed class KvmSystem
     public IReadOnlyList<uint> GetMsrIndexList() => Caps.MsrsToSave();
 
     private int _vms;
+
+    /// <summary>The copy of <paramref name="o"/> within the copy <paramref name="map"/> is building: the kernel
+    /// copied (<see cref="LinuxKernel.Clone(CloneMap)"/>), settings, host configuration and caps shared (read-only
+    /// after boot). Value fields are copied by <see cref="object.MemberwiseClone"/>.</summary>
+    internal static KvmSystem Clone(KvmSystem o, CloneMap map)
+    {
+        var c = (KvmSystem)o.MemberwiseClone();
+        map.Add(o, c);
+        c.Kernel = o.Kernel.Clone(map);
+        c.Task = map.Copied(o.Task);
+        return c;
+    }
 
     /// <summary>KVM_CREATE_VM.</summary>
     public KvmVm CreateVm() => new(this, _vms++);

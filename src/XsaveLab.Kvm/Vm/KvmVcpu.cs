@@ -20,9 +20,9 @@ public sealed partial class KvmVcpu
     private Kernel.Tasks.LinuxKernel K => Vm.System.Kernel;
     private Kernel.Tasks.KernelTask T => Vm.System.Task;
 
-    public KvmVm Vm { get; }
+    public KvmVm Vm { get; private set; }
     public int Id { get; }
-    public FpuGuest Fpu { get; }
+    public FpuGuest Fpu { get; private set; }
     public bool Destroyed { get; private set; }
     public bool HasRun { get; private set; }
 
@@ -56,7 +56,20 @@ public sealed partial class KvmVcpu
     public bool GuestIbt { get; private set; }
 
     /// <summary>Observations about this vCPU's configuration (dependency problems, variant notes).</summary>
-    public List<string> Notes { get; } = [];
+    public List<string> Notes { get; private set; } = [];
+
+    /// <summary>The copy of <paramref name="o"/> within the copy <paramref name="map"/> is building: its VM and guest
+    /// FPU container copied once through the map. Value fields are copied by <see cref="object.MemberwiseClone"/>.</summary>
+    internal static KvmVcpu Clone(KvmVcpu o, CloneMap map)
+    {
+        var c = (KvmVcpu)o.MemberwiseClone();
+        map.Add(o, c);
+        c.Vm = map.Get(o.Vm, KvmVm.Clone);
+        c.Fpu = map.Get(o.Fpu, FpuGuest.Clone);
+        c.Notes = [.. o.Notes];
+        c.Cpuid = o.Cpuid.ToArray();
+        return c;
+    }
 
     /// <summary>The oops that killed the VMM thread during KVM_RUN, or null.</summary>
     public string? KilledBy { get; private set; }

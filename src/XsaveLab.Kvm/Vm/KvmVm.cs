@@ -3,7 +3,7 @@ namespace XsaveLab.Kvm.Vm;
 /// <summary>A VM file descriptor: vCPU creation and the per-VM capability query.</summary>
 public sealed class KvmVm
 {
-    private readonly Dictionary<int, KvmVcpu> _vcpus = [];
+    private Dictionary<int, KvmVcpu> _vcpus = [];
 
     internal KvmVm(KvmSystem sys, int id)
     {
@@ -11,14 +11,31 @@ public sealed class KvmVm
         Id = id;
     }
 
-    public KvmSystem System { get; }
+    public KvmSystem System { get; private set; }
     public int Id { get; }
     public IReadOnlyCollection<KvmVcpu> Vcpus => _vcpus.Values;
 
     /// <summary>Guest memory buffers (by name) the guest's XSAVE-family instructions use; part of a snapshot.</summary>
-    public Dictionary<string, byte[]> GuestMemory { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, byte[]> GuestMemory { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    private readonly Dictionary<string, ulong> _guestAddresses = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, ulong> _guestAddresses = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The copy of <paramref name="o"/> within the copy <paramref name="map"/> is building: its process,
+    /// vCPUs and guest memory copied. Value fields are copied by <see cref="object.MemberwiseClone"/>.</summary>
+    internal static KvmVm Clone(KvmVm o, CloneMap map)
+    {
+        var c = (KvmVm)o.MemberwiseClone();
+        map.Add(o, c);
+        c.System = map.Get(o.System, KvmSystem.Clone);
+        c._vcpus = new Dictionary<int, KvmVcpu>(o._vcpus.Count);
+        foreach (var (id, v) in o._vcpus)
+            c._vcpus.Add(id, map.Get(v, KvmVcpu.Clone));
+        c.GuestMemory = new Dictionary<string, byte[]>(o.GuestMemory.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, mem) in o.GuestMemory)
+            c.GuestMemory.Add(name, (byte[])mem.Clone());
+        c._guestAddresses = new Dictionary<string, ulong>(o._guestAddresses, StringComparer.OrdinalIgnoreCase);
+        return c;
+    }
 
     /// <summary>The guest linear address of buffer <paramref name="name"/>: each name gets its own
     /// <see cref="KvmVcpu.GuestBufferSize"/> slot from 0x200000 up, in order of first use, so that the modified

@@ -10,6 +10,29 @@ public sealed record ExploreOptions(KvmSettings Settings, int Depth, int Tasks =
 {
     /// <summary>Largest accepted <see cref="Depth"/>: the state count grows exponentially with it.</summary>
     public const int MaxDepth = 12;
+
+    /// <summary>Default <see cref="MemoryLimit"/>: 1 GiB of stored states.</summary>
+    public const long DefaultMemoryLimit = 1L << 30;
+
+    /// <summary>How a successor's parent state is obtained (the answers are the same either way).</summary>
+    public ExploreMode Mode { get; init; } = ExploreMode.Copy;
+
+    /// <summary>Bytes of frontier states <see cref="ExploreMode.Copy"/> keeps in memory (estimated as what copying
+    /// them allocated); a state past the limit is rebuilt, when expanded, by replaying its path on a copy of the
+    /// booted system.</summary>
+    public long MemoryLimit { get; init; } = DefaultMemoryLimit;
+}
+
+/// <summary>How the explorer builds successors (docs/explore.md, "Speed").</summary>
+public enum ExploreMode
+{
+    /// <summary>Keep each frontier state in memory and build each successor from a deep copy of it
+    /// (<see cref="XsaveLab.Kvm.Script.VmmRunner.Clone()"/>): one action per transition.</summary>
+    Copy,
+
+    /// <summary>Rebuild every successor by replaying its whole path from boot on a new VMM process (the reference
+    /// the copying explorer is tested against).</summary>
+    Replay,
 }
 
 /// <summary>A counterexample: the first (shortest) trace that breaks an invariant, and the script that replays it.</summary>

@@ -11,9 +11,11 @@ namespace XsaveLab.Sim.Explore;
 /// over <see cref="ExploreAlphabet"/>, each canonical state (<see cref="StateKey"/>) visited once, every state
 /// checked against <see cref="SeriesInvariants"/>. Breadth-first order makes the first trace found for an
 /// invariant a shortest one. A violating state is reported and not expanded.</summary>
-/// <remarks>A state is stored as its parent and the action that reached it; a successor is built by replaying
-/// that path on a fresh VMM process sharing one booted host configuration, so every transition runs the same
-/// code a replayed script runs.</remarks>
+/// <remarks>A state is identified by its parent and the action that reached it. In <see cref="ExploreMode.Copy"/>
+/// the states of the frontier are kept in memory (up to <see cref="ExploreOptions.MemoryLimit"/>) and a successor
+/// is the parent's deep copy (<see cref="VmmRunner.Clone()"/>) after one action; in <see cref="ExploreMode.Replay"/>
+/// it is built by replaying the whole path on a fresh VMM process sharing one booted host configuration. Either way
+/// every transition runs the same code a replayed script runs.</remarks>
 public sealed class StateExplorer
 {
     private readonly ExploreOptions _o;
@@ -50,24 +52,36 @@ public sealed class StateExplorer
         var perDepth = new List<long>();
         var found = new Dictionary<string, ExploreViolation>(StringComparer.Ordinal);
         long transitions = 0;
+        bool copy = _o.Mode == ExploreMode.Copy;
 
         var root = NewRunner();
+        _boot = copy ? root.Clone(_map) : null;
         seen.Add(_key.Of(root));
         Report(root, 0, found);
         var frontier = new List<int>();
+        var states = new List<Stored>();
         if (found.Count == 0)
+        {
             frontier.Add(0);
+            states.Add(new Stored(copy ? root : null, 0));
+        }
         perDepth.Add(1);
         progress?.Invoke(0, 1);
         var path = new List<int>();
         var enabled = new List<int>();
+        long held = 0;
         for (int depth = 1; depth <= _o.Depth && frontier.Count > 0; depth++)
         {
             var next = new List<int>();
-            foreach (int node in frontier)
+            var nextStates = new List<Stored>();
+            for (int i = 0; i < frontier.Count; i++)
             {
+                int node = frontier[i];
+                var (stored, bytes) = states[i];
+                states[i] = default;
+                held -= stored is null ? 0 : bytes;
                 Path(node, path);
-                var parent = Replay(path);
+                var parent = stored ?? Rebuild(path);
                 enabled.Clear();
                 for (int a = 0; a < _actions.Count; a++)
                     if (Enabled(_actions[a], parent))
@@ -75,8 +89,15 @@ public sealed class StateExplorer
                 for (int e = 0; e < enabled.Count; e++)
                 {
                     int a = enabled[e];
-                    // The last successor reuses the parent's own runner instead of a fresh replay.
-                    var r = e == enabled.Count - 1 ? parent : Replay(path);
+                    // The last successor reuses the parent's own runner instead of a copy or a fresh replay.
+                    var r = parent;
+                    long size = bytes;
+                    if (e < enabled.Count - 1)
+                    {
+                        long before = GC.GetAllocatedBytesForCurrentThread();
+                        r = copy ? Copy(parent) : Replay(path);
+                        size = GC.GetAllocatedBytesForCurrentThread() - before;
+                    }
                     Apply(r, _actions[a]);
                     transitions++;
                     if (!seen.Add(_key.Of(r)))
@@ -84,19 +105,51 @@ public sealed class StateExplorer
                     int id = _parent.Count;
                     _parent.Add(node);
                     _action.Add((short)a);
-                    if (!Report(r, id, found))
-                        next.Add(id);
+                    if (Report(r, id, found))
+                        continue;
+                    next.Add(id);
+                    bool keep = copy && depth < _o.Depth && held + size <= _o.MemoryLimit;
+                    held += keep ? size : 0;
+                    nextStates.Add(new Stored(keep ? r : null, size));
                 }
             }
             perDepth.Add(next.Count + CountViolatingAt(depth));
             progress?.Invoke(depth, perDepth[^1]);
             frontier = next;
+            states = nextStates;
         }
         clock.Stop();
         var s = _o.Settings;
         return new ExploreResult(s.Kernel.Name, s.Cpu.Name, s.Release.Name(), _o.Depth, _o.Tasks, _o.Vcpus, _actions.Count,
             perDepth.Sum(), perDepth, transitions, clock.Elapsed.TotalSeconds,
             [.. found.Values.OrderBy(v => v.Trace.Count).ThenBy(v => SeriesInvariants.All.ToList().FindIndex(i => i.Id == v.Invariant))]);
+    }
+
+    /// <summary>A frontier state: its runner when kept in memory (null: rebuilt when expanded) and the bytes its
+    /// copy allocated (what keeping it costs).</summary>
+    private readonly record struct Stored(VmmRunner? Runner, long Bytes);
+
+    // Copy mode: the booted system (never run further) that states past the memory limit are rebuilt from, and the
+    // map every copy reuses.
+    private VmmRunner? _boot;
+    private readonly CloneMap _map = new();
+
+    private VmmRunner Copy(VmmRunner r)
+    {
+        _map.Clear();
+        return r.Clone(_map);
+    }
+
+    /// <summary>A state that was not kept: its path replayed on a copy of the booted system (copy mode) or on a new
+    /// VMM process (replay mode).</summary>
+    private VmmRunner Rebuild(List<int> path)
+    {
+        if (_boot is null)
+            return Replay(path);
+        var r = Copy(_boot);
+        foreach (int a in path)
+            Apply(r, _actions[a]);
+        return r;
     }
 
     // Violating states are counted at their depth too (they were visited, just not expanded).
