@@ -31,6 +31,7 @@ public class OneRegTests
     }
 
     [Theory]
+    [InlineData(KvmRelease.Kvm612, false)]
     [InlineData(KvmRelease.Kvm617, false)]
     [InlineData(KvmRelease.Kvm618, true)]
     [InlineData(KvmRelease.Kvm619, true)]
