@@ -1,3 +1,5 @@
+using XsaveLab.Kernel.Uabi.CoreNotes;
+
 namespace XsaveLab.Kernel.Tests;
 
 /// <summary>User shadow stacks in tasks (arch/x86/kernel/shstk.c, 6.6+): the ARCH_SHSTK_* interface, the CET_U
@@ -248,5 +250,85 @@ public class ShadowStackTests
         Assert.Equal(default, th.Shstk);
         Assert.Empty(t.Mm.ShadowStacks);
         Assert.Null(SavedCetUser(k, th));
+    }
+
+    private static byte[] Q(ulong v)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(b, v);
+        return b;
+    }
+
+    /// <summary>NT_X86_SHSTK (arch/x86/kernel/fpu/regset.c): <c>ssp_get()</c>/<c>ssp_set()</c> are -ENODEV until
+    /// the task enables a shadow stack (<c>ssp_active()</c>); GET returns user_ssp from the CET_U state; SET takes
+    /// exactly 8 bytes, refuses a value at or above TASK_SIZE_MAX or not 8-byte aligned (-EINVAL, the task
+    /// unchanged) and otherwise writes user_ssp, which the task runs with after fpu_force_restore().</summary>
+    [Theory]
+    [InlineData("zen4-genoa")]
+    [InlineData("zen4-raphael")]
+    public void Nt_x86_shstk_reads_and_writes_user_ssp_with_ssp_get_and_ssp_set(string cpu)
+    {
+        var (k, t) = Start(cpu);
+        var cfg = k.UabiConfig;
+        k.Block(t);
+        Assert.Equal(Errno.ENODEV, KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Shstk, 8).Errno);
+        Assert.Equal(Errno.ENODEV, KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Shstk, Q(0x1000)).Errno);
+        k.Wake(t);
+        k.Schedule(0, t);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        k.Block(t);
+        var get = KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Shstk, 16);
+        Assert.True(get.Ok, get.Rule);
+        Assert.Equal(8, get.IovLen);
+        Assert.Equal(Q(t.Shstk.Top), get.Data);
+        Assert.Equal(Errno.EINVAL, KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Shstk, []).Errno);
+        Assert.Equal(Errno.EINVAL, KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Shstk, Q(t.Shstk.Top - 4)).Errno);
+        Assert.Equal(Errno.EINVAL, KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Shstk, Q(k.TaskSizeMax)).Errno);
+        Assert.Equal(Q(t.Shstk.Top), KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Shstk, 8).Data);
+        ulong moved = t.Shstk.Top - 0x40;
+        var set = KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Shstk, Q(moved));
+        Assert.True(set.Ok, set.Rule);
+        Assert.Equal(-1, t.Fpu.LastCpu);
+        Assert.True(KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Shstk, Q(k.TaskSizeMax - 8)).Ok);
+        Assert.True(KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Shstk, Q(moved)).Ok);
+        k.Wake(t);
+        k.Schedule(0, t);
+        Assert.Equal(moved, k.UserSsp(t));
+        KernelKit.AssertInvariants(k, cpu);
+    }
+
+    /// <summary>Where the regset does not exist (CONFIG_X86_USER_SHADOW_STACK off) <c>find_regset()</c> gives
+    /// -EINVAL; where it exists but the CPU or release lacks USER_SHSTK, -ENODEV.</summary>
+    [Theory]
+    [InlineData("zen4-genoa", "6.17", false, Errno.EINVAL)]
+    [InlineData("zen2-matisse", "6.17", true, Errno.ENODEV)]
+    [InlineData("zen4-genoa", "6.1", true, Errno.ENODEV)]
+    public void Nt_x86_shstk_without_user_shstk(string cpu, string variant, bool config, Errno expected)
+    {
+        var (k, t) = KernelKit.Running("p", cpu, variant, 1, BootOptions.Default with { UserShadowStack = config });
+        k.Block(t);
+        Assert.Equal(expected, KernelTaskUabi.PtraceGetRegset(k.UabiConfig, t, NoteType.NtX86Shstk, 8).Errno);
+        Assert.Equal(expected, KernelTaskUabi.PtraceSetRegset(k.UabiConfig, t, NoteType.NtX86Shstk, Q(0x1000)).Errno);
+    }
+
+    /// <summary>Core dumps (<c>fill_thread_core_info()</c>): a thread's NT_X86_SHSTK note is written only while its
+    /// shadow stack is enabled (<c>ssp_active()</c> counts the regset), holding its SSP; NT_PRFPREG and
+    /// NT_X86_XSTATE are always there.</summary>
+    [Fact]
+    public void Core_notes_carry_nt_x86_shstk_only_for_threads_with_a_shadow_stack()
+    {
+        var (k, t) = Start(cpus: 2);
+        var plain = k.SpawnProcess("plain");
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        var th = k.Fork(t, thread: true);
+        k.Block(t);
+        var cfg = k.UabiConfig;
+        int[] Types(KernelTask x) => [.. ThreadFpuNotes.Build(cfg, KernelTaskUabi.View(x)).Select(n => n.Type)];
+        Assert.Equal([NoteType.NtPrfpreg, NoteType.NtX86Xstate, NoteType.NtX86Shstk], Types(t));
+        Assert.Equal([NoteType.NtPrfpreg, NoteType.NtX86Xstate], Types(plain));
+        var notes = ThreadFpuNotes.Build(cfg, KernelTaskUabi.View(th));
+        Assert.Equal(Q(th.Shstk.Top), notes.Single(n => n.Type == NoteType.NtX86Shstk).Desc);
+        Assert.Equal(ElfNote.LinuxOwner, notes.Single(n => n.Type == NoteType.NtX86Shstk).Name);
+        Assert.Equal(ElfNote.CoreOwner, notes.Single(n => n.Type == NoteType.NtPrfpreg).Name);
     }
 }

@@ -174,4 +174,7 @@ public sealed partial class XsaveCpu
     /// <summary>The profile's linear-address width for canonical checks (57 bits with CPUID.7.0:ECX[16] LA57, else 48).</summary>
     /// <summary>Linear-address width: 57 with CPUID.(EAX=07H,ECX=0):ECX[16] LA57, else 48.</summary>
     public int LinearAddressBits => _la57 ? 57 : 48;
+
+    /// <summary>The linear-address width of a processor described by <paramref name="p"/> (57 with LA57).</summary>
+    public static int LinearAddressBitsOf(CpuProfile p) => (p.Leaf(7).Ecx >> 16 & 1) != 0 ? 57 : 48;
 }

@@ -57,7 +57,7 @@ public sealed partial class XsaveCpu
         bool misalignSse = p.Leaf(0x80000000).Eax >= 0x80000001 && (p.Leaf(0x80000001).Ecx >> 7 & 1) != 0;
         _mxcsrMask = 0xFFFF | (amd && misalignSse ? 0x20000u : 0);
         _fxsaveLeak = amd;
-        _la57 = (p.Leaf(7).Ecx >> 16 & 1) != 0;
+        _la57 = LinearAddressBitsOf(p) == 57;
         _x87PointerBits = amd && (_la57 || p.Family >= 0x1A) ? 57 : 64;
         _xinUseTracking = Options.XinUse ?? (amd ? XinUseTracking.CompareContents : XinUseTracking.SetOnLoad);
         Reset();

@@ -142,7 +142,7 @@ public sealed partial class LinuxKernel
     /// <summary>The UABI conversion configuration of this boot.</summary>
     public UabiConfig UabiConfig => _uabi ??= new UabiConfig(System, System.UserCfg.MaxFeatures, System.UserCfg.DefaultFeatures,
         System.KernelCfg.MaxFeatures, System.MxcsrFeatureMask, _cpus[0].Cpu.MxcsrMask,
-        new KernelBuildOptions(System.Options.Ia32Emulation));
+        new KernelBuildOptions(System.Options.Ia32Emulation, System.Options.UserShadowStack));
 
     private UabiConfig? _uabi;
 

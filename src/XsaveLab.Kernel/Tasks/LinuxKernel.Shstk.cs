@@ -19,12 +19,10 @@ public sealed partial class LinuxKernel
     /// <summary>X86_FEATURE_USER_SHSTK: a 6.6+ kernel built with CONFIG_X86_USER_SHADOW_STACK on a CPU with SHSTK
     /// (<c>setup_cet()</c>), whose CET_U state XSAVES switches (the model requires CET_U in
     /// fpu_kernel_cfg.max_features; without it the MSR values would not follow the task).</summary>
-    public bool UserShstk => Variant.CetUserSupported && System.Options.UserShadowStack && System.Options.X86_64
-        && System.XsaveEnabled && (System.KernelCfg.MaxFeatures & XFeatureMasks.CetUser) != 0;
+    public bool UserShstk => System.Options.X86_64 && System.XsaveEnabled && UabiConfig.UserShstk;
 
-    /// <summary>TASK_SIZE_MAX: <c>(1 &lt;&lt; __VIRTUAL_MASK_SHIFT) - PAGE_SIZE</c>, the shift 56 with 5-level
-    /// paging (LA57) and 47 without.</summary>
-    public ulong TaskSizeMax => (1UL << (_cpus[0].Cpu.LinearAddressBits == 57 ? 56 : 47)) - (ulong)Memory.SlubRules.PageSize;
+    /// <summary>TASK_SIZE_MAX of this machine (<see cref="UabiConfig.TaskSizeMax"/>).</summary>
+    public ulong TaskSizeMax => UabiConfig.TaskSizeMax;
 
     /// <summary><c>shstk_prctl(task, option, arg2)</c> as <c>do_arch_prctl_64()</c> dispatches ARCH_SHSTK_*:
     /// STATUS writes thread.features to <paramref name="value"/> (-EFAULT with <paramref name="faultingPointer"/>);

@@ -11,7 +11,8 @@ public static class KernelTaskUabi
     public static UabiConfig Config(LinuxKernel kernel) => kernel.UabiConfig;
 
     /// <summary>The task's own fpstate object and thread.pkru; <see cref="WriteBack"/> returns the latter.</summary>
-    public static UabiTask View(KernelTask task) => new(task.Fpu.FpState, task.Pkru);
+    public static UabiTask View(KernelTask task) =>
+        new(task.Fpu.FpState, task.Pkru) { ShstkEnabled = (task.ShstkFeatures & ArchPrctl.ShstkShstk) != 0 };
 
     public static RegsetResult PtraceGetRegset(UabiConfig cfg, KernelTask task, int noteType, int iovLen)
     {

@@ -29,9 +29,8 @@ public static class PtraceRegsets
             return fail;
         if (noteType == NoteType.NtX86Xstate && !cfg.UseXsave)
             return new(SysResult.Fail(Errno.ENODEV, "xstateregs_get: no XSAVE"), 0, []);
-        // ssp_get(): the model's tasks never enable user shadow stacks (ARCH_SHSTK_ENABLE).
         if (noteType == NoteType.NtX86Shstk)
-            return new(SysResult.Fail(Errno.ENODEV, "ssp_get: shadow stack not enabled for the task"), iovLen, []);
+            return SspGet(cfg, task, iovLen, count);
         // __regset_get(): a zeroed buffer of the clamped size, filled through a membuf.
         var data = new byte[count];
         XstateUabi.CopyXstateToUabiBuf(cfg, task, noteType == NoteType.NtPrfpreg ? XstateCopyMode.Fx : XstateCopyMode.Xsave, data);
@@ -46,10 +45,55 @@ public static class PtraceRegsets
             return fail;
         var src = iov[..count];
         if (noteType == NoteType.NtX86Shstk)
-            return new(SysResult.Fail(Errno.ENODEV, "ssp_set: shadow stack not enabled for the task"), iov.Length, []);
+        {
+            var s = SspSet(cfg, task, src);
+            return new(s, s.Ok ? count : iov.Length, []);
+        }
         SysResult r = noteType == NoteType.NtPrfpreg ? XfpregsSet(cfg, task, src) : XstateregsSet(cfg, task, src);
         return new(r, r.Ok ? count : iov.Length, []);
     }
+
+    /// <summary><c>ssp_active()</c>: the regset counts (n = 1) only for a task with ARCH_SHSTK_SHSTK enabled;
+    /// core dumps skip inactive regsets (fs/binfmt_elf.c <c>fill_thread_core_info()</c>).</summary>
+    public static bool SspActive(UabiTask task) => task.ShstkEnabled;
+
+    // ssp_get(): -ENODEV without USER_SHSTK or an enabled shadow stack (the ssp_active() test came with
+    // "x86/fpu: Ensure shadow stack is active before 'getting' registers", backported to the 6.6 and 6.12 stable
+    // series); then user_ssp from the CET_U state, whose absence (XSTATE_BV bit clear) is a WARN and -ENODEV.
+    private static RegsetResult SspGet(UabiConfig cfg, UabiTask task, int iovLen, int count)
+    {
+        if (!cfg.UserShstk || !SspActive(task))
+            return new(SysResult.Fail(Errno.ENODEV, cfg.UserShstk ? "ssp_get: shadow stack not enabled for the task (ssp_active())" : "ssp_get: no X86_FEATURE_USER_SHSTK"), iovLen, []);
+        if (CetUserSsp(cfg, task.Fpstate) is not int at)
+            return new(SysResult.Fail(Errno.ENODEV, "ssp_get: WARN_ON(!cetregs): CET_U in its init state"), iovLen, []);
+        var data = new byte[count];
+        task.Fpstate.Buffer.AsSpan(at, count).CopyTo(data);
+        return new(SysResult.Success(0, "ssp_get: cet_user_state.user_ssp"), count, data);
+    }
+
+    // ssp_set(): -ENODEV as for GET; exactly 8 bytes at position 0 (-EINVAL); the value must be below TASK_SIZE_MAX
+    // and 8-byte aligned (-EINVAL: IRET and friends would fault on it); then fpu_force_restore() and user_ssp.
+    private static SysResult SspSet(UabiConfig cfg, UabiTask task, ReadOnlySpan<byte> src)
+    {
+        if (!cfg.UserShstk || !SspActive(task))
+            return SysResult.Fail(Errno.ENODEV, cfg.UserShstk ? "ssp_set: shadow stack not enabled for the task (ssp_active())" : "ssp_set: no X86_FEATURE_USER_SHSTK");
+        if (src.Length != RegsetSize)
+            return SysResult.Fail(Errno.EINVAL, $"ssp_set: count {src.Length} != sizeof(user_ssp) {RegsetSize}");
+        ulong ssp = BinaryPrimitives.ReadUInt64LittleEndian(src);
+        if (ssp >= cfg.TaskSizeMax)
+            return SysResult.Fail(Errno.EINVAL, $"ssp_set: 0x{ssp:x} >= TASK_SIZE_MAX 0x{cfg.TaskSizeMax:x}");
+        if ((ssp & 7) != 0)
+            return SysResult.Fail(Errno.EINVAL, $"ssp_set: 0x{ssp:x} is not 8-byte aligned");
+        task.RegistersInvalidated = true;
+        if (CetUserSsp(cfg, task.Fpstate) is not int at)
+            return SysResult.Fail(Errno.ENODEV, "ssp_set: WARN_ON(!cetregs): CET_U in its init state");
+        BinaryPrimitives.WriteUInt64LittleEndian(task.Fpstate.Buffer.AsSpan(at), ssp);
+        return SysResult.Success(0, "ssp_set: cet_user_state.user_ssp");
+    }
+
+    // get_xsave_addr(CET_USER) + offsetof(struct cet_user_state, user_ssp): null when XSTATE_BV lacks CET_U.
+    private static int? CetUserSsp(UabiConfig cfg, FpState fps) =>
+        (fps.XstateBv & XFeatureMasks.CetUser) == 0 ? null : cfg.KernelOffset(fps.XcompBv, (int)XFeature.CetUser) + LinuxKernel.CetUserSspOffset;
 
     private static RegsetResult? Prepare(UabiConfig cfg, int noteType, int iovLen, out int count)
     {

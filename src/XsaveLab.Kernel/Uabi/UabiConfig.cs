@@ -60,6 +60,14 @@ public sealed class UabiConfig
     public bool WritesXsaveLayoutNote { get; }
     public KernelBuildOptions Build { get; }
 
+    /// <summary>X86_FEATURE_USER_SHSTK as the regset paths test it: CONFIG_X86_USER_SHADOW_STACK and CET_U in
+    /// fpu_kernel_cfg.max_features (a 6.6+ kernel on a CPU with SHSTK and XSAVES).</summary>
+    public bool UserShstk => Build.UserShadowStack && (KernelMaxFeatures & XFeatureMasks.CetUser) != 0;
+
+    /// <summary>TASK_SIZE_MAX: <c>(1 &lt;&lt; __VIRTUAL_MASK_SHIFT) - PAGE_SIZE</c>, the shift 56 with 5-level
+    /// paging (LA57) and 47 without.</summary>
+    public ulong TaskSizeMax => (1UL << (XsaveCpu.LinearAddressBitsOf(Cpu) == 57 ? 56 : 47)) - (ulong)Memory.SlubRules.PageSize;
+
     /// <summary>fpu_user_cfg.max_features (≈ XCR0).</summary>
     public ulong UserMaxFeatures { get; }
 

@@ -19,7 +19,10 @@ public sealed class UabiTask
     /// memory. Set by ptrace SET.</summary>
     public bool RegistersInvalidated { get; set; }
 
-    public UabiTask Clone() => new(Fpstate.Clone(), Pkru) { RegistersInvalidated = RegistersInvalidated };
+    /// <summary>ARCH_SHSTK_SHSTK in thread.features: <c>ssp_active()</c>.</summary>
+    public bool ShstkEnabled { get; set; }
+
+    public UabiTask Clone() => new(Fpstate.Clone(), Pkru) { RegistersInvalidated = RegistersInvalidated, ShstkEnabled = ShstkEnabled };
 
     /// <summary>init_pkru_value (arch/x86/mm/pkeys.c).</summary>
     public const uint InitPkruValue = LinuxKernel.InitPkruValue;
