@@ -4,9 +4,14 @@ namespace XsaveLab.Kvm;
 /// KVM release and flavour.</summary>
 public sealed record KvmSettings(CpuProfile Cpu, KernelVariant Kernel, KvmRelease Release, KvmFlavour Flavour)
 {
-    public static KvmSettings For(CpuProfile cpu, KernelVariant? kernel = null, KvmRelease release = KvmRelease.Kvm618,
-        KvmFlavour? flavour = null) =>
-        new(cpu, kernel ?? KernelVariants.V6_17, release, flavour ?? KvmFlavour.Upstream);
+    /// <summary>The settings for <paramref name="cpu"/>; without a <paramref name="release"/>, the KVM release the kernel
+    /// variant pairs with (<see cref="KvmReleases.For"/>).</summary>
+    public static KvmSettings For(CpuProfile cpu, KernelVariant? kernel = null, KvmRelease? release = null,
+        KvmFlavour? flavour = null)
+    {
+        var k = kernel ?? KernelVariants.V6_17;
+        return new(cpu, k, release ?? KvmReleases.For(k), flavour ?? KvmFlavour.Upstream);
+    }
 
     public string Describe() => $"{Cpu.Name}, kernel {Kernel.Name}, KVM {Release.Name()} ({Flavour.Name})";
 }

@@ -331,4 +331,115 @@ public class ShadowStackTests
         Assert.Equal(ElfNote.LinuxOwner, notes.Single(n => n.Type == NoteType.NtX86Shstk).Name);
         Assert.Equal(ElfNote.CoreOwner, notes.Single(n => n.Type == NoteType.NtPrfpreg).Name);
     }
+
+    private const ulong Restorer = 0x40_1000;
+    private const ulong DataBit = 1UL << 63;
+
+    /// <summary>Signal delivery and rt_sigreturn with a shadow stack: <c>setup_signal_shadow_stack()</c> pushes the
+    /// restore token (old SSP | bit 63) and the restorer and moves SSP 16 bytes down; the handler's RET pops the
+    /// restorer; <c>restore_signal_shadow_stack()</c> checks the token at SSP and puts SSP back where it was.</summary>
+    [Theory]
+    [MemberData(nameof(ShstkCpus))]
+    public void Signal_frames_push_a_restore_token_that_sigreturn_pops(string cpu)
+    {
+        var (k, t) = Start(cpu);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        ulong ssp0 = k.UserSsp(t);
+        var setup = k.SetupSignalShadowStack(t, Restorer);
+        Assert.True(setup.Ok, setup.Rule);
+        Assert.Equal(ssp0 - 16, k.UserSsp(t));
+        Assert.Equal(ssp0 | DataBit, t.Mm.Read(ssp0 - 8));
+        Assert.Equal(Restorer, t.Mm.Read(ssp0 - 16));
+        // A nested signal stacks a second pair below the first.
+        Assert.True(k.SetupSignalShadowStack(t, Restorer + 0x10).Ok);
+        Assert.Equal((ssp0 - 16) | DataBit, t.Mm.Read(ssp0 - 24));
+        Assert.Equal(Restorer + 0x10, k.ShadowStackReturn(t));
+        Assert.True(k.RestoreSignalShadowStack(t).Ok);
+        Assert.Equal(ssp0 - 16, k.UserSsp(t));
+        Assert.Equal(Restorer, k.ShadowStackReturn(t));
+        Assert.Equal(ssp0 - 8, k.UserSsp(t));
+        var r = k.RestoreSignalShadowStack(t);
+        Assert.True(r.Ok, r.Rule);
+        Assert.Equal(ssp0, k.UserSsp(t));
+        Assert.Empty(t.Signals);
+        KernelKit.AssertInvariants(k, cpu);
+    }
+
+    /// <summary>Without a shadow stack nothing is pushed or popped; without sa_restorer
+    /// <c>setup_signal_shadow_stack()</c> is -EINVAL and the delivery fails with SIGSEGV (force_sigsegv()).</summary>
+    [Fact]
+    public void Signal_setup_without_shadow_stack_or_restorer()
+    {
+        var (k, t) = Start();
+        Assert.True(k.SetupSignalShadowStack(t, Restorer).Ok);
+        Assert.True(k.RestoreSignalShadowStack(t).Ok);
+        Assert.Equal(0UL, k.UserSsp(t));
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        ulong ssp0 = k.UserSsp(t);
+        var r = k.SetupSignalShadowStack(t, 0);
+        Assert.Equal(Errno.EINVAL, r.Errno);
+        Assert.Equal(ssp0, k.UserSsp(t));
+        Assert.Equal(SignalInfo.SIGSEGV, Assert.Single(t.Signals).Signo);
+    }
+
+    /// <summary><c>shstk_pop_sigframe()</c> refuses what is not a restore token: an entry without bit 63 (a return
+    /// address — e.g. sigreturn without the handler's RET, or a token a WRSS overwrote), a token naming an
+    /// unaligned address or one at TASK_SIZE_MAX and above (-EINVAL), and an SSP off shadow stack memory
+    /// (-EFAULT). Each is rt_sigreturn's badframe: SIGSEGV, SSP unchanged.</summary>
+    [Theory]
+    [InlineData("no ret", Errno.EINVAL)]
+    [InlineData("bit 63 clear", Errno.EINVAL)]
+    [InlineData("unaligned", Errno.EINVAL)]
+    [InlineData("task size", Errno.EINVAL)]
+    [InlineData("off the stack", Errno.EFAULT)]
+    public void Sigreturn_with_a_bad_token_is_sigsegv(string tamper, Errno expected)
+    {
+        var (k, t) = Start();
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkWrss).Ok);
+        ulong ssp0 = k.UserSsp(t);
+        Assert.True(k.SetupSignalShadowStack(t, Restorer).Ok);
+        if (tamper != "no ret")
+            Assert.Equal(Restorer, k.ShadowStackReturn(t));
+        ulong tokenAt = ssp0 - 8;
+        switch (tamper)
+        {
+            case "bit 63 clear":
+                Assert.Null(k.Wrss(t, tokenAt, ssp0));
+                break;
+            case "unaligned":
+                Assert.Null(k.Wrss(t, tokenAt, (ssp0 - 4) | DataBit));
+                break;
+            case "task size":
+                Assert.Null(k.Wrss(t, tokenAt, k.TaskSizeMax | DataBit));
+                break;
+            case "off the stack":
+                k.Block(t);
+                Assert.True(KernelTaskUabi.PtraceSetRegset(k.UabiConfig, t, NoteType.NtX86Shstk, Q(0x1000)).Ok);
+                k.Wake(t);
+                k.Schedule(0, t);
+                break;
+        }
+        ulong before = k.UserSsp(t);
+        var r = k.RestoreSignalShadowStack(t);
+        Assert.Equal(expected, r.Errno);
+        Assert.Equal(before, k.UserSsp(t));
+        Assert.Equal(SignalInfo.SIGSEGV, Assert.Single(t.Signals).Signo);
+    }
+
+    /// <summary>User WRSS needs CET_WRSS_EN (ARCH_SHSTK_WRSS) and a shadow stack target; otherwise SIGSEGV.</summary>
+    [Fact]
+    public void Wrss_needs_the_wrss_feature_and_shadow_stack_memory()
+    {
+        var (k, t) = Start();
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkShstk).Ok);
+        ulong top = t.Shstk.Top;
+        Assert.NotNull(k.Wrss(t, top - 8, 1));
+        Assert.Equal(0UL, t.Mm.Read(top - 8));
+        Assert.True(Prctl(k, t, ArchPrctl.ShstkEnable, ArchPrctl.ShstkWrss).Ok);
+        Assert.Null(k.Wrss(t, top - 8, 1));
+        Assert.Equal(1UL, t.Mm.Read(top - 8));
+        Assert.NotNull(k.Wrss(t, top, 1)); // the guard page above the top
+        Assert.Equal(2, t.Signals.Count);
+    }
 }

@@ -228,6 +228,107 @@ public sealed partial class LinuxKernel
         : !System.Options.X86_64 ? "32-bit kernel"
         : "CET_U is not in IA32_XSS (no SHSTK or no XSAVES)";
 
+    /// <summary><c>setup_signal_shadow_stack()</c> (x64_setup_rt_frame(), before the frame is written): with a shadow
+    /// stack enabled, push a restore token — the old SSP with bit 63 set (SHSTK_DATA_BIT: data, never a return
+    /// address) — then the sa_restorer address, and move SSP below them. -EINVAL without a restorer, with SSP 0
+    /// or not 8-byte aligned; -EFAULT when the write (WRUSS) faults. A failure makes the delivery fail:
+    /// <c>force_sigsegv()</c>, recorded as SIGSEGV on the task.</summary>
+    public SysResult SetupSignalShadowStack(KernelTask task, ulong restorer)
+    {
+        if (!UserShstk || (task.ShstkFeatures & ArchPrctl.ShstkShstk) == 0)
+            return SysResult.Success(0, "setup_signal_shadow_stack(): no shadow stack, nothing pushed");
+        var r = PushSigframe(task, restorer);
+        if (!r.Ok)
+            task.Signal(new SignalInfo(SignalInfo.SIGSEGV, 0, $"signal delivery failed, force_sigsegv(): {r.Rule}"));
+        return r;
+    }
+
+    private SysResult PushSigframe(KernelTask task, ulong restorer)
+    {
+        if (restorer == 0)
+            return SysResult.Fail(Errno.EINVAL, "setup_signal_shadow_stack(): no sa_restorer");
+        var kc = RequireRunning(task);
+        ulong ssp = RdmsrLoaded(kc, task, Msr.IA32_PL3_SSP);
+        if (ssp == 0)
+            return SysResult.Fail(Errno.EINVAL, "setup_signal_shadow_stack(): SSP is 0");
+        ulong target = ssp;
+        if ((target & 7) != 0)
+            return SysResult.Fail(Errno.EINVAL, $"shstk_push_sigframe(): SSP 0x{target:x} is not 8-byte aligned");
+        ssp -= SsFrameSize;
+        if (!task.Mm.Write(ssp, target | ShstkDataBit))
+            return SysResult.Fail(Errno.EFAULT, $"put_shstk_data(): write_user_shstk_64(0x{ssp:x}) faults");
+        ssp -= SsFrameSize;
+        if (!task.Mm.Write(ssp, restorer))
+            return SysResult.Fail(Errno.EFAULT, $"setup_signal_shadow_stack(): write_user_shstk_64(0x{ssp:x}) of the restorer faults");
+        WrmsrLoaded(kc, task, Msr.IA32_PL3_SSP, ssp);
+        return SysResult.Success(0, $"setup_signal_shadow_stack(): token 0x{target | ShstkDataBit:x} at 0x{ssp + SsFrameSize:x}, restorer at 0x{ssp:x}, SSP 0x{ssp:x}");
+    }
+
+    /// <summary><c>restore_signal_shadow_stack()</c> (rt_sigreturn, after restore_sigcontext()): SSP must point at
+    /// the restore token (the handler's RET popped the restorer): it must be readable shadow stack memory (-EFAULT;
+    /// for a page-aligned SSP the VMA must be VM_SHADOW_STACK), have bit 63 set (-EINVAL), and name an 8-byte
+    /// aligned address below TASK_SIZE_MAX (-EINVAL); SSP becomes that address. A failure is rt_sigreturn's
+    /// <c>badframe</c>: <c>signal_fault()</c>, SIGSEGV (recorded on the task).</summary>
+    /// <remarks>The model's address space holds only shadow stacks, so a read anywhere else faults.</remarks>
+    public SysResult RestoreSignalShadowStack(KernelTask task)
+    {
+        if (!UserShstk || (task.ShstkFeatures & ArchPrctl.ShstkShstk) == 0)
+            return SysResult.Success(0, "restore_signal_shadow_stack(): no shadow stack, nothing popped");
+        var r = PopSigframe(task);
+        if (!r.Ok)
+            task.Signal(new SignalInfo(SignalInfo.SIGSEGV, 0, $"rt_sigreturn badframe, signal_fault(): {r.Rule}"));
+        return r;
+    }
+
+    private SysResult PopSigframe(KernelTask task)
+    {
+        var kc = RequireRunning(task);
+        ulong ssp = RdmsrLoaded(kc, task, Msr.IA32_PL3_SSP);
+        if (ssp == 0)
+            return SysResult.Fail(Errno.EINVAL, "restore_signal_shadow_stack(): SSP is 0");
+        if ((ssp & 7) != 0)
+            return SysResult.Fail(Errno.EINVAL, $"shstk_pop_sigframe(): SSP 0x{ssp:x} is not 8-byte aligned");
+        if (task.Mm.Read(ssp) is not ulong data)
+            return SysResult.Fail(Errno.EFAULT, $"shstk_pop_sigframe(): 0x{ssp:x} is not shadow stack memory");
+        if ((data & ShstkDataBit) == 0)
+            return SysResult.Fail(Errno.EINVAL, $"get_shstk_data(): 0x{data:x} at 0x{ssp:x} is not a restore token (bit 63 clear)");
+        ulong tokenAddr = data & ~ShstkDataBit;
+        if ((tokenAddr & 7) != 0)
+            return SysResult.Fail(Errno.EINVAL, $"shstk_pop_sigframe(): restored SSP 0x{tokenAddr:x} is not 8-byte aligned");
+        if (tokenAddr >= TaskSizeMax)
+            return SysResult.Fail(Errno.EINVAL, $"shstk_pop_sigframe(): restored SSP 0x{tokenAddr:x} >= TASK_SIZE_MAX");
+        WrmsrLoaded(kc, task, Msr.IA32_PL3_SSP, tokenAddr);
+        return SysResult.Success(0, $"restore_signal_shadow_stack(): SSP 0x{ssp:x} -> 0x{tokenAddr:x}");
+    }
+
+    /// <summary>The shadow-stack half of RET in the running task: the entry at SSP is popped (SSP += 8) and
+    /// returned — for a signal handler, the restorer address <see cref="SetupSignalShadowStack"/> pushed. Null (and
+    /// nothing changed) when SSP is not on shadow stack memory.</summary>
+    public ulong? ShadowStackReturn(KernelTask task)
+    {
+        var kc = RequireRunning(task);
+        ulong ssp = RdmsrLoaded(kc, task, Msr.IA32_PL3_SSP);
+        if (task.Mm.Read(ssp) is not ulong v)
+            return null;
+        WrmsrLoaded(kc, task, Msr.IA32_PL3_SSP, ssp + SsFrameSize);
+        return v;
+    }
+
+    /// <summary>User WRSSQ: writes 8 bytes of shadow stack memory, allowed only with CET_WRSS_EN in U_CET (else #UD)
+    /// and only onto a shadow stack page (else a fault); either failure is SIGSEGV, returned and recorded.</summary>
+    public SignalInfo? Wrss(KernelTask task, ulong address, ulong value)
+    {
+        var kc = RequireRunning(task);
+        SignalInfo? sig = null;
+        if ((RdmsrLoaded(kc, task, Msr.IA32_U_CET) & XsaveDataRules.CetWrssEn) == 0)
+            sig = new SignalInfo(SignalInfo.SIGSEGV, 0, "WRSS without CET_WRSS_EN");
+        else if (!task.Mm.Write(address, value))
+            sig = new SignalInfo(SignalInfo.SIGSEGV, 0, $"WRSS to 0x{address:x}, not shadow stack memory");
+        if (sig is { } s)
+            task.Signal(s);
+        return sig;
+    }
+
     // fpregs_lock_and_load(), then RDMSR/WRMSR of an XSAVE-managed CET MSR at CPL 0: the value lands in (or comes
     // from) the live CET_U registers, which the next switch saves into the task's fpstate.
     private ulong RdmsrLoaded(KernelCpu kc, KernelTask task, uint msr)
