@@ -71,6 +71,9 @@ public abstract record VmmCall
 
     public sealed record DestroyVcpu : VmmCall;
 
+    /// <summary><c>init</c>: the vCPU takes INIT (<see cref="Vm.KvmVcpu.Init"/>).</summary>
+    public sealed record Init : VmmCall;
+
     /// <summary><c>save NAME [omit=MSR,SSP,…]</c>; <see cref="OmitRegs"/>: the VMM does not save the ONE_REG
     /// registers KVM_GET_REG_LIST names (the guest's SSP).</summary>
     public sealed record Save(string Name, IReadOnlyList<uint> Omit, bool OmitRegs = false) : VmmCall;

@@ -283,6 +283,11 @@ public sealed partial class VmmRunner
                     var r = v.SetMsrs(msrs);
                     return Done(r, $"{r.Value} of {msrs.Length} written ({r.Rule})");
                 }
+            case VmmCall.Init:
+                {
+                    var r = v.Init();
+                    return Done(r, r.Rule);
+                }
             case VmmCall.GetOneReg g:
                 {
                     var r = v.GetOneReg(g.Id, out var val);

@@ -51,6 +51,7 @@ public sealed class VmmScript
         ["KVM_GET_ONE_REG"] = "KVM_GET_ONE_REG KVM_REG_GUEST_SSP|MSR|ID — one register: the guest's SSP, an MSR as KVM_X86_REG_MSR(index), or a raw id (a number above 32 bits)",
         ["KVM_SET_ONE_REG"] = "KVM_SET_ONE_REG REG=VALUE — REG as for KVM_GET_ONE_REG",
         ["KVM_GET_REG_LIST"] = "KVM_GET_REG_LIST [n=N] — the KVM-defined registers; without n the count is asked for first, then the list",
+        ["init"] = "init — the vCPU takes INIT (an INIT IPI through its local APIC): kvm_vcpu_reset(vcpu, true)",
         ["KVM_DESTROY_VCPU"] = "KVM_DESTROY_VCPU — close the vCPU fd",
         ["save"] = "save NAME [omit=MSR,SSP,…] — the VMM saves the vCPU state (SSP: the KVM_GET_REG_LIST registers)",
         ["restore"] = "restore NAME [cpu=NAME|FILE] [kernel=V] [kvm=R] [flavour=F] — a new VMM process restores it",
@@ -417,6 +418,7 @@ public sealed class VmmScript
                 "KVM_GET_XSAVE2" => new VmmCall.GetXsave(true),
                 "KVM_GET_XCRS" => new VmmCall.GetXcrs(),
                 "KVM_DESTROY_VCPU" => new VmmCall.DestroyVcpu(),
+                "init" => new VmmCall.Init(),
                 _ => throw new InvalidOperationException($"verb '{verb}' has no parser"),
             };
         }
