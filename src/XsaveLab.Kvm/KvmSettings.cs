@@ -4,9 +4,14 @@ namespace XsaveLab.Kvm;
 /// KVM release and flavour.</summary>
 public sealed record KvmSettings(CpuProfile Cpu, KernelVariant Kernel, KvmRelease Release, KvmFlavour Flavour)
 {
-    public static KvmSettings For(CpuProfile cpu, KernelVariant? kernel = null, KvmRelease release = KvmRelease.Kvm618,
-        KvmFlavour? flavour = null) =>
-        new(cpu, kernel ?? KernelVariants.V6_17, release, flavour ?? KvmFlavour.Upstream);
+    /// <summary>The settings for <paramref name="cpu"/>; without a <paramref name="release"/>, the KVM release the kernel
+    /// variant pairs with (<see cref="KvmReleases.For"/>).</summary>
+    public static KvmSettings For(CpuProfile cpu, KernelVariant? kernel = null, KvmRelease? release = null,
+        KvmFlavour? flavour = null)
+    {
+        var k = kernel ?? KernelVariants.V6_17;
+        return new(cpu, k, release ?? KvmReleases.For(k), flavour ?? KvmFlavour.Upstream);
+    }
 
     /// <summary>The host kernel is built with CONFIG_X86_USER_SHADOW_STACK (<see cref="BootOptions.UserShadowStack"/>):
     /// on a 6.6+ variant and a CPU whose CET_U state the kernel manages, the VMM's tasks may enable user shadow

@@ -68,4 +68,27 @@ public class KvmCommandTests
             File.Delete(path);
         }
     }
+
+    /// <summary>An LTS kernel runs with its own release's KVM unless <c>--kvm</c> names one: on spr the guest gets no
+    /// supervisor state from KVM 6.6 (CPUID 0xd.1 ECX = 0), while 6.17 with KVM 6.18 offers CET_U and CET_S.</summary>
+    [Fact]
+    public void An_lts_kernel_runs_with_its_own_kvm_unless_kvm_is_given()
+    {
+        static (string Kvm, string Xss) Run(params string[] extra)
+        {
+            var r = CliRunner.Run(["kvm", "--cpu", "spr", .. extra, "--format", "json"]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            using var doc = JsonDocument.Parse(r.Out);
+            var d1 = doc.RootElement.GetProperty("supportedCpuid").EnumerateArray().Single(e => e.GetProperty("subleaf").GetInt32() == 1);
+            return (doc.RootElement.GetProperty("kvm").GetString()!, d1.GetProperty("ecx").GetString()!);
+        }
+        Assert.Equal(("6.6", "0x0"), Run("--kernel", "6.6"));
+        Assert.Equal("6.18", Run("--kernel", "6.6", "--kvm", "6.18").Kvm);
+        Assert.Equal(("6.18", $"0x{XFeatureMasks.CetUser | XFeatureMasks.CetKernel:x}"), Run("--kernel", "6.17"));
+        Assert.Contains("kernel 6.12; KVM 6.12", CliRunner.Run("kvm", "--cpu", "spr", "--kernel", "6.12").Out, StringComparison.Ordinal);
+        var variants = CliRunner.Run("variants", "--format", "json");
+        using var vdoc = JsonDocument.Parse(variants.Out);
+        Assert.All(vdoc.RootElement.GetProperty("variants").EnumerateArray(), v =>
+            Assert.Equal(XsaveLab.Kvm.Caps.KvmReleases.Name(XsaveLab.Kvm.Caps.KvmReleases.For(KernelVariants.Get(v.GetProperty("name").GetString()!))), v.GetProperty("kvm").GetString()));
+    }
 }

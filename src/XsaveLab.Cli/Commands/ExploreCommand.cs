@@ -11,12 +11,7 @@ public static class ExploreCommand
     {
         public CpuSourceOptions Cpu { get; } = new();
         public Option<string> Kernel { get; } = KernelOption.Create("Kernel variant or variant FILE");
-        public Option<string> Kvm { get; } = new Option<string>("--kvm")
-        {
-            Description = "KVM release: 6.17 (no guest XSS) or 6.18 (CET virtualization)",
-            DefaultValueFactory = _ => "6.18",
-            HelpName = "6.17|6.18",
-        }.OneOf("6.17", "6.18");
+        public Option<string> Kvm { get; } = KvmCommand.KvmOption();
         public Option<int> Depth { get; } = IntOption.Create("--depth", "Longest trace explored, in actions", 4, 0, ExploreOptions.MaxDepth);
         public Option<int> Tasks { get; } = IntOption.Create("--tasks", "Tasks including the VMM thread", 2, 1, 4);
         public Option<int> Vcpus { get; } = IntOption.Create("--vcpus", "vCPUs of the VM", 2, 0, 4);
@@ -39,8 +34,7 @@ public static class ExploreCommand
                 : Cpu.Hidden(parse, new CpuSelection(CpuCatalog.Default, $"built-in CPU '{CpuCatalog.Default.Name}'", false)).Profile;
             if (KvmLimits.Problem(cpu) is { } problem)
                 throw new UserErrorException($"CPU '{SafeText.Excerpt(cpu.Name)}': {problem}");
-            KvmReleases.TryParse(parse.GetValue(Kvm), out var release);
-            var settings = KvmSettings.For(cpu, KernelOption.Get(parse, Kernel), release);
+            var settings = KvmSettings.For(cpu, KernelOption.Get(parse, Kernel), KvmCommand.Release(parse, Kvm));
             return new ExploreOptions(settings, parse.GetValue(Depth), parse.GetValue(Tasks), parse.GetValue(Vcpus));
         }
     }

@@ -9,12 +9,7 @@ public static class KvmCommand
         var cpu = new CpuSourceOptions();
         var format = FormatOption.Create();
         var kernel = KernelOption.Create("Host kernel variant");
-        var kvm = new Option<string>("--kvm")
-        {
-            Description = "KVM release: 6.17 (no guest XSS), 6.18 (CET virtualization) or 6.19 (6.18 with XSTATE_BV cleared under XFD)",
-            DefaultValueFactory = _ => "6.18",
-            HelpName = "6.17|6.18|6.19",
-        }.OneOf([.. KvmReleases.Names]);
+        var kvm = KvmOption();
         var flavour = new Option<string>("--flavour")
         {
             Description = "KVM flavour: upstream, or pvm (paravirtual: pruned CPUID, no guest XSS/CET); with --host it is derived from /dev/kvm unless given",
@@ -55,6 +50,17 @@ public static class KvmCommand
         return cmd;
     }
 
+    /// <summary><c>--kvm</c>: without it, the release the kernel variant pairs with (<see cref="KvmReleases.For"/>).</summary>
+    internal static Option<string> KvmOption() => new Option<string>("--kvm")
+    {
+        Description = "KVM release: 6.1, 6.6, 6.12 (LTS: XSAVE2 and guest permissions, no guest XSS), 6.17 (no guest XSS), 6.18 (CET virtualization) or 6.19 (6.18 with XSTATE_BV cleared under XFD); default: the kernel variant's (its own for an LTS kernel, else 6.18)",
+        HelpName = "RELEASE",
+    }.OneOf([.. KvmReleases.Names]);
+
+    /// <summary>The release <c>--kvm</c> names, or null for the kernel variant's own.</summary>
+    internal static KvmRelease? Release(ParseResult parse, Option<string> kvm) =>
+        KvmReleases.TryParse(parse.GetValue(kvm), out var r) ? r : null;
+
     /// <summary><c>--print</c>: the built-in sequence's text, to stdout or through <see cref="OutputFile"/>; it parses
     /// back to the same script (<c>kvm --vmm FILE</c>).</summary>
     private static int PrintTemplate(CliContext ctx, string vmm, string? path)
@@ -73,7 +79,7 @@ public static class KvmCommand
     private static (KvmSettings Settings, IReadOnlyList<string> Notes) Settings(
         ParseResult parse, CpuSelection sel, XsaveLab.Kernel.Variants.KernelVariant variant, Option<string> kvm, Option<string> flavour)
     {
-        KvmReleases.TryParse(parse.GetValue(kvm), out var release);
+        var release = Release(parse, kvm);
         KvmFlavour fl = KvmFlavour.Upstream;
         List<string> notes = [];
         if (parse.GetValue(flavour) is { } fname)

@@ -9,6 +9,12 @@ public sealed record KernelVariant
 
     public required string Summary { get; init; }
 
+    /// <summary>The kernel release whose FPU core the variant is (a design: the release it changes). A variant file
+    /// takes its parent's. XsaveLab.Kvm pairs a host kernel with its KVM release from it.</summary>
+    public string Release { get; init; } = DefaultRelease;
+
+    private const string DefaultRelease = "6.17";
+
     /// <summary>Component 12 has a CPUID gate (SHSTK) and is in XFEATURE_MASK_SUPERVISOR_SUPPORTED;
     /// otherwise it is XFEATURE_CET_KERNEL_UNUSED in the unsupported mask (8b05b3c98816).</summary>
     public required bool CetKernelSupported { get; init; }

@@ -46,6 +46,7 @@ public static class KernelVariants
     public static readonly KernelVariant V6_15 = new()
     {
         Name = "6.15",
+        Release = "6.15",
         // 6.12 to 6.15 changes nothing the model covers, so the base of the series is shown against the release the
         // series' preparation landed in.
         Neighbour = new("6.16", "the next release"),
@@ -68,6 +69,7 @@ public static class KernelVariants
     public static readonly KernelVariant V6_16 = V6_15 with
     {
         Name = "6.16",
+        Release = "6.16",
         Neighbour = new("6.15", "the release before"),
         XFeatureMax = (int)XFeature.Apx + 1,
         Summary = "The two preparatory patches: __state_perm keeps non-user bits, fpu_guest.perm dropped.",
@@ -81,6 +83,7 @@ public static class KernelVariants
     public static readonly KernelVariant V6_17 = V6_16 with
     {
         Name = "6.17",
+        Release = "6.17",
         Neighbour = new("6.16", "the release before"),
         Summary = "The landed series: CET_KERNEL is a guest-only supervisor feature; host tasks do not allocate it, guest fpstates do.",
         CetKernelSupported = true,
@@ -170,6 +173,7 @@ public static class KernelVariants
     public static readonly KernelVariant V6_12 = V6_15 with
     {
         Name = "6.12",
+        Release = "6.12",
         Neighbour = new("6.6", "the long-term release before"),
         Summary = "LTS 6.12: as 6.15 for the FPU core (CET_U for user shadow stacks, CET_KERNEL unused, __state_perm bug, fpu_guest.perm).",
         Differences = [.. V6_15.Differences, NoteLayout],
@@ -179,6 +183,7 @@ public static class KernelVariants
     public static readonly KernelVariant V6_6 = V6_12 with
     {
         Name = "6.6",
+        Release = "6.6",
         Neighbour = new("6.1", "the long-term release before"),
         Summary = "LTS 6.6: user shadow stacks and CET_U in IA32_XSS are new; no NT_X86_XSAVE_LAYOUT note in core files.",
         // mm/slub.c calculate_order() before the 6.7 rework (min_objects loop, waste up to 1/4).
@@ -191,6 +196,7 @@ public static class KernelVariants
     public static readonly KernelVariant V6_1 = V6_6 with
     {
         Name = "6.1",
+        Release = "6.1",
         Neighbour = new("6.6", "the next long-term release (6.1 is the oldest modelled)"),
         Summary = "LTS 6.1: no CET state at all (CET_U and CET_KERNEL unknown, IA32_XSS without CET_U); XFD/AMX permissions present.",
         CetUserSupported = false,

@@ -21,12 +21,12 @@ public sealed record GuestTemplate(IReadOnlyList<MigrationHost> Hosts, ulong Xcr
 /// <summary>The largest guest feature set a pool of hosts can all run with identical XSAVE layouts.</summary>
 public static class GuestTemplates
 {
-    public static GuestTemplate Common(IReadOnlyList<CpuProfile> hosts, KernelVariant? variant = null, KvmRelease release = KvmRelease.Kvm618)
+    public static GuestTemplate Common(IReadOnlyList<CpuProfile> hosts, KernelVariant? variant = null, KvmRelease? release = null)
     {
         if (hosts.Count == 0)
             throw new ArgumentException("a pool needs at least one host", nameof(hosts));
         variant ??= KernelVariants.V6_17;
-        var views = hosts.Select(h => MigrationHost.For(h, variant, release)).ToArray();
+        var views = hosts.Select(h => MigrationHost.For(h, variant, release ?? KvmReleases.For(variant))).ToArray();
         var (x, s) = CommonMasks(views);
         var dropped = new List<string>();
         ulong offered = views.Aggregate(0UL, (m, h) => m | h.GuestXcr0 | h.GuestXss) & XFeatureMasks.Extend;

@@ -35,11 +35,12 @@ public sealed record MigrationReport(
 /// kernel model's boot.</summary>
 public static class MigrationCheck
 {
-    public static MigrationReport Check(CpuProfile from, CpuProfile to, KernelVariant? variant = null, KvmRelease release = KvmRelease.Kvm618)
+    public static MigrationReport Check(CpuProfile from, CpuProfile to, KernelVariant? variant = null, KvmRelease? release = null)
     {
         variant ??= KernelVariants.V6_17;
-        var a = MigrationHost.For(from, variant, release);
-        var b = MigrationHost.For(to, variant, release);
+        var rel = release ?? KvmReleases.For(variant);
+        var a = MigrationHost.For(from, variant, rel);
+        var b = MigrationHost.For(to, variant, rel);
         var (cx, cs) = GuestTemplates.CommonMasks([a, b]);
         ulong all = from.SupportedXcr0 | from.SupportedXss | to.SupportedXcr0 | to.SupportedXss;
         return new MigrationReport(a, b, [KvmSnapshot(a, b), NamedRegisters(a, b), Process(a, b)],

@@ -193,7 +193,7 @@ public sealed class VmmScript
                 case "kernel":
                     return new VmmCall.SetKernel(Variant(a));
                 case "kvm":
-                    return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' (6.17, 6.18 or 6.19)");
+                    return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' ({string.Join(", ", KvmReleases.Names)})");
                 default:
                     return KvmFlavour.TryParse(a, out var fl) ? new VmmCall.SetFlavour(fl) : throw Error($"unknown flavour '{ScriptText.Excerpt(a)}' (upstream or pvm)");
             }
@@ -438,7 +438,7 @@ public sealed class VmmScript
                         kernel = KernelVariants.Find(v) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(v)}'");
                         break;
                     case "kvm":
-                        release = KvmReleases.TryParse(v, out var r) ? r : throw Error($"unknown KVM release '{ScriptText.Excerpt(v)}' (6.17, 6.18 or 6.19)");
+                        release = KvmReleases.TryParse(v, out var r) ? r : throw Error($"unknown KVM release '{ScriptText.Excerpt(v)}' ({string.Join(", ", KvmReleases.Names)})");
                         break;
                     case "flavour":
                         flavour = v.Length > 0 && KvmFlavour.TryParse(v, out var f) ? f : throw Error($"unknown flavour '{ScriptText.Excerpt(v)}' (upstream or pvm)");

@@ -13,6 +13,7 @@ namespace XsaveLab.Sim.Explore;
 public sealed class StateKey
 {
     private readonly List<ulong> _v = new(256);
+    private KvmVcpu[] _vcpus = new KvmVcpu[4];
 
     /// <summary>The 128-bit key of <paramref name="r"/>'s state.</summary>
     public (ulong, ulong) Of(VmmRunner r)
@@ -52,8 +53,20 @@ public sealed class StateKey
         Add((ulong)k.Warnings.Count << 32 | (uint)k.Violations.Count);
         if (r.Vm is { } vm)
         {
-            foreach (var v in vm.Vcpus.OrderBy(x => x.Id))
+            // By id (the dictionary's order depends on its history of removals), sorted in a reused buffer.
+            int n = 0;
+            foreach (var x in vm.Vcpus)
             {
+                if (n == _vcpus.Length)
+                    Array.Resize(ref _vcpus, n * 2);
+                int i = n++;
+                for (; i > 0 && _vcpus[i - 1].Id > x.Id; i--)
+                    _vcpus[i] = _vcpus[i - 1];
+                _vcpus[i] = x;
+            }
+            for (int j = 0; j < n; j++)
+            {
+                var v = _vcpus[j];
                 Add((uint)v.Id | (v.HasRun ? 1UL << 16 : 0) | (v.Cr4OsXsave ? 1UL << 17 : 0) | (ulong)(uint)v.Fpu.UabiSize << 32);
                 Add(v.Xcr0);
                 Add(v.Ia32Xss);
@@ -65,6 +78,7 @@ public sealed class StateKey
                     Fps(g, false);
             }
         }
+        Array.Clear(_vcpus);
         return Hash(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_v));
     }
 
