@@ -140,8 +140,8 @@ public sealed partial class VmmRunner
         {
             case VmmCall.SetCpu c:
                 // Another CPU is another host: its KVM is upstream unless the script names the flavour.
-                _settings = KvmSettings.For(c.Cpu, _settings.Kernel, _settings.Release, _flavourNamed ? _settings.Flavour : KvmFlavour.Upstream)
-                    with { UserShadowStack = _settings.UserShadowStack };
+                var flavour = _flavourNamed ? _settings.Flavour : KvmFlavour.Upstream;
+                _settings = KvmSettings.For(c.Cpu, _settings.Kernel, _settings.Release, flavour) with { UserShadowStack = _settings.UserShadowStack };
                 return Done(SysResult.Success(), _settings.Describe());
             case VmmCall.SetKernel k:
                 _settings = _settings with { Kernel = k.Kernel, UserShadowStack = k.UserShadowStack };
