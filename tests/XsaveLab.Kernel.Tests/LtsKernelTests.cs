@@ -57,6 +57,33 @@ public class LtsKernelTests
         Assert.Equal(0UL, sys.KernelCfg.MaxFeatures & XFeatureMasks.CetKernel);
     }
 
+    /// <summary>A Meteor Lake laptop (HP Spectre x360 16, Core Ultra) on 6.12.5 ("Linux version 6.12.5-ipu6"),
+    /// posted to linux-media on 18 Dec 2024 ("IPU6 Camera with ov08x40 (OVTI08F4 sensor) HP Spectre 16" Meteor
+    /// Lake doesn't work"), quoted-printable line breaks undone: CET_U in IA32_XSS, no CET_KERNEL line (unused
+    /// before 6.17), and the whole x86/fpu block byte for byte.</summary>
+    [Fact]
+    public void Meteor_lake_on_6_12_matches_a_linux_media_boot_log()
+    {
+        string[] log =
+        [
+            "x86/fpu: Supporting XSAVE feature 0x001: 'x87 floating point registers'",
+            "x86/fpu: Supporting XSAVE feature 0x002: 'SSE registers'",
+            "x86/fpu: Supporting XSAVE feature 0x004: 'AVX registers'",
+            "x86/fpu: Supporting XSAVE feature 0x200: 'Protection Keys User registers'",
+            "x86/fpu: Supporting XSAVE feature 0x800: 'Control-flow User registers'",
+            "x86/fpu: xstate_offset[2]:  576, xstate_sizes[2]:  256",
+            "x86/fpu: xstate_offset[9]:  832, xstate_sizes[9]:    8",
+            "x86/fpu: xstate_offset[11]:  840, xstate_sizes[11]:   16",
+            "x86/fpu: Enabled xstate features 0xa07, context size is 856 bytes, using 'compacted' format.",
+        ];
+        var dmesg = FpuSystem.Boot(CpuCatalog.Get("mtl"), KernelVariants.V6_12).Dmesg.ToList();
+        int from = dmesg.IndexOf(log[0]);
+        Assert.True(from >= 0, string.Join("\n", dmesg));
+        Assert.Equal(log, dmesg.Skip(from).Take(log.Length));
+        // The same CPU on 6.17 supports CET_KERNEL for guests: not this log.
+        Assert.DoesNotContain(log[^1], FpuSystem.Boot(CpuCatalog.Get("mtl"), KernelVariants.V6_17).Dmesg);
+    }
+
     [Fact]
     public void Each_lts_kernel_differs_from_its_neighbour_by_cited_commits()
     {

@@ -122,8 +122,16 @@ internal static class ObjectGraphComparison
                             Walk(x[i], y[i], $"{path}[{i}]", forward, backward, problems);
                     return;
                 }
+            case HashSet<string> x:
+                {
+                    // Strings are immutable: a set of them is equal when it holds the same names the same way.
+                    var y = (HashSet<string>)b;
+                    if (!x.SetEquals(y) || x.Count != y.Count || !Equals(x.Comparer, y.Comparer))
+                        problems.Add($"{path}: [{string.Join(", ", x)}] in the original, [{string.Join(", ", y)}] in the copy");
+                    return;
+                }
             case IEnumerable when type.Namespace?.StartsWith("System", StringComparison.Ordinal) == true:
-                problems.Add($"{path}: a {type.Name} (the comparison walks arrays, lists and dictionaries only)");
+                problems.Add($"{path}: a {type.Name} (the comparison walks arrays, lists, dictionaries and sets of strings only)");
                 return;
         }
         Fields(a, b, type, path, forward, backward, problems);

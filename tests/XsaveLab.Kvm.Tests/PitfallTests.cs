@@ -66,6 +66,61 @@ public class PitfallTests
         Assert.DoesNotContain("IA32_XSS", Step(r, "save").Text, StringComparison.Ordinal);
     }
 
+    /// <summary>The guest SSP was not modelled before: the snapshot lost nothing, so the task's RET after the restore
+    /// returned normally. Follows <c>kvm_get_reg_list()</c>/<c>kvm_translate_kvm_reg()</c> (6.18) and the RET
+    /// pseudo-code's shadow-stack pop (SDM Vol. 2).</summary>
+    [Fact]
+    public void A_snapshot_without_the_guest_ssp_breaks_the_tasks_shadow_stack_after_restore()
+    {
+        var r = Run("pitfall-snapshot-without-ssp");
+        Assert.True(r.Ok, BuiltinScriptTests.Dump(r));
+        var runs = r.Steps.Where(s => s.Ioctl == "KVM_RUN").ToArray();
+        Assert.All(runs[0].Guest, g => Assert.False(g.Fault.IsFault, g.ToString()));
+        // The VMM could have known: KVM_GET_REG_LIST named the register before the save.
+        Assert.Equal(1L, Step(r, "KVM_GET_REG_LIST").Output);
+        Assert.DoesNotContain(r.Steps, s => s.Ioctl == "KVM_SET_ONE_REG");
+        // The source's SSP (what the task's next RET pops from) is the value after its last call/ret.
+        ulong sourceSsp = runs[0].Guest[^1].Value!.Value;
+        Assert.NotEqual(0UL, sourceSsp);
+        Assert.Equal(0L, Step(r, "KVM_GET_ONE_REG").Output);
+        var ret = runs[^1].Guest.Single();
+        Assert.Equal(Arch.Machine.FaultKind.PageFault, ret.Fault.Kind);
+        Assert.Contains("SIGSEGV", ret.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_same_snapshot_with_the_guest_ssp_returns_through_the_shadow_stack()
+    {
+        var text = BuiltinScripts.SnapshotWithoutSsp.Replace("save snap omit=ssp", "save snap", StringComparison.Ordinal)
+            .Replace("ret 0x401000 => #PF", "ret 0x401000 => ok", StringComparison.Ordinal);
+        var r = KvmReport.Create(VmmScript.Parse(text, "with-ssp"), KvmSettings.For(TestCpus.Amx()!), "with-ssp");
+        Assert.True(r.Ok, BuiltinScriptTests.Dump(r));
+        Assert.True(Step(r, "KVM_SET_ONE_REG").Result.Ok);
+    }
+
+    [Fact]
+    public void Without_the_ssp_a_snapshot_taken_in_the_guest_kernel_still_works_because_pl3_ssp_holds_it()
+    {
+        // Leaving CPL 3 saves the user SSP in IA32_PL3_SSP, which is in CET_U: KVM_GET_XSAVE2 carries it then.
+        var text = BuiltinScripts.SnapshotWithoutSsp.Replace("ret 0x402000 => ok", "ret 0x402000 => ok; cpl 0", StringComparison.Ordinal)
+            .Replace("ret 0x401000 => #PF", "cpl 3; ret 0x401000 => ok", StringComparison.Ordinal);
+        var r = KvmReport.Create(VmmScript.Parse(text, "in-kernel"), KvmSettings.For(TestCpus.Amx()!), "in-kernel");
+        Assert.True(r.Ok, BuiltinScriptTests.Dump(r));
+    }
+
+    [Fact]
+    public void A_wrong_ssp_on_a_shadow_stack_page_is_a_control_protection_fault()
+    {
+        var r = Run("pitfall-snapshot-without-ssp");
+        ulong source = r.Steps.First(s => s.Ioctl == "KVM_RUN").Guest[^1].Value!.Value;
+        // One slot lower holds the return address the task already returned through.
+        var text = BuiltinScripts.SnapshotWithoutSsp.Replace("KVM_GET_ONE_REG KVM_REG_GUEST_SSP", $"KVM_SET_ONE_REG SSP=0x{source - 8:x}", StringComparison.Ordinal)
+            .Replace("ret 0x401000 => #PF", "ret 0x401000 => #CP", StringComparison.Ordinal);
+        var w = KvmReport.Create(VmmScript.Parse(text, "wrong-ssp"), KvmSettings.For(TestCpus.Amx()!), "wrong-ssp");
+        Assert.True(w.Ok, BuiltinScriptTests.Dump(w));
+        Assert.Contains("0x402000", w.Steps.Last(s => s.Ioctl == "KVM_RUN").Guest.Single().Text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_same_snapshot_with_ia32_xss_restores_cleanly()
     {

@@ -170,6 +170,7 @@ public class VmmScriptFuzzTests(ITestOutputHelper output)
         "write ymm", "write 18", "init ymm", "init 63", "wrmsr IA32_XFD 0x40000", "wrmsr IA32_XSS cpuid", "rdmsr IA32_XFD_ERR",
         "xsave buf all", "xsavec buf 0x40000", "xsaveopt buf 7", "xrstor buf all", "xsaves task cpuid", "xrstors task cpuid",
         "cpuid 0xd 0", "cpuid 0xd 18", "set_xstate_bv buf 0x3", "cpl 3", "cpl 0", "write nosuch", "bogus insn",
+        "shstk_enable shstk", "shstk_enable buf", "call 0x401000", "ret 0x401000", "ret 0x402000", "call", "ret x",
     ];
 
     /// <summary>Arguments the grammar accepts, so that most generated lines run and reach the model.</summary>
@@ -203,7 +204,7 @@ public class VmmScriptFuzzTests(ITestOutputHelper output)
             "GET NT_X86_SHSTK", "SET NT_X86_SHSTK=0x1000", "SET NT_X86_SHSTK=0x1001", "SET NT_X86_SHSTK=0xffffffffffffffff"],
     };
 
-    private static readonly string[] Outcomes = ["ok", "#GP", "#UD", "#NM", "0x40000", "0", "#XX", ""];
+    private static readonly string[] Outcomes = ["ok", "#GP", "#UD", "#NM", "#PF", "#CP", "0x40000", "0", "#XX", ""];
 
     internal static string Generate(Random rng)
     {

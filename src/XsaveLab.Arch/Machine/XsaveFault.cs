@@ -10,6 +10,12 @@ public enum FaultKind : byte
     GeneralProtection,
     /// <summary>#NM: device not available (XFD-armed component touched).</summary>
     DeviceNotAvailable,
+    /// <summary>#PF: page fault (here a shadow-stack access to a page that is not a shadow-stack page, SDM Vol. 1
+    /// chapter "Control-flow Enforcement Technology", shadow stacks).</summary>
+    PageFault,
+    /// <summary>#CP: control-protection exception (a RET whose shadow-stack return address differs, SDM Vol. 1
+    /// chapter "Control-flow Enforcement Technology"; CALL/RET pseudo-code in Vol. 2).</summary>
+    ControlProtection,
 }
 
 /// <summary>The outcome of a modelled instruction: no fault, or a fault with the rule that raised it and, for a
@@ -36,6 +42,8 @@ public readonly record struct XsaveFault(FaultKind Kind, string Rule, int? Offse
         FaultKind.None => "ok",
         FaultKind.InvalidOpcode => $"#UD ({Rule})",
         FaultKind.GeneralProtection => $"#GP ({Rule})",
+        FaultKind.PageFault => $"#PF ({Rule})",
+        FaultKind.ControlProtection => $"#CP ({Rule})",
         _ => $"#NM ({Rule})",
     };
 }

@@ -144,6 +144,8 @@ public sealed record KvmReport(
                 loc = $"{loc} — not in this guest fpstate (kernel {host.Variant.Name}): would need manual switching";
             cet.Add(new CetStateLocation(MsrNames.Name(m), loc));
         }
+        if (sys.Caps.Shstk)
+            cet.Add(new CetStateLocation("SSP (current)", KvmVcpu.SspLocationOn(sys.Caps.Svm)));
         return new KvmReport(settings.Cpu.Name, runner.Settings.Kernel.Name, runner.Settings.Release.Name(), runner.Settings.Flavour.Name, vmmName,
             runner.Steps, sys.Caps.Xsave2Size(sys.GuestGroupPerm), leafD, guest, created, hostView, cet, notes);
     }

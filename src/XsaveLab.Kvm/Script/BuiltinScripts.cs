@@ -144,6 +144,23 @@ public static class BuiltinScripts
         KVM_RUN guest: rdmsr IA32_XSS => 0; xrstors task cpuid => #GP
         """;
 
+    public const string SnapshotWithoutSsp = """
+        # Pitfall: a snapshot without the guest's SSP (KVM_REG_GUEST_SSP) taken while a guest task runs on its shadow stack
+        # Kernels: KVM 6.18 and later offering SHSTK to guests: the current SSP is in the VMCS (GUEST_SSP) or the VMCB save area, reachable only with KVM_GET_ONE_REG
+        # Shows: the restore succeeds; the task's SSP is the new vCPU's reset value 0, so its next RET's shadow-stack pop takes #PF and the guest kernel kills it
+        KVM_GET_SUPPORTED_CPUID
+        KVM_CREATE_VM
+        KVM_CREATE_VCPU 0
+        KVM_SET_CPUID2 expose=all
+        KVM_RUN guest: cr4.osxsave; xsetbv cpuid; wrmsr IA32_XSS cpuid => ok; shstk_enable shstk => ok; cpl 3; call 0x401000 => ok; call 0x402000 => ok; ret 0x402000 => ok
+        KVM_GET_REG_LIST
+        save snap omit=ssp
+        restore snap
+        expect ok
+        KVM_GET_ONE_REG KVM_REG_GUEST_SSP
+        KVM_RUN guest: ret 0x401000 => #PF
+        """;
+
     /// <summary>Built-in name → (script, what the CPU needs).</summary>
     public static readonly IReadOnlyDictionary<string, (string Text, string Needs)> All = new Dictionary<string, (string, string)>(StringComparer.OrdinalIgnoreCase)
     {
@@ -155,6 +172,7 @@ public static class BuiltinScripts
         ["pitfall-tilecfg-only"] = (TilecfgOnly, "amx"),
         ["pitfall-get-xsave"] = (GetXsaveOnAmx, "amx"),
         ["pitfall-snapshot-without-xss"] = (SnapshotWithoutXss, "cet"),
+        ["pitfall-snapshot-without-ssp"] = (SnapshotWithoutSsp, "cet"),
     };
 
     /// <summary>Why built-in <paramref name="name"/> does not apply to <paramref name="sys"/>'s CPU and KVM, or null.</summary>

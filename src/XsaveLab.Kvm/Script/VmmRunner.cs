@@ -362,8 +362,10 @@ public sealed partial class VmmRunner
             Sub("arch_prctl", p, "REQ_XCOMP_GUEST_PERM 18: " + p.Rule);
         }
         _vm = _sys.CreateVm();
+        _vm.RestoreAddresses(snap.Addresses);
         foreach (var (name, mem) in snap.Memory)
             _vm.GuestMemory[name] = (byte[])mem.Clone();
+        _vm.ShadowStacks.UnionWith(snap.ShadowStacks);
         Sub("KVM_CREATE_VM", SysResult.Success(_vm.Id), $"on {s.Describe()}");
         var (cr, v) = _vm.CreateVcpu(0);
         Sub("KVM_CREATE_VCPU", cr, cr.Rule);
@@ -372,8 +374,8 @@ public sealed partial class VmmRunner
         var r = v!.SetCpuid2(snap.Cpuid);
         Sub("KVM_SET_CPUID2", r, r.Rule);
         if (!r.Ok) return Done(r, "restore stopped");
-        r = v.SetCr4OsXsave(snap.Cr4OsXsave);
-        Sub("KVM_SET_SREGS", r, $"CR4.OSXSAVE = {(snap.Cr4OsXsave ? 1 : 0)}");
+        r = v.SetSregs(snap.Cr4OsXsave, snap.Cpl);
+        Sub("KVM_SET_SREGS", r, $"CR4.OSXSAVE = {(snap.Cr4OsXsave ? 1 : 0)}, CPL {snap.Cpl}");
         if (!r.Ok) return Done(r, "restore stopped");
         r = v.SetXcrs(snap.Xcrs);
         Sub("KVM_SET_XCRS", r, r.Rule);

@@ -19,6 +19,8 @@ public sealed record GuestExpectation(string Text, FaultKind Fault, ulong? Value
             "#gp" => new(t, FaultKind.GeneralProtection, null),
             "#ud" => new(t, FaultKind.InvalidOpcode, null),
             "#nm" => new(t, FaultKind.DeviceNotAvailable, null),
+            "#pf" => new(t, FaultKind.PageFault, null),
+            "#cp" => new(t, FaultKind.ControlProtection, null),
             _ => GuestOp.Num(t, out var v) ? new(t, FaultKind.None, v) : null,
         };
     }
@@ -50,6 +52,9 @@ public enum GuestOpKind
     Xrstor,
     Xrstors,
     Cpuid,
+    ShstkEnable,
+    Call,
+    Ret,
 }
 
 /// <summary>One guest instruction with an optional expected outcome (<c>=&gt; #GP</c>, <c>=&gt; 0x40000</c>, <c>=&gt; ok</c>).</summary>
@@ -79,7 +84,7 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
             if (expect.Length == 0) { errorOut = "empty expectation after '=>'"; return null; }
             if (GuestExpectation.Parse(expect) is null)
             {
-                errorOut = $"unknown outcome '{ScriptText.Excerpt(expect)}' after '=>' (ok, #GP, #UD, #NM or a number)";
+                errorOut = $"unknown outcome '{ScriptText.Excerpt(expect)}' after '=>' (ok, #GP, #UD, #NM, #PF, #CP or a number)";
                 return null;
             }
         }
@@ -116,6 +121,11 @@ public sealed record GuestOp(GuestOpKind Kind, string Text, uint Ecx = 0, ulong 
                     r = new(GuestOpKind.Cpuid, t, Ecx: (uint)subl, Msr: (uint)leaf);
                 }
                 else error ??= "usage: cpuid LEAF [SUBLEAF] (the value is EBX)";
+                break;
+            case "shstk_enable":
+                r = Need(1) ? new(GuestOpKind.ShstkEnable, t, Buffer: w[1]) : null; break;
+            case "call" or "ret":
+                r = Need(1) && Num(w[1], out var ra) ? new(op == "call" ? GuestOpKind.Call : GuestOpKind.Ret, t, Value: ra) : Fail($"usage: {op} RETURN_ADDRESS");
                 break;
             case "ldtilecfg": r = Need(0) ? new(GuestOpKind.Ldtilecfg, t) : null; break;
             case "tileloadd": r = Need(0) ? new(GuestOpKind.Tileloadd, t) : null; break;

@@ -14,7 +14,11 @@ public sealed partial class KvmVcpu
     public ulong Ssp { get; private set; }
 
     /// <summary>Where <see cref="Ssp"/> lives on this host.</summary>
-    public string SspLocation => Caps.Svm ? "VMCB save area (save.ssp)" : "VMCS guest-state field GUEST_SSP";
+    public string SspLocation => SspLocationOn(Caps.Svm);
+
+    /// <summary>Where the guest SSP lives on SVM (<paramref name="svm"/>) or VMX.</summary>
+    public static string SspLocationOn(bool svm) =>
+        svm ? "VMCB save area (save.ssp), only KVM_GET_ONE_REG reaches it" : "VMCS guest-state field GUEST_SSP, only KVM_GET_ONE_REG reaches it";
 
     /// <summary>A ONE_REG id as reports name it: KVM_REG_GUEST_SSP, an MSR's name, or the id in hex.</summary>
     public static string RegName(ulong id) =>

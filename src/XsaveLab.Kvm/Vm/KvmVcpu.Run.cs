@@ -143,9 +143,12 @@ public sealed partial class KvmVcpu
                 LoadGuestXsaveState(pc);
                 return new(t, XsaveFault.None, null, "CR4.OSXSAVE = 1");
             case GuestOpKind.Cpl:
-                _guestCpl = (int)op.Value;
-                pc.Cpl = _guestCpl;
-                return new(t, XsaveFault.None, null, $"CPL {op.Value}");
+                ChangePrivilege(pc, (int)op.Value);
+                return new(t, XsaveFault.None, null, $"CPL {op.Value}" + (ShadowStackEnabled(pc, _guestCpl) ? $", SSP 0x{Ssp:x}" : ""));
+            case GuestOpKind.ShstkEnable:
+                return ShstkEnable(op);
+            case GuestOpKind.Call or GuestOpKind.Ret:
+                return CallOrRet(op, pc);
             case GuestOpKind.Xsetbv:
                 {
                     if (!Cr4OsXsave)

@@ -34,6 +34,7 @@ public sealed class KvmVm
         foreach (var (name, mem) in o.GuestMemory)
             c.GuestMemory.Add(name, (byte[])mem.Clone());
         c._guestAddresses = new Dictionary<string, ulong>(o._guestAddresses, StringComparer.OrdinalIgnoreCase);
+        c.ShadowStacks = new HashSet<string>(o.ShadowStacks, StringComparer.OrdinalIgnoreCase);
         return c;
     }
 
@@ -46,6 +47,33 @@ public sealed class KvmVm
         if (!_guestAddresses.TryGetValue(name, out var a))
             _guestAddresses[name] = a = 0x200000UL + (ulong)_guestAddresses.Count * KvmVcpu.GuestBufferSize;
         return a;
+    }
+
+    /// <summary>The linear addresses given to buffers so far (a snapshot keeps them: guest memory does not move).</summary>
+    public IReadOnlyDictionary<string, ulong> GuestAddresses => _guestAddresses;
+
+    /// <summary>Buffers the guest kernel mapped as shadow-stack pages (<c>shstk_enable BUF</c>); a page attribute in
+    /// the guest's page tables, so part of guest memory and of a snapshot.</summary>
+    public HashSet<string> ShadowStacks { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The buffer holding linear address <paramref name="address"/> and the offset in it, or null.</summary>
+    public string? BufferAt(ulong address, out int offset)
+    {
+        foreach (var (name, start) in _guestAddresses)
+            if (address >= start && address - start < KvmVcpu.GuestBufferSize)
+            {
+                offset = (int)(address - start);
+                return name;
+            }
+        offset = 0;
+        return null;
+    }
+
+    /// <summary>Puts restored guest memory at the addresses it had (before any new buffer is named).</summary>
+    internal void RestoreAddresses(IReadOnlyDictionary<string, ulong> addresses)
+    {
+        foreach (var (name, a) in addresses.OrderBy(kv => kv.Value))
+            _guestAddresses[name] = a;
     }
 
     public SysResult CheckExtension(int cap) => System.CheckExtension(cap);

@@ -17,6 +17,13 @@ public sealed record VcpuSnapshot(
     /// guest without SHSTK, or from a VMM that does not save them.</summary>
     public IReadOnlyList<(ulong Id, ulong Value)> Regs { get; init; } = [];
 
+    /// <summary>The guest's CPL (CS.DPL from KVM_GET_SREGS).</summary>
+    public int Cpl { get; init; }
+
+    /// <summary>Where each guest buffer is (guest memory does not move) and which are shadow-stack pages.</summary>
+    public IReadOnlyDictionary<string, ulong> Addresses { get; init; } = new Dictionary<string, ulong>();
+    public IReadOnlyList<string> ShadowStacks { get; init; } = [];
+
     /// <summary>Features present in the saved image (XSTATE_BV); 0 for an image too short to hold the header.</summary>
     public ulong XstateBv => Xsave.Length >= XsaveLab.Arch.Machine.XsaveOffsets.XcompBv ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Xsave.AsSpan(XsaveLab.Arch.Machine.XsaveOffsets.XstateBv)) : 0;
 }
@@ -46,6 +53,9 @@ public sealed partial class KvmVcpu
         return (SysResult.Success(img.Length), new VcpuSnapshot(Cpuid, Cr4OsXsave, img, xcrs, list.Zip(vals).Select(p => (p.First, p.Second)).ToArray(), mem, Sys.Settings.Cpu.Name)
         {
             Regs = regs,
+            Cpl = _guestCpl,
+            Addresses = new Dictionary<string, ulong>(Vm.GuestAddresses, StringComparer.OrdinalIgnoreCase),
+            ShadowStacks = Vm.ShadowStacks.ToArray(),
         });
     }
 
