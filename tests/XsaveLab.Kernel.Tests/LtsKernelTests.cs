@@ -57,6 +57,20 @@ public class LtsKernelTests
         Assert.Equal(0UL, sys.KernelCfg.MaxFeatures & XFeatureMasks.CetKernel);
     }
 
+    /// <summary>kdave/btrfs-progs issue #722 ("System not booting after update to 6.6.3",
+    /// https://github.com/kdave/btrfs-progs/issues/722), the full dmesg posted on 16 Dec 2023 from "Linux version
+    /// 6.6.7-zen1-1-zen" on a Ryzen 7 7800X3D ("family: 0x19, model: 0x61, stepping: 0x2", Zen 4 Raphael like the
+    /// catalog's zen4-raphael): a log certainly of 6.6. Only its "signal: max sigframe size" line is pinned here;
+    /// <c>init_sigframe_size()</c> derives it from fpu_user_cfg.max_size, so it would move if 6.6 put a supervisor
+    /// component (CET_U) into the user layout. The x86/fpu block itself is pinned by LACT #1180 above.</summary>
+    [Fact]
+    public void Raphael_on_6_6_7_matches_the_sigframe_line_of_btrfs_progs_issue_722()
+    {
+        var cpu = CpuCatalog.Get("zen4-raphael");
+        Assert.Equal((0x19, 0x61), (cpu.Family, cpu.Model));
+        Assert.Contains("signal: max sigframe size: 3376", FpuSystem.Boot(cpu, KernelVariants.V6_6).Dmesg);
+    }
+
     /// <summary>A Meteor Lake laptop (HP Spectre x360 16, Core Ultra) on 6.12.5 ("Linux version 6.12.5-ipu6"),
     /// posted to linux-media on 18 Dec 2024 ("IPU6 Camera with ov08x40 (OVTI08F4 sensor) HP Spectre 16" Meteor
     /// Lake doesn't work"), quoted-printable line breaks undone: CET_U in IA32_XSS, no CET_KERNEL line (unused
