@@ -13,5 +13,10 @@ public sealed record KvmSettings(CpuProfile Cpu, KernelVariant Kernel, KvmReleas
         return new(cpu, k, release ?? KvmReleases.For(k), flavour ?? KvmFlavour.Upstream);
     }
 
-    public string Describe() => $"{Cpu.Name}, kernel {Kernel.Name}, KVM {Release.Name()} ({Flavour.Name})";
+    /// <summary>The host kernel is built with CONFIG_X86_USER_SHADOW_STACK (<see cref="BootOptions.UserShadowStack"/>):
+    /// on a 6.6+ variant and a CPU whose CET_U state the kernel manages, the VMM's tasks may enable user shadow
+    /// stacks and ptrace has NT_X86_SHSTK. Off by default, as the kernel's own default (arch/x86/Kconfig).</summary>
+    public bool UserShadowStack { get; init; }
+
+    public string Describe() => $"{Cpu.Name}, kernel {Kernel.Name}{(UserShadowStack ? " user_shstk" : "")}, KVM {Release.Name()} ({Flavour.Name})";
 }

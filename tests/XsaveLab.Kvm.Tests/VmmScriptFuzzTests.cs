@@ -159,6 +159,8 @@ public class VmmScriptFuzzTests(ITestOutputHelper output)
         "omit=IA32_XSS", "omit=", "omit=ssp", "SSP=0x1000", "KVM_REG_GUEST_SSP", "n=0", "cpu=emr", "cpu=nehalem", "cpu=nosuch", "kernel=6.15", "kernel=v3", "kvm=6.17", "kvm=9",
         "flavour=pvm", "flavour=bogus", "errno=EBUSY", "errno=22", "value=0x1", "contains=XCR0", "contains=",
         "KVM_CAP_XSAVE2", "KVM_X86_XCOMP_GUEST_SUPP", "GET_XCOMP_SUPP", "REQ_XCOMP_GUEST_PERM", "REQ_XCOMP_PERM",
+        "user_shstk", "ARCH_SHSTK_ENABLE", "ARCH_SHSTK_STATUS", "shstk", "wrss", "NT_X86_SHSTK", "NT_X86_SHSTK=0x1000",
+        "token=0x1000", "token=", "noret", "restorer=0", "restorer=",
         "snap", "\t", "\u0000", "\u001b[31m", "é", "\r", new string('A', 5000),
     ];
 
@@ -175,7 +177,9 @@ public class VmmScriptFuzzTests(ITestOutputHelper output)
     private static readonly Dictionary<string, string[]> ValidArgs = new()
     {
         ["KVM_CHECK_EXTENSION"] = ["KVM_CAP_XSAVE2", "KVM_CAP_XSAVE2 vm", "KVM_CAP_XCRS", "55"],
-        ["arch_prctl"] = ["GET_XCOMP_SUPP", "GET_XCOMP_PERM", "GET_XCOMP_GUEST_PERM", "REQ_XCOMP_PERM 18", "REQ_XCOMP_GUEST_PERM 18", "REQ_XCOMP_GUEST_PERM 17"],
+        ["arch_prctl"] = ["GET_XCOMP_SUPP", "GET_XCOMP_PERM", "GET_XCOMP_GUEST_PERM", "REQ_XCOMP_PERM 18", "REQ_XCOMP_GUEST_PERM 18", "REQ_XCOMP_GUEST_PERM 17",
+            "ARCH_SHSTK_ENABLE shstk", "ARCH_SHSTK_ENABLE wrss", "ARCH_SHSTK_DISABLE shstk", "ARCH_SHSTK_DISABLE wrss", "ARCH_SHSTK_LOCK shstk",
+            "ARCH_SHSTK_UNLOCK 3", "ARCH_SHSTK_STATUS"],
         ["KVM_GET_DEVICE_ATTR"] = ["KVM_X86_XCOMP_GUEST_SUPP", "1"],
         ["KVM_SET_CPUID2"] = ["", "expose=all", "expose=none", "expose=amx,cet", "expose=tilecfg", "expose=-avx512,-pkru"],
         ["KVM_SET_XSAVE"] = ["", "xstate_bv|=0x800", "xcomp_bv=0x8000000000000003", "byte@530=1", "mxcsr=0xffffffff", "byte@99999=1", "xstate_bv=0x60000"],
@@ -187,15 +191,17 @@ public class VmmScriptFuzzTests(ITestOutputHelper output)
         ["KVM_GET_REG_LIST"] = ["", "n=0", "n=1", "n=0xffffffffffffffff"],
         ["save"] = ["snap", "snap omit=IA32_XSS", "snap omit=ssp", "snap omit=IA32_XSS,SSP"],
         ["restore"] = ["snap", "snap cpu=emr", "snap cpu=icx kvm=6.17", "snap kernel=6.15", "snap flavour=pvm", "nosnap"],
-        ["kernel"] = ["6.15", "6.17", "deferred", "v4"],
+        ["kernel"] = ["6.15", "6.17", "deferred", "v4", "6.17 user_shstk", "6.15 user_shstk"],
         ["kvm"] = ["6.17", "6.18"],
         ["flavour"] = ["upstream", "pvm"],
         ["task"] = ["0", "1", "2", "9"],
         ["switch"] = ["0", "1", "idle", "7"],
-        ["sigreturn"] = ["", "xstate_bv|=0x60000", "xstate_bv=0", "byte@20=255", "byte@99999=1"],
+        ["signal"] = ["", "restorer=0", "restorer=0x401000"],
+        ["sigreturn"] = ["", "xstate_bv|=0x60000", "xstate_bv=0", "byte@20=255", "byte@99999=1", "noret", "token=0x1000", "noret token=0x8000000000001000", "token=0x8000000000000004 xstate_bv=0"],
         ["sigaltstack"] = ["0", "4096", "1024", "0x100000"],
         ["use"] = ["2", "18", "17", "12", "63"],
-        ["ptrace"] = ["GET", "SET", "SET xstate_bv|=0x800", "SET xstate_bv=0x40000", "SET byte@99999=1"],
+        ["ptrace"] = ["GET", "SET", "SET xstate_bv|=0x800", "SET xstate_bv=0x40000", "SET byte@99999=1",
+            "GET NT_X86_SHSTK", "SET NT_X86_SHSTK=0x1000", "SET NT_X86_SHSTK=0x1001", "SET NT_X86_SHSTK=0xffffffffffffffff"],
     };
 
     private static readonly string[] Outcomes = ["ok", "#GP", "#UD", "#NM", "#PF", "#CP", "0x40000", "0", "#XX", ""];
@@ -231,6 +237,7 @@ public class VmmScriptFuzzTests(ITestOutputHelper output)
     {
         var sb = new StringBuilder();
         if (rng.Next(3) == 0) sb.Append("cpu ").Append(Pick(rng, [.. Cpus, "nosuch"])).Append('\n');
+        if (rng.Next(3) == 0) sb.Append("kernel 6.17 user_shstk\n");
         int n = rng.Next(1, 14);
         for (int i = 0; i < n; i++)
             sb.Append(GrammarLine(rng)).Append('\n');

@@ -26,6 +26,19 @@ public static class ArchPrctl
     public const ulong ShstkShstk = 1UL << 0;
     public const ulong ShstkWrss = 1UL << 1;
 
+    /// <summary>The ARCH_SHSTK_* feature bits by their lower-case names (<c>shstk</c>, <c>wrss</c>).</summary>
+    public static readonly IReadOnlyList<(string Name, ulong Bit)> ShstkFeatureNames = [("shstk", ShstkShstk), ("wrss", ShstkWrss)];
+
+    /// <summary>A thread.features value as names joined by '|' (<c>none</c> for 0; unknown bits in hex).</summary>
+    public static string DescribeShstkFeatures(ulong features)
+    {
+        var parts = ShstkFeatureNames.Where(f => (features & f.Bit) != 0).Select(f => f.Name).ToList();
+        ulong known = ShstkShstk | ShstkWrss;
+        if ((features & ~known) != 0)
+            parts.Add($"0x{features & ~known:x}");
+        return parts.Count == 0 ? "none" : string.Join('|', parts);
+    }
+
     /// <summary>MINSIGSTKSZ (include/uapi/asm-generic/signal.h on x86: 2048).</summary>
     public const ulong MinSigStkSz = 2048;
 }

@@ -33,9 +33,10 @@ public sealed record HostFpuConfig(
     public ulong InitXfd => System.InitXfd;
 
     /// <summary>Boots the kernel model and takes its configuration.</summary>
-    public static HostFpuConfig Boot(CpuProfile cpu, KernelVariant variant)
+    /// <remarks><c>userShadowStack</c>: CONFIG_X86_USER_SHADOW_STACK (<see cref="BootOptions.UserShadowStack"/>).</remarks>
+    public static HostFpuConfig Boot(CpuProfile cpu, KernelVariant variant, bool userShadowStack = false)
     {
-        var sys = FpuSystem.Boot(cpu, variant);
+        var sys = FpuSystem.Boot(cpu, variant, BootOptions.Default with { UserShadowStack = userShadowStack });
         var k = sys.KernelCfg;
         var u = sys.UserCfg;
         var g = sys.GuestDefaultCfg;

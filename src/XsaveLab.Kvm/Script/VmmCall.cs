@@ -7,8 +7,8 @@ public abstract record VmmCall
     /// <summary><c>cpu NAME</c>: the CPU of the VMM process.</summary>
     public sealed record SetCpu(CpuProfile Cpu) : VmmCall;
 
-    /// <summary><c>kernel VARIANT</c>.</summary>
-    public sealed record SetKernel(KernelVariant Kernel) : VmmCall;
+    /// <summary><c>kernel VARIANT [user_shstk]</c>: <see cref="UserShadowStack"/> is CONFIG_X86_USER_SHADOW_STACK.</summary>
+    public sealed record SetKernel(KernelVariant Kernel, bool UserShadowStack = false) : VmmCall;
 
     /// <summary><c>kvm 6.17|6.18|6.19</c>.</summary>
     public sealed record SetRelease(KvmRelease Release) : VmmCall;
@@ -16,7 +16,8 @@ public abstract record VmmCall
     /// <summary><c>flavour upstream|pvm</c>.</summary>
     public sealed record SetFlavour(KvmFlavour Flavour) : VmmCall;
 
-    /// <summary><c>arch_prctl OPTION [N]</c>; <see cref="IsGet"/> for the GET_* options (the value is a mask).</summary>
+    /// <summary><c>arch_prctl OPTION [N|FEATURE]</c>; <see cref="IsGet"/> for the GET_* options and ARCH_SHSTK_STATUS
+    /// (the value is a mask: xfeatures, or thread.features).</summary>
     public sealed record ArchPrctl(int Option, ulong Argument, bool IsGet) : VmmCall;
 
     /// <summary><c>KVM_CHECK_EXTENSION CAP [vm]</c>.</summary>
@@ -95,11 +96,14 @@ public abstract record VmmCall
     /// <summary><c>switch N|idle</c>: a context switch on CPU 0 to task N or to idle (preemption).</summary>
     public sealed record Switch(int? Task) : VmmCall;
 
-    /// <summary><c>signal</c>: a signal is delivered to the selected task (its FPU image goes to a frame).</summary>
-    public sealed record Signal : VmmCall;
+    /// <summary><c>signal [restorer=ADDR]</c>: a signal is delivered to the selected task (its FPU image goes to a
+    /// frame; with a shadow stack, the restore token and <see cref="Restorer"/> go to the shadow stack).</summary>
+    public sealed record Signal(ulong Restorer) : VmmCall;
 
-    /// <summary><c>sigreturn [changes]</c>: the frame of the last <c>signal</c>, changed as written.</summary>
-    public sealed record Sigreturn(IReadOnlyList<XsaveMutation> Changes) : VmmCall;
+    /// <summary><c>sigreturn [noret] [token=VALUE] [changes]</c>: the frame of the last <c>signal</c>, changed as
+    /// written. With a shadow stack the handler first returns (RET pops the restorer) unless <see cref="NoRet"/>,
+    /// and <see cref="Token"/>, when given, is written over the restore token with WRSS.</summary>
+    public sealed record Sigreturn(IReadOnlyList<XsaveMutation> Changes, bool NoRet = false, ulong? Token = null) : VmmCall;
 
     /// <summary><c>sigaltstack N</c> (0 disables).</summary>
     public sealed record Sigaltstack(ulong Size) : VmmCall;
@@ -111,6 +115,10 @@ public abstract record VmmCall
     /// <summary><c>ptrace GET|SET [changes]</c>: NT_X86_XSTATE of the selected task, read by a tracer; SET writes
     /// the last image read, changed.</summary>
     public sealed record Ptrace(bool Set, IReadOnlyList<XsaveMutation> Changes) : VmmCall;
+
+    /// <summary><c>ptrace GET NT_X86_SHSTK</c> / <c>ptrace SET NT_X86_SHSTK=SSP</c>: the selected task's user shadow
+    /// stack pointer through its regset (<see cref="Ssp"/> null for GET).</summary>
+    public sealed record PtraceShstk(ulong? Ssp) : VmmCall;
 
     /// <summary><c>check</c>: the model's invariants over the whole system at this point (<see cref="Checks.SeriesInvariants"/>).</summary>
     public sealed record Check : VmmCall;

@@ -90,7 +90,7 @@ public sealed partial class VmmRunner
         if (call is VmmCall.Switch sw)
             return Switch(sw.Task);
         if (call is not (VmmCall.ArchPrctl or VmmCall.Fork or VmmCall.Exec or VmmCall.Exit or VmmCall.Signal or VmmCall.Sigreturn
-            or VmmCall.Sigaltstack or VmmCall.UseComponent or VmmCall.Ptrace))
+            or VmmCall.Sigaltstack or VmmCall.UseComponent or VmmCall.Ptrace or VmmCall.PtraceShstk))
             return null;
         var t = _tasks[_selected];
         if (t.State == TaskState.Dead)
@@ -102,7 +102,8 @@ public sealed partial class VmmRunner
                 {
                     Current(t);
                     var r = Sys.ArchPrctl(t, a.Option, a.Argument);
-                    return Done(r, r.Ok && a.IsGet ? $"0x{r.Value:x} ({XFeatureTable.Describe((ulong)r.Value)})" : r.Rule);
+                    string what = a.Option == ArchPrctl.ShstkStatus ? ArchPrctl.DescribeShstkFeatures((ulong)r.Value) : XFeatureTable.Describe((ulong)r.Value);
+                    return Done(r, r.Ok && a.IsGet ? $"0x{r.Value:x} ({what})" : r.Rule);
                 }
             case VmmCall.Fork f:
                 {
@@ -111,7 +112,8 @@ public sealed partial class VmmRunner
                     Current(t);
                     var child = k.Fork(t, f.Thread);
                     _tasks.Add(child);
-                    return Done(SysResult.Success(_tasks.Count - 1), $"task {_tasks.Count - 1}: {child} ({(f.Thread ? "thread of" : "child of")} {t}), fpstate {Numbers.Bytes(child.Fpu.FpState.Size)}, perm 0x{child.Leader.Fpu.Perm.StatePerm:x}");
+                    string shstk = child.Shstk.Size != 0 ? $", shadow stack {child.Shstk}" : "";
+                    return Done(SysResult.Success(_tasks.Count - 1), $"task {_tasks.Count - 1}: {child} ({(f.Thread ? "thread of" : "child of")} {t}), fpstate {Numbers.Bytes(child.Fpu.FpState.Size)}, perm 0x{child.Leader.Fpu.Perm.StatePerm:x}{shstk}");
                 }
             case VmmCall.Exec:
                 {
@@ -132,7 +134,7 @@ public sealed partial class VmmRunner
                 k.Exit(t);
                 _frames.Remove(t);
                 return Done(SysResult.Success(), $"{t} exited{(t == Sys.Task ? " (the VMM thread: its vCPU fpstates are freed)" : "")}");
-            case VmmCall.Signal:
+            case VmmCall.Signal sg:
                 {
                     // The FPU part of signal delivery reads the task's saved state: switch it out first so the
                     // buffer is current (the kernel's copy_fpstate_to_sigframe() XSAVEs the live registers instead).
@@ -142,9 +144,20 @@ public sealed partial class VmmRunner
                     Stopped(t);
                     var frame = new byte[SigframeSizes.XstateSigframeSize(cfg, t.Fpu.FpState)];
                     KernelTaskUabi.CopyFpstateToSigframe(cfg, t, frame);
-                    _frames[t] = frame;
                     ulong bv = frame.Length >= XsaveOffsets.ExtendedStart ? BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(XsaveOffsets.XstateBv)) : 0;
-                    return Done(SysResult.Success(frame.Length), $"copy_fpstate_to_sigframe(): {Numbers.Int(frame.Length)}-byte frame, XSTATE_BV 0x{bv:x}");
+                    string text = $"copy_fpstate_to_sigframe(): {Numbers.Int(frame.Length)}-byte frame, XSTATE_BV 0x{bv:x}";
+                    // x64_setup_rt_frame(): get_sigframe() writes the FPU frame, then setup_signal_shadow_stack();
+                    // its failure fails the delivery (force_sigsegv()), leaving no frame to return from.
+                    if (HasShstk(t))
+                    {
+                        Current(t);
+                        var ss = k.SetupSignalShadowStack(t, sg.Restorer);
+                        if (!ss.Ok)
+                            return Fail(ss.Errno, $"{text}; {ss.Rule}: delivery fails, SIGSEGV");
+                        text += "; " + ss.Rule;
+                    }
+                    _frames[t] = frame;
+                    return Done(SysResult.Success(frame.Length), text);
                 }
             case VmmCall.Sigreturn sr:
                 {
@@ -153,11 +166,36 @@ public sealed partial class VmmRunner
                     foreach (var m in sr.Changes)
                         if (!m.Apply(frame))
                             return Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {Numbers.Int(frame.Length)}-byte frame");
+                    bool shstk = HasShstk(t);
+                    string handler = "";
+                    if (shstk)
+                    {
+                        // The handler runs before rt_sigreturn: its RET pops the restorer off the shadow stack, and
+                        // with WRSS it may overwrite the restore token now at SSP.
+                        Current(t);
+                        if (!sr.NoRet)
+                            handler = k.ShadowStackReturn(t) is { } ret ? $"handler RET pops 0x{ret:x}; " : "handler RET: SSP is off the shadow stack; ";
+                        if (sr.Token is { } tok)
+                        {
+                            ulong at = k.UserSsp(t);
+                            if (k.Wrss(t, at, tok) is { } sig)
+                                return Fail(Errno.EFAULT, $"{handler}{sig.Reason}: SIGSEGV in the handler");
+                            handler += $"WRSS 0x{tok:x} at 0x{at:x}; ";
+                        }
+                    }
                     Stopped(t);
                     var r = KernelTaskUabi.FpuRestoreSig(k.UabiConfig, t, frame);
-                    return r.Ok
-                        ? Done(SysResult.Success(), $"fpu__restore_sig(): {(r.FxOnly ? "FX-only frame, " : "")}{r.Rule}")
-                        : Fail(Errno.EFAULT, $"fpu__restore_sig() failed, SIGSEGV: {r.Rule}");
+                    if (!r.Ok)
+                        return Fail(Errno.EFAULT, $"{handler}fpu__restore_sig() failed, SIGSEGV: {r.Rule}");
+                    string restored = $"{handler}fpu__restore_sig(): {(r.FxOnly ? "FX-only frame, " : "")}{r.Rule}";
+                    if (!shstk)
+                        return Done(SysResult.Success(), restored);
+                    // rt_sigreturn(): restore_sigcontext(), then restore_signal_shadow_stack(); a bad token is badframe.
+                    Current(t);
+                    var ss = k.RestoreSignalShadowStack(t);
+                    return ss.Ok
+                        ? Done(SysResult.Success(), $"{restored}; {ss.Rule}")
+                        : Fail(ss.Errno, $"{restored}; {ss.Rule}: rt_sigreturn badframe, SIGSEGV");
                 }
             case VmmCall.Sigaltstack sa:
                 {
@@ -178,6 +216,8 @@ public sealed partial class VmmRunner
                 }
             case VmmCall.Ptrace p:
                 return Ptrace(t, p);
+            case VmmCall.PtraceShstk ps:
+                return PtraceShstk(t, ps.Ssp);
         }
         return null;
     }
@@ -216,6 +256,29 @@ public sealed partial class VmmRunner
                 return Fail(Errno.EFAULT, $"{m.Field}@{m.Offset} lies beyond the {Numbers.Int(img.Length)}-byte image");
         var r = KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Xstate, img);
         return Done(r.Result, r.Ok ? $"NT_X86_XSTATE {Numbers.Bytes(img.Length)} written" : r.Rule);
+    }
+
+    // The task has a user shadow stack: ARCH_SHSTK_SHSTK in thread.features on a kernel with USER_SHSTK.
+    private bool HasShstk(KernelTask t) => Sys.Kernel.UserShstk && (t.ShstkFeatures & ArchPrctl.ShstkShstk) != 0;
+
+    /// <summary>PTRACE_GETREGSET / PTRACE_SETREGSET of NT_X86_SHSTK (<c>ssp_get()</c>/<c>ssp_set()</c>): the
+    /// stopped task's user_ssp, 8 bytes.</summary>
+    private (SysResult, string, IReadOnlyList<GuestOutcome>) PtraceShstk(KernelTask t, ulong? ssp)
+    {
+        var cfg = Sys.Kernel.UabiConfig;
+        Stopped(t);
+        if (ssp is not { } v)
+        {
+            var g = KernelTaskUabi.PtraceGetRegset(cfg, t, NoteType.NtX86Shstk, sizeof(ulong));
+            if (!g.Ok)
+                return Done(g.Result, g.Rule);
+            ulong got = BinaryPrimitives.ReadUInt64LittleEndian(g.Data);
+            return Done(SysResult.Success((long)got), $"NT_X86_SHSTK: SSP 0x{got:x}");
+        }
+        var img = new byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64LittleEndian(img, v);
+        var r = KernelTaskUabi.PtraceSetRegset(cfg, t, NoteType.NtX86Shstk, img);
+        return Done(r.Result, r.Ok ? $"NT_X86_SHSTK: SSP = 0x{v:x}" : r.Rule);
     }
 
     /// <summary>The invariants of <see cref="Checks.SeriesInvariants"/> now: ok, or -EINVAL listing each breach.</summary>

@@ -96,7 +96,7 @@ public sealed partial class VmmRunner
     /// kvm_arch_vcpu_ioctl(), arch/x86/kvm/x86.c). KVM_CHECK_EXTENSION and KVM_GET_MSRS return their answer.</summary>
     private static bool? OutputKind(VmmCall call) => call switch
     {
-        VmmCall.ArchPrctl { IsGet: true } or VmmCall.GetDeviceAttr or VmmCall.GetOneReg => true,
+        VmmCall.ArchPrctl { IsGet: true } or VmmCall.GetDeviceAttr or VmmCall.GetOneReg or VmmCall.PtraceShstk { Ssp: null } => true,
         VmmCall.GetSupportedCpuid or VmmCall.GetMsrIndexList or VmmCall.GetCpuid2 or VmmCall.GetXsave or VmmCall.GetXcrs or VmmCall.GetRegList => false,
         _ => null,
     };
@@ -140,10 +140,11 @@ public sealed partial class VmmRunner
         {
             case VmmCall.SetCpu c:
                 // Another CPU is another host: its KVM is upstream unless the script names the flavour.
-                _settings = KvmSettings.For(c.Cpu, _settings.Kernel, _settings.Release, _flavourNamed ? _settings.Flavour : KvmFlavour.Upstream);
+                var flavour = _flavourNamed ? _settings.Flavour : KvmFlavour.Upstream;
+                _settings = KvmSettings.For(c.Cpu, _settings.Kernel, _settings.Release, flavour) with { UserShadowStack = _settings.UserShadowStack };
                 return Done(SysResult.Success(), _settings.Describe());
             case VmmCall.SetKernel k:
-                _settings = _settings with { Kernel = k.Kernel };
+                _settings = _settings with { Kernel = k.Kernel, UserShadowStack = k.UserShadowStack };
                 return Done(SysResult.Success(), _settings.Describe());
             case VmmCall.SetRelease r:
                 _settings = _settings with { Release = r.Release };
@@ -346,7 +347,7 @@ public sealed partial class VmmRunner
             return Done(SysResult.Fail(Errno.EINVAL, $"no snapshot '{rs.Name}'"), "no snapshot");
         var s = _settings;
         if (rs.Cpu is { } cpu)
-            s = KvmSettings.For(cpu, s.Kernel, s.Release, _flavourNamed ? s.Flavour : KvmFlavour.Upstream);
+            s = KvmSettings.For(cpu, s.Kernel, s.Release, _flavourNamed ? s.Flavour : KvmFlavour.Upstream) with { UserShadowStack = s.UserShadowStack };
         if (rs.Kernel is { } k)
             s = s with { Kernel = k };
         if (rs.Release is { } rel)

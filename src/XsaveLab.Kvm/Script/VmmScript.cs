@@ -27,10 +27,10 @@ public sealed class VmmScript
     public static readonly IReadOnlyDictionary<string, string> Verbs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["cpu"] = "cpu NAME|FILE [hide=FEATURE,…] — the CPU of the VMM process, a built-in CPU or a CPUID dump, optionally with CPUID features hidden as --hide does (before any call; the KVM flavour becomes upstream unless the script names one)",
-        ["kernel"] = "kernel VARIANT — host kernel variant (before any call)",
+        ["kernel"] = "kernel VARIANT [user_shstk] — host kernel variant, user_shstk: built with CONFIG_X86_USER_SHADOW_STACK (before any call)",
         ["kvm"] = "kvm 6.17|6.18|6.19 — KVM release (before any call)",
         ["flavour"] = "flavour upstream|pvm — KVM flavour (before any call)",
-        ["arch_prctl"] = "arch_prctl GET_XCOMP_SUPP|GET_XCOMP_PERM|GET_XCOMP_GUEST_PERM|REQ_XCOMP_PERM N|REQ_XCOMP_GUEST_PERM N",
+        ["arch_prctl"] = "arch_prctl GET_XCOMP_SUPP|GET_XCOMP_PERM|GET_XCOMP_GUEST_PERM|REQ_XCOMP_PERM N|REQ_XCOMP_GUEST_PERM N|ARCH_SHSTK_ENABLE F|ARCH_SHSTK_DISABLE F|ARCH_SHSTK_LOCK F|ARCH_SHSTK_UNLOCK F|ARCH_SHSTK_STATUS (F: shstk, wrss or a mask)",
         ["KVM_CHECK_EXTENSION"] = "KVM_CHECK_EXTENSION KVM_CAP_XSAVE|KVM_CAP_XCRS|KVM_CAP_XSAVE2|N [vm]",
         ["KVM_GET_SUPPORTED_CPUID"] = "KVM_GET_SUPPORTED_CPUID",
         ["KVM_GET_DEVICE_ATTR"] = "KVM_GET_DEVICE_ATTR KVM_X86_XCOMP_GUEST_SUPP|N",
@@ -61,11 +61,11 @@ public sealed class VmmScript
         ["exec"] = "exec — the selected task calls execve()",
         ["exit"] = "exit — the selected task exits",
         ["switch"] = "switch N|idle — context switch on CPU 0 to task N, or to idle",
-        ["signal"] = "signal — a signal is delivered to the selected task (its FPU state goes to a frame)",
-        ["sigreturn"] = "sigreturn [xstate_bv|=X] [xstate_bv=X] [xcomp_bv=X] [mxcsr=X] [byte@N=X] — returns from the last frame, changed",
+        ["signal"] = "signal [restorer=ADDR] — a signal is delivered to the selected task (its FPU state goes to a frame; with a shadow stack, a restore token and the restorer go to the shadow stack)",
+        ["sigreturn"] = "sigreturn [noret] [token=X] [xstate_bv|=X] [xstate_bv=X] [xcomp_bv=X] [mxcsr=X] [byte@N=X] — returns from the last frame, changed (noret: without the handler's RET; token=X: the handler WRSSes X over the restore token)",
         ["sigaltstack"] = "sigaltstack N — installs an N-byte alternate signal stack (0 disables)",
         ["use"] = "use N — the selected task writes component N in user space (XFD #NM on first use of a dynamic feature)",
-        ["ptrace"] = "ptrace GET|SET [changes] — NT_X86_XSTATE of the selected task; SET writes the last image read, changed",
+        ["ptrace"] = "ptrace GET|SET [changes] | GET NT_X86_SHSTK | SET NT_X86_SHSTK=SSP — NT_X86_XSTATE of the selected task (SET writes the last image read, changed), or its shadow stack pointer",
         ["check"] = "check — the model's invariants over the whole system at this point",
         ["expect"] = "expect ok | errno=E | value=N | contains=TEXT — checks the line before",
     };
@@ -158,8 +158,8 @@ public sealed class VmmScript
             "exec" => args.Length == 0 ? new VmmCall.Exec() : throw Usage(),
             "exit" => args.Length == 0 ? new VmmCall.Exit() : throw Usage(),
             "switch" => args.Length == 1 && args[0].Equals("idle", StringComparison.OrdinalIgnoreCase) ? new VmmCall.Switch(null) : new VmmCall.Switch(SmallNumber(ScriptText.MaxTasks)),
-            "signal" => args.Length == 0 ? new VmmCall.Signal() : throw Usage(),
-            "sigreturn" => new VmmCall.Sigreturn(Changes()),
+            "signal" => Signal(),
+            "sigreturn" => Sigreturn(),
             "sigaltstack" => args.Length == 1 && GuestOp.Num(args[0], out var ss) ? new VmmCall.Sigaltstack(ss) : throw Usage(),
             "use" => new VmmCall.UseComponent(SmallNumber(63)),
             "ptrace" => Ptrace(),
@@ -181,6 +181,10 @@ public sealed class VmmScript
             if (sawCall) throw Error($"'{verb}' must come before the first call");
             if (verb == "cpu" && args.Length == 2 && args[1].StartsWith("hide=", StringComparison.OrdinalIgnoreCase))
                 return new VmmCall.SetCpu(Bounded(Hide(NamedCpu(args[0]), args[1][5..])));
+            if (verb == "kernel" && args.Length == 2)
+                return args[1].Equals("user_shstk", StringComparison.OrdinalIgnoreCase)
+                    ? new VmmCall.SetKernel(Variant(args[0]), UserShadowStack: true)
+                    : throw Error($"bad kernel option '{ScriptText.Excerpt(args[1])}' (user_shstk)");
             if (args.Length != 1) throw Usage();
             string a = args[0];
             switch (verb)
@@ -188,13 +192,15 @@ public sealed class VmmScript
                 case "cpu":
                     return new VmmCall.SetCpu(Bounded(NamedCpu(a)));
                 case "kernel":
-                    return new VmmCall.SetKernel(KernelVariants.Find(a) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(a)}'"));
+                    return new VmmCall.SetKernel(Variant(a));
                 case "kvm":
                     return KvmReleases.TryParse(a, out var rel) ? new VmmCall.SetRelease(rel) : throw Error($"unknown KVM release '{ScriptText.Excerpt(a)}' ({string.Join(", ", KvmReleases.Names)})");
                 default:
                     return KvmFlavour.TryParse(a, out var fl) ? new VmmCall.SetFlavour(fl) : throw Error($"unknown flavour '{ScriptText.Excerpt(a)}' (upstream or pvm)");
             }
         }
+
+        KernelVariant Variant(string a) => KernelVariants.Find(a) ?? throw Error($"unknown kernel variant '{ScriptText.Excerpt(a)}'");
 
         // A catalog name, else a CPUID dump file (as given, or next to the script).
         CpuProfile NamedCpu(string a)
@@ -251,6 +257,8 @@ public sealed class VmmScript
         VmmCall ArchPrctl()
         {
             if (args.Length is < 1 or > 2 || ArchPrctlOption(args[0]) is not { } opt) throw Usage();
+            if (opt is >= XsaveLab.Kernel.Tasks.ArchPrctl.ShstkEnable and < XsaveLab.Kernel.Tasks.ArchPrctl.ShstkStatus)
+                return args.Length == 2 ? new VmmCall.ArchPrctl(opt, ShstkFeature(args[1]), false) : throw Error($"'{ScriptText.Excerpt(args[0])}' needs a feature (shstk, wrss or a mask)");
             bool req = args[0].Contains("REQ", StringComparison.OrdinalIgnoreCase);
             if (req && (args.Length != 2 || !GuestOp.Num(args[1], out _)))
                 throw Error("REQ_XCOMP_* needs a feature number");
@@ -260,15 +268,53 @@ public sealed class VmmScript
             return new VmmCall.ArchPrctl(opt, arg, !req);
         }
 
+        // ARCH_SHSTK_SHSTK / ARCH_SHSTK_WRSS by name, or a raw mask (shstk_prctl() checks it).
+        ulong ShstkFeature(string a)
+        {
+            foreach (var (name, bit) in XsaveLab.Kernel.Tasks.ArchPrctl.ShstkFeatureNames)
+                if (a.Equals(name, StringComparison.OrdinalIgnoreCase))
+                    return bit;
+            return GuestOp.Num(a, out var v) ? v : throw Error($"unknown shadow stack feature '{ScriptText.Excerpt(a)}' (shstk, wrss or a mask)");
+        }
+
         int SmallNumber(int max) =>
             args.Length == 1 && int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= max ? n : throw Usage();
 
         XsaveMutation[] Changes(int skip = 0) => args.Skip(skip).Select(a => XsaveMutation.Parse(a)
             ?? throw Error($"bad change '{ScriptText.Excerpt(a)}': {Verbs[verb]}")).ToArray();
 
+        VmmCall Signal()
+        {
+            if (args.Length == 0) return new VmmCall.Signal(DefaultRestorer);
+            return args.Length == 1 && args[0].StartsWith("restorer=", StringComparison.OrdinalIgnoreCase) && GuestOp.Num(args[0][9..], out var at)
+                ? new VmmCall.Signal(at)
+                : throw Usage();
+        }
+
+        VmmCall Sigreturn()
+        {
+            int skip = 0;
+            bool noRet = false;
+            ulong? token = null;
+            for (; skip < args.Length; skip++)
+            {
+                if (args[skip].Equals("noret", StringComparison.OrdinalIgnoreCase) && !noRet)
+                    noRet = true;
+                else if (args[skip].StartsWith("token=", StringComparison.OrdinalIgnoreCase) && token is null)
+                    token = GuestOp.Num(args[skip][6..], out var tv) ? tv : throw Error($"bad token '{ScriptText.Excerpt(args[skip])}': {Verbs[verb]}");
+                else
+                    break;
+            }
+            return new VmmCall.Sigreturn(Changes(skip), noRet, token);
+        }
+
         VmmCall Ptrace()
         {
             if (args.Length == 0) throw Usage();
+            if (args.Length == 2 && args[0].Equals("GET", StringComparison.OrdinalIgnoreCase) && args[1].Equals("NT_X86_SHSTK", StringComparison.OrdinalIgnoreCase))
+                return new VmmCall.PtraceShstk(null);
+            if (args.Length == 2 && args[0].Equals("SET", StringComparison.OrdinalIgnoreCase) && args[1].StartsWith("NT_X86_SHSTK=", StringComparison.OrdinalIgnoreCase))
+                return GuestOp.Num(args[1][13..], out var ssp) ? new VmmCall.PtraceShstk(ssp) : throw Error($"bad SSP '{ScriptText.Excerpt(args[1][13..])}': {Verbs[verb]}");
             bool set = args[0].Equals("SET", StringComparison.OrdinalIgnoreCase);
             if (!set && !args[0].Equals("GET", StringComparison.OrdinalIgnoreCase)) throw Usage();
             if (!set && args.Length != 1) throw Usage();
@@ -459,8 +505,18 @@ public sealed class VmmScript
         "REQ_XCOMP_PERM" => XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompPerm,
         "GET_XCOMP_GUEST_PERM" => XsaveLab.Kernel.Tasks.ArchPrctl.GetXcompGuestPerm,
         "REQ_XCOMP_GUEST_PERM" => XsaveLab.Kernel.Tasks.ArchPrctl.ReqXcompGuestPerm,
+        "SHSTK_ENABLE" => XsaveLab.Kernel.Tasks.ArchPrctl.ShstkEnable,
+        "SHSTK_DISABLE" => XsaveLab.Kernel.Tasks.ArchPrctl.ShstkDisable,
+        "SHSTK_LOCK" => XsaveLab.Kernel.Tasks.ArchPrctl.ShstkLock,
+        "SHSTK_UNLOCK" => XsaveLab.Kernel.Tasks.ArchPrctl.ShstkUnlock,
+        "SHSTK_STATUS" => XsaveLab.Kernel.Tasks.ArchPrctl.ShstkStatus,
         _ => null,
     };
+
+    /// <summary>The sa_restorer a <c>signal</c> line installs unless it names one: a user address standing for
+    /// libc's <c>__restore_rt</c> (glibc always sets SA_RESTORER). Only 0 — no restorer — changes an outcome
+    /// (<c>setup_signal_shadow_stack()</c>: -EINVAL).</summary>
+    public const ulong DefaultRestorer = 0x40_1000;
 
     public static int? CapNumber(string s) => s.ToUpperInvariant() switch
     {

@@ -16,7 +16,8 @@ public sealed class KvmSystem
     /// null derives them). The caller guarantees <paramref name="host"/> was booted for <paramref name="settings"/>.</summary>
     public KvmSystem(KvmSettings settings, HostFpuConfig host, KvmCaps? caps)
     {
-        if (!ReferenceEquals(host.Cpu, settings.Cpu) || !ReferenceEquals(host.Variant, settings.Kernel))
+        if (!ReferenceEquals(host.Cpu, settings.Cpu) || !ReferenceEquals(host.Variant, settings.Kernel)
+            || host.System.Options.UserShadowStack != settings.UserShadowStack)
             throw new ArgumentException("the host configuration was booted for other settings", nameof(host));
         Settings = settings;
         Host = host;
@@ -30,7 +31,7 @@ public sealed class KvmSystem
     {
         if (KvmLimits.Problem(settings.Cpu) is { } problem)
             throw new ArgumentException($"CPU '{settings.Cpu.Name}': {problem}", nameof(settings));
-        return HostFpuConfig.Boot(settings.Cpu, settings.Kernel);
+        return HostFpuConfig.Boot(settings.Cpu, settings.Kernel, settings.UserShadowStack);
     }
 
     public KvmSettings Settings { get; }
@@ -54,6 +55,14 @@ public sealed class KvmSystem
     /// <summary><c>arch_prctl(option, arg)</c> made by <paramref name="task"/> (a task of this kernel).</summary>
     public SysResult ArchPrctl(KernelTask task, int option, ulong arg)
     {
+        // ARCH_SHSTK_* on a 64-bit kernel: shstk_prctl()'s own account (ARCH_SHSTK_STATUS: thread.features).
+        if (option is >= XsaveLab.Kernel.Tasks.ArchPrctl.ShstkEnable and <= XsaveLab.Kernel.Tasks.ArchPrctl.ShstkStatus && Kernel.System.Options.X86_64)
+        {
+            var s = Kernel.ShstkPrctl(task, option, arg, out ulong features);
+            return s.Ok && option == XsaveLab.Kernel.Tasks.ArchPrctl.ShstkStatus
+                ? SysResult.Success((long)features, XsaveLab.Kernel.Tasks.ArchPrctl.DescribeShstkFeatures(features))
+                : s;
+        }
         long r = Kernel.ArchPrctlCall(task, option, arg, out ulong v);
         if (r < 0)
             return SysResult.Fail(ErrnoNames.Of(r), ErrnoNames.Result(r));

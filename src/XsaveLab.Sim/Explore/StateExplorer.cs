@@ -37,7 +37,7 @@ public sealed class StateExplorer
         _actions = ExploreAlphabet.Create(options.Tasks, options.Vcpus);
         if (KvmLimits.Problem(options.Settings.Cpu) is { } problem)
             throw new ArgumentException($"CPU '{options.Settings.Cpu.Name}': {problem}", nameof(options));
-        _host = HostFpuConfig.Boot(options.Settings.Cpu, options.Settings.Kernel);
+        _host = HostFpuConfig.Boot(options.Settings.Cpu, options.Settings.Kernel, options.Settings.UserShadowStack);
         _caps = KvmCaps.Create(_host, options.Settings.Release, options.Settings.Flavour);
         _setup = [.. VmmScript.Parse(ExploreAlphabet.Setup, "explore").Lines];
     }
