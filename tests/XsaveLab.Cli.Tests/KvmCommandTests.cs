@@ -69,6 +69,30 @@ public class KvmCommandTests
         }
     }
 
+    /// <summary>The README's shadow stack script through <c>kvm --vmm</c>: the restore token is pushed and checked,
+    /// a sigreturn without the handler's RET is SIGSEGV, and the expectations decide the exit code.</summary>
+    [Fact]
+    public void A_shadow_stack_script_runs_through_the_cli()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"kvm-{Guid.NewGuid():N}.vmm");
+        File.WriteAllText(path, "kernel 6.17 user_shstk\narch_prctl ARCH_SHSTK_ENABLE shstk\nexpect ok\nsignal\nsigreturn\nexpect ok\n"
+            + "signal\nsigreturn noret\nexpect errno=EINVAL\n");
+        try
+        {
+            var (code, output, err) = CliRunner.Run("kvm", "--cpu", "zen4-genoa", "--vmm", path);
+            Assert.True(code == 0, err + output);
+            Assert.Contains("setup_signal_shadow_stack(): token", output, StringComparison.Ordinal);
+            // Wrapped table text, words rejoined.
+            Assert.Contains("rt_sigreturn badframe, SIGSEGV", string.Join(' ', output.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+            File.AppendAllText(path, "arch_prctl ARCH_SHSTK_STATUS\nexpect value=0\n");
+            Assert.Equal(1, CliRunner.Run("kvm", "--cpu", "zen4-genoa", "--vmm", path, "--format", "json").ExitCode);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>An LTS kernel runs with its own release's KVM unless <c>--kvm</c> names one: on spr the guest gets no
     /// supervisor state from KVM 6.6 (CPUID 0xd.1 ECX = 0), while 6.17 with KVM 6.18 offers CET_U and CET_S.</summary>
     [Fact]

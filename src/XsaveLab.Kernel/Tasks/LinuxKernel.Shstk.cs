@@ -24,7 +24,8 @@ public sealed partial class LinuxKernel
     /// <summary>TASK_SIZE_MAX of this machine (<see cref="UabiConfig.TaskSizeMax"/>).</summary>
     public ulong TaskSizeMax => UabiConfig.TaskSizeMax;
 
-    /// <summary><c>shstk_prctl(task, option, arg2)</c> as <c>do_arch_prctl_64()</c> dispatches ARCH_SHSTK_*:
+    /// <summary><c>shstk_prctl(task, option, arg2)</c> as <c>do_arch_prctl_64()</c> dispatches ARCH_SHSTK_*
+    /// (-EINVAL for every option before 6.6 and from the stub of a kernel without CONFIG_X86_USER_SHADOW_STACK):
     /// STATUS writes thread.features to <paramref name="value"/> (-EFAULT with <paramref name="faultingPointer"/>);
     /// LOCK ORs features into features_locked (for any task); through ptrace (<paramref name="viaPtrace"/>, the
     /// task is not current) only UNLOCK is allowed besides (CONFIG_CHECKPOINT_RESTORE); otherwise a locked feature
@@ -35,6 +36,12 @@ public sealed partial class LinuxKernel
     {
         value = 0;
         ulong features = arg2;
+        // Before 6.6 do_arch_prctl_64() has no ARCH_SHSTK_* case; a kernel built without
+        // CONFIG_X86_USER_SHADOW_STACK has the asm/shstk.h stub. Both refuse every option, STATUS included.
+        if (!Variant.CetUserSupported)
+            return SysResult.Fail(Errno.EINVAL, $"do_arch_prctl_64(): kernel {Variant.Name} has no ARCH_SHSTK_* options (6.6)");
+        if (!System.Options.UserShadowStack)
+            return SysResult.Fail(Errno.EINVAL, "shstk_prctl(): the !CONFIG_X86_USER_SHADOW_STACK stub returns -EINVAL");
         if (option == ArchPrctl.ShstkStatus)
         {
             value = task.ShstkFeatures;
